@@ -1,0 +1,62 @@
+#include "coordinator/aggregator.h"
+
+#include <algorithm>
+
+#include "schemas/codec/bit_pack.h"
+
+namespace edgefl {
+
+Aggregator::Aggregator(AggregatorKind kind, uint32_t dimension)
+    : kind_(kind),
+      dimension_(dimension),
+      sum_(kind == AggregatorKind::kMean ? dimension : 0),
+      counts_(kind == AggregatorKind::kMean ? nullptr : new int32_t[dimension]()) {}
+
+void Aggregator::Reset() {
+  count_ = 0;
+  if (kind_ == AggregatorKind::kMean) {
+    sum_.Clear();
+  } else {
+    std::fill(counts_.get(), counts_.get() + dimension_, 0);
+  }
+}
+
+void Aggregator::Add(const codec::DecodedPayload& update) {
+  ++count_;
+  using Form = codec::DecodedPayload::Form;
+  if (kind_ != AggregatorKind::kMean) {
+    // Configuration pairs these aggregators with plain signs only.
+    codec::AccumulateSigns(update.sign_bits, {counts_.get(), dimension_});
+    return;
+  }
+  switch (update.form) {
+    case Form::kDense:
+      sum_.AddDense(update.dense);
+      break;
+    case Form::kSparse:
+      sum_.AddSparse(update.indices, update.values);
+      break;
+    case Form::kSigns: {
+      const ExactSum::Fixed plus = ExactSum::ToFixed(update.sign_scale);
+      for (uint32_t j = 0; j < dimension_; ++j) sum_.Add(j, codec::SignBit(update.sign_bits, j) ? -plus : plus);
+      break;
+    }
+  }
+}
+
+void Aggregator::Finish(std::span<double> direction) const {
+  const double inverse = 1.0 / count_;
+  switch (kind_) {
+    case AggregatorKind::kMean:
+      for (uint32_t j = 0; j < dimension_; ++j) direction[j] = sum_.Value(j, inverse);
+      break;
+    case AggregatorKind::kSignMean:
+      for (uint32_t j = 0; j < dimension_; ++j) direction[j] = counts_[j] * inverse;
+      break;
+    case AggregatorKind::kMajority:
+      for (uint32_t j = 0; j < dimension_; ++j) direction[j] = (counts_[j] > 0) - (counts_[j] < 0);
+      break;
+  }
+}
+
+}  // namespace edgefl

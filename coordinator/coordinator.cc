@@ -1,0 +1,444 @@
+#include "coordinator/coordinator.h"
+
+#include <charconv>
+#include <cmath>
+#include <vector>
+#include <zmq.hpp>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/step_rule.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "node/compressor.h"
+#include "node/node_runtime.h"
+#include "node/objective.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+namespace {
+
+constexpr uint32_t kNoNode = UINT32_MAX;
+constexpr int kMaxFailedRounds = 3;
+
+struct NodeSlot {
+  bool joined = false;
+  bool alive = false;
+  bool participant = false;  // asked this round
+  bool answered = false;     // this round
+  int64_t last_heard_ms = 0;
+  std::string routing_id;
+};
+
+// "node-<id>" -> id, or kNoNode.
+uint32_t NodeIdOf(std::string_view routing_id) {
+  constexpr std::string_view kPrefix = "node-";
+  if (routing_id.substr(0, kPrefix.size()) != kPrefix) return kNoNode;
+  uint32_t id = kNoNode;
+  const char* first = routing_id.data() + kPrefix.size();
+  const char* last = routing_id.data() + routing_id.size();
+  const auto [end, error] = std::from_chars(first, last, id);
+  return (error == std::errc() && end == last && first != last) ? id : kNoNode;
+}
+
+}  // namespace
+
+class Coordinator::Impl {
+ public:
+  Impl(const ExperimentConfig& config, RunRecorder& recorder)
+      : config_(config),
+        recorder_(recorder),
+        dimension_(config.objective.dimension),
+        socket_(context_, zmq::socket_type::router),
+        spectrum_(dimension_),
+        objective_(config.objective, spectrum_),
+        model_(dimension_),
+        gradient_(dimension_),
+        direction_(dimension_),
+        aggregator_(config.aggregator, dimension_),
+        scratch_(dimension_),
+        slots_(config.nodes) {
+    socket_.set(zmq::sockopt::linger, 1000);
+    socket_.set(zmq::sockopt::router_mandatory, 1);
+    const codec::TaskSpec task = config.TaskFor(0);
+    max_message_bytes_ = std::max<size_t>(MaxUpdateMessageBytes(task), 4096);
+    receive_buffer_.resize((max_message_bytes_ + 7) / 8);
+    objective_.InitialPoint(model_);
+  }
+
+  Status Bind(const std::string& endpoint, std::string* bound) {
+    try {
+      socket_.bind(endpoint);
+    } catch (const zmq::error_t& e) {
+      return Status::Error(StatusCode::kInvalidArgument, "cannot bind %s: %s", endpoint.c_str(), e.what());
+    }
+    *bound = socket_.get(zmq::sockopt::last_endpoint);
+    return Status::Ok();
+  }
+
+  Status Run(const std::atomic<bool>& stop, RunSummary* summary) {
+    summary_ = summary;
+    summary->omega = CompressorOmega(config_.compressor, dimension_);
+    summary->payload_bits_per_coordinate = PayloadBitsPerCoordinate(config_.compressor, dimension_);
+    summary->initial_loss = objective_.Loss(model_);
+    summary->final_loss = summary->best_loss = summary->initial_loss;
+    start_ms_ = NowMs();
+    Status status;
+    try {
+      status = JoinAll(stop);
+      if (status.ok()) status = RunRounds(stop);
+      SayBye(status.ok() ? "run finished" : status.message());
+    } catch (const zmq::error_t& e) {
+      status = Status::Error(StatusCode::kInternal, "ZeroMQ error: %s", e.what());
+    }
+    summary->wall_time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    if (!status.ok()) {
+      summary->ok = false;
+      summary->stop_reason = status.message();
+    }
+    const Status written = recorder_.Finish(*summary);
+    return status.ok() ? written : status;
+  }
+
+ private:
+  // ------------------------------------------------------------ messages
+
+  // Waits up to `timeout_ms` for one message and handles it. Returns false
+  // on timeout.
+  bool PollOnce(int64_t timeout_ms) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms)));
+    if (!(item.revents & ZMQ_POLLIN)) return false;
+    char identity[256];
+    const auto id_size = socket_.recv(zmq::mutable_buffer(identity, sizeof(identity)), zmq::recv_flags::dontwait);
+    if (!id_size) return false;
+    if (!socket_.get(zmq::sockopt::rcvmore)) return true;  // a bare identity: nothing to do
+    auto* buffer = reinterpret_cast<uint8_t*>(receive_buffer_.data());
+    const size_t capacity = receive_buffer_.size() * 8;
+    const auto size = socket_.recv(zmq::mutable_buffer(buffer, capacity), zmq::recv_flags::dontwait);
+    while (socket_.get(zmq::sockopt::rcvmore)) {  // drain frames a node never sends
+      zmq::message_t extra;
+      (void)socket_.recv(extra, zmq::recv_flags::dontwait);
+    }
+    if (!size) return false;
+    const std::string_view routing_id(identity, std::min(id_size->untruncated_size, sizeof(identity)));
+    const uint32_t node = NodeIdOf(routing_id);
+    if (size->untruncated_size > capacity) {
+      Reject(node, "message of %zu bytes exceeds the largest this run can produce (%zu)", size->untruncated_size, capacity);
+      return true;
+    }
+    Handle(routing_id, node, {buffer, size->size});
+    return true;
+  }
+
+  void Handle(std::string_view routing_id, uint32_t node, std::span<const uint8_t> bytes) {
+    const wire::Envelope* envelope = nullptr;
+    const Status status = codec::ReadEnvelope(bytes, &envelope);
+    if (!status.ok()) {
+      Reject(node, "%s", status.message());
+      return;
+    }
+    if (envelope->body_type() == wire::Body::Hello) {
+      HandleHello(routing_id, node, *envelope->body_as_Hello());
+      return;
+    }
+    if (node == kNoNode || node >= slots_.size() || !slots_[node].joined) {
+      Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
+      return;
+    }
+    NodeSlot& slot = slots_[node];
+    slot.last_heard_ms = NowMs();
+    if (!slot.alive) {
+      slot.alive = true;
+      EDGEFL_LOG_INFO("node %u is back", node);
+    }
+    switch (envelope->body_type()) {
+      case wire::Body::Update:
+        HandleUpdate(node, envelope->round(), *envelope->body_as_Update(), bytes.size());
+        break;
+      case wire::Body::Heartbeat:
+        codec::EncodeHeartbeat(fbb_, round_, node);
+        SendTo(node, fbb_);
+        break;
+      case wire::Body::Bye:
+        slot.alive = false;
+        slot.joined = false;
+        EDGEFL_LOG_WARN("node %u left: %s", node,
+                        envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
+        break;
+      default:
+        Reject(node, "unexpected %s message", wire::EnumNameBody(envelope->body_type()));
+        break;
+    }
+  }
+
+  void HandleHello(std::string_view routing_id, uint32_t node, const wire::Hello& hello) {
+    codec::HelloInfo info;
+    Status s = codec::ReadHello(hello, &info);
+    char reason[256] = {};
+    if (!s.ok()) {
+      std::snprintf(reason, sizeof(reason), "%s", s.message());
+    } else if (node == kNoNode || info.node_id != node) {
+      std::snprintf(reason, sizeof(reason), "routing id does not match node id %u", info.node_id);
+    } else if (node >= slots_.size()) {
+      std::snprintf(reason, sizeof(reason), "node id %u is outside 0..%zu (run.nodes = %zu)", node, slots_.size() - 1,
+                    slots_.size());
+    } else if (info.dimension != 0 && info.dimension != dimension_) {
+      std::snprintf(reason, sizeof(reason), "node dimension %u does not match objective.dimension = %u",
+                    info.dimension, dimension_);
+    }
+    if (reason[0] != '\0') {
+      ++summary_->rejected;
+      EDGEFL_LOG_WARN("refused %.*s: %s", static_cast<int>(routing_id.size()), routing_id.data(), reason);
+      codec::EncodeRefusal(fbb_, reason);
+      SendToIdentity(routing_id, fbb_);
+      return;
+    }
+    NodeSlot& slot = slots_[node];
+    if (!slot.joined) EDGEFL_LOG_DEBUG("node %u joined", node);
+    slot.joined = slot.alive = true;
+    slot.last_heard_ms = NowMs();
+    slot.routing_id = std::string(routing_id);
+    codec::EncodeWelcome(fbb_, config_.TaskFor(node), config_.round.heartbeat_ms);
+    SendTo(node, fbb_);
+  }
+
+  void HandleUpdate(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
+    round_metrics_.bytes_up += bytes;
+    NodeSlot& slot = slots_[node];
+    if (!in_round_ || round != round_) {
+      Reject(node, "update for round %u while round %u is %s", round, round_, in_round_ ? "open" : "closed");
+      return;
+    }
+    if (!slot.participant) return Reject(node, "update from a node not asked in round %u", round);
+    if (slot.answered) return Reject(node, "duplicate update in round %u", round);
+    if (update.node_id() != node) return Reject(node, "update claims node id %u", update.node_id());
+    codec::DecodedPayload decoded;
+    const Status s = codec::DecodeUpdatePayload(update, config_.compressor, dimension_, scratch_, &decoded);
+    if (!s.ok()) return Reject(node, "round %u: %s", round, s.message());
+    slot.answered = true;
+    aggregator_.Add(decoded);
+    node_loss_sum_ += std::isfinite(update.loss()) ? update.loss() : 0.0;
+    ++summary_->update_messages;
+  }
+
+  [[gnu::format(printf, 3, 4)]] void Reject(uint32_t node, const char* format, ...) {
+    char text[256];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(text, sizeof(text), format, args);
+    va_end(args);
+    ++summary_->rejected;
+    ++round_metrics_.rejected;
+    if (node == kNoNode) {
+      EDGEFL_LOG_WARN("rejected a message from an unknown peer: %s", text);
+    } else {
+      EDGEFL_LOG_WARN("rejected a message from node %u: %s", node, text);
+    }
+  }
+
+  bool SendToIdentity(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb) {
+    try {
+      socket_.send(zmq::const_buffer(routing_id.data(), routing_id.size()), zmq::send_flags::sndmore);
+      socket_.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()), zmq::send_flags::none);
+      return true;
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EHOSTUNREACH) throw;
+      return false;
+    }
+  }
+
+  bool SendTo(uint32_t node, const flatbuffers::FlatBufferBuilder& fbb) {
+    if (SendToIdentity(slots_[node].routing_id, fbb)) return true;
+    if (slots_[node].alive) EDGEFL_LOG_WARN("node %u is unreachable", node);
+    slots_[node].alive = false;
+    return false;
+  }
+
+  // ------------------------------------------------------------ phases
+
+  Status JoinAll(const std::atomic<bool>& stop) {
+    const int64_t give_up = NowMs() + config_.round.join_timeout_ms;
+    while (!stop.load() && JoinedCount() < config_.nodes && NowMs() < give_up) PollOnce(give_up - NowMs());
+    if (stop.load()) return Status::Error(StatusCode::kUnavailable, "stopped while nodes were joining");
+    if (JoinedCount() < config_.nodes) {
+      std::string missing;
+      for (uint32_t i = 0; i < slots_.size() && missing.size() < 120; ++i) {
+        if (!slots_[i].joined) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+      }
+      return Status::Error(StatusCode::kTimeout, "only %u of %u nodes joined within %u ms (missing: %s)",
+                           JoinedCount(), config_.nodes, config_.round.join_timeout_ms, missing.c_str());
+    }
+    EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
+                    codec::CompressorName(config_.compressor.kind), config_.rounds);
+    return Status::Ok();
+  }
+
+  Status RunRounds(const std::atomic<bool>& stop) {
+    int failed_in_a_row = 0;
+    const uint32_t progress_every = std::max(1u, config_.rounds / 10);
+    for (round_ = 0; round_ < config_.rounds; ++round_) {
+      if (stop.load()) {
+        summary_->stop_reason = "stopped by signal";
+        return Status::Ok();
+      }
+      RoundMetrics m;
+      EDGEFL_RETURN_IF_ERROR(RunRound(stop, &m));
+      summary_->rounds = round_ + 1;
+      summary_->bytes_up += m.bytes_up;
+      summary_->bytes_down += m.bytes_down;
+      if (m.updates == 0 || m.step_size == 0.0) {
+        if (++failed_in_a_row >= kMaxFailedRounds) {
+          return Status::Error(StatusCode::kUnavailable, "quorum of %u updates not reached in %d rounds in a row",
+                               config_.QuorumCount(), kMaxFailedRounds);
+        }
+      } else {
+        failed_in_a_row = 0;
+        ++summary_->steps;
+      }
+      summary_->final_loss = m.loss;
+      summary_->final_grad_norm = m.grad_norm;
+      summary_->best_loss = std::min(summary_->best_loss, m.loss);
+      if ((round_ + 1) % progress_every == 0 || round_ + 1 == config_.rounds) {
+        EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
+                        round_ + 1, config_.rounds, m.loss, m.step_size,
+                        static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
+      }
+      if (!std::isfinite(m.loss) || m.loss > config_.divergence_factor * summary_->initial_loss) {
+        summary_->diverged_at = round_;
+        summary_->stop_reason = "diverged";
+        return Status::Ok();
+      }
+      if (config_.target_loss > 0.0 && m.loss <= config_.target_loss) {
+        summary_->stop_reason = "target loss reached";
+        return Status::Ok();
+      }
+    }
+    summary_->stop_reason = "all rounds done";
+    return Status::Ok();
+  }
+
+  Status RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {
+    round_metrics_ = RoundMetrics();
+    round_metrics_.round = round_;
+    aggregator_.Reset();
+    node_loss_sum_ = 0.0;
+
+    // Everyone alive takes part.
+    uint32_t expected = 0;
+    for (NodeSlot& slot : slots_) {
+      slot.participant = slot.joined && slot.alive;
+      slot.answered = false;
+      expected += slot.participant;
+    }
+    if (expected < config_.QuorumCount()) {
+      return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u", round_,
+                           expected, config_.nodes, config_.QuorumCount());
+    }
+    codec::EncodeRoundStartFull(fbb_, round_, model_);
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      if (!slots_[i].participant) continue;
+      if (SendTo(i, fbb_)) {
+        round_metrics_.bytes_down += fbb_.GetSize();
+      } else {
+        slots_[i].participant = false;
+      }
+    }
+    round_metrics_.participants = expected;
+
+    // Collect until every live participant answered or the deadline.
+    in_round_ = true;
+    const int64_t deadline = NowMs() + config_.round.deadline_ms;
+    while (!stop.load() && NowMs() < deadline && Outstanding() > 0) {
+      PollOnce(std::min<int64_t>(deadline - NowMs(), config_.round.heartbeat_ms));
+      DropSilentNodes();
+    }
+    in_round_ = false;
+
+    round_metrics_.updates = aggregator_.count();
+    if (aggregator_.count() >= config_.QuorumCount()) {
+      aggregator_.Finish(direction_);
+      double norm_squared = 0.0;
+      for (double v : direction_) norm_squared += v * v;
+      round_metrics_.direction_norm = std::sqrt(norm_squared);
+      const double eta = StepSize(config_.step, {round_, round_metrics_.direction_norm});
+      for (uint32_t j = 0; j < dimension_; ++j) model_[j] = static_cast<float>(model_[j] - eta * direction_[j]);
+      round_metrics_.step_size = eta;
+      round_metrics_.node_loss = node_loss_sum_ / aggregator_.count();
+    } else {
+      EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round_, aggregator_.count(),
+                      config_.QuorumCount());
+    }
+    round_metrics_.loss = objective_.LossAndGradient(model_, gradient_);
+    double grad_squared = 0.0;
+    for (float g : gradient_) grad_squared += static_cast<double>(g) * g;
+    round_metrics_.grad_norm = std::sqrt(grad_squared);
+    round_metrics_.time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    recorder_.Record(round_metrics_);
+    *m = round_metrics_;
+    return Status::Ok();
+  }
+
+  void DropSilentNodes() {
+    const int64_t now = NowMs();
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      NodeSlot& slot = slots_[i];
+      if (slot.alive && now - slot.last_heard_ms > config_.round.dead_after_ms) {
+        slot.alive = false;
+        EDGEFL_LOG_WARN("node %u silent for %lld ms: dropped", i, static_cast<long long>(now - slot.last_heard_ms));
+      }
+    }
+  }
+
+  void SayBye(const char* reason) {
+    codec::EncodeBye(fbb_, round_, kNoNode, reason);
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].joined) SendTo(i, fbb_);
+    }
+  }
+
+  uint32_t JoinedCount() const {
+    uint32_t n = 0;
+    for (const NodeSlot& slot : slots_) n += slot.joined;
+    return n;
+  }
+
+  uint32_t Outstanding() const {
+    uint32_t n = 0;
+    for (const NodeSlot& slot : slots_) n += slot.participant && slot.alive && !slot.answered;
+    return n;
+  }
+
+  const ExperimentConfig& config_;
+  RunRecorder& recorder_;
+  const uint32_t dimension_;
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  flatbuffers::FlatBufferBuilder fbb_{4096};
+  std::vector<float> spectrum_;
+  Objective objective_;
+  std::vector<float> model_;
+  std::vector<float> gradient_;
+  std::vector<double> direction_;
+  Aggregator aggregator_;
+  codec::DecodeScratch scratch_;
+  std::vector<NodeSlot> slots_;
+  std::vector<uint64_t> receive_buffer_;  // 8-byte aligned for the verifier
+  size_t max_message_bytes_ = 0;
+
+  RunSummary* summary_ = nullptr;
+  RoundMetrics round_metrics_;
+  double node_loss_sum_ = 0.0;
+  uint32_t round_ = 0;
+  bool in_round_ = false;
+  int64_t start_ms_ = 0;
+};
+
+Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder)
+    : impl_(std::make_unique<Impl>(config, recorder)) {}
+Coordinator::~Coordinator() = default;
+
+Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }
+
+Status Coordinator::Run(const std::atomic<bool>& stop, RunSummary* summary) { return impl_->Run(stop, summary); }
+
+}  // namespace edgefl

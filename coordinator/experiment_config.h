@@ -1,0 +1,92 @@
+// ExperimentConfig: one federated experiment, as read from a TOML file
+// (docs/config.md lists every key). A file may hold [[variant]] tables that
+// each override parts of the base, e.g. the same run with two compressors;
+// loading yields one resolved config a variant. Unknown keys, wrong types
+// and out-of-range values are errors that name the key. Plain values; the
+// coordinator owns one, `edgefl run` one a variant.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "schemas/codec/task_spec.h"
+
+namespace edgefl {
+
+enum class AggregatorKind : uint8_t {
+  kMean,      // mean of the (unbiased) updates: DSGD, DCSGD
+  kSignMean,  // (1/N) sum_i sign(g_i): DSignSGD as in the papers (THEORY.md 1)
+  kMajority,  // sign(sum_i sign(g_i)): majority vote
+};
+
+enum class StepRuleKind : uint8_t {
+  kConstant,  // eta
+  kDecay,     // eta / (1 + k)^decay_power   (Robbins-Monro for power in (1/2, 1])
+};
+
+struct StepConfig {
+  StepRuleKind rule = StepRuleKind::kConstant;
+  double eta = 0.1;
+  double decay_power = 0.5;
+};
+
+struct RoundConfig {
+  uint32_t deadline_ms = 10000;      // a round closes at quorum of all or at this deadline
+  double quorum = 1.0;               // fraction of nodes whose updates a step needs
+  uint32_t join_timeout_ms = 30000;  // nodes must join within this
+  uint32_t heartbeat_ms = 500;
+  uint32_t dead_after_ms = 5000;     // a node silent this long is dropped
+};
+
+struct ExperimentConfig {
+  std::string name = "run";
+  uint32_t nodes = 4;
+  uint32_t rounds = 100;
+  uint64_t seed = 1;
+  double target_loss = 0.0;           // stop once the loss is at or below it (0: off)
+  double divergence_factor = 1e6;     // diverged once loss > factor * initial loss
+  codec::ObjectiveSpec objective{.dimension = 100};
+  codec::NoiseSpec noise;
+  uint32_t batch_size = 1;
+  codec::CompressorSpec compressor;
+  AggregatorKind aggregator = AggregatorKind::kMean;
+  StepConfig step;
+  RoundConfig round;
+
+  // The task node `node_index` receives in Welcome.
+  codec::TaskSpec TaskFor(uint32_t node_index) const;
+  // Number of updates a round needs: ceil(quorum * nodes), at least 1.
+  uint32_t QuorumCount() const;
+};
+
+// A `section.key=value` override from the command line; value is TOML
+// (numbers, true/false, or a bare word taken as a string).
+struct ConfigOverride {
+  std::string key;
+  std::string value;
+};
+
+// Reads `text` (a TOML document; `origin` names it in messages) into one
+// config a variant, overrides applied last. Without [[variant]] tables the
+// result holds one config named after run.name.
+Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<ConfigOverride>& overrides,
+                       std::vector<ExperimentConfig>* out);
+
+// Reads a file; see LoadExperiments.
+Status LoadExperimentFile(const std::string& path, const std::vector<ConfigOverride>& overrides,
+                          std::vector<ExperimentConfig>* out);
+
+// Parses "section.key=value".
+Status ParseOverride(std::string_view text, ConfigOverride* out);
+
+// The config as a TOML document with every field, defaults included: what
+// a run folder keeps and what the coordinator reads back.
+std::string ToToml(const ExperimentConfig& config);
+
+const char* AggregatorName(AggregatorKind kind);
+const char* StepRuleName(StepRuleKind kind);
+
+}  // namespace edgefl

@@ -1,0 +1,101 @@
+#include "coordinator/run_recorder.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+namespace edgefl {
+
+Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config) {
+  dir_ = dir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Error(StatusCode::kInvalidArgument, "cannot create run folder '%s': %s", dir.c_str(), ec.message().c_str());
+  {
+    std::ofstream file(dir + "/config.toml");
+    file << ToToml(config);
+    if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/config.toml", dir.c_str());
+  }
+  metrics_ = std::fopen((dir + "/metrics.csv").c_str(), "w");
+  if (metrics_ == nullptr) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/metrics.csv: %s", dir.c_str(), std::strerror(errno));
+  }
+  std::fprintf(metrics_,
+               "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
+               "updates,rejected\n");
+  std::fflush(metrics_);
+  return Status::Ok();
+}
+
+void RunRecorder::Record(const RoundMetrics& r) {
+  if (metrics_ == nullptr) return;
+  std::fprintf(metrics_, "%u,%.6f,%.9g,%.9g,%.9g,%.9g,%.9g,%llu,%llu,%u,%u,%u\n", r.round, r.time_s, r.loss,
+               r.grad_norm, r.node_loss, r.step_size, r.direction_norm, static_cast<unsigned long long>(r.bytes_up),
+               static_cast<unsigned long long>(r.bytes_down), r.participants, r.updates, r.rejected);
+  std::fflush(metrics_);
+}
+
+Status RunRecorder::Finish(const RunSummary& s) {
+  if (metrics_ != nullptr) {
+    std::fclose(metrics_);
+    metrics_ = nullptr;
+  }
+  toml::table t{{"stop_reason", s.stop_reason},
+                {"ok", s.ok},
+                {"rounds", s.rounds},
+                {"steps", s.steps},
+                {"initial_loss", s.initial_loss},
+                {"final_loss", s.final_loss},
+                {"best_loss", s.best_loss},
+                {"final_grad_norm", s.final_grad_norm},
+                {"diverged_at", s.diverged_at},
+                {"bytes_up", static_cast<int64_t>(s.bytes_up)},
+                {"bytes_down", static_cast<int64_t>(s.bytes_down)},
+                {"update_messages", static_cast<int64_t>(s.update_messages)},
+                {"rejected", static_cast<int64_t>(s.rejected)},
+                {"wall_time_s", s.wall_time_s},
+                {"payload_bits_per_coordinate", s.payload_bits_per_coordinate}};
+  if (std::isfinite(s.omega)) t.insert("omega", s.omega);
+  std::ofstream file(dir_ + "/summary.toml");
+  file << t << "\n";
+  if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/summary.toml", dir_.c_str());
+  return Status::Ok();
+}
+
+RunRecorder::~RunRecorder() {
+  if (metrics_ != nullptr) std::fclose(metrics_);
+}
+
+Status ReadSummary(const std::string& path, RunSummary* out) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot read %s: %.*s", path.c_str(),
+                         static_cast<int>(e.description().size()), e.description().data());
+  }
+  out->stop_reason = t["stop_reason"].value_or(std::string("unknown"));
+  out->ok = t["ok"].value_or(false);
+  out->rounds = t["rounds"].value_or(0u);
+  out->steps = t["steps"].value_or(0u);
+  out->initial_loss = t["initial_loss"].value_or(NAN);
+  out->final_loss = t["final_loss"].value_or(NAN);
+  out->best_loss = t["best_loss"].value_or(NAN);
+  out->final_grad_norm = t["final_grad_norm"].value_or(NAN);
+  out->diverged_at = t["diverged_at"].value_or(int64_t{-1});
+  out->bytes_up = static_cast<uint64_t>(t["bytes_up"].value_or(int64_t{0}));
+  out->bytes_down = static_cast<uint64_t>(t["bytes_down"].value_or(int64_t{0}));
+  out->update_messages = static_cast<uint64_t>(t["update_messages"].value_or(int64_t{0}));
+  out->rejected = static_cast<uint64_t>(t["rejected"].value_or(int64_t{0}));
+  out->wall_time_s = t["wall_time_s"].value_or(0.0);
+  out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
+  out->omega = t["omega"].value_or(NAN);
+  return Status::Ok();
+}
+
+}  // namespace edgefl

@@ -1,0 +1,69 @@
+// RunRecorder: the run folder. Writes the resolved config at start, one
+// metrics row a round (flushed, so a crash loses nothing already computed),
+// and the summary at the end, whatever ended the run. Not thread-safe.
+//
+//   <dir>/config.toml    every field of the experiment, defaults included
+//   <dir>/metrics.csv    one row a round (columns in docs/outputs.md)
+//   <dir>/summary.toml   final loss, rounds, bytes, diverged-at, stop reason
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "coordinator/experiment_config.h"
+#include "core/status.h"
+
+namespace edgefl {
+
+struct RoundMetrics {
+  uint32_t round = 0;
+  double time_s = 0.0;       // since the first round started
+  double loss = 0.0;         // f(x) after the round's step, evaluated by the coordinator
+  double grad_norm = 0.0;    // ||grad f(x)|| after the step
+  double node_loss = 0.0;    // mean of the nodes' reported losses at the round's model
+  double step_size = 0.0;    // eta_k (0 when the round made no step)
+  double direction_norm = 0.0;
+  uint64_t bytes_up = 0;     // update messages received this round
+  uint64_t bytes_down = 0;   // round-start messages sent this round
+  uint32_t participants = 0; // nodes asked
+  uint32_t updates = 0;      // updates aggregated
+  uint32_t rejected = 0;     // messages refused this round
+};
+
+struct RunSummary {
+  std::string stop_reason = "not started";
+  uint32_t rounds = 0;            // rounds that ran
+  uint32_t steps = 0;             // rounds that made a step (quorum reached)
+  double initial_loss = 0.0;
+  double final_loss = 0.0;
+  double best_loss = 0.0;
+  double final_grad_norm = 0.0;
+  int64_t diverged_at = -1;       // round, or -1
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+  uint64_t update_messages = 0;
+  uint64_t rejected = 0;
+  double wall_time_s = 0.0;
+  double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
+  double omega = 0.0;                        // NaN for biased compressors
+  bool ok = true;                            // false when an error ended the run
+};
+
+class RunRecorder {
+ public:
+  // Creates `dir` (and parents) and writes config.toml.
+  Status Open(const std::string& dir, const ExperimentConfig& config);
+  void Record(const RoundMetrics& row);
+  Status Finish(const RunSummary& summary);
+  ~RunRecorder();
+
+ private:
+  std::string dir_;
+  std::FILE* metrics_ = nullptr;
+};
+
+// Reads a summary.toml back (for `edgefl run`'s table and for tests).
+Status ReadSummary(const std::string& path, RunSummary* out);
+
+}  // namespace edgefl

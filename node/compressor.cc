@@ -1,0 +1,247 @@
+#include "node/compressor.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+
+#include "schemas/codec/bit_pack.h"
+#include "schemas/codec/index_sampler.h"
+
+namespace edgefl {
+namespace {
+
+using Kind = wire::CompressorKind;
+
+
+struct BufferPlan {
+  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0;
+};
+
+BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
+  BufferPlan plan;
+  switch (spec.kind) {
+    case Kind::RandK:
+      plan.values = plan.indices = spec.k;
+      break;
+    case Kind::Bernoulli:
+      plan.values = plan.indices = d;
+      break;
+    case Kind::Qsgd:
+      plan.fields = d;
+      break;
+    case Kind::Natural:
+      plan.codes = d;
+      break;
+    case Kind::TopK:
+      plan.values = spec.k;
+      plan.indices = d;  // the selection permutes all coordinates
+      plan.error = d;
+      break;
+    case Kind::EfSign:
+      plan.error = d;
+      break;
+    default:
+      break;
+  }
+  return plan;
+}
+
+double L1Norm(std::span<const float> v) {
+  double sum = 0.0;
+  for (float x : v) sum += std::fabs(x);
+  return sum;
+}
+
+}  // namespace
+
+size_t Compressor::ArenaBytes(const codec::CompressorSpec& spec, uint32_t dimension) {
+  const BufferPlan plan = PlanFor(spec, dimension);
+  const auto rounded = [](size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; };
+  return rounded(plan.values * sizeof(float)) + rounded(plan.indices * sizeof(uint32_t)) +
+         rounded(plan.fields * sizeof(uint16_t)) + rounded(plan.codes) + rounded(plan.error * sizeof(float));
+}
+
+Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Arena& arena)
+    : spec_(spec), dimension_(dimension) {
+  const BufferPlan plan = PlanFor(spec, dimension);
+  if (plan.values) values_ = arena.Allocate<float>(plan.values, "compressor values");
+  if (plan.indices) indices_ = arena.Allocate<uint32_t>(plan.indices, "compressor indices");
+  if (plan.fields) fields_ = arena.Allocate<uint16_t>(plan.fields, "qsgd levels");
+  if (plan.codes) codes_ = arena.Allocate<uint8_t>(plan.codes, "natural codes");
+  if (plan.error) error_ = arena.Allocate<float>(plan.error, "error memory");
+}
+
+void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* out) {
+  *out = codec::PayloadView();
+  out->type = codec::PayloadTypeOf(spec_.kind);
+  const float d = static_cast<float>(dimension_);
+  switch (spec_.kind) {
+    case Kind::Identity:
+      out->values = grad;
+      return;
+    case Kind::RandK: {
+      const uint64_t seed = rng.NextU64();
+      codec::SampleRandK(seed, dimension_, indices_);
+      const float scale = d / static_cast<float>(spec_.k);
+      for (uint32_t i = 0; i < spec_.k; ++i) values_[i] = grad[indices_[i]] * scale;
+      out->sampler = wire::IndexSampler::RandK;
+      out->seed = seed;
+      out->values = values_.first(spec_.k);
+      return;
+    }
+    case Kind::Bernoulli: {
+      const uint64_t seed = rng.NextU64();
+      const uint32_t kept = codec::SampleBernoulli(seed, dimension_, spec_.p, indices_);
+      // Scale by the probability the sampler realises, so E C(v) = v exactly.
+      const auto scale = static_cast<float>(1.0 / codec::RealisedKeepProbability(spec_.p));
+      for (uint32_t i = 0; i < kept; ++i) values_[i] = grad[indices_[i]] * scale;
+      out->sampler = wire::IndexSampler::Bernoulli;
+      out->seed = seed;
+      out->keep_probability = spec_.p;
+      out->values = values_.first(kept);
+      return;
+    }
+    case Kind::Qsgd:
+      CompressQsgd(grad, rng, out);
+      return;
+    case Kind::Natural:
+      CompressNatural(grad, rng, out);
+      return;
+    case Kind::Sign:
+      out->sign_source = grad;
+      return;
+    case Kind::ScaledSign:
+      out->sign_source = grad;
+      out->scale = static_cast<float>(L1Norm(grad) / dimension_);
+      return;
+    case Kind::EfSign:
+      CompressEfSign(grad, out);
+      return;
+    case Kind::TopK:
+      CompressTopK(grad, out);
+      return;
+  }
+}
+
+void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
+  double sum_squares = 0.0;
+  for (float g : grad) sum_squares += static_cast<double>(g) * g;
+  const auto norm = static_cast<float>(std::sqrt(sum_squares));
+  const auto s = static_cast<float>(spec_.levels);
+  for (uint32_t j = 0; j < dimension_; ++j) {
+    if (norm == 0.0f) {
+      fields_[j] = 0;
+      continue;
+    }
+    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)): E level = r.
+    const float r = std::min(s, s * std::fabs(grad[j]) / norm);
+    const float floor_r = std::floor(r);
+    const auto level = static_cast<uint32_t>(floor_r) + (rng.Uniform() < static_cast<double>(r - floor_r) ? 1u : 0u);
+    fields_[j] = static_cast<uint16_t>(std::min(level, spec_.levels));
+  }
+  out->norm = norm;
+  out->levels = spec_.levels;
+  out->level_fields = fields_;
+  out->sign_source = grad;
+}
+
+void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
+  // |v| in [2^a, 2^(a+1)): round up with probability |v|/2^a - 1, so the
+  // expectation is |v| (Horvath et al., natural compression). Codes hold
+  // exponents 2^-63 .. 2^63; below 2^-63 the choice is 0 or 2^-63.
+  for (uint32_t j = 0; j < dimension_; ++j) {
+    const uint32_t bits = std::bit_cast<uint32_t>(grad[j]);
+    const uint8_t sign = static_cast<uint8_t>((bits >> 31) << 7);
+    const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
+    const int exponent = biased_exponent - 127;  // |v| = 1.m * 2^exponent for normal v
+    int code;
+    if (biased_exponent == 0 || exponent < -63) {
+      const double up = std::fabs(static_cast<double>(grad[j])) * 0x1.0p63;
+      code = rng.Uniform() < up ? 1 : 0;
+    } else {
+      const double up = static_cast<double>(bits & 0x7FFFFF) * 0x1.0p-23;
+      code = std::min(127, exponent + 64 + (rng.Uniform() < up ? 1 : 0));
+    }
+    codes_[j] = static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
+  }
+  out->codes = codes_;
+}
+
+void Compressor::CompressEfSign(std::span<float> grad, codec::PayloadView* out) {
+  // p = g + e; C(p) = ||p||_1/d sign(p); e <- p - C(p)  (Karimireddy et al. 2019).
+  for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
+  const auto scale = static_cast<float>(L1Norm(grad) / dimension_);
+  for (uint32_t j = 0; j < dimension_; ++j) {
+    error_[j] = grad[j] - (std::signbit(grad[j]) ? -scale : scale);
+  }
+  out->sign_source = grad;
+  out->scale = scale;
+}
+
+void Compressor::CompressTopK(std::span<float> grad, codec::PayloadView* out) {
+  // p = g + e; send the k largest |p_j| (ties to the lower index, so the
+  // choice is deterministic); e <- p with the sent coordinates zeroed.
+  for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
+  for (uint32_t j = 0; j < dimension_; ++j) indices_[j] = j;
+  const auto larger = [&](uint32_t a, uint32_t b) {
+    const float fa = std::fabs(grad[a]), fb = std::fabs(grad[b]);
+    return fa > fb || (fa == fb && a < b);
+  };
+  const auto k = static_cast<std::ptrdiff_t>(spec_.k);
+  std::nth_element(indices_.begin(), indices_.begin() + k - 1, indices_.end(), larger);
+  std::sort(indices_.begin(), indices_.begin() + k);
+  std::copy(grad.begin(), grad.end(), error_.begin());
+  for (std::ptrdiff_t i = 0; i < k; ++i) {
+    values_[i] = grad[indices_[i]];
+    error_[indices_[i]] = 0.0f;
+  }
+  out->indices = indices_.first(spec_.k);
+  out->values = values_.first(spec_.k);
+}
+
+double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension) {
+  const double d = dimension;
+  switch (spec.kind) {
+    case Kind::Identity:
+      return 0.0;
+    case Kind::RandK:
+      return d / spec.k - 1.0;
+    case Kind::Bernoulli:
+      return 1.0 / codec::RealisedKeepProbability(spec.p) - 1.0;
+    case Kind::Qsgd: {
+      const double s = spec.levels;
+      return std::min(d / (s * s), std::sqrt(d) / s);
+    }
+    case Kind::Natural:
+      return 1.0 / 8.0;
+    default:
+      return std::numeric_limits<double>::quiet_NaN();
+  }
+}
+
+double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {
+  const double d = dimension;
+  switch (spec.kind) {
+    case Kind::Identity:
+      return 32.0;
+    case Kind::RandK:
+      return (32.0 * spec.k + 64.0) / d;
+    case Kind::Bernoulli:
+      return 32.0 * codec::RealisedKeepProbability(spec.p) + 64.0 / d;
+    case Kind::Qsgd:
+      return codec::BitsFor(spec.levels) + 1.0 + 32.0 / d;
+    case Kind::Natural:
+      return 8.0;
+    case Kind::Sign:
+      return 1.0;
+    case Kind::ScaledSign:
+    case Kind::EfSign:
+      return 1.0 + 32.0 / d;
+    case Kind::TopK:
+      return 64.0 * spec.k / d;
+  }
+  return 0.0;
+}
+
+}  // namespace edgefl

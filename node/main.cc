@@ -1,0 +1,56 @@
+// edgefl-node: the board program. Joins a coordinator, takes its task, and
+// answers rounds until told to stop. Exit codes: 0 done, 1 failure,
+// 2 bad command line, 130 interrupted.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+
+#include "core/log.h"
+#include "core/units.h"
+#include "node/node_client.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  edgefl::NodeOptions options;
+  std::string budget_text;
+  bool verbose = false;
+  CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
+               "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
+               "round with a compressed stochastic gradient."};
+  app.add_option("--connect", options.endpoint, "Coordinator endpoint, e.g. tcp://192.168.1.10:5555")->required();
+  app.add_option("--id", options.node_id, "This node's id: 0 .. nodes-1, unique in the run")->required();
+  app.add_option("--dimension", options.dimension, "Refuse a task whose dimension differs (0: accept any)");
+  app.add_option("--memory-budget", budget_text, "Bytes this node may use, e.g. 4MiB (default: what the task needs)");
+  app.add_flag("--print-memory-plan", options.print_memory_plan, "Print each buffer and its bytes after joining");
+  app.add_option("--join-timeout-ms", options.join_timeout_ms, "Give up joining after this long")
+      ->check(CLI::Range(100, 3600000));
+  app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
+      ->check(CLI::Range(100, 3600000));
+  app.add_flag("-v,--verbose", verbose, "Log debug messages");
+  CLI11_PARSE(app, argc, argv);
+
+  char tag[32];
+  std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);
+  edgefl::LogTag() = tag;
+  if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
+  if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
+    EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
+    return 2;
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  const edgefl::Status status = edgefl::RunNode(options, g_stop);
+  if (!status.ok()) {
+    EDGEFL_LOG_ERROR("%s", status.message());
+    return 1;
+  }
+  return g_stop.load() ? 130 : 0;
+}

@@ -1,0 +1,212 @@
+#include "node/node_client.h"
+
+#include <cstdio>
+#include <memory>
+#include <zmq.hpp>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/rng.h"
+#include "node/arena.h"
+#include "node/node_runtime.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+namespace {
+
+constexpr size_t kHandshakeBufferBytes = 4096;
+
+// Receives one message into `buffer`; an oversized one is read whole by
+// ZeroMQ, dropped, and reported.
+Status Receive(zmq::socket_t& socket, std::span<uint8_t> buffer, std::span<const uint8_t>* message) {
+  const auto result = socket.recv(zmq::mutable_buffer(buffer.data(), buffer.size()), zmq::recv_flags::dontwait);
+  if (!result) return Status::Error(StatusCode::kTimeout, "no message");
+  if (result->untruncated_size > buffer.size()) {
+    return Status::Error(StatusCode::kMalformed, "message of %zu bytes exceeds the %zu-byte receive buffer",
+                         result->untruncated_size, buffer.size());
+  }
+  *message = buffer.first(result->size);
+  return Status::Ok();
+}
+
+bool Send(zmq::socket_t& socket, const flatbuffers::FlatBufferBuilder& fbb) {
+  return socket.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()), zmq::send_flags::dontwait).has_value();
+}
+
+void PrintMemoryPlan(const MemoryPlan& plan, size_t receive_bytes, size_t send_bytes) {
+  std::printf("memory plan (bytes):\n");
+  for (size_t i = 0; i < plan.count; ++i) std::printf("  %-22s %12zu\n", plan.entries[i].name, plan.entries[i].bytes);
+  std::printf("  %-22s %12zu\n", "receive buffer", receive_bytes);
+  std::printf("  %-22s %12zu\n", "send buffer", send_bytes);
+  std::printf("  %-22s %12zu\n", "arena total", plan.total_bytes + receive_bytes);
+  std::fflush(stdout);
+}
+
+class Node {
+ public:
+  Node(const NodeOptions& options, const std::atomic<bool>& stop)
+      : options_(options), stop_(stop), socket_(context_, zmq::socket_type::dealer) {
+    const std::string id = "node-" + std::to_string(options.node_id);
+    socket_.set(zmq::sockopt::routing_id, id);
+    socket_.set(zmq::sockopt::linger, 1000);
+    // Queue nothing for a coordinator that is not connected yet: a Hello is
+    // resent until answered rather than piling up.
+    socket_.set(zmq::sockopt::immediate, 1);
+    socket_.connect(options.endpoint);
+  }
+
+  Status Run() {
+    codec::TaskSpec task;
+    EDGEFL_RETURN_IF_ERROR(Join(&task));
+    EDGEFL_RETURN_IF_ERROR(Prepare(task));
+    return Serve();
+  }
+
+ private:
+  Status Join(codec::TaskSpec* task) {
+    codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
+    const int64_t give_up_ms = NowMs() + options_.join_timeout_ms;
+    // Resend Hello with backoff and jitter until Welcome arrives.
+    Rng jitter(DeriveSeed(options_.node_id, static_cast<uint64_t>(NowUs())));
+    int backoff_ms = 100;
+    while (!stop_.load()) {
+      Send(socket_, fbb_);
+      const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + static_cast<int>(jitter.Below(50)));
+      while (NowMs() < wait_until && !stop_.load()) {
+        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+        zmq::poll(&item, 1, std::chrono::milliseconds(std::max<int64_t>(1, wait_until - NowMs())));
+        if (!(item.revents & ZMQ_POLLIN)) continue;
+        std::span<const uint8_t> bytes;
+        Status s = Receive(socket_, handshake_, &bytes);
+        const wire::Envelope* envelope = nullptr;
+        if (s.ok()) s = codec::ReadEnvelope(bytes, &envelope);
+        if (!s.ok()) {
+          EDGEFL_LOG_WARN("ignoring message while joining: %s", s.message());
+          continue;
+        }
+        if (envelope->body_type() == wire::Body::Error) {
+          return Status::Error(StatusCode::kRefused, "coordinator error: %s",
+                               envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
+        }
+        if (envelope->body_type() != wire::Body::Welcome) continue;
+        EDGEFL_RETURN_IF_ERROR(codec::ReadWelcome(*envelope->body_as_Welcome(), task, &heartbeat_ms_));
+        if (options_.dimension != 0 && options_.dimension != task->objective.dimension) {
+          return Status::Error(StatusCode::kRefused, "coordinator assigned dimension %u, this node has %u",
+                               task->objective.dimension, options_.dimension);
+        }
+        last_heard_ms_ = NowMs();
+        return Status::Ok();
+      }
+      if (NowMs() >= give_up_ms) {
+        return Status::Error(StatusCode::kTimeout, "no answer from a coordinator at %s within %d ms",
+                             options_.endpoint.c_str(), options_.join_timeout_ms);
+      }
+      backoff_ms = std::min(backoff_ms * 2, 2000);
+    }
+    return Status::Ok();
+  }
+
+  Status Prepare(const codec::TaskSpec& task) {
+    const MemoryPlan plan = PlanNodeMemory(task);
+    const size_t receive_bytes = size_t{task.objective.dimension} * sizeof(float) + 512;
+    const size_t send_bytes = MaxUpdateMessageBytes(task);
+    if (options_.print_memory_plan) PrintMemoryPlan(plan, receive_bytes, send_bytes);
+    const size_t needed = plan.total_bytes + receive_bytes + Arena::kAlignment;
+    const size_t budget = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : needed;
+    if (budget < needed) {
+      return Status::Error(StatusCode::kResourceExhausted,
+                           "memory budget of %zu bytes is too small: this task (d = %u, %s) needs %zu bytes", budget,
+                           task.objective.dimension, codec::CompressorName(task.compressor.kind), needed);
+    }
+    arena_ = std::make_unique<Arena>(budget);
+    runtime_ = std::make_unique<NodeRuntime>(task, *arena_);
+    receive_buffer_ = arena_->Allocate<uint8_t>(receive_bytes, "receive buffer");
+    EDGEFL_RETURN_IF_ERROR(arena_->status());
+    fbb_.Clear();
+    fbb_ = flatbuffers::FlatBufferBuilder(send_bytes);
+    return Status::Ok();
+  }
+
+  Status Serve() {
+    const uint32_t d = runtime_->task().objective.dimension;
+    int64_t last_sent_ms = NowMs();
+    while (!stop_.load()) {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(heartbeat_ms_));
+      const int64_t now = NowMs();
+      if (item.revents & ZMQ_POLLIN) {
+        std::span<const uint8_t> bytes;
+        Status s = Receive(socket_, receive_buffer_, &bytes);
+        const wire::Envelope* envelope = nullptr;
+        if (s.ok()) s = codec::ReadEnvelope(bytes, &envelope);
+        if (!s.ok()) {
+          EDGEFL_LOG_WARN("rejected a message: %s", s.message());
+          continue;
+        }
+        last_heard_ms_ = now;
+        switch (envelope->body_type()) {
+          case wire::Body::RoundStart: {
+            std::span<const float> model;
+            s = codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), d, &model);
+            if (!s.ok()) {
+              EDGEFL_LOG_WARN("rejected round %u: %s", envelope->round(), s.message());
+              continue;
+            }
+            runtime_->ComputeUpdate(envelope->round(), model, fbb_);
+            if (!Send(socket_, fbb_)) EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
+            last_sent_ms = NowMs();
+            round_ = envelope->round();
+            break;
+          }
+          case wire::Body::Bye:
+            EDGEFL_LOG_INFO("coordinator ended the run: %s",
+                            envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
+            return Status::Ok();
+          case wire::Body::Error:
+            EDGEFL_LOG_WARN("coordinator says: %s",
+                            envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
+            break;
+          default:
+            break;  // Heartbeat echoes and late Welcomes only prove liveness.
+        }
+      } else if (now - last_heard_ms_ > options_.lost_after_ms) {
+        return Status::Error(StatusCode::kUnavailable, "lost the coordinator at %s: nothing heard for %d ms",
+                             options_.endpoint.c_str(), options_.lost_after_ms);
+      }
+      if (NowMs() - last_sent_ms >= heartbeat_ms_) {
+        codec::EncodeHeartbeat(fbb_, round_, options_.node_id);
+        Send(socket_, fbb_);
+        last_sent_ms = NowMs();
+      }
+    }
+    codec::EncodeBye(fbb_, round_, options_.node_id, "node stopped by signal");
+    Send(socket_, fbb_);
+    return Status::Ok();
+  }
+
+  const NodeOptions& options_;
+  const std::atomic<bool>& stop_;
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  alignas(8) uint8_t handshake_[kHandshakeBufferBytes] = {};
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+  uint32_t heartbeat_ms_ = 500;
+  int64_t last_heard_ms_ = 0;
+  uint32_t round_ = 0;
+  std::unique_ptr<Arena> arena_;
+  std::unique_ptr<NodeRuntime> runtime_;
+  std::span<uint8_t> receive_buffer_;
+};
+
+}  // namespace
+
+Status RunNode(const NodeOptions& options, const std::atomic<bool>& stop) {
+  try {
+    Node node(options, stop);
+    return node.Run();
+  } catch (const zmq::error_t& e) {
+    return Status::Error(StatusCode::kUnavailable, "ZeroMQ error on %s: %s", options.endpoint.c_str(), e.what());
+  }
+}
+
+}  // namespace edgefl

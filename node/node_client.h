@@ -1,0 +1,32 @@
+// NodeClient: the node's life over ZeroMQ. A DEALER socket (routing id
+// "node-<id>") joins the coordinator with Hello, takes its task from
+// Welcome, then answers every RoundStart with an Update until Bye. Heartbeats
+// keep both sides aware of each other; a coordinator silent for
+// `lost_after_ms` ends the node with a clear error. Messages are received
+// into a preallocated, aligned buffer with a size check, and every buffer is
+// verified before use. Not thread-safe; one per process.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace edgefl {
+
+struct NodeOptions {
+  std::string endpoint;
+  uint32_t node_id = 0;
+  uint32_t dimension = 0;            // 0: the coordinator's
+  uint64_t memory_budget_bytes = 0;  // 0: exactly what the task needs
+  int join_timeout_ms = 10000;
+  int lost_after_ms = 15000;
+  bool print_memory_plan = false;
+};
+
+// Runs until the coordinator says Bye (Ok), `stop` becomes true (Ok, after
+// telling the coordinator), or something fails (the reason).
+Status RunNode(const NodeOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace edgefl

@@ -1,0 +1,90 @@
+#include "node/node_runtime.h"
+
+#include <cmath>
+
+#include "core/clock.h"
+#include "core/rng.h"
+#include "node/gradient_noise.h"
+#include "schemas/codec/bit_pack.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+namespace {
+
+size_t Rounded(size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; }
+
+}  // namespace
+
+size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
+  const size_t d = task.objective.dimension;
+  size_t payload = 0;
+  switch (task.compressor.kind) {
+    case wire::CompressorKind::Identity:
+    case wire::CompressorKind::Bernoulli:  // at worst every coordinate is kept
+      payload = 4 * d;
+      break;
+    case wire::CompressorKind::RandK:
+      payload = 4 * size_t{task.compressor.k};
+      break;
+    case wire::CompressorKind::TopK:
+      payload = 8 * size_t{task.compressor.k};
+      break;
+    case wire::CompressorKind::Qsgd:
+      payload = (d * (codec::BitsFor(task.compressor.levels) + 1) + 7) / 8 + 8;
+      break;
+    case wire::CompressorKind::Natural:
+      payload = d;
+      break;
+    default:
+      payload = (d + 7) / 8;
+      break;
+  }
+  // Envelope, tables, vtables, vector length prefixes and alignment.
+  return payload + 256;
+}
+
+MemoryPlan PlanNodeMemory(const codec::TaskSpec& task) {
+  const size_t d = task.objective.dimension;
+  MemoryPlan plan;
+  const auto add = [&plan](const char* name, size_t bytes) {
+    plan.entries[plan.count++] = {name, bytes};
+    plan.total_bytes += Rounded(bytes);
+  };
+  add("objective spectrum", d * sizeof(float));
+  add("model replica", d * sizeof(float));
+  add("gradient", d * sizeof(float));
+  add("compressor buffers", Compressor::ArenaBytes(task.compressor, task.objective.dimension));
+  return plan;
+}
+
+NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena)
+    : task_(task),
+      spectrum_(arena.Allocate<float>(task.objective.dimension, "objective spectrum")),
+      objective_(task.objective, spectrum_),
+      model_(arena.Allocate<float>(task.objective.dimension, "model replica")),
+      gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
+      compressor_(task.compressor, task.objective.dimension, arena) {}
+
+void NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model, flatbuffers::FlatBufferBuilder& fbb) {
+  const int64_t start_us = NowUs();
+  std::copy(model.begin(), model.end(), model_.begin());
+
+  codec::UpdateHeader header;
+  header.node_id = task_.node_index;
+  header.loss = objective_.LossAndGradient(model_, gradient_);
+
+  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
+  AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
+
+  double sum_squares = 0.0;
+  for (float g : gradient_) sum_squares += static_cast<double>(g) * g;
+  header.grad_norm = std::sqrt(sum_squares);
+
+  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kCompression)));
+  codec::PayloadView payload;
+  compressor_.Compress(gradient_, rng_, &payload);
+  header.compute_us = static_cast<uint32_t>(NowUs() - start_us);
+  codec::EncodeUpdate(fbb, round, header, payload);
+}
+
+}  // namespace edgefl

@@ -1,0 +1,63 @@
+// NodeRuntime: everything a node computes in a round, over memory carved
+// once from its Arena: the objective's spectrum, a model replica, the
+// gradient, the compressor's buffers and the outgoing message. ComputeUpdate
+// is the round's whole work (gradient, noise, compression, encoding) and
+// does not allocate once the builder has reached its planned size.
+// Not thread-safe: one per node process.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "flatbuffers/flatbuffers.h"
+#include "node/arena.h"
+#include "node/compressor.h"
+#include "node/objective.h"
+#include "schemas/codec/task_spec.h"
+
+namespace edgefl {
+
+// One line of the memory plan: a buffer and its size.
+struct MemoryPlanEntry {
+  const char* name;
+  size_t bytes;
+};
+
+inline constexpr size_t kMaxPlanEntries = 8;
+
+struct MemoryPlan {
+  MemoryPlanEntry entries[kMaxPlanEntries] = {};
+  size_t count = 0;
+  size_t total_bytes = 0;  // including alignment padding
+};
+
+MemoryPlan PlanNodeMemory(const codec::TaskSpec& task);
+
+// Largest Update message the task can produce, in bytes.
+size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
+
+// Random streams of a node, derived from (run seed, node index, round).
+enum class Stream : uint64_t { kNoise = 1, kCompression = 2 };
+
+class NodeRuntime {
+ public:
+  NodeRuntime(const codec::TaskSpec& task, Arena& arena);
+
+  // Writes the round's Update message into `fbb`; the loss at `model` and
+  // the gradient's norm before compression are in the message header.
+  void ComputeUpdate(uint32_t round, std::span<const float> model, flatbuffers::FlatBufferBuilder& fbb);
+
+  const codec::TaskSpec& task() const { return task_; }
+  const Compressor& compressor() const { return compressor_; }
+
+ private:
+  codec::TaskSpec task_;
+  std::span<float> spectrum_;
+  Objective objective_;
+  std::span<float> model_;
+  std::span<float> gradient_;
+  Compressor compressor_;
+  Rng rng_;
+};
+
+}  // namespace edgefl

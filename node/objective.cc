@@ -1,0 +1,64 @@
+#include "node/objective.h"
+
+#include <Eigen/Core>
+#include <cmath>
+
+namespace edgefl {
+namespace {
+
+using ConstVector = Eigen::Map<const Eigen::ArrayXf>;
+using Vector = Eigen::Map<Eigen::ArrayXf>;
+
+ConstVector View(std::span<const float> v) { return ConstVector(v.data(), static_cast<Eigen::Index>(v.size())); }
+
+}  // namespace
+
+void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda) {
+  const size_t d = lambda.size();
+  for (size_t j = 0; j < d; ++j) {
+    const double t = d > 1 ? static_cast<double>(j) / static_cast<double>(d - 1) : 0.0;
+    const double value = spec.spectrum == wire::SpectrumKind::Geometric
+                             ? spec.lambda_min * std::pow(spec.lambda_max / spec.lambda_min, t)
+                             : spec.lambda_min + (spec.lambda_max - spec.lambda_min) * t;
+    lambda[j] = static_cast<float>(value);
+  }
+}
+
+Objective::Objective(const codec::ObjectiveSpec& spec, std::span<float> lambda) : spec_(spec), lambda_(lambda) {
+  FillSpectrum(spec, lambda);
+}
+
+double Objective::Loss(std::span<const float> x) const {
+  // Accumulate in double: the loss is a metric, and at the noise floor the
+  // terms are tiny beside their count.
+  double sum = 0.0;
+  const size_t d = lambda_.size();
+  if (spec_.kind == wire::ObjectiveKind::Quartic) {
+    for (size_t j = 0; j < d; ++j) {
+      const double x2 = static_cast<double>(x[j]) * x[j];
+      sum += lambda_[j] * x2 * x2;
+    }
+    return 0.25 * sum;
+  }
+  for (size_t j = 0; j < d; ++j) sum += lambda_[j] * (static_cast<double>(x[j]) * x[j]);
+  return 0.5 * sum;
+}
+
+double Objective::LossAndGradient(std::span<const float> x, std::span<float> grad) const {
+  const auto n = static_cast<Eigen::Index>(x.size());
+  Vector g(grad.data(), n);
+  const Eigen::Map<const Eigen::ArrayXf> xs(x.data(), n);
+  const auto lambda = View(lambda_);
+  if (spec_.kind == wire::ObjectiveKind::Quartic) {
+    g = lambda * xs * xs * xs;
+  } else {
+    g = lambda * xs;
+  }
+  return Loss(x);
+}
+
+void Objective::InitialPoint(std::span<float> x) const {
+  for (float& v : x) v = static_cast<float>(spec_.initial_value);
+}
+
+}  // namespace edgefl

@@ -1,0 +1,140 @@
+#include "schemas/codec/task_spec.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace edgefl::codec {
+namespace {
+
+template <typename Kind>
+struct NamedKind {
+  Kind kind;
+  const char* name;
+};
+
+constexpr NamedKind<wire::CompressorKind> kCompressorNames[] = {
+    {wire::CompressorKind::Identity, "identity"},   {wire::CompressorKind::RandK, "rand-k"},
+    {wire::CompressorKind::Bernoulli, "bernoulli"}, {wire::CompressorKind::Qsgd, "qsgd"},
+    {wire::CompressorKind::Sign, "sign"},           {wire::CompressorKind::ScaledSign, "scaled-sign"},
+    {wire::CompressorKind::EfSign, "ef-sign"},      {wire::CompressorKind::TopK, "top-k"},
+    {wire::CompressorKind::Natural, "natural"},
+};
+constexpr NamedKind<wire::NoiseKind> kNoiseNames[] = {
+    {wire::NoiseKind::None, "none"},
+    {wire::NoiseKind::Gaussian, "gaussian"},
+    {wire::NoiseKind::StudentT, "student-t"},
+};
+constexpr NamedKind<wire::ObjectiveKind> kObjectiveNames[] = {
+    {wire::ObjectiveKind::Quadratic, "quadratic"},
+    {wire::ObjectiveKind::Quartic, "quartic"},
+};
+constexpr NamedKind<wire::SpectrumKind> kSpectrumNames[] = {
+    {wire::SpectrumKind::Linear, "linear"},
+    {wire::SpectrumKind::Geometric, "geometric"},
+};
+
+template <typename Kind, size_t N>
+const char* NameOf(const NamedKind<Kind> (&table)[N], Kind kind) {
+  for (const auto& entry : table) {
+    if (entry.kind == kind) return entry.name;
+  }
+  return "unknown";
+}
+
+template <typename Kind, size_t N>
+bool KindOf(const NamedKind<Kind> (&table)[N], const char* name, Kind* kind) {
+  for (const auto& entry : table) {
+    if (std::strcmp(entry.name, name) == 0) {
+      *kind = entry.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Finite(double v) { return std::isfinite(v); }
+
+}  // namespace
+
+const char* CompressorName(wire::CompressorKind kind) { return NameOf(kCompressorNames, kind); }
+bool ParseCompressorName(const char* name, wire::CompressorKind* kind) { return KindOf(kCompressorNames, name, kind); }
+const char* NoiseName(wire::NoiseKind kind) { return NameOf(kNoiseNames, kind); }
+bool ParseNoiseName(const char* name, wire::NoiseKind* kind) { return KindOf(kNoiseNames, name, kind); }
+const char* ObjectiveName(wire::ObjectiveKind kind) { return NameOf(kObjectiveNames, kind); }
+bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind) { return KindOf(kObjectiveNames, name, kind); }
+const char* SpectrumName(wire::SpectrumKind kind) { return NameOf(kSpectrumNames, kind); }
+bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return KindOf(kSpectrumNames, name, kind); }
+
+bool IsUnbiased(wire::CompressorKind kind) {
+  switch (kind) {
+    case wire::CompressorKind::Identity:
+    case wire::CompressorKind::RandK:
+    case wire::CompressorKind::Bernoulli:
+    case wire::CompressorKind::Qsgd:
+    case wire::CompressorKind::Natural:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Status ValidateTaskSpec(const TaskSpec& spec) {
+  const auto bad = [](const char* format, auto... args) {
+    return Status::Error(StatusCode::kInvalidArgument, format, args...);
+  };
+  const ObjectiveSpec& o = spec.objective;
+  if (std::strcmp(ObjectiveName(o.kind), "unknown") == 0) return bad("objective.kind: unknown objective");
+  if (o.dimension < 1 || o.dimension > kMaxDimension) {
+    return bad("objective.dimension = %u: must be in [1, %u]", o.dimension, kMaxDimension);
+  }
+  if (std::strcmp(SpectrumName(o.spectrum), "unknown") == 0) return bad("objective.spectrum: unknown spectrum");
+  if (!Finite(o.lambda_min) || o.lambda_min <= 0.0) {
+    return bad("objective.lambda_min = %g: must be finite and > 0", o.lambda_min);
+  }
+  if (!Finite(o.lambda_max) || o.lambda_max < o.lambda_min) {
+    return bad("objective.lambda_max = %g: must be finite and >= objective.lambda_min = %g", o.lambda_max,
+               o.lambda_min);
+  }
+  if (!Finite(o.initial_value) || std::fabs(o.initial_value) > 1e6) {
+    return bad("objective.initial_value = %g: must be finite with magnitude <= 1e6", o.initial_value);
+  }
+
+  const NoiseSpec& n = spec.noise;
+  if (std::strcmp(NoiseName(n.kind), "unknown") == 0) return bad("noise.kind: unknown noise");
+  if (!Finite(n.sigma) || n.sigma < 0.0) return bad("noise.sigma = %g: must be finite and >= 0", n.sigma);
+  if (!Finite(n.nu) || n.nu < 0.5 || n.nu > 1e6) return bad("noise.nu = %g: must be in [0.5, 1e6]", n.nu);
+  if (spec.batch_size < 1 || spec.batch_size > (1u << 24)) {
+    return bad("noise.batch_size = %u: must be in [1, 16777216]", spec.batch_size);
+  }
+
+  const CompressorSpec& c = spec.compressor;
+  switch (c.kind) {
+    case wire::CompressorKind::RandK:
+    case wire::CompressorKind::TopK:
+      if (c.k < 1 || c.k > o.dimension) {
+        return bad("compressor.k = %u: must be in [1, objective.dimension = %u]", c.k, o.dimension);
+      }
+      break;
+    case wire::CompressorKind::Bernoulli:
+      if (!(c.p > 0.0 && c.p <= 1.0)) return bad("compressor.p = %g: must be in (0, 1]", c.p);
+      break;
+    case wire::CompressorKind::Qsgd:
+      if (c.levels < 1 || c.levels > kMaxQsgdLevels) {
+        return bad("compressor.levels = %u: must be in [1, %u]", c.levels, kMaxQsgdLevels);
+      }
+      break;
+    default:
+      if (std::strcmp(CompressorName(c.kind), "unknown") == 0) return bad("compressor.kind: unknown compressor");
+      break;
+  }
+
+  if (spec.num_nodes < 1 || spec.num_nodes > 65536) {
+    return bad("run.nodes = %u: must be in [1, 65536]", spec.num_nodes);
+  }
+  if (spec.node_index >= spec.num_nodes) {
+    return bad("node index %u: must be below run.nodes = %u", spec.node_index, spec.num_nodes);
+  }
+  return Status::Ok();
+}
+
+}  // namespace edgefl::codec

@@ -1,0 +1,68 @@
+// The task a coordinator hands each node in Welcome: objective, gradient
+// noise, compressor, batch size and seeds. Plain values; the field names are
+// the config keys of the same name (docs/config.md), so one validator serves
+// a config file and a Welcome read off the wire.
+#pragma once
+
+#include <cstdint>
+
+#include "core/status.h"
+#include "schemas/edgefl_generated.h"
+
+namespace edgefl::codec {
+
+struct ObjectiveSpec {
+  wire::ObjectiveKind kind = wire::ObjectiveKind::Quadratic;
+  uint32_t dimension = 0;
+  wire::SpectrumKind spectrum = wire::SpectrumKind::Linear;
+  double lambda_min = 1.0;
+  double lambda_max = 1.0;
+  double initial_value = 1.0;
+};
+
+struct NoiseSpec {
+  wire::NoiseKind kind = wire::NoiseKind::Gaussian;
+  double sigma = 1.0;
+  double nu = 3.0;
+};
+
+struct CompressorSpec {
+  wire::CompressorKind kind = wire::CompressorKind::Identity;
+  uint32_t k = 0;       // RandK, TopK
+  double p = 1.0;       // Bernoulli
+  uint32_t levels = 1;  // Qsgd
+};
+
+struct TaskSpec {
+  ObjectiveSpec objective;
+  NoiseSpec noise;
+  CompressorSpec compressor;
+  uint32_t batch_size = 1;
+  uint64_t seed = 0;
+  uint32_t node_index = 0;
+  uint32_t num_nodes = 1;
+};
+
+// Largest dimension a run may declare (indices are u32; 2^28 f32 = 1 GiB).
+inline constexpr uint32_t kMaxDimension = 1u << 28;
+// Largest QSGD level count: levels travel in at most 16 bits.
+inline constexpr uint32_t kMaxQsgdLevels = 65535;
+
+// Checks every field against its allowed range; the message names the key,
+// e.g. "compressor.k = 0: must be in [1, objective.dimension = 100]".
+Status ValidateTaskSpec(const TaskSpec& spec);
+
+// Names used in config files and messages: "rand-k", "gaussian", ...
+const char* CompressorName(wire::CompressorKind kind);
+bool ParseCompressorName(const char* name, wire::CompressorKind* kind);
+const char* NoiseName(wire::NoiseKind kind);
+bool ParseNoiseName(const char* name, wire::NoiseKind* kind);
+const char* ObjectiveName(wire::ObjectiveKind kind);
+bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind);
+const char* SpectrumName(wire::SpectrumKind kind);
+bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind);
+
+// True for compressors with E C(v) = v (THEORY.md 1).
+bool IsUnbiased(wire::CompressorKind kind);
+
+}  // namespace edgefl::codec

@@ -1,0 +1,402 @@
+#include "schemas/codec/wire.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "schemas/codec/bit_pack.h"
+#include "schemas/codec/index_sampler.h"
+
+namespace edgefl::codec {
+namespace {
+
+using flatbuffers::FlatBufferBuilder;
+using flatbuffers::Offset;
+
+Status Malformed(const char* format, auto... args) {
+  return Status::Error(StatusCode::kMalformed, format, args...);
+}
+
+void FinishEnvelope(FlatBufferBuilder& fbb, uint32_t round, wire::Body type, Offset<void> body) {
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(kProtocolVersion);
+  envelope.add_round(round);
+  envelope.add_body_type(type);
+  envelope.add_body(body);
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+}
+
+template <typename T>
+Offset<flatbuffers::Vector<T>> CopyVector(FlatBufferBuilder& fbb, std::span<const T> values) {
+  return fbb.CreateVector(values.data(), values.size());
+}
+
+// An uninitialised byte vector the caller fills in place.
+Offset<flatbuffers::Vector<uint8_t>> ByteVector(FlatBufferBuilder& fbb, size_t size, uint8_t** out) {
+  return fbb.CreateUninitializedVector(size, sizeof(uint8_t), out);
+}
+
+Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
+  switch (p.type) {
+    case wire::Payload::DenseF32:
+      return wire::CreateDenseF32(fbb, CopyVector(fbb, p.values)).Union();
+    case wire::Payload::SparseF32: {
+      const auto indices = CopyVector(fbb, p.indices);
+      const auto values = CopyVector(fbb, p.values);
+      return wire::CreateSparseF32(fbb, indices, values).Union();
+    }
+    case wire::Payload::SeededSparseF32: {
+      const auto values = CopyVector(fbb, p.values);
+      return wire::CreateSeededSparseF32(fbb, p.sampler, p.seed, p.keep_probability, values).Union();
+    }
+    case wire::Payload::Quantized: {
+      const unsigned bits = BitsFor(p.levels);
+      uint8_t* packed_levels = nullptr;
+      const auto levels = ByteVector(fbb, PackedFieldBytes(p.level_fields.size(), bits), &packed_levels);
+      PackFields(p.level_fields, bits, {packed_levels, PackedFieldBytes(p.level_fields.size(), bits)});
+      uint8_t* packed_signs = nullptr;
+      const auto signs = ByteVector(fbb, PackedSignBytes(p.sign_source.size()), &packed_signs);
+      PackSigns(p.sign_source, {packed_signs, PackedSignBytes(p.sign_source.size())});
+      return wire::CreateQuantized(fbb, p.norm, p.levels, static_cast<uint8_t>(bits), levels, signs).Union();
+    }
+    case wire::Payload::Natural:
+      return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();
+    case wire::Payload::Signs: {
+      uint8_t* packed = nullptr;
+      const auto bytes = ByteVector(fbb, PackedSignBytes(p.sign_source.size()), &packed);
+      PackSigns(p.sign_source, {packed, PackedSignBytes(p.sign_source.size())});
+      return wire::CreateSigns(fbb, bytes, p.scale).Union();
+    }
+    case wire::Payload::NONE:
+      break;
+  }
+  return Offset<void>();
+}
+
+bool AllFiniteBelow(std::span<const float> values, float limit) {
+  // NaN fails the comparison, so one test catches NaN, inf and too large.
+  for (float v : values) {
+    if (!(std::fabs(v) < limit)) return false;
+  }
+  return true;
+}
+
+template <typename T>
+std::span<const T> AsSpan(const flatbuffers::Vector<T>* v) {
+  if (v == nullptr) return {};
+  return {v->data(), v->size()};
+}
+
+Status CheckValues(std::span<const float> values) {
+  if (!AllFiniteBelow(values, kMaxUpdateMagnitude)) {
+    return Malformed("update has a non-finite value or one of magnitude >= 2^40");
+  }
+  return Status::Ok();
+}
+
+Status CheckPayloadType(const wire::Update& update, wire::Payload expected) {
+  if (update.payload_type() != expected || update.payload() == nullptr) {
+    return Malformed("payload type %s, expected %s for this run's compressor",
+                     wire::EnumNamePayload(update.payload_type()), wire::EnumNamePayload(expected));
+  }
+  return Status::Ok();
+}
+
+Status DecodeDense(const wire::DenseF32& p, uint32_t dimension, DecodedPayload* out) {
+  const auto values = AsSpan(p.values());
+  if (values.size() != dimension) return Malformed("dense payload has %zu values, expected %u", values.size(), dimension);
+  EDGEFL_RETURN_IF_ERROR(CheckValues(values));
+  out->form = DecodedPayload::Form::kDense;
+  out->dense = values;
+  return Status::Ok();
+}
+
+Status DecodeSparse(const wire::SparseF32& p, const CompressorSpec& compressor, uint32_t dimension,
+                    DecodedPayload* out) {
+  const auto indices = AsSpan(p.indices());
+  const auto values = AsSpan(p.values());
+  if (indices.size() != compressor.k || values.size() != compressor.k) {
+    return Malformed("sparse payload has %zu indices and %zu values, expected k = %u", indices.size(), values.size(),
+                     compressor.k);
+  }
+  for (size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= dimension || (i > 0 && indices[i] <= indices[i - 1])) {
+      return Malformed("sparse index %u at position %zu is out of range or not increasing", indices[i], i);
+    }
+  }
+  EDGEFL_RETURN_IF_ERROR(CheckValues(values));
+  out->form = DecodedPayload::Form::kSparse;
+  out->indices = indices;
+  out->values = values;
+  return Status::Ok();
+}
+
+Status DecodeSeededSparse(const wire::SeededSparseF32& p, const CompressorSpec& compressor, uint32_t dimension,
+                          DecodeScratch& scratch, DecodedPayload* out) {
+  const auto values = AsSpan(p.values());
+  uint32_t count = 0;
+  if (compressor.kind == wire::CompressorKind::RandK) {
+    if (p.sampler() != wire::IndexSampler::RandK || values.size() != compressor.k) {
+      return Malformed("rand-k payload must use the rand-k sampler with k = %u values (got %zu)", compressor.k,
+                       values.size());
+    }
+    count = compressor.k;
+    SampleRandK(p.seed(), dimension, scratch.indices().first(count));
+  } else {
+    if (p.sampler() != wire::IndexSampler::Bernoulli || p.keep_probability() != compressor.p) {
+      return Malformed("bernoulli payload must use the bernoulli sampler with p = %g (got %g)", compressor.p,
+                       p.keep_probability());
+    }
+    count = SampleBernoulli(p.seed(), dimension, compressor.p, scratch.indices());
+    if (values.size() != count) {
+      return Malformed("bernoulli payload has %zu values, its seed keeps %u", values.size(), count);
+    }
+  }
+  EDGEFL_RETURN_IF_ERROR(CheckValues(values));
+  out->form = DecodedPayload::Form::kSparse;
+  out->indices = scratch.indices().first(count);
+  out->values = values;
+  return Status::Ok();
+}
+
+Status DecodeQuantized(const wire::Quantized& p, const CompressorSpec& compressor, uint32_t dimension,
+                       DecodeScratch& scratch, DecodedPayload* out) {
+  const unsigned bits = BitsFor(compressor.levels);
+  const auto levels = AsSpan(p.packed_levels());
+  const auto signs = AsSpan(p.packed_signs());
+  if (p.levels() != compressor.levels || p.level_bits() != bits) {
+    return Malformed("quantized payload has s = %u in %u bits, expected s = %u in %u bits", p.levels(),
+                     p.level_bits(), compressor.levels, bits);
+  }
+  if (levels.size() != PackedFieldBytes(dimension, bits) || signs.size() != PackedSignBytes(dimension)) {
+    return Malformed("quantized payload has %zu level bytes and %zu sign bytes, expected %zu and %zu", levels.size(),
+                     signs.size(), PackedFieldBytes(dimension, bits), PackedSignBytes(dimension));
+  }
+  const float norm = p.norm();
+  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) return Malformed("quantized norm %g is not in [0, 2^40)", norm);
+  auto fields = scratch.fields().first(dimension);
+  UnpackFields(levels, bits, fields);
+  auto dense = scratch.floats().first(dimension);
+  const float unit = norm / static_cast<float>(compressor.levels);
+  for (uint32_t j = 0; j < dimension; ++j) {
+    if (fields[j] > compressor.levels) return Malformed("quantized level %u at %u exceeds s = %u", fields[j], j, compressor.levels);
+    const float magnitude = unit * static_cast<float>(fields[j]);
+    dense[j] = SignBit(signs, j) ? -magnitude : magnitude;
+  }
+  out->form = DecodedPayload::Form::kDense;
+  out->dense = dense;
+  return Status::Ok();
+}
+
+Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodeScratch& scratch, DecodedPayload* out) {
+  const auto codes = AsSpan(p.codes());
+  if (codes.size() != dimension) return Malformed("natural payload has %zu codes, expected %u", codes.size(), dimension);
+  auto dense = scratch.floats().first(dimension);
+  for (uint32_t j = 0; j < dimension; ++j) dense[j] = NaturalCodeValue(codes[j]);
+  EDGEFL_RETURN_IF_ERROR(CheckValues(dense));
+  out->form = DecodedPayload::Form::kDense;
+  out->dense = dense;
+  return Status::Ok();
+}
+
+Status DecodeSigns(const wire::Signs& p, const CompressorSpec& compressor, uint32_t dimension, DecodedPayload* out) {
+  const auto packed = AsSpan(p.packed());
+  if (packed.size() != PackedSignBytes(dimension)) {
+    return Malformed("signs payload has %zu bytes, expected %zu", packed.size(), PackedSignBytes(dimension));
+  }
+  const float scale = p.scale();
+  if (compressor.kind == wire::CompressorKind::Sign ? scale != 1.0f : !(scale >= 0.0f && scale < kMaxUpdateMagnitude)) {
+    return Malformed("signs payload scale %g is not allowed for %s", scale, CompressorName(compressor.kind));
+  }
+  out->form = DecodedPayload::Form::kSigns;
+  out->sign_bits = packed;
+  out->sign_scale = scale;
+  return Status::Ok();
+}
+
+}  // namespace
+
+DecodeScratch::DecodeScratch(uint32_t dimension)
+    : dimension_(dimension),
+      floats_(new float[dimension]),
+      indices_(new uint32_t[dimension]),
+      fields_(new uint16_t[dimension]) {}
+
+wire::Payload PayloadTypeOf(wire::CompressorKind kind) {
+  switch (kind) {
+    case wire::CompressorKind::Identity:
+      return wire::Payload::DenseF32;
+    case wire::CompressorKind::RandK:
+    case wire::CompressorKind::Bernoulli:
+      return wire::Payload::SeededSparseF32;
+    case wire::CompressorKind::Qsgd:
+      return wire::Payload::Quantized;
+    case wire::CompressorKind::Sign:
+    case wire::CompressorKind::ScaledSign:
+    case wire::CompressorKind::EfSign:
+      return wire::Payload::Signs;
+    case wire::CompressorKind::TopK:
+      return wire::Payload::SparseF32;
+    case wire::CompressorKind::Natural:
+      return wire::Payload::Natural;
+  }
+  return wire::Payload::NONE;
+}
+
+void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
+  fbb.Clear();
+  static constexpr wire::CompressorKind kAll[] = {
+      wire::CompressorKind::Identity, wire::CompressorKind::RandK,      wire::CompressorKind::Bernoulli,
+      wire::CompressorKind::Qsgd,     wire::CompressorKind::Sign,       wire::CompressorKind::ScaledSign,
+      wire::CompressorKind::EfSign,   wire::CompressorKind::TopK,       wire::CompressorKind::Natural};
+  const auto supported = fbb.CreateVector(reinterpret_cast<const uint8_t*>(kAll), std::size(kAll));
+  wire::HelloBuilder b(fbb);
+  b.add_node_id(hello.node_id);
+  b.add_dimension(hello.dimension);
+  b.add_supported(flatbuffers::Offset<flatbuffers::Vector<wire::CompressorKind>>(supported.o));
+  b.add_memory_budget_bytes(hello.memory_budget_bytes);
+  b.add_uplink_bps(hello.uplink_bps);
+  FinishEnvelope(fbb, 0, wire::Body::Hello, b.Finish().Union());
+}
+
+void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms) {
+  fbb.Clear();
+  const auto& o = task.objective;
+  const auto objective = wire::CreateObjectiveSpec(fbb, o.kind, o.dimension, o.spectrum, o.lambda_min, o.lambda_max,
+                                                   o.initial_value);
+  const auto noise = wire::CreateNoiseSpec(fbb, task.noise.kind, task.noise.sigma, task.noise.nu);
+  const auto& c = task.compressor;
+  const auto compressor = wire::CreateCompressorSpec(fbb, c.kind, c.k, c.p, c.levels);
+  const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
+                                         task.node_index, task.num_nodes);
+  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms);
+  FinishEnvelope(fbb, 0, wire::Body::Welcome, welcome.Union());
+}
+
+void EncodeRefusal(FlatBufferBuilder& fbb, const char* reason) {
+  fbb.Clear();
+  const auto text = fbb.CreateString(reason);
+  FinishEnvelope(fbb, 0, wire::Body::Welcome, wire::CreateWelcome(fbb, false, text).Union());
+}
+
+void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<const float> model) {
+  fbb.Clear();
+  const auto values = CopyVector(fbb, model);
+  wire::RoundStartBuilder b(fbb);
+  b.add_form(wire::ModelForm::Full);
+  b.add_model(values);
+  FinishEnvelope(fbb, round, wire::Body::RoundStart, b.Finish().Union());
+}
+
+void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header, const PayloadView& payload) {
+  fbb.Clear();
+  const auto body = EncodePayload(fbb, payload);
+  wire::UpdateBuilder b(fbb);
+  b.add_node_id(header.node_id);
+  b.add_payload_type(payload.type);
+  b.add_payload(body);
+  b.add_loss(header.loss);
+  b.add_grad_norm(header.grad_norm);
+  b.add_compute_us(header.compute_us);
+  FinishEnvelope(fbb, round, wire::Body::Update, b.Finish().Union());
+}
+
+void EncodeHeartbeat(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id) {
+  fbb.Clear();
+  FinishEnvelope(fbb, round, wire::Body::Heartbeat, wire::CreateHeartbeat(fbb, node_id).Union());
+}
+
+void EncodeBye(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason) {
+  fbb.Clear();
+  const auto text = fbb.CreateString(reason);
+  FinishEnvelope(fbb, round, wire::Body::Bye, wire::CreateBye(fbb, node_id, text).Union());
+}
+
+void EncodeError(FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message) {
+  fbb.Clear();
+  const auto text = fbb.CreateString(message);
+  FinishEnvelope(fbb, round, wire::Body::Error, wire::CreateError(fbb, code, text).Union());
+}
+
+Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envelope) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) return Malformed("message buffer is not 8-byte aligned");
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!wire::VerifyEnvelopeBuffer(verifier)) {
+    return Malformed("message of %zu bytes is not a valid edgefl envelope", bytes.size());
+  }
+  const wire::Envelope* e = wire::GetEnvelope(bytes.data());
+  if (e->protocol_version() != kProtocolVersion) {
+    return Malformed("protocol version %u, this build speaks %u", e->protocol_version(), kProtocolVersion);
+  }
+  if (e->body_type() == wire::Body::NONE || e->body() == nullptr) return Malformed("message has no body");
+  *envelope = e;
+  return Status::Ok();
+}
+
+Status ReadHello(const wire::Hello& hello, HelloInfo* info) {
+  if (hello.dimension() > kMaxDimension) return Malformed("hello dimension %u exceeds %u", hello.dimension(), kMaxDimension);
+  info->node_id = hello.node_id();
+  info->dimension = hello.dimension();
+  info->memory_budget_bytes = hello.memory_budget_bytes();
+  info->uplink_bps = hello.uplink_bps();
+  return Status::Ok();
+}
+
+Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms) {
+  if (!welcome.accepted()) {
+    return Status::Error(StatusCode::kRefused, "coordinator refused this node: %s",
+                         welcome.reason() != nullptr ? welcome.reason()->c_str() : "(no reason given)");
+  }
+  const wire::TaskSpec* spec = welcome.task();
+  if (spec == nullptr || spec->objective() == nullptr || spec->noise() == nullptr || spec->compressor() == nullptr) {
+    return Malformed("welcome lacks a complete task");
+  }
+  const auto* o = spec->objective();
+  task->objective = {o->kind(), o->dimension(), o->spectrum(), o->lambda_min(), o->lambda_max(), o->initial_value()};
+  task->noise = {spec->noise()->kind(), spec->noise()->sigma(), spec->noise()->nu()};
+  const auto* c = spec->compressor();
+  task->compressor = {c->kind(), c->k(), c->p(), c->levels()};
+  task->batch_size = spec->batch_size();
+  task->seed = spec->seed();
+  task->node_index = spec->node_index();
+  task->num_nodes = spec->num_nodes();
+  EDGEFL_RETURN_IF_ERROR(ValidateTaskSpec(*task));
+  *heartbeat_ms = welcome.heartbeat_ms();
+  if (*heartbeat_ms < 10 || *heartbeat_ms > 600000) return Malformed("welcome heartbeat %u ms out of range", *heartbeat_ms);
+  return Status::Ok();
+}
+
+Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, std::span<const float>* model) {
+  if (start.form() != wire::ModelForm::Full) return Malformed("round start in step form is not supported yet");
+  const auto values = AsSpan(start.model());
+  if (values.size() != dimension) return Malformed("round start model has %zu values, expected %u", values.size(), dimension);
+  for (float v : values) {
+    if (!std::isfinite(v)) return Malformed("round start model has a non-finite value");
+  }
+  *model = values;
+  return Status::Ok();
+}
+
+Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& compressor, uint32_t dimension,
+                           DecodeScratch& scratch, DecodedPayload* out) {
+  const wire::Payload expected = PayloadTypeOf(compressor.kind);
+  EDGEFL_RETURN_IF_ERROR(CheckPayloadType(update, expected));
+  switch (expected) {
+    case wire::Payload::DenseF32:
+      return DecodeDense(*update.payload_as_DenseF32(), dimension, out);
+    case wire::Payload::SparseF32:
+      return DecodeSparse(*update.payload_as_SparseF32(), compressor, dimension, out);
+    case wire::Payload::SeededSparseF32:
+      return DecodeSeededSparse(*update.payload_as_SeededSparseF32(), compressor, dimension, scratch, out);
+    case wire::Payload::Quantized:
+      return DecodeQuantized(*update.payload_as_Quantized(), compressor, dimension, scratch, out);
+    case wire::Payload::Natural:
+      return DecodeNatural(*update.payload_as_Natural(), dimension, scratch, out);
+    case wire::Payload::Signs:
+      return DecodeSigns(*update.payload_as_Signs(), compressor, dimension, out);
+    case wire::Payload::NONE:
+      break;
+  }
+  return Malformed("update has no payload");
+}
+
+}  // namespace edgefl::codec

@@ -1,0 +1,134 @@
+// The one codec of edgefl: every message is built and read here, by node and
+// coordinator alike. Encoders write into a caller-owned FlatBufferBuilder
+// that is reused (after the first round it no longer grows); decoders verify
+// untrusted bytes with flatbuffers::Verifier, then check semantics
+// (dimension, ranges, finite values) before anything is used, and report
+// what was wrong in a Status. Nothing here throws or prints.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "core/status.h"
+#include "flatbuffers/flatbuffers.h"
+#include "schemas/codec/task_spec.h"
+#include "schemas/edgefl_generated.h"
+
+namespace edgefl::codec {
+
+inline constexpr uint16_t kProtocolVersion = 1;
+
+// Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
+// such a run has diverged, and the coordinator's exact accumulator
+// (coordinator/exact_sum.h) is sized for values below it.
+inline constexpr float kMaxUpdateMagnitude = 0x1.0p40f;
+
+// ------------------------------------------------------------------ encoding
+
+struct HelloInfo {
+  uint32_t node_id = 0;
+  uint32_t dimension = 0;  // 0: take the coordinator's
+  uint64_t memory_budget_bytes = 0;
+  uint64_t uplink_bps = 0;
+};
+
+// A compressed vector, as views into the sender's own buffers; the encoder
+// packs it into the message (one pass, no intermediate copy).
+struct PayloadView {
+  wire::Payload type = wire::Payload::DenseF32;
+  std::span<const float> values;      // DenseF32, SparseF32, SeededSparseF32 values
+  std::span<const uint32_t> indices;  // SparseF32
+  wire::IndexSampler sampler = wire::IndexSampler::RandK;  // SeededSparseF32
+  uint64_t seed = 0;
+  double keep_probability = 1.0;
+  std::span<const float> sign_source;     // Signs, Quantized: the sign bit of each entry is sent
+  float scale = 1.0f;                     // Signs
+  float norm = 0.0f;                      // Quantized
+  uint32_t levels = 1;                    // Quantized
+  std::span<const uint16_t> level_fields; // Quantized: |level_j| in [0, levels]
+  std::span<const uint8_t> codes;         // Natural
+};
+
+struct UpdateHeader {
+  uint32_t node_id = 0;
+  double loss = 0.0;
+  double grad_norm = 0.0;
+  uint32_t compute_us = 0;
+};
+
+void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
+void EncodeWelcome(flatbuffers::FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms);
+void EncodeRefusal(flatbuffers::FlatBufferBuilder& fbb, const char* reason);
+void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, std::span<const float> model);
+void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
+                  const PayloadView& payload);
+void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
+void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
+void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message);
+
+// ------------------------------------------------------------------ decoding
+
+// Verifies the buffer (structure, identifier, protocol version, a body) and
+// points *envelope into it. The bytes must outlive *envelope and be 8-byte
+// aligned, as ZeroMQ's message buffers are.
+Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envelope);
+
+// Hello: dimension 0 or <= kMaxDimension.
+Status ReadHello(const wire::Hello& hello, HelloInfo* info);
+
+// Welcome: accepted with a valid task, or refused (Status kRefused carrying
+// the coordinator's reason).
+Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms);
+
+// RoundStart with the full model: exactly `dimension` finite values.
+Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, std::span<const float>* model);
+
+// An update's payload after checking and decoding. Dense and sparse values
+// point into the message or into the DecodeScratch; signs stay packed.
+struct DecodedPayload {
+  enum class Form : uint8_t { kDense, kSparse, kSigns };
+  Form form = Form::kDense;
+  std::span<const float> dense;
+  std::span<const uint32_t> indices;
+  std::span<const float> values;
+  std::span<const uint8_t> sign_bits;
+  float sign_scale = 1.0f;
+};
+
+// Working memory for decoding, sized once for a dimension.
+class DecodeScratch {
+ public:
+  explicit DecodeScratch(uint32_t dimension);
+  std::span<float> floats() { return {floats_.get(), dimension_}; }
+  std::span<uint32_t> indices() { return {indices_.get(), dimension_}; }
+  std::span<uint16_t> fields() { return {fields_.get(), dimension_}; }
+
+ private:
+  uint32_t dimension_;
+  std::unique_ptr<float[]> floats_;
+  std::unique_ptr<uint32_t[]> indices_;
+  std::unique_ptr<uint16_t[]> fields_;
+};
+
+// Checks that the payload is the form `compressor` produces for `dimension`
+// (sizes, index ranges and order, levels, finite values below
+// kMaxUpdateMagnitude) and decodes it.
+Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& compressor, uint32_t dimension,
+                           DecodeScratch& scratch, DecodedPayload* out);
+
+// The payload type a compressor's updates travel in.
+wire::Payload PayloadTypeOf(wire::CompressorKind kind);
+
+// Value of a natural-compression code (bit 7 sign, bits 0..6 exponent + 64).
+inline float NaturalCodeValue(uint8_t code) {
+  const int exponent_code = code & 0x7F;
+  if (exponent_code == 0) return 0.0f;
+  // 2^(e - 64) for e in [1, 127] is a normal float: build it from its bits.
+  const uint32_t bits = (static_cast<uint32_t>(code & 0x80) << 24) |
+                        (static_cast<uint32_t>(exponent_code - 64 + 127) << 23);
+  return std::bit_cast<float>(bits);
+}
+
+}  // namespace edgefl::codec
