@@ -12,6 +12,7 @@
 #include "node/compressor.h"
 #include "node/node_runtime.h"
 #include "node/objective.h"
+#include "node/socket_poll.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -19,6 +20,7 @@ namespace {
 
 constexpr uint32_t kNoNode = UINT32_MAX;
 constexpr int kMaxFailedRounds = 3;
+constexpr int64_t kByeTimeoutMs = 2000;
 
 struct NodeSlot {
   bool joined = false;
@@ -105,9 +107,7 @@ class Coordinator::Impl {
   // Waits up to `timeout_ms` for one message and handles it. Returns false
   // on timeout.
   bool PollOnce(int64_t timeout_ms) {
-    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    zmq::poll(&item, 1, std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms)));
-    if (!(item.revents & ZMQ_POLLIN)) return false;
+    if (!WaitReadable(socket_, timeout_ms)) return false;
     char identity[256];
     const auto id_size = socket_.recv(zmq::mutable_buffer(identity, sizeof(identity)), zmq::recv_flags::dontwait);
     if (!id_size) return false;
@@ -162,8 +162,10 @@ class Coordinator::Impl {
       case wire::Body::Bye:
         slot.alive = false;
         slot.joined = false;
-        EDGEFL_LOG_WARN("node %u left: %s", node,
-                        envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
+        if (!saying_bye_) {
+          EDGEFL_LOG_WARN("node %u left: %s", node,
+                          envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
+        }
         break;
       default:
         Reject(node, "unexpected %s message", wire::EnumNameBody(envelope->body_type()));
@@ -298,6 +300,10 @@ class Coordinator::Impl {
       summary_->final_loss = m.loss;
       summary_->final_grad_norm = m.grad_norm;
       summary_->best_loss = std::min(summary_->best_loss, m.loss);
+      if (round_ >= config_.rounds / 2) {
+        tail_loss_sum_ += m.loss;
+        summary_->tail_mean_loss = tail_loss_sum_ / (round_ + 1 - config_.rounds / 2);
+      }
       if ((round_ + 1) % progress_every == 0 || round_ + 1 == config_.rounds) {
         EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
                         round_ + 1, config_.rounds, m.loss, m.step_size,
@@ -389,10 +395,24 @@ class Coordinator::Impl {
     }
   }
 
+  // Tells every node the run is over and waits (briefly) for each to answer
+  // Bye: a message sent just before a socket closes is not guaranteed to
+  // leave, so the node's answer is what proves it was told.
   void SayBye(const char* reason) {
     codec::EncodeBye(fbb_, round_, kNoNode, reason);
     for (uint32_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i].joined) SendTo(i, fbb_);
+      if (slots_[i].joined && !SendTo(i, fbb_)) slots_[i].joined = false;
+    }
+    saying_bye_ = true;
+    const int64_t give_up = NowMs() + kByeTimeoutMs;
+    while (JoinedCount() > 0 && NowMs() < give_up) {
+      if (!PollOnce(std::min<int64_t>(give_up - NowMs(), 100))) {
+        // Resend to those that have not answered (a lost Bye).
+        codec::EncodeBye(fbb_, round_, kNoNode, reason);
+        for (uint32_t i = 0; i < slots_.size(); ++i) {
+          if (slots_[i].joined && !SendTo(i, fbb_)) slots_[i].joined = false;
+        }
+      }
     }
   }
 
@@ -428,8 +448,10 @@ class Coordinator::Impl {
   RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;
   double node_loss_sum_ = 0.0;
+  double tail_loss_sum_ = 0.0;
   uint32_t round_ = 0;
   bool in_round_ = false;
+  bool saying_bye_ = false;
   int64_t start_ms_ = 0;
 };
 

@@ -52,6 +52,7 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"initial_loss", s.initial_loss},
                 {"final_loss", s.final_loss},
                 {"best_loss", s.best_loss},
+                {"tail_mean_loss", s.tail_mean_loss},
                 {"final_grad_norm", s.final_grad_norm},
                 {"diverged_at", s.diverged_at},
                 {"bytes_up", static_cast<int64_t>(s.bytes_up)},
@@ -86,6 +87,7 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->initial_loss = t["initial_loss"].value_or(NAN);
   out->final_loss = t["final_loss"].value_or(NAN);
   out->best_loss = t["best_loss"].value_or(NAN);
+  out->tail_mean_loss = t["tail_mean_loss"].value_or(NAN);
   out->final_grad_norm = t["final_grad_norm"].value_or(NAN);
   out->diverged_at = t["diverged_at"].value_or(int64_t{-1});
   out->bytes_up = static_cast<uint64_t>(t["bytes_up"].value_or(int64_t{0}));

@@ -38,6 +38,7 @@ struct RunSummary {
   double initial_loss = 0.0;
   double final_loss = 0.0;
   double best_loss = 0.0;
+  double tail_mean_loss = 0.0;    // mean loss over the last half of the rounds run
   double final_grad_norm = 0.0;
   int64_t diverged_at = -1;       // round, or -1
   uint64_t bytes_up = 0;

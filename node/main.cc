@@ -20,7 +20,7 @@ void OnSignal(int) { g_stop.store(true); }
 int main(int argc, char** argv) {
   edgefl::NodeOptions options;
   std::string budget_text;
-  bool verbose = false;
+  bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
                "round with a compressed stochastic gradient."};
@@ -34,12 +34,14 @@ int main(int argc, char** argv) {
   app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
       ->check(CLI::Range(100, 3600000));
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
+  app.add_flag("-q,--quiet", quiet, "Log errors only");
   CLI11_PARSE(app, argc, argv);
 
   char tag[32];
   std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);
   edgefl::LogTag() = tag;
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
+  if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;

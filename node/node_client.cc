@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "node/arena.h"
 #include "node/node_runtime.h"
+#include "node/socket_poll.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -73,9 +74,7 @@ class Node {
       Send(socket_, fbb_);
       const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + static_cast<int>(jitter.Below(50)));
       while (NowMs() < wait_until && !stop_.load()) {
-        zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-        zmq::poll(&item, 1, std::chrono::milliseconds(std::max<int64_t>(1, wait_until - NowMs())));
-        if (!(item.revents & ZMQ_POLLIN)) continue;
+        if (!WaitReadable(socket_, std::max<int64_t>(1, wait_until - NowMs()))) continue;
         std::span<const uint8_t> bytes;
         Status s = Receive(socket_, handshake_, &bytes);
         const wire::Envelope* envelope = nullptr;
@@ -131,10 +130,9 @@ class Node {
     const uint32_t d = runtime_->task().objective.dimension;
     int64_t last_sent_ms = NowMs();
     while (!stop_.load()) {
-      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-      zmq::poll(&item, 1, std::chrono::milliseconds(heartbeat_ms_));
+      const bool readable = WaitReadable(socket_, heartbeat_ms_);
       const int64_t now = NowMs();
-      if (item.revents & ZMQ_POLLIN) {
+      if (readable) {
         std::span<const uint8_t> bytes;
         Status s = Receive(socket_, receive_buffer_, &bytes);
         const wire::Envelope* envelope = nullptr;
@@ -161,6 +159,8 @@ class Node {
           case wire::Body::Bye:
             EDGEFL_LOG_INFO("coordinator ended the run: %s",
                             envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
+            codec::EncodeBye(fbb_, round_, options_.node_id, "leaving");
+            Send(socket_, fbb_);
             return Status::Ok();
           case wire::Body::Error:
             EDGEFL_LOG_WARN("coordinator says: %s",

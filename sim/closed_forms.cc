@@ -1,0 +1,47 @@
+#include "sim/closed_forms.h"
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <vector>
+
+#include "node/compressor.h"
+#include "node/objective.h"
+
+namespace edgefl {
+
+double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double sigma, uint32_t nodes,
+                           uint32_t batch_size) {
+  const double s2 = sigma * sigma / batch_size;
+  double total = 0.0;
+  for (float l : lambda) {
+    const double margin = 1.0 - eta * l * (1.0 + omega / nodes) / 2.0;
+    if (margin <= 0.0) return std::numeric_limits<double>::infinity();
+    total += eta * (1.0 + omega) * s2 / (4.0 * nodes * margin);
+  }
+  return total;
+}
+
+double StationaryLossSignSgd(uint32_t dimension, double eta, double sigma, uint32_t nodes, uint32_t batch_size) {
+  const double s = sigma / std::sqrt(static_cast<double>(batch_size));
+  return dimension * eta * s / (4.0 * nodes * std::sqrt(2.0 / std::numbers::pi));
+}
+
+std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
+  if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.noise.kind != wire::NoiseKind::Gaussian ||
+      c.step.rule != StepRuleKind::kConstant) {
+    return std::nullopt;
+  }
+  using Kind = wire::CompressorKind;
+  const Kind kind = c.compressor.kind;
+  if (kind == Kind::Sign && c.aggregator == AggregatorKind::kSignMean) {
+    return StationaryLossSignSgd(c.objective.dimension, c.step.eta, c.noise.sigma, c.nodes, c.batch_size);
+  }
+  if (kind != Kind::Identity && kind != Kind::Bernoulli && kind != Kind::RandK) return std::nullopt;
+  std::vector<float> lambda(c.objective.dimension);
+  FillSpectrum(c.objective, lambda);
+  return StationaryLossDcsgd(lambda, c.step.eta, CompressorOmega(c.compressor, c.objective.dimension), c.noise.sigma,
+                             c.nodes, c.batch_size);
+}
+
+}  // namespace edgefl

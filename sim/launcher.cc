@@ -1,0 +1,121 @@
+#include "sim/launcher.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "sim/process_group.h"
+
+namespace edgefl {
+namespace {
+
+// Reads the endpoint line the coordinator writes on its ready fd.
+Status ReadEndpoint(int fd, int timeout_ms, std::string* endpoint) {
+  const int64_t give_up = NowMs() + timeout_ms;
+  char buffer[256];
+  size_t used = 0;
+  while (NowMs() < give_up) {
+    pollfd p{fd, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(give_up - NowMs()));
+    if (ready < 0 && errno == EINTR) return Status::Error(StatusCode::kUnavailable, "interrupted");
+    if (ready <= 0) continue;
+    const ssize_t n = read(fd, buffer + used, sizeof(buffer) - 1 - used);
+    if (n <= 0) break;  // the coordinator exited before it was ready
+    used += static_cast<size_t>(n);
+    const char* newline = static_cast<const char*>(std::memchr(buffer, '\n', used));
+    if (newline != nullptr) {
+      *endpoint = std::string(buffer, static_cast<size_t>(newline - buffer));
+      return Status::Ok();
+    }
+  }
+  return Status::Error(StatusCode::kUnavailable, "the coordinator did not start (see its message above)");
+}
+
+std::string Describe(const ChildExit& exit) {
+  return exit.signaled ? "killed by signal " + std::to_string(exit.signal)
+                       : "exit code " + std::to_string(exit.exit_code);
+}
+
+}  // namespace
+
+std::string ExecutableDir() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(".") : self.parent_path().string();
+}
+
+Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
+                  VariantResult* result) {
+  result->dir = options.run_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(options.run_dir, ec);
+  if (ec) return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: %s", options.run_dir.c_str(), ec.message().c_str());
+  const std::string config_path = options.run_dir + "/config.toml";
+  {
+    std::ofstream file(config_path);
+    file << ToToml(config);
+    if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s", config_path.c_str());
+  }
+
+  ProcessGroup group;
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
+  size_t coordinator = 0;
+  Status s = group.Spawn({options.bin_dir + "/edgefl-coordinator", "--config", config_path, "--out", options.run_dir,
+                          "--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"},
+                         ready[1], &coordinator);
+  close(ready[1]);
+  std::string endpoint;
+  if (s.ok()) s = ReadEndpoint(ready[0], options.startup_timeout_ms, &endpoint);
+  close(ready[0]);
+  if (!s.ok()) return s;
+
+  for (uint32_t i = 0; i < config.nodes; ++i) {
+    size_t index = 0;
+    std::vector<std::string> argv = {options.bin_dir + "/edgefl-node", "--connect", endpoint, "--id", std::to_string(i)};
+    argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
+    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
+  }
+
+  // Wait for the coordinator; note nodes that fail on the way.
+  ChildExit exit;
+  bool coordinator_done = false;
+  while (!coordinator_done) {
+    if (!group.WaitAny(-1, &exit)) {
+      if (stop.load()) break;
+      continue;
+    }
+    if (exit.index == coordinator) {
+      coordinator_done = true;
+      if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130)) {
+        result->problems.push_back("coordinator: " + Describe(exit));
+      }
+    } else if (exit.signaled || exit.exit_code != 0) {
+      result->problems.push_back("node " + std::to_string(exit.index - 1) + ": " + Describe(exit));
+      EDGEFL_LOG_WARN("%s: node %zu ended (%s); the coordinator carries on if it can", config.name.c_str(),
+                      exit.index - 1, Describe(exit).c_str());
+    }
+  }
+  // Nodes leave on the coordinator's Bye; give them a moment, then insist.
+  const int64_t give_up = NowMs() + 3000;
+  while (group.RunningCount() > 0 && NowMs() < give_up) {
+    if (!group.WaitAny(100, &exit)) continue;
+    if (exit.index != coordinator && (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130))) {
+      result->problems.push_back("node " + std::to_string(exit.index - 1) + ": " + Describe(exit));
+    }
+  }
+  group.Stop(2000);
+
+  result->summary_read = ReadSummary(options.run_dir + "/summary.toml", &result->summary).ok();
+  if (stop.load()) return Status::Error(StatusCode::kUnavailable, "interrupted");
+  return Status::Ok();
+}
+
+}  // namespace edgefl

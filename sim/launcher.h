@@ -1,0 +1,39 @@
+// Launcher: runs one experiment variant as real processes on this machine:
+// an edgefl-coordinator bound to a free loopback port and config.nodes
+// edgefl-node processes connected to it. Stops them all cleanly when the
+// coordinator ends, when `stop` is raised (Ctrl-C), or on failure, and
+// reports how each process ended. Not thread-safe.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coordinator/experiment_config.h"
+#include "coordinator/run_recorder.h"
+#include "core/status.h"
+
+namespace edgefl {
+
+struct LaunchOptions {
+  std::string bin_dir;           // where edgefl-coordinator and edgefl-node are
+  std::string run_dir;           // this variant's run folder
+  int startup_timeout_ms = 10000;
+  bool verbose_nodes = false;
+};
+
+struct VariantResult {
+  std::string dir;
+  RunSummary summary;
+  bool summary_read = false;
+  std::vector<std::string> problems;  // one line each: a process that failed
+};
+
+Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
+                  VariantResult* result);
+
+// The folder holding this executable (to find its sibling binaries).
+std::string ExecutableDir();
+
+}  // namespace edgefl

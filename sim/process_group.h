@@ -1,0 +1,48 @@
+// ProcessGroup: the child processes of one `edgefl run` (a coordinator and
+// its nodes). Children die with the launcher (PR_SET_PDEATHSIG), so even a
+// killed launcher leaves no orphans; Stop() asks them to end (SIGTERM) and
+// escalates to SIGKILL after a grace period. Not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace edgefl {
+
+struct ChildExit {
+  size_t index = 0;     // order of Spawn
+  int exit_code = 0;    // when !signaled
+  int signal = 0;       // when signaled
+  bool signaled = false;
+};
+
+class ProcessGroup {
+ public:
+  ProcessGroup() = default;
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+  ~ProcessGroup();  // Stop()s whatever still runs
+
+  // Starts argv[0] with argv. If `pass_fd` >= 0 it becomes fd 3 in the child.
+  // Returns the child's index.
+  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index);
+
+  // Waits for the next child to exit, up to timeout_ms (-1: no limit).
+  // Returns false on timeout or when a signal interrupted the wait.
+  bool WaitAny(int timeout_ms, ChildExit* exit);
+
+  bool Running(size_t index) const { return pids_[index] > 0; }
+  size_t RunningCount() const;
+
+  // SIGTERM to every running child, then SIGKILL after `grace_ms`; reaps all.
+  void Stop(int grace_ms);
+
+ private:
+  std::vector<pid_t> pids_;  // 0 once reaped
+};
+
+}  // namespace edgefl
