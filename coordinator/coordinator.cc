@@ -93,6 +93,7 @@ class Coordinator::Impl {
       status = Status::Error(StatusCode::kInternal, "ZeroMQ error: %s", e.what());
     }
     summary->wall_time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    summary->model_hash = codec::ModelHash(model_);
     if (!status.ok()) {
       summary->ok = false;
       summary->stop_reason = status.message();

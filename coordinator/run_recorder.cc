@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,9 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"wall_time_s", s.wall_time_s},
                 {"payload_bits_per_coordinate", s.payload_bits_per_coordinate}};
   if (std::isfinite(s.omega)) t.insert("omega", s.omega);
+  char hash[24];
+  std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(s.model_hash));
+  t.insert("model_hash", hash);
   std::ofstream file(dir_ + "/summary.toml");
   file << t << "\n";
   if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/summary.toml", dir_.c_str());
@@ -97,6 +101,7 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
   out->omega = t["omega"].value_or(NAN);
+  out->model_hash = std::strtoull(t["model_hash"].value_or(std::string("0")).c_str(), nullptr, 16);
   return Status::Ok();
 }
 

@@ -48,6 +48,7 @@ struct RunSummary {
   double wall_time_s = 0.0;
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
   double omega = 0.0;                        // NaN for biased compressors
+  uint64_t model_hash = 0;                   // codec::ModelHash of the final model
   bool ok = true;                            // false when an error ended the run
 };
 

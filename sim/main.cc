@@ -73,7 +73,7 @@ void PrintTable(const std::vector<Row>& rows) {
                   "-", "-", status.c_str());
       continue;
     }
-    const double up = s.update_messages ? static_cast<double>(s.bytes_up) / s.update_messages : 0.0;
+    const double up = s.update_messages ? static_cast<double>(s.bytes_up) / static_cast<double>(s.update_messages) : 0.0;
     const double down = s.rounds ? static_cast<double>(s.bytes_down) / s.rounds : 0.0;
     std::printf("%-16s %-12s %7u %10.4g %10.4g %10.4g %10s %12s %12s %9.3f %7.2f  %s\n", row.config->name.c_str(),
                 edgefl::codec::CompressorName(row.config->compressor.kind), s.rounds, s.initial_loss, s.final_loss,

@@ -43,6 +43,10 @@ Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, si
   return Status::Ok();
 }
 
+void ProcessGroup::Signal(size_t index, int signal) {
+  if (index < pids_.size() && pids_[index] > 0) kill(pids_[index], signal);
+}
+
 size_t ProcessGroup::RunningCount() const {
   size_t n = 0;
   for (pid_t pid : pids_) n += pid > 0;

@@ -36,6 +36,8 @@ class ProcessGroup {
   bool WaitAny(int timeout_ms, ChildExit* exit);
 
   bool Running(size_t index) const { return pids_[index] > 0; }
+  // Sends `signal` to one running child (fault injection, Ctrl-C).
+  void Signal(size_t index, int signal);
   size_t RunningCount() const;
 
   // SIGTERM to every running child, then SIGKILL after `grace_ms`; reaps all.

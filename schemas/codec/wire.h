@@ -121,6 +121,21 @@ Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& com
 // The payload type a compressor's updates travel in.
 wire::Payload PayloadTypeOf(wire::CompressorKind kind);
 
+// FNV-1a (64-bit) over the model's float bits: the model_hash of RoundStart
+// and the fingerprint a run's summary records to show two runs ended on the
+// same model, bit for bit.
+inline uint64_t ModelHash(std::span<const float> model) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (float v : model) {
+    uint32_t bits = std::bit_cast<uint32_t>(v);
+    for (int i = 0; i < 4; ++i) {
+      hash = (hash ^ (bits & 0xFFu)) * 0x100000001b3ull;
+      bits >>= 8;
+    }
+  }
+  return hash;
+}
+
 // Value of a natural-compression code (bit 7 sign, bits 0..6 exponent + 64).
 inline float NaturalCodeValue(uint8_t code) {
   const int exponent_code = code & 0x7F;

@@ -1,0 +1,74 @@
+#include "coordinator/aggregator.h"
+
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "schemas/codec/bit_pack.h"
+
+namespace edgefl {
+namespace {
+
+codec::DecodedPayload Signs(const std::vector<float>& v, std::vector<uint8_t>& storage, float scale = 1.0f) {
+  storage.assign(codec::PackedSignBytes(v.size()), 0);
+  codec::PackSigns(v, storage);
+  codec::DecodedPayload p;
+  p.form = codec::DecodedPayload::Form::kSigns;
+  p.sign_bits = storage;
+  p.sign_scale = scale;
+  return p;
+}
+
+TEST_CASE("mean of signs and majority vote match hand-computed cases") {
+  // Three nodes, four coordinates:
+  //   node 0: + + - -
+  //   node 1: + - - +
+  //   node 2: + - + -
+  // sum:      3 -1 -1 -1  -> mean 1, -1/3, -1/3, -1/3; majority + - - -
+  const std::vector<std::vector<float>> nodes = {{1, 1, -1, -1}, {1, -1, -1, 1}, {1, -1, 1, -1}};
+  Aggregator mean(AggregatorKind::kSignMean, 4), vote(AggregatorKind::kMajority, 4);
+  std::vector<uint8_t> storage;
+  for (const auto& n : nodes) {
+    mean.Add(Signs(n, storage));
+    vote.Add(Signs(n, storage));
+  }
+  std::vector<double> direction(4);
+  mean.Finish(direction);
+  CHECK(direction == std::vector<double>{1.0, -1.0 / 3, -1.0 / 3, -1.0 / 3});
+  vote.Finish(direction);
+  CHECK(direction == std::vector<double>{1, -1, -1, -1});
+
+  // A tie gives no vote; Reset starts a new round.
+  vote.Reset();
+  vote.Add(Signs({1, -1, 1, 1}, storage));
+  vote.Add(Signs({-1, -1, 1, -1}, storage));
+  vote.Finish(direction);
+  CHECK(direction == std::vector<double>{0, -1, 1, 0});
+  CHECK(vote.count() == 2);
+}
+
+TEST_CASE("mean aggregates dense, sparse and scaled-sign updates") {
+  Aggregator mean(AggregatorKind::kMean, 3);
+  const std::vector<float> dense = {1.0f, 2.0f, 3.0f};
+  codec::DecodedPayload a;
+  a.form = codec::DecodedPayload::Form::kDense;
+  a.dense = dense;
+  mean.Add(a);
+  const std::vector<uint32_t> idx = {2};
+  const std::vector<float> vals = {3.0f};
+  codec::DecodedPayload b;
+  b.form = codec::DecodedPayload::Form::kSparse;
+  b.indices = idx;
+  b.values = vals;
+  mean.Add(b);
+  std::vector<uint8_t> storage;
+  mean.Add(Signs({1, -1, -1}, storage, 0.5f));
+  std::vector<double> direction(3);
+  mean.Finish(direction);
+  CHECK(direction[0] == doctest::Approx((1.0 + 0.0 + 0.5) / 3));
+  CHECK(direction[1] == doctest::Approx((2.0 + 0.0 - 0.5) / 3));
+  CHECK(direction[2] == doctest::Approx((3.0 + 3.0 - 0.5) / 3));
+}
+
+}  // namespace
+}  // namespace edgefl

@@ -1,0 +1,74 @@
+#include "coordinator/exact_sum.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "core/rng.h"
+
+namespace edgefl {
+namespace {
+
+TEST_CASE("values that are multiples of 2^-64 convert exactly") {
+  for (float v : {0.0f, 1.0f, -1.0f, 0.5f, 3.25f, -1e-12f, 0x1.0p-41f, 0x1.fffffep39f, -0x1.0p-64f}) {
+    CAPTURE(v);
+    const ExactSum::Fixed q = ExactSum::ToFixed(v);
+    CHECK(static_cast<double>(q) * 0x1.0p-64 == static_cast<double>(v));
+  }
+  // Below half of 2^-64 rounds to zero; -0.0 is zero.
+  CHECK(ExactSum::ToFixed(0x1.0p-66f) == 0);
+  CHECK(ExactSum::ToFixed(-0.0f) == 0);
+  CHECK(ExactSum::ToFixed(0x1.8p-65f) == 1);  // 0.75 * 2^-64 rounds up
+}
+
+TEST_CASE("the sum is identical bit for bit in any order, and accurate") {
+  constexpr uint32_t d = 64, n = 50;
+  Rng rng(3);
+  std::vector<std::vector<float>> updates(n, std::vector<float>(d));
+  for (auto& u : updates) {
+    for (auto& x : u) x = static_cast<float>(rng.Normal() * std::exp2(static_cast<int>(rng.Below(40)) - 20));
+  }
+  ExactSum reference(d);
+  for (const auto& u : updates) reference.AddDense(u);
+
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  for (int trial = 0; trial < 20; ++trial) {
+    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.Below(static_cast<uint32_t>(i + 1))]);
+    ExactSum shuffled(d);
+    for (size_t i : order) shuffled.AddDense(updates[i]);
+    for (uint32_t j = 0; j < d; ++j) CHECK(shuffled.Value(j) == reference.Value(j));
+  }
+  // Against a compensated (Neumaier) long double sum, accurate far beyond
+  // double: the only error left is ExactSum's final rounding to double.
+  for (uint32_t j = 0; j < d; ++j) {
+    long double sum = 0, compensation = 0;
+    for (const auto& u : updates) {
+      const long double x = u[j];
+      const long double t = sum + x;
+      compensation += std::fabs(sum) >= std::fabs(x) ? (sum - t) + x : (x - t) + sum;
+      sum = t;
+    }
+    const long double exact = sum + compensation;
+    CHECK(std::fabs(reference.Value(j) - static_cast<double>(exact)) <= 1e-15 * std::fabs(static_cast<double>(exact)) + 1e-18);
+  }
+}
+
+TEST_CASE("sparse adds land on their coordinates") {
+  ExactSum sum(5);
+  const std::vector<uint32_t> idx = {1, 4};
+  const std::vector<float> vals = {2.5f, -1.0f};
+  sum.AddSparse(idx, vals);
+  sum.AddSparse(idx, vals);
+  CHECK(sum.Value(0) == 0.0);
+  CHECK(sum.Value(1) == 5.0);
+  CHECK(sum.Value(4) == -2.0);
+  CHECK(sum.Value(4, 0.5) == -1.0);
+  sum.Clear();
+  CHECK(sum.Value(1) == 0.0);
+}
+
+}  // namespace
+}  // namespace edgefl

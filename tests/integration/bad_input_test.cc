@@ -1,0 +1,211 @@
+// Bad input end to end: config errors, unreachable or refusing peers,
+// malformed bytes on the wire, a node that dies, and Ctrl-C. Each gets a
+// clear message and a non-zero exit, nothing hangs, and every round
+// already computed stays in the run folder.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <string>
+#include <zmq.hpp>
+
+#include "coordinator/run_recorder.h"
+#include "schemas/codec/wire.h"
+#include "sim/process_group.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::RunCommand;
+
+bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+const char* kSmallConfig = R"(
+[run]
+name = "small"
+nodes = 1
+rounds = 30
+[objective]
+dimension = 50
+[round]
+join_timeout_ms = 3000
+)";
+
+// Starts a coordinator for `config` and returns its endpoint.
+std::string StartCoordinator(ProcessGroup& group, const std::string& config, const std::string& out, size_t* index) {
+  int ready[2];
+  REQUIRE(pipe2(ready, O_CLOEXEC) == 0);
+  REQUIRE(group.Spawn({Binary("edgefl-coordinator"), "--config", config, "--out", out, "--bind", "tcp://127.0.0.1:*",
+                       "--ready-fd", "3"},
+                      ready[1], index)
+              .ok());
+  close(ready[1]);
+  std::string endpoint;
+  char c;
+  pollfd p{ready[0], POLLIN, 0};
+  while (poll(&p, 1, 5000) > 0 && read(ready[0], &c, 1) == 1 && c != '\n') endpoint += c;
+  close(ready[0]);
+  REQUIRE(endpoint.rfind("tcp://127.0.0.1:", 0) == 0);
+  return endpoint;
+}
+
+ChildExit WaitFor(ProcessGroup& group, size_t index) {
+  ChildExit exit;
+  while (group.WaitAny(30000, &exit)) {
+    if (exit.index == index) return exit;
+  }
+  FAIL("process did not exit");
+  return exit;
+}
+
+TEST_CASE("config errors name the key and exit 2") {
+  const std::string dir = testing::ScratchDir("config_errors");
+  testing::WriteFile(dir + "/bad.toml", "[compressor]\nkind = \"rand-k\"\nkk = 3\n");
+  auto r = RunCommand(Binary("edgefl") + " run " + dir + "/bad.toml --out " + dir + "/out");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "unknown key 'compressor.kk'"));
+
+  r = RunCommand(Binary("edgefl") + " run --set compressor.kind=rand-k --set compressor.k=5000 --out " + dir + "/out");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "compressor.k = 5000"));
+
+  r = RunCommand(Binary("edgefl") + " run --set compressor.kind=qsgd --set compressor.levels=0 --out " + dir + "/out");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "compressor.levels = 0"));
+
+  r = RunCommand(Binary("edgefl-coordinator") + " --config " + dir + "/missing.toml");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "cannot read config file"));
+}
+
+TEST_CASE("a node with no coordinator gives up with a clear error") {
+  const auto r = RunCommand(Binary("edgefl-node") + " --connect tcp://127.0.0.1:9 --id 0 --join-timeout-ms 700", 20);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.output, "no answer from a coordinator at tcp://127.0.0.1:9 within 700 ms"));
+}
+
+TEST_CASE("a node of the wrong dimension is refused; the coordinator stops at its join deadline") {
+  const std::string dir = testing::ScratchDir("wrong_dimension");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+  const auto r = RunCommand(Binary("edgefl-node") + " --connect " + endpoint + " --id 0 --dimension 40", 20);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.output, "node dimension 40 does not match objective.dimension = 50"));
+  const ChildExit exit = WaitFor(group, coordinator);
+  CHECK(exit.exit_code == 1);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK_FALSE(s.ok);
+  CHECK(Contains(s.stop_reason, "only 0 of 1 nodes joined"));
+}
+
+TEST_CASE("malformed and foreign messages are counted and refused; the run goes on") {
+  const std::string dir = testing::ScratchDir("malformed");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+
+  zmq::context_t context;
+  zmq::socket_t intruder(context, zmq::socket_type::dealer);
+  intruder.set(zmq::sockopt::routing_id, "intruder");
+  intruder.set(zmq::sockopt::linger, 0);
+  intruder.connect(endpoint);
+  const std::string garbage = "this is not a flatbuffer at all";
+  intruder.send(zmq::buffer(garbage));
+  flatbuffers::FlatBufferBuilder fbb;
+  codec::EncodeHello(fbb, {0, 50, 0, 0});
+  intruder.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize() / 2));  // truncated
+  intruder.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));      // claims node 0
+  // The claim is refused: the routing id is not node-0.
+  zmq::message_t reply;
+  intruder.set(zmq::sockopt::rcvtimeo, 5000);
+  REQUIRE(intruder.recv(reply));
+  std::vector<uint64_t> aligned((reply.size() + 7) / 8);
+  std::memcpy(aligned.data(), reply.data(), reply.size());
+  const wire::Envelope* e = nullptr;
+  REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), reply.size()}, &e).ok());
+  REQUIRE(e->body_type() == wire::Body::Welcome);
+  CHECK_FALSE(e->body_as_Welcome()->accepted());
+
+  size_t node = 0;
+  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "0", "--quiet"}, -1, &node).ok());
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.rounds == 30);
+  CHECK(s.rejected >= 3);
+}
+
+TEST_CASE("a node killed mid-run is dropped and the quorum carries the run") {
+  const std::string dir = testing::ScratchDir("node_crash");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "crash"
+nodes = 3
+rounds = 3000
+[objective]
+dimension = 2000
+[round]
+quorum = 0.6
+heartbeat_ms = 100
+dead_after_ms = 600
+)");
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+  size_t nodes[3];
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(i), "--quiet"}, -1, &nodes[i]).ok());
+  }
+  // Kill node 2 once rounds are under way (metrics.csv has rows).
+  for (int wait = 0; wait < 200; ++wait) {
+    const std::string metrics = testing::ReadFile(dir + "/out/metrics.csv");
+    if (std::count(metrics.begin(), metrics.end(), '\n') > 20) break;
+    usleep(20000);
+  }
+  group.Signal(nodes[2], SIGKILL);
+  const ChildExit exit = WaitFor(group, coordinator);
+  CHECK(exit.exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "all rounds done");
+  CHECK(s.steps == 3000);
+  CHECK(s.update_messages < 3 * 3000);
+  CHECK(s.update_messages >= 2 * 3000);
+}
+
+TEST_CASE("Ctrl-C stops every process and keeps the rounds already run") {
+  const std::string dir = testing::ScratchDir("interrupt");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "long"
+nodes = 4
+rounds = 10000000
+[objective]
+dimension = 1000
+)");
+  const auto r = RunCommand("timeout --preserve-status -s INT 2 " + Binary("edgefl") + " run " + dir +
+                            "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 130);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/long/summary.toml", &s).ok());
+  CHECK(s.stop_reason == "stopped by signal");
+  CHECK(s.rounds > 0);
+  const std::string metrics = testing::ReadFile(dir + "/out/long/metrics.csv");
+  CHECK(static_cast<uint32_t>(std::count(metrics.begin(), metrics.end(), '\n')) == s.rounds + 1);
+  usleep(300000);
+  CHECK(testing::CountProcesses(dir + "/out") == 0);
+}
+
+}  // namespace
+}  // namespace edgefl

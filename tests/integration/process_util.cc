@@ -1,0 +1,57 @@
+#include "tests/integration/process_util.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace edgefl::testing {
+
+CommandResult RunCommand(const std::string& command, int timeout_s) {
+  const std::string wrapped =
+      "timeout --kill-after=5 " + std::to_string(timeout_s) + " /bin/sh -c '" + command + "' 2>&1";
+  CommandResult result;
+  std::FILE* pipe = popen(wrapped.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string ScratchDir(const std::string& name) {
+  const std::string dir = std::string(EDGEFL_BIN_DIR) + "/../test-scratch/" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return std::filesystem::canonical(dir).string();
+}
+
+void WriteFile(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::string Binary(const std::string& name) { return std::string(EDGEFL_BIN_DIR) + "/" + name; }
+
+int CountProcesses(const std::string& needle) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream file(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+    if (cmdline.find(needle) != std::string::npos && cmdline.find("timeout") == std::string::npos) ++count;
+  }
+  return count;
+}
+
+}  // namespace edgefl::testing

@@ -1,0 +1,30 @@
+// Helpers for end-to-end tests: run a shell command with a hard time limit
+// and capture its output, and make a scratch folder per test.
+#pragma once
+
+#include <string>
+
+namespace edgefl::testing {
+
+struct CommandResult {
+  int exit_code = -1;   // the command's exit status (128 + n when killed by signal n)
+  std::string output;   // stdout and stderr, interleaved
+};
+
+// Runs `command` under /bin/sh; killed after `timeout_s` seconds.
+CommandResult RunCommand(const std::string& command, int timeout_s = 120);
+
+// A fresh, empty folder under the build tree for one test.
+std::string ScratchDir(const std::string& name);
+
+// Writes `text` to `path`.
+void WriteFile(const std::string& path, const std::string& text);
+std::string ReadFile(const std::string& path);
+
+// Absolute path of a built binary (edgefl, edgefl-coordinator, edgefl-node).
+std::string Binary(const std::string& name);
+
+// Counts running processes whose command line contains `needle`.
+int CountProcesses(const std::string& needle);
+
+}  // namespace edgefl::testing

@@ -1,0 +1,187 @@
+// End to end through the real binaries: `edgefl run` launches an
+// edgefl-coordinator and edgefl-node processes that talk over 127.0.0.1.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "coordinator/experiment_config.h"
+#include "coordinator/run_recorder.h"
+#include "sim/closed_forms.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::RunCommand;
+
+const char* kDsgdConfig = R"(
+[run]
+name = "dsgd"
+nodes = 4
+rounds = 400
+seed = 7
+[objective]
+kind = "quadratic"
+dimension = 200
+spectrum = "linear"
+lambda_min = 1.0
+lambda_max = 2.0
+initial_value = 1.0
+[noise]
+kind = "gaussian"
+sigma = 1.0
+batch_size = 1
+[compressor]
+kind = "identity"
+[step]
+eta = 0.1
+)";
+
+RunSummary Summary(const std::string& path) {
+  RunSummary s;
+  const Status status = ReadSummary(path, &s);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return s;
+}
+
+TEST_CASE("DSGD over real processes settles within 20% of the closed-form floor") {
+  const std::string dir = testing::ScratchDir("dsgd_floor");
+  testing::WriteFile(dir + "/config.toml", kDsgdConfig);
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const RunSummary s = Summary(dir + "/out/dsgd/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.rounds == 400);
+  CHECK(s.steps == 400);
+  CHECK(s.rejected == 0);
+  CHECK(s.update_messages == 4 * 400);
+
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(LoadExperimentFile(dir + "/config.toml", {}, &configs).ok());
+  const auto floor = PredictedStationaryLoss(configs[0]);
+  REQUIRE(floor.has_value());
+  // The tail mean averages ~200 rounds of a 200-term sum: its relative
+  // error is a few percent, far inside the 20% the issue asks for.
+  CHECK(s.tail_mean_loss == doctest::Approx(*floor).epsilon(0.20));
+  MESSAGE("tail mean loss " << s.tail_mean_loss << " vs closed form " << *floor);
+
+  // Exact bytes: a dense update is 4 d bytes of values plus a fixed header.
+  const double per_update = static_cast<double>(s.bytes_up) / static_cast<double>(s.update_messages);
+  CHECK(per_update >= 4 * 200);
+  CHECK(per_update <= 4 * 200 + 128);
+  CHECK(s.payload_bits_per_coordinate == 32.0);
+}
+
+TEST_CASE("same config and seed give the same model bit for bit") {
+  const std::string dir = testing::ScratchDir("determinism");
+  testing::WriteFile(dir + "/config.toml", kDsgdConfig);
+  std::string hashes[2], metrics[2];
+  for (int i = 0; i < 2; ++i) {
+    const std::string out = dir + "/out" + std::to_string(i);
+    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --rounds 60 --set compressor.kind=qsgd " +
+                              "--set compressor.levels=4 --out " + out);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    hashes[i] = std::to_string(Summary(out + "/dsgd/summary.toml").model_hash);
+    // Losses, norms and bytes of every round; time varies and is cut.
+    for (const std::string& line : {testing::ReadFile(out + "/dsgd/metrics.csv")}) {
+      std::string kept;
+      size_t start = 0;
+      while (start < line.size()) {
+        const size_t end = line.find('\n', start);
+        const std::string row = line.substr(start, end - start);
+        const size_t c1 = row.find(','), c2 = row.find(',', c1 + 1);
+        kept += row.substr(0, c1) + row.substr(c2) + "\n";
+        start = end == std::string::npos ? line.size() : end + 1;
+      }
+      metrics[i] = kept;
+    }
+  }
+  CHECK(hashes[0] == hashes[1]);
+  CHECK(metrics[0] == metrics[1]);
+  CHECK(metrics[0].size() > 1000);
+}
+
+TEST_CASE("the built-in quickstart runs DSGD, DCSGD and DSignSGD to convergence") {
+  const std::string dir = testing::ScratchDir("quickstart");
+  const auto r = RunCommand(Binary("edgefl") + " run --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* variant : {"dsgd", "dcsgd-rand-k", "dsignsgd"}) {
+    CAPTURE(variant);
+    const RunSummary s = Summary(dir + "/out/" + variant + "/summary.toml");
+    CHECK(s.ok);
+    CHECK(s.stop_reason == "all rounds done");
+    CHECK(s.final_loss < s.initial_loss / 100);
+  }
+  CHECK(r.output.find("variant") != std::string::npos);  // the summary table
+}
+
+TEST_CASE("every compressor and aggregator runs end to end") {
+  const std::string dir = testing::ScratchDir("all_compressors");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+nodes = 3
+rounds = 40
+[objective]
+dimension = 300
+[noise]
+sigma = 0.1
+[step]
+eta = 0.1
+[[variant]]
+name = "identity"
+compressor = { kind = "identity" }
+[[variant]]
+name = "rand-k"
+compressor = { kind = "rand-k", k = 30 }
+step = { eta = 0.02 }
+[[variant]]
+name = "bernoulli"
+compressor = { kind = "bernoulli", p = 0.2 }
+step = { eta = 0.05 }
+[[variant]]
+name = "qsgd"
+compressor = { kind = "qsgd", levels = 8 }
+[[variant]]
+name = "natural"
+compressor = { kind = "natural" }
+[[variant]]
+name = "sign-mean"
+compressor = { kind = "sign" }
+step = { eta = 0.02 }
+[[variant]]
+name = "majority"
+compressor = { kind = "sign" }
+aggregator = { kind = "majority" }
+step = { eta = 0.02 }
+[[variant]]
+name = "scaled-sign"
+compressor = { kind = "scaled-sign" }
+[[variant]]
+name = "ef-sign"
+compressor = { kind = "ef-sign" }
+[[variant]]
+name = "top-k"
+compressor = { kind = "top-k", k = 30 }
+step = { eta = 0.5 }
+)");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* variant :
+       {"identity", "rand-k", "bernoulli", "qsgd", "natural", "sign-mean", "majority", "scaled-sign", "ef-sign", "top-k"}) {
+    CAPTURE(variant);
+    const RunSummary s = Summary(dir + "/out/" + variant + "/summary.toml");
+    CHECK(s.ok);
+    CHECK(s.rejected == 0);
+    CHECK(s.update_messages == 3 * 40);
+    CHECK(s.final_loss < s.initial_loss / 2);
+  }
+}
+
+}  // namespace
+}  // namespace edgefl

@@ -1,0 +1,218 @@
+#include "node/compressor.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "schemas/codec/bit_pack.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+namespace {
+
+using Kind = wire::CompressorKind;
+
+// Compresses `v` once, sends it through the wire codec (encode, verify,
+// decode) and returns what the coordinator would add: C(v) as a dense vector.
+class WirePath {
+ public:
+  WirePath(const codec::CompressorSpec& spec, uint32_t d)
+      : spec_(spec), d_(d), arena_(Compressor::ArenaBytes(spec, d) + 1024), compressor_(spec, d, arena_), scratch_(d) {
+    REQUIRE(arena_.status().ok());
+  }
+
+  std::vector<double> Apply(std::span<const float> v, uint64_t seed) {
+    std::vector<float> grad(v.begin(), v.end());
+    Rng rng(seed);
+    codec::PayloadView payload;
+    compressor_.Compress(grad, rng, &payload);
+    codec::EncodeUpdate(fbb_, 0, {0, 0.0, 0.0, 0}, payload);
+    aligned_.resize((fbb_.GetSize() + 7) / 8);
+    std::memcpy(aligned_.data(), fbb_.GetBufferPointer(), fbb_.GetSize());
+    const wire::Envelope* e = nullptr;
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(aligned_.data()), fbb_.GetSize());
+    REQUIRE(codec::ReadEnvelope(bytes, &e).ok());
+    codec::DecodedPayload decoded;
+    const Status s = codec::DecodeUpdatePayload(*e->body_as_Update(), spec_, d_, scratch_, &decoded);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    std::vector<double> out(d_, 0.0);
+    switch (decoded.form) {
+      case codec::DecodedPayload::Form::kDense:
+        for (uint32_t j = 0; j < d_; ++j) out[j] = decoded.dense[j];
+        break;
+      case codec::DecodedPayload::Form::kSparse:
+        for (size_t i = 0; i < decoded.indices.size(); ++i) out[decoded.indices[i]] = decoded.values[i];
+        break;
+      case codec::DecodedPayload::Form::kSigns:
+        for (uint32_t j = 0; j < d_; ++j) out[j] = codec::SignBit(decoded.sign_bits, j) ? -decoded.sign_scale : decoded.sign_scale;
+        break;
+    }
+    return out;
+  }
+
+  const Compressor& compressor() const { return compressor_; }
+
+ private:
+  codec::CompressorSpec spec_;
+  uint32_t d_;
+  Arena arena_;
+  Compressor compressor_;
+  codec::DecodeScratch scratch_;
+  flatbuffers::FlatBufferBuilder fbb_;
+  std::vector<uint64_t> aligned_;
+};
+
+std::vector<float> TestVector(uint32_t d) {
+  std::vector<float> v(d);
+  for (uint32_t j = 0; j < d; ++j) v[j] = static_cast<float>((j % 2 ? -1.0 : 1.0) * (0.1 + 0.05 * j));
+  v[d / 2] = 0.0f;
+  return v;
+}
+
+double SquaredNorm(std::span<const float> v) {
+  double s = 0;
+  for (float x : v) s += static_cast<double>(x) * x;
+  return s;
+}
+
+// Var(C(v)_j) in closed form (THEORY.md 3.2).
+std::vector<double> CoordinateVariance(const codec::CompressorSpec& spec, std::span<const float> v) {
+  const uint32_t d = static_cast<uint32_t>(v.size());
+  std::vector<double> var(d);
+  const double norm = std::sqrt(SquaredNorm(v));
+  for (uint32_t j = 0; j < d; ++j) {
+    const double a = std::fabs(static_cast<double>(v[j]));
+    switch (spec.kind) {
+      case Kind::RandK:
+      case Kind::Bernoulli:
+        var[j] = CompressorOmega(spec, d) * a * a;
+        break;
+      case Kind::Qsgd: {
+        const double r = spec.levels * a / static_cast<float>(norm);
+        const double q = r - std::floor(r);
+        const double unit = norm / spec.levels;
+        var[j] = unit * unit * q * (1 - q);
+        break;
+      }
+      case Kind::Natural: {
+        if (a == 0) {
+          var[j] = 0;
+          break;
+        }
+        const double low = std::exp2(std::floor(std::log2(a)));
+        var[j] = (2 * low - a) * (a - low);
+        break;
+      }
+      default:
+        var[j] = 0;
+    }
+  }
+  return var;
+}
+
+TEST_CASE("unbiased compressors are unbiased and their omega is as THEORY.md 3.2 says") {
+  constexpr uint32_t d = 40;
+  constexpr int draws = 20000;
+  const std::vector<float> v = TestVector(d);
+  const double norm2 = SquaredNorm(v);
+  const codec::CompressorSpec specs[] = {
+      {Kind::RandK, 10}, {Kind::RandK, 1},          {Kind::Bernoulli, 0, 0.3}, {Kind::Bernoulli, 0, 0.05},
+      {Kind::Qsgd, 0, 1.0, 1}, {Kind::Qsgd, 0, 1.0, 4}, {Kind::Natural},        {Kind::Identity},
+  };
+  for (const auto& spec : specs) {
+    CAPTURE(codec::CompressorName(spec.kind));
+    CAPTURE(spec.k);
+    CAPTURE(spec.p);
+    CAPTURE(spec.levels);
+    WirePath path(spec, d);
+    std::vector<double> sum(d, 0.0);
+    double err_sum = 0, err_sum2 = 0;
+    for (int t = 0; t < draws; ++t) {
+      const auto c = path.Apply(v, 1000 + static_cast<uint64_t>(t));
+      double err = 0;
+      for (uint32_t j = 0; j < d; ++j) {
+        sum[j] += c[j];
+        err += (c[j] - v[j]) * (c[j] - v[j]);
+      }
+      err_sum += err;
+      err_sum2 += err * err;
+    }
+    const auto var = CoordinateVariance(spec, v);
+    // Unbiased: each mean within 5 standard errors (plus float rounding).
+    for (uint32_t j = 0; j < d; ++j) {
+      const double mean = sum[j] / draws;
+      CHECK(std::fabs(mean - v[j]) <= 5 * std::sqrt(var[j] / draws) + 1e-6 * (std::fabs(v[j]) + 1e-3));
+    }
+    // E||C(v) - v||^2 = sum_j Var_j, within 5 standard errors of the mean.
+    const double expected = std::accumulate(var.begin(), var.end(), 0.0);
+    const double mean_err = err_sum / draws;
+    const double se = std::sqrt(std::max(0.0, err_sum2 / draws - mean_err * mean_err) / draws);
+    CHECK(std::fabs(mean_err - expected) <= 5 * se + 1e-9 * norm2);
+    // ... and below the omega bound.
+    CHECK(expected <= CompressorOmega(spec, d) * norm2 * (1 + 1e-9));
+    if (spec.kind == Kind::RandK || spec.kind == Kind::Bernoulli) {
+      CHECK(expected == doctest::Approx(CompressorOmega(spec, d) * norm2));
+    }
+  }
+}
+
+TEST_CASE("sign and scaled sign send the signs and the mean magnitude") {
+  const std::vector<float> v = {2.0f, -1.0f, 0.0f, -3.0f};
+  WirePath sign({Kind::Sign}, 4);
+  CHECK(sign.Apply(v, 1) == std::vector<double>{1, -1, 1, -1});
+  WirePath scaled({Kind::ScaledSign}, 4);
+  CHECK(scaled.Apply(v, 1) == std::vector<double>{1.5, -1.5, 1.5, -1.5});
+}
+
+TEST_CASE("top-k sends the k largest magnitudes, ties to the lower index") {
+  const std::vector<float> v = {0.5f, -4.0f, 3.0f, -3.0f, 1.0f};
+  WirePath topk({Kind::TopK, 2}, 5);
+  CHECK(topk.Apply(v, 1) == std::vector<double>{0, -4, 3, 0, 0});
+  // The unsent part is remembered: e = v - C(v).
+  const auto e = topk.compressor().error_memory();
+  CHECK(std::vector<float>(e.begin(), e.end()) == std::vector<float>{0.5f, 0.0f, 0.0f, -3.0f, 1.0f});
+}
+
+TEST_CASE("error feedback keeps the residual bounded and still converges on a quadratic") {
+  // x_{t+1} = x_t - eta C(g_t + e_t) on f = 1/2 ||x||^2. For a compressor
+  // with ||C(p) - p||^2 <= (1 - delta) ||p||^2 the memory obeys
+  // ||e|| <= sqrt(1-delta)/(1-sqrt(1-delta)) max||g|| <= (2/delta) max||g||
+  // (Karimireddy et al. 2019); top-k has delta = k/d, scaled sign delta >= 1/d.
+  constexpr uint32_t d = 100;
+  for (const codec::CompressorSpec spec : {codec::CompressorSpec{Kind::TopK, 10}, codec::CompressorSpec{Kind::EfSign}}) {
+    CAPTURE(codec::CompressorName(spec.kind));
+    WirePath path(spec, d);
+    std::vector<float> x(d);
+    for (uint32_t j = 0; j < d; ++j) x[j] = static_cast<float>(std::sin(1.0 + j));
+    const double initial = SquaredNorm(x);
+    const double delta = spec.kind == Kind::TopK ? 10.0 / d : 1.0 / d;
+    double max_grad = 0, max_error = 0;
+    for (int t = 0; t < 3000; ++t) {
+      max_grad = std::max(max_grad, std::sqrt(SquaredNorm(x)));  // g = x
+      const auto c = path.Apply(x, static_cast<uint64_t>(t));
+      for (uint32_t j = 0; j < d; ++j) x[j] = static_cast<float>(x[j] - 0.05 * c[j]);
+      max_error = std::max(max_error, std::sqrt(SquaredNorm(path.compressor().error_memory())));
+    }
+    CHECK(max_error <= 2.0 / delta * max_grad);
+    CHECK(SquaredNorm(x) < 1e-3 * initial);
+  }
+}
+
+TEST_CASE("omega and bits per coordinate") {
+  CHECK(CompressorOmega({Kind::Identity}, 100) == 0.0);
+  CHECK(CompressorOmega({Kind::RandK, 10}, 100) == doctest::Approx(9.0));
+  CHECK(CompressorOmega({Kind::Bernoulli, 0, 0.25}, 100) == doctest::Approx(3.0));
+  CHECK(CompressorOmega({Kind::Qsgd, 0, 1.0, 1}, 100) == doctest::Approx(10.0));  // min(100, 10)
+  CHECK(CompressorOmega({Kind::Qsgd, 0, 1.0, 20}, 100) == doctest::Approx(0.25));  // min(0.25, 0.5)
+  CHECK(CompressorOmega({Kind::Natural}, 100) == 0.125);
+  CHECK(std::isnan(CompressorOmega({Kind::Sign}, 100)));
+  CHECK(PayloadBitsPerCoordinate({Kind::Sign}, 1000) == 1.0);
+  CHECK(PayloadBitsPerCoordinate({Kind::Identity}, 1000) == 32.0);
+  CHECK(PayloadBitsPerCoordinate({Kind::Qsgd, 0, 1.0, 15}, 1000) == doctest::Approx(5.032));
+}
+
+}  // namespace
+}  // namespace edgefl
