@@ -30,16 +30,18 @@ Status Receive(zmq::socket_t& socket, std::span<uint8_t> buffer, std::span<const
   return Status::Ok();
 }
 
-bool Send(zmq::socket_t& socket, const flatbuffers::FlatBufferBuilder& fbb) {
-  return socket.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()), zmq::send_flags::dontwait).has_value();
+bool Send(zmq::socket_t& socket, std::span<const uint8_t> message) {
+  return socket.send(zmq::const_buffer(message.data(), message.size()), zmq::send_flags::dontwait).has_value();
 }
 
-void PrintMemoryPlan(const MemoryPlan& plan, size_t receive_bytes, size_t send_bytes) {
+bool Send(zmq::socket_t& socket, const flatbuffers::FlatBufferBuilder& fbb) {
+  return Send(socket, {fbb.GetBufferPointer(), fbb.GetSize()});
+}
+
+void PrintMemoryPlan(const MemoryPlan& plan) {
   std::printf("memory plan (bytes):\n");
   for (size_t i = 0; i < plan.count; ++i) std::printf("  %-22s %12zu\n", plan.entries[i].name, plan.entries[i].bytes);
-  std::printf("  %-22s %12zu\n", "receive buffer", receive_bytes);
-  std::printf("  %-22s %12zu\n", "send buffer", send_bytes);
-  std::printf("  %-22s %12zu\n", "arena total", plan.total_bytes + receive_bytes);
+  std::printf("  %-22s %12zu\n", "arena total", plan.total_bytes);
   std::fflush(stdout);
 }
 
@@ -107,34 +109,28 @@ class Node {
 
   Status Prepare(const codec::TaskSpec& task) {
     const MemoryPlan plan = PlanNodeMemory(task);
-    const size_t receive_bytes = size_t{task.objective.dimension} * sizeof(float) + 512;
-    const size_t send_bytes = MaxUpdateMessageBytes(task);
-    if (options_.print_memory_plan) PrintMemoryPlan(plan, receive_bytes, send_bytes);
-    const size_t needed = plan.total_bytes + receive_bytes + Arena::kAlignment;
-    const size_t budget = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : needed;
-    if (budget < needed) {
+    if (options_.print_memory_plan) PrintMemoryPlan(plan);
+    const size_t budget = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : plan.total_bytes;
+    if (budget < plan.total_bytes) {
       return Status::Error(StatusCode::kResourceExhausted,
                            "memory budget of %zu bytes is too small: this task (d = %u, %s) needs %zu bytes", budget,
-                           task.objective.dimension, codec::CompressorName(task.compressor.kind), needed);
+                           task.objective.dimension, codec::CompressorName(task.compressor.kind), plan.total_bytes);
     }
     arena_ = std::make_unique<Arena>(budget);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_);
-    receive_buffer_ = arena_->Allocate<uint8_t>(receive_bytes, "receive buffer");
-    EDGEFL_RETURN_IF_ERROR(arena_->status());
-    fbb_.Clear();
-    fbb_ = flatbuffers::FlatBufferBuilder(send_bytes);
-    return Status::Ok();
+    return arena_->status();
   }
 
   Status Serve() {
     const uint32_t d = runtime_->task().objective.dimension;
+    flatbuffers::FlatBufferBuilder& control = runtime_->control_builder();
     int64_t last_sent_ms = NowMs();
     while (!stop_.load()) {
       const bool readable = WaitReadable(socket_, heartbeat_ms_);
       const int64_t now = NowMs();
       if (readable) {
         std::span<const uint8_t> bytes;
-        Status s = Receive(socket_, receive_buffer_, &bytes);
+        Status s = Receive(socket_, runtime_->receive_buffer(), &bytes);
         const wire::Envelope* envelope = nullptr;
         if (s.ok()) s = codec::ReadEnvelope(bytes, &envelope);
         if (!s.ok()) {
@@ -150,8 +146,8 @@ class Node {
               EDGEFL_LOG_WARN("rejected round %u: %s", envelope->round(), s.message());
               continue;
             }
-            runtime_->ComputeUpdate(envelope->round(), model, fbb_);
-            if (!Send(socket_, fbb_)) EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
+            const auto update = runtime_->ComputeUpdate(envelope->round(), model);
+            if (!Send(socket_, update)) EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
             last_sent_ms = NowMs();
             round_ = envelope->round();
             break;
@@ -159,8 +155,8 @@ class Node {
           case wire::Body::Bye:
             EDGEFL_LOG_INFO("coordinator ended the run: %s",
                             envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
-            codec::EncodeBye(fbb_, round_, options_.node_id, "leaving");
-            Send(socket_, fbb_);
+            codec::EncodeBye(control, round_, options_.node_id, "leaving");
+            Send(socket_, control);
             return Status::Ok();
           case wire::Body::Error:
             EDGEFL_LOG_WARN("coordinator says: %s",
@@ -174,13 +170,13 @@ class Node {
                              options_.endpoint.c_str(), options_.lost_after_ms);
       }
       if (NowMs() - last_sent_ms >= heartbeat_ms_) {
-        codec::EncodeHeartbeat(fbb_, round_, options_.node_id);
-        Send(socket_, fbb_);
+        codec::EncodeHeartbeat(control, round_, options_.node_id);
+        Send(socket_, control);
         last_sent_ms = NowMs();
       }
     }
-    codec::EncodeBye(fbb_, round_, options_.node_id, "node stopped by signal");
-    Send(socket_, fbb_);
+    codec::EncodeBye(control, round_, options_.node_id, "node stopped by signal");
+    Send(socket_, control);
     return Status::Ok();
   }
 
@@ -189,13 +185,12 @@ class Node {
   zmq::context_t context_;
   zmq::socket_t socket_;
   alignas(8) uint8_t handshake_[kHandshakeBufferBytes] = {};
-  flatbuffers::FlatBufferBuilder fbb_{1024};
+  flatbuffers::FlatBufferBuilder fbb_{1024};  // Hello only: before the arena exists
   uint32_t heartbeat_ms_ = 500;
   int64_t last_heard_ms_ = 0;
   uint32_t round_ = 0;
   std::unique_ptr<Arena> arena_;
   std::unique_ptr<NodeRuntime> runtime_;
-  std::span<uint8_t> receive_buffer_;
 };
 
 }  // namespace

@@ -39,8 +39,13 @@ size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
       payload = (d + 7) / 8;
       break;
   }
-  // Envelope, tables, vtables, vector length prefixes and alignment.
-  return payload + 256;
+  // Envelope, tables, vtables, vector length prefixes and alignment; a
+  // multiple of 8 so the builder's first (and only) block fits exactly.
+  return (payload + 256 + 7) / 8 * 8;
+}
+
+size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
+  return (size_t{task.objective.dimension} * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task) {
@@ -54,6 +59,10 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task) {
   add("model replica", d * sizeof(float));
   add("gradient", d * sizeof(float));
   add("compressor buffers", Compressor::ArenaBytes(task.compressor, task.objective.dimension));
+  add("receive buffer", MaxRoundStartBytes(task));
+  add("update message", MaxUpdateMessageBytes(task));
+  add("control message", kControlMessageBytes);
+  plan.total_bytes += Arena::kAlignment;  // the arena aligns its own start
   return plan;
 }
 
@@ -63,9 +72,14 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena)
       objective_(task.objective, spectrum_),
       model_(arena.Allocate<float>(task.objective.dimension, "model replica")),
       gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
-      compressor_(task.compressor, task.objective.dimension, arena) {}
+      compressor_(task.compressor, task.objective.dimension, arena),
+      receive_buffer_(arena.Allocate<uint8_t>(MaxRoundStartBytes(task), "receive buffer")),
+      update_allocator_(arena.Allocate<uint8_t>(MaxUpdateMessageBytes(task), "update message")),
+      control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
+      update_builder_(update_allocator_.capacity(), &update_allocator_),
+      control_builder_(control_allocator_.capacity(), &control_allocator_) {}
 
-void NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model, flatbuffers::FlatBufferBuilder& fbb) {
+std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model) {
   const int64_t start_us = NowUs();
   std::copy(model.begin(), model.end(), model_.begin());
 
@@ -84,7 +98,8 @@ void NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model, fl
   codec::PayloadView payload;
   compressor_.Compress(gradient_, rng_, &payload);
   header.compute_us = static_cast<uint32_t>(NowUs() - start_us);
-  codec::EncodeUpdate(fbb, round, header, payload);
+  codec::EncodeUpdate(update_builder_, round, header, payload);
+  return {update_builder_.GetBufferPointer(), update_builder_.GetSize()};
 }
 
 }  // namespace edgefl

@@ -11,6 +11,7 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "node/arena.h"
+#include "node/arena_allocator.h"
 #include "node/compressor.h"
 #include "node/objective.h"
 #include "schemas/codec/task_spec.h"
@@ -31,10 +32,19 @@ struct MemoryPlan {
   size_t total_bytes = 0;  // including alignment padding
 };
 
+// Every buffer a node needs for `task`, all carved from one Arena: the
+// budget a board must have.
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task);
 
 // Largest Update message the task can produce, in bytes.
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
+
+// Largest RoundStart a node accepts: the full model and its framing.
+size_t MaxRoundStartBytes(const codec::TaskSpec& task);
+
+// Heartbeat and Bye messages are built in a small buffer of their own, so
+// they never overwrite an update still on its way out.
+inline constexpr size_t kControlMessageBytes = 1024;
 
 // Random streams of a node, derived from (run seed, node index, round).
 enum class Stream : uint64_t { kNoise = 1, kCompression = 2 };
@@ -43,9 +53,15 @@ class NodeRuntime {
  public:
   NodeRuntime(const codec::TaskSpec& task, Arena& arena);
 
-  // Writes the round's Update message into `fbb`; the loss at `model` and
-  // the gradient's norm before compression are in the message header.
-  void ComputeUpdate(uint32_t round, std::span<const float> model, flatbuffers::FlatBufferBuilder& fbb);
+  // Builds the round's Update message at `model`: the loss and the
+  // gradient's norm before compression are in its header. The returned bytes
+  // stay valid until the next call.
+  std::span<const uint8_t> ComputeUpdate(uint32_t round, std::span<const float> model);
+
+  // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.
+  std::span<uint8_t> receive_buffer() { return receive_buffer_; }
+  // A builder for heartbeats and byes.
+  flatbuffers::FlatBufferBuilder& control_builder() { return control_builder_; }
 
   const codec::TaskSpec& task() const { return task_; }
   const Compressor& compressor() const { return compressor_; }
@@ -57,6 +73,11 @@ class NodeRuntime {
   std::span<float> model_;
   std::span<float> gradient_;
   Compressor compressor_;
+  std::span<uint8_t> receive_buffer_;
+  ArenaBlockAllocator update_allocator_;
+  ArenaBlockAllocator control_allocator_;
+  flatbuffers::FlatBufferBuilder update_builder_;
+  flatbuffers::FlatBufferBuilder control_builder_;
   Rng rng_;
 };
 

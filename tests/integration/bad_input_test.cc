@@ -105,6 +105,30 @@ TEST_CASE("a node of the wrong dimension is refused; the coordinator stops at it
   CHECK(Contains(s.stop_reason, "only 0 of 1 nodes joined"));
 }
 
+TEST_CASE("a node prints its memory plan, and refuses a budget below it at start") {
+  const std::string dir = testing::ScratchDir("memory_budget");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  {
+    ProcessGroup group;
+    size_t coordinator = 0;
+    const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out1", &coordinator);
+    const auto r = RunCommand(Binary("edgefl-node") + " --connect " + endpoint + " --id 0 --memory-budget 1KiB", 20);
+    CHECK(r.exit_code == 1);
+    CHECK(Contains(r.output, "memory budget of 1024 bytes is too small: this task (d = 50, identity) needs"));
+    CHECK(WaitFor(group, coordinator).exit_code == 1);
+  }
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out2", &coordinator);
+  const auto r = RunCommand(Binary("edgefl-node") + " --connect " + endpoint + " --id 0 --memory-budget 64KiB " +
+                                "--print-memory-plan --quiet",
+                            20);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.output, "model replica"));
+  CHECK(Contains(r.output, "arena total"));
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+}
+
 TEST_CASE("malformed and foreign messages are counted and refused; the run goes on") {
   const std::string dir = testing::ScratchDir("malformed");
   testing::WriteFile(dir + "/config.toml", kSmallConfig);

@@ -1,0 +1,141 @@
+// The node's round loop never touches the heap: a counting replacement of
+// the global allocation functions must read zero over 1,000 rounds of
+// compute + compress + encode + send + receive, for every compressor. The
+// arena's high-water mark is pinned, so a buffer that grows fails here.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "node/node_runtime.h"
+#include "schemas/codec/wire.h"
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+void* CountedAllocate(std::size_t size, std::size_t alignment = 0) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
+                                                  : std::malloc(size ? size : 1);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return CountedAllocate(size); }
+void* operator new[](std::size_t size) { return CountedAllocate(size); }
+void* operator new(std::size_t size, std::align_val_t a) { return CountedAllocate(size, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t size, std::align_val_t a) { return CountedAllocate(size, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size ? size : 1); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size ? size : 1); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace edgefl {
+namespace {
+
+using Kind = wire::CompressorKind;
+
+codec::TaskSpec TaskWith(const codec::CompressorSpec& compressor, uint32_t d = 1000) {
+  codec::TaskSpec task;
+  task.objective.dimension = d;
+  task.objective.lambda_max = 2.0;
+  task.noise = {wire::NoiseKind::StudentT, 1.0, 2.5};
+  task.compressor = compressor;
+  task.seed = 5;
+  task.num_nodes = 4;
+  task.node_index = 1;
+  return task;
+}
+
+const codec::CompressorSpec kAllCompressors[] = {
+    {Kind::Identity},          {Kind::RandK, 100}, {Kind::Bernoulli, 0, 0.1}, {Kind::Qsgd, 0, 1.0, 15},
+    {Kind::Natural},           {Kind::Sign},       {Kind::ScaledSign},        {Kind::EfSign},
+    {Kind::TopK, 100},
+};
+
+TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate nothing") {
+  for (const auto& compressor : kAllCompressors) {
+    CAPTURE(std::string(codec::CompressorName(compressor.kind)));
+    const codec::TaskSpec task = TaskWith(compressor);
+    Arena arena(PlanNodeMemory(task).total_bytes);
+    NodeRuntime runtime(task, arena);
+    REQUIRE(arena.status().ok());
+
+    zmq::context_t context;
+    zmq::socket_t node(context, zmq::socket_type::pair), coordinator(context, zmq::socket_type::pair);
+    coordinator.bind("inproc://round-loop");
+    node.connect("inproc://round-loop");
+    std::vector<float> model(task.objective.dimension, 0.5f);
+    std::vector<uint64_t> inbox(MaxUpdateMessageBytes(task) / 8 + 1);
+    const std::span<uint8_t> inbox_bytes(reinterpret_cast<uint8_t*>(inbox.data()), inbox.size() * 8);
+
+    // One warm-up round lets ZeroMQ finish setting up the pipe (its first
+    // receive allocates once); from then on the loop must allocate nothing.
+    size_t received = 0;
+    for (uint32_t round = 0; round <= 1000; ++round) {
+      if (round == 1) {
+        g_allocations = 0;
+        g_counting = true;
+      }
+      const auto message = runtime.ComputeUpdate(round, model);
+      (void)node.send(zmq::const_buffer(message.data(), message.size()), zmq::send_flags::none);
+      const auto got = coordinator.recv(zmq::mutable_buffer(inbox_bytes.data(), inbox_bytes.size()));
+      const wire::Envelope* envelope = nullptr;
+      if (got && codec::ReadEnvelope(inbox_bytes.first(got->size), &envelope).ok() && envelope->round() == round) {
+        ++received;
+      }
+      auto& control = runtime.control_builder();
+      codec::EncodeHeartbeat(control, round, 1);
+    }
+    g_counting = false;
+    CHECK(g_allocations.load() == 0);
+    CHECK(received == 1001);
+  }
+}
+
+TEST_CASE("the arena's high-water mark is pinned for every compressor (d = 1000)") {
+  // Growth in any buffer shows up here first; update the figures only with
+  // a reason in the commit message.
+  constexpr size_t pinned[std::size(kAllCompressors)] = {21696, 19008, 29760, 20352, 19712,
+                                                         17792, 17792, 21824, 27008};
+  size_t i = 0;
+  for (const auto& compressor : kAllCompressors) {
+    CAPTURE(std::string(codec::CompressorName(compressor.kind)));
+    const codec::TaskSpec task = TaskWith(compressor);
+    const MemoryPlan plan = PlanNodeMemory(task);
+    Arena arena(plan.total_bytes);
+    NodeRuntime runtime(task, arena);
+    std::vector<float> model(task.objective.dimension, 0.5f);
+    for (uint32_t round = 0; round < 10; ++round) runtime.ComputeUpdate(round, model);
+    REQUIRE(arena.status().ok());
+    CHECK(arena.used() <= plan.total_bytes);
+    CHECK(arena.used() == pinned[i++]);
+  }
+}
+
+TEST_CASE("a budget below the plan fails at start, naming the buffer and the bytes") {
+  const codec::TaskSpec task = TaskWith({Kind::TopK, 100});
+  Arena arena(PlanNodeMemory(task).total_bytes / 2);
+  NodeRuntime runtime(task, arena);
+  REQUIRE_FALSE(arena.status().ok());
+  const std::string message = arena.status().message();
+  CHECK(message.find("too small") != std::string::npos);
+  CHECK(message.find("needs") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgefl
