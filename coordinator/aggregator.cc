@@ -36,11 +36,9 @@ void Aggregator::Add(const codec::DecodedPayload& update) {
     case Form::kSparse:
       sum_.AddSparse(update.indices, update.values);
       break;
-    case Form::kSigns: {
-      const ExactSum::Fixed plus = ExactSum::ToFixed(update.sign_scale);
-      for (uint32_t j = 0; j < dimension_; ++j) sum_.Add(j, codec::SignBit(update.sign_bits, j) ? -plus : plus);
+    case Form::kSigns:
+      sum_.AddSigns(update.sign_bits, ExactSum::ToFixed(update.sign_scale));
       break;
-    }
   }
 }
 

@@ -6,12 +6,12 @@
 #include <zmq.hpp>
 
 #include "coordinator/aggregator.h"
+#include "coordinator/model_evaluator.h"
 #include "coordinator/step_rule.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "node/compressor.h"
 #include "node/node_runtime.h"
-#include "node/objective.h"
 #include "node/socket_poll.h"
 #include "schemas/codec/wire.h"
 
@@ -46,15 +46,13 @@ uint32_t NodeIdOf(std::string_view routing_id) {
 
 class Coordinator::Impl {
  public:
-  Impl(const ExperimentConfig& config, RunRecorder& recorder)
+  Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)
       : config_(config),
         recorder_(recorder),
+        data_dir_(data_dir),
         dimension_(config.objective.dimension),
         socket_(context_, zmq::socket_type::router),
-        spectrum_(dimension_),
-        objective_(config.objective, spectrum_),
         model_(dimension_),
-        gradient_(dimension_),
         direction_(dimension_),
         aggregator_(config.aggregator, dimension_),
         scratch_(dimension_),
@@ -64,7 +62,6 @@ class Coordinator::Impl {
     const codec::TaskSpec task = config.TaskFor(0);
     max_message_bytes_ = std::max<size_t>(MaxUpdateMessageBytes(task), 4096);
     receive_buffer_.resize((max_message_bytes_ + 7) / 8);
-    objective_.InitialPoint(model_);
   }
 
   Status Bind(const std::string& endpoint, std::string* bound) {
@@ -81,12 +78,16 @@ class Coordinator::Impl {
     summary_ = summary;
     summary->omega = CompressorOmega(config_.compressor, dimension_);
     summary->payload_bits_per_coordinate = PayloadBitsPerCoordinate(config_.compressor, dimension_);
-    summary->initial_loss = objective_.Loss(model_);
-    summary->final_loss = summary->best_loss = summary->initial_loss;
     start_ms_ = NowMs();
-    Status status;
+    Status status = ModelEvaluator::Create(config_, data_dir_, &evaluator_);
+    if (status.ok()) {
+      evaluator_->InitialModel(model_);
+      const Evaluation initial = evaluator_->Evaluate(model_);
+      summary->initial_loss = summary->final_loss = summary->best_loss = initial.loss;
+      summary->final_test_accuracy = summary->best_test_accuracy = initial.test_accuracy;
+    }
     try {
-      status = JoinAll(stop);
+      if (status.ok()) status = JoinAll(stop);
       if (status.ok()) status = RunRounds(stop);
       SayBye(status.ok() ? "run finished" : status.message());
     } catch (const zmq::error_t& e) {
@@ -299,6 +300,8 @@ class Coordinator::Impl {
         ++summary_->steps;
       }
       summary_->final_loss = m.loss;
+      summary_->final_test_accuracy = m.test_accuracy;
+      if (!(summary_->best_test_accuracy >= m.test_accuracy)) summary_->best_test_accuracy = m.test_accuracy;
       summary_->final_grad_norm = m.grad_norm;
       summary_->best_loss = std::min(summary_->best_loss, m.loss);
       if (round_ >= config_.rounds / 2) {
@@ -306,8 +309,10 @@ class Coordinator::Impl {
         summary_->tail_mean_loss = tail_loss_sum_ / (round_ + 1 - config_.rounds / 2);
       }
       if ((round_ + 1) % progress_every == 0 || round_ + 1 == config_.rounds) {
-        EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
-                        round_ + 1, config_.rounds, m.loss, m.step_size,
+        char accuracy[32] = "";
+        if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
+        EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
+                        round_ + 1, config_.rounds, m.loss, accuracy, m.step_size,
                         static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
       }
       if (!std::isfinite(m.loss) || m.loss > config_.divergence_factor * summary_->initial_loss) {
@@ -375,10 +380,11 @@ class Coordinator::Impl {
       EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round_, aggregator_.count(),
                       config_.QuorumCount());
     }
-    round_metrics_.loss = objective_.LossAndGradient(model_, gradient_);
-    double grad_squared = 0.0;
-    for (float g : gradient_) grad_squared += static_cast<double>(g) * g;
-    round_metrics_.grad_norm = std::sqrt(grad_squared);
+    const Evaluation evaluation = evaluator_->Evaluate(model_);
+    round_metrics_.loss = evaluation.loss;
+    round_metrics_.grad_norm = evaluation.grad_norm;
+    round_metrics_.test_loss = evaluation.test_loss;
+    round_metrics_.test_accuracy = evaluation.test_accuracy;
     round_metrics_.time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
     recorder_.Record(round_metrics_);
     *m = round_metrics_;
@@ -431,14 +437,13 @@ class Coordinator::Impl {
 
   const ExperimentConfig& config_;
   RunRecorder& recorder_;
+  const std::string data_dir_;
   const uint32_t dimension_;
   zmq::context_t context_;
   zmq::socket_t socket_;
   flatbuffers::FlatBufferBuilder fbb_{4096};
-  std::vector<float> spectrum_;
-  Objective objective_;
+  std::unique_ptr<ModelEvaluator> evaluator_;
   std::vector<float> model_;
-  std::vector<float> gradient_;
   std::vector<double> direction_;
   Aggregator aggregator_;
   codec::DecodeScratch scratch_;
@@ -456,8 +461,8 @@ class Coordinator::Impl {
   int64_t start_ms_ = 0;
 };
 
-Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder)
-    : impl_(std::make_unique<Impl>(config, recorder)) {}
+Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)
+    : impl_(std::make_unique<Impl>(config, recorder, data_dir)) {}
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }

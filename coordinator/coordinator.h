@@ -21,7 +21,9 @@ namespace edgefl {
 
 class Coordinator {
  public:
-  Coordinator(const ExperimentConfig& config, RunRecorder& recorder);
+  // `data_dir` is where a data objective's data set is read from (empty:
+  // the default search path); Run() fails early if it is not there.
+  Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir = "");
   ~Coordinator();
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.

@@ -8,10 +8,21 @@
 // It is exact for every f32 that is a multiple of 2^-64 — all normal values
 // above 2^-41 — and sums 2^20 values of magnitude below 2^40
 // (codec::kMaxUpdateMagnitude, enforced on decode) without overflow.
+//
+// Storage: each sum S_j is kept as two 64-bit limbs, S_j = high_j * 2^62 +
+// low_j with low_j in [0, 2^62), in two separate arrays. A limb of 62 rather
+// than 64 bits leaves headroom, so an addend's low part (|L| < 2^62) never
+// overflows low_j and the carry is a plain arithmetic shift instead of an
+// unsigned compare; separate arrays let the compiler vectorise where the
+// target allows. The integer S_j is the same as with one __int128, so
+// Value() and Sum() are unchanged bit for bit.
 // Memory: 16 bytes a coordinate. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <bit>
+#include <cassert>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -23,26 +34,66 @@ class ExactSum {
   __extension__ typedef __int128 Fixed;
   static constexpr int kFractionBits = 64;
 
-  explicit ExactSum(uint32_t dimension) : dimension_(dimension), sums_(new Fixed[dimension]()) {}
+  explicit ExactSum(uint32_t dimension)
+      : dimension_(dimension), low_(new int64_t[dimension]()), high_(new int64_t[dimension]()) {}
 
   uint32_t dimension() const { return dimension_; }
-  void Clear() { std::fill(sums_.get(), sums_.get() + dimension_, Fixed{0}); }
+  void Clear() {
+    std::fill(low_.get(), low_.get() + dimension_, int64_t{0});
+    std::fill(high_.get(), high_.get() + dimension_, int64_t{0});
+  }
 
+  // Adds values[j] to sum j for every j < dimension().
   void AddDense(std::span<const float> values) {
-    for (uint32_t j = 0; j < dimension_; ++j) sums_[j] += ToFixed(values[j]);
+    assert(values.size() >= dimension_);
+    const float* v = values.data();
+    // Blocks small enough to stay in L1 between the scan and the adds.
+    constexpr uint32_t kBlock = 256;
+    for (uint32_t start = 0; start < dimension_; start += kBlock) {
+      const uint32_t end = std::min(dimension_, start + kBlock);
+      if (AllOrdinary(v + start, end - start)) {
+        for (uint32_t j = start; j < end; ++j) AddOrdinary(j, v[j]);
+      } else {
+        for (uint32_t j = start; j < end; ++j) AddAny(j, v[j]);
+      }
+    }
   }
   void AddSparse(std::span<const uint32_t> indices, std::span<const float> values) {
-    for (size_t i = 0; i < indices.size(); ++i) sums_[indices[i]] += ToFixed(values[i]);
+    for (size_t i = 0; i < indices.size(); ++i) AddAny(indices[i], values[i]);
   }
-  void Add(uint32_t j, Fixed value) { sums_[j] += value; }
+  // Adds +magnitude to sum j where bit j of `packed` is clear and -magnitude
+  // where it is set (bit j in byte j/8, LSB first, as codec::PackSigns).
+  void AddSigns(std::span<const uint8_t> packed, Fixed magnitude) {
+    const Limbs plus = Split(magnitude);
+    const Limbs minus = Split(-magnitude);
+    const uint32_t full = dimension_ / 8;
+    for (uint32_t b = 0; b < full; ++b) {
+      const unsigned byte = packed[b];
+      for (uint32_t i = 0; i < 8; ++i) {
+        // All ones where the bit is set: selects minus without a branch.
+        const int64_t set = -static_cast<int64_t>((byte >> i) & 1u);
+        AddLimbs(b * 8 + i, plus.high ^ (set & (plus.high ^ minus.high)), plus.low ^ (set & (plus.low ^ minus.low)));
+      }
+    }
+    for (uint32_t j = full * 8; j < dimension_; ++j) {
+      const bool set = (packed[j >> 3] >> (j & 7)) & 1u;
+      AddLimbs(j, set ? minus.high : plus.high, set ? minus.low : plus.low);
+    }
+  }
+  void Add(uint32_t j, Fixed value) {
+    const Limbs limbs = Split(value);
+    AddLimbs(j, limbs.high, limbs.low);
+  }
+
+  // The exact sum j in units of 2^-64.
+  Fixed Sum(uint32_t j) const { return static_cast<Fixed>(high_[j]) * (Fixed{1} << kLowBits) + low_[j]; }
 
   // sum_j * scale, rounded once to double.
-  double Value(uint32_t j, double scale = 1.0) const {
-    return static_cast<double>(sums_[j]) * 0x1.0p-64 * scale;
-  }
+  double Value(uint32_t j, double scale = 1.0) const { return static_cast<double>(Sum(j)) * 0x1.0p-64 * scale; }
 
   // v * 2^64 rounded to an integer, for |v| < 2^40 (larger values saturate
-  // at +-2^104, which decoding never lets through).
+  // at +-2^104, which decoding never lets through). This is the definition;
+  // the fast paths below must agree with it for every input.
   static Fixed ToFixed(float v) {
     const uint32_t bits = std::bit_cast<uint32_t>(v);
     const int biased = static_cast<int>((bits >> 23) & 0xFF);
@@ -68,8 +119,66 @@ class ExactSum {
   }
 
  private:
+  static constexpr int kLowBits = 62;
+  static constexpr int64_t kLowMask = (int64_t{1} << kLowBits) - 1;
+  // Float bit patterns (sign cleared) bounding the ordinary values
+  // 2^-41 <= |v| < 2^40, whose v * 2^64 is an integer below 2^104.
+  static constexpr uint32_t kOrdinaryMinBits = (127 - 41) << 23;
+  static constexpr uint32_t kOrdinaryEndBits = (127 + 40) << 23;
+
+  struct Limbs {
+    int64_t high;
+    int64_t low;
+  };
+
+  // value = high * 2^62 + low with low in [0, 2^62).
+  static Limbs Split(Fixed value) {
+    return {static_cast<int64_t>(value >> kLowBits), static_cast<int64_t>(value & kLowMask)};
+  }
+
+  // Adds high * 2^62 + low for any |low| < 2^62: low_ + low stays within
+  // (-2^62, 2^63), and its bits from 62 up (-1, 0 or 1) carry into high_.
+  void AddLimbs(uint32_t j, int64_t high, int64_t low) {
+    const int64_t sum = low_[j] + low;
+    low_[j] = sum & kLowMask;
+    high_[j] += high + (sum >> kLowBits);
+  }
+
+  // True if every value is 0 or ordinary (a scan the compiler vectorises).
+  static bool AllOrdinary(const float* v, uint32_t count) {
+    uint32_t unusual = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t abs_bits = std::bit_cast<uint32_t>(v[i]) & 0x7FFFFFFFu;
+      unusual |= static_cast<uint32_t>(abs_bits - kOrdinaryMinBits >= kOrdinaryEndBits - kOrdinaryMinBits) &
+                 static_cast<uint32_t>(abs_bits != 0);
+    }
+    return unusual == 0;
+  }
+
+  // v * 2^64 for v = 0 or ordinary, in float arithmetic where every step is
+  // exact: h = trunc(4v) is an integer float (|h| < 2^42), r = v - h/4 keeps
+  // the bits of v below 2^-2 (the same sign as v, |r| < 1/4), and since
+  // v >= 2^-41 has no bits below 2^-64, r * 2^64 is an integer below 2^62.
+  // So v * 2^64 = h * 2^62 + r * 2^64 with two exact conversions, and no
+  // rounding is needed. This is ToFixed(v) for these v.
+  void AddOrdinary(uint32_t j, float v) {
+    const auto high = static_cast<int64_t>(v * 4.0f);
+    const float rest = v - static_cast<float>(high) * 0.25f;
+    AddLimbs(j, high, static_cast<int64_t>(rest * 0x1.0p64f));
+  }
+
+  void AddAny(uint32_t j, float v) {
+    const uint32_t abs_bits = std::bit_cast<uint32_t>(v) & 0x7FFFFFFFu;
+    if (abs_bits - kOrdinaryMinBits < kOrdinaryEndBits - kOrdinaryMinBits || abs_bits == 0) {
+      AddOrdinary(j, v);
+    } else {
+      Add(j, ToFixed(v));
+    }
+  }
+
   uint32_t dimension_;
-  std::unique_ptr<Fixed[]> sums_;
+  std::unique_ptr<int64_t[]> low_;
+  std::unique_ptr<int64_t[]> high_;
 };
 
 }  // namespace edgefl

@@ -1,11 +1,15 @@
 #include "coordinator/experiment_config.h"
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
+
+#include "node/data_objective.h"
+#include "node/dataset.h"
 
 namespace edgefl {
 namespace {
@@ -145,14 +149,26 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
     r.Real("divergence_factor", &c->divergence_factor);
     EDGEFL_RETURN_IF_ERROR(r.Finish());
   }
+  bool dimension_given = false;
   {
     SectionReader r(root, "objective");
-    r.Word("kind", &c->objective.kind, codec::ParseObjectiveName, "quadratic, quartic");
+    r.Word("kind", &c->objective.kind, codec::ParseObjectiveName, "quadratic, quartic, logistic, mlp");
+    const toml::node* objective = root.get("objective");
+    dimension_given = objective != nullptr && objective->as_table() != nullptr &&
+                      objective->as_table()->contains("dimension");
     r.Integer("dimension", &c->objective.dimension, 1, codec::kMaxDimension);
     r.Word("spectrum", &c->objective.spectrum, codec::ParseSpectrumName, "linear, geometric");
     r.Real("lambda_min", &c->objective.lambda_min);
     r.Real("lambda_max", &c->objective.lambda_max);
     r.Real("initial_value", &c->objective.initial_value);
+    std::string dataset;
+    r.Text("dataset", &dataset);
+    if (dataset.size() >= sizeof(c->objective.dataset)) return Bad("objective.dataset: name too long");
+    std::memcpy(c->objective.dataset, dataset.c_str(), dataset.size() + 1);
+    r.Integer("hidden", &c->objective.hidden, 0, 4096);
+    r.Word("partition", &c->objective.partition, codec::ParsePartitionName, "iid, dirichlet");
+    r.Real("dirichlet_alpha", &c->objective.dirichlet_alpha);
+    r.Real("test_fraction", &c->objective.test_fraction);
     EDGEFL_RETURN_IF_ERROR(r.Finish());
   }
   {
@@ -199,6 +215,23 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   // Sign compressors default to averaging signs (DSignSGD).
   const bool plain_sign = c->compressor.kind == wire::CompressorKind::Sign;
   if (!aggregator_given && plain_sign) c->aggregator = AggregatorKind::kSignMean;
+
+  // A data objective's dimension is its model's parameter count.
+  if (codec::IsDataObjective(c->objective.kind)) {
+    const DatasetInfo* info = FindDataset(c->objective.dataset);
+    if (info == nullptr) {
+      return Bad("objective.dataset = \"%s\": unknown data set (known: digits)", c->objective.dataset);
+    }
+    if (c->objective.kind == wire::ObjectiveKind::Mlp && c->objective.hidden == 0) {
+      return Bad("objective.hidden: an mlp needs hidden units (e.g. 32)");
+    }
+    const uint32_t parameters = ClassifierFor(c->objective, *info).ParameterCount();
+    if (dimension_given && c->objective.dimension != parameters) {
+      return Bad("objective.dimension = %u: the %s on %s has %u parameters (leave dimension out)",
+                 c->objective.dimension, codec::ObjectiveName(c->objective.kind), info->name, parameters);
+    }
+    c->objective.dimension = parameters;
+  }
 
   // Cross-field checks.
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
@@ -370,7 +403,12 @@ std::string ToToml(const ExperimentConfig& c) {
                                        {"spectrum", codec::SpectrumName(c.objective.spectrum)},
                                        {"lambda_min", c.objective.lambda_min},
                                        {"lambda_max", c.objective.lambda_max},
-                                       {"initial_value", c.objective.initial_value}});
+                                       {"initial_value", c.objective.initial_value},
+                                       {"dataset", c.objective.dataset},
+                                       {"hidden", c.objective.hidden},
+                                       {"partition", codec::PartitionName(c.objective.partition)},
+                                       {"dirichlet_alpha", c.objective.dirichlet_alpha},
+                                       {"test_fraction", c.objective.test_fraction}});
   root.insert("noise", toml::table{{"kind", codec::NoiseName(c.noise.kind)},
                                    {"sigma", c.noise.sigma},
                                    {"nu", c.noise.nu},

@@ -21,7 +21,7 @@ void OnSignal(int) { g_stop.store(true); }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir;
+  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir;
   std::vector<std::string> sets;
   int ready_fd = -1;
   bool verbose = false, quiet = false;
@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
   app.add_option("--bind", bind, "Endpoint to listen on; tcp://127.0.0.1:* picks a free port");
   app.add_option("--out", out_dir, "Run folder (default: runs/<name>)");
+  app.add_option("--data-dir", data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)");
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
   }
-  edgefl::Coordinator coordinator(*config, recorder);
+  edgefl::Coordinator coordinator(*config, recorder, data_dir);
   std::string endpoint;
   status = coordinator.Bind(bind, &endpoint);
   if (!status.ok()) {

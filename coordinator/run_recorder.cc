@@ -28,16 +28,21 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   }
   std::fprintf(metrics_,
                "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
-               "updates,rejected\n");
+               "updates,rejected,test_loss,test_accuracy\n");
   std::fflush(metrics_);
   return Status::Ok();
 }
 
 void RunRecorder::Record(const RoundMetrics& r) {
   if (metrics_ == nullptr) return;
-  std::fprintf(metrics_, "%u,%.6f,%.9g,%.9g,%.9g,%.9g,%.9g,%llu,%llu,%u,%u,%u\n", r.round, r.time_s, r.loss,
+  std::fprintf(metrics_, "%u,%.6f,%.9g,%.9g,%.9g,%.9g,%.9g,%llu,%llu,%u,%u,%u,", r.round, r.time_s, r.loss,
                r.grad_norm, r.node_loss, r.step_size, r.direction_norm, static_cast<unsigned long long>(r.bytes_up),
                static_cast<unsigned long long>(r.bytes_down), r.participants, r.updates, r.rejected);
+  if (std::isfinite(r.test_accuracy)) {
+    std::fprintf(metrics_, "%.9g,%.6f\n", r.test_loss, r.test_accuracy);
+  } else {
+    std::fprintf(metrics_, ",\n");  // synthetic objectives have no test set
+  }
   std::fflush(metrics_);
 }
 
@@ -63,6 +68,10 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"wall_time_s", s.wall_time_s},
                 {"payload_bits_per_coordinate", s.payload_bits_per_coordinate}};
   if (std::isfinite(s.omega)) t.insert("omega", s.omega);
+  if (std::isfinite(s.final_test_accuracy)) {
+    t.insert("final_test_accuracy", s.final_test_accuracy);
+    t.insert("best_test_accuracy", s.best_test_accuracy);
+  }
   char hash[24];
   std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(s.model_hash));
   t.insert("model_hash", hash);
@@ -101,6 +110,8 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
   out->omega = t["omega"].value_or(NAN);
+  out->final_test_accuracy = t["final_test_accuracy"].value_or(NAN);
+  out->best_test_accuracy = t["best_test_accuracy"].value_or(NAN);
   out->model_hash = std::strtoull(t["model_hash"].value_or(std::string("0")).c_str(), nullptr, 16);
   return Status::Ok();
 }

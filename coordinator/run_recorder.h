@@ -29,6 +29,8 @@ struct RoundMetrics {
   uint32_t participants = 0; // nodes asked
   uint32_t updates = 0;      // updates aggregated
   uint32_t rejected = 0;     // messages refused this round
+  double test_loss = 0.0;    // data objectives: held-out loss (NaN otherwise)
+  double test_accuracy = 0.0;  // data objectives: held-out accuracy (NaN otherwise)
 };
 
 struct RunSummary {
@@ -49,6 +51,8 @@ struct RunSummary {
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
   double omega = 0.0;                        // NaN for biased compressors
   uint64_t model_hash = 0;                   // codec::ModelHash of the final model
+  double final_test_accuracy = 0.0;          // data objectives (NaN otherwise)
+  double best_test_accuracy = 0.0;
   bool ok = true;                            // false when an error ended the run
 };
 

@@ -108,7 +108,22 @@ class Node {
   }
 
   Status Prepare(const codec::TaskSpec& task) {
-    const MemoryPlan plan = PlanNodeMemory(task);
+    // Data objectives: read the data set, keep this node's shard (the rest
+    // is freed when Prepare returns).
+    Dataset data;
+    std::vector<uint32_t> shard;
+    if (codec::IsDataObjective(task.objective.kind)) {
+      EDGEFL_RETURN_IF_ERROR(LoadDataset(task.objective.dataset, options_.data_dir, &data));
+      const uint32_t parameters = ClassifierFor(task.objective, *data.info).ParameterCount();
+      if (parameters != task.objective.dimension) {
+        return Status::Error(StatusCode::kRefused, "task dimension %u, but this node's %s on %s has %u parameters",
+                             task.objective.dimension, codec::ObjectiveName(task.objective.kind), data.info->name,
+                             parameters);
+      }
+      Partition partition = MakePartition(task.objective, data.labels, data.info->classes, task.seed, task.num_nodes);
+      shard = std::move(partition.shards[task.node_index]);
+    }
+    const MemoryPlan plan = PlanNodeMemory(task, static_cast<uint32_t>(shard.size()));
     if (options_.print_memory_plan) PrintMemoryPlan(plan);
     const size_t budget = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : plan.total_bytes;
     if (budget < plan.total_bytes) {
@@ -117,7 +132,7 @@ class Node {
                            task.objective.dimension, codec::CompressorName(task.compressor.kind), plan.total_bytes);
     }
     arena_ = std::make_unique<Arena>(budget);
-    runtime_ = std::make_unique<NodeRuntime>(task, *arena_);
+    runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
     return arena_->status();
   }
 

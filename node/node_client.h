@@ -23,6 +23,7 @@ struct NodeOptions {
   int join_timeout_ms = 10000;
   int lost_after_ms = 15000;
   bool print_memory_plan = false;
+  std::string data_dir;              // where data sets are (see node/dataset.h)
 };
 
 // Runs until the coordinator says Bye (Ok), `stop` becomes true (Ok, after

@@ -48,14 +48,24 @@ size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
   return (size_t{task.objective.dimension} * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
-MemoryPlan PlanNodeMemory(const codec::TaskSpec& task) {
+MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
   const size_t d = task.objective.dimension;
   MemoryPlan plan;
   const auto add = [&plan](const char* name, size_t bytes) {
     plan.entries[plan.count++] = {name, bytes};
     plan.total_bytes += Rounded(bytes);
   };
-  add("objective spectrum", d * sizeof(float));
+  const DatasetInfo* info = codec::IsDataObjective(task.objective.kind) ? FindDataset(task.objective.dataset) : nullptr;
+  if (info != nullptr) {
+    add("data shard", size_t{shard_rows} * info->features * sizeof(float));
+    add("data shard labels", shard_rows);
+    const size_t batch_rows = size_t{task.batch_size} * info->features * sizeof(float);
+    add("minibatch", batch_rows);
+    add("minibatch labels", task.batch_size);
+    add("classifier workspace", DataObjective::BatchBytes(task, *info) - batch_rows - task.batch_size);
+  } else {
+    add("objective spectrum", d * sizeof(float));
+  }
   add("model replica", d * sizeof(float));
   add("gradient", d * sizeof(float));
   add("compressor buffers", Compressor::ArenaBytes(task.compressor, task.objective.dimension));
@@ -66,9 +76,10 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task) {
   return plan;
 }
 
-NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena)
+NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Dataset* data,
+                         std::span<const uint32_t> shard)
     : task_(task),
-      spectrum_(arena.Allocate<float>(task.objective.dimension, "objective spectrum")),
+      spectrum_(arena.Allocate<float>(data != nullptr ? 0 : task.objective.dimension, "objective spectrum")),
       objective_(task.objective, spectrum_),
       model_(arena.Allocate<float>(task.objective.dimension, "model replica")),
       gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
@@ -77,7 +88,9 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena)
       update_allocator_(arena.Allocate<uint8_t>(MaxUpdateMessageBytes(task), "update message")),
       control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
       update_builder_(update_allocator_.capacity(), &update_allocator_),
-      control_builder_(control_allocator_.capacity(), &control_allocator_) {}
+      control_builder_(control_allocator_.capacity(), &control_allocator_) {
+  if (data != nullptr) data_.emplace(task, *data, shard, arena);
+}
 
 std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model) {
   const int64_t start_us = NowUs();
@@ -85,7 +98,12 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<co
 
   codec::UpdateHeader header;
   header.node_id = task_.node_index;
-  header.loss = objective_.LossAndGradient(model_, gradient_);
+  if (data_) {
+    rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
+    header.loss = data_->LossAndGradient(model_, rng_, gradient_);
+  } else {
+    header.loss = objective_.LossAndGradient(model_, gradient_);
+  }
 
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
   AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);

@@ -7,12 +7,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "flatbuffers/flatbuffers.h"
 #include "node/arena.h"
 #include "node/arena_allocator.h"
 #include "node/compressor.h"
+#include "node/data_objective.h"
+#include "node/dataset.h"
 #include "node/objective.h"
 #include "schemas/codec/task_spec.h"
 
@@ -24,7 +27,7 @@ struct MemoryPlanEntry {
   size_t bytes;
 };
 
-inline constexpr size_t kMaxPlanEntries = 8;
+inline constexpr size_t kMaxPlanEntries = 12;
 
 struct MemoryPlan {
   MemoryPlanEntry entries[kMaxPlanEntries] = {};
@@ -33,8 +36,8 @@ struct MemoryPlan {
 };
 
 // Every buffer a node needs for `task`, all carved from one Arena: the
-// budget a board must have.
-MemoryPlan PlanNodeMemory(const codec::TaskSpec& task);
+// budget a board must have. Data objectives also need their shard's size.
+MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows = 0);
 
 // Largest Update message the task can produce, in bytes.
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
@@ -47,11 +50,14 @@ size_t MaxRoundStartBytes(const codec::TaskSpec& task);
 inline constexpr size_t kControlMessageBytes = 1024;
 
 // Random streams of a node, derived from (run seed, node index, round).
-enum class Stream : uint64_t { kNoise = 1, kCompression = 2 };
+enum class Stream : uint64_t { kNoise = 1, kCompression = 2, kMinibatch = 3 };
 
 class NodeRuntime {
  public:
-  NodeRuntime(const codec::TaskSpec& task, Arena& arena);
+  // Data objectives pass the loaded data set and this node's shard of it;
+  // the shard is copied into the arena and `data` may go afterwards.
+  NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Dataset* data = nullptr,
+              std::span<const uint32_t> shard = {});
 
   // Builds the round's Update message at `model`: the loss and the
   // gradient's norm before compression are in its header. The returned bytes
@@ -73,6 +79,7 @@ class NodeRuntime {
   std::span<float> model_;
   std::span<float> gradient_;
   Compressor compressor_;
+  std::optional<DataObjective> data_;
   std::span<uint8_t> receive_buffer_;
   ArenaBlockAllocator update_allocator_;
   ArenaBlockAllocator control_allocator_;

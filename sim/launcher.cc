@@ -68,9 +68,10 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
   size_t coordinator = 0;
-  Status s = group.Spawn({options.bin_dir + "/edgefl-coordinator", "--config", config_path, "--out", options.run_dir,
-                          "--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"},
-                         ready[1], &coordinator);
+  std::vector<std::string> coordinator_argv = {options.bin_dir + "/edgefl-coordinator", "--config", config_path, "--out",
+                                                options.run_dir, "--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"};
+  if (!options.data_dir.empty()) coordinator_argv.insert(coordinator_argv.end(), {"--data-dir", options.data_dir});
+  Status s = group.Spawn(coordinator_argv, ready[1], &coordinator);
   close(ready[1]);
   std::string endpoint;
   if (s.ok()) s = ReadEndpoint(ready[0], options.startup_timeout_ms, &endpoint);
@@ -81,6 +82,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     size_t index = 0;
     std::vector<std::string> argv = {options.bin_dir + "/edgefl-node", "--connect", endpoint, "--id", std::to_string(i)};
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
+    if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
   }
 

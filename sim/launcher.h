@@ -19,6 +19,7 @@ namespace edgefl {
 struct LaunchOptions {
   std::string bin_dir;           // where edgefl-coordinator and edgefl-node are
   std::string run_dir;           // this variant's run folder
+  std::string data_dir;          // passed to every process (empty: their default)
   int startup_timeout_ms = 10000;
   bool verbose_nodes = false;
 };

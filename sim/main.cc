@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 
 #include "core/log.h"
 #include "sim/closed_forms.h"
@@ -57,8 +58,9 @@ struct Row {
 };
 
 void PrintTable(const std::vector<Row>& rows) {
-  std::printf("\n%-16s %-12s %7s %10s %10s %10s %10s %12s %12s %9s %7s  %s\n", "variant", "compressor", "rounds",
-              "loss0", "final", "tail mean", "theory", "up/node/rnd", "down/round", "bits/coord", "wall s", "status");
+  std::printf("\n%-16s %-12s %7s %10s %10s %10s %10s %8s %12s %12s %9s %7s  %s\n", "variant", "compressor",
+              "rounds", "loss0", "final", "tail mean", "theory", "test acc", "up/node/rnd", "down/round", "bits/coord",
+              "wall s", "status");
   for (const Row& row : rows) {
     const auto& s = row.result.summary;
     const auto theory = edgefl::PredictedStationaryLoss(*row.config);
@@ -68,25 +70,27 @@ void PrintTable(const std::vector<Row>& rows) {
     if (!s.ok && row.status.ok()) status = "failed: " + s.stop_reason;
     for (const std::string& p : row.result.problems) status += "; " + p;
     if (!row.result.summary_read) {
-      std::printf("%-16s %-12s %7s %10s %10s %10s %10s %12s %12s %9s %7s  %s\n", row.config->name.c_str(),
+      std::printf("%-16s %-12s %7s %10s %10s %10s %10s %8s %12s %12s %9s %7s  %s\n", row.config->name.c_str(),
                   edgefl::codec::CompressorName(row.config->compressor.kind), "-", "-", "-", "-", theory_text, "-", "-",
-                  "-", "-", status.c_str());
+                  "-", "-", "-", status.c_str());
       continue;
     }
     const double up = s.update_messages ? static_cast<double>(s.bytes_up) / static_cast<double>(s.update_messages) : 0.0;
     const double down = s.rounds ? static_cast<double>(s.bytes_down) / s.rounds : 0.0;
-    std::printf("%-16s %-12s %7u %10.4g %10.4g %10.4g %10s %12s %12s %9.3f %7.2f  %s\n", row.config->name.c_str(),
+    char accuracy_text[16] = "-";
+    if (std::isfinite(s.final_test_accuracy)) std::snprintf(accuracy_text, sizeof(accuracy_text), "%.3f", s.final_test_accuracy);
+    std::printf("%-16s %-12s %7u %10.4g %10.4g %10.4g %10s %8s %12s %12s %9.3f %7.2f  %s\n", row.config->name.c_str(),
                 edgefl::codec::CompressorName(row.config->compressor.kind), s.rounds, s.initial_loss, s.final_loss,
-                s.tail_mean_loss, theory_text, HumanBytes(up).c_str(), HumanBytes(down).c_str(),
+                s.tail_mean_loss, theory_text, accuracy_text, HumanBytes(up).c_str(), HumanBytes(down).c_str(),
                 s.payload_bits_per_coordinate, s.wall_time_s, status.c_str());
   }
   std::printf("\nup/node/rnd: bytes of one node's update message; down/round: round-start bytes to all nodes;\n"
               "tail mean: mean loss over the last half of the rounds; theory: stationary loss (THEORY.md 3.5) where a\n"
-              "closed form applies. Run folders hold config.toml, metrics.csv and summary.toml.\n");
+              "closed form applies; test acc: held-out accuracy of data objectives. Run folders hold config.toml, metrics.csv and summary.toml.\n");
 }
 
 int Run(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
-        std::string out_dir, const std::string& bin_dir, bool verbose_nodes) {
+        std::string out_dir, const std::string& bin_dir, const std::string& data_dir, bool verbose_nodes) {
   std::vector<edgefl::ConfigOverride> overrides;
   for (const std::string& text : sets) {
     edgefl::ConfigOverride o;
@@ -116,7 +120,10 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
     EDGEFL_LOG_ERROR("no variant of the config is named as --variant asks");
     return 2;
   }
-  if (out_dir.empty()) out_dir = "runs/" + (config_path.empty() ? std::string("quickstart") : chosen[0]->name) + "-" + Timestamp();
+  if (out_dir.empty()) {
+    const std::string stem = config_path.empty() ? "quickstart" : std::filesystem::path(config_path).stem().string();
+    out_dir = "runs/" + stem + "-" + Timestamp();
+  }
 
   InstallSignalHandlers();
   std::vector<Row> rows;
@@ -130,6 +137,7 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
     options.bin_dir = bin_dir.empty() ? edgefl::ExecutableDir() : bin_dir;
     options.run_dir = out_dir + "/" + config->name;
     options.verbose_nodes = verbose_nodes;
+    options.data_dir = data_dir;
     Row row{config, {}, {}};
     row.status = edgefl::RunVariant(*config, options, g_stop, &row.result);
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
@@ -149,7 +157,7 @@ int main(int argc, char** argv) {
   CLI::App app{"edgefl: federated learning with compressed and sign gradients for small boards and thin links."};
   app.require_subcommand(1);
 
-  std::string config_path, out_dir, bin_dir;
+  std::string config_path, out_dir, bin_dir, data_dir;
   std::vector<std::string> sets, only;
   uint32_t nodes = 0, rounds = 0;
   int64_t seed = -1;
@@ -166,11 +174,12 @@ int main(int argc, char** argv) {
   run->add_option("--seed", seed, "Same as --set run.seed=S");
   run->add_option("--out", out_dir, "Run folder (default: runs/<name>-<time>)");
   run->add_option("--bin-dir", bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
+  run->add_option("--data-dir", data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", verbose_nodes, "Let nodes log everything");
   CLI11_PARSE(app, argc, argv);
 
   if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
   if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
   if (seed >= 0) sets.push_back("run.seed=" + std::to_string(seed));
-  return Run(config_path, sets, only, out_dir, bin_dir, verbose_nodes);
+  return Run(config_path, sets, only, out_dir, bin_dir, data_dir, verbose_nodes);
 }

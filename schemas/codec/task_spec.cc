@@ -27,6 +27,12 @@ constexpr NamedKind<wire::NoiseKind> kNoiseNames[] = {
 constexpr NamedKind<wire::ObjectiveKind> kObjectiveNames[] = {
     {wire::ObjectiveKind::Quadratic, "quadratic"},
     {wire::ObjectiveKind::Quartic, "quartic"},
+    {wire::ObjectiveKind::Logistic, "logistic"},
+    {wire::ObjectiveKind::Mlp, "mlp"},
+};
+constexpr NamedKind<wire::PartitionKind> kPartitionNames[] = {
+    {wire::PartitionKind::Iid, "iid"},
+    {wire::PartitionKind::Dirichlet, "dirichlet"},
 };
 constexpr NamedKind<wire::SpectrumKind> kSpectrumNames[] = {
     {wire::SpectrumKind::Linear, "linear"},
@@ -64,6 +70,8 @@ const char* ObjectiveName(wire::ObjectiveKind kind) { return NameOf(kObjectiveNa
 bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind) { return KindOf(kObjectiveNames, name, kind); }
 const char* SpectrumName(wire::SpectrumKind kind) { return NameOf(kSpectrumNames, kind); }
 bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return KindOf(kSpectrumNames, name, kind); }
+const char* PartitionName(wire::PartitionKind kind) { return NameOf(kPartitionNames, kind); }
+bool ParsePartitionName(const char* name, wire::PartitionKind* kind) { return KindOf(kPartitionNames, name, kind); }
 
 bool IsUnbiased(wire::CompressorKind kind) {
   switch (kind) {
@@ -97,6 +105,21 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   }
   if (!Finite(o.initial_value) || std::fabs(o.initial_value) > 1e6) {
     return bad("objective.initial_value = %g: must be finite with magnitude <= 1e6", o.initial_value);
+  }
+  if (IsDataObjective(o.kind)) {
+    if (o.dataset[0] == '\0' || std::memchr(o.dataset, '\0', sizeof(o.dataset)) == nullptr) {
+      return bad("objective.dataset: a data set name is needed for objective.kind = \"%s\"", ObjectiveName(o.kind));
+    }
+    if (o.kind == wire::ObjectiveKind::Mlp && (o.hidden < 1 || o.hidden > 4096)) {
+      return bad("objective.hidden = %u: must be in [1, 4096]", o.hidden);
+    }
+    if (std::strcmp(PartitionName(o.partition), "unknown") == 0) return bad("objective.partition: unknown partition");
+    if (!Finite(o.dirichlet_alpha) || o.dirichlet_alpha <= 0.0 || o.dirichlet_alpha > 1e6) {
+      return bad("objective.dirichlet_alpha = %g: must be in (0, 1e6]", o.dirichlet_alpha);
+    }
+    if (!Finite(o.test_fraction) || o.test_fraction < 0.05 || o.test_fraction > 0.9) {
+      return bad("objective.test_fraction = %g: must be in [0.05, 0.9]", o.test_fraction);
+    }
   }
 
   const NoiseSpec& n = spec.noise;

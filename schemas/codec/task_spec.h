@@ -18,7 +18,18 @@ struct ObjectiveSpec {
   double lambda_min = 1.0;
   double lambda_max = 1.0;
   double initial_value = 1.0;
+  // Data objectives (logistic, mlp) only:
+  char dataset[32] = "";
+  uint32_t hidden = 0;
+  wire::PartitionKind partition = wire::PartitionKind::Iid;
+  double dirichlet_alpha = 0.5;
+  double test_fraction = 0.2;
 };
+
+// True for objectives that learn from a data set.
+inline bool IsDataObjective(wire::ObjectiveKind kind) {
+  return kind == wire::ObjectiveKind::Logistic || kind == wire::ObjectiveKind::Mlp;
+}
 
 struct NoiseSpec {
   wire::NoiseKind kind = wire::NoiseKind::Gaussian;
@@ -61,6 +72,8 @@ const char* ObjectiveName(wire::ObjectiveKind kind);
 bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind);
 const char* SpectrumName(wire::SpectrumKind kind);
 bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind);
+const char* PartitionName(wire::PartitionKind kind);
+bool ParsePartitionName(const char* name, wire::PartitionKind* kind);
 
 // True for compressors with E C(v) = v (THEORY.md 1).
 bool IsUnbiased(wire::CompressorKind kind);

@@ -261,8 +261,10 @@ void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
 void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms) {
   fbb.Clear();
   const auto& o = task.objective;
+  const auto dataset = fbb.CreateString(o.dataset);
   const auto objective = wire::CreateObjectiveSpec(fbb, o.kind, o.dimension, o.spectrum, o.lambda_min, o.lambda_max,
-                                                   o.initial_value);
+                                                   o.initial_value, dataset, o.hidden, o.partition, o.dirichlet_alpha,
+                                                   o.test_fraction);
   const auto noise = wire::CreateNoiseSpec(fbb, task.noise.kind, task.noise.sigma, task.noise.nu);
   const auto& c = task.compressor;
   const auto compressor = wire::CreateCompressorSpec(fbb, c.kind, c.k, c.p, c.levels);
@@ -352,6 +354,14 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
   }
   const auto* o = spec->objective();
   task->objective = {o->kind(), o->dimension(), o->spectrum(), o->lambda_min(), o->lambda_max(), o->initial_value()};
+  if (o->dataset() != nullptr) {
+    if (o->dataset()->size() >= sizeof(task->objective.dataset)) return Malformed("welcome data set name is too long");
+    std::memcpy(task->objective.dataset, o->dataset()->c_str(), o->dataset()->size() + 1);
+  }
+  task->objective.hidden = o->hidden();
+  task->objective.partition = o->partition();
+  task->objective.dirichlet_alpha = o->dirichlet_alpha();
+  task->objective.test_fraction = o->test_fraction();
   task->noise = {spec->noise()->kind(), spec->noise()->sigma(), spec->noise()->nu()};
   const auto* c = spec->compressor();
   task->compressor = {c->kind(), c->k(), c->p(), c->levels()};

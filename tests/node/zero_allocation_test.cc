@@ -107,6 +107,33 @@ TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate 
   }
 }
 
+TEST_CASE("data objectives (logistic, mlp) allocate nothing per round either") {
+  Dataset data;
+  const Status loaded = LoadDataset("digits", "", &data);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.message());
+  for (auto kind : {wire::ObjectiveKind::Logistic, wire::ObjectiveKind::Mlp}) {
+    CAPTURE(static_cast<int>(kind));
+    codec::TaskSpec task = TaskWith({Kind::EfSign});
+    task.objective.kind = kind;
+    std::snprintf(task.objective.dataset, sizeof(task.objective.dataset), "digits");
+    task.objective.hidden = 32;
+    task.batch_size = 32;
+    task.objective.dimension = ClassifierFor(task.objective, *data.info).ParameterCount();
+    const Partition partition = MakePartition(task.objective, data.labels, 10, task.seed, task.num_nodes);
+    const auto& shard = partition.shards[task.node_index];
+    Arena arena(PlanNodeMemory(task, static_cast<uint32_t>(shard.size())).total_bytes);
+    NodeRuntime runtime(task, arena, &data, shard);
+    REQUIRE(arena.status().ok());
+    std::vector<float> model(task.objective.dimension, 0.01f);
+    runtime.ComputeUpdate(0, model);
+    g_allocations = 0;
+    g_counting = true;
+    for (uint32_t round = 1; round <= 1000; ++round) runtime.ComputeUpdate(round, model);
+    g_counting = false;
+    CHECK(g_allocations.load() == 0);
+  }
+}
+
 TEST_CASE("the arena's high-water mark is pinned for every compressor (d = 1000)") {
   // Growth in any buffer shows up here first; update the figures only with
   // a reason in the commit message.

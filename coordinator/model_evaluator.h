@@ -1,0 +1,50 @@
+// ModelEvaluator: what the coordinator measures of the model after each
+// step. Synthetic objectives: f(x) and ||grad f(x)||. Data objectives: the
+// mean training loss over every training sample, the norm of its full
+// gradient, and the loss and accuracy on the held-out test samples (the
+// same split the nodes compute). Owns its copies of the data. Not
+// thread-safe.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "coordinator/experiment_config.h"
+#include "core/status.h"
+#include "node/classifier.h"
+#include "node/objective.h"
+
+namespace edgefl {
+
+struct Evaluation {
+  double loss = 0.0;
+  double grad_norm = 0.0;
+  double test_loss = 0.0;      // NaN for synthetic objectives
+  double test_accuracy = 0.0;  // NaN for synthetic objectives
+};
+
+class ModelEvaluator {
+ public:
+  // Loads the data set of a data objective (from data_dir or the default
+  // search path).
+  static Status Create(const ExperimentConfig& config, const std::string& data_dir,
+                       std::unique_ptr<ModelEvaluator>* out);
+
+  void InitialModel(std::span<float> model) const;
+  Evaluation Evaluate(std::span<const float> model);
+
+ private:
+  ModelEvaluator(const ExperimentConfig& config);
+
+  const ExperimentConfig& config_;
+  std::vector<float> spectrum_;
+  Objective objective_;
+  std::unique_ptr<Classifier> classifier_;
+  std::vector<float> train_rows_, test_rows_;
+  std::vector<uint8_t> train_labels_, test_labels_;
+  std::vector<float> gradient_, workspace_;
+};
+
+}  // namespace edgefl
