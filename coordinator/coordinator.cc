@@ -29,6 +29,7 @@ struct NodeSlot {
   bool answered = false;     // this round
   int64_t last_heard_ms = 0;
   std::string routing_id;
+  NodeRoundMetrics round;    // this round's traffic and report
 };
 
 // "node-<id>" -> id, or kNoNode.
@@ -95,6 +96,10 @@ class Coordinator::Impl {
     }
     summary->wall_time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
     summary->model_hash = codec::ModelHash(model_);
+    if (summary->update_messages > 0) {
+      summary->measured_bits_per_coordinate = 8.0 * static_cast<double>(accepted_update_bytes_) /
+                                              static_cast<double>(summary->update_messages) / dimension_;
+    }
     if (!status.ok()) {
       summary->ok = false;
       summary->stop_reason = status.message();
@@ -209,6 +214,7 @@ class Coordinator::Impl {
   void HandleUpdate(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
     round_metrics_.bytes_up += bytes;
     NodeSlot& slot = slots_[node];
+    slot.round.bytes_up += bytes;
     if (!in_round_ || round != round_) {
       Reject(node, "update for round %u while round %u is %s", round, round_, in_round_ ? "open" : "closed");
       return;
@@ -220,6 +226,11 @@ class Coordinator::Impl {
     const Status s = codec::DecodeUpdatePayload(update, config_.compressor, dimension_, scratch_, &decoded);
     if (!s.ok()) return Reject(node, "round %u: %s", round, s.message());
     slot.answered = true;
+    slot.round.accepted = true;
+    accepted_update_bytes_ += bytes;
+    slot.round.loss = update.loss();
+    slot.round.grad_norm = update.grad_norm();
+    slot.round.compute_us = update.compute_us();
     aggregator_.Add(decoded);
     node_loss_sum_ += std::isfinite(update.loss()) ? update.loss() : 0.0;
     ++summary_->update_messages;
@@ -337,9 +348,13 @@ class Coordinator::Impl {
 
     // Everyone alive takes part.
     uint32_t expected = 0;
-    for (NodeSlot& slot : slots_) {
+    for (uint32_t i = 0; i < slots_.size(); ++i) {
+      NodeSlot& slot = slots_[i];
       slot.participant = slot.joined && slot.alive;
       slot.answered = false;
+      slot.round = NodeRoundMetrics();
+      slot.round.round = round_;
+      slot.round.node = i;
       expected += slot.participant;
     }
     if (expected < config_.QuorumCount()) {
@@ -351,6 +366,7 @@ class Coordinator::Impl {
       if (!slots_[i].participant) continue;
       if (SendTo(i, fbb_)) {
         round_metrics_.bytes_down += fbb_.GetSize();
+        slots_[i].round.bytes_down += fbb_.GetSize();
       } else {
         slots_[i].participant = false;
       }
@@ -387,6 +403,9 @@ class Coordinator::Impl {
     round_metrics_.test_accuracy = evaluation.test_accuracy;
     round_metrics_.time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
     recorder_.Record(round_metrics_);
+    for (const NodeSlot& slot : slots_) {
+      if (slot.round.bytes_down > 0 || slot.round.bytes_up > 0) recorder_.RecordNode(slot.round);
+    }
     *m = round_metrics_;
     return Status::Ok();
   }
@@ -455,6 +474,7 @@ class Coordinator::Impl {
   RoundMetrics round_metrics_;
   double node_loss_sum_ = 0.0;
   double tail_loss_sum_ = 0.0;
+  uint64_t accepted_update_bytes_ = 0;
   uint32_t round_ = 0;
   bool in_round_ = false;
   bool saying_bye_ = false;

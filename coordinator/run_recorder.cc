@@ -26,6 +26,11 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   if (metrics_ == nullptr) {
     return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/metrics.csv: %s", dir.c_str(), std::strerror(errno));
   }
+  nodes_ = std::fopen((dir + "/nodes.csv").c_str(), "w");
+  if (nodes_ == nullptr) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/nodes.csv: %s", dir.c_str(), std::strerror(errno));
+  }
+  std::fprintf(nodes_, "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n");
   std::fprintf(metrics_,
                "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
                "updates,rejected,test_loss,test_accuracy\n");
@@ -46,10 +51,17 @@ void RunRecorder::Record(const RoundMetrics& r) {
   std::fflush(metrics_);
 }
 
+void RunRecorder::RecordNode(const NodeRoundMetrics& r) {
+  if (nodes_ == nullptr) return;
+  std::fprintf(nodes_, "%u,%u,%llu,%llu,%d,%.9g,%.9g,%u\n", r.round, r.node, static_cast<unsigned long long>(r.bytes_up),
+               static_cast<unsigned long long>(r.bytes_down), r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us);
+  std::fflush(nodes_);
+}
+
 Status RunRecorder::Finish(const RunSummary& s) {
-  if (metrics_ != nullptr) {
-    std::fclose(metrics_);
-    metrics_ = nullptr;
+  for (std::FILE** file : {&metrics_, &nodes_}) {
+    if (*file != nullptr) std::fclose(*file);
+    *file = nullptr;
   }
   toml::table t{{"stop_reason", s.stop_reason},
                 {"ok", s.ok},
@@ -66,7 +78,8 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"update_messages", static_cast<int64_t>(s.update_messages)},
                 {"rejected", static_cast<int64_t>(s.rejected)},
                 {"wall_time_s", s.wall_time_s},
-                {"payload_bits_per_coordinate", s.payload_bits_per_coordinate}};
+                {"payload_bits_per_coordinate", s.payload_bits_per_coordinate},
+                {"measured_bits_per_coordinate", s.measured_bits_per_coordinate}};
   if (std::isfinite(s.omega)) t.insert("omega", s.omega);
   if (std::isfinite(s.final_test_accuracy)) {
     t.insert("final_test_accuracy", s.final_test_accuracy);
@@ -83,6 +96,7 @@ Status RunRecorder::Finish(const RunSummary& s) {
 
 RunRecorder::~RunRecorder() {
   if (metrics_ != nullptr) std::fclose(metrics_);
+  if (nodes_ != nullptr) std::fclose(nodes_);
 }
 
 Status ReadSummary(const std::string& path, RunSummary* out) {
@@ -109,6 +123,7 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->rejected = static_cast<uint64_t>(t["rejected"].value_or(int64_t{0}));
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
+  out->measured_bits_per_coordinate = t["measured_bits_per_coordinate"].value_or(0.0);
   out->omega = t["omega"].value_or(NAN);
   out->final_test_accuracy = t["final_test_accuracy"].value_or(NAN);
   out->best_test_accuracy = t["best_test_accuracy"].value_or(NAN);

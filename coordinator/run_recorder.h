@@ -4,6 +4,7 @@
 //
 //   <dir>/config.toml    every field of the experiment, defaults included
 //   <dir>/metrics.csv    one row a round (columns in docs/outputs.md)
+//   <dir>/nodes.csv      one row a node and round: its bytes each way and report
 //   <dir>/summary.toml   final loss, rounds, bytes, diverged-at, stop reason
 #pragma once
 
@@ -33,6 +34,18 @@ struct RoundMetrics {
   double test_accuracy = 0.0;  // data objectives: held-out accuracy (NaN otherwise)
 };
 
+// One node's part of one round (nodes.csv).
+struct NodeRoundMetrics {
+  uint32_t round = 0;
+  uint32_t node = 0;
+  uint64_t bytes_up = 0;     // update messages from this node (also refused ones)
+  uint64_t bytes_down = 0;   // the round start sent to it
+  bool accepted = false;     // its update was aggregated
+  double loss = 0.0;         // what the node reported
+  double grad_norm = 0.0;
+  uint32_t compute_us = 0;
+};
+
 struct RunSummary {
   std::string stop_reason = "not started";
   uint32_t rounds = 0;            // rounds that ran
@@ -49,6 +62,7 @@ struct RunSummary {
   uint64_t rejected = 0;
   double wall_time_s = 0.0;
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
+  double measured_bits_per_coordinate = 0.0; // update message bits / d, averaged over updates
   double omega = 0.0;                        // NaN for biased compressors
   uint64_t model_hash = 0;                   // codec::ModelHash of the final model
   double final_test_accuracy = 0.0;          // data objectives (NaN otherwise)
@@ -61,12 +75,14 @@ class RunRecorder {
   // Creates `dir` (and parents) and writes config.toml.
   Status Open(const std::string& dir, const ExperimentConfig& config);
   void Record(const RoundMetrics& row);
+  void RecordNode(const NodeRoundMetrics& row);
   Status Finish(const RunSummary& summary);
   ~RunRecorder();
 
  private:
   std::string dir_;
   std::FILE* metrics_ = nullptr;
+  std::FILE* nodes_ = nullptr;
 };
 
 // Reads a summary.toml back (for `edgefl run`'s table and for tests).

@@ -82,9 +82,10 @@ void PrintTable(const std::vector<Row>& rows) {
     std::printf("%-16s %-12s %7u %10.4g %10.4g %10.4g %10s %8s %12s %12s %9.3f %7.2f  %s\n", row.config->name.c_str(),
                 edgefl::codec::CompressorName(row.config->compressor.kind), s.rounds, s.initial_loss, s.final_loss,
                 s.tail_mean_loss, theory_text, accuracy_text, HumanBytes(up).c_str(), HumanBytes(down).c_str(),
-                s.payload_bits_per_coordinate, s.wall_time_s, status.c_str());
+                s.measured_bits_per_coordinate, s.wall_time_s, status.c_str());
   }
   std::printf("\nup/node/rnd: bytes of one node's update message; down/round: round-start bytes to all nodes;\n"
+              "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
               "tail mean: mean loss over the last half of the rounds; theory: stationary loss (THEORY.md 3.5) where a\n"
               "closed form applies; test acc: held-out accuracy of data objectives. Run folders hold config.toml, metrics.csv and summary.toml.\n");
 }
