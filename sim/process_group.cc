@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,8 +58,9 @@ bool ProcessGroup::WaitAny(int timeout_ms, ChildExit* exit) {
   const int64_t give_up = timeout_ms < 0 ? INT64_MAX : NowMs() + timeout_ms;
   for (;;) {
     int status = 0;
+    rusage usage = {};
     // Block outright when there is no limit (a signal still interrupts it).
-    const pid_t pid = waitpid(-1, &status, timeout_ms < 0 ? 0 : WNOHANG);
+    const pid_t pid = wait4(-1, &status, timeout_ms < 0 ? 0 : WNOHANG, &usage);
     if (pid > 0) {
       for (size_t i = 0; i < pids_.size(); ++i) {
         if (pids_[i] != pid) continue;
@@ -67,6 +69,7 @@ bool ProcessGroup::WaitAny(int timeout_ms, ChildExit* exit) {
         exit->signaled = WIFSIGNALED(status);
         exit->signal = exit->signaled ? WTERMSIG(status) : 0;
         exit->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        exit->max_rss_kib = usage.ru_maxrss;
         return true;
       }
       continue;  // not ours

@@ -18,6 +18,7 @@ struct ChildExit {
   int exit_code = 0;    // when !signaled
   int signal = 0;       // when signaled
   bool signaled = false;
+  long max_rss_kib = 0; // peak resident memory of the child (ru_maxrss)
 };
 
 class ProcessGroup {
@@ -36,6 +37,7 @@ class ProcessGroup {
   bool WaitAny(int timeout_ms, ChildExit* exit);
 
   bool Running(size_t index) const { return pids_[index] > 0; }
+  pid_t Pid(size_t index) const { return pids_[index]; }
   // Sends `signal` to one running child (fault injection, Ctrl-C).
   void Signal(size_t index, int signal);
   size_t RunningCount() const;
