@@ -1,5 +1,6 @@
 #include "coordinator/coordinator.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -41,6 +42,14 @@ uint32_t NodeIdOf(std::string_view routing_id) {
   const char* last = routing_id.data() + routing_id.size();
   const auto [end, error] = std::from_chars(first, last, id);
   return (error == std::errc() && end == last && first != last) ? id : kNoNode;
+}
+
+// Mean of the last half of `losses` (rounded up, so one round counts).
+double TailMean(const std::vector<double>& losses) {
+  const size_t start = losses.size() / 2;
+  double sum = 0.0;
+  for (size_t i = start; i < losses.size(); ++i) sum += losses[i];
+  return sum / static_cast<double>(losses.size() - start);
 }
 
 }  // namespace
@@ -142,6 +151,12 @@ class Coordinator::Impl {
     const Status status = codec::ReadEnvelope(bytes, &envelope);
     if (!status.ok()) {
       Reject(node, "%s", status.message());
+      // A peer that has not joined (e.g. speaking another protocol version)
+      // is told why, so it can stop with a clear message.
+      if (node == kNoNode || node >= slots_.size() || !slots_[node].joined) {
+        codec::EncodeError(fbb_, round_, wire::ErrorCode::Malformed, status.message());
+        SendToIdentity(routing_id, fbb_);
+      }
       return;
     }
     if (envelope->body_type() == wire::Body::Hello) {
@@ -184,7 +199,9 @@ class Coordinator::Impl {
     codec::HelloInfo info;
     Status s = codec::ReadHello(hello, &info);
     char reason[256] = {};
-    if (!s.ok()) {
+    if (evaluator_ == nullptr) {
+      std::snprintf(reason, sizeof(reason), "the coordinator could not start its run");
+    } else if (!s.ok()) {
       std::snprintf(reason, sizeof(reason), "%s", s.message());
     } else if (node == kNoNode || info.node_id != node) {
       std::snprintf(reason, sizeof(reason), "routing id does not match node id %u", info.node_id);
@@ -194,9 +211,15 @@ class Coordinator::Impl {
     } else if (info.dimension != 0 && info.dimension != dimension_) {
       std::snprintf(reason, sizeof(reason), "node dimension %u does not match objective.dimension = %u",
                     info.dimension, dimension_);
+    } else if (hello.supported() == nullptr ||
+               std::find(hello.supported()->begin(), hello.supported()->end(), config_.compressor.kind) ==
+                   hello.supported()->end()) {
+      std::snprintf(reason, sizeof(reason), "node does not support compressor.kind = \"%s\"",
+                    codec::CompressorName(config_.compressor.kind));
     }
     if (reason[0] != '\0') {
       ++summary_->rejected;
+      ++round_metrics_.rejected;
       EDGEFL_LOG_WARN("refused %.*s: %s", static_cast<int>(routing_id.size()), routing_id.data(), reason);
       codec::EncodeRefusal(fbb_, reason);
       SendToIdentity(routing_id, fbb_);
@@ -207,7 +230,7 @@ class Coordinator::Impl {
     slot.joined = slot.alive = true;
     slot.last_heard_ms = NowMs();
     slot.routing_id = std::string(routing_id);
-    codec::EncodeWelcome(fbb_, config_.TaskFor(node), config_.round.heartbeat_ms);
+    codec::EncodeWelcome(fbb_, config_.TaskFor(node), config_.round.heartbeat_ms, evaluator_->Shard(node));
     SendTo(node, fbb_);
   }
 
@@ -232,7 +255,10 @@ class Coordinator::Impl {
     slot.round.grad_norm = update.grad_norm();
     slot.round.compute_us = update.compute_us();
     aggregator_.Add(decoded);
-    node_loss_sum_ += std::isfinite(update.loss()) ? update.loss() : 0.0;
+    if (std::isfinite(update.loss())) {
+      node_loss_sum_ += update.loss();
+      ++node_loss_count_;
+    }
     ++summary_->update_messages;
   }
 
@@ -289,6 +315,7 @@ class Coordinator::Impl {
   }
 
   Status RunRounds(const std::atomic<bool>& stop) {
+    rounds_start_ms_ = NowMs();
     int failed_in_a_row = 0;
     const uint32_t progress_every = std::max(1u, config_.rounds / 10);
     for (round_ = 0; round_ < config_.rounds; ++round_) {
@@ -315,10 +342,8 @@ class Coordinator::Impl {
       if (!(summary_->best_test_accuracy >= m.test_accuracy)) summary_->best_test_accuracy = m.test_accuracy;
       summary_->final_grad_norm = m.grad_norm;
       summary_->best_loss = std::min(summary_->best_loss, m.loss);
-      if (round_ >= config_.rounds / 2) {
-        tail_loss_sum_ += m.loss;
-        summary_->tail_mean_loss = tail_loss_sum_ / (round_ + 1 - config_.rounds / 2);
-      }
+      losses_.push_back(m.loss);
+      summary_->tail_mean_loss = TailMean(losses_);
       if ((round_ + 1) % progress_every == 0 || round_ + 1 == config_.rounds) {
         char accuracy[32] = "";
         if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
@@ -345,6 +370,7 @@ class Coordinator::Impl {
     round_metrics_.round = round_;
     aggregator_.Reset();
     node_loss_sum_ = 0.0;
+    node_loss_count_ = 0;
 
     // Everyone alive takes part.
     uint32_t expected = 0;
@@ -367,11 +393,11 @@ class Coordinator::Impl {
       if (SendTo(i, fbb_)) {
         round_metrics_.bytes_down += fbb_.GetSize();
         slots_[i].round.bytes_down += fbb_.GetSize();
+        ++round_metrics_.participants;
       } else {
         slots_[i].participant = false;
       }
     }
-    round_metrics_.participants = expected;
 
     // Collect until every live participant answered or the deadline.
     in_round_ = true;
@@ -391,7 +417,7 @@ class Coordinator::Impl {
       const double eta = StepSize(config_.step, {round_, round_metrics_.direction_norm});
       for (uint32_t j = 0; j < dimension_; ++j) model_[j] = static_cast<float>(model_[j] - eta * direction_[j]);
       round_metrics_.step_size = eta;
-      round_metrics_.node_loss = node_loss_sum_ / aggregator_.count();
+      round_metrics_.node_loss = node_loss_count_ > 0 ? node_loss_sum_ / node_loss_count_ : NAN;
     } else {
       EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round_, aggregator_.count(),
                       config_.QuorumCount());
@@ -401,7 +427,7 @@ class Coordinator::Impl {
     round_metrics_.grad_norm = evaluation.grad_norm;
     round_metrics_.test_loss = evaluation.test_loss;
     round_metrics_.test_accuracy = evaluation.test_accuracy;
-    round_metrics_.time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
+    round_metrics_.time_s = static_cast<double>(NowMs() - rounds_start_ms_) / 1000.0;
     recorder_.Record(round_metrics_);
     for (const NodeSlot& slot : slots_) {
       if (slot.round.bytes_down > 0 || slot.round.bytes_up > 0) recorder_.RecordNode(slot.round);
@@ -431,13 +457,16 @@ class Coordinator::Impl {
     }
     saying_bye_ = true;
     const int64_t give_up = NowMs() + kByeTimeoutMs;
+    int64_t resend_at = NowMs() + 100;
     while (JoinedCount() > 0 && NowMs() < give_up) {
-      if (!PollOnce(std::min<int64_t>(give_up - NowMs(), 100))) {
+      PollOnce(std::min(give_up, resend_at) - NowMs());
+      if (NowMs() >= resend_at) {
         // Resend to those that have not answered (a lost Bye).
         codec::EncodeBye(fbb_, round_, kNoNode, reason);
         for (uint32_t i = 0; i < slots_.size(); ++i) {
           if (slots_[i].joined && !SendTo(i, fbb_)) slots_[i].joined = false;
         }
+        resend_at = NowMs() + 100;
       }
     }
   }
@@ -473,12 +502,14 @@ class Coordinator::Impl {
   RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;
   double node_loss_sum_ = 0.0;
-  double tail_loss_sum_ = 0.0;
+  uint32_t node_loss_count_ = 0;
+  std::vector<double> losses_;  // one a round, for the tail mean
   uint64_t accepted_update_bytes_ = 0;
   uint32_t round_ = 0;
   bool in_round_ = false;
   bool saying_bye_ = false;
-  int64_t start_ms_ = 0;
+  int64_t start_ms_ = 0;         // Run() began (wall time includes joining)
+  int64_t rounds_start_ms_ = 0;  // the first round began (metrics time_s)
 };
 
 Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)

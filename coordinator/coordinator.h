@@ -1,8 +1,9 @@
 // Coordinator: the server of one experiment. A ZeroMQ ROUTER socket keyed by
 // node id ("node-<id>"); nodes join with Hello and get their task in
 // Welcome; then synchronous rounds: RoundStart to every live node, updates
-// verified, decoded and streamed into the aggregator as they arrive, and at
-// quorum-of-all or the deadline one step x -= eta_k * direction. Metrics and
+// verified, decoded and streamed into the aggregator as they arrive, and once
+// every live participant has answered (or at the deadline, given a quorum)
+// one step x -= eta_k * direction. Metrics and
 // the summary go to the RunRecorder. Dead nodes (silent past
 // round.dead_after_ms) are dropped; a run that can no longer reach its
 // quorum stops with the reason, keeping every row already written.

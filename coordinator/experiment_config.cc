@@ -340,8 +340,10 @@ Status ParseOverride(std::string_view text, ConfigOverride* out) {
   return Status::Ok();
 }
 
-Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<ConfigOverride>& overrides,
+Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& override_texts,
                        std::vector<ExperimentConfig>* out) {
+  std::vector<ConfigOverride> overrides(override_texts.size());
+  for (size_t i = 0; i < override_texts.size(); ++i) EDGEFL_RETURN_IF_ERROR(ParseOverride(override_texts[i], &overrides[i]));
   toml::table root;
   try {
     root = toml::parse(text, origin);
@@ -381,7 +383,7 @@ Status LoadExperiments(std::string_view text, std::string_view origin, const std
   return Status::Ok();
 }
 
-Status LoadExperimentFile(const std::string& path, const std::vector<ConfigOverride>& overrides,
+Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
                           std::vector<ExperimentConfig>* out) {
   std::ifstream file(path);
   if (!file) return Bad("cannot read config file '%s'", path.c_str());

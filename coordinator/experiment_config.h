@@ -34,7 +34,11 @@ struct StepConfig {
 };
 
 struct RoundConfig {
-  uint32_t deadline_ms = 10000;      // a round closes at quorum of all or at this deadline
+  // A round closes when every live participant has answered, or at the
+  // deadline; it steps if at least `quorum` of the nodes' updates arrived.
+  // (Closing at the first `quorum` answers would make which updates count
+  // depend on timing, and the model on the scheduler.)
+  uint32_t deadline_ms = 10000;
   double quorum = 1.0;               // fraction of nodes whose updates a step needs
   uint32_t join_timeout_ms = 30000;  // nodes must join within this
   uint32_t heartbeat_ms = 500;
@@ -70,13 +74,14 @@ struct ConfigOverride {
 };
 
 // Reads `text` (a TOML document; `origin` names it in messages) into one
-// config a variant, overrides applied last. Without [[variant]] tables the
-// result holds one config named after run.name.
-Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<ConfigOverride>& overrides,
+// config a variant, `overrides` ("section.key=value", as --set takes them)
+// applied last. Without [[variant]] tables the result holds one config
+// named after run.name.
+Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& overrides,
                        std::vector<ExperimentConfig>* out);
 
 // Reads a file; see LoadExperiments.
-Status LoadExperimentFile(const std::string& path, const std::vector<ConfigOverride>& overrides,
+Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
                           std::vector<ExperimentConfig>* out);
 
 // Parses "section.key=value".

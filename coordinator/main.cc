@@ -2,7 +2,6 @@
 // waits for its nodes, runs the rounds and writes the run folder.
 // Exit codes: 0 done (also diverged or target reached), 1 the run failed,
 // 2 bad command line or config, 130 interrupted.
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_recorder.h"
+#include "core/command_line.h"
 #include "core/log.h"
 
 namespace {
@@ -38,23 +38,13 @@ int main(int argc, char** argv) {
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
   edgefl::LogTag() = "edgefl-coordinator";
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
 
-  std::vector<edgefl::ConfigOverride> overrides;
-  for (const std::string& text : sets) {
-    edgefl::ConfigOverride o;
-    const edgefl::Status s = edgefl::ParseOverride(text, &o);
-    if (!s.ok()) {
-      EDGEFL_LOG_ERROR("%s", s.message());
-      return 2;
-    }
-    overrides.push_back(o);
-  }
   std::vector<edgefl::ExperimentConfig> configs;
-  edgefl::Status status = edgefl::LoadExperimentFile(config_path, overrides, &configs);
+  edgefl::Status status = edgefl::LoadExperimentFile(config_path, sets, &configs);
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;

@@ -5,6 +5,7 @@
 
 #include "node/data_objective.h"
 #include "node/dataset.h"
+#include "schemas/codec/wire.h"
 
 namespace edgefl {
 namespace {
@@ -41,11 +42,19 @@ Status ModelEvaluator::Create(const ExperimentConfig& config, const std::string&
   if (codec::IsDataObjective(config.objective.kind)) {
     Dataset data;
     EDGEFL_RETURN_IF_ERROR(LoadDataset(config.objective.dataset, data_dir, &data));
-    const Partition partition = MakePartition(config.objective, data.labels, data.info->classes, config.seed, config.nodes);
+    Partition partition = MakePartition(config.objective, data.labels, data.info->classes, config.seed, config.nodes);
+    for (uint32_t i = 0; i < config.nodes; ++i) {
+      if (partition.shards[i].size() > codec::kMaxShardSamples) {
+        return Status::Error(StatusCode::kInvalidArgument,
+                             "node %u's shard has %zu samples; a Welcome carries at most %u (use more nodes)", i,
+                             partition.shards[i].size(), codec::kMaxShardSamples);
+      }
+    }
     std::vector<uint32_t> train;
     for (const auto& shard : partition.shards) train.insert(train.end(), shard.begin(), shard.end());
     Gather(data, train, &evaluator->train_rows_, &evaluator->train_labels_);
     Gather(data, partition.test, &evaluator->test_rows_, &evaluator->test_labels_);
+    evaluator->shards_ = std::move(partition.shards);
     evaluator->classifier_ = std::make_unique<Classifier>(ClassifierFor(config.objective, *data.info));
     const size_t rows = std::max(train.size(), partition.test.size());
     evaluator->workspace_.resize(evaluator->classifier_->WorkspaceFloats(static_cast<uint32_t>(rows)));

@@ -33,6 +33,10 @@ class ModelEvaluator {
                        std::unique_ptr<ModelEvaluator>* out);
 
   void InitialModel(std::span<float> model) const;
+  // Training samples of node `i` (data objectives; empty otherwise).
+  std::span<const uint32_t> Shard(uint32_t i) const {
+    return i < shards_.size() ? std::span<const uint32_t>(shards_[i]) : std::span<const uint32_t>();
+  }
   Evaluation Evaluate(std::span<const float> model);
 
  private:
@@ -45,6 +49,7 @@ class ModelEvaluator {
   std::vector<float> train_rows_, test_rows_;
   std::vector<uint8_t> train_labels_, test_labels_;
   std::vector<float> gradient_, workspace_;
+  std::vector<std::vector<uint32_t>> shards_;
 };
 
 }  // namespace edgefl

@@ -8,6 +8,7 @@
 //   <dir>/summary.toml   final loss, rounds, bytes, diverged-at, stop reason
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -19,7 +20,7 @@ namespace edgefl {
 
 struct RoundMetrics {
   uint32_t round = 0;
-  double time_s = 0.0;       // since the first round started
+  double time_s = 0.0;       // since the first round started (joining excluded)
   double loss = 0.0;         // f(x) after the round's step, evaluated by the coordinator
   double grad_norm = 0.0;    // ||grad f(x)|| after the step
   double node_loss = 0.0;    // mean of the nodes' reported losses at the round's model
@@ -65,8 +66,8 @@ struct RunSummary {
   double measured_bits_per_coordinate = 0.0; // update message bits / d, averaged over updates
   double omega = 0.0;                        // NaN for biased compressors
   uint64_t model_hash = 0;                   // codec::ModelHash of the final model
-  double final_test_accuracy = 0.0;          // data objectives (NaN otherwise)
-  double best_test_accuracy = 0.0;
+  double final_test_accuracy = NAN;          // data objectives (NaN otherwise)
+  double best_test_accuracy = NAN;
   bool ok = true;                            // false when an error ended the run
 };
 

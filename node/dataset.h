@@ -1,8 +1,9 @@
 // Data sets a node or coordinator learns from, read from local disk at
 // Init (never in the round loop), and the deterministic split of their
-// samples into a held-out test set and one training shard per node.
-// Both sides compute the same split from (seed, spec, labels), so a node
-// keeps only its own shard and the coordinator only what it evaluates on.
+// samples into a held-out test set and one training shard per node. The
+// coordinator computes the split (it draws Gamma variates through libm,
+// whose last bits may differ between hosts) and sends each node its shard
+// in Welcome.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,10 @@
 // edgefl-node: the board program. Joins a coordinator, takes its task, and
 // answers rounds until told to stop. Exit codes: 0 done, 1 failure,
 // 2 bad command line, 130 interrupted.
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 
+#include "core/command_line.h"
 #include "core/log.h"
 #include "core/units.h"
 #include "node/node_client.h"
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3600000));
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   char tag[32];
   std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);

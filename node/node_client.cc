@@ -1,6 +1,7 @@
 #include "node/node_client.h"
 
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <zmq.hpp>
 
@@ -14,8 +15,6 @@
 
 namespace edgefl {
 namespace {
-
-constexpr size_t kHandshakeBufferBytes = 4096;
 
 // Receives one message into `buffer`; an oversized one is read whole by
 // ZeroMQ, dropped, and reported.
@@ -60,13 +59,16 @@ class Node {
 
   Status Run() {
     codec::TaskSpec task;
-    EDGEFL_RETURN_IF_ERROR(Join(&task));
-    EDGEFL_RETURN_IF_ERROR(Prepare(task));
+    std::span<const uint32_t> shard;
+    EDGEFL_RETURN_IF_ERROR(Join(&task, &shard));
+    if (stop_.load()) return Status::Ok();  // interrupted before a task arrived
+    EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
     return Serve();
   }
 
  private:
-  Status Join(codec::TaskSpec* task) {
+  // On success *shard views handshake_, which is not reused afterwards.
+  Status Join(codec::TaskSpec* task, std::span<const uint32_t>* shard) {
     codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
     const int64_t give_up_ms = NowMs() + options_.join_timeout_ms;
     // Resend Hello with backoff and jitter until Welcome arrives.
@@ -90,7 +92,7 @@ class Node {
                                envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
         }
         if (envelope->body_type() != wire::Body::Welcome) continue;
-        EDGEFL_RETURN_IF_ERROR(codec::ReadWelcome(*envelope->body_as_Welcome(), task, &heartbeat_ms_));
+        EDGEFL_RETURN_IF_ERROR(codec::ReadWelcome(*envelope->body_as_Welcome(), task, &heartbeat_ms_, shard));
         if (options_.dimension != 0 && options_.dimension != task->objective.dimension) {
           return Status::Error(StatusCode::kRefused, "coordinator assigned dimension %u, this node has %u",
                                task->objective.dimension, options_.dimension);
@@ -107,11 +109,10 @@ class Node {
     return Status::Ok();
   }
 
-  Status Prepare(const codec::TaskSpec& task) {
-    // Data objectives: read the data set, keep this node's shard (the rest
-    // is freed when Prepare returns).
+  Status Prepare(const codec::TaskSpec& task, std::span<const uint32_t> shard) {
+    // Data objectives: read the data set and keep the shard the coordinator
+    // assigned (the rest is freed when Prepare returns).
     Dataset data;
-    std::vector<uint32_t> shard;
     if (codec::IsDataObjective(task.objective.kind)) {
       EDGEFL_RETURN_IF_ERROR(LoadDataset(task.objective.dataset, options_.data_dir, &data));
       const uint32_t parameters = ClassifierFor(task.objective, *data.info).ParameterCount();
@@ -120,12 +121,20 @@ class Node {
                              task.objective.dimension, codec::ObjectiveName(task.objective.kind), data.info->name,
                              parameters);
       }
-      Partition partition = MakePartition(task.objective, data.labels, data.info->classes, task.seed, task.num_nodes);
-      shard = std::move(partition.shards[task.node_index]);
+      if (shard.back() >= data.info->samples) {
+        return Status::Error(StatusCode::kMalformed, "assigned sample %u, but %s has %u samples", shard.back(),
+                             data.info->name, data.info->samples);
+      }
     }
     const MemoryPlan plan = PlanNodeMemory(task, static_cast<uint32_t>(shard.size()));
     if (options_.print_memory_plan) PrintMemoryPlan(plan);
-    const size_t budget = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : plan.total_bytes;
+    // On a 32-bit board a budget beyond the address space would wrap around.
+    if (options_.memory_budget_bytes > std::numeric_limits<size_t>::max()) {
+      return Status::Error(StatusCode::kInvalidArgument, "memory budget of %llu bytes exceeds this board's address space",
+                           static_cast<unsigned long long>(options_.memory_budget_bytes));
+    }
+    const size_t budget =
+        options_.memory_budget_bytes != 0 ? static_cast<size_t>(options_.memory_budget_bytes) : plan.total_bytes;
     if (budget < plan.total_bytes) {
       return Status::Error(StatusCode::kResourceExhausted,
                            "memory budget of %zu bytes is too small: this task (d = %u, %s) needs %zu bytes", budget,
@@ -199,7 +208,7 @@ class Node {
   const std::atomic<bool>& stop_;
   zmq::context_t context_;
   zmq::socket_t socket_;
-  alignas(8) uint8_t handshake_[kHandshakeBufferBytes] = {};
+  alignas(8) uint8_t handshake_[codec::kHandshakeBufferBytes] = {};
   flatbuffers::FlatBufferBuilder fbb_{1024};  // Hello only: before the arena exists
   uint32_t heartbeat_ms_ = 500;
   int64_t last_heard_ms_ = 0;

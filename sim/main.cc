@@ -5,13 +5,13 @@
 //                         quickstart (examples/quickstart.toml).
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
 // config, 130 interrupted.
-#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
 
+#include "core/command_line.h"
 #include "core/log.h"
 #include "sim/closed_forms.h"
 #include "sim/launcher.h"
@@ -75,7 +75,7 @@ void PrintTable(const std::vector<Row>& rows) {
                   "-", "-", "-", status.c_str());
       continue;
     }
-    const double up = s.update_messages ? static_cast<double>(s.bytes_up) / static_cast<double>(s.update_messages) : 0.0;
+    const double up = s.measured_bits_per_coordinate * row.config->objective.dimension / 8.0;
     const double down = s.rounds ? static_cast<double>(s.bytes_down) / s.rounds : 0.0;
     char accuracy_text[16] = "-";
     if (std::isfinite(s.final_test_accuracy)) std::snprintf(accuracy_text, sizeof(accuracy_text), "%.3f", s.final_test_accuracy);
@@ -92,21 +92,11 @@ void PrintTable(const std::vector<Row>& rows) {
 
 int Run(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
         std::string out_dir, const std::string& bin_dir, const std::string& data_dir, bool verbose_nodes) {
-  std::vector<edgefl::ConfigOverride> overrides;
-  for (const std::string& text : sets) {
-    edgefl::ConfigOverride o;
-    const edgefl::Status s = edgefl::ParseOverride(text, &o);
-    if (!s.ok()) {
-      EDGEFL_LOG_ERROR("%s", s.message());
-      return 2;
-    }
-    overrides.push_back(o);
-  }
   std::vector<edgefl::ExperimentConfig> configs;
   const edgefl::Status loaded =
       config_path.empty()
-          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", overrides, &configs)
-          : edgefl::LoadExperimentFile(config_path, overrides, &configs);
+          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", sets, &configs)
+          : edgefl::LoadExperimentFile(config_path, sets, &configs);
   if (!loaded.ok()) {
     EDGEFL_LOG_ERROR("%s", loaded.message());
     return 2;
@@ -170,14 +160,14 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   run->add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
   run->add_option("--variant", only, "Run only these variants (repeatable)");
-  run->add_option("--nodes", nodes, "Same as --set run.nodes=N");
-  run->add_option("--rounds", rounds, "Same as --set run.rounds=R");
-  run->add_option("--seed", seed, "Same as --set run.seed=S");
+  run->add_option("--nodes", nodes, "Same as --set run.nodes=N")->check(CLI::Range(1u, 4096u));
+  run->add_option("--rounds", rounds, "Same as --set run.rounds=R")->check(CLI::Range(1u, 100000000u));
+  run->add_option("--seed", seed, "Same as --set run.seed=S")->check(CLI::NonNegativeNumber);
   run->add_option("--out", out_dir, "Run folder (default: runs/<name>-<time>)");
   run->add_option("--bin-dir", bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", verbose_nodes, "Let nodes log everything");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
   if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));

@@ -16,7 +16,8 @@ void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices)
 
 // Bernoulli(p): each coordinate kept independently iff a 32-bit draw is below
 // KeepThreshold(p) (two draws per 64-bit word, low half first). Returns how
-// many were kept; stops with the count of all kept (even past capacity).
+// many were kept; indices past the capacity of `indices` are counted, not
+// written.
 uint32_t SampleBernoulli(uint64_t seed, uint32_t dimension, double keep_probability,
                          std::span<uint32_t> indices);
 

@@ -258,8 +258,10 @@ void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
   FinishEnvelope(fbb, 0, wire::Body::Hello, b.Finish().Union());
 }
 
-void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms) {
+void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms,
+                   std::span<const uint32_t> shard) {
   fbb.Clear();
+  const auto shard_vector = shard.empty() ? Offset<flatbuffers::Vector<uint32_t>>() : CopyVector(fbb, shard);
   const auto& o = task.objective;
   const auto dataset = fbb.CreateString(o.dataset);
   const auto objective = wire::CreateObjectiveSpec(fbb, o.kind, o.dimension, o.spectrum, o.lambda_min, o.lambda_max,
@@ -270,7 +272,7 @@ void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartb
   const auto compressor = wire::CreateCompressorSpec(fbb, c.kind, c.k, c.p, c.levels);
   const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
                                          task.node_index, task.num_nodes);
-  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms);
+  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms, shard_vector);
   FinishEnvelope(fbb, 0, wire::Body::Welcome, welcome.Union());
 }
 
@@ -343,7 +345,8 @@ Status ReadHello(const wire::Hello& hello, HelloInfo* info) {
   return Status::Ok();
 }
 
-Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms) {
+Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms,
+                   std::span<const uint32_t>* shard) {
   if (!welcome.accepted()) {
     return Status::Error(StatusCode::kRefused, "coordinator refused this node: %s",
                          welcome.reason() != nullptr ? welcome.reason()->c_str() : "(no reason given)");
@@ -372,6 +375,15 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
   EDGEFL_RETURN_IF_ERROR(ValidateTaskSpec(*task));
   *heartbeat_ms = welcome.heartbeat_ms();
   if (*heartbeat_ms < 10 || *heartbeat_ms > 600000) return Malformed("welcome heartbeat %u ms out of range", *heartbeat_ms);
+  *shard = AsSpan(welcome.shard());
+  if (IsDataObjective(task->objective.kind) == shard->empty()) {
+    return Malformed("welcome %s a shard for objective %s", shard->empty() ? "lacks" : "has",
+                     ObjectiveName(task->objective.kind));
+  }
+  if (shard->size() > kMaxShardSamples) return Malformed("welcome shard of %zu samples exceeds %u", shard->size(), kMaxShardSamples);
+  for (size_t i = 1; i < shard->size(); ++i) {
+    if ((*shard)[i] <= (*shard)[i - 1]) return Malformed("welcome shard is not increasing at position %zu", i);
+  }
   return Status::Ok();
 }
 

@@ -59,7 +59,8 @@ struct UpdateHeader {
 };
 
 void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
-void EncodeWelcome(flatbuffers::FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms);
+void EncodeWelcome(flatbuffers::FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms,
+                   std::span<const uint32_t> shard = {});
 void EncodeRefusal(flatbuffers::FlatBufferBuilder& fbb, const char* reason);
 void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, std::span<const float> model);
 void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
@@ -78,9 +79,17 @@ Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envel
 // Hello: dimension 0 or <= kMaxDimension.
 Status ReadHello(const wire::Hello& hello, HelloInfo* info);
 
+// Largest shard a Welcome may carry (it must fit a node's handshake buffer).
+inline constexpr uint32_t kMaxShardSamples = 15000;
+// A node's handshake buffer: room for a Welcome with the largest shard.
+inline constexpr size_t kHandshakeBufferBytes = 4 * kMaxShardSamples + 4096;
+
 // Welcome: accepted with a valid task, or refused (Status kRefused carrying
-// the coordinator's reason).
-Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms);
+// the coordinator's reason). *shard views the message: increasing sample
+// indices, at most kMaxShardSamples, empty unless the objective is a data
+// objective (which must have one).
+Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms,
+                   std::span<const uint32_t>* shard);
 
 // RoundStart with the full model: exactly `dimension` finite values.
 Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, std::span<const float>* model);

@@ -7,7 +7,7 @@
 namespace edgefl {
 namespace {
 
-Status Load(const std::string& text, std::vector<ExperimentConfig>* out, std::vector<ConfigOverride> overrides = {}) {
+Status Load(const std::string& text, std::vector<ExperimentConfig>* out, std::vector<std::string> overrides = {}) {
   return LoadExperiments(text, "test.toml", overrides, out);
 }
 
@@ -69,7 +69,7 @@ compressor = { kind = "sign" }
 step = { eta = 0.01 }
 )";
   std::vector<ExperimentConfig> configs;
-  REQUIRE(Load(text, &configs, {{"run.nodes", "6"}, {"noise.kind", "student-t"}}).ok());
+  REQUIRE(Load(text, &configs, {"run.nodes=6", "noise.kind=student-t"}).ok());
   REQUIRE(configs.size() == 2);
   CHECK(configs[0].name == "plain");
   CHECK(configs[0].compressor.kind == wire::CompressorKind::Identity);
@@ -82,7 +82,7 @@ step = { eta = 0.01 }
     CHECK(c.nodes == 6);
     CHECK(c.noise.kind == wire::NoiseKind::StudentT);
   }
-  const Status bad = Load(text, &configs, {{"compressor.k", "0"}, {"compressor.kind", "top-k"}});
+  const Status bad = Load(text, &configs, {"compressor.k=0", "compressor.kind=top-k"});
   CHECK(Mentions(bad, "compressor.k = 0"));
 }
 

@@ -147,16 +147,21 @@ TEST_CASE("malformed and foreign messages are counted and refused; the run goes 
   codec::EncodeHello(fbb, {0, 50, 0, 0});
   intruder.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize() / 2));  // truncated
   intruder.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));      // claims node 0
-  // The claim is refused: the routing id is not node-0.
-  zmq::message_t reply;
+  // The two broken messages get an Error each; the claim to be node 0 is
+  // refused, since the routing id is not node-0.
   intruder.set(zmq::sockopt::rcvtimeo, 5000);
-  REQUIRE(intruder.recv(reply));
-  std::vector<uint64_t> aligned((reply.size() + 7) / 8);
-  std::memcpy(aligned.data(), reply.data(), reply.size());
-  const wire::Envelope* e = nullptr;
-  REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), reply.size()}, &e).ok());
-  REQUIRE(e->body_type() == wire::Body::Welcome);
-  CHECK_FALSE(e->body_as_Welcome()->accepted());
+  std::vector<wire::Body> replies;
+  for (int i = 0; i < 3; ++i) {
+    zmq::message_t reply;
+    REQUIRE(intruder.recv(reply));
+    std::vector<uint64_t> aligned((reply.size() + 7) / 8);
+    std::memcpy(aligned.data(), reply.data(), reply.size());
+    const wire::Envelope* e = nullptr;
+    REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), reply.size()}, &e).ok());
+    replies.push_back(e->body_type());
+    if (e->body_type() == wire::Body::Welcome) CHECK_FALSE(e->body_as_Welcome()->accepted());
+  }
+  CHECK(replies == std::vector<wire::Body>{wire::Body::Error, wire::Body::Error, wire::Body::Welcome});
 
   size_t node = 0;
   REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "0", "--quiet"}, -1, &node).ok());

@@ -67,8 +67,10 @@ TEST_CASE("welcome carries the whole task; a refusal carries its reason") {
   const Message m(fbb);
   TaskSpec got;
   uint32_t heartbeat_ms = 0;
-  const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms);
+  std::span<const uint32_t> shard;
+  const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
   REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(shard.empty());
   CHECK(heartbeat_ms == 250);
   CHECK(got.objective.kind == sent.objective.kind);
   CHECK(got.objective.dimension == sent.objective.dimension);
@@ -88,7 +90,7 @@ TEST_CASE("welcome carries the whole task; a refusal carries its reason") {
 
   EncodeRefusal(fbb, "node dimension 5 does not match objective.dimension = 1000");
   const Message refusal(fbb);
-  const Status r = ReadWelcome(*Read(refusal)->body_as_Welcome(), &got, &heartbeat_ms);
+  const Status r = ReadWelcome(*Read(refusal)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
   CHECK(r.code() == StatusCode::kRefused);
   CHECK(std::string(r.message()).find("does not match objective.dimension") != std::string::npos);
 }
@@ -101,9 +103,38 @@ TEST_CASE("a welcome with an invalid task is refused by the node") {
   const Message m(fbb);
   TaskSpec got;
   uint32_t heartbeat_ms = 0;
-  const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms);
+  std::span<const uint32_t> shard;
+  const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
   CHECK_FALSE(s.ok());
   CHECK(std::string(s.message()).find("compressor.k") != std::string::npos);
+}
+
+TEST_CASE("a data objective's welcome carries the node's shard, increasing") {
+  flatbuffers::FlatBufferBuilder fbb;
+  TaskSpec task = SampleTask();
+  task.objective.kind = wire::ObjectiveKind::Mlp;
+  std::snprintf(task.objective.dataset, sizeof(task.objective.dataset), "digits");
+  task.objective.hidden = 8;
+  TaskSpec got;
+  uint32_t heartbeat_ms = 0;
+  std::span<const uint32_t> shard;
+
+  const std::vector<uint32_t> rows = {3, 8, 1000};
+  EncodeWelcome(fbb, task, 100, rows);
+  const Message good(fbb);
+  REQUIRE(ReadWelcome(*Read(good)->body_as_Welcome(), &got, &heartbeat_ms, &shard).ok());
+  CHECK(std::vector<uint32_t>(shard.begin(), shard.end()) == rows);
+  CHECK(std::string(got.objective.dataset) == "digits");
+  CHECK(got.objective.hidden == 8);
+
+  EncodeWelcome(fbb, task, 100);  // no shard
+  const Message missing(fbb);
+  CHECK_FALSE(ReadWelcome(*Read(missing)->body_as_Welcome(), &got, &heartbeat_ms, &shard).ok());
+
+  const std::vector<uint32_t> unsorted = {3, 3, 9};
+  EncodeWelcome(fbb, task, 100, unsorted);
+  const Message bad(fbb);
+  CHECK_FALSE(ReadWelcome(*Read(bad)->body_as_Welcome(), &got, &heartbeat_ms, &shard).ok());
 }
 
 TEST_CASE("round start, heartbeat, bye and error round-trip") {
