@@ -325,9 +325,7 @@ class Coordinator::Impl {
       }
       RoundMetrics m;
       EDGEFL_RETURN_IF_ERROR(RunRound(stop, &m));
-      summary_->rounds = round_ + 1;
-      summary_->bytes_up += m.bytes_up;
-      summary_->bytes_down += m.bytes_down;
+      RecordInSummary(m);
       if (m.updates == 0 || m.step_size == 0.0) {
         if (++failed_in_a_row >= kMaxFailedRounds) {
           return Status::Error(StatusCode::kUnavailable, "quorum of %u updates not reached in %d rounds in a row",
@@ -337,13 +335,6 @@ class Coordinator::Impl {
         failed_in_a_row = 0;
         ++summary_->steps;
       }
-      summary_->final_loss = m.loss;
-      summary_->final_test_accuracy = m.test_accuracy;
-      if (!(summary_->best_test_accuracy >= m.test_accuracy)) summary_->best_test_accuracy = m.test_accuracy;
-      summary_->final_grad_norm = m.grad_norm;
-      summary_->best_loss = std::min(summary_->best_loss, m.loss);
-      losses_.push_back(m.loss);
-      summary_->tail_mean_loss = TailMean(losses_);
       if ((round_ + 1) % progress_every == 0 || round_ + 1 == config_.rounds) {
         char accuracy[32] = "";
         if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
@@ -363,6 +354,20 @@ class Coordinator::Impl {
     }
     summary_->stop_reason = "all rounds done";
     return Status::Ok();
+  }
+
+  // Folds a finished round into the summary.
+  void RecordInSummary(const RoundMetrics& m) {
+    summary_->rounds = round_ + 1;
+    summary_->bytes_up += m.bytes_up;
+    summary_->bytes_down += m.bytes_down;
+    summary_->final_loss = m.loss;
+    summary_->final_test_accuracy = m.test_accuracy;
+    if (!(summary_->best_test_accuracy >= m.test_accuracy)) summary_->best_test_accuracy = m.test_accuracy;
+    summary_->final_grad_norm = m.grad_norm;
+    summary_->best_loss = std::min(summary_->best_loss, m.loss);
+    losses_.push_back(m.loss);
+    summary_->tail_mean_loss = TailMean(losses_);
   }
 
   Status RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {

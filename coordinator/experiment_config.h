@@ -62,7 +62,8 @@ struct ExperimentConfig {
 
   // The task node `node_index` receives in Welcome.
   codec::TaskSpec TaskFor(uint32_t node_index) const;
-  // Number of updates a round needs: ceil(quorum * nodes), at least 1.
+  // Number of updates a round needs: ceil(quorum * nodes - 1e-9), at least 1
+  // (the epsilon keeps 0.6 * 5 at 3 despite rounding).
   uint32_t QuorumCount() const;
 };
 

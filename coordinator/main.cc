@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-coordinator: runs the rounds of one federated experiment.\n"
                "Nodes (edgefl-node --connect ENDPOINT --id I) join, receive their task, and send compressed\n"
-               "gradients; the coordinator aggregates them, steps, and writes config.toml, metrics.csv and\n"
+               "gradients; the coordinator aggregates them, steps, and writes config.toml, metrics.csv, nodes.csv and\n"
                "summary.toml to the run folder."};
   app.add_option("--config", config_path, "Experiment config (TOML), see docs/config.md")->required();
   app.add_option("--variant", variant, "Which [[variant]] of the config to run (needed when it has several)");
