@@ -12,7 +12,9 @@ ctest --test-dir build-test --output-on-failure -j"$(nproc)" "$@"
 
 node_tests="schemas_test node_test node_allocation_test"
 if bash scripts/setup_cross.sh aarch64; then
-  EDGEFL_CROSS_TARGETS="$node_tests" bash scripts/test_cross.sh aarch64 -R "^(${node_tests// /|})\$"
+  EDGEFL_CROSS_TARGETS="$node_tests edgefl-node" bash scripts/test_cross.sh aarch64 -R "^(${node_tests// /|})\$"
+  # One mixed run: the x86 coordinator with a native and an emulated aarch64 node.
+  HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=50 bash scripts/mixed_run.sh
 else
   # Only an apt failure (a mirror mid-sync, no arm64 packages) lands here;
   # a build or test failure under qemu still fails the suite.
