@@ -10,12 +10,12 @@
 // (codec::kMaxUpdateMagnitude, enforced on decode) without overflow.
 //
 // Storage: each sum S_j is kept as two 64-bit limbs, S_j = high_j * 2^62 +
-// low_j with low_j in [0, 2^62), in two separate arrays. A limb of 62 rather
-// than 64 bits leaves headroom, so an addend's low part (|L| < 2^62) never
-// overflows low_j and the carry is a plain arithmetic shift instead of an
-// unsigned compare; separate arrays let the compiler vectorise where the
-// target allows. The integer S_j is the same as with one __int128, so
-// Value() and Sum() are unchanged bit for bit.
+// low_j with low_j in [0, 2^62). A limb of 62 rather than 64 bits leaves
+// headroom: an addend's low part (|L| < 2^62) never overflows low_j, and the
+// carry is an arithmetic shift rather than an unsigned compare, so an add is
+// a few 64-bit operations. high_j stays below 2^62 for |S_j| < 2^124. The
+// integer S_j is the one a single __int128 would hold, so Sum() and Value()
+// are unchanged bit for bit.
 // Memory: 16 bytes a coordinate. Not thread-safe.
 #pragma once
 
@@ -155,15 +155,16 @@ class ExactSum {
   }
 
   // v * 2^64 for v = 0 or ordinary, in float arithmetic where every step is
-  // exact: h = trunc(4v) is an integer float (|h| < 2^42), r = v - h/4 keeps
-  // the bits of v below 2^-2 (the same sign as v, |r| < 1/4), and since
-  // v >= 2^-41 has no bits below 2^-64, r * 2^64 is an integer below 2^62.
-  // So v * 2^64 = h * 2^62 + r * 2^64 with two exact conversions, and no
-  // rounding is needed. This is ToFixed(v) for these v.
+  // exact: w = 4v (a power-of-two scaling), h = trunc(w) is an integer float
+  // (|h| < 2^42), w - h keeps the bits of w below 1 (the same sign as v),
+  // and since v >= 2^-41 has no bits below 2^-64, (w - h) * 2^62 is an
+  // integer below 2^62. So v * 2^64 = h * 2^62 + (w - h) * 2^62 with two
+  // exact conversions and no rounding: ToFixed(v) for these v, without its
+  // branches and 128-bit shifts.
   void AddOrdinary(uint32_t j, float v) {
-    const auto high = static_cast<int64_t>(v * 4.0f);
-    const float rest = v - static_cast<float>(high) * 0.25f;
-    AddLimbs(j, high, static_cast<int64_t>(rest * 0x1.0p64f));
+    const float w = v * 4.0f;
+    const auto high = static_cast<int64_t>(w);
+    AddLimbs(j, high, static_cast<int64_t>((w - static_cast<float>(high)) * 0x1.0p62f));
   }
 
   void AddAny(uint32_t j, float v) {

@@ -29,6 +29,9 @@ void AccumulateSigns(std::span<const uint8_t> packed, std::span<int32_t> counts)
 // out[j] = bit j clear ? +scale : -scale.
 void UnpackSigns(std::span<const uint8_t> packed, float scale, std::span<float> out);
 
+// values[j] = -values[j] (its sign bit flipped) where bit j is set.
+void NegateWhereSet(std::span<const uint8_t> packed, std::span<float> values);
+
 inline bool SignBit(std::span<const uint8_t> packed, size_t j) { return (packed[j >> 3] >> (j & 7)) & 1u; }
 
 // Packs each fields[j] (< 2^bits) into `bits` bits, LSB first.

@@ -1,5 +1,8 @@
 #include "schemas/codec/wire.h"
 
+#include <algorithm>
+#include <bit>
+#include <cassert>
 #include <cmath>
 #include <cstring>
 
@@ -73,9 +76,20 @@ Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
 }
 
 bool AllFiniteBelow(std::span<const float> values, float limit) {
-  // NaN fails the comparison, so one test catches NaN, inf and too large.
-  for (float v : values) {
-    if (!(std::fabs(v) < limit)) return false;
+  // |v| < limit compared as bit patterns: for a positive limit, non-negative
+  // floats order as their patterns do, and inf and NaN lie above every
+  // finite pattern, so one test catches NaN, inf and too large. Without an
+  // exit per value the loop vectorises; chunks still stop early on bad input.
+  assert(limit > 0.0f);
+  const uint32_t limit_bits = std::bit_cast<uint32_t>(limit);
+  constexpr size_t kChunk = 4096;
+  for (size_t start = 0; start < values.size(); start += kChunk) {
+    const size_t end = std::min(values.size(), start + kChunk);
+    uint32_t too_large = 0;
+    for (size_t j = start; j < end; ++j) {
+      too_large |= static_cast<uint32_t>((std::bit_cast<uint32_t>(values[j]) & 0x7FFFFFFFu) >= limit_bits);
+    }
+    if (too_large != 0) return false;
   }
   return true;
 }
@@ -91,6 +105,16 @@ Status CheckValues(std::span<const float> values) {
     return Malformed("update has a non-finite value or one of magnitude >= 2^40");
   }
   return Status::Ok();
+}
+
+// out[j] = unit * levels[j]; returns the largest level.
+uint32_t ScaleLevels(std::span<const uint16_t> levels, float unit, std::span<float> out) {
+  uint32_t largest = 0;
+  for (size_t j = 0; j < levels.size(); ++j) {
+    largest = std::max<uint32_t>(largest, levels[j]);
+    out[j] = unit * static_cast<float>(levels[j]);
+  }
+  return largest;
 }
 
 Status CheckPayloadType(const wire::Update& update, wire::Payload expected) {
@@ -163,25 +187,33 @@ Status DecodeQuantized(const wire::Quantized& p, const CompressorSpec& compresso
   const unsigned bits = BitsFor(compressor.levels);
   const auto levels = AsSpan(p.packed_levels());
   const auto signs = AsSpan(p.packed_signs());
-  if (p.levels() != compressor.levels || p.level_bits() != bits) {
+  // The error paths are marked unlikely: otherwise GCC's static profile
+  // rates this function cold and leaves its loops scalar.
+  if (p.levels() != compressor.levels || p.level_bits() != bits) [[unlikely]] {
     return Malformed("quantized payload has s = %u in %u bits, expected s = %u in %u bits", p.levels(),
                      p.level_bits(), compressor.levels, bits);
   }
-  if (levels.size() != PackedFieldBytes(dimension, bits) || signs.size() != PackedSignBytes(dimension)) {
+  if (levels.size() != PackedFieldBytes(dimension, bits) || signs.size() != PackedSignBytes(dimension)) [[unlikely]] {
     return Malformed("quantized payload has %zu level bytes and %zu sign bytes, expected %zu and %zu", levels.size(),
                      signs.size(), PackedFieldBytes(dimension, bits), PackedSignBytes(dimension));
   }
   const float norm = p.norm();
-  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) return Malformed("quantized norm %g is not in [0, 2^40)", norm);
+  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) [[unlikely]] {
+    return Malformed("quantized norm %g is not in [0, 2^40)", norm);
+  }
   auto fields = scratch.fields().first(dimension);
   UnpackFields(levels, bits, fields);
   auto dense = scratch.floats().first(dimension);
   const float unit = norm / static_cast<float>(compressor.levels);
-  for (uint32_t j = 0; j < dimension; ++j) {
-    if (fields[j] > compressor.levels) return Malformed("quantized level %u at %u exceeds s = %u", fields[j], j, compressor.levels);
-    const float magnitude = unit * static_cast<float>(fields[j]);
-    dense[j] = SignBit(signs, j) ? -magnitude : magnitude;
+  // Branch-free passes that vectorise: magnitudes while tracking the largest
+  // level, then the sign bits flip signs; the first bad level is looked up
+  // only when there is one.
+  if (ScaleLevels(fields, unit, dense) > compressor.levels) [[unlikely]] {
+    const auto bad = std::find_if(fields.begin(), fields.end(), [&](uint16_t f) { return f > compressor.levels; });
+    return Malformed("quantized level %u at %u exceeds s = %u", *bad, static_cast<uint32_t>(bad - fields.begin()),
+                     compressor.levels);
   }
+  NegateWhereSet(signs, dense);
   out->form = DecodedPayload::Form::kDense;
   out->dense = dense;
   return Status::Ok();
@@ -191,7 +223,14 @@ Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodeScratch& 
   const auto codes = AsSpan(p.codes());
   if (codes.size() != dimension) return Malformed("natural payload has %zu codes, expected %u", codes.size(), dimension);
   auto dense = scratch.floats().first(dimension);
-  for (uint32_t j = 0; j < dimension; ++j) dense[j] = NaturalCodeValue(codes[j]);
+  for (uint32_t j = 0; j < dimension; ++j) {
+    // NaturalCodeValue without its branch (so the loop vectorises): exponent
+    // code 0 selects +0.0 whatever the sign bit.
+    const uint32_t code = codes[j];
+    const uint32_t exponent_code = code & 0x7Fu;
+    const uint32_t bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
+    dense[j] = std::bit_cast<float>(exponent_code == 0 ? 0u : bits);
+  }
   EDGEFL_RETURN_IF_ERROR(CheckValues(dense));
   out->form = DecodedPayload::Form::kDense;
   out->dense = dense;
