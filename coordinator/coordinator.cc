@@ -230,6 +230,9 @@ class Coordinator::Impl {
     slot.joined = slot.alive = true;
     slot.last_heard_ms = NowMs();
     slot.routing_id = std::string(routing_id);
+    // A node that (re)joins mid-round never got this round's start: it takes
+    // part from the next round, and this round does not wait for it.
+    if (in_round_ && !slot.answered) slot.participant = false;
     codec::EncodeWelcome(fbb_, config_.TaskFor(node), config_.round.heartbeat_ms, evaluator_->Shard(node));
     SendTo(node, fbb_);
   }
