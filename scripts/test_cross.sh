@@ -43,4 +43,6 @@ cmake -S . -B "$build" \
 # shellcheck disable=SC2086
 cmake --build "$build" -j"$jobs" ${EDGEFL_CROSS_TARGETS:+--target $EDGEFL_CROSS_TARGETS}
 file "$build/bin/edgefl-node" 2>/dev/null || true
+# EDGEFL_CROSS_BUILD_ONLY=1 stops here (the caller runs ctest itself).
+if [ -n "${EDGEFL_CROSS_BUILD_ONLY:-}" ]; then exit 0; fi
 ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@"
