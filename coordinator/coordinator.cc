@@ -1,13 +1,13 @@
 #include "coordinator/coordinator.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <vector>
 #include <zmq.hpp>
 
 #include "coordinator/aggregator.h"
 #include "coordinator/model_evaluator.h"
+#include "coordinator/node_table.h"
 #include "coordinator/step_rule.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -19,30 +19,8 @@
 namespace edgefl {
 namespace {
 
-constexpr uint32_t kNoNode = UINT32_MAX;
 constexpr int kMaxFailedRounds = 3;
 constexpr int64_t kByeTimeoutMs = 2000;
-
-struct NodeSlot {
-  bool joined = false;
-  bool alive = false;
-  bool participant = false;  // asked this round
-  bool answered = false;     // this round
-  int64_t last_heard_ms = 0;
-  std::string routing_id;
-  NodeRoundMetrics round;    // this round's traffic and report
-};
-
-// "node-<id>" -> id, or kNoNode.
-uint32_t NodeIdOf(std::string_view routing_id) {
-  constexpr std::string_view kPrefix = "node-";
-  if (routing_id.substr(0, kPrefix.size()) != kPrefix) return kNoNode;
-  uint32_t id = kNoNode;
-  const char* first = routing_id.data() + kPrefix.size();
-  const char* last = routing_id.data() + routing_id.size();
-  const auto [end, error] = std::from_chars(first, last, id);
-  return (error == std::errc() && end == last && first != last) ? id : kNoNode;
-}
 
 // Mean of the last half of `losses` (rounded up, so one round counts).
 double TailMean(const std::vector<double>& losses) {
@@ -66,7 +44,7 @@ class Coordinator::Impl {
         direction_(dimension_),
         aggregator_(config.aggregator, dimension_),
         scratch_(dimension_),
-        slots_(config.nodes) {
+        nodes_(config.nodes) {
     socket_.set(zmq::sockopt::linger, 1000);
     socket_.set(zmq::sockopt::router_mandatory, 1);
     const codec::TaskSpec task = config.TaskFor(0);
@@ -137,7 +115,7 @@ class Coordinator::Impl {
     }
     if (!size) return false;
     const std::string_view routing_id(identity, std::min(id_size->untruncated_size, sizeof(identity)));
-    const uint32_t node = NodeIdOf(routing_id);
+    const uint32_t node = NodeTable::IdOf(routing_id);
     if (size->untruncated_size > capacity) {
       Reject(node, "message of %zu bytes exceeds the largest this run can produce (%zu)", size->untruncated_size, capacity);
       return true;
@@ -153,7 +131,7 @@ class Coordinator::Impl {
       Reject(node, "%s", status.message());
       // A peer that has not joined (e.g. speaking another protocol version)
       // is told why, so it can stop with a clear message.
-      if (node == kNoNode || node >= slots_.size() || !slots_[node].joined) {
+      if (!nodes_.Joined(node)) {
         codec::EncodeError(fbb_, round_, wire::ErrorCode::Malformed, status.message());
         SendToIdentity(routing_id, fbb_);
       }
@@ -163,11 +141,11 @@ class Coordinator::Impl {
       HandleHello(routing_id, node, *envelope->body_as_Hello());
       return;
     }
-    if (node == kNoNode || node >= slots_.size() || !slots_[node].joined) {
+    if (!nodes_.Joined(node)) {
       Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
       return;
     }
-    NodeSlot& slot = slots_[node];
+    NodeSlot& slot = nodes_[node];
     slot.last_heard_ms = NowMs();
     if (!slot.alive) {
       slot.alive = true;
@@ -205,9 +183,9 @@ class Coordinator::Impl {
       std::snprintf(reason, sizeof(reason), "%s", s.message());
     } else if (node == kNoNode || info.node_id != node) {
       std::snprintf(reason, sizeof(reason), "routing id does not match node id %u", info.node_id);
-    } else if (node >= slots_.size()) {
-      std::snprintf(reason, sizeof(reason), "node id %u is outside 0..%zu (run.nodes = %zu)", node, slots_.size() - 1,
-                    slots_.size());
+    } else if (node >= nodes_.size()) {
+      std::snprintf(reason, sizeof(reason), "node id %u is outside 0..%u (run.nodes = %u)", node, nodes_.size() - 1,
+                    nodes_.size());
     } else if (info.dimension != 0 && info.dimension != dimension_) {
       std::snprintf(reason, sizeof(reason), "node dimension %u does not match objective.dimension = %u",
                     info.dimension, dimension_);
@@ -225,7 +203,7 @@ class Coordinator::Impl {
       SendToIdentity(routing_id, fbb_);
       return;
     }
-    NodeSlot& slot = slots_[node];
+    NodeSlot& slot = nodes_[node];
     if (!slot.joined) EDGEFL_LOG_DEBUG("node %u joined", node);
     slot.joined = slot.alive = true;
     slot.last_heard_ms = NowMs();
@@ -239,7 +217,7 @@ class Coordinator::Impl {
 
   void HandleUpdate(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
     round_metrics_.bytes_up += bytes;
-    NodeSlot& slot = slots_[node];
+    NodeSlot& slot = nodes_[node];
     slot.round.bytes_up += bytes;
     if (!in_round_ || round != round_) {
       Reject(node, "update for round %u while round %u is %s", round, round_, in_round_ ? "open" : "closed");
@@ -292,9 +270,9 @@ class Coordinator::Impl {
   }
 
   bool SendTo(uint32_t node, const flatbuffers::FlatBufferBuilder& fbb) {
-    if (SendToIdentity(slots_[node].routing_id, fbb)) return true;
-    if (slots_[node].alive) EDGEFL_LOG_WARN("node %u is unreachable", node);
-    slots_[node].alive = false;
+    if (SendToIdentity(nodes_[node].routing_id, fbb)) return true;
+    if (nodes_[node].alive) EDGEFL_LOG_WARN("node %u is unreachable", node);
+    nodes_[node].alive = false;
     return false;
   }
 
@@ -302,15 +280,12 @@ class Coordinator::Impl {
 
   Status JoinAll(const std::atomic<bool>& stop) {
     const int64_t give_up = NowMs() + config_.round.join_timeout_ms;
-    while (!stop.load() && JoinedCount() < config_.nodes && NowMs() < give_up) PollOnce(give_up - NowMs());
+    while (!stop.load() && nodes_.JoinedCount() < config_.nodes && NowMs() < give_up) PollOnce(give_up - NowMs());
     if (stop.load()) return Status::Error(StatusCode::kUnavailable, "stopped while nodes were joining");
-    if (JoinedCount() < config_.nodes) {
-      std::string missing;
-      for (uint32_t i = 0; i < slots_.size() && missing.size() < 120; ++i) {
-        if (!slots_[i].joined) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
-      }
+    if (nodes_.JoinedCount() < config_.nodes) {
       return Status::Error(StatusCode::kTimeout, "only %u of %u nodes joined within %u ms (missing: %s)",
-                           JoinedCount(), config_.nodes, config_.round.join_timeout_ms, missing.c_str());
+                           nodes_.JoinedCount(), config_.nodes, config_.round.join_timeout_ms,
+                           nodes_.MissingIds().c_str());
     }
     EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
                     codec::CompressorName(config_.compressor.kind), config_.rounds);
@@ -381,38 +356,29 @@ class Coordinator::Impl {
     node_loss_count_ = 0;
 
     // Everyone alive takes part.
-    uint32_t expected = 0;
-    for (uint32_t i = 0; i < slots_.size(); ++i) {
-      NodeSlot& slot = slots_[i];
-      slot.participant = slot.joined && slot.alive;
-      slot.answered = false;
-      slot.round = NodeRoundMetrics();
-      slot.round.round = round_;
-      slot.round.node = i;
-      expected += slot.participant;
-    }
+    const uint32_t expected = nodes_.BeginRound(round_);
     if (expected < config_.QuorumCount()) {
       return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u", round_,
                            expected, config_.nodes, config_.QuorumCount());
     }
     codec::EncodeRoundStartFull(fbb_, round_, model_);
-    for (uint32_t i = 0; i < slots_.size(); ++i) {
-      if (!slots_[i].participant) continue;
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (!nodes_[i].participant) continue;
       if (SendTo(i, fbb_)) {
         round_metrics_.bytes_down += fbb_.GetSize();
-        slots_[i].round.bytes_down += fbb_.GetSize();
+        nodes_[i].round.bytes_down += fbb_.GetSize();
         ++round_metrics_.participants;
       } else {
-        slots_[i].participant = false;
+        nodes_[i].participant = false;
       }
     }
 
     // Collect until every live participant answered or the deadline.
     in_round_ = true;
     const int64_t deadline = NowMs() + config_.round.deadline_ms;
-    while (!stop.load() && NowMs() < deadline && Outstanding() > 0) {
+    while (!stop.load() && NowMs() < deadline && nodes_.Outstanding() > 0) {
       PollOnce(std::min<int64_t>(deadline - NowMs(), config_.round.heartbeat_ms));
-      DropSilentNodes();
+      nodes_.DropSilent(NowMs(), config_.round.dead_after_ms);
     }
     in_round_ = false;
 
@@ -437,22 +403,11 @@ class Coordinator::Impl {
     round_metrics_.test_accuracy = evaluation.test_accuracy;
     round_metrics_.time_s = static_cast<double>(NowMs() - rounds_start_ms_) / 1000.0;
     recorder_.Record(round_metrics_);
-    for (const NodeSlot& slot : slots_) {
-      if (slot.round.bytes_down > 0 || slot.round.bytes_up > 0) recorder_.RecordNode(slot.round);
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].round.bytes_down > 0 || nodes_[i].round.bytes_up > 0) recorder_.RecordNode(nodes_[i].round);
     }
     *m = round_metrics_;
     return Status::Ok();
-  }
-
-  void DropSilentNodes() {
-    const int64_t now = NowMs();
-    for (uint32_t i = 0; i < slots_.size(); ++i) {
-      NodeSlot& slot = slots_[i];
-      if (slot.alive && now - slot.last_heard_ms > config_.round.dead_after_ms) {
-        slot.alive = false;
-        EDGEFL_LOG_WARN("node %u silent for %lld ms: dropped", i, static_cast<long long>(now - slot.last_heard_ms));
-      }
-    }
   }
 
   // Tells every node the run is over and waits (briefly) for each to answer
@@ -460,35 +415,23 @@ class Coordinator::Impl {
   // leave, so the node's answer is what proves it was told.
   void SayBye(const char* reason) {
     codec::EncodeBye(fbb_, round_, kNoNode, reason);
-    for (uint32_t i = 0; i < slots_.size(); ++i) {
-      if (slots_[i].joined && !SendTo(i, fbb_)) slots_[i].joined = false;
+    for (uint32_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].joined && !SendTo(i, fbb_)) nodes_[i].joined = false;
     }
     saying_bye_ = true;
     const int64_t give_up = NowMs() + kByeTimeoutMs;
     int64_t resend_at = NowMs() + 100;
-    while (JoinedCount() > 0 && NowMs() < give_up) {
+    while (nodes_.JoinedCount() > 0 && NowMs() < give_up) {
       PollOnce(std::min(give_up, resend_at) - NowMs());
       if (NowMs() >= resend_at) {
         // Resend to those that have not answered (a lost Bye).
         codec::EncodeBye(fbb_, round_, kNoNode, reason);
-        for (uint32_t i = 0; i < slots_.size(); ++i) {
-          if (slots_[i].joined && !SendTo(i, fbb_)) slots_[i].joined = false;
+        for (uint32_t i = 0; i < nodes_.size(); ++i) {
+          if (nodes_[i].joined && !SendTo(i, fbb_)) nodes_[i].joined = false;
         }
         resend_at = NowMs() + 100;
       }
     }
-  }
-
-  uint32_t JoinedCount() const {
-    uint32_t n = 0;
-    for (const NodeSlot& slot : slots_) n += slot.joined;
-    return n;
-  }
-
-  uint32_t Outstanding() const {
-    uint32_t n = 0;
-    for (const NodeSlot& slot : slots_) n += slot.participant && slot.alive && !slot.answered;
-    return n;
   }
 
   const ExperimentConfig& config_;
@@ -503,7 +446,7 @@ class Coordinator::Impl {
   std::vector<double> direction_;
   Aggregator aggregator_;
   codec::DecodeScratch scratch_;
-  std::vector<NodeSlot> slots_;
+  NodeTable nodes_;
   std::vector<uint64_t> receive_buffer_;  // 8-byte aligned for the verifier
   size_t max_message_bytes_ = 0;
 
