@@ -129,16 +129,19 @@ void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::Payl
   for (float g : grad) sum_squares += static_cast<double>(g) * g;
   const auto norm = static_cast<float>(std::sqrt(sum_squares));
   const auto s = static_cast<float>(spec_.levels);
-  for (uint32_t j = 0; j < dimension_; ++j) {
-    if (norm == 0.0f) {
-      fields_[j] = 0;
-      continue;
+  if (norm == 0.0f) {
+    std::fill(fields_.begin(), fields_.end(), uint16_t{0});
+  } else {
+    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)) with a 32-bit draw:
+    // P(draw < frac 2^32) = ceil(frac 2^32) / 2^32, so E level = r to 2^-32.
+    const float to_levels = s / norm;
+    for (uint32_t j = 0; j < dimension_; ++j) {
+      const float r = std::min(s, std::fabs(grad[j]) * to_levels);
+      const auto whole = static_cast<uint32_t>(r);  // floor, as r >= 0 (and cheaper than floorf)
+      const double threshold = static_cast<double>(r - static_cast<float>(whole)) * 0x1.0p32;
+      const auto level = whole + (static_cast<double>(rng.NextU32()) < threshold ? 1u : 0u);
+      fields_[j] = static_cast<uint16_t>(std::min(level, spec_.levels));
     }
-    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)): E level = r.
-    const float r = std::min(s, s * std::fabs(grad[j]) / norm);
-    const float floor_r = std::floor(r);
-    const auto level = static_cast<uint32_t>(floor_r) + (rng.Uniform() < static_cast<double>(r - floor_r) ? 1u : 0u);
-    fields_[j] = static_cast<uint16_t>(std::min(level, spec_.levels));
   }
   out->norm = norm;
   out->levels = spec_.levels;
@@ -156,12 +159,13 @@ void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::P
     const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
     const int exponent = biased_exponent - 127;  // |v| = 1.m * 2^exponent for normal v
     int code;
+    const uint32_t draw = rng.NextU32();
     if (biased_exponent == 0 || exponent < -63) {
       const double up = std::fabs(static_cast<double>(grad[j])) * 0x1.0p63;
-      code = rng.Uniform() < up ? 1 : 0;
+      code = static_cast<double>(draw) * 0x1.0p-32 < up ? 1 : 0;
     } else {
-      const double up = static_cast<double>(bits & 0x7FFFFF) * 0x1.0p-23;
-      code = std::min(127, exponent + 64 + (rng.Uniform() < up ? 1 : 0));
+      // P(round up) = mantissa / 2^23 exactly, from the draw's top 23 bits.
+      code = std::min(127, exponent + 64 + ((draw >> 9) < (bits & 0x7FFFFF) ? 1 : 0));
     }
     codes_[j] = static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
   }
