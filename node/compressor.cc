@@ -15,8 +15,12 @@ using Kind = wire::CompressorKind;
 
 
 struct BufferPlan {
-  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0;
+  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0;
 };
+
+// Top-k finds its threshold with a most-significant-digit radix select:
+// 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
+constexpr size_t kRadixBins = 2048;
 
 BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
   BufferPlan plan;
@@ -35,7 +39,8 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       break;
     case Kind::TopK:
       plan.values = spec.k;
-      plan.indices = d;  // the selection permutes all coordinates
+      plan.indices = spec.k;
+      plan.histogram = kRadixBins;
       plan.error = d;
       break;
     case Kind::EfSign:
@@ -59,7 +64,8 @@ size_t Compressor::ArenaBytes(const codec::CompressorSpec& spec, uint32_t dimens
   const BufferPlan plan = PlanFor(spec, dimension);
   const auto rounded = [](size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; };
   return rounded(plan.values * sizeof(float)) + rounded(plan.indices * sizeof(uint32_t)) +
-         rounded(plan.fields * sizeof(uint16_t)) + rounded(plan.codes) + rounded(plan.error * sizeof(float));
+         rounded(plan.fields * sizeof(uint16_t)) + rounded(plan.codes) + rounded(plan.error * sizeof(float)) +
+         rounded(plan.histogram * sizeof(uint32_t));
 }
 
 Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Arena& arena)
@@ -70,6 +76,7 @@ Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Ar
   if (plan.fields) fields_ = arena.Allocate<uint16_t>(plan.fields, "qsgd levels");
   if (plan.codes) codes_ = arena.Allocate<uint8_t>(plan.codes, "natural codes");
   if (plan.error) error_ = arena.Allocate<float>(plan.error, "error memory");
+  if (plan.histogram) histogram_ = arena.Allocate<uint32_t>(plan.histogram, "top-k histogram");
 }
 
 void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* out) {
@@ -186,22 +193,42 @@ void Compressor::CompressEfSign(std::span<float> grad, codec::PayloadView* out) 
 void Compressor::CompressTopK(std::span<float> grad, codec::PayloadView* out) {
   // p = g + e; send the k largest |p_j| (ties to the lower index, so the
   // choice is deterministic); e <- p with the sent coordinates zeroed.
+  //
+  // |p_j|'s float bits with the sign cleared order like |p_j|. A radix
+  // select over those keys finds the k-th largest, T, in three counting
+  // passes; then one pass takes, in index order, every key above T and the
+  // first ties at T.
   for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
-  for (uint32_t j = 0; j < dimension_; ++j) indices_[j] = j;
-  const auto larger = [&](uint32_t a, uint32_t b) {
-    const float fa = std::fabs(grad[a]), fb = std::fabs(grad[b]);
-    return fa > fb || (fa == fb && a < b);
-  };
-  const auto k = static_cast<std::ptrdiff_t>(spec_.k);
-  std::nth_element(indices_.begin(), indices_.begin() + k - 1, indices_.end(), larger);
-  std::sort(indices_.begin(), indices_.begin() + k);
-  std::copy(grad.begin(), grad.end(), error_.begin());
-  for (std::ptrdiff_t i = 0; i < k; ++i) {
-    values_[i] = grad[indices_[i]];
-    error_[indices_[i]] = 0.0f;
+  const auto key = [&grad](uint32_t j) { return std::bit_cast<uint32_t>(grad[j]) & 0x7FFFFFFFu; };
+  const uint32_t k = spec_.k;
+  uint32_t prefix = 0, prefix_mask = 0, wanted = k;  // wanted: rank of T among keys matching the prefix
+  for (const auto& [shift, bits] : {std::pair{20u, 11u}, std::pair{9u, 11u}, std::pair{0u, 9u}}) {
+    const uint32_t bin_mask = (1u << bits) - 1;
+    std::fill(histogram_.begin(), histogram_.begin() + (bin_mask + 1), 0u);
+    for (uint32_t j = 0; j < dimension_; ++j) {
+      const uint32_t kj = key(j);
+      if ((kj & prefix_mask) == prefix) ++histogram_[(kj >> shift) & bin_mask];
+    }
+    uint32_t bin = bin_mask;
+    while (histogram_[bin] < wanted) wanted -= histogram_[bin--];
+    prefix |= bin << shift;
+    prefix_mask |= bin_mask << shift;
   }
-  out->indices = indices_.first(spec_.k);
-  out->values = values_.first(spec_.k);
+  const uint32_t threshold = prefix;
+  uint32_t ties = wanted;  // keys equal to T to take, lowest indices first
+  std::copy(grad.begin(), grad.end(), error_.begin());
+  uint32_t taken = 0;
+  for (uint32_t j = 0; j < dimension_ && taken < k; ++j) {
+    const uint32_t kj = key(j);
+    if (kj > threshold || (kj == threshold && ties > 0)) {
+      if (kj == threshold) --ties;
+      indices_[taken] = j;
+      values_[taken++] = grad[j];
+      error_[j] = 0.0f;
+    }
+  }
+  out->indices = indices_.first(k);
+  out->values = values_.first(k);
 }
 
 double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension) {

@@ -48,6 +48,7 @@ class Compressor {
   uint32_t dimension_;
   std::span<float> values_;
   std::span<uint32_t> indices_;
+  std::span<uint32_t> histogram_;
   std::span<uint16_t> fields_;
   std::span<uint8_t> codes_;
   std::span<float> error_;
