@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 
@@ -63,6 +64,16 @@ class Rng {
     spare_u32_ = static_cast<uint32_t>(word >> 32);
     has_spare_u32_ = true;
     return static_cast<uint32_t>(word);
+  }
+
+  // Fills `out` with 32-bit draws, two per 64-bit step (low half first);
+  // an odd count discards the last high half. Branch-free, for hot loops.
+  void FillU32(uint32_t* out, size_t count) {
+    for (size_t i = 0; i < count; i += 2) {
+      const uint64_t word = NextU64();
+      out[i] = static_cast<uint32_t>(word);
+      if (i + 1 < count) out[i + 1] = static_cast<uint32_t>(word >> 32);
+    }
   }
 
   // Uniform on [0, 1) with 53 random bits.

@@ -18,6 +18,10 @@ struct BufferPlan {
   size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0;
 };
 
+// QSGD and natural compression draw their per-coordinate random bits in
+// blocks of this many, outside the loop that uses them.
+constexpr uint32_t kDrawBlock = 64;
+
 // Top-k finds its threshold with a most-significant-digit radix select:
 // 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
 constexpr size_t kRadixBins = 2048;
@@ -132,22 +136,37 @@ void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* o
 }
 
 void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
-  double sum_squares = 0.0;
-  for (float g : grad) sum_squares += static_cast<double>(g) * g;
-  const auto norm = static_cast<float>(std::sqrt(sum_squares));
+  // Four partial sums in a fixed order: deterministic, and not one long
+  // chain of dependent additions.
+  double partial[4] = {};
+  uint32_t j = 0;
+  for (; j + 4 <= dimension_; j += 4) {
+    for (uint32_t lane = 0; lane < 4; ++lane) partial[lane] += static_cast<double>(grad[j + lane]) * grad[j + lane];
+  }
+  for (; j < dimension_; ++j) partial[0] += static_cast<double>(grad[j]) * grad[j];
+  const auto norm = static_cast<float>(std::sqrt((partial[0] + partial[1]) + (partial[2] + partial[3])));
   const auto s = static_cast<float>(spec_.levels);
   if (norm == 0.0f) {
     std::fill(fields_.begin(), fields_.end(), uint16_t{0});
   } else {
-    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)) with a 32-bit draw:
-    // P(draw < frac 2^32) = ceil(frac 2^32) / 2^32, so E level = r to 2^-32.
+    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)), the coin a 24-bit
+    // uniform u: P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to
+    // 2^-24, the precision the decoder's float arithmetic has anyway. All in
+    // float and int32, so the loop vectorises.
     const float to_levels = s / norm;
-    for (uint32_t j = 0; j < dimension_; ++j) {
-      const float r = std::min(s, std::fabs(grad[j]) * to_levels);
-      const auto whole = static_cast<uint32_t>(r);  // floor, as r >= 0 (and cheaper than floorf)
-      const double threshold = static_cast<double>(r - static_cast<float>(whole)) * 0x1.0p32;
-      const auto level = whole + (static_cast<double>(rng.NextU32()) < threshold ? 1u : 0u);
-      fields_[j] = static_cast<uint16_t>(std::min(level, spec_.levels));
+    const auto max_level = static_cast<int32_t>(spec_.levels);
+    uint32_t draws[kDrawBlock];
+    for (uint32_t start = 0; start < dimension_; start += kDrawBlock) {
+      const uint32_t count = std::min(kDrawBlock, dimension_ - start);
+      rng.FillU32(draws, count);
+      for (uint32_t i = 0; i < count; ++i) {
+        const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
+        const auto whole = static_cast<int32_t>(r);  // floor, as r >= 0 (and cheaper than floorf)
+        const float frac = r - static_cast<float>(whole);
+        const float u = static_cast<float>(static_cast<int32_t>(draws[i] >> 8)) * 0x1.0p-24f;
+        const int32_t level = whole + (u < frac ? 1 : 0);
+        fields_[start + i] = static_cast<uint16_t>(std::min(level, max_level));
+      }
     }
   }
   out->norm = norm;
@@ -160,13 +179,15 @@ void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::P
   // |v| in [2^a, 2^(a+1)): round up with probability |v|/2^a - 1, so the
   // expectation is |v| (Horvath et al., natural compression). Codes hold
   // exponents 2^-63 .. 2^63; below 2^-63 the choice is 0 or 2^-63.
+  uint32_t draws[kDrawBlock];
   for (uint32_t j = 0; j < dimension_; ++j) {
+    if (j % kDrawBlock == 0) rng.FillU32(draws, std::min(kDrawBlock, dimension_ - j));
     const uint32_t bits = std::bit_cast<uint32_t>(grad[j]);
     const uint8_t sign = static_cast<uint8_t>((bits >> 31) << 7);
     const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
     const int exponent = biased_exponent - 127;  // |v| = 1.m * 2^exponent for normal v
     int code;
-    const uint32_t draw = rng.NextU32();
+    const uint32_t draw = draws[j % kDrawBlock];
     if (biased_exponent == 0 || exponent < -63) {
       const double up = std::fabs(static_cast<double>(grad[j])) * 0x1.0p63;
       code = static_cast<double>(draw) * 0x1.0p-32 < up ? 1 : 0;
@@ -183,9 +204,8 @@ void Compressor::CompressEfSign(std::span<float> grad, codec::PayloadView* out) 
   // p = g + e; C(p) = ||p||_1/d sign(p); e <- p - C(p)  (Karimireddy et al. 2019).
   for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
   const auto scale = static_cast<float>(L1Norm(grad) / dimension_);
-  for (uint32_t j = 0; j < dimension_; ++j) {
-    error_[j] = grad[j] - (std::signbit(grad[j]) ? -scale : scale);
-  }
+  // copysign, not a branch on the sign: signs are coin flips to a predictor.
+  for (uint32_t j = 0; j < dimension_; ++j) error_[j] = grad[j] - std::copysign(scale, grad[j]);
   out->sign_source = grad;
   out->scale = scale;
 }
