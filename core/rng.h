@@ -38,7 +38,6 @@ class Rng {
     uint64_t s = seed;
     for (auto& word : state_) word = SplitMix64(s);
     has_spare_normal_ = false;
-    has_spare_u32_ = false;
   }
 
   uint64_t NextU64() {
@@ -51,19 +50,6 @@ class Rng {
     state_[2] ^= t;
     state_[3] = Rotl(state_[3], 45);
     return result;
-  }
-
-  // 32 random bits: the low then the high half of one 64-bit draw, so
-  // per-coordinate Bernoulli decisions cost half a generator step each.
-  uint32_t NextU32() {
-    if (has_spare_u32_) {
-      has_spare_u32_ = false;
-      return spare_u32_;
-    }
-    const uint64_t word = NextU64();
-    spare_u32_ = static_cast<uint32_t>(word >> 32);
-    has_spare_u32_ = true;
-    return static_cast<uint32_t>(word);
   }
 
   // Fills `out` with 32-bit draws, two per 64-bit step (low half first);
@@ -146,8 +132,6 @@ class Rng {
   uint64_t state_[4] = {};
   double spare_normal_ = 0.0;
   bool has_spare_normal_ = false;
-  uint32_t spare_u32_ = 0;
-  bool has_spare_u32_ = false;
 };
 
 }  // namespace edgefl

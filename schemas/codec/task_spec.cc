@@ -73,19 +73,6 @@ bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return Kind
 const char* PartitionName(wire::PartitionKind kind) { return NameOf(kPartitionNames, kind); }
 bool ParsePartitionName(const char* name, wire::PartitionKind* kind) { return KindOf(kPartitionNames, name, kind); }
 
-bool IsUnbiased(wire::CompressorKind kind) {
-  switch (kind) {
-    case wire::CompressorKind::Identity:
-    case wire::CompressorKind::RandK:
-    case wire::CompressorKind::Bernoulli:
-    case wire::CompressorKind::Qsgd:
-    case wire::CompressorKind::Natural:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status ValidateTaskSpec(const TaskSpec& spec) {
   const auto bad = [](const char* format, auto... args) {
     return Status::Error(StatusCode::kInvalidArgument, format, args...);

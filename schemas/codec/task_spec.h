@@ -75,7 +75,4 @@ bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind);
 const char* PartitionName(wire::PartitionKind kind);
 bool ParsePartitionName(const char* name, wire::PartitionKind* kind);
 
-// True for compressors with E C(v) = v (THEORY.md 1).
-bool IsUnbiased(wire::CompressorKind kind);
-
 }  // namespace edgefl::codec
