@@ -5,8 +5,6 @@
 // node over loopback for a few rounds. Target: RSS <= arena + 4 MiB.
 // Prints figures; never fails on them.
 //   edgefl-node-memory-bench [--bin-dir DIR] [--rounds R]
-#include <fcntl.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,14 +33,6 @@ long AnonymousKib(pid_t pid) {
     }
   }
   return 0;
-}
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  pollfd p{fd, POLLIN, 0};
-  while (poll(&p, 1, 10000) > 0 && read(fd, &c, 1) == 1 && c != '\n') line += c;
-  return line;
 }
 
 }  // namespace
@@ -79,15 +69,14 @@ int main(int argc, char** argv) {
       const double minimum = 8.0 * d + static_cast<double>(edgefl::MaxUpdateMessageBytes(configs[0].TaskFor(0)));
 
       edgefl::ProcessGroup group;
-      int ready[2];
-      if (pipe2(ready, O_CLOEXEC) != 0) return 1;
       size_t coordinator = 0, node = 0;
-      (void)group.Spawn({bin_dir + "/edgefl-coordinator", "--config", config_path, "--out", work + "/out", "--bind",
-                         "tcp://127.0.0.1:*", "--ready-fd", "3", "--quiet"},
-                        ready[1], &coordinator);
-      close(ready[1]);
-      const std::string endpoint = ReadLine(ready[0]);
-      close(ready[0]);
+      std::string endpoint;
+      const edgefl::Status started = edgefl::SpawnCoordinator(
+          group, bin_dir, {"--config", config_path, "--out", work + "/out", "--quiet"}, 10000, &coordinator, &endpoint);
+      if (!started.ok()) {
+        std::printf("%s\n", started.message());
+        return 1;
+      }
       (void)group.Spawn({bin_dir + "/edgefl-node", "--connect", endpoint, "--id", "0", "--quiet"}, -1, &node);
       // Peak RSS comes from wait4; the anonymous part is sampled every 2 ms.
       long node_rss_kib = 0, node_anon_kib = 0;

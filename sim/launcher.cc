@@ -45,6 +45,20 @@ std::string Describe(const ChildExit& exit) {
 
 }  // namespace
 
+Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
+                        int timeout_ms, size_t* index, std::string* endpoint) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
+  std::vector<std::string> argv = {bin_dir + "/edgefl-coordinator"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"});
+  Status s = group.Spawn(argv, ready[1], index);
+  close(ready[1]);
+  if (s.ok()) s = ReadEndpoint(ready[0], timeout_ms, endpoint);
+  close(ready[0]);
+  return s;
+}
+
 std::string ExecutableDir() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -65,18 +79,12 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   }
 
   ProcessGroup group;
-  int ready[2];
-  if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
   size_t coordinator = 0;
-  std::vector<std::string> coordinator_argv = {options.bin_dir + "/edgefl-coordinator", "--config", config_path, "--out",
-                                                options.run_dir, "--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"};
-  if (!options.data_dir.empty()) coordinator_argv.insert(coordinator_argv.end(), {"--data-dir", options.data_dir});
-  Status s = group.Spawn(coordinator_argv, ready[1], &coordinator);
-  close(ready[1]);
+  std::vector<std::string> coordinator_args = {"--config", config_path, "--out", options.run_dir};
+  if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
   std::string endpoint;
-  if (s.ok()) s = ReadEndpoint(ready[0], options.startup_timeout_ms, &endpoint);
-  close(ready[0]);
-  if (!s.ok()) return s;
+  EDGEFL_RETURN_IF_ERROR(
+      SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms, &coordinator, &endpoint));
 
   for (uint32_t i = 0; i < config.nodes; ++i) {
     size_t index = 0;

@@ -13,6 +13,7 @@
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_recorder.h"
 #include "core/status.h"
+#include "sim/process_group.h"
 
 namespace edgefl {
 
@@ -30,6 +31,12 @@ struct VariantResult {
   bool summary_read = false;
   std::vector<std::string> problems;  // one line each: a process that failed
 };
+
+// Starts `bin_dir`/edgefl-coordinator with `args` (--config, --out, ...),
+// bound to a free port on 127.0.0.1, and returns its endpoint once it
+// listens (or the reason it did not start within timeout_ms).
+Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
+                        int timeout_ms, size_t* index, std::string* endpoint);
 
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result);

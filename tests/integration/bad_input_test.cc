@@ -3,8 +3,6 @@
 // clear message and a non-zero exit, nothing hangs, and every round
 // already computed stays in the run folder.
 #include <doctest/doctest.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 
 #include "coordinator/run_recorder.h"
 #include "schemas/codec/wire.h"
+#include "sim/launcher.h"
 #include "sim/process_group.h"
 #include "tests/integration/process_util.h"
 
@@ -37,19 +36,9 @@ join_timeout_ms = 3000
 
 // Starts a coordinator for `config` and returns its endpoint.
 std::string StartCoordinator(ProcessGroup& group, const std::string& config, const std::string& out, size_t* index) {
-  int ready[2];
-  REQUIRE(pipe2(ready, O_CLOEXEC) == 0);
-  REQUIRE(group.Spawn({Binary("edgefl-coordinator"), "--config", config, "--out", out, "--bind", "tcp://127.0.0.1:*",
-                       "--ready-fd", "3"},
-                      ready[1], index)
-              .ok());
-  close(ready[1]);
   std::string endpoint;
-  char c;
-  pollfd p{ready[0], POLLIN, 0};
-  while (poll(&p, 1, 5000) > 0 && read(ready[0], &c, 1) == 1 && c != '\n') endpoint += c;
-  close(ready[0]);
-  REQUIRE(endpoint.rfind("tcp://127.0.0.1:", 0) == 0);
+  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", config, "--out", out}, 5000, index, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
   return endpoint;
 }
 
