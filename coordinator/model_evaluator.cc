@@ -5,6 +5,7 @@
 
 #include "node/data_objective.h"
 #include "node/dataset.h"
+#include "node/vector_norms.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -20,12 +21,6 @@ void Gather(const Dataset& data, std::span<const uint32_t> indices, std::vector<
                 rows->begin() + static_cast<std::ptrdiff_t>(i * f));
     (*labels)[i] = data.labels[indices[i]];
   }
-}
-
-double Norm(std::span<const float> v) {
-  double sum = 0.0;
-  for (float x : v) sum += static_cast<double>(x) * x;
-  return std::sqrt(sum);
 }
 
 }  // namespace
@@ -75,12 +70,12 @@ Evaluation ModelEvaluator::Evaluate(std::span<const float> model) {
   Evaluation e;
   if (!classifier_) {
     e.loss = objective_.LossAndGradient(model, gradient_);
-    e.grad_norm = Norm(gradient_);
+    e.grad_norm = std::sqrt(SquaredNorm(gradient_));
     e.test_loss = e.test_accuracy = std::numeric_limits<double>::quiet_NaN();
     return e;
   }
   e.loss = classifier_->LossAndGradient(model, train_rows_, train_labels_, gradient_, workspace_);
-  e.grad_norm = Norm(gradient_);
+  e.grad_norm = std::sqrt(SquaredNorm(gradient_));
   uint32_t correct = 0;
   e.test_loss = classifier_->LossAndGradient(model, test_rows_, test_labels_, {}, workspace_, &correct);
   e.test_accuracy = static_cast<double>(correct) / static_cast<double>(test_labels_.size());

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "schemas/codec/bit_pack.h"
+#include "node/vector_norms.h"
 #include "schemas/codec/index_sampler.h"
 
 namespace edgefl {
@@ -54,12 +55,6 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       break;
   }
   return plan;
-}
-
-double L1Norm(std::span<const float> v) {
-  double sum = 0.0;
-  for (float x : v) sum += std::fabs(x);
-  return sum;
 }
 
 }  // namespace
@@ -136,15 +131,7 @@ void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* o
 }
 
 void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
-  // Four partial sums in a fixed order: deterministic, and not one long
-  // chain of dependent additions.
-  double partial[4] = {};
-  uint32_t j = 0;
-  for (; j + 4 <= dimension_; j += 4) {
-    for (uint32_t lane = 0; lane < 4; ++lane) partial[lane] += static_cast<double>(grad[j + lane]) * grad[j + lane];
-  }
-  for (; j < dimension_; ++j) partial[0] += static_cast<double>(grad[j]) * grad[j];
-  const auto norm = static_cast<float>(std::sqrt((partial[0] + partial[1]) + (partial[2] + partial[3])));
+  const auto norm = static_cast<float>(std::sqrt(SquaredNorm(grad)));
   const auto s = static_cast<float>(spec_.levels);
   if (norm == 0.0f) {
     std::fill(fields_.begin(), fields_.end(), uint16_t{0});

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/rng.h"
 #include "node/gradient_noise.h"
+#include "node/vector_norms.h"
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/wire.h"
 
@@ -108,9 +109,7 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<co
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
   AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
 
-  double sum_squares = 0.0;
-  for (float g : gradient_) sum_squares += static_cast<double>(g) * g;
-  header.grad_norm = std::sqrt(sum_squares);
+  header.grad_norm = std::sqrt(SquaredNorm(gradient_));
 
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kCompression)));
   codec::PayloadView payload;
