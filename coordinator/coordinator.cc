@@ -47,9 +47,9 @@ class Coordinator::Impl {
         nodes_(config.nodes) {
     socket_.set(zmq::sockopt::linger, 1000);
     socket_.set(zmq::sockopt::router_mandatory, 1);
-    const codec::TaskSpec task = config.TaskFor(0);
-    max_message_bytes_ = std::max<size_t>(MaxUpdateMessageBytes(task), 4096);
-    receive_buffer_.resize((max_message_bytes_ + 7) / 8);
+    // Room for the largest update this run's compressor can produce.
+    const size_t max_message_bytes = std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096);
+    receive_buffer_.resize((max_message_bytes + 7) / 8);
   }
 
   Status Bind(const std::string& endpoint, std::string* bound) {
@@ -448,7 +448,6 @@ class Coordinator::Impl {
   codec::DecodeScratch scratch_;
   NodeTable nodes_;
   std::vector<uint64_t> receive_buffer_;  // 8-byte aligned for the verifier
-  size_t max_message_bytes_ = 0;
 
   RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;
