@@ -37,7 +37,7 @@ void Aggregator::Add(const codec::DecodedPayload& update) {
       sum_.AddSparse(update.indices, update.values);
       break;
     case Form::kSigns:
-      sum_.AddSigns(update.sign_bits, ExactSum::ToFixed(update.sign_scale));
+      sum_.AddSigns(update.sign_bits, update.sign_scale);
       break;
   }
 }

@@ -56,6 +56,63 @@ TEST_CASE("the sum is identical bit for bit in any order, and accurate") {
   }
 }
 
+// Values from every range the fast paths tell apart: zero, ordinary values
+// of every exponent, tiny values that round at 2^-64, subnormals, and the
+// largest that decoding lets through.
+float OrdinaryValue(Rng& rng) {
+  const double sign = rng.Below(2) ? -1.0 : 1.0;
+  return static_cast<float>(sign * std::ldexp(1.0 + rng.Below(1u << 23) * 0x1.0p-23, static_cast<int>(rng.Below(80)) - 41));
+}
+
+float AwkwardValue(Rng& rng) {
+  const double sign = rng.Below(2) ? -1.0 : 1.0;
+  switch (rng.Below(8)) {
+    case 0:
+      return 0.0f;
+    case 1:
+      return static_cast<float>(sign * std::ldexp(1.0 + rng.Below(1u << 23) * 0x1.0p-23, -42 - static_cast<int>(rng.Below(30))));
+    case 2:
+      return static_cast<float>(sign * 0x1.0p-149 * (1 + rng.Below(1000)));
+    case 3:
+      return static_cast<float>(sign * 0x1.fffffep39);
+    default:
+      return OrdinaryValue(rng);
+  }
+}
+
+TEST_CASE("dense and sign fast paths agree with ToFixed, value by value") {
+  // Dimensions around the 8-lane vectors and the 512-coordinate blocks.
+  for (uint32_t d : {1u, 7u, 8u, 13u, 511u, 512u, 513u, 1500u}) {
+    CAPTURE(d);
+    Rng rng(DeriveSeed(11, d));
+    constexpr size_t n = 3 * ExactSum::kMaxUnfolded + 5;  // several folds
+    std::vector<std::vector<float>> updates(n, std::vector<float>(d));
+    for (size_t i = 0; i < n; ++i) {
+      // Vectors for each kernel: ordinary below 2^14 (no top limb), ordinary
+      // of every size, and mixed with values that need ToFixed.
+      for (auto& x : updates[i]) {
+        x = i % 3 == 0 ? static_cast<float>(rng.Normal()) : i % 3 == 1 ? OrdinaryValue(rng) : AwkwardValue(rng);
+      }
+    }
+    std::vector<uint8_t> signs((d + 7) / 8);
+    for (auto& b : signs) b = static_cast<uint8_t>(rng.Below(256));
+    const float magnitudes[] = {0.37f, -0x1.fffffep39f, 0x1.8p-60f, 1e-30f};
+
+    ExactSum reference(d);
+    for (const auto& u : updates) {
+      for (uint32_t j = 0; j < d; ++j) reference.Add(j, ExactSum::ToFixed(u[j]));
+    }
+    for (float m : magnitudes) {
+      for (uint32_t j = 0; j < d; ++j) reference.Add(j, (signs[j / 8] >> (j % 8)) & 1 ? -ExactSum::ToFixed(m) : ExactSum::ToFixed(m));
+    }
+
+    ExactSum fast(d);
+    for (const auto& u : updates) fast.AddDense(u);
+    for (float m : magnitudes) fast.AddSigns(signs, m);
+    for (uint32_t j = 0; j < d; ++j) CHECK(fast.Sum(j) == reference.Sum(j));
+  }
+}
+
 TEST_CASE("sparse adds land on their coordinates") {
   ExactSum sum(5);
   const std::vector<uint32_t> idx = {1, 4};
