@@ -60,71 +60,81 @@ void SplitOrdinary(float v, int32_t q[4]) {
   std::memcpy(row, &sum, sizeof(sum));
 }
 
-// Whether a run of values can take the vector kernel, and whether it may
-// skip the top limb row (q0 = 0 for |v| < 2^14, as in most gradients).
-enum class Ordinariness { kMixed, kOrdinary, kOrdinaryBelowTopLimb };
+// Limb row i holds the bits of v * 2^64 from 2^(26 (3 - i)) up, that is the
+// bits of v from 2^kRowLowestBit[i] to 2^(kRowLowestBit[i] + 25).
+constexpr int kRowLowestBit[4] = {14, -12, -38, -64};
 
-EDGEFL_VECTOR_CLONES Ordinariness Classify(const float* v, uint32_t count) {
-  constexpr uint32_t kTopLimbBits = (127 + 14) << 23;  // |v| >= 2^14 has q0 != 0
-  I32x8 unusual = {}, top = {};
+// The limb rows a run of values can touch, or none when some value is not
+// ordinary (or when all are zero: first_row > last_row).
+struct RowSpan {
+  bool ordinary = false;
+  int first_row = 0;
+  int last_row = -1;
+};
+
+// A value with exponent e has bits from 2^(e - 23) to 2^e, so only the rows
+// that meet [min_e - 23, max_e] over the run's nonzero values can be
+// nonzero: most gradients need two or three of the four rows.
+EDGEFL_VECTOR_CLONES RowSpan Classify(const float* v, uint32_t count) {
+  U32x8 largest = {}, smallest = U32x8{} + 0xFFFFFFFFu;  // over nonzero |v| bits
   uint32_t i = 0;
   for (; i + kLanes <= count; i += kLanes) {
     U32x8 bits;
     std::memcpy(&bits, v + i, sizeof(bits));
     bits &= 0x7FFFFFFFu;
-    unusual |= (bits - kOrdinaryMinBits >= kOrdinaryEndBits - kOrdinaryMinBits) & (bits != 0u);
-    top |= bits >= kTopLimbBits;
+    largest = bits > largest ? bits : largest;
+    const U32x8 nonzero = bits == 0u ? U32x8{} + 0xFFFFFFFFu : bits;
+    smallest = nonzero < smallest ? nonzero : smallest;
   }
-  bool all = true, below_top = true;
+  uint32_t max_bits = 0, min_bits = 0xFFFFFFFFu;
   for (uint32_t lane = 0; lane < kLanes; ++lane) {
-    all &= unusual[lane] == 0;
-    below_top &= top[lane] == 0;
+    max_bits = std::max(max_bits, largest[lane]);
+    min_bits = std::min(min_bits, smallest[lane]);
   }
   for (; i < count; ++i) {
-    all &= IsOrdinary(v[i]);
-    below_top &= std::fabs(v[i]) < 0x1.0p14f;
+    const uint32_t bits = std::bit_cast<uint32_t>(v[i]) & 0x7FFFFFFFu;
+    max_bits = std::max(max_bits, bits);
+    if (bits != 0) min_bits = std::min(min_bits, bits);
   }
-  if (!all) return Ordinariness::kMixed;
-  return below_top ? Ordinariness::kOrdinaryBelowTopLimb : Ordinariness::kOrdinary;
+  RowSpan span;
+  if (max_bits == 0) {  // all zero: nothing to add
+    span.ordinary = true;
+    return span;
+  }
+  if (max_bits >= kOrdinaryEndBits || min_bits < kOrdinaryMinBits) return span;
+  span.ordinary = true;
+  const int max_exponent = static_cast<int>(max_bits >> 23) - 127;
+  const int min_exponent = static_cast<int>(min_bits >> 23) - 127;
+  span.first_row = 0;
+  while (kRowLowestBit[span.first_row] > max_exponent) ++span.first_row;
+  span.last_row = 3;
+  while (kRowLowestBit[span.last_row] + 25 < min_exponent - 23) --span.last_row;
+  return span;
 }
 
-// rows[i][j] += q_i of v[j] for j < count, every v[j] ordinary (and below
-// 2^14 unless kTopRow). Inlined into each clone below.
-template <bool kTopRow>
-[[gnu::always_inline]] inline void AddOrdinaryLimbsTo(const float* v, uint32_t count, int32_t* const rows[4]) {
+// rows[i][j] += q_i of v[j] for j < count and i in the span, every v[j]
+// ordinary with no bits outside the span's rows. Starting at the span's
+// first row gives the same f as the steps above it, which produce q = 0 and
+// leave f scaled by 2^26; at the last row f is an integer (no lower bits).
+EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* v, uint32_t count, RowSpan span, int32_t* const rows[4]) {
+  const float scale = std::ldexp(1.0f, -kRowLowestBit[span.first_row]);
   uint32_t j = 0;
   for (; j + kLanes <= count; j += kLanes) {
     F32x8 f;
     std::memcpy(&f, v + j, sizeof(f));
-    if constexpr (kTopRow) {
-      f *= 0x1.0p-14f;
-      const I32x8 q0 = __builtin_convertvector(f, I32x8);
-      f = (f - __builtin_convertvector(q0, F32x8)) * 0x1.0p26f;
-      AddToRow(rows[0] + j, q0);
-    } else {
-      f *= 0x1.0p12f;  // q0 = 0: the same f as the top-row steps leave
+    f *= scale;
+    for (int i = span.first_row; i < span.last_row; ++i) {
+      const I32x8 q = __builtin_convertvector(f, I32x8);
+      AddToRow(rows[i] + j, q);
+      f = (f - __builtin_convertvector(q, F32x8)) * 0x1.0p26f;
     }
-    const I32x8 q1 = __builtin_convertvector(f, I32x8);
-    f = (f - __builtin_convertvector(q1, F32x8)) * 0x1.0p26f;
-    const I32x8 q2 = __builtin_convertvector(f, I32x8);
-    f = (f - __builtin_convertvector(q2, F32x8)) * 0x1.0p26f;
-    const I32x8 q3 = __builtin_convertvector(f, I32x8);
-    AddToRow(rows[1] + j, q1);
-    AddToRow(rows[2] + j, q2);
-    AddToRow(rows[3] + j, q3);
+    AddToRow(rows[span.last_row] + j, __builtin_convertvector(f, I32x8));
   }
   for (; j < count; ++j) {
     int32_t q[4];
     SplitOrdinary(v[j], q);
     for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
   }
-}
-
-EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* v, uint32_t count, int32_t* const rows[4]) {
-  AddOrdinaryLimbsTo<true>(v, count, rows);
-}
-EDGEFL_VECTOR_CLONES void AddOrdinaryLimbsBelowTop(const float* v, uint32_t count, int32_t* const rows[4]) {
-  AddOrdinaryLimbsTo<false>(v, count, rows);
 }
 
 // rows[i][j] += -q_i where sign bit j is set, +q_i where clear, for j < count.
@@ -246,15 +256,10 @@ void ExactSum::AddDense(std::span<const float> values) {
     const uint32_t count = std::min(kBlock, dimension_ - start);
     const float* v = values.data() + start;
     int32_t* const rows[4] = {Row(0) + start, Row(1) + start, Row(2) + start, Row(3) + start};
-    switch (Classify(v, count)) {
-      case Ordinariness::kOrdinaryBelowTopLimb:
-        AddOrdinaryLimbsBelowTop(v, count, rows);
-        continue;
-      case Ordinariness::kOrdinary:
-        AddOrdinaryLimbs(v, count, rows);
-        continue;
-      case Ordinariness::kMixed:
-        break;
+    const RowSpan span = Classify(v, count);
+    if (span.ordinary) {
+      if (span.first_row <= span.last_row) AddOrdinaryLimbs(v, count, span, rows);
+      continue;
     }
     for (uint32_t j = 0; j < count; ++j) {
       if (IsOrdinary(v[j])) {

@@ -113,6 +113,35 @@ TEST_CASE("dense and sign fast paths agree with ToFixed, value by value") {
   }
 }
 
+TEST_CASE("vectors whose values span any range of exponents sum exactly") {
+  // The vector kernel adds only the limb rows a block's exponent range can
+  // reach; every (smallest, largest) exponent pair of ordinary values checks
+  // each row boundary from both sides.
+  constexpr uint32_t d = 24;  // three 8-lane groups
+  Rng rng(17);
+  std::vector<float> values(d);
+  for (int low = -41; low <= 39; ++low) {
+    for (int high = low; high <= 39; ++high) {
+      for (uint32_t j = 0; j < d; ++j) {
+        const int exponent = j % 2 ? low : high;
+        const double mantissa = 1.0 + (rng.Below(1u << 23) | 1u) * 0x1.0p-23;  // lowest bit set
+        values[j] = static_cast<float>((rng.Below(2) ? -1.0 : 1.0) * std::ldexp(mantissa, exponent));
+      }
+      // kMaxUnfolded times: a limb beyond its 26 bits would overflow its row.
+      ExactSum fast(d), reference(d);
+      for (uint32_t copy = 0; copy < ExactSum::kMaxUnfolded; ++copy) {
+        fast.AddDense(values);
+        for (uint32_t j = 0; j < d; ++j) reference.Add(j, ExactSum::ToFixed(values[j]));
+      }
+      bool same = true;
+      for (uint32_t j = 0; j < d; ++j) same &= fast.Sum(j) == reference.Sum(j);
+      CAPTURE(low);
+      CAPTURE(high);
+      REQUIRE(same);
+    }
+  }
+}
+
 TEST_CASE("sparse adds land on their coordinates") {
   ExactSum sum(5);
   const std::vector<uint32_t> idx = {1, 4};
