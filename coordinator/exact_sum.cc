@@ -6,14 +6,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/vector_clones.h"
+
 // The kernels below use GCC vector extensions: eight lanes, which GCC lowers
 // to SSE2 pairs on baseline x86-64, to NEON on aarch64 and to single AVX2
-// instructions in the "avx2" clone that x86-64 builds pick at load time.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define EDGEFL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define EDGEFL_VECTOR_CLONES
-#endif
+// instructions in the AVX2 clones (core/vector_clones.h).
 
 namespace edgefl {
 namespace {

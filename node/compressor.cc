@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
+
+#include "core/lane_rng.h"
+#include "core/vector_clones.h"
 
 #include "schemas/codec/bit_pack.h"
 #include "node/vector_norms.h"
@@ -16,12 +20,20 @@ using Kind = wire::CompressorKind;
 
 
 struct BufferPlan {
-  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0;
+  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0, bitmap = 0;
 };
 
 // QSGD and natural compression draw their per-coordinate random bits in
-// blocks of this many, outside the loop that uses them.
+// blocks of this many, outside the loop that uses them, and process them
+// kLanes at a time with GCC vector extensions (SSE2/AVX2 on x86-64, NEON on
+// aarch64).
 constexpr uint32_t kDrawBlock = 64;
+constexpr uint32_t kLanes = LaneRng::kLanes;
+typedef float F32x8 __attribute__((vector_size(32)));
+typedef int32_t I32x8 __attribute__((vector_size(32)));
+typedef uint32_t U32x8 __attribute__((vector_size(32)));
+typedef uint16_t U16x8 __attribute__((vector_size(16)));
+typedef uint8_t U8x8 __attribute__((vector_size(8)));
 
 // Top-k finds its threshold with a most-significant-digit radix select:
 // 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
@@ -32,6 +44,7 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
   switch (spec.kind) {
     case Kind::RandK:
       plan.values = plan.indices = spec.k;
+      plan.bitmap = codec::RandKBitmapWords(d);  // SampleRandK's scratch
       break;
     case Kind::Bernoulli:
       plan.values = plan.indices = d;
@@ -64,7 +77,7 @@ size_t Compressor::ArenaBytes(const codec::CompressorSpec& spec, uint32_t dimens
   const auto rounded = [](size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; };
   return rounded(plan.values * sizeof(float)) + rounded(plan.indices * sizeof(uint32_t)) +
          rounded(plan.fields * sizeof(uint16_t)) + rounded(plan.codes) + rounded(plan.error * sizeof(float)) +
-         rounded(plan.histogram * sizeof(uint32_t));
+         rounded(plan.histogram * sizeof(uint32_t)) + rounded(plan.bitmap * sizeof(uint64_t));
 }
 
 Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Arena& arena)
@@ -76,6 +89,7 @@ Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Ar
   if (plan.codes) codes_ = arena.Allocate<uint8_t>(plan.codes, "natural codes");
   if (plan.error) error_ = arena.Allocate<float>(plan.error, "error memory");
   if (plan.histogram) histogram_ = arena.Allocate<uint32_t>(plan.histogram, "top-k histogram");
+  if (plan.bitmap) bitmap_ = arena.Allocate<uint64_t>(plan.bitmap, "rand-k bitmap");
 }
 
 void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* out) {
@@ -88,7 +102,7 @@ void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* o
       return;
     case Kind::RandK: {
       const uint64_t seed = rng.NextU64();
-      codec::SampleRandK(seed, dimension_, indices_);
+      codec::SampleRandK(seed, dimension_, indices_, bitmap_);
       const float scale = d / static_cast<float>(spec_.k);
       for (uint32_t i = 0; i < spec_.k; ++i) values_[i] = grad[indices_[i]] * scale;
       out->sampler = wire::IndexSampler::RandK;
@@ -130,31 +144,108 @@ void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* o
   }
 }
 
+namespace {
+
+// The natural-compression code of v rounded up or down by the draw: a normal
+// |v| = 1.m 2^e with e >= -63 rounds up to 2^(e+1) with probability m / 2^23
+// exactly (the draw's top 23 bits against m); smaller values choose between 0
+// and 2^-63 with probability |v| / 2^-63.
+uint8_t NaturalCode(float v, uint32_t draw) {
+  const uint32_t bits = std::bit_cast<uint32_t>(v);
+  const auto sign = static_cast<uint8_t>((bits >> 31) << 7);
+  const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
+  const int exponent = biased_exponent - 127;
+  int code;
+  if (biased_exponent == 0 || exponent < -63) {
+    const double up = std::fabs(static_cast<double>(v)) * 0x1.0p63;
+    code = static_cast<double>(draw) * 0x1.0p-32 < up ? 1 : 0;
+  } else {
+    code = std::min(127, exponent + 64 + ((draw >> 9) < (bits & 0x7FFFFF) ? 1 : 0));
+  }
+  return static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
+}
+
+// fields[j] = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
+// Bernoulli(frac(r)), the coin a 24-bit uniform u from the draws of `seed`:
+// P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to 2^-24, the
+// precision the decoder's float arithmetic has anyway.
+EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, uint64_t seed, float to_levels,
+                                         uint32_t levels, uint16_t* fields) {
+  const auto s = static_cast<float>(levels);
+  const auto max_level = static_cast<int32_t>(levels);
+  LaneRng coins(seed);
+  uint32_t draws[kDrawBlock];
+  for (uint32_t start = 0; start < dimension; start += kDrawBlock) {
+    const uint32_t count = std::min(kDrawBlock, dimension - start);
+    coins.Fill(draws, count);
+    uint32_t i = 0;
+    for (; i + kLanes <= count; i += kLanes) {
+      F32x8 g;
+      U32x8 draw;
+      std::memcpy(&g, grad + start + i, sizeof(g));
+      std::memcpy(&draw, draws + i, sizeof(draw));
+      F32x8 r = (F32x8)((U32x8)(g) & 0x7FFFFFFFu) * to_levels;
+      r = r < s ? r : F32x8{} + s;
+      const I32x8 whole = __builtin_convertvector(r, I32x8);  // floor, as r >= 0
+      const F32x8 frac = r - __builtin_convertvector(whole, F32x8);
+      const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
+      I32x8 level = whole - (u < frac);  // a true lane compares as -1
+      level = level < max_level ? level : I32x8{} + max_level;
+      const U16x8 narrow = __builtin_convertvector(level, U16x8);
+      std::memcpy(fields + start + i, &narrow, sizeof(narrow));
+    }
+    for (; i < count; ++i) {
+      const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
+      const auto whole = static_cast<int32_t>(r);
+      const float frac = r - static_cast<float>(whole);
+      const float u = static_cast<float>(static_cast<int32_t>(draws[i] >> 8)) * 0x1.0p-24f;
+      fields[start + i] = static_cast<uint16_t>(std::min(whole + (u < frac ? 1 : 0), max_level));
+    }
+  }
+}
+
+// codes[j] = NaturalCode(grad[j], draw j of `seed`), eight lanes at a time
+// for normal values with exponent >= -63 (the common case); a group with any
+// other value takes the scalar NaturalCode, with the same draws.
+EDGEFL_VECTOR_CLONES void NaturalCodes(const float* grad, uint32_t dimension, uint64_t seed, uint8_t* codes) {
+  LaneRng coins(seed);
+  uint32_t draws[kDrawBlock];
+  for (uint32_t start = 0; start < dimension; start += kDrawBlock) {
+    const uint32_t count = std::min(kDrawBlock, dimension - start);
+    coins.Fill(draws, count);
+    uint32_t i = 0;
+    for (; i + kLanes <= count; i += kLanes) {
+      U32x8 bits, draw;
+      std::memcpy(&bits, grad + start + i, sizeof(bits));
+      std::memcpy(&draw, draws + i, sizeof(draw));
+      const I32x8 biased_exponent = (I32x8)((bits >> 23) & 0xFFu);
+      const I32x8 unusual = (biased_exponent < 127 - 63) | (biased_exponent == 255);
+      uint64_t any_unusual;
+      std::memcpy(&any_unusual, &unusual, sizeof(any_unusual));  // lanes 0-1
+      for (uint32_t lane = 2; lane < kLanes; ++lane) any_unusual |= static_cast<uint32_t>(unusual[lane]);
+      if (any_unusual != 0) [[unlikely]] {
+        for (uint32_t lane = 0; lane < kLanes; ++lane) codes[start + i + lane] = NaturalCode(grad[start + i + lane], draws[i + lane]);
+        continue;
+      }
+      // exponent + 64 + round-up = biased_exponent - 63 + (draw < m), at most 127.
+      I32x8 code = biased_exponent - 63 - (I32x8)((draw >> 9) < (bits & 0x7FFFFFu));
+      code = code < 127 ? code : I32x8{} + 127;
+      const U8x8 narrow = __builtin_convertvector((U32x8)(code) | ((bits >> 31) << 7), U8x8);
+      std::memcpy(codes + start + i, &narrow, sizeof(narrow));
+    }
+    for (; i < count; ++i) codes[start + i] = NaturalCode(grad[start + i], draws[i]);
+  }
+}
+
+}  // namespace
+
 void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
   const auto norm = static_cast<float>(std::sqrt(SquaredNorm(grad)));
   const auto s = static_cast<float>(spec_.levels);
   if (norm == 0.0f) {
     std::fill(fields_.begin(), fields_.end(), uint16_t{0});
   } else {
-    // r in [0, s]; level = floor(r) + Bernoulli(frac(r)), the coin a 24-bit
-    // uniform u: P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to
-    // 2^-24, the precision the decoder's float arithmetic has anyway. All in
-    // float and int32, so the loop vectorises.
-    const float to_levels = s / norm;
-    const auto max_level = static_cast<int32_t>(spec_.levels);
-    uint32_t draws[kDrawBlock];
-    for (uint32_t start = 0; start < dimension_; start += kDrawBlock) {
-      const uint32_t count = std::min(kDrawBlock, dimension_ - start);
-      rng.FillU32(draws, count);
-      for (uint32_t i = 0; i < count; ++i) {
-        const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
-        const auto whole = static_cast<int32_t>(r);  // floor, as r >= 0 (and cheaper than floorf)
-        const float frac = r - static_cast<float>(whole);
-        const float u = static_cast<float>(static_cast<int32_t>(draws[i] >> 8)) * 0x1.0p-24f;
-        const int32_t level = whole + (u < frac ? 1 : 0);
-        fields_[start + i] = static_cast<uint16_t>(std::min(level, max_level));
-      }
-    }
+    QuantizeLevels(grad.data(), dimension_, rng.NextU64(), s / norm, spec_.levels, fields_.data());
   }
   out->norm = norm;
   out->levels = spec_.levels;
@@ -162,28 +253,12 @@ void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::Payl
   out->sign_source = grad;
 }
 
+
 void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
   // |v| in [2^a, 2^(a+1)): round up with probability |v|/2^a - 1, so the
   // expectation is |v| (Horvath et al., natural compression). Codes hold
-  // exponents 2^-63 .. 2^63; below 2^-63 the choice is 0 or 2^-63.
-  uint32_t draws[kDrawBlock];
-  for (uint32_t j = 0; j < dimension_; ++j) {
-    if (j % kDrawBlock == 0) rng.FillU32(draws, std::min(kDrawBlock, dimension_ - j));
-    const uint32_t bits = std::bit_cast<uint32_t>(grad[j]);
-    const uint8_t sign = static_cast<uint8_t>((bits >> 31) << 7);
-    const int biased_exponent = static_cast<int>((bits >> 23) & 0xFF);
-    const int exponent = biased_exponent - 127;  // |v| = 1.m * 2^exponent for normal v
-    int code;
-    const uint32_t draw = draws[j % kDrawBlock];
-    if (biased_exponent == 0 || exponent < -63) {
-      const double up = std::fabs(static_cast<double>(grad[j])) * 0x1.0p63;
-      code = static_cast<double>(draw) * 0x1.0p-32 < up ? 1 : 0;
-    } else {
-      // P(round up) = mantissa / 2^23 exactly, from the draw's top 23 bits.
-      code = std::min(127, exponent + 64 + ((draw >> 9) < (bits & 0x7FFFFF) ? 1 : 0));
-    }
-    codes_[j] = static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
-  }
+  // exponents 2^-63 .. 2^63.
+  NaturalCodes(grad.data(), dimension_, rng.NextU64(), codes_.data());
   out->codes = codes_;
 }
 

@@ -49,6 +49,7 @@ class Compressor {
   std::span<float> values_;
   std::span<uint32_t> indices_;
   std::span<uint32_t> histogram_;
+  std::span<uint64_t> bitmap_;  // rand-k: SampleRandK's scratch
   std::span<uint16_t> fields_;
   std::span<uint8_t> codes_;
   std::span<float> error_;

@@ -1,35 +1,38 @@
 #include "schemas/codec/index_sampler.h"
 
+#include <algorithm>
+#include <bit>
+#include <cassert>
 #include <cmath>
 
 #include "core/rng.h"
 
 namespace edgefl::codec {
 
-void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices) {
-  // The draws and tests of Algorithm S with Rng::Below(n) written out, so
-  // that the common case (neither kept nor near Below's rejection zone) is
-  // one multiply and one rarely taken branch: with m = (x >> 32) * n,
-  // Below(n) < r  <=>  m < r * 2^32, once Below's own test (low 32 bits of
-  // m below n, then redraw while below (2^32 - n) mod n) has been applied.
-  // The sequence of draws, and so the indices, are exactly Below's.
-  Rng rng(seed);
+void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices, std::span<uint64_t> bitmap) {
   const auto k = static_cast<uint32_t>(indices.size());
   if (k == 0) return;
+  assert(k <= dimension && bitmap.size() >= RandKBitmapWords(dimension));
+  const size_t words = RandKBitmapWords(dimension);
+  std::fill_n(bitmap.begin(), words, uint64_t{0});
+  // Floyd: after the step for j, the set bits are a uniform (k - (d - j) + 1)-
+  // subset of [0, j]; t is new, or else j (never chosen before) is taken.
+  Rng rng(seed);
+  for (uint32_t j = dimension - k; j < dimension; ++j) {
+    const uint32_t t = rng.Below(j + 1);
+    uint64_t& word = bitmap[t / 64];
+    const uint64_t bit = uint64_t{1} << (t % 64);
+    if ((word & bit) != 0) {
+      bitmap[j / 64] |= uint64_t{1} << (j % 64);
+    } else {
+      word |= bit;
+    }
+  }
+  // Exactly k bits are set: read them out in increasing order.
   uint32_t kept = 0;
-  uint64_t keep_below = uint64_t{k} << 32;  // (k - kept) * 2^32
-  for (uint32_t n = dimension; n > 0; --n) {  // n = dimension - j
-    uint64_t m = (rng.NextU64() >> 32) * n;
-    if (m < keep_below || static_cast<uint32_t>(m) < n) [[unlikely]] {
-      if (static_cast<uint32_t>(m) < n) {
-        const uint32_t threshold = (0u - n) % n;
-        while (static_cast<uint32_t>(m) < threshold) m = (rng.NextU64() >> 32) * n;
-      }
-      if (m < keep_below) {
-        indices[kept++] = dimension - n;
-        if (kept == k) return;
-        keep_below = uint64_t{k - kept} << 32;
-      }
+  for (size_t w = 0; kept < k; ++w) {
+    for (uint64_t bits = bitmap[w]; bits != 0; bits &= bits - 1) {
+      indices[kept++] = static_cast<uint32_t>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
     }
   }
 }

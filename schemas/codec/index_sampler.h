@@ -4,15 +4,24 @@
 // between libm builds). docs/protocol.md specifies them for other languages.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
 namespace edgefl::codec {
 
-// Rand-k: k distinct coordinates of [0, d), increasing, by sequential
-// selection sampling (Knuth's Algorithm S): coordinate j is kept iff
-// Below(d - j) < k - kept. Writes k indices.
-void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices);
+// 64-bit words of the scratch bitmap SampleRandK needs for a dimension.
+inline constexpr size_t RandKBitmapWords(uint32_t dimension) { return (size_t{dimension} + 63) / 64; }
+
+// Rand-k: k = indices.size() <= d distinct coordinates of [0, d), each
+// k-subset equally likely, written in increasing order. Floyd's algorithm
+// ("A sample of brilliance", CACM 1987) over a bitmap: for j = d-k .. d-1,
+// t = Below(j + 1); set bit j if bit t is already set, else bit t. Then the
+// set bits are read out word by word. Exactly k draws and a d/64-word scan,
+// so the cost is O(k + d/64), not the O(d) draws of sequential selection.
+// `bitmap` is scratch of at least RandKBitmapWords(d) words; this clears
+// the words it uses, so it need not be zero on entry.
+void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices, std::span<uint64_t> bitmap);
 
 // Bernoulli(p): each coordinate kept independently iff a 32-bit draw is below
 // KeepThreshold(p) (two draws per 64-bit word, low half first). Returns how

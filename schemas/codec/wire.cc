@@ -164,7 +164,7 @@ Status DecodeSeededSparse(const wire::SeededSparseF32& p, const CompressorSpec& 
                        values.size());
     }
     count = compressor.k;
-    SampleRandK(p.seed(), dimension, scratch.indices().first(count));
+    SampleRandK(p.seed(), dimension, scratch.indices().first(count), scratch.bitmap());
   } else {
     if (p.sampler() != wire::IndexSampler::Bernoulli || p.keep_probability() != compressor.p) {
       return Malformed("bernoulli payload must use the bernoulli sampler with p = %g (got %g)", compressor.p,
@@ -256,9 +256,11 @@ Status DecodeSigns(const wire::Signs& p, const CompressorSpec& compressor, uint3
 
 DecodeScratch::DecodeScratch(uint32_t dimension)
     : dimension_(dimension),
+      bitmap_words_(RandKBitmapWords(dimension)),
       floats_(new float[dimension]),
       indices_(new uint32_t[dimension]),
-      fields_(new uint16_t[dimension]) {}
+      fields_(new uint16_t[dimension]),
+      bitmap_(new uint64_t[RandKBitmapWords(dimension)]) {}
 
 wire::Payload PayloadTypeOf(wire::CompressorKind kind) {
   switch (kind) {

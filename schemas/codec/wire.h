@@ -18,7 +18,7 @@
 
 namespace edgefl::codec {
 
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator
@@ -113,12 +113,16 @@ class DecodeScratch {
   std::span<float> floats() { return {floats_.get(), dimension_}; }
   std::span<uint32_t> indices() { return {indices_.get(), dimension_}; }
   std::span<uint16_t> fields() { return {fields_.get(), dimension_}; }
+  // SampleRandK's scratch: RandKBitmapWords(dimension) words.
+  std::span<uint64_t> bitmap() { return {bitmap_.get(), bitmap_words_}; }
 
  private:
   uint32_t dimension_;
+  size_t bitmap_words_;
   std::unique_ptr<float[]> floats_;
   std::unique_ptr<uint32_t[]> indices_;
   std::unique_ptr<uint16_t[]> fields_;
+  std::unique_ptr<uint64_t[]> bitmap_;
 };
 
 // Checks that the payload is the form `compressor` produces for `dimension`

@@ -2,32 +2,61 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 namespace edgefl::codec {
 namespace {
 
 TEST_CASE("rand-k draws k distinct increasing indices") {
-  for (uint64_t seed = 0; seed < 50; ++seed) {
-    std::vector<uint32_t> indices(17);
-    SampleRandK(seed, 100, indices);
-    for (size_t i = 0; i < indices.size(); ++i) {
-      CHECK(indices[i] < 100);
-      if (i > 0) CHECK(indices[i] > indices[i - 1]);
+  // Dimensions either side of the bitmap's 64-bit words; the bitmap starts
+  // dirty, as SampleRandK clears the words it uses.
+  for (uint32_t d : {1u, 2u, 63u, 64u, 65u, 100u, 130u, 1000u}) {
+    std::vector<uint64_t> bitmap(RandKBitmapWords(d), ~uint64_t{0});
+    for (uint32_t k : {1u, d / 3 + 1, d / 2 + 1, d - 1, d}) {
+      if (k == 0 || k > d) continue;
+      for (uint64_t seed = 0; seed < 20; ++seed) {
+        CAPTURE(d);
+        CAPTURE(k);
+        std::vector<uint32_t> indices(k);
+        SampleRandK(seed, d, indices, bitmap);
+        CHECK(indices.back() < d);
+        for (size_t i = 1; i < indices.size(); ++i) CHECK(indices[i] > indices[i - 1]);
+      }
     }
   }
-  std::vector<uint32_t> all(10);
-  SampleRandK(3, 10, all);
-  for (uint32_t j = 0; j < 10; ++j) CHECK(all[j] == j);
+  CHECK(RandKBitmapWords(0) == 0);
+  CHECK(RandKBitmapWords(64) == 1);
+  CHECK(RandKBitmapWords(65) == 2);
+  CHECK(RandKBitmapWords(1000) == 16);
+  // k = d returns every coordinate.
+  std::vector<uint64_t> bitmap(RandKBitmapWords(130));
+  for (uint32_t d : {10u, 64u, 130u}) {
+    std::vector<uint32_t> all(d);
+    SampleRandK(3, d, all, bitmap);
+    for (uint32_t j = 0; j < d; ++j) CHECK(all[j] == j);
+  }
 }
 
 // The samplers are part of the wire protocol: these pinned outputs must be
 // the same on every host (x86-64 and aarch64 alike) and in every version.
 TEST_CASE("seeded samplers reproduce pinned indices") {
-  std::vector<uint32_t> randk(5);
-  SampleRandK(42, 20, randk);
-  CHECK(randk == std::vector<uint32_t>{0, 11, 13, 18, 19});
+  // Rand-k (Floyd's algorithm; protocol version 2). The same vectors are in
+  // docs/protocol.md 6.5, from its Python reference.
+  std::vector<uint64_t> bitmap(RandKBitmapWords(1000));
+  const auto randk = [&bitmap](uint64_t seed, uint32_t d, uint32_t k) {
+    std::vector<uint32_t> out(k);
+    SampleRandK(seed, d, out, bitmap);
+    return out;
+  };
+  CHECK(randk(42, 20, 5) == std::vector<uint32_t>{1, 6, 12, 17, 19});
+  CHECK(randk(0, 10, 3) == std::vector<uint32_t>{1, 4, 6});
+  CHECK(randk(0, 1000, 3) == std::vector<uint32_t>{103, 600, 747});
+  CHECK(randk(1, 1000, 10) == std::vector<uint32_t>{70, 142, 380, 388, 516, 551, 570, 693, 696, 866});
+  CHECK(randk(12345678901234567, 1000, 3) == std::vector<uint32_t>{193, 352, 376});
+  CHECK(randk(9, 100, 1) == std::vector<uint32_t>{0});
   std::vector<uint32_t> bernoulli(40);
   const uint32_t kept = SampleBernoulli(42, 40, 0.25, bernoulli);
   bernoulli.resize(kept);
@@ -36,15 +65,47 @@ TEST_CASE("seeded samplers reproduce pinned indices") {
 
 TEST_CASE("rand-k includes each coordinate with probability k/d") {
   // Over M draws each count is Binomial(M, k/d); 5 standard deviations.
-  constexpr uint32_t d = 50, k = 10, draws = 20000;
-  std::vector<uint32_t> hits(d, 0), indices(k);
-  for (uint64_t seed = 0; seed < draws; ++seed) {
-    SampleRandK(seed * 7919 + 1, d, indices);
-    for (uint32_t j : indices) ++hits[j];
+  // (d, k) with k small, about half and near d, and a d spanning three words.
+  constexpr uint32_t draws = 20000;
+  for (const auto& [d, k] : {std::pair{50u, 10u}, std::pair{50u, 1u}, std::pair{50u, 26u}, std::pair{50u, 49u},
+                             std::pair{130u, 13u}}) {
+    CAPTURE(d);
+    CAPTURE(k);
+    std::vector<uint32_t> hits(d, 0), indices(k);
+    std::vector<uint64_t> bitmap(RandKBitmapWords(d));
+    for (uint64_t seed = 0; seed < draws; ++seed) {
+      SampleRandK(seed * 7919 + 1, d, indices, bitmap);
+      for (uint32_t j : indices) ++hits[j];
+    }
+    const double p = static_cast<double>(k) / d;
+    const double sd = std::sqrt(draws * p * (1 - p));
+    for (uint32_t j = 0; j < d; ++j) CHECK(std::fabs(hits[j] - draws * p) < 5 * sd);
   }
-  const double p = static_cast<double>(k) / d;
+}
+
+TEST_CASE("rand-k draws every k-subset equally often") {
+  // d = 6, k = 3: 20 subsets, each Binomial(M, 1/20); 5 standard deviations.
+  constexpr uint32_t d = 6, k = 3, draws = 40000, subsets = 20;
+  std::vector<uint32_t> counts(uint32_t{1} << d, 0), indices(k);
+  std::vector<uint64_t> bitmap(RandKBitmapWords(d));
+  for (uint64_t seed = 0; seed < draws; ++seed) {
+    SampleRandK(seed, d, indices, bitmap);
+    uint32_t mask = 0;
+    for (uint32_t j : indices) mask |= uint32_t{1} << j;
+    ++counts[mask];
+  }
+  const double p = 1.0 / subsets;
   const double sd = std::sqrt(draws * p * (1 - p));
-  for (uint32_t j = 0; j < d; ++j) CHECK(std::fabs(hits[j] - draws * p) < 5 * sd);
+  uint32_t seen = 0;
+  for (uint32_t mask = 0; mask < counts.size(); ++mask) {
+    if (std::popcount(mask) != static_cast<int>(k)) {
+      CHECK(counts[mask] == 0);
+      continue;
+    }
+    ++seen;
+    CHECK(std::fabs(counts[mask] - draws * p) < 5 * sd);
+  }
+  CHECK(seen == subsets);
 }
 
 TEST_CASE("bernoulli keeps each coordinate with the realised probability") {

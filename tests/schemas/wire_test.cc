@@ -228,7 +228,8 @@ TEST_CASE("every payload round-trips exactly") {
   }
   SUBCASE("seeded rand-k regenerates the sender's indices") {
     std::vector<uint32_t> idx(4);
-    SampleRandK(99, d, idx);
+    std::vector<uint64_t> bitmap(RandKBitmapWords(d));
+    SampleRandK(99, d, idx, bitmap);
     const std::vector<float> vals = {1.0f, 2.0f, 3.0f, 4.0f};
     PayloadView p;
     p.type = wire::Payload::SeededSparseF32;
@@ -403,6 +404,17 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
   const Status s = ReadEnvelope(future.bytes(), &e);
   CHECK_FALSE(s.ok());
   CHECK(std::string(s.message()).find("protocol version") != std::string::npos);
+
+  // Version 1 peers drew rand-k indices with another sampler: refused.
+  static_assert(kProtocolVersion == 2);
+  fbb.Clear();
+  wire::EnvelopeBuilder old(fbb);
+  old.add_protocol_version(1);
+  fbb.Finish(old.Finish(), wire::EnvelopeIdentifier());
+  const Message version1(fbb);
+  const Status s1 = ReadEnvelope(version1.bytes(), &e);
+  CHECK_FALSE(s1.ok());
+  CHECK(std::string(s1.message()).find("protocol version 1, this build speaks 2") != std::string::npos);
 }
 
 TEST_CASE("random corruption never crashes the reader") {
