@@ -14,6 +14,7 @@ Aggregator::Aggregator(AggregatorKind kind, uint32_t dimension)
 
 void Aggregator::Reset() {
   count_ = 0;
+  pending_count_ = 0;
   if (kind_ == AggregatorKind::kMean) {
     sum_.Clear();
   } else {
@@ -21,7 +22,7 @@ void Aggregator::Reset() {
   }
 }
 
-void Aggregator::Add(const codec::DecodedPayload& update) {
+void Aggregator::Add(const codec::DecodedPayload& update, bool values_stay_valid) {
   ++count_;
   using Form = codec::DecodedPayload::Form;
   if (kind_ != AggregatorKind::kMean) {
@@ -31,6 +32,11 @@ void Aggregator::Add(const codec::DecodedPayload& update) {
   }
   switch (update.form) {
     case Form::kDense:
+      if (values_stay_valid) {
+        pending_[pending_count_++] = update.dense;
+        if (pending_count_ == kMaxPending) Flush();
+        return;
+      }
       sum_.AddDense(update.dense);
       break;
     case Form::kSparse:
@@ -42,7 +48,14 @@ void Aggregator::Add(const codec::DecodedPayload& update) {
   }
 }
 
-void Aggregator::Finish(std::span<double> direction) const {
+void Aggregator::Flush() {
+  if (pending_count_ == 0) return;
+  sum_.AddDenseBatch({pending_, pending_count_});
+  pending_count_ = 0;
+}
+
+void Aggregator::Finish(std::span<double> direction) {
+  Flush();
   const double inverse = 1.0 / count_;
   switch (kind_) {
     case AggregatorKind::kMean:

@@ -4,7 +4,11 @@
 //   mean       (1/n) sum_i C_i(g_i)           exact fixed-point sum (exact_sum.h)
 //   sign-mean  (1/n) sum_i sign(g_i)          integer counts; DSignSGD (THEORY.md 1)
 //   majority   sign(sum_i sign(g_i))          integer counts; ties give 0
-// n is the number of updates accepted this round. Not thread-safe.
+// n is the number of updates accepted this round.
+// Dense updates whose values the caller keeps valid (they live in a receive
+// buffer the caller sets aside) are held back and added up to kMaxPending
+// at a time with ExactSum::AddDenseBatch, one pass over the sums for them
+// all. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -21,12 +25,22 @@ class Aggregator {
  public:
   Aggregator(AggregatorKind kind, uint32_t dimension);
 
+  static constexpr uint32_t kMaxPending = 8;
+
   void Reset();
-  // Adds one decoded update (any form the run's compressor produces).
-  void Add(const codec::DecodedPayload& update);
+  // Adds one decoded update (any form the run's compressor produces). With
+  // `values_stay_valid`, a dense update may be held back instead, and its
+  // values must then stay valid until pending() drops back to 0 (Add
+  // flushes when kMaxPending are held; Flush, Finish and Reset too). So a
+  // caller that receives each update into buffer number pending() of
+  // kMaxPending never overwrites a held update.
+  void Add(const codec::DecodedPayload& update, bool values_stay_valid = false);
+  // Adds the held-back updates.
+  void Flush();
+  uint32_t pending() const { return static_cast<uint32_t>(pending_count_); }
   uint32_t count() const { return count_; }
-  // The direction, for count() > 0.
-  void Finish(std::span<double> direction) const;
+  // Flushes, then writes the direction, for count() > 0.
+  void Finish(std::span<double> direction);
 
  private:
   AggregatorKind kind_;
@@ -34,6 +48,8 @@ class Aggregator {
   uint32_t count_ = 0;
   ExactSum sum_;                       // mean
   std::unique_ptr<int32_t[]> counts_;  // sign-mean, majority
+  std::span<const float> pending_[kMaxPending];  // mean: dense updates not yet added
+  size_t pending_count_ = 0;
 };
 
 }  // namespace edgefl

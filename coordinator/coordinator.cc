@@ -47,9 +47,16 @@ class Coordinator::Impl {
         nodes_(config.nodes) {
     socket_.set(zmq::sockopt::linger, 1000);
     socket_.set(zmq::sockopt::router_mandatory, 1);
-    // Room for the largest update this run's compressor can produce.
+    // Room for the largest update this run's compressor can produce. Dense
+    // f32 updates to a mean are held back in their receive buffers and added
+    // Aggregator::kMaxPending at a time (one pass over the exact sums), so
+    // they get that many buffers when it fits kReceiveBuffersBudgetBytes.
     const size_t max_message_bytes = std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096);
-    receive_buffer_.resize((max_message_bytes + 7) / 8);
+    hold_dense_updates_ = config.aggregator == AggregatorKind::kMean &&
+                          codec::PayloadTypeOf(config.compressor.kind) == wire::Payload::DenseF32 &&
+                          Aggregator::kMaxPending * max_message_bytes <= kReceiveBuffersBudgetBytes;
+    receive_buffers_.resize(hold_dense_updates_ ? Aggregator::kMaxPending : 1);
+    for (auto& buffer : receive_buffers_) buffer.resize((max_message_bytes + 7) / 8);
   }
 
   Status Bind(const std::string& endpoint, std::string* bound) {
@@ -106,8 +113,10 @@ class Coordinator::Impl {
     const auto id_size = socket_.recv(zmq::mutable_buffer(identity, sizeof(identity)), zmq::recv_flags::dontwait);
     if (!id_size) return false;
     if (!socket_.get(zmq::sockopt::rcvmore)) return true;  // a bare identity: nothing to do
-    auto* buffer = reinterpret_cast<uint8_t*>(receive_buffer_.data());
-    const size_t capacity = receive_buffer_.size() * 8;
+    // Never a buffer that holds an update the aggregator has held back.
+    auto& receive_buffer = receive_buffers_[hold_dense_updates_ ? aggregator_.pending() : 0];
+    auto* buffer = reinterpret_cast<uint8_t*>(receive_buffer.data());
+    const size_t capacity = receive_buffer.size() * 8;
     const auto size = socket_.recv(zmq::mutable_buffer(buffer, capacity), zmq::recv_flags::dontwait);
     while (socket_.get(zmq::sockopt::rcvmore)) {  // drain frames a node never sends
       zmq::message_t extra;
@@ -235,7 +244,7 @@ class Coordinator::Impl {
     slot.round.loss = update.loss();
     slot.round.grad_norm = update.grad_norm();
     slot.round.compute_us = update.compute_us();
-    aggregator_.Add(decoded);
+    aggregator_.Add(decoded, hold_dense_updates_);
     if (std::isfinite(update.loss())) {
       node_loss_sum_ += update.loss();
       ++node_loss_count_;
@@ -447,7 +456,9 @@ class Coordinator::Impl {
   Aggregator aggregator_;
   codec::DecodeScratch scratch_;
   NodeTable nodes_;
-  std::vector<uint64_t> receive_buffer_;  // 8-byte aligned for the verifier
+  static constexpr size_t kReceiveBuffersBudgetBytes = size_t{128} << 20;
+  std::vector<std::vector<uint64_t>> receive_buffers_;  // 8-byte aligned for the verifier
+  bool hold_dense_updates_ = false;
 
   RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;

@@ -235,36 +235,38 @@ void ExactSum::Add(uint32_t j, Fixed value) {
   AddLimbs(j, static_cast<int64_t>(value >> kLowBits), static_cast<int64_t>(value & kLowMask));
 }
 
-void ExactSum::MakeRoomForOneMore() {
-  if (unfolded_ < kMaxUnfolded) {
-    ++unfolded_;
-    return;
+void ExactSum::MakeRoomFor(uint32_t count) {
+  assert(count <= kMaxUnfolded);
+  if (unfolded_ + count > kMaxUnfolded) {
+    int32_t* const rows[4] = {Row(0), Row(1), Row(2), Row(3)};
+    FoldLimbSums(rows, dimension_, low_.get(), high_.get());
+    std::fill(limbs_.get(), limbs_.get() + 4 * size_t{dimension_}, 0);
+    unfolded_ = 0;
   }
-  int32_t* const rows[4] = {Row(0), Row(1), Row(2), Row(3)};
-  FoldLimbSums(rows, dimension_, low_.get(), high_.get());
-  std::fill(limbs_.get(), limbs_.get() + 4 * size_t{dimension_}, 0);
-  unfolded_ = 1;
+  unfolded_ += count;
 }
 
-void ExactSum::AddDense(std::span<const float> values) {
-  assert(values.size() >= dimension_);
-  MakeRoomForOneMore();
+void ExactSum::AddDenseBatch(std::span<const std::span<const float>> batch) {
+  MakeRoomFor(static_cast<uint32_t>(batch.size()));
   for (uint32_t start = 0; start < dimension_; start += kBlock) {
     const uint32_t count = std::min(kBlock, dimension_ - start);
-    const float* v = values.data() + start;
     int32_t* const rows[4] = {Row(0) + start, Row(1) + start, Row(2) + start, Row(3) + start};
-    const RowSpan span = Classify(v, count);
-    if (span.ordinary) {
-      if (span.first_row <= span.last_row) AddOrdinaryLimbs(v, count, span, rows);
-      continue;
-    }
-    for (uint32_t j = 0; j < count; ++j) {
-      if (IsOrdinary(v[j])) {
-        int32_t q[4];
-        SplitOrdinary(v[j], q);
-        for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
-      } else {
-        Add(start + j, ToFixed(v[j]));
+    for (const std::span<const float> values : batch) {
+      assert(values.size() >= dimension_);
+      const float* v = values.data() + start;
+      const RowSpan span = Classify(v, count);
+      if (span.ordinary) {
+        if (span.first_row <= span.last_row) AddOrdinaryLimbs(v, count, span, rows);
+        continue;
+      }
+      for (uint32_t j = 0; j < count; ++j) {
+        if (IsOrdinary(v[j])) {
+          int32_t q[4];
+          SplitOrdinary(v[j], q);
+          for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
+        } else {
+          Add(start + j, ToFixed(v[j]));
+        }
       }
     }
   }
@@ -281,7 +283,7 @@ void ExactSum::AddSigns(std::span<const uint8_t> packed, float magnitude) {
     for (uint32_t j = 0; j < dimension_; ++j) Add(j, (packed[j >> 3] >> (j & 7)) & 1u ? -m : m);
     return;
   }
-  MakeRoomForOneMore();
+  MakeRoomFor(1);
   int32_t q[4];
   SplitOrdinary(magnitude, q);
   int32_t* const rows[4] = {Row(0), Row(1), Row(2), Row(3)};

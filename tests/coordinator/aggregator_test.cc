@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "core/rng.h"
 #include "schemas/codec/bit_pack.h"
 
 namespace edgefl {
@@ -68,6 +69,41 @@ TEST_CASE("mean aggregates dense, sparse and scaled-sign updates") {
   CHECK(direction[0] == doctest::Approx((1.0 + 0.0 + 0.5) / 3));
   CHECK(direction[1] == doctest::Approx((2.0 + 0.0 - 0.5) / 3));
   CHECK(direction[2] == doctest::Approx((3.0 + 3.0 - 0.5) / 3));
+}
+
+TEST_CASE("held-back dense updates give the same direction, bit for bit, and free their buffers in order") {
+  // As the coordinator does: update u is received into buffer pending(), and
+  // a buffer is overwritten only once pending() has moved past it again.
+  constexpr uint32_t d = 1000, n = 3 * Aggregator::kMaxPending + 3;
+  Rng rng(5);
+  std::vector<std::vector<float>> updates(n, std::vector<float>(d));
+  for (auto& u : updates) {
+    for (auto& x : u) x = static_cast<float>(rng.Normal());
+  }
+  Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d);
+  std::vector<std::vector<float>> buffers(Aggregator::kMaxPending, std::vector<float>(d));
+  std::vector<uint8_t> storage;
+  for (uint32_t u = 0; u < n; ++u) {
+    codec::DecodedPayload update;
+    update.form = codec::DecodedPayload::Form::kDense;
+    update.dense = updates[u];
+    immediate.Add(update);
+    auto& buffer = buffers[held.pending()];
+    buffer = updates[u];
+    update.dense = buffer;
+    held.Add(update, /*values_stay_valid=*/true);
+    CHECK(held.pending() == (u + 1) % Aggregator::kMaxPending);
+    if (u == 5) {  // other forms interleave freely
+      immediate.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+      held.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+    }
+  }
+  CHECK(held.pending() > 0);  // Finish must flush them
+  std::vector<double> a(d), b(d);
+  immediate.Finish(a);
+  held.Finish(b);
+  CHECK(held.pending() == 0);
+  CHECK(a == b);
 }
 
 }  // namespace

@@ -106,10 +106,29 @@ TEST_CASE("dense and sign fast paths agree with ToFixed, value by value") {
       for (uint32_t j = 0; j < d; ++j) reference.Add(j, (signs[j / 8] >> (j % 8)) & 1 ? -ExactSum::ToFixed(m) : ExactSum::ToFixed(m));
     }
 
-    ExactSum fast(d);
+    // One at a time, and in batches of 7 and of kMaxUnfolded (with sign
+    // updates between batches, so folds fall at different places).
+    ExactSum fast(d), batched_by_7(d), batched_by_max(d);
     for (const auto& u : updates) fast.AddDense(u);
     for (float m : magnitudes) fast.AddSigns(signs, m);
-    for (uint32_t j = 0; j < d; ++j) CHECK(fast.Sum(j) == reference.Sum(j));
+    for (auto [sum, size] : {std::pair{&batched_by_7, size_t{7}}, std::pair{&batched_by_max, size_t{ExactSum::kMaxUnfolded}}}) {
+      std::vector<std::span<const float>> batch;
+      size_t signs_added = 0;
+      for (size_t i = 0; i < n; ++i) {
+        batch.emplace_back(updates[i]);
+        if (batch.size() == size || i + 1 == n) {
+          sum->AddDenseBatch(batch);
+          batch.clear();
+          if (signs_added < std::size(magnitudes)) sum->AddSigns(signs, magnitudes[signs_added++]);
+        }
+      }
+      while (signs_added < std::size(magnitudes)) sum->AddSigns(signs, magnitudes[signs_added++]);
+    }
+    for (uint32_t j = 0; j < d; ++j) {
+      CHECK(fast.Sum(j) == reference.Sum(j));
+      CHECK(batched_by_7.Sum(j) == reference.Sum(j));
+      CHECK(batched_by_max.Sum(j) == reference.Sum(j));
+    }
   }
 }
 
