@@ -32,10 +32,12 @@ class LaneRng {
   // out[0..count) = the next draws, lane by lane, kLanes at a time (a
   // partial last group discards its unused draws).
   void Fill(uint32_t* out, uint32_t count) {
-    for (uint32_t i = 0; i < count; i += kLanes) {
+    uint32_t i = 0;
+    for (; i + kLanes <= count; i += kLanes) Step(out + i);
+    if (i < count) {
       uint32_t group[kLanes];
       Step(group);
-      std::memcpy(out + i, group, sizeof(uint32_t) * (count - i < kLanes ? count - i : kLanes));
+      std::memcpy(out + i, group, sizeof(uint32_t) * (count - i));
     }
   }
 

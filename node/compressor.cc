@@ -213,20 +213,26 @@ EDGEFL_VECTOR_CLONES void NaturalCodes(const float* grad, uint32_t dimension, ui
   for (uint32_t start = 0; start < dimension; start += kDrawBlock) {
     const uint32_t count = std::min(kDrawBlock, dimension - start);
     coins.Fill(draws, count);
+    // Any value that is not normal with exponent >= -63 sends the whole
+    // block through the scalar NaturalCode (rare in gradients).
+    I32x8 unusual = {};
+    const uint32_t vector_count = count / kLanes * kLanes;
+    for (uint32_t i = 0; i < vector_count; i += kLanes) {
+      U32x8 bits;
+      std::memcpy(&bits, grad + start + i, sizeof(bits));
+      const I32x8 biased_exponent = (I32x8)((bits >> 23) & 0xFFu);
+      unusual |= (biased_exponent < 127 - 63) | (biased_exponent == 255);
+    }
+    int32_t lanes[kLanes];
+    std::memcpy(lanes, &unusual, sizeof(lanes));
+    bool all_usual = true;
+    for (int32_t lane : lanes) all_usual &= lane == 0;
     uint32_t i = 0;
-    for (; i + kLanes <= count; i += kLanes) {
+    for (; all_usual && i < vector_count; i += kLanes) {
       U32x8 bits, draw;
       std::memcpy(&bits, grad + start + i, sizeof(bits));
       std::memcpy(&draw, draws + i, sizeof(draw));
       const I32x8 biased_exponent = (I32x8)((bits >> 23) & 0xFFu);
-      const I32x8 unusual = (biased_exponent < 127 - 63) | (biased_exponent == 255);
-      uint64_t any_unusual;
-      std::memcpy(&any_unusual, &unusual, sizeof(any_unusual));  // lanes 0-1
-      for (uint32_t lane = 2; lane < kLanes; ++lane) any_unusual |= static_cast<uint32_t>(unusual[lane]);
-      if (any_unusual != 0) [[unlikely]] {
-        for (uint32_t lane = 0; lane < kLanes; ++lane) codes[start + i + lane] = NaturalCode(grad[start + i + lane], draws[i + lane]);
-        continue;
-      }
       // exponent + 64 + round-up = biased_exponent - 63 + (draw < m), at most 127.
       I32x8 code = biased_exponent - 63 - (I32x8)((draw >> 9) < (bits & 0x7FFFFFu));
       code = code < 127 ? code : I32x8{} + 127;
