@@ -11,6 +11,7 @@
 #include "node/arena.h"
 #include "node/node_runtime.h"
 #include "node/socket_poll.h"
+#include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -170,8 +171,16 @@ class Node {
               EDGEFL_LOG_WARN("rejected round %u: %s", envelope->round(), s.message());
               continue;
             }
+            // The last update leaves from the arena buffer this round's
+            // encodes into; ZeroMQ has long sent it unless the link stalls.
+            if (!update_sender_.WaitReleased(options_.lost_after_ms)) {
+              return Status::Error(StatusCode::kUnavailable, "round %u: the previous update is still being sent after %d ms",
+                                   envelope->round(), options_.lost_after_ms);
+            }
             const auto update = runtime_->ComputeUpdate(envelope->round(), model);
-            if (!Send(socket_, update)) EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
+            if (!update_sender_.Send(socket_, update)) {
+              EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
+            }
             last_sent_ms = NowMs();
             round_ = envelope->round();
             break;
@@ -206,6 +215,11 @@ class Node {
 
   const NodeOptions& options_;
   const std::atomic<bool>& stop_;
+  // Declared before the context and socket, so destroyed after them: closing
+  // the context releases any update still reading from the arena.
+  std::unique_ptr<Arena> arena_;
+  std::unique_ptr<NodeRuntime> runtime_;
+  ZeroCopySender update_sender_;
   zmq::context_t context_;
   zmq::socket_t socket_;
   alignas(8) uint8_t handshake_[codec::kHandshakeBufferBytes] = {};
@@ -213,8 +227,6 @@ class Node {
   uint32_t heartbeat_ms_ = 500;
   int64_t last_heard_ms_ = 0;
   uint32_t round_ = 0;
-  std::unique_ptr<Arena> arena_;
-  std::unique_ptr<NodeRuntime> runtime_;
 };
 
 }  // namespace
