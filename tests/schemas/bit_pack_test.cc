@@ -53,6 +53,28 @@ TEST_CASE("field packing round-trips every width on random data") {
   }
 }
 
+TEST_CASE("every width packs LSB first: field j at bits [j*b, j*b + b) of the stream") {
+  // Against a bit-at-a-time reference, so a fast path that reorders bits
+  // (and unpacks them back the same wrong way) cannot pass.
+  Rng rng(23);
+  for (unsigned bits = 1; bits <= 16; ++bits) {
+    for (size_t count : {size_t{8}, size_t{40}, size_t{67}}) {
+      std::vector<uint16_t> fields(count);
+      for (auto& f : fields) f = static_cast<uint16_t>(rng.NextU64() & ((1u << bits) - 1));
+      std::vector<uint8_t> expected(PackedFieldBytes(count, bits), 0);
+      for (size_t j = 0; j < count; ++j) {
+        for (unsigned i = 0; i < bits; ++i) {
+          const size_t bit = j * bits + i;
+          if ((fields[j] >> i) & 1u) expected[bit / 8] = static_cast<uint8_t>(expected[bit / 8] | (1u << (bit % 8)));
+        }
+      }
+      std::vector<uint8_t> packed(expected.size());
+      PackFields(fields, bits, packed);
+      CHECK_MESSAGE(packed == expected, "bits=" << bits << " count=" << count);
+    }
+  }
+}
+
 TEST_CASE("BitsFor is the smallest width holding the value") {
   CHECK(BitsFor(0) == 1);
   CHECK(BitsFor(1) == 1);
