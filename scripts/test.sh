@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds edgefl with its tests, and runs the whole
-# suite through ctest. The node's tests are also cross-built for aarch64 and
-# run under qemu-user (the codec's bit-exact encodings and the node's zero
-# allocation, on the boards' architecture), after one mixed run: the x86
-# coordinator with a native and an emulated aarch64 node.
+# suite through ctest. The node's and the coordinator's unit tests are also
+# cross-built for aarch64 and run under qemu-user (the codec's bit-exact
+# encodings, the node's zero allocation and the exact sum's NEON kernels, on
+# the boards' architecture), after one mixed run: the x86 coordinator with a
+# native and an emulated aarch64 node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -11,11 +12,11 @@ bash scripts/setup.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFL_WERROR=ON
 cmake --build build-test -j"$jobs"
 
-node_tests="schemas_test node_test node_allocation_test"
+cross_tests="schemas_test node_test node_allocation_test coordinator_test"
 cross=0
 if bash scripts/setup_cross.sh aarch64; then
   cross=1
-  EDGEFL_CROSS_TARGETS="$node_tests edgefl-node" EDGEFL_CROSS_BUILD_ONLY=1 bash scripts/test_cross.sh aarch64
+  EDGEFL_CROSS_TARGETS="$cross_tests edgefl-node" EDGEFL_CROSS_BUILD_ONLY=1 bash scripts/test_cross.sh aarch64
   HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=50 bash scripts/mixed_run.sh
 else
   # Only an apt failure (a mirror mid-sync, no arm64 packages) lands here;
@@ -24,6 +25,6 @@ else
 fi
 
 if [ "$cross" -eq 1 ]; then
-  ctest --test-dir build-aarch64 --output-on-failure -j"$jobs" -R "^(${node_tests// /|})\$"
+  ctest --test-dir build-aarch64 --output-on-failure -j"$jobs" -R "^(${cross_tests// /|})\$"
 fi
 ctest --test-dir build-test --output-on-failure -j"$jobs" "$@"

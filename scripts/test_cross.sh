@@ -39,7 +39,7 @@ cmake -S . -B "$build" \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DEDGEFL_BUILD_TESTS=ON -DEDGEFL_BUILD_BENCH=OFF -DEDGEFL_WERROR=OFF
 # EDGEFL_CROSS_TARGETS limits the build to some targets (CI builds only the
-# node's tests).
+# node's and coordinator's unit tests).
 # shellcheck disable=SC2086
 cmake --build "$build" -j"$jobs" ${EDGEFL_CROSS_TARGETS:+--target $EDGEFL_CROSS_TARGETS}
 file "$build/bin/edgefl-node" 2>/dev/null || true
