@@ -1,9 +1,11 @@
 #include "node/compressor.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "core/lane_rng.h"
@@ -39,6 +41,27 @@ typedef uint8_t U8x8 __attribute__((vector_size(8)));
 // 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
 constexpr size_t kRadixBins = 2048;
 
+// Top-k's values and indices buffers double as its candidate buffer, of
+// TopKCandidates entries: every key at or above a lower bound on the
+// threshold, copied there in index order by one pass, so that the select
+// then runs on them alone. The bound comes from a sample of
+// kTopKSamples keys, aiming at about sqrt(k C) candidates (2k for C = 4k);
+// the sample's rank error is ~10% at k = d/100, so k <= count < C is all
+// but certain. That is 3k entries (24k bytes) more than the payload needs:
+// 240 KB at d = 10^6, k = d/100, 6% of the error memory. Below
+// kTopKCandidateMinDimension there is no candidate buffer (no arena
+// growth; the full-scan passes take microseconds there).
+// Whenever the candidates miss (fewer than k, or more than C: heavy ties,
+// an odd sample), the passes scan all d keys instead: slower, same result.
+constexpr uint32_t kTopKSamples = 4096;
+constexpr uint32_t kTopKCandidateMinDimension = 1u << 15;
+
+uint32_t TopKCandidates(uint32_t k, uint32_t d) {
+  if (d < kTopKCandidateMinDimension) return k;
+  const uint64_t wanted = std::max<uint64_t>(4 * uint64_t{k}, kTopKSamples);
+  return static_cast<uint32_t>(std::max<uint64_t>(k, std::min<uint64_t>(d, wanted)));
+}
+
 BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
   BufferPlan plan;
   switch (spec.kind) {
@@ -56,8 +79,7 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       plan.codes = d;
       break;
     case Kind::TopK:
-      plan.values = spec.k;
-      plan.indices = spec.k;
+      plan.values = plan.indices = TopKCandidates(spec.k, d);  // at least k: the payload
       plan.histogram = kRadixBins;
       plan.error = d;
       break;
@@ -278,43 +300,297 @@ void Compressor::CompressEfSign(std::span<float> grad, codec::PayloadView* out) 
   out->scale = scale;
 }
 
+namespace {
+
+// Top-k's key for p: |p|'s float bits with the sign cleared, which order
+// like |p|. Keys (and bounds on them) are below 2^31, so in int32 lanes
+// key - lo never overflows and is negative exactly when key < lo: the
+// vector code tests that sign rather than compare, as GCC spells an
+// eight-lane compare out lane by lane for SSE2.
+inline uint32_t TopKKey(float p) { return std::bit_cast<uint32_t>(p) & 0x7FFFFFFFu; }
+
+// Whether any of the kLanes keys at p is >= lo, or has `prefix` under
+// `prefix_mask` (which never holds the sign bit).
+[[gnu::always_inline]] inline bool AnyKeyAtLeast(const float* p, uint32_t lo) {
+  I32x8 bits;
+  std::memcpy(&bits, p, sizeof(bits));
+  const I32x8 hit = ~(((bits & 0x7FFFFFFF) - static_cast<int32_t>(lo)) >> 31);
+  uint64_t words[4];
+  std::memcpy(words, &hit, sizeof(words));
+  return (words[0] | words[1] | words[2] | words[3]) != 0;
+}
+
+[[gnu::always_inline]] inline bool AnyKeyWithPrefix(const float* p, uint32_t prefix, uint32_t prefix_mask) {
+  I32x8 bits;
+  std::memcpy(&bits, p, sizeof(bits));
+  // x ^ prefix is in [0, 2^31): minus one, negative exactly when zero.
+  const I32x8 hit = (((bits & static_cast<int32_t>(prefix_mask)) ^ static_cast<int32_t>(prefix)) - 1) >> 31;
+  uint64_t words[4];
+  std::memcpy(words, &hit, sizeof(words));
+  return (words[0] | words[1] | words[2] | words[3]) != 0;
+}
+
+// error = grad + error (= p), the same float additions as grad[j] + error[j].
+EDGEFL_VECTOR_CLONES void AddInto(const float* grad, float* error, uint32_t d) {
+  uint32_t j = 0;
+  for (; j + kLanes <= d; j += kLanes) {
+    F32x8 g, e;
+    std::memcpy(&g, grad + j, sizeof(g));
+    std::memcpy(&e, error + j, sizeof(e));
+    const F32x8 p = g + e;
+    std::memcpy(error + j, &p, sizeof(p));
+  }
+  for (; j < d; ++j) error[j] = grad[j] + error[j];
+}
+
+// kCompactLanes[m]: the lanes set in the 8-bit mask m, in ascending order
+// (then zeros): the shuffle that packs a group's chosen lanes to its front.
+constexpr auto kCompactLanes = [] {
+  std::array<std::array<int32_t, kLanes>, 256> table{};
+  for (uint32_t m = 0; m < 256; ++m) {
+    uint32_t n = 0;
+    for (int32_t lane = 0; lane < static_cast<int32_t>(kLanes); ++lane) {
+      if (m >> lane & 1) table[m][n++] = lane;
+    }
+  }
+  return table;
+}();
+
+// AddInto, and on the way what CollectKeysAtLeast(error, ...) would return
+// afterwards (if the keys do not fit, error still receives all of p). A
+// group of kLanes keys with any >= lo appends all of its lanes at the end of
+// the candidates, which then grow by the count: with kPack the chosen ones
+// first, packed by one shuffle, and no branch on the keys at all; without,
+// lane by lane, each before it is counted.
+template <bool kPack>
+[[gnu::always_inline]] inline uint32_t AddIntoAndCollectBody(const float* grad, float* error, uint32_t d, uint32_t lo,
+                                                             uint32_t capacity, uint32_t* indices, float* values) {
+  const I32x8 lane_bits = {1, 2, 4, 8, 16, 32, 64, 128};
+  I32x8 index = {0, 1, 2, 3, 4, 5, 6, 7};
+  uint32_t n = 0;
+  bool fits = capacity >= kLanes;
+  uint32_t j = 0;
+  for (; j + kLanes <= d; j += kLanes, index += static_cast<int32_t>(kLanes)) {
+    F32x8 g, e;
+    std::memcpy(&g, grad + j, sizeof(g));
+    std::memcpy(&e, error + j, sizeof(e));
+    const F32x8 p = g + e;
+    std::memcpy(error + j, &p, sizeof(p));
+    if (!fits) continue;
+    const I32x8 bits = (I32x8)(p);
+    const I32x8 hit_bits = ~(((bits & 0x7FFFFFFF) - static_cast<int32_t>(lo)) >> 31) & lane_bits;
+    uint64_t words[4];
+    std::memcpy(words, &hit_bits, sizeof(words));
+    const uint64_t folded = words[0] | words[1] | words[2] | words[3];
+    const auto mask = static_cast<uint32_t>(folded | folded >> 32);
+    if constexpr (kPack) {
+      I32x8 lanes;
+      std::memcpy(&lanes, kCompactLanes[mask].data(), sizeof(lanes));
+      const I32x8 packed_index = __builtin_shuffle(index, lanes);
+      const I32x8 packed_bits = __builtin_shuffle(bits, lanes);
+      std::memcpy(indices + n, &packed_index, sizeof(packed_index));
+      std::memcpy(values + n, &packed_bits, sizeof(packed_bits));
+      n += static_cast<uint32_t>(std::popcount(mask));
+    } else {
+      if (mask == 0) continue;
+      for (uint32_t lane = 0; lane < kLanes; ++lane) {
+        indices[n] = j + lane;
+        values[n] = error[j + lane];
+        n += mask >> lane & 1;
+      }
+    }
+    fits = n <= capacity - kLanes;
+  }
+  for (; j < d; ++j) {
+    error[j] = grad[j] + error[j];
+    if (fits && TopKKey(error[j]) >= lo) {
+      indices[n] = j;
+      values[n++] = error[j];
+    }
+  }
+  return fits ? n : capacity + 1;
+}
+
+// AVX2 packs a group with one vpermd. SSE2 has no lane shuffle with a
+// variable pattern, and NEON none of eight 32-bit lanes: GCC spells the
+// shuffle out lane by lane (10x slower on SSE2), so they append lane by lane.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target("avx2"))) uint32_t AddIntoAndCollect(const float* grad, float* error, uint32_t d, uint32_t lo,
+                                                           uint32_t capacity, uint32_t* indices, float* values) {
+  return AddIntoAndCollectBody<true>(grad, error, d, lo, capacity, indices, values);
+}
+__attribute__((target("default"))) uint32_t AddIntoAndCollect(const float* grad, float* error, uint32_t d,
+                                                              uint32_t lo, uint32_t capacity, uint32_t* indices,
+                                                              float* values) {
+  return AddIntoAndCollectBody<false>(grad, error, d, lo, capacity, indices, values);
+}
+#else
+uint32_t AddIntoAndCollect(const float* grad, float* error, uint32_t d, uint32_t lo, uint32_t capacity,
+                           uint32_t* indices, float* values) {
+  return AddIntoAndCollectBody<false>(grad, error, d, lo, capacity, indices, values);
+}
+#endif
+
+// histogram[(key >> shift) & bin_mask]++ for each of the n keys at p with
+// `prefix` under `prefix_mask`. Groups of keys without one are skipped
+// after one vector compare; within a group the count is branch-free.
+EDGEFL_VECTOR_CLONES void CountDigit(const float* p, uint32_t n, uint32_t prefix, uint32_t prefix_mask, uint32_t shift,
+                                     uint32_t bin_mask, uint32_t* histogram) {
+  const auto count = [&](uint32_t i) {
+    const uint32_t key = TopKKey(p[i]);
+    histogram[(key >> shift) & bin_mask] += (key & prefix_mask) == prefix ? 1u : 0u;
+  };
+  uint32_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    if (prefix_mask != 0 && !AnyKeyWithPrefix(p + j, prefix, prefix_mask)) continue;
+    for (uint32_t i = j; i < j + kLanes; ++i) count(i);
+  }
+  for (; j < n; ++j) count(j);
+}
+
+// Copies (j, p[j]) for every key >= lo, in index order, to indices and
+// values (capacity entries each); returns how many, or capacity + 1 if they
+// do not fit (it then stops). Branch-free within a group of keys: each is
+// written before it is counted.
+EDGEFL_VECTOR_CLONES uint32_t CollectKeysAtLeast(const float* p, uint32_t d, uint32_t lo, uint32_t capacity,
+                                                 uint32_t* indices, float* values) {
+  uint32_t n = 0;
+  const auto keep = [&](uint32_t i) {
+    indices[n] = i;
+    values[n] = p[i];
+    n += TopKKey(p[i]) >= lo ? 1u : 0u;
+  };
+  uint32_t j = 0;
+  for (; j + kLanes <= d; j += kLanes) {
+    if (!AnyKeyAtLeast(p + j, lo)) continue;
+    if (n > capacity - kLanes) return capacity + 1;  // only called with capacity > k: >= kTopKSamples
+    for (uint32_t i = j; i < j + kLanes; ++i) keep(i);
+  }
+  for (; j < d; ++j) {
+    if (n == capacity) return capacity + 1;
+    keep(j);
+  }
+  return n;
+}
+
+// In index order, every key above the threshold and the first `ties` keys
+// equal to it, into indices and values (k of them in all).
+EDGEFL_VECTOR_CLONES void SelectAboveThreshold(const float* p, uint32_t d, uint32_t threshold, uint32_t ties,
+                                               uint32_t k, uint32_t* indices, float* values) {
+  uint32_t taken = 0;
+  const auto visit = [&](uint32_t i) {
+    const uint32_t key = TopKKey(p[i]);
+    if (key > threshold || (key == threshold && ties > 0)) {
+      if (key == threshold) --ties;
+      indices[taken] = i;
+      values[taken++] = p[i];
+    }
+  };
+  uint32_t j = 0;
+  for (; j + kLanes <= d && taken < k; j += kLanes) {
+    if (!AnyKeyAtLeast(p + j, threshold)) continue;
+    for (uint32_t i = j; i < j + kLanes; ++i) visit(i);
+  }
+  for (; j < d && taken < k; ++j) visit(j);
+}
+
+// A key of p = grad + error that about `expected` of its d keys are at or
+// above, read off `samples` keys (into scratch), one from each of `samples`
+// equal stretches of p at a scrambled offset, so periodic data does not
+// alias.
+uint32_t SampledKeyBound(const float* grad, const float* error, uint32_t d, uint32_t samples, uint64_t expected,
+                         uint32_t* scratch) {
+  const uint32_t stride = d / samples;
+  for (uint32_t i = 0; i < samples; ++i) {
+    const size_t j = size_t{i} * stride + static_cast<uint32_t>((uint64_t{i * 2654435761u} * stride) >> 32);
+    scratch[i] = TopKKey(grad[j] + error[j]);
+  }
+  const uint64_t rank = std::clamp<uint64_t>(expected * samples / d, 1, samples) - 1;  // from the top
+  std::nth_element(scratch, scratch + rank, scratch + samples, std::greater<uint32_t>());
+  return scratch[rank];
+}
+
+}  // namespace
+
 void Compressor::CompressTopK(std::span<float> grad, codec::PayloadView* out) {
   // p = g + e; send the k largest |p_j| (ties to the lower index, so the
   // choice is deterministic); e <- p with the sent coordinates zeroed.
   //
-  // |p_j|'s float bits with the sign cleared order like |p_j|. A radix
-  // select over those keys finds the k-th largest, T, in three counting
-  // passes; then one pass takes, in index order, every key above T and the
-  // first ties at T.
-  for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
-  const auto key = [&grad](uint32_t j) { return std::bit_cast<uint32_t>(grad[j]) & 0x7FFFFFFFu; };
+  // |p_j|'s float bits with the sign cleared (TopKKey) order like |p_j|. A
+  // radix select over those keys finds the k-th largest, T, digit by digit
+  // (11, 11 and 9 bits); then, in index order, every key above T and the
+  // first `ties` at T are taken.
+  //
+  // The select runs on candidates when it can (see TopKCandidates): all
+  // keys at or above a bound L, copied in index order into values_ and
+  // indices_. If there are at least k of them, T >= L, so every key the
+  // select and the final pass look at is among them, in the same order:
+  // the result is exactly that of passes over all d keys. L comes from a
+  // sample; failing that, the first digit's bin once its keys fit.
   const uint32_t k = spec_.k;
-  uint32_t prefix = 0, prefix_mask = 0, wanted = k;  // wanted: rank of T among keys matching the prefix
-  for (const auto& [shift, bits] : {std::pair{20u, 11u}, std::pair{9u, 11u}, std::pair{0u, 9u}}) {
-    const uint32_t bin_mask = (1u << bits) - 1;
-    std::fill(histogram_.begin(), histogram_.begin() + (bin_mask + 1), 0u);
-    for (uint32_t j = 0; j < dimension_; ++j) {
-      const uint32_t kj = key(j);
-      if ((kj & prefix_mask) == prefix) ++histogram_[(kj >> shift) & bin_mask];
+  const auto capacity = static_cast<uint32_t>(indices_.size());
+  const float* keys = error_.data();  // all of p, or the candidates
+  uint32_t count = dimension_;
+  bool candidates = false;
+  // e holds p from here on; grad is left as it is.
+  if (capacity >= 2 * uint64_t{k} && capacity >= kTopKSamples) {
+    const auto expected = static_cast<uint64_t>(std::sqrt(static_cast<double>(k) * capacity));
+    const uint32_t bound =
+        SampledKeyBound(grad.data(), error_.data(), dimension_, kTopKSamples, expected, indices_.data());
+    const uint32_t n =
+        AddIntoAndCollect(grad.data(), error_.data(), dimension_, bound, capacity, indices_.data(), values_.data());
+    if (n >= k && n <= capacity) {
+      keys = values_.data();
+      count = n;
+      candidates = true;
     }
+  } else {
+    AddInto(grad.data(), error_.data(), dimension_);
+  }
+
+  uint32_t* const histogram = histogram_.data();
+  uint32_t prefix = 0, prefix_mask = 0, wanted = k;  // wanted: rank of T among keys matching the prefix
+  constexpr std::pair<uint32_t, uint32_t> kDigits[] = {{20, 11}, {9, 11}, {0, 9}};  // shift, bits
+  for (const auto& [shift, bits] : kDigits) {
+    const uint32_t bin_mask = (1u << bits) - 1;
+    std::fill(histogram, histogram + bin_mask + 1, 0u);
+    CountDigit(keys, count, prefix, prefix_mask, shift, bin_mask, histogram);
     uint32_t bin = bin_mask;
-    while (histogram_[bin] < wanted) wanted -= histogram_[bin--];
+    while (histogram[bin] < wanted) wanted -= histogram[bin--];
     prefix |= bin << shift;
     prefix_mask |= bin_mask << shift;
+    // Keys >= prefix: the k - wanted above this bin and the bin's own.
+    const uint64_t at_least = uint64_t{k} - wanted + histogram[bin];
+    if (!candidates && shift != 0 && at_least < capacity) {
+      const uint32_t n =
+          CollectKeysAtLeast(error_.data(), dimension_, prefix, capacity, indices_.data(), values_.data());
+      if (n <= capacity) {
+        keys = values_.data();
+        count = n;
+        candidates = true;
+      }
+    }
   }
   const uint32_t threshold = prefix;
   uint32_t ties = wanted;  // keys equal to T to take, lowest indices first
-  std::copy(grad.begin(), grad.end(), error_.begin());
-  uint32_t taken = 0;
-  for (uint32_t j = 0; j < dimension_ && taken < k; ++j) {
-    const uint32_t kj = key(j);
-    if (kj > threshold || (kj == threshold && ties > 0)) {
-      if (kj == threshold) --ties;
-      indices_[taken] = j;
-      values_[taken++] = grad[j];
-      error_[j] = 0.0f;
+  if (candidates) {
+    // Compacts the chosen candidates in place (taken <= i), branch-free.
+    uint32_t taken = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t index = indices_[i];
+      const float value = values_[i];
+      const uint32_t key = TopKKey(value);
+      const uint32_t tie = key == threshold ? 1u : 0u;
+      const uint32_t take = (key > threshold ? 1u : 0u) | (tie & (ties != 0 ? 1u : 0u));
+      ties -= tie & take;
+      indices_[taken] = index;
+      values_[taken] = value;
+      taken += take;
     }
+  } else {
+    SelectAboveThreshold(error_.data(), dimension_, threshold, ties, k, indices_.data(), values_.data());
   }
+  for (uint32_t i = 0; i < k; ++i) error_[indices_[i]] = 0.0f;
   out->indices = indices_.first(k);
   out->values = values_.first(k);
 }

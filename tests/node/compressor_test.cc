@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -174,6 +176,173 @@ TEST_CASE("top-k sends the k largest magnitudes, ties to the lower index") {
   // The unsent part is remembered: e = v - C(v).
   const auto e = topk.compressor().error_memory();
   CHECK(std::vector<float>(e.begin(), e.end()) == std::vector<float>{0.5f, 0.0f, 0.0f, -3.0f, 1.0f});
+}
+
+// The top-k recurrence written the obvious way: p = g + e; the k largest
+// |p_j|, ties to the lower index (a stable sort of the indices), sent in
+// index order; e <- p with the sent coordinates zeroed.
+class TopKReference {
+ public:
+  TopKReference(uint32_t d, uint32_t k) : k_(k), error_(d, 0.0f) {}
+
+  void Step(std::span<const float> g, std::vector<uint32_t>* indices, std::vector<float>* values) {
+    const size_t d = error_.size();
+    std::vector<float> p(d);
+    for (size_t j = 0; j < d; ++j) p[j] = g[j] + error_[j];
+    std::vector<uint32_t> order(d);
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(),
+                     [&p](uint32_t a, uint32_t b) { return std::fabs(p[a]) > std::fabs(p[b]); });
+    indices->assign(order.begin(), order.begin() + k_);
+    std::sort(indices->begin(), indices->end());
+    values->clear();
+    error_ = p;
+    for (uint32_t j : *indices) {
+      values->push_back(p[j]);
+      error_[j] = 0.0f;
+    }
+  }
+
+  const std::vector<float>& error() const { return error_; }
+
+ private:
+  uint32_t k_;
+  std::vector<float> error_;
+};
+
+std::vector<uint32_t> Bits(std::span<const float> v) {
+  std::vector<uint32_t> bits(v.size());
+  std::memcpy(bits.data(), v.data(), v.size() * sizeof(float));
+  return bits;
+}
+
+enum class TopKInput { kGaussian, kHeavyTailed, kFewMagnitudes, kAllEqual, kSpiky, kSubnormalsAndZeros };
+
+std::vector<float> TopKGradient(TopKInput input, uint32_t d, Rng& rng) {
+  std::vector<float> g(d);
+  for (uint32_t j = 0; j < d; ++j) {
+    const float sign = rng.NextU64() & 1 ? -1.0f : 1.0f;
+    switch (input) {
+      case TopKInput::kGaussian:
+        g[j] = static_cast<float>(rng.Normal());
+        break;
+      case TopKInput::kHeavyTailed:  // Cauchy-like: a wide range of exponents
+        g[j] = static_cast<float>(rng.Normal() / (std::fabs(rng.Normal()) + 1e-3));
+        break;
+      case TopKInput::kFewMagnitudes:  // heavy ties
+        g[j] = sign * std::array{0.25f, 0.5f, 1.0f, 3.0f}[rng.Below(4)];
+        break;
+      case TopKInput::kAllEqual:
+        g[j] = 1.5f;
+        break;
+      case TopKInput::kSpiky:  // mostly equal, a few large: candidates overflow
+        g[j] = rng.Below(64) == 0 ? static_cast<float>(8.0 + rng.Uniform()) : sign * 1.0f;
+        break;
+      case TopKInput::kSubnormalsAndZeros:
+        g[j] = std::array{0.0f, -0.0f, sign * 1e-40f, sign * 3e-39f, static_cast<float>(rng.Normal())}[rng.Below(5)];
+        break;
+    }
+  }
+  return g;
+}
+
+// Runs `rounds` rounds of top-k and of the reference, the gradient of each
+// from next_gradient(); every payload and every error memory must match
+// bit for bit.
+template <typename NextGradient>
+void CheckTopKRounds(uint32_t d, uint32_t k, int rounds, NextGradient&& next_gradient) {
+  CAPTURE(d);
+  CAPTURE(k);
+  const codec::CompressorSpec spec{Kind::TopK, k};
+  Arena arena(Compressor::ArenaBytes(spec, d));
+  Compressor compressor(spec, d, arena);
+  REQUIRE(arena.status().ok());
+  TopKReference reference(d, k);
+  Rng unused(0);
+  std::vector<uint32_t> want_indices;
+  std::vector<float> want_values;
+  for (int round = 0; round < rounds; ++round) {
+    CAPTURE(round);
+    std::vector<float> g = next_gradient();
+    REQUIRE(g.size() == d);
+    reference.Step(g, &want_indices, &want_values);
+    codec::PayloadView payload;
+    compressor.Compress(g, unused, &payload);
+    REQUIRE(payload.indices.size() == k);
+    REQUIRE(payload.values.size() == k);
+    CHECK(std::vector<uint32_t>(payload.indices.begin(), payload.indices.end()) == want_indices);
+    CHECK(Bits(payload.values) == Bits(want_values));
+    CHECK(Bits(compressor.error_memory()) == Bits(reference.error()));
+  }
+}
+
+// ... on fresh random gradients of one kind.
+void CheckTopKAgainstReference(uint32_t d, uint32_t k, TopKInput input, int rounds, uint64_t seed) {
+  CAPTURE(static_cast<int>(input));
+  CAPTURE(seed);
+  Rng rng(seed);
+  CheckTopKRounds(d, k, rounds, [&] { return TopKGradient(input, d, rng); });
+}
+
+TEST_CASE("top-k matches a stable sort on random inputs, ties and error memory included") {
+  // d = 100003 and 65537 are prime; 32768 is where the candidate buffer
+  // starts (below it the select scans all d keys).
+  for (const TopKInput input : {TopKInput::kGaussian, TopKInput::kHeavyTailed, TopKInput::kFewMagnitudes,
+                                TopKInput::kAllEqual, TopKInput::kSpiky, TopKInput::kSubnormalsAndZeros}) {
+    CheckTopKAgainstReference(100003, 1000, input, 6, 11);
+    CheckTopKAgainstReference(65537, 1, input, 4, 12);
+    CheckTopKAgainstReference(32768, 32768, input, 3, 13);
+    CheckTopKAgainstReference(40001, 20000, input, 3, 14);
+    CheckTopKAgainstReference(1000, 100, input, 4, 15);
+    CheckTopKAgainstReference(37, 5, input, 4, 16);
+  }
+  // The same gradient every round, as in the codec benchmark: the error
+  // memory builds up a flat spread of magnitudes just below the threshold.
+  Rng fixed_rng(17);
+  const std::vector<float> fixed = TopKGradient(TopKInput::kGaussian, 50021, fixed_rng);
+  CheckTopKRounds(50021, 500, 40, [&] { return fixed; });
+  // Many shapes: d not a multiple of anything in particular, k from 1 to d.
+  Rng shapes(2024);
+  for (uint64_t seed = 100; seed < 124; ++seed) {
+    const uint32_t d = 1 + shapes.Below(shapes.Below(2) ? 1000 : 150000);
+    const uint32_t k = 1 + shapes.Below(shapes.Below(2) ? std::min(d, 40u) : d);
+    CheckTopKAgainstReference(d, k, static_cast<TopKInput>(shapes.Below(6)), 3, seed);
+  }
+}
+
+TEST_CASE("top-k is exact when the candidates overflow or miss and the select falls back") {
+  constexpr uint32_t d = 65536, k = 1000;
+  // Every key equal, or only four magnitudes: the sampled bound admits
+  // more keys than the candidate buffer holds.
+  CheckTopKAgainstReference(d, k, TopKInput::kAllEqual, 3, 1);
+  CheckTopKAgainstReference(d, k, TopKInput::kFewMagnitudes, 3, 2);
+  // 1500 large keys (about 94 of the 4096 samples, fewer than the sample
+  // rank, 126): the bound is the common magnitude and the candidates
+  // overflow, but the large keys share the first-digit bin that holds the
+  // threshold, so the select collects that bin instead.
+  std::vector<float> spikes(d, 1.0f);
+  for (uint32_t i = 0; i < 1500; ++i) spikes[(i * 2654435761u) % d] = 8.0f + static_cast<float>(i) / 2048;
+  CheckTopKRounds(d, k, 4, [&] { return spikes; });
+  // Large keys exactly where the sampler looks (SampledKeyBound's
+  // positions): the bound is theirs, and fewer than k keys reach it.
+  constexpr uint32_t kSamples = 4096, stride = d / kSamples;
+  std::vector<float> sampled(d, 1.0f);
+  for (uint32_t i = 0; i < kSamples; ++i) {
+    sampled[i * stride + static_cast<uint32_t>((uint64_t{i * 2654435761u} * stride) >> 32)] = 10.0f;
+  }
+  CheckTopKRounds(d, 5000, 3, [&] { return sampled; });
+}
+
+TEST_CASE("top-k's candidate buffer: 4k entries (at least 4096, at most d) from d = 32768, none below") {
+  const auto bytes = [](uint32_t k, uint32_t d) { return Compressor::ArenaBytes({Kind::TopK, k}, d); };
+  const auto rounded = [](size_t b) { return (b + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; };
+  // values + indices + error memory + histogram
+  const auto expected = [&](size_t entries, size_t d) { return 2 * rounded(4 * entries) + rounded(4 * d) + 2048 * 4; };
+  CHECK(bytes(100, 1000) == expected(100, 1000));
+  CHECK(bytes(100, 32767) == expected(100, 32767));
+  CHECK(bytes(100, 32768) == expected(4096, 32768));
+  CHECK(bytes(10000, 1000000) == expected(40000, 1000000));
+  CHECK(bytes(20000, 40000) == expected(40000, 40000));
 }
 
 TEST_CASE("error feedback keeps the residual bounded and still converges on a quadratic") {
