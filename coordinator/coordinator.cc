@@ -370,17 +370,22 @@ class Coordinator::Impl {
       return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u", round_,
                            expected, config_.nodes, config_.QuorumCount());
     }
-    codec::EncodeRoundStartFull(fbb_, round_, model_);
-    for (uint32_t i = 0; i < nodes_.size(); ++i) {
-      if (!nodes_[i].participant) continue;
-      if (SendTo(i, fbb_)) {
-        round_metrics_.bytes_down += fbb_.GetSize();
-        nodes_[i].round.bytes_down += fbb_.GetSize();
-        ++round_metrics_.participants;
-      } else {
-        nodes_[i].participant = false;
+    // The model goes out in parts of at most kRoundStartPartValues values,
+    // each encoded once and sent to every participant.
+    for (uint32_t offset = 0; offset < dimension_; offset += codec::kRoundStartPartValues) {
+      const uint32_t count = std::min(codec::kRoundStartPartValues, dimension_ - offset);
+      codec::EncodeRoundStartFull(fbb_, round_, std::span<const float>(model_).subspan(offset, count), offset);
+      for (uint32_t i = 0; i < nodes_.size(); ++i) {
+        if (!nodes_[i].participant) continue;
+        if (SendTo(i, fbb_)) {
+          round_metrics_.bytes_down += fbb_.GetSize();
+          nodes_[i].round.bytes_down += fbb_.GetSize();
+        } else {
+          nodes_[i].participant = false;
+        }
       }
     }
+    for (uint32_t i = 0; i < nodes_.size(); ++i) round_metrics_.participants += nodes_[i].participant ? 1 : 0;
 
     // Collect until every live participant answered or the deadline.
     in_round_ = true;

@@ -55,6 +55,9 @@ class Node {
     // Queue nothing for a coordinator that is not connected yet: a Hello is
     // resent until answered rather than piling up.
     socket_.set(zmq::sockopt::immediate, 1);
+    // Hold at most a few round-start parts in ZeroMQ's queue: past that its
+    // I/O thread stops reading and TCP holds the rest, outside this process.
+    socket_.set(zmq::sockopt::rcvhwm, kQueuedMessages);
     socket_.connect(options.endpoint);
   }
 
@@ -165,19 +168,32 @@ class Node {
         last_heard_ms_ = now;
         switch (envelope->body_type()) {
           case wire::Body::RoundStart: {
-            std::span<const float> model;
-            s = codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), d, &model);
+            // The model arrives in consecutive parts (one for d <= 16384),
+            // each copied into the replica; the update waits for the last.
+            uint32_t offset = 0;
+            std::span<const float> part;
+            s = codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), d, &offset, &part);
+            if (s.ok() && offset != 0 && (envelope->round() != assembling_round_ || offset != assembled_values_)) {
+              s = Status::Error(StatusCode::kMalformed, "round start part at %u, expected round %u at %u", offset,
+                                assembling_round_, assembled_values_);
+            }
             if (!s.ok()) {
               EDGEFL_LOG_WARN("rejected round %u: %s", envelope->round(), s.message());
+              assembled_values_ = 0;  // wait for a round that starts at offset 0
               continue;
             }
+            if (offset == 0) assembling_round_ = envelope->round();
+            std::copy(part.begin(), part.end(), runtime_->model_replica().begin() + offset);
+            assembled_values_ = offset + static_cast<uint32_t>(part.size());
+            if (assembled_values_ < d) break;
+            assembled_values_ = 0;
             // The last update leaves from the arena buffer this round's
             // encodes into; ZeroMQ has long sent it unless the link stalls.
             if (!update_sender_.WaitReleased(options_.lost_after_ms)) {
               return Status::Error(StatusCode::kUnavailable, "round %u: the previous update is still being sent after %d ms",
                                    envelope->round(), options_.lost_after_ms);
             }
-            const auto update = runtime_->ComputeUpdate(envelope->round(), model);
+            const auto update = runtime_->ComputeUpdate(envelope->round());
             if (!update_sender_.Send(socket_, update)) {
               EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
             }
@@ -213,6 +229,8 @@ class Node {
     return Status::Ok();
   }
 
+  static constexpr int kQueuedMessages = 4;
+
   const NodeOptions& options_;
   const std::atomic<bool>& stop_;
   // Declared before the context and socket, so destroyed after them: closing
@@ -227,6 +245,8 @@ class Node {
   uint32_t heartbeat_ms_ = 500;
   int64_t last_heard_ms_ = 0;
   uint32_t round_ = 0;
+  uint32_t assembling_round_ = 0;  // the round whose model parts are arriving
+  uint32_t assembled_values_ = 0;  // how many of its coordinates have arrived
 };
 
 }  // namespace

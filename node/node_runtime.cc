@@ -46,7 +46,8 @@ size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
 }
 
 size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
-  return (size_t{task.objective.dimension} * sizeof(float) + 256 + 7) / 8 * 8;
+  const size_t values = std::min(task.objective.dimension, codec::kRoundStartPartValues);
+  return (values * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
@@ -94,8 +95,12 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
 }
 
 std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model) {
-  const int64_t start_us = NowUs();
   std::copy(model.begin(), model.end(), model_.begin());
+  return ComputeUpdate(round);
+}
+
+std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
+  const int64_t start_us = NowUs();
 
   codec::UpdateHeader header;
   header.node_id = task_.node_index;

@@ -42,7 +42,8 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows = 0);
 // Largest Update message the task can produce, in bytes.
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
 
-// Largest RoundStart a node accepts: the full model and its framing.
+// Largest RoundStart a node accepts: one part of the model (at most
+// codec::kRoundStartPartValues values) and its framing.
 size_t MaxRoundStartBytes(const codec::TaskSpec& task);
 
 // Heartbeat and Bye messages are built in a small buffer of their own, so
@@ -63,6 +64,10 @@ class NodeRuntime {
   // gradient's norm before compression are in its header. The returned bytes
   // stay valid until the next call.
   std::span<const uint8_t> ComputeUpdate(uint32_t round, std::span<const float> model);
+  // The same at the model already in model_replica(), where the parts of a
+  // round start are copied as they arrive.
+  std::span<const uint8_t> ComputeUpdate(uint32_t round);
+  std::span<float> model_replica() { return model_; }
 
   // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.
   std::span<uint8_t> receive_buffer() { return receive_buffer_; }

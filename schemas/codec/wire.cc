@@ -323,12 +323,13 @@ void EncodeRefusal(FlatBufferBuilder& fbb, const char* reason) {
   FinishEnvelope(fbb, 0, wire::Body::Welcome, wire::CreateWelcome(fbb, false, text).Union());
 }
 
-void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<const float> model) {
+void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<const float> values, uint32_t offset) {
   fbb.Clear();
-  const auto values = CopyVector(fbb, model);
+  const auto model = CopyVector(fbb, values);
   wire::RoundStartBuilder b(fbb);
   b.add_form(wire::ModelForm::Full);
-  b.add_model(values);
+  b.add_model(model);
+  b.add_model_offset(offset);
   FinishEnvelope(fbb, round, wire::Body::RoundStart, b.Finish().Union());
 }
 
@@ -428,14 +429,20 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
   return Status::Ok();
 }
 
-Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, std::span<const float>* model) {
+Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
+                          std::span<const float>* values) {
   if (start.form() != wire::ModelForm::Full) return Malformed("round start in step form is not supported yet");
-  const auto values = AsSpan(start.model());
-  if (values.size() != dimension) return Malformed("round start model has %zu values, expected %u", values.size(), dimension);
-  for (float v : values) {
+  const auto part = AsSpan(start.model());
+  const uint32_t first = start.model_offset();
+  if (part.empty() || part.size() > kRoundStartPartValues || first >= dimension || part.size() > dimension - first) {
+    return Malformed("round start holds %zu model values at offset %u: expected 1 to %u inside the model's %u",
+                     part.size(), first, kRoundStartPartValues, dimension);
+  }
+  for (float v : part) {
     if (!std::isfinite(v)) return Malformed("round start model has a non-finite value");
   }
-  *model = values;
+  *offset = first;
+  *values = part;
   return Status::Ok();
 }
 

@@ -62,7 +62,15 @@ void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
 void EncodeWelcome(flatbuffers::FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms,
                    std::span<const uint32_t> shard = {});
 void EncodeRefusal(flatbuffers::FlatBufferBuilder& fbb, const char* reason);
-void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, std::span<const float> model);
+// A RoundStart carries at most this many model values (64 KiB); a longer
+// model is sent as consecutive parts, so that a node never holds more than a
+// part in ZeroMQ's buffers or in its receive buffer.
+inline constexpr uint32_t kRoundStartPartValues = 16384;
+
+// The Full RoundStart part holding model coordinates [offset, offset +
+// values.size()).
+void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, std::span<const float> values,
+                          uint32_t offset = 0);
 void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
                   const PayloadView& payload);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
@@ -91,8 +99,10 @@ inline constexpr size_t kHandshakeBufferBytes = 4 * kMaxShardSamples + 4096;
 Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms,
                    std::span<const uint32_t>* shard);
 
-// RoundStart with the full model: exactly `dimension` finite values.
-Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, std::span<const float>* model);
+// A Full RoundStart part: 1 to kRoundStartPartValues finite values at
+// *offset, inside [0, dimension).
+Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
+                          std::span<const float>* values);
 
 // An update's payload after checking and decoding. Dense and sparse values
 // point into the message or into the DecodeScratch; signs stay packed.

@@ -145,9 +145,13 @@ TEST_CASE("round start, heartbeat, bye and error round-trip") {
   const auto* e = Read(start);
   CHECK(e->round() == 12);
   std::span<const float> got;
-  REQUIRE(ReadRoundStartFull(*e->body_as_RoundStart(), 3, &got).ok());
+  uint32_t offset = 99;
+  REQUIRE(ReadRoundStartFull(*e->body_as_RoundStart(), 3, &offset, &got).ok());
+  CHECK(offset == 0);
   CHECK(std::vector<float>(got.begin(), got.end()) == model);
-  CHECK_FALSE(ReadRoundStartFull(*e->body_as_RoundStart(), 4, &got).ok());
+  // A part of a longer model: 3 values at offset 0 of 4 is fine; not past the end.
+  CHECK(ReadRoundStartFull(*e->body_as_RoundStart(), 4, &offset, &got).ok());
+  CHECK_FALSE(ReadRoundStartFull(*e->body_as_RoundStart(), 2, &offset, &got).ok());
 
   EncodeHeartbeat(fbb, 5, 2);
   const Message heartbeat(fbb);
@@ -169,7 +173,31 @@ TEST_CASE("a round start with a non-finite model value is rejected") {
   EncodeRoundStartFull(fbb, 0, model);
   const Message m(fbb);
   std::span<const float> got;
-  CHECK_FALSE(ReadRoundStartFull(*Read(m)->body_as_RoundStart(), 2, &got).ok());
+  uint32_t offset = 0;
+  CHECK_FALSE(ReadRoundStartFull(*Read(m)->body_as_RoundStart(), 2, &offset, &got).ok());
+}
+
+TEST_CASE("round start parts: offsets inside the model, at most kRoundStartPartValues values, never empty") {
+  flatbuffers::FlatBufferBuilder fbb;
+  std::span<const float> got;
+  uint32_t offset = 0;
+  const std::vector<float> part(100, 0.5f);
+  EncodeRoundStartFull(fbb, 3, part, 900);
+  const Message last(fbb);
+  REQUIRE(ReadRoundStartFull(*Read(last)->body_as_RoundStart(), 1000, &offset, &got).ok());
+  CHECK(offset == 900);
+  CHECK(got.size() == 100);
+  CHECK_FALSE(ReadRoundStartFull(*Read(last)->body_as_RoundStart(), 999, &offset, &got).ok());  // past the end
+  CHECK_FALSE(ReadRoundStartFull(*Read(last)->body_as_RoundStart(), 900, &offset, &got).ok());  // offset outside
+
+  EncodeRoundStartFull(fbb, 3, {}, 0);
+  const Message empty(fbb);
+  CHECK_FALSE(ReadRoundStartFull(*Read(empty)->body_as_RoundStart(), 1000, &offset, &got).ok());
+
+  const std::vector<float> too_long(kRoundStartPartValues + 1, 1.0f);
+  EncodeRoundStartFull(fbb, 3, too_long, 0);
+  const Message oversized(fbb);
+  CHECK_FALSE(ReadRoundStartFull(*Read(oversized)->body_as_RoundStart(), 100000, &offset, &got).ok());
 }
 
 // Encodes `payload` as an update and decodes it back for `spec`.
