@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("\nMiB. RSS: peak resident set of the edgefl-node process (ru_maxrss): the arena, ZeroMQ's\n"
-              "threads and message buffers, and the pages of shared libraries it maps (libc, libstdc++, libzmq\n"
-              "and its dependencies: about 6 MiB, shared with every other process using them). anon: peak\n"
+              "threads and message buffers, and the pages of code it runs (the static node's own ~2.6 MiB; a\n"
+              "dynamic node maps ~6 MiB of libc, libstdc++, libzmq and its dependencies instead). anon: peak\n"
               "private (anonymous) memory, sampled every 2 ms. arena: the node's memory plan. minimum: model +\n"
               "gradient + one update message.\n");
   return 0;
