@@ -6,22 +6,16 @@
 #include <cmath>
 #include <cstring>
 
-#include "core/vector_clones.h"
+#include "core/vectors.h"
 
-// The kernels below use GCC vector extensions: eight lanes, which GCC lowers
-// to SSE2 pairs on baseline x86-64, to NEON on aarch64 and to single AVX2
-// instructions in the AVX2 clones (core/vector_clones.h).
+// The kernels below use the eight-lane vector types of core/vectors.h.
 
 namespace edgefl {
 namespace {
 
 // Coordinates checked for ordinary values at a time (2 KB of floats, in L1).
 constexpr uint32_t kBlock = 512;
-constexpr uint32_t kLanes = 8;
 
-typedef float F32x8 __attribute__((vector_size(32)));
-typedef int32_t I32x8 __attribute__((vector_size(32)));
-typedef uint32_t U32x8 __attribute__((vector_size(32)));
 
 // Float bit patterns (sign cleared) bounding the ordinary values
 // 2^-41 <= |v| < 2^40, whose v * 2^64 is an integer below 2^104.
@@ -171,8 +165,6 @@ template <typename Int>
 // Adds the limb sums of rows[.][j] to sum j, for j < count.
 EDGEFL_VECTOR_CLONES void FoldLimbSums(int32_t* const rows[4], uint32_t count, int64_t* __restrict low,
                                        int64_t* __restrict high) {
-  typedef int32_t I32x4 __attribute__((vector_size(16)));
-  typedef int64_t I64x4 __attribute__((vector_size(32)));
   uint32_t j = 0;
   for (; j + 4 <= count; j += 4) {
     I32x4 narrow[4];

@@ -10,12 +10,13 @@
 #include <cstring>
 
 #include "core/rng.h"
+#include "core/vectors.h"
 
 namespace edgefl {
 
 class LaneRng {
  public:
-  static constexpr uint32_t kLanes = 8;
+  static constexpr uint32_t kLanes = edgefl::kLanes;
 
   explicit LaneRng(uint64_t seed) {
     uint32_t words[4][kLanes];
@@ -42,7 +43,6 @@ class LaneRng {
   }
 
  private:
-  typedef uint32_t U32x8 __attribute__((vector_size(32)));
 
   // xoshiro128**: result = rotl(s1 * 5, 7) * 9; multiplications by 5 and 9
   // as shifts and adds, which every SIMD unit has.

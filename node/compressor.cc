@@ -9,7 +9,7 @@
 #include <limits>
 
 #include "core/lane_rng.h"
-#include "core/vector_clones.h"
+#include "core/vectors.h"
 
 #include "schemas/codec/bit_pack.h"
 #include "node/vector_norms.h"
@@ -20,22 +20,14 @@ namespace {
 
 using Kind = wire::CompressorKind;
 
-
 struct BufferPlan {
   size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0, bitmap = 0;
 };
 
 // QSGD and natural compression draw their per-coordinate random bits in
 // blocks of this many, outside the loop that uses them, and process them
-// kLanes at a time with GCC vector extensions (SSE2/AVX2 on x86-64, NEON on
-// aarch64).
+// kLanes at a time (core/vectors.h).
 constexpr uint32_t kDrawBlock = 64;
-constexpr uint32_t kLanes = LaneRng::kLanes;
-typedef float F32x8 __attribute__((vector_size(32)));
-typedef int32_t I32x8 __attribute__((vector_size(32)));
-typedef uint32_t U32x8 __attribute__((vector_size(32)));
-typedef uint16_t U16x8 __attribute__((vector_size(16)));
-typedef uint8_t U8x8 __attribute__((vector_size(8)));
 
 // Top-k finds its threshold with a most-significant-digit radix select:
 // 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
