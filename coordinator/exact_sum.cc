@@ -43,6 +43,13 @@ void SplitOrdinary(float v, int32_t q[4]) {
   q[3] = static_cast<int32_t>(f);
 }
 
+// rows[i][j] += q_i of one ordinary v: the scalar path beside the kernels.
+void AddOrdinaryValue(float v, int32_t* const rows[4], uint32_t j) {
+  int32_t q[4];
+  SplitOrdinary(v, q);
+  for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
+}
+
 // row[0..8) += q. Inlined into each clone, so it takes the clone's ISA.
 [[gnu::always_inline]] inline void AddToRow(int32_t* row, const I32x8& q) {
   I32x8 sum;
@@ -122,9 +129,7 @@ EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* v, uint32_t count, RowSp
     AddToRow(rows[span.last_row] + j, __builtin_convertvector(f, I32x8));
   }
   for (; j < count; ++j) {
-    int32_t q[4];
-    SplitOrdinary(v[j], q);
-    for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
+    AddOrdinaryValue(v[j], rows, j);
   }
 }
 
@@ -253,9 +258,7 @@ void ExactSum::AddDenseBatch(std::span<const std::span<const float>> batch) {
       }
       for (uint32_t j = 0; j < count; ++j) {
         if (IsOrdinary(v[j])) {
-          int32_t q[4];
-          SplitOrdinary(v[j], q);
-          for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
+          AddOrdinaryValue(v[j], rows, j);
         } else {
           Add(start + j, ToFixed(v[j]));
         }
