@@ -136,10 +136,8 @@ bool RunCase(const BenchCase& c, std::span<const float> gradient, int repeats, C
   // As the coordinator does: dense updates are held in their (here: the
   // same) receive buffer and added Aggregator::kMaxPending at a time, so one
   // timed run decodes and adds that many updates.
-  // Only dense f32 payloads are held: their values live in the message;
-  // other dense forms are decoded into the scratch, which the next reuses.
   constexpr uint32_t kUpdatesPerRun = Aggregator::kMaxPending;
-  const bool values_stay_valid = codec::PayloadTypeOf(c.spec.kind) == wire::Payload::DenseF32;
+  const bool values_stay_valid = Aggregator::CanHoldUpdates(c.aggregator, c.spec.kind);
   const double decode_seconds = BestSeconds(
       repeats, [] {},
       [&] {

@@ -26,6 +26,12 @@ class Aggregator {
   Aggregator(AggregatorKind kind, uint32_t dimension);
 
   static constexpr uint32_t kMaxPending = 8;
+  // Whether a run's updates can be held back: a mean of dense f32 payloads,
+  // whose values stay in the message (other dense forms are decoded into a
+  // scratch buffer that the next update reuses).
+  static bool CanHoldUpdates(AggregatorKind kind, wire::CompressorKind compressor) {
+    return kind == AggregatorKind::kMean && codec::PayloadTypeOf(compressor) == wire::Payload::DenseF32;
+  }
 
   void Reset();
   // Adds one decoded update (any form the run's compressor produces). With

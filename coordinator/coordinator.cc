@@ -52,8 +52,7 @@ class Coordinator::Impl {
     // Aggregator::kMaxPending at a time (one pass over the exact sums), so
     // they get that many buffers when it fits kReceiveBuffersBudgetBytes.
     const size_t max_message_bytes = std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096);
-    hold_dense_updates_ = config.aggregator == AggregatorKind::kMean &&
-                          codec::PayloadTypeOf(config.compressor.kind) == wire::Payload::DenseF32 &&
+    hold_dense_updates_ = Aggregator::CanHoldUpdates(config.aggregator, config.compressor.kind) &&
                           Aggregator::kMaxPending * max_message_bytes <= kReceiveBuffersBudgetBytes;
     receive_buffers_.resize(hold_dense_updates_ ? Aggregator::kMaxPending : 1);
     for (auto& buffer : receive_buffers_) buffer.resize((max_message_bytes + 7) / 8);
