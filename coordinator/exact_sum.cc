@@ -13,10 +13,6 @@
 namespace edgefl {
 namespace {
 
-// Coordinates checked for ordinary values at a time (2 KB of floats, in L1).
-constexpr uint32_t kBlock = 512;
-
-
 // Float bit patterns (sign cleared) bounding the ordinary values
 // 2^-41 <= |v| < 2^40, whose v * 2^64 is an integer below 2^104.
 constexpr uint32_t kOrdinaryMinBits = (127 - 41) << 23;
@@ -50,106 +46,130 @@ void AddOrdinaryValue(float v, int32_t* const rows[4], uint32_t j) {
   for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
 }
 
-// row[0..8) += q. Inlined into each clone, so it takes the clone's ISA.
-[[gnu::always_inline]] inline void AddToRow(int32_t* row, const I32x8& q) {
-  I32x8 sum;
-  std::memcpy(&sum, row, sizeof(sum));
-  sum += q;
-  std::memcpy(row, &sum, sizeof(sum));
-}
-
 // Limb row i holds the bits of v * 2^64 from 2^(26 (3 - i)) up, that is the
 // bits of v from 2^kRowLowestBit[i] to 2^(kRowLowestBit[i] + 25).
 constexpr int kRowLowestBit[4] = {14, -12, -38, -64};
+// 2^-kRowLowestBit[i]: the scaling that starts a split at row i.
+constexpr float kRowScale[4] = {0x1.0p-14f, 0x1.0p12f, 0x1.0p38f, 0x1.0p64f};
 
-// The limb rows a run of values can touch, or none when some value is not
-// ordinary (or when all are zero: first_row > last_row).
+// The limb rows a block's values can touch: rows first..last (none when
+// first > last), or not ordinary when some value needs ToFixed.
 struct RowSpan {
-  bool ordinary = false;
-  int first_row = 0;
-  int last_row = -1;
+  bool ordinary = true;
+  int first = 4;
+  int last = -1;
+
+  bool empty() const { return first > last; }
+  void Merge(RowSpan other) {
+    first = std::min(first, other.first);
+    last = std::max(last, other.last);
+  }
 };
 
 // A value with exponent e has bits from 2^(e - 23) to 2^e, so only the rows
-// that meet [min_e - 23, max_e] over the run's nonzero values can be
-// nonzero: most gradients need two or three of the four rows.
-EDGEFL_VECTOR_CLONES RowSpan Classify(const float* v, uint32_t count) {
-  U32x8 largest = {}, smallest = U32x8{} + 0xFFFFFFFFu;  // over nonzero |v| bits
-  uint32_t i = 0;
-  for (; i + kLanes <= count; i += kLanes) {
-    U32x8 bits;
-    std::memcpy(&bits, v + i, sizeof(bits));
-    bits &= 0x7FFFFFFFu;
-    largest = bits > largest ? bits : largest;
-    const U32x8 nonzero = bits == 0u ? U32x8{} + 0xFFFFFFFFu : bits;
-    smallest = nonzero < smallest ? nonzero : smallest;
-  }
-  uint32_t max_bits = 0, min_bits = 0xFFFFFFFFu;
-  for (uint32_t lane = 0; lane < kLanes; ++lane) {
-    max_bits = std::max(max_bits, largest[lane]);
-    min_bits = std::min(min_bits, smallest[lane]);
-  }
-  for (; i < count; ++i) {
-    const uint32_t bits = std::bit_cast<uint32_t>(v[i]) & 0x7FFFFFFFu;
-    max_bits = std::max(max_bits, bits);
-    if (bits != 0) min_bits = std::min(min_bits, bits);
-  }
+// that meet [min_e - 23, max_e] over a block's nonzero values can be
+// nonzero: most gradients need two of the four rows.
+RowSpan RowsReached(BlockMagnitude m) {
   RowSpan span;
-  if (max_bits == 0) {  // all zero: nothing to add
-    span.ordinary = true;
+  if (m.largest_bits == 0) return span;  // all zero: nothing to add
+  if (m.largest_bits >= kOrdinaryEndBits || m.smallest_nonzero_bits < kOrdinaryMinBits) {
+    span.ordinary = false;
     return span;
   }
-  if (max_bits >= kOrdinaryEndBits || min_bits < kOrdinaryMinBits) return span;
-  span.ordinary = true;
-  const int max_exponent = static_cast<int>(max_bits >> 23) - 127;
-  const int min_exponent = static_cast<int>(min_bits >> 23) - 127;
-  span.first_row = 0;
-  while (kRowLowestBit[span.first_row] > max_exponent) ++span.first_row;
-  span.last_row = 3;
-  while (kRowLowestBit[span.last_row] + 25 < min_exponent - 23) --span.last_row;
+  const int max_exponent = static_cast<int>(m.largest_bits >> 23) - 127;
+  const int min_exponent = static_cast<int>(m.smallest_nonzero_bits >> 23) - 127;
+  span.first = 0;
+  while (kRowLowestBit[span.first] > max_exponent) ++span.first;
+  span.last = 3;
+  while (kRowLowestBit[span.last] + 25 < min_exponent - 23) --span.last;
   return span;
 }
 
-// rows[i][j] += q_i of v[j] for j < count and i in the span, every v[j]
-// ordinary with no bits outside the span's rows. Starting at the span's
-// first row gives the same f as the steps above it, which produce q = 0 and
-// leave f scaled by 2^26; at the last row f is an integer (no lower bits).
-EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* v, uint32_t count, RowSpan span, int32_t* const rows[4]) {
-  const float scale = std::ldexp(1.0f, -kRowLowestBit[span.first_row]);
+// rows[i][j] += q_i of vectors[u][j] for u < n, j < count and i in
+// [First, Last], every value ordinary with no bits outside those rows. The
+// rows of eight coordinates are loaded once, take every vector's limbs in
+// registers, and are stored once. Starting at row First gives the same f as
+// the steps above it, which produce q = 0 and leave f scaled by 2^26; at row
+// Last f is an integer (no lower bits).
+template <int First, int Last>
+[[gnu::always_inline]] inline void AddLimbsOfRows(const float* const* vectors, uint32_t n, uint32_t count,
+                                                  int32_t* const rows[4]) {
+  constexpr int kRows = Last - First + 1;
   uint32_t j = 0;
   for (; j + kLanes <= count; j += kLanes) {
-    F32x8 f;
-    std::memcpy(&f, v + j, sizeof(f));
-    f *= scale;
-    for (int i = span.first_row; i < span.last_row; ++i) {
-      const I32x8 q = __builtin_convertvector(f, I32x8);
-      AddToRow(rows[i] + j, q);
-      f = (f - __builtin_convertvector(q, F32x8)) * 0x1.0p26f;
+    I32x8 sum[kRows];
+    for (int r = 0; r < kRows; ++r) std::memcpy(&sum[r], rows[First + r] + j, sizeof(sum[r]));
+    for (uint32_t u = 0; u < n; ++u) {
+      F32x8 f;
+      std::memcpy(&f, vectors[u] + j, sizeof(f));
+      f *= kRowScale[First];
+      for (int r = 0; r + 1 < kRows; ++r) {
+        const I32x8 q = __builtin_convertvector(f, I32x8);
+        sum[r] += q;
+        f = (f - __builtin_convertvector(q, F32x8)) * 0x1.0p26f;
+      }
+      sum[kRows - 1] += __builtin_convertvector(f, I32x8);
     }
-    AddToRow(rows[span.last_row] + j, __builtin_convertvector(f, I32x8));
+    for (int r = 0; r < kRows; ++r) std::memcpy(rows[First + r] + j, &sum[r], sizeof(sum[r]));
   }
-  for (; j < count; ++j) {
-    AddOrdinaryValue(v[j], rows, j);
+  for (uint32_t u = 0; u < n; ++u) {
+    for (uint32_t k = j; k < count; ++k) AddOrdinaryValue(vectors[u][k], rows, k);
   }
 }
 
-// rows[i][j] += -q_i where sign bit j is set, +q_i where clear, for j < count.
-EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* packed, uint32_t count, const int32_t q[4],
-                                       int32_t* const rows[4]) {
+// rows[i][j] += q[u][i] where bit j of packed[u] is clear, -q[u][i] where it
+// is set, for u < n, j < count and i in [First, Last] (q[u][i] = 0 outside).
+template <int First, int Last>
+[[gnu::always_inline]] inline void AddSignLimbsOfRows(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
+                                                      uint32_t count, int32_t* const rows[4]) {
+  constexpr int kRows = Last - First + 1;
   const I32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
   uint32_t j = 0;
   for (; j + kLanes <= count; j += kLanes) {
-    const I32x8 byte = I32x8{} + static_cast<int32_t>(packed[j / 8]);
-    const I32x8 negative = (byte & lane_bit) != 0;  // -1 where set
-    if (q[0] != 0) AddToRow(rows[0] + j, ((I32x8{} + q[0]) ^ negative) - negative);
-    AddToRow(rows[1] + j, ((I32x8{} + q[1]) ^ negative) - negative);
-    AddToRow(rows[2] + j, ((I32x8{} + q[2]) ^ negative) - negative);
-    AddToRow(rows[3] + j, ((I32x8{} + q[3]) ^ negative) - negative);
+    I32x8 sum[kRows];
+    for (int r = 0; r < kRows; ++r) std::memcpy(&sum[r], rows[First + r] + j, sizeof(sum[r]));
+    for (uint32_t u = 0; u < n; ++u) {
+      const I32x8 byte = I32x8{} + static_cast<int32_t>(packed[u][j / 8]);
+      const I32x8 negative = (byte & lane_bit) != 0;  // -1 where set
+      for (int r = 0; r < kRows; ++r) sum[r] += ((I32x8{} + q[u][First + r]) ^ negative) - negative;
+    }
+    for (int r = 0; r < kRows; ++r) std::memcpy(rows[First + r] + j, &sum[r], sizeof(sum[r]));
   }
-  for (; j < count; ++j) {
-    const bool negative = (packed[j >> 3] >> (j & 7)) & 1u;
-    for (int i = 0; i < 4; ++i) rows[i][j] += negative ? -q[i] : q[i];
+  for (uint32_t u = 0; u < n; ++u) {
+    for (uint32_t k = j; k < count; ++k) {
+      const bool negative = (packed[u][k >> 3] >> (k & 7)) & 1u;
+      for (int i = First; i <= Last; ++i) rows[i][k] += negative ? -q[u][i] : q[u][i];
+    }
   }
+}
+
+// Calls body.template operator()<First, Last>() for a nonempty span: one
+// unrolled kernel for each of the ten row ranges.
+template <typename Body>
+[[gnu::always_inline]] inline void ForRowSpan(RowSpan span, Body&& body) {
+  switch (span.first * 4 + span.last) {
+    case 0 * 4 + 0: return body.template operator()<0, 0>();
+    case 0 * 4 + 1: return body.template operator()<0, 1>();
+    case 0 * 4 + 2: return body.template operator()<0, 2>();
+    case 0 * 4 + 3: return body.template operator()<0, 3>();
+    case 1 * 4 + 1: return body.template operator()<1, 1>();
+    case 1 * 4 + 2: return body.template operator()<1, 2>();
+    case 1 * 4 + 3: return body.template operator()<1, 3>();
+    case 2 * 4 + 2: return body.template operator()<2, 2>();
+    case 2 * 4 + 3: return body.template operator()<2, 3>();
+    case 3 * 4 + 3: return body.template operator()<3, 3>();
+    default: assert(false);
+  }
+}
+
+EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* const* vectors, uint32_t n, uint32_t count, RowSpan span,
+                                           int32_t* const rows[4]) {
+  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) { AddLimbsOfRows<First, Last>(vectors, n, count, rows); });
+}
+
+EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
+                                       uint32_t count, RowSpan span, int32_t* const rows[4]) {
+  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) { AddSignLimbsOfRows<First, Last>(packed, q, n, count, rows); });
 }
 
 // S += a0 2^78 + a1 2^52 + a2 2^26 + a3 (|a_i| < 2^31) for the sums kept as
@@ -232,28 +252,38 @@ void ExactSum::Add(uint32_t j, Fixed value) {
   AddLimbs(j, static_cast<int64_t>(value >> kLowBits), static_cast<int64_t>(value & kLowMask));
 }
 
-void ExactSum::MakeRoomFor(uint32_t count) {
+bool ExactSum::CountUnfolded(uint32_t count) {
   assert(count <= kMaxUnfolded);
-  if (unfolded_ + count > kMaxUnfolded) {
-    int32_t* const rows[4] = {Row(0), Row(1), Row(2), Row(3)};
-    FoldLimbSums(rows, dimension_, low_.get(), high_.get());
-    std::fill(limbs_.get(), limbs_.get() + 4 * size_t{dimension_}, 0);
-    unfolded_ = 0;
-  }
-  unfolded_ += count;
+  const bool fold = unfolded_ + count > kMaxUnfolded;
+  unfolded_ = fold ? count : unfolded_ + count;
+  return fold;
 }
 
-void ExactSum::AddDenseBatch(std::span<const std::span<const float>> batch) {
-  MakeRoomFor(static_cast<uint32_t>(batch.size()));
-  for (uint32_t start = 0; start < dimension_; start += kBlock) {
-    const uint32_t count = std::min(kBlock, dimension_ - start);
-    int32_t* const rows[4] = {Row(0) + start, Row(1) + start, Row(2) + start, Row(3) + start};
-    for (const std::span<const float> values : batch) {
-      assert(values.size() >= dimension_);
-      const float* v = values.data() + start;
-      const RowSpan span = Classify(v, count);
+void ExactSum::FoldBlock(uint32_t start, uint32_t count) {
+  int32_t* rows[4];
+  RowsAt(start, rows);
+  FoldLimbSums(rows, count, low_.get() + start, high_.get() + start);
+  for (int32_t* row : rows) std::fill(row, row + count, 0);
+}
+
+void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
+  const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
+  const float* ordinary[kMaxUnfolded];
+  for (uint32_t start = 0, block = 0; start < dimension_; start += kMagnitudeBlock, ++block) {
+    const uint32_t count = std::min(kMagnitudeBlock, dimension_ - start);
+    if (fold) FoldBlock(start, count);
+    int32_t* rows[4];
+    RowsAt(start, rows);
+    RowSpan rows_reached;
+    uint32_t n = 0;
+    for (const DenseAddend& addend : batch) {
+      assert(addend.values.size() >= dimension_);
+      const float* v = addend.values.data() + start;
+      const RowSpan span =
+          RowsReached(addend.magnitudes.empty() ? ScanBlockMagnitude(v, count) : addend.magnitudes[block]);
       if (span.ordinary) {
-        if (span.first_row <= span.last_row) AddOrdinaryLimbs(v, count, span, rows);
+        if (!span.empty()) ordinary[n++] = v;
+        rows_reached.Merge(span);
         continue;
       }
       for (uint32_t j = 0; j < count; ++j) {
@@ -264,6 +294,7 @@ void ExactSum::AddDenseBatch(std::span<const std::span<const float>> batch) {
         }
       }
     }
+    if (n > 0) AddOrdinaryLimbs(ordinary, n, count, rows_reached, rows);
   }
 }
 
@@ -271,18 +302,36 @@ void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const floa
   for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]));
 }
 
-void ExactSum::AddSigns(std::span<const uint8_t> packed, float magnitude) {
-  assert(packed.size() * 8 >= dimension_);
-  if (!IsOrdinary(magnitude)) {
-    const Fixed m = ToFixed(magnitude);
-    for (uint32_t j = 0; j < dimension_; ++j) Add(j, (packed[j >> 3] >> (j & 7)) & 1u ? -m : m);
-    return;
+void ExactSum::AddSignsBatch(std::span<const SignAddend> batch) {
+  const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
+  // Each ordinary magnitude's limbs, once for the whole vector.
+  int32_t limbs[kMaxUnfolded][4];
+  const uint8_t* ordinary[kMaxUnfolded];
+  RowSpan rows_reached;
+  uint32_t n = 0;
+  for (const SignAddend& addend : batch) {
+    assert(addend.packed.size() * 8 >= dimension_);
+    if (IsOrdinary(addend.magnitude)) {
+      SplitOrdinary(addend.magnitude, limbs[n]);
+      for (int i = 0; i < 4; ++i) {
+        if (limbs[n][i] != 0) rows_reached.Merge({true, i, i});
+      }
+      ordinary[n++] = addend.packed.data();
+    } else {
+      const Fixed m = ToFixed(addend.magnitude);
+      for (uint32_t j = 0; j < dimension_; ++j) Add(j, (addend.packed[j >> 3] >> (j & 7)) & 1u ? -m : m);
+    }
   }
-  MakeRoomFor(1);
-  int32_t q[4];
-  SplitOrdinary(magnitude, q);
-  int32_t* const rows[4] = {Row(0), Row(1), Row(2), Row(3)};
-  AddSignLimbs(packed.data(), dimension_, q, rows);
+  const uint8_t* packed[kMaxUnfolded];
+  for (uint32_t start = 0; start < dimension_; start += kMagnitudeBlock) {
+    const uint32_t count = std::min(kMagnitudeBlock, dimension_ - start);
+    if (fold) FoldBlock(start, count);
+    if (rows_reached.empty()) continue;
+    int32_t* rows[4];
+    RowsAt(start, rows);
+    for (uint32_t u = 0; u < n; ++u) packed[u] = ordinary[u] + start / 8;
+    AddSignLimbs(packed, limbs, n, count, rows_reached, rows);
+  }
 }
 
 ExactSum::Fixed ExactSum::Sum(uint32_t j) const {

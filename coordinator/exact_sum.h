@@ -23,7 +23,10 @@
 // q2 2^26 + q3), and the limbs are summed in four int32 rows. 32 limbs below
 // 2^26 sum below 2^31, so the rows are folded into the 128-bit sums once
 // every kMaxUnfolded vectors, and Sum() adds what is not folded yet. Other
-// values take the scalar ToFixed path.
+// values take the scalar ToFixed path. Work goes a block of kMagnitudeBlock
+// coordinates at a time: a block's rows stay in registers while every vector
+// of a batch adds to them, only the rows its values reach are touched, and a
+// fold that is due happens block by block in the same pass.
 // Memory: 32 bytes a coordinate. Not thread-safe.
 #pragma once
 
@@ -31,6 +34,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+
+#include "core/block_magnitudes.h"
 
 namespace edgefl {
 
@@ -46,17 +51,37 @@ class ExactSum {
   uint32_t dimension() const { return dimension_; }
   void Clear();
 
-  // Adds values[j] to sum j for every j < dimension().
-  void AddDense(std::span<const float> values) { AddDenseBatch({&values, 1}); }
-  // Adds every vector of `batch` (at most kMaxUnfolded, each at least
-  // dimension() long), a block of coordinates at a time: the limb rows of a
-  // block stay in cache while every vector adds to them, so B vectors cost
-  // one pass over the rows instead of B. The same sums as AddDense each.
-  void AddDenseBatch(std::span<const std::span<const float>> batch);
-  void AddSparse(std::span<const uint32_t> indices, std::span<const float> values);
-  // Adds +magnitude to sum j where bit j of `packed` is clear and -magnitude
+  // A dense vector to add, at least dimension() long. `magnitudes`, when
+  // given, must be ScanBlockMagnitudes of exactly these values (the decoder
+  // computes them while checking an update); when empty they are scanned here.
+  struct DenseAddend {
+    std::span<const float> values;
+    std::span<const BlockMagnitude> magnitudes = {};
+  };
+  // +magnitude at coordinate j where bit j of `packed` is clear, -magnitude
   // where it is set (bit j in byte j/8, LSB first, as codec::PackSigns).
-  void AddSigns(std::span<const uint8_t> packed, float magnitude);
+  struct SignAddend {
+    std::span<const uint8_t> packed;
+    float magnitude = 0.0f;
+  };
+
+  // Adds values[j] to sum j for every j < dimension().
+  void AddDense(std::span<const float> values, std::span<const BlockMagnitude> magnitudes = {}) {
+    const DenseAddend addend{values, magnitudes};
+    AddDenseBatch({&addend, 1});
+  }
+  // Adds every vector of `batch` (at most kMaxUnfolded) in one pass over the
+  // sums, whose rows stay in registers while every vector adds to them: B
+  // vectors cost one pass over the rows instead of B. The same sums as
+  // AddDense each, bit for bit.
+  void AddDenseBatch(std::span<const DenseAddend> batch);
+  void AddSigns(std::span<const uint8_t> packed, float magnitude) {
+    const SignAddend addend{packed, magnitude};
+    AddSignsBatch({&addend, 1});
+  }
+  // Adds every sign vector of `batch` (at most kMaxUnfolded) in one pass.
+  void AddSignsBatch(std::span<const SignAddend> batch);
+  void AddSparse(std::span<const uint32_t> indices, std::span<const float> values);
   void Add(uint32_t j, Fixed value);
 
   // The exact sum j in units of 2^-64.
@@ -82,9 +107,17 @@ class ExactSum {
     high_[j] += high + (sum >> kLowBits);
   }
 
-  // Folds the limb rows into the 128-bit sums unless `count` more vectors
-  // fit below kMaxUnfolded, then counts them.
-  void MakeRoomFor(uint32_t count);
+  // Counts `count` more vectors into the limb rows. Returns true when they
+  // would not fit below kMaxUnfolded: the caller must then FoldBlock every
+  // block before it adds to it.
+  bool CountUnfolded(uint32_t count);
+  // Folds the limb rows of coordinates [start, start + count) into their
+  // 128-bit sums and clears them.
+  void FoldBlock(uint32_t start, uint32_t count);
+  // The row pointers at coordinate `start`.
+  void RowsAt(uint32_t start, int32_t* rows[4]) {
+    for (int i = 0; i < 4; ++i) rows[i] = Row(i) + start;
+  }
   int32_t* Row(int i) { return limbs_.get() + static_cast<size_t>(i) * dimension_; }
 
   uint32_t dimension_;

@@ -100,10 +100,21 @@ std::span<const T> AsSpan(const flatbuffers::Vector<T>* v) {
   return {v->data(), v->size()};
 }
 
+constexpr char kBadValueMessage[] = "update has a non-finite value or one of magnitude >= 2^40";
+
 Status CheckValues(std::span<const float> values) {
-  if (!AllFiniteBelow(values, kMaxUpdateMagnitude)) {
-    return Malformed("update has a non-finite value or one of magnitude >= 2^40");
+  if (!AllFiniteBelow(values, kMaxUpdateMagnitude)) return Malformed("%s", kBadValueMessage);
+  return Status::Ok();
+}
+
+// CheckValues for a dense vector, recording its block magnitudes on the way
+// (the coordinator's exact sum needs them, and one read serves both).
+Status CheckDenseValues(std::span<const float> values, DecodeScratch& scratch, DecodedPayload* out) {
+  const auto magnitudes = scratch.magnitudes().first(MagnitudeBlocks(values.size()));
+  if (ScanBlockMagnitudes(values, magnitudes) >= std::bit_cast<uint32_t>(kMaxUpdateMagnitude)) {
+    return Malformed("%s", kBadValueMessage);
   }
+  out->dense_magnitudes = magnitudes;
   return Status::Ok();
 }
 
@@ -125,10 +136,10 @@ Status CheckPayloadType(const wire::Update& update, wire::Payload expected) {
   return Status::Ok();
 }
 
-Status DecodeDense(const wire::DenseF32& p, uint32_t dimension, DecodedPayload* out) {
+Status DecodeDense(const wire::DenseF32& p, uint32_t dimension, DecodeScratch& scratch, DecodedPayload* out) {
   const auto values = AsSpan(p.values());
   if (values.size() != dimension) return Malformed("dense payload has %zu values, expected %u", values.size(), dimension);
-  EDGEFL_RETURN_IF_ERROR(CheckValues(values));
+  EDGEFL_RETURN_IF_ERROR(CheckDenseValues(values, scratch, out));
   out->form = DecodedPayload::Form::kDense;
   out->dense = values;
   return Status::Ok();
@@ -231,7 +242,7 @@ Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodeScratch& 
     const uint32_t bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
     dense[j] = std::bit_cast<float>(exponent_code == 0 ? 0u : bits);
   }
-  EDGEFL_RETURN_IF_ERROR(CheckValues(dense));
+  EDGEFL_RETURN_IF_ERROR(CheckDenseValues(dense, scratch, out));
   out->form = DecodedPayload::Form::kDense;
   out->dense = dense;
   return Status::Ok();
@@ -260,7 +271,8 @@ DecodeScratch::DecodeScratch(uint32_t dimension)
       floats_(new float[dimension]),
       indices_(new uint32_t[dimension]),
       fields_(new uint16_t[dimension]),
-      bitmap_(new uint64_t[RandKBitmapWords(dimension)]) {}
+      bitmap_(new uint64_t[RandKBitmapWords(dimension)]),
+      magnitudes_(new BlockMagnitude[MagnitudeBlocks(dimension)]) {}
 
 wire::Payload PayloadTypeOf(wire::CompressorKind kind) {
   switch (kind) {
@@ -450,9 +462,10 @@ Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& com
                            DecodeScratch& scratch, DecodedPayload* out) {
   const wire::Payload expected = PayloadTypeOf(compressor.kind);
   EDGEFL_RETURN_IF_ERROR(CheckPayloadType(update, expected));
+  *out = DecodedPayload{};
   switch (expected) {
     case wire::Payload::DenseF32:
-      return DecodeDense(*update.payload_as_DenseF32(), dimension, out);
+      return DecodeDense(*update.payload_as_DenseF32(), dimension, scratch, out);
     case wire::Payload::SparseF32:
       return DecodeSparse(*update.payload_as_SparseF32(), compressor, dimension, out);
     case wire::Payload::SeededSparseF32:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 
+#include "core/block_magnitudes.h"
 #include "core/status.h"
 #include "flatbuffers/flatbuffers.h"
 #include "schemas/codec/task_spec.h"
@@ -110,6 +111,9 @@ struct DecodedPayload {
   enum class Form : uint8_t { kDense, kSparse, kSigns };
   Form form = Form::kDense;
   std::span<const float> dense;
+  // kDense from a DenseF32 or Natural payload: ScanBlockMagnitudes of
+  // `dense`, found while checking it (in the DecodeScratch); else empty.
+  std::span<const BlockMagnitude> dense_magnitudes;
   std::span<const uint32_t> indices;
   std::span<const float> values;
   std::span<const uint8_t> sign_bits;
@@ -125,6 +129,7 @@ class DecodeScratch {
   std::span<uint16_t> fields() { return {fields_.get(), dimension_}; }
   // SampleRandK's scratch: RandKBitmapWords(dimension) words.
   std::span<uint64_t> bitmap() { return {bitmap_.get(), bitmap_words_}; }
+  std::span<BlockMagnitude> magnitudes() { return {magnitudes_.get(), MagnitudeBlocks(dimension_)}; }
 
  private:
   uint32_t dimension_;
@@ -133,6 +138,7 @@ class DecodeScratch {
   std::unique_ptr<uint32_t[]> indices_;
   std::unique_ptr<uint16_t[]> fields_;
   std::unique_ptr<uint64_t[]> bitmap_;
+  std::unique_ptr<BlockMagnitude[]> magnitudes_;
 };
 
 // Checks that the payload is the form `compressor` produces for `dimension`

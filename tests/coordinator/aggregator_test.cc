@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "core/rng.h"
@@ -71,39 +73,54 @@ TEST_CASE("mean aggregates dense, sparse and scaled-sign updates") {
   CHECK(direction[2] == doctest::Approx((3.0 + 3.0 - 0.5) / 3));
 }
 
-TEST_CASE("held-back dense updates give the same direction, bit for bit, and free their buffers in order") {
+TEST_CASE("held-back updates give the same direction, bit for bit, and free their buffers in order") {
   // As the coordinator does: update u is received into buffer pending(), and
   // a buffer is overwritten only once pending() has moved past it again.
+  // Dense updates come with the decoder's block magnitudes or without.
   constexpr uint32_t d = 1000, n = 3 * Aggregator::kMaxPending + 3;
   Rng rng(5);
   std::vector<std::vector<float>> updates(n, std::vector<float>(d));
   for (auto& u : updates) {
-    for (auto& x : u) x = static_cast<float>(rng.Normal());
+    for (auto& x : u) x = static_cast<float>(rng.Normal() * (1 + rng.Below(1000)));
   }
-  Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d);
-  std::vector<std::vector<float>> buffers(Aggregator::kMaxPending, std::vector<float>(d));
-  std::vector<uint8_t> storage;
-  for (uint32_t u = 0; u < n; ++u) {
-    codec::DecodedPayload update;
-    update.form = codec::DecodedPayload::Form::kDense;
-    update.dense = updates[u];
-    immediate.Add(update);
-    auto& buffer = buffers[held.pending()];
-    buffer = updates[u];
-    update.dense = buffer;
-    held.Add(update, /*values_stay_valid=*/true);
-    CHECK(held.pending() == (u + 1) % Aggregator::kMaxPending);
-    if (u == 5) {  // other forms interleave freely
-      immediate.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
-      held.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+  enum class Form { kDense, kDenseWithMagnitudes, kSigns };
+  for (Form form : {Form::kDense, Form::kDenseWithMagnitudes, Form::kSigns}) {
+    CAPTURE(static_cast<int>(form));
+    Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d);
+    std::vector<std::vector<float>> buffers(Aggregator::kMaxPending);
+    std::vector<std::vector<uint8_t>> sign_buffers(Aggregator::kMaxPending);
+    std::vector<BlockMagnitude> magnitudes(MagnitudeBlocks(d));  // one scratch, as the decoder's
+    std::vector<uint8_t> storage;
+    for (uint32_t u = 0; u < n; ++u) {
+      codec::DecodedPayload update;
+      const uint32_t slot = held.pending();
+      if (form == Form::kSigns) {
+        update = Signs(updates[u], sign_buffers[slot], std::fabs(updates[u][0]));
+      } else {
+        buffers[slot] = updates[u];
+        update.form = codec::DecodedPayload::Form::kDense;
+        update.dense = buffers[slot];
+        if (form == Form::kDenseWithMagnitudes) {
+          ScanBlockMagnitudes(buffers[slot], magnitudes);
+          update.dense_magnitudes = magnitudes;
+        }
+      }
+      immediate.Add(update);
+      held.Add(update, /*values_stay_valid=*/true);
+      CHECK(held.pending() == (u + 1) % Aggregator::kMaxPending);
+      std::fill(magnitudes.begin(), magnitudes.end(), BlockMagnitude{});  // the next decode reuses the scratch
+      if (u == 5) {  // updates that are not held interleave freely
+        immediate.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+        held.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+      }
     }
+    CHECK(held.pending() > 0);  // Finish must flush them
+    std::vector<double> a(d), b(d);
+    immediate.Finish(a);
+    held.Finish(b);
+    CHECK(held.pending() == 0);
+    CHECK(a == b);
   }
-  CHECK(held.pending() > 0);  // Finish must flush them
-  std::vector<double> a(d), b(d);
-  immediate.Finish(a);
-  held.Finish(b);
-  CHECK(held.pending() == 0);
-  CHECK(a == b);
 }
 
 }  // namespace

@@ -106,23 +106,30 @@ TEST_CASE("dense and sign fast paths agree with ToFixed, value by value") {
       for (uint32_t j = 0; j < d; ++j) reference.Add(j, (signs[j / 8] >> (j % 8)) & 1 ? -ExactSum::ToFixed(m) : ExactSum::ToFixed(m));
     }
 
-    // One at a time, and in batches of 7 and of kMaxUnfolded (with sign
-    // updates between batches, so folds fall at different places).
+    // One at a time; in batches of 7 with the decoder's block magnitudes;
+    // in batches of kMaxUnfolded, scanned by the sum itself. Sign updates
+    // go one by one between the batches of 7 and all in one batch after the
+    // others, so folds fall at different places.
     ExactSum fast(d), batched_by_7(d), batched_by_max(d);
     for (const auto& u : updates) fast.AddDense(u);
     for (float m : magnitudes) fast.AddSigns(signs, m);
+    std::vector<std::vector<BlockMagnitude>> scanned(n, std::vector<BlockMagnitude>(MagnitudeBlocks(d)));
+    for (size_t i = 0; i < n; ++i) ScanBlockMagnitudes(updates[i], scanned[i]);
     for (auto [sum, size] : {std::pair{&batched_by_7, size_t{7}}, std::pair{&batched_by_max, size_t{ExactSum::kMaxUnfolded}}}) {
-      std::vector<std::span<const float>> batch;
+      const bool with_magnitudes = size == 7;
+      std::vector<ExactSum::DenseAddend> batch;
       size_t signs_added = 0;
       for (size_t i = 0; i < n; ++i) {
-        batch.emplace_back(updates[i]);
+        batch.push_back({updates[i], with_magnitudes ? std::span<const BlockMagnitude>(scanned[i]) : std::span<const BlockMagnitude>()});
         if (batch.size() == size || i + 1 == n) {
           sum->AddDenseBatch(batch);
           batch.clear();
-          if (signs_added < std::size(magnitudes)) sum->AddSigns(signs, magnitudes[signs_added++]);
+          if (with_magnitudes && signs_added < std::size(magnitudes)) sum->AddSigns(signs, magnitudes[signs_added++]);
         }
       }
-      while (signs_added < std::size(magnitudes)) sum->AddSigns(signs, magnitudes[signs_added++]);
+      std::vector<ExactSum::SignAddend> sign_batch;
+      for (; signs_added < std::size(magnitudes); ++signs_added) sign_batch.push_back({signs, magnitudes[signs_added]});
+      sum->AddSignsBatch(sign_batch);
     }
     for (uint32_t j = 0; j < d; ++j) {
       CHECK(fast.Sum(j) == reference.Sum(j));

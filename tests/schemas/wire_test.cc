@@ -216,6 +216,16 @@ Status RoundTrip(const PayloadView& payload, const CompressorSpec& spec, uint32_
   switch (decoded.form) {
     case DecodedPayload::Form::kDense:
       std::copy(decoded.dense.begin(), decoded.dense.end(), dense->begin());
+      if (spec.kind == wire::CompressorKind::Identity || spec.kind == wire::CompressorKind::Natural) {
+        // These carry the block magnitudes found while checking the values.
+        std::vector<BlockMagnitude> expected(MagnitudeBlocks(d));
+        ScanBlockMagnitudes(decoded.dense, expected);
+        REQUIRE(decoded.dense_magnitudes.size() == expected.size());
+        for (size_t b = 0; b < expected.size(); ++b) {
+          CHECK(decoded.dense_magnitudes[b].largest_bits == expected[b].largest_bits);
+          CHECK(decoded.dense_magnitudes[b].smallest_nonzero_bits == expected[b].smallest_nonzero_bits);
+        }
+      }
       break;
     case DecodedPayload::Form::kSparse:
       for (size_t i = 0; i < decoded.indices.size(); ++i) (*dense)[decoded.indices[i]] = decoded.values[i];
