@@ -20,7 +20,8 @@
 // dense accumulate at >= 50% of memcpy, no codec below 10%. The benchmark
 // prints figures; it never fails on a time.
 //
-// Usage: edgefl-codec-bench [--dimension N] [--repeats R]
+// Usage: edgefl-codec-bench [--dimension N] [--repeats R] [--only CODEC]
+// (--only qsgd runs the codecs whose label starts with "qsgd").
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -49,6 +50,7 @@ using Kind = wire::CompressorKind;
 struct Options {
   uint32_t dimension = 1000000;
   int repeats = 7;
+  std::string_view only;  // run the codecs whose label starts with this
 };
 
 struct BenchCase {
@@ -192,8 +194,10 @@ bool ParseOptions(int argc, char** argv, Options* options) {
         return false;
       }
       options->repeats = static_cast<int>(value);
+    } else if (flag == "--only" && i + 1 < argc) {
+      options->only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--dimension N] [--repeats R]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--dimension N] [--repeats R] [--only CODEC]\n", argv[0]);
       return false;
     }
   }
@@ -228,6 +232,13 @@ int Main(int argc, char** argv) {
       {"top-k d/100", spec(Kind::TopK, k), AggregatorKind::kMean},
   };
 
+  if (std::none_of(std::begin(cases), std::end(cases),
+                   [&](const BenchCase& c) { return std::string_view(c.label).starts_with(options.only); })) {
+    std::fprintf(stderr, "--only %.*s: no codec's label starts with it\n", static_cast<int>(options.only.size()),
+                 options.only.data());
+    return 2;
+  }
+
   // A Gaussian gradient: every sign and a wide range of magnitudes occur.
   std::vector<float> gradient(d);
   Rng rng(20240601);
@@ -241,8 +252,11 @@ int Main(int argc, char** argv) {
   const double memcpy_before = MemcpyGbps(gradient, copy, options.repeats);
 
   CaseResult results[std::size(cases)];
+  bool ran[std::size(cases)] = {};
   for (size_t i = 0; i < std::size(cases); ++i) {
+    if (!std::string_view(cases[i].label).starts_with(options.only)) continue;
     if (!RunCase(cases[i], gradient, options.repeats, &results[i])) return 1;
+    ran[i] = true;
   }
   const double memcpy_after = MemcpyGbps(gradient, copy, options.repeats);
   const double memcpy_gbps = std::max(memcpy_before, memcpy_after);
@@ -252,6 +266,7 @@ int Main(int argc, char** argv) {
   std::printf("%-16s %-10s %11s %10s %12s %9s %15s %9s\n", "codec", "aggregator", "wire bytes", "bits/coord",
               "encode GB/s", "/memcpy", "dec+acc GB/s", "/memcpy");
   for (size_t i = 0; i < std::size(cases); ++i) {
+    if (!ran[i]) continue;
     const CaseResult& r = results[i];
     // bits/coord counts the whole Update message, framing included.
     std::printf("%-16s %-10s %11zu %10.3f %12.2f %8.1f%% %15.2f %8.1f%%\n", cases[i].label,

@@ -25,6 +25,16 @@ void Aggregator::Reset() {
   }
 }
 
+namespace {
+
+static_assert(codec::kMaxDenseBlock >= kMagnitudeBlock, "the exact sum expands compact updates a block at a time");
+
+void DecodeCompactBlock(const void* context, uint32_t start, uint32_t count, float* out) {
+  codec::DecodeDenseBlock(*static_cast<const codec::CompactDense*>(context), start, count, out);
+}
+
+}  // namespace
+
 void Aggregator::Add(const codec::DecodedPayload& update, bool values_stay_valid) {
   ++count_;
   using Form = codec::DecodedPayload::Form;
@@ -33,42 +43,50 @@ void Aggregator::Add(const codec::DecodedPayload& update, bool values_stay_valid
     codec::AccumulateSigns(update.sign_bits, {counts_.get(), dimension_});
     return;
   }
-  switch (update.form) {
-    case Form::kDense:
-      if (values_stay_valid) {
-        assert(pending_count_ == 0 || pending_form_ == Form::kDense);
-        // The magnitudes live in the decoder's scratch, which the next update reuses.
-        const size_t blocks = MagnitudeBlocks(dimension_);
-        const std::span<BlockMagnitude> kept(pending_magnitudes_.get() + pending_count_ * blocks,
-                                             update.dense_magnitudes.empty() ? 0 : blocks);
-        std::copy_n(update.dense_magnitudes.begin(), kept.size(), kept.begin());
-        pending_form_ = Form::kDense;
-        pending_dense_[pending_count_++] = {update.dense, kept};
-        if (pending_count_ == kMaxPending) Flush();
-        return;
-      }
-      sum_.AddDense(update.dense, update.dense_magnitudes);
-      break;
-    case Form::kSparse:
-      sum_.AddSparse(update.indices, update.values);
-      break;
-    case Form::kSigns:
-      if (values_stay_valid) {
-        assert(pending_count_ == 0 || pending_form_ == Form::kSigns);
-        pending_form_ = Form::kSigns;
-        pending_signs_[pending_count_++] = {update.sign_bits, update.sign_scale};
-        if (pending_count_ == kMaxPending) Flush();
-        return;
-      }
-      sum_.AddSigns(update.sign_bits, update.sign_scale);
-      break;
+  if (update.form == Form::kSparse) {
+    sum_.AddSparse(update.indices, update.values);
+    return;
   }
+  // Dense, compact and sign updates are held when allowed. Held updates all
+  // have the run's one form: dense and compact are both dense addends.
+  const bool signs = update.form == Form::kSigns;
+  const bool hold = values_stay_valid;
+  assert(!hold || pending_count_ == 0 || pending_signs_held_ == signs);
+  const size_t slot = pending_count_;
+  if (signs) {
+    const ExactSum::SignAddend addend{update.sign_bits, update.sign_scale};
+    if (!hold) {
+      sum_.AddSigns(addend.packed, addend.magnitude);
+      return;
+    }
+    pending_signs_[slot] = addend;
+  } else {
+    ExactSum::DenseAddend addend{update.dense, update.dense_magnitudes};
+    if (update.form == Form::kCompactDense) {
+      // A held addend points to a copy of the views, which outlives `update`.
+      const codec::CompactDense* compact = &update.compact;
+      if (hold) compact = &(pending_compact_[slot] = update.compact);
+      addend = {{}, {}, &DecodeCompactBlock, compact};
+    } else if (hold && !addend.magnitudes.empty()) {
+      // The magnitudes live in the decoder's scratch, which the next update reuses.
+      const size_t blocks = MagnitudeBlocks(dimension_);
+      const std::span<BlockMagnitude> kept(pending_magnitudes_.get() + slot * blocks, blocks);
+      std::copy_n(addend.magnitudes.begin(), blocks, kept.begin());
+      addend.magnitudes = kept;
+    }
+    if (!hold) {
+      sum_.AddDense(addend);
+      return;
+    }
+    pending_dense_[slot] = addend;
+  }
+  pending_signs_held_ = signs;
+  if (++pending_count_ == kMaxPending) Flush();
 }
 
 void Aggregator::Flush() {
   if (pending_count_ == 0) return;
-  // Held updates all have the run's one form.
-  if (pending_form_ == codec::DecodedPayload::Form::kSigns) {
+  if (pending_signs_held_) {
     sum_.AddSignsBatch({pending_signs_, pending_count_});
   } else {
     sum_.AddDenseBatch({pending_dense_, pending_count_});

@@ -215,7 +215,8 @@ ExactSum::ExactSum(uint32_t dimension)
     : dimension_(dimension),
       low_(new int64_t[dimension]()),
       high_(new int64_t[dimension]()),
-      limbs_(new int32_t[4 * size_t{dimension}]()) {}
+      limbs_(new int32_t[4 * size_t{dimension}]()),
+      decoded_(new float[kMaxUnfolded * kMagnitudeBlock]) {}
 
 void ExactSum::Clear() {
   std::fill(low_.get(), low_.get() + dimension_, int64_t{0});
@@ -276,9 +277,17 @@ void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
     RowsAt(start, rows);
     RowSpan rows_reached;
     uint32_t n = 0;
-    for (const DenseAddend& addend : batch) {
-      assert(addend.values.size() >= dimension_);
-      const float* v = addend.values.data() + start;
+    for (size_t u = 0; u < batch.size(); ++u) {
+      const DenseAddend& addend = batch[u];
+      const float* v;
+      if (addend.decode_block != nullptr) {
+        float* out = decoded_.get() + u * kMagnitudeBlock;
+        addend.decode_block(addend.context, start, count, out);
+        v = out;
+      } else {
+        assert(addend.values.size() >= dimension_);
+        v = addend.values.data() + start;
+      }
       const RowSpan span =
           RowsReached(addend.magnitudes.empty() ? ScanBlockMagnitude(v, count) : addend.magnitudes[block]);
       if (span.ordinary) {

@@ -27,7 +27,7 @@
 // coordinates at a time: a block's rows stay in registers while every vector
 // of a batch adds to them, only the rows its values reach are touched, and a
 // fold that is due happens block by block in the same pass.
-// Memory: 32 bytes a coordinate. Not thread-safe.
+// Memory: 32 bytes a coordinate and 64 KiB. Not thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -51,12 +51,18 @@ class ExactSum {
   uint32_t dimension() const { return dimension_; }
   void Clear();
 
-  // A dense vector to add, at least dimension() long. `magnitudes`, when
-  // given, must be ScanBlockMagnitudes of exactly these values (the decoder
-  // computes them while checking an update); when empty they are scanned here.
+  // A dense vector to add, at least dimension() long: its values, or a
+  // function that writes values [start, start + count) (count <=
+  // kMagnitudeBlock) to `out` from a compact form, called once a block.
+  // `magnitudes`, when given, must be ScanBlockMagnitudes of exactly these
+  // values (the decoder computes them while checking an update); when empty
+  // they are scanned here.
   struct DenseAddend {
+    using BlockDecoder = void (*)(const void* context, uint32_t start, uint32_t count, float* out);
     std::span<const float> values;
     std::span<const BlockMagnitude> magnitudes = {};
+    BlockDecoder decode_block = nullptr;  // when set, used instead of `values`
+    const void* context = nullptr;
   };
   // +magnitude at coordinate j where bit j of `packed` is clear, -magnitude
   // where it is set (bit j in byte j/8, LSB first, as codec::PackSigns).
@@ -67,9 +73,9 @@ class ExactSum {
 
   // Adds values[j] to sum j for every j < dimension().
   void AddDense(std::span<const float> values, std::span<const BlockMagnitude> magnitudes = {}) {
-    const DenseAddend addend{values, magnitudes};
-    AddDenseBatch({&addend, 1});
+    AddDense(DenseAddend{values, magnitudes});
   }
+  void AddDense(const DenseAddend& addend) { AddDenseBatch({&addend, 1}); }
   // Adds every vector of `batch` (at most kMaxUnfolded) in one pass over the
   // sums, whose rows stay in registers while every vector adds to them: B
   // vectors cost one pass over the rows instead of B. The same sums as
@@ -124,6 +130,7 @@ class ExactSum {
   std::unique_ptr<int64_t[]> low_;
   std::unique_ptr<int64_t[]> high_;
   std::unique_ptr<int32_t[]> limbs_;  // four rows of dimension_: q0, q1, q2, q3 sums
+  std::unique_ptr<float[]> decoded_;  // a block of each compact addend of a batch
   uint32_t unfolded_ = 0;             // vectors in limbs_ since the last fold
 };
 

@@ -118,16 +118,6 @@ Status CheckDenseValues(std::span<const float> values, DecodeScratch& scratch, D
   return Status::Ok();
 }
 
-// out[j] = unit * levels[j]; returns the largest level.
-uint32_t ScaleLevels(std::span<const uint16_t> levels, float unit, std::span<float> out) {
-  uint32_t largest = 0;
-  for (size_t j = 0; j < levels.size(); ++j) {
-    largest = std::max<uint32_t>(largest, levels[j]);
-    out[j] = unit * static_cast<float>(levels[j]);
-  }
-  return largest;
-}
-
 Status CheckPayloadType(const wire::Update& update, wire::Payload expected) {
   if (update.payload_type() != expected || update.payload() == nullptr) {
     return Malformed("payload type %s, expected %s for this run's compressor",
@@ -198,53 +188,50 @@ Status DecodeQuantized(const wire::Quantized& p, const CompressorSpec& compresso
   const unsigned bits = BitsFor(compressor.levels);
   const auto levels = AsSpan(p.packed_levels());
   const auto signs = AsSpan(p.packed_signs());
-  // The error paths are marked unlikely: otherwise GCC's static profile
-  // rates this function cold and leaves its loops scalar.
-  if (p.levels() != compressor.levels || p.level_bits() != bits) [[unlikely]] {
+  if (p.levels() != compressor.levels || p.level_bits() != bits) {
     return Malformed("quantized payload has s = %u in %u bits, expected s = %u in %u bits", p.levels(),
                      p.level_bits(), compressor.levels, bits);
   }
-  if (levels.size() != PackedFieldBytes(dimension, bits) || signs.size() != PackedSignBytes(dimension)) [[unlikely]] {
+  if (levels.size() != PackedFieldBytes(dimension, bits) || signs.size() != PackedSignBytes(dimension)) {
     return Malformed("quantized payload has %zu level bytes and %zu sign bytes, expected %zu and %zu", levels.size(),
                      signs.size(), PackedFieldBytes(dimension, bits), PackedSignBytes(dimension));
   }
   const float norm = p.norm();
-  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) [[unlikely]] {
+  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) {
     return Malformed("quantized norm %g is not in [0, 2^40)", norm);
   }
-  auto fields = scratch.fields().first(dimension);
-  UnpackFields(levels, bits, fields);
-  auto dense = scratch.floats().first(dimension);
-  const float unit = norm / static_cast<float>(compressor.levels);
-  // Branch-free passes that vectorise: magnitudes while tracking the largest
-  // level, then the sign bits flip signs; the first bad level is looked up
-  // only when there is one.
-  if (ScaleLevels(fields, unit, dense) > compressor.levels) [[unlikely]] {
+  // Fields of `bits` bits reach 2^bits - 1, above s unless s = 2^bits - 1.
+  if ((uint32_t{1} << bits) - 1 > compressor.levels) {
+    auto fields = scratch.fields().first(dimension);
+    UnpackFields(levels, bits, fields);
     const auto bad = std::find_if(fields.begin(), fields.end(), [&](uint16_t f) { return f > compressor.levels; });
-    return Malformed("quantized level %u at %u exceeds s = %u", *bad, static_cast<uint32_t>(bad - fields.begin()),
-                     compressor.levels);
+    if (bad != fields.end()) {
+      return Malformed("quantized level %u at %u exceeds s = %u", *bad, static_cast<uint32_t>(bad - fields.begin()),
+                       compressor.levels);
+    }
   }
-  NegateWhereSet(signs, dense);
-  out->form = DecodedPayload::Form::kDense;
-  out->dense = dense;
+  // |v| <= unit * s = norm < 2^40: every value is in range.
+  out->form = DecodedPayload::Form::kCompactDense;
+  out->compact.kind = CompactDense::Kind::kQuantized;
+  out->compact.levels = levels;
+  out->compact.level_bits = bits;
+  out->compact.signs = signs;
+  out->compact.unit = norm / static_cast<float>(compressor.levels);
   return Status::Ok();
 }
 
-Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodeScratch& scratch, DecodedPayload* out) {
+Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodedPayload* out) {
   const auto codes = AsSpan(p.codes());
   if (codes.size() != dimension) return Malformed("natural payload has %zu codes, expected %u", codes.size(), dimension);
-  auto dense = scratch.floats().first(dimension);
-  for (uint32_t j = 0; j < dimension; ++j) {
-    // NaturalCodeValue without its branch (so the loop vectorises): exponent
-    // code 0 selects +0.0 whatever the sign bit.
-    const uint32_t code = codes[j];
-    const uint32_t exponent_code = code & 0x7Fu;
-    const uint32_t bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
-    dense[j] = std::bit_cast<float>(exponent_code == 0 ? 0u : bits);
-  }
-  EDGEFL_RETURN_IF_ERROR(CheckDenseValues(dense, scratch, out));
-  out->form = DecodedPayload::Form::kDense;
-  out->dense = dense;
+  // Exponent code e stands for 2^(e - 64), below kMaxUpdateMagnitude = 2^40
+  // for e < 104. Without an exit per code the loop vectorises.
+  constexpr uint32_t kFirstTooLarge = 64 + 40;
+  uint32_t too_large = 0;
+  for (const uint8_t code : codes) too_large |= static_cast<uint32_t>((code & 0x7Fu) >= kFirstTooLarge);
+  if (too_large != 0) return Malformed("%s", kBadValueMessage);
+  out->form = DecodedPayload::Form::kCompactDense;
+  out->compact.kind = CompactDense::Kind::kNatural;
+  out->compact.codes = codes;
   return Status::Ok();
 }
 
@@ -268,11 +255,28 @@ Status DecodeSigns(const wire::Signs& p, const CompressorSpec& compressor, uint3
 DecodeScratch::DecodeScratch(uint32_t dimension)
     : dimension_(dimension),
       bitmap_words_(RandKBitmapWords(dimension)),
-      floats_(new float[dimension]),
       indices_(new uint32_t[dimension]),
       fields_(new uint16_t[dimension]),
       bitmap_(new uint64_t[RandKBitmapWords(dimension)]),
       magnitudes_(new BlockMagnitude[MagnitudeBlocks(dimension)]) {}
+
+void ExpandUpdate(const DecodedPayload& update, std::span<float> out) {
+  switch (update.form) {
+    case DecodedPayload::Form::kDense:
+      std::copy_n(update.dense.begin(), out.size(), out.begin());
+      return;
+    case DecodedPayload::Form::kSparse:
+      std::fill(out.begin(), out.end(), 0.0f);
+      for (size_t i = 0; i < update.indices.size(); ++i) out[update.indices[i]] = update.values[i];
+      return;
+    case DecodedPayload::Form::kSigns:
+      UnpackSigns(update.sign_bits, update.sign_scale, out);
+      return;
+    case DecodedPayload::Form::kCompactDense:
+      DecodeDense(update.compact, out);
+      return;
+  }
+}
 
 wire::Payload PayloadTypeOf(wire::CompressorKind kind) {
   switch (kind) {
@@ -473,7 +477,7 @@ Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& com
     case wire::Payload::Quantized:
       return DecodeQuantized(*update.payload_as_Quantized(), compressor, dimension, scratch, out);
     case wire::Payload::Natural:
-      return DecodeNatural(*update.payload_as_Natural(), dimension, scratch, out);
+      return DecodeNatural(*update.payload_as_Natural(), dimension, out);
     case wire::Payload::Signs:
       return DecodeSigns(*update.payload_as_Signs(), compressor, dimension, out);
     case wire::Payload::NONE:

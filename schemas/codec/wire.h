@@ -14,6 +14,7 @@
 #include "core/block_magnitudes.h"
 #include "core/status.h"
 #include "flatbuffers/flatbuffers.h"
+#include "schemas/codec/compact_dense.h"
 #include "schemas/codec/task_spec.h"
 #include "schemas/edgefl_generated.h"
 
@@ -105,15 +106,17 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
 Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
                           std::span<const float>* values);
 
-// An update's payload after checking and decoding. Dense and sparse values
-// point into the message or into the DecodeScratch; signs stay packed.
+// An update's payload after checking. Dense f32 and sparse values point into
+// the message (sampled indices into the DecodeScratch); signs stay packed;
+// QSGD and natural updates stay compact, views into the message.
 struct DecodedPayload {
-  enum class Form : uint8_t { kDense, kSparse, kSigns };
+  enum class Form : uint8_t { kDense, kSparse, kSigns, kCompactDense };
   Form form = Form::kDense;
   std::span<const float> dense;
-  // kDense from a DenseF32 or Natural payload: ScanBlockMagnitudes of
-  // `dense`, found while checking it (in the DecodeScratch); else empty.
+  // ScanBlockMagnitudes of `dense`, found while checking it (in the
+  // DecodeScratch).
   std::span<const BlockMagnitude> dense_magnitudes;
+  CompactDense compact;
   std::span<const uint32_t> indices;
   std::span<const float> values;
   std::span<const uint8_t> sign_bits;
@@ -124,7 +127,6 @@ struct DecodedPayload {
 class DecodeScratch {
  public:
   explicit DecodeScratch(uint32_t dimension);
-  std::span<float> floats() { return {floats_.get(), dimension_}; }
   std::span<uint32_t> indices() { return {indices_.get(), dimension_}; }
   std::span<uint16_t> fields() { return {fields_.get(), dimension_}; }
   // SampleRandK's scratch: RandKBitmapWords(dimension) words.
@@ -134,7 +136,6 @@ class DecodeScratch {
  private:
   uint32_t dimension_;
   size_t bitmap_words_;
-  std::unique_ptr<float[]> floats_;
   std::unique_ptr<uint32_t[]> indices_;
   std::unique_ptr<uint16_t[]> fields_;
   std::unique_ptr<uint64_t[]> bitmap_;
@@ -146,6 +147,11 @@ class DecodeScratch {
 // kMaxUpdateMagnitude) and decodes it.
 Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& compressor, uint32_t dimension,
                            DecodeScratch& scratch, DecodedPayload* out);
+
+// Writes a decoded update as out.size() (= its dimension) dense values, zero
+// where a sparse update has none: for tools and tests, as the coordinator
+// adds updates without expanding them.
+void ExpandUpdate(const DecodedPayload& update, std::span<float> out);
 
 // The payload type a compressor's updates travel in.
 wire::Payload PayloadTypeOf(wire::CompressorKind kind);
@@ -164,15 +170,4 @@ inline uint64_t ModelHash(std::span<const float> model) {
   }
   return hash;
 }
-
-// Value of a natural-compression code (bit 7 sign, bits 0..6 exponent + 64).
-inline float NaturalCodeValue(uint8_t code) {
-  const int exponent_code = code & 0x7F;
-  if (exponent_code == 0) return 0.0f;
-  // 2^(e - 64) for e in [1, 127] is a normal float: build it from its bits.
-  const uint32_t bits = (static_cast<uint32_t>(code & 0x80) << 24) |
-                        (static_cast<uint32_t>(exponent_code - 64 + 127) << 23);
-  return std::bit_cast<float>(bits);
-}
-
 }  // namespace edgefl::codec

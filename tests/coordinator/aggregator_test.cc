@@ -76,50 +76,81 @@ TEST_CASE("mean aggregates dense, sparse and scaled-sign updates") {
 TEST_CASE("held-back updates give the same direction, bit for bit, and free their buffers in order") {
   // As the coordinator does: update u is received into buffer pending(), and
   // a buffer is overwritten only once pending() has moved past it again.
-  // Dense updates come with the decoder's block magnitudes or without.
+  // Dense updates come with the decoder's block magnitudes or without;
+  // compact ones (QSGD levels, natural codes) must sum exactly as their
+  // expanded values do.
   constexpr uint32_t d = 1000, n = 3 * Aggregator::kMaxPending + 3;
+  constexpr uint32_t kLevels = 5, kLevelBits = codec::BitsFor(kLevels);
   Rng rng(5);
   std::vector<std::vector<float>> updates(n, std::vector<float>(d));
   for (auto& u : updates) {
     for (auto& x : u) x = static_cast<float>(rng.Normal() * (1 + rng.Below(1000)));
   }
-  enum class Form { kDense, kDenseWithMagnitudes, kSigns };
-  for (Form form : {Form::kDense, Form::kDenseWithMagnitudes, Form::kSigns}) {
+  enum class Form { kDense, kDenseWithMagnitudes, kSigns, kQuantized, kNatural };
+  for (Form form : {Form::kDense, Form::kDenseWithMagnitudes, Form::kSigns, Form::kQuantized, Form::kNatural}) {
     CAPTURE(static_cast<int>(form));
-    Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d);
+    Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d), expanded(AggregatorKind::kMean, d);
     std::vector<std::vector<float>> buffers(Aggregator::kMaxPending);
-    std::vector<std::vector<uint8_t>> sign_buffers(Aggregator::kMaxPending);
+    std::vector<std::vector<uint8_t>> byte_buffers(Aggregator::kMaxPending), sign_buffers(Aggregator::kMaxPending);
     std::vector<BlockMagnitude> magnitudes(MagnitudeBlocks(d));  // one scratch, as the decoder's
+    std::vector<uint16_t> fields(d);
+    std::vector<float> values(d);
     std::vector<uint8_t> storage;
     for (uint32_t u = 0; u < n; ++u) {
       codec::DecodedPayload update;
       const uint32_t slot = held.pending();
-      if (form == Form::kSigns) {
-        update = Signs(updates[u], sign_buffers[slot], std::fabs(updates[u][0]));
-      } else {
-        buffers[slot] = updates[u];
-        update.form = codec::DecodedPayload::Form::kDense;
-        update.dense = buffers[slot];
-        if (form == Form::kDenseWithMagnitudes) {
-          ScanBlockMagnitudes(buffers[slot], magnitudes);
-          update.dense_magnitudes = magnitudes;
-        }
+      switch (form) {
+        case Form::kDense:
+        case Form::kDenseWithMagnitudes:
+          buffers[slot] = updates[u];
+          update.form = codec::DecodedPayload::Form::kDense;
+          update.dense = buffers[slot];
+          if (form == Form::kDenseWithMagnitudes) {
+            ScanBlockMagnitudes(buffers[slot], magnitudes);
+            update.dense_magnitudes = magnitudes;
+          }
+          break;
+        case Form::kSigns:
+          update = Signs(updates[u], sign_buffers[slot], std::fabs(updates[u][0]));
+          break;
+        case Form::kQuantized:
+          for (auto& f : fields) f = static_cast<uint16_t>(rng.Below(kLevels + 1));
+          byte_buffers[slot].assign(codec::PackedFieldBytes(d, kLevelBits), 0);
+          codec::PackFields(fields, kLevelBits, byte_buffers[slot]);
+          sign_buffers[slot].assign(codec::PackedSignBytes(d), 0);
+          codec::PackSigns(updates[u], sign_buffers[slot]);
+          update.form = codec::DecodedPayload::Form::kCompactDense;
+          update.compact = {codec::CompactDense::Kind::kQuantized, byte_buffers[slot], kLevelBits, sign_buffers[slot],
+                            std::fabs(updates[u][1]) / kLevels, {}};
+          break;
+        case Form::kNatural:
+          byte_buffers[slot].resize(d);
+          for (auto& c : byte_buffers[slot]) c = static_cast<uint8_t>((rng.Below(2) << 7) | rng.Below(104));
+          update.form = codec::DecodedPayload::Form::kCompactDense;
+          update.compact.kind = codec::CompactDense::Kind::kNatural;
+          update.compact.codes = byte_buffers[slot];
+          break;
       }
       immediate.Add(update);
+      codec::ExpandUpdate(update, values);
+      codec::DecodedPayload as_dense;
+      as_dense.dense = values;
+      expanded.Add(as_dense);
       held.Add(update, /*values_stay_valid=*/true);
       CHECK(held.pending() == (u + 1) % Aggregator::kMaxPending);
       std::fill(magnitudes.begin(), magnitudes.end(), BlockMagnitude{});  // the next decode reuses the scratch
       if (u == 5) {  // updates that are not held interleave freely
-        immediate.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
-        held.Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+        for (Aggregator* a : {&immediate, &held, &expanded}) a->Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
       }
     }
     CHECK(held.pending() > 0);  // Finish must flush them
-    std::vector<double> a(d), b(d);
+    std::vector<double> a(d), b(d), c(d);
     immediate.Finish(a);
     held.Finish(b);
+    expanded.Finish(c);
     CHECK(held.pending() == 0);
     CHECK(a == b);
+    CHECK(a == c);
   }
 }
 

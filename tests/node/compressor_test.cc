@@ -40,19 +40,9 @@ class WirePath {
     codec::DecodedPayload decoded;
     const Status s = codec::DecodeUpdatePayload(*e->body_as_Update(), spec_, d_, scratch_, &decoded);
     REQUIRE_MESSAGE(s.ok(), s.message());
-    std::vector<double> out(d_, 0.0);
-    switch (decoded.form) {
-      case codec::DecodedPayload::Form::kDense:
-        for (uint32_t j = 0; j < d_; ++j) out[j] = decoded.dense[j];
-        break;
-      case codec::DecodedPayload::Form::kSparse:
-        for (size_t i = 0; i < decoded.indices.size(); ++i) out[decoded.indices[i]] = decoded.values[i];
-        break;
-      case codec::DecodedPayload::Form::kSigns:
-        for (uint32_t j = 0; j < d_; ++j) out[j] = codec::SignBit(decoded.sign_bits, j) ? -decoded.sign_scale : decoded.sign_scale;
-        break;
-    }
-    return out;
+    std::vector<float> expanded(d_);
+    codec::ExpandUpdate(decoded, expanded);
+    return std::vector<double>(expanded.begin(), expanded.end());
   }
 
   const Compressor& compressor() const { return compressor_; }

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -213,26 +214,16 @@ Status RoundTrip(const PayloadView& payload, const CompressorSpec& spec, uint32_
   DecodedPayload decoded;
   EDGEFL_RETURN_IF_ERROR(DecodeUpdatePayload(*e->body_as_Update(), spec, d, scratch, &decoded));
   dense->assign(d, 0.0f);
-  switch (decoded.form) {
-    case DecodedPayload::Form::kDense:
-      std::copy(decoded.dense.begin(), decoded.dense.end(), dense->begin());
-      if (spec.kind == wire::CompressorKind::Identity || spec.kind == wire::CompressorKind::Natural) {
-        // These carry the block magnitudes found while checking the values.
-        std::vector<BlockMagnitude> expected(MagnitudeBlocks(d));
-        ScanBlockMagnitudes(decoded.dense, expected);
-        REQUIRE(decoded.dense_magnitudes.size() == expected.size());
-        for (size_t b = 0; b < expected.size(); ++b) {
-          CHECK(decoded.dense_magnitudes[b].largest_bits == expected[b].largest_bits);
-          CHECK(decoded.dense_magnitudes[b].smallest_nonzero_bits == expected[b].smallest_nonzero_bits);
-        }
-      }
-      break;
-    case DecodedPayload::Form::kSparse:
-      for (size_t i = 0; i < decoded.indices.size(); ++i) (*dense)[decoded.indices[i]] = decoded.values[i];
-      break;
-    case DecodedPayload::Form::kSigns:
-      UnpackSigns(decoded.sign_bits, decoded.sign_scale, *dense);
-      break;
+  ExpandUpdate(decoded, *dense);
+  if (spec.kind == wire::CompressorKind::Identity) {
+    // Dense f32 carries the block magnitudes found while checking the values.
+    std::vector<BlockMagnitude> expected(MagnitudeBlocks(d));
+    ScanBlockMagnitudes(*dense, expected);
+    REQUIRE(decoded.dense_magnitudes.size() == expected.size());
+    for (size_t b = 0; b < expected.size(); ++b) {
+      CHECK(decoded.dense_magnitudes[b].largest_bits == expected[b].largest_bits);
+      CHECK(decoded.dense_magnitudes[b].smallest_nonzero_bits == expected[b].smallest_nonzero_bits);
+    }
   }
   return Status::Ok();
 }
@@ -338,6 +329,44 @@ TEST_CASE("every payload round-trips exactly") {
   }
 }
 
+TEST_CASE("compact payloads expand to the same values in every block") {
+  // QSGD and natural updates stay compact after decoding and are expanded
+  // a block at a time; across several blocks and a partial last one, every
+  // value must be the one the formula gives.
+  constexpr uint32_t d = 1500, kLevels = 5;
+  Rng rng(41);
+  std::vector<uint16_t> levels(d);
+  std::vector<float> source(d);
+  std::vector<uint8_t> codes(d);
+  for (uint32_t j = 0; j < d; ++j) {
+    levels[j] = static_cast<uint16_t>(rng.Below(kLevels + 1));
+    source[j] = rng.Below(2) ? -1.0f : 1.0f;
+    codes[j] = static_cast<uint8_t>((rng.Below(2) << 7) | rng.Below(104));
+  }
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<float> out;
+  PayloadView p;
+  p.type = wire::Payload::Quantized;
+  p.norm = 3.7f;
+  p.levels = kLevels;
+  p.level_fields = levels;
+  p.sign_source = source;
+  REQUIRE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, kLevels}, d, &out, fbb).ok());
+  const float unit = 3.7f / kLevels;
+  for (uint32_t j = 0; j < d; ++j) {
+    CAPTURE(j);
+    CHECK(out[j] == std::copysign(unit * static_cast<float>(levels[j]), source[j]));
+  }
+  PayloadView natural;
+  natural.type = wire::Payload::Natural;
+  natural.codes = codes;
+  REQUIRE(RoundTrip(natural, {wire::CompressorKind::Natural}, d, &out, fbb).ok());
+  for (uint32_t j = 0; j < d; ++j) {
+    CAPTURE(j);
+    CHECK(std::bit_cast<uint32_t>(out[j]) == std::bit_cast<uint32_t>(NaturalCodeValue(codes[j])));
+  }
+}
+
 TEST_CASE("semantic checks reject what a well-formed buffer may still carry") {
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<float> out;
@@ -384,6 +413,11 @@ TEST_CASE("semantic checks reject what a well-formed buffer may still carry") {
     p.sign_source = v;
     CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 3}, 8, &out, fbb).ok());
     CHECK(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 4}, 8, &out, fbb).ok());
+    // s = 5 in 3 bits: fields 6 and 7 fit the width but are not levels.
+    const std::vector<uint16_t> too_high = {0, 1, 2, 3, 4, 5, 6, 0};
+    p.levels = 5;
+    p.level_fields = too_high;
+    CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 5}, 8, &out, fbb).ok());
   }
   SUBCASE("natural code beyond the accumulator's range") {
     std::vector<uint8_t> codes(8, 64);
@@ -392,6 +426,11 @@ TEST_CASE("semantic checks reject what a well-formed buffer may still carry") {
     p.type = wire::Payload::Natural;
     p.codes = codes;
     CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Natural}, 8, &out, fbb).ok());
+    codes[2] = 0x80 | 104;  // -2^40
+    CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Natural}, 8, &out, fbb).ok());
+    codes[2] = 0x80 | 103;  // -2^39, the largest allowed
+    CHECK(RoundTrip(p, {wire::CompressorKind::Natural}, 8, &out, fbb).ok());
+    CHECK(out[2] == -0x1.0p39f);
   }
   SUBCASE("bernoulli payload whose value count disagrees with its seed") {
     std::vector<uint32_t> idx(8);
@@ -487,7 +526,9 @@ TEST_CASE("random corruption never crashes the reader") {
     const Status s = DecodeUpdatePayload(*e->body_as_Update(), {wire::CompressorKind::Qsgd, 0, 1.0, 4}, d, scratch, &decoded);
     if (s.ok()) {
       ++accepted;
-      for (float x : decoded.dense) CHECK(std::fabs(x) < kMaxUpdateMagnitude);
+      std::vector<float> values(d);
+      ExpandUpdate(decoded, values);
+      for (float x : values) CHECK(std::fabs(x) < kMaxUpdateMagnitude);
     } else {
       ++rejected;
     }

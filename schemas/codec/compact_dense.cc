@@ -1,0 +1,100 @@
+#include "schemas/codec/compact_dense.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cstring>
+
+#include "core/vectors.h"
+#include "schemas/codec/bit_pack.h"
+
+namespace edgefl::codec {
+namespace {
+
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
+typedef uint64_t U64x4 __attribute__((vector_size(32)));
+
+// Natural codes: bit 7 the sign, bits 0..6 the exponent code e, value
+// 2^(e - 64), and e = 0 is +0.0 whatever the sign bit (NaturalCodeValue).
+EDGEFL_VECTOR_CLONES void ExpandNatural(const uint8_t* codes, uint32_t count, float* out) {
+  uint32_t j = 0;
+  for (; j + kLanes <= count; j += kLanes) {
+    U8x8 narrow;
+    std::memcpy(&narrow, codes + j, sizeof(narrow));
+    const U32x8 code = __builtin_convertvector(narrow, U32x8);
+    const U32x8 exponent_code = code & 0x7Fu;
+    const U32x8 bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
+    const U32x8 value = exponent_code == 0u ? U32x8{} : bits;
+    std::memcpy(out + j, &value, sizeof(value));
+  }
+  for (; j < count; ++j) out[j] = NaturalCodeValue(codes[j]);
+}
+
+// QSGD values (sign bit j set ? -1 : 1) * unit * level_j for level fields
+// of `bits` <= 8 bits: eight fields take `bits` bytes, read as one 64-bit
+// word while eight bytes remain in `levels` (the rest unpack field by
+// field). The same floats as unpacking, scaling and negating one by one.
+EDGEFL_VECTOR_CLONES void ExpandQuantizedNarrow(std::span<const uint8_t> levels, unsigned bits, const uint8_t* signs,
+                                                float unit, uint32_t count, float* out) {
+  const U64x4 low_shift = U64x4{0, 1, 2, 3} * bits, high_shift = U64x4{4, 5, 6, 7} * bits;
+  const uint64_t mask = (uint64_t{1} << bits) - 1;
+  const U32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
+  uint32_t j = 0;
+  for (; j + kLanes <= count && size_t{j / 8} * bits + 8 <= levels.size(); j += kLanes) {
+    uint64_t word;
+    std::memcpy(&word, levels.data() + size_t{j / 8} * bits, sizeof(word));
+    const U32x4 low = __builtin_convertvector(((U64x4{} + word) >> low_shift) & mask, U32x4);
+    const U32x4 high = __builtin_convertvector(((U64x4{} + word) >> high_shift) & mask, U32x4);
+    const U32x8 level = __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7);
+    const F32x8 magnitude = __builtin_convertvector(level, F32x8) * unit;
+    const U32x8 negative = ((U32x8{} + signs[j / 8]) & lane_bit) != 0u;  // all ones where set
+    U32x8 value;
+    std::memcpy(&value, &magnitude, sizeof(value));
+    value ^= negative & 0x80000000u;
+    std::memcpy(out + j, &value, sizeof(value));
+  }
+  if (j < count) {
+    uint16_t rest[kMaxDenseBlock];
+    UnpackFields(levels.subspan(size_t{j / 8} * bits, PackedFieldBytes(count - j, bits)), bits, {rest, count - j});
+    for (uint32_t k = j; k < count; ++k) {
+      const float magnitude = unit * static_cast<float>(rest[k - j]);
+      out[k] = SignBit({signs, PackedSignBytes(count)}, k) ? -magnitude : magnitude;
+    }
+  }
+}
+
+}  // namespace
+
+void DecodeDenseBlock(const CompactDense& compact, uint32_t start, uint32_t count, float* out) {
+  assert(start % 8 == 0 && count <= kMaxDenseBlock);
+  switch (compact.kind) {
+    case CompactDense::Kind::kQuantized: {
+      // start is a multiple of 8, so the block's first field starts a byte.
+      const unsigned bits = compact.level_bits;
+      const auto levels = compact.levels.subspan(size_t{start} * bits / 8);
+      const uint8_t* signs = compact.signs.data() + start / 8;
+      if (bits <= 8) {
+        ExpandQuantizedNarrow(levels.first(std::min(levels.size(), size_t{count} * bits / 8 + 8)), bits, signs,
+                              compact.unit, count, out);
+        return;
+      }
+      uint16_t fields[kMaxDenseBlock];
+      UnpackFields(levels.first(PackedFieldBytes(count, bits)), bits, {fields, count});
+      for (uint32_t j = 0; j < count; ++j) out[j] = compact.unit * static_cast<float>(fields[j]);
+      NegateWhereSet({signs, PackedSignBytes(count)}, {out, count});
+      return;
+    }
+    case CompactDense::Kind::kNatural:
+      ExpandNatural(compact.codes.data() + start, count, out);
+      return;
+  }
+}
+
+void DecodeDense(const CompactDense& compact, std::span<float> out) {
+  const auto d = static_cast<uint32_t>(out.size());
+  for (uint32_t start = 0; start < d; start += kMaxDenseBlock) {
+    DecodeDenseBlock(compact, start, std::min(kMaxDenseBlock, d - start), out.data() + start);
+  }
+}
+
+}  // namespace edgefl::codec
