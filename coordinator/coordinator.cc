@@ -47,14 +47,19 @@ class Coordinator::Impl {
         nodes_(config.nodes) {
     socket_.set(zmq::sockopt::linger, 1000);
     socket_.set(zmq::sockopt::router_mandatory, 1);
-    // Room for the largest update this run's compressor can produce. Dense
-    // f32 updates to a mean are held back in their receive buffers and added
-    // Aggregator::kMaxPending at a time (one pass over the exact sums), so
-    // they get that many buffers when it fits kReceiveBuffersBudgetBytes.
+    // A node that restarts (a crash, a board power-cycled) reconnects with
+    // the same routing id while its old connection may linger, half open,
+    // for minutes: the new connection takes the id over at once.
+    socket_.set(zmq::sockopt::router_handover, 1);
+    // Room for the largest update this run's compressor can produce. Updates
+    // to a mean (all but sparse ones) are held back in their receive buffers
+    // and added Aggregator::kMaxPending at a time (one pass over the exact
+    // sums), so they get that many buffers when it fits
+    // kReceiveBuffersBudgetBytes.
     const size_t max_message_bytes = std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096);
-    hold_dense_updates_ = Aggregator::CanHoldUpdates(config.aggregator, config.compressor.kind) &&
+    hold_updates_ = Aggregator::CanHoldUpdates(config.aggregator, config.compressor.kind) &&
                           Aggregator::kMaxPending * max_message_bytes <= kReceiveBuffersBudgetBytes;
-    receive_buffers_.resize(hold_dense_updates_ ? Aggregator::kMaxPending : 1);
+    receive_buffers_.resize(hold_updates_ ? Aggregator::kMaxPending : 1);
     for (auto& buffer : receive_buffers_) buffer.resize((max_message_bytes + 7) / 8);
   }
 
@@ -113,7 +118,7 @@ class Coordinator::Impl {
     if (!id_size) return false;
     if (!socket_.get(zmq::sockopt::rcvmore)) return true;  // a bare identity: nothing to do
     // Never a buffer that holds an update the aggregator has held back.
-    auto& receive_buffer = receive_buffers_[hold_dense_updates_ ? aggregator_.pending() : 0];
+    auto& receive_buffer = receive_buffers_[hold_updates_ ? aggregator_.pending() : 0];
     auto* buffer = reinterpret_cast<uint8_t*>(receive_buffer.data());
     const size_t capacity = receive_buffer.size() * 8;
     const auto size = socket_.recv(zmq::mutable_buffer(buffer, capacity), zmq::recv_flags::dontwait);
@@ -243,7 +248,7 @@ class Coordinator::Impl {
     slot.round.loss = update.loss();
     slot.round.grad_norm = update.grad_norm();
     slot.round.compute_us = update.compute_us();
-    aggregator_.Add(decoded, hold_dense_updates_);
+    aggregator_.Add(decoded, hold_updates_);
     if (std::isfinite(update.loss())) {
       node_loss_sum_ += update.loss();
       ++node_loss_count_;
@@ -462,7 +467,7 @@ class Coordinator::Impl {
   NodeTable nodes_;
   static constexpr size_t kReceiveBuffersBudgetBytes = size_t{128} << 20;
   std::vector<std::vector<uint64_t>> receive_buffers_;  // 8-byte aligned for the verifier
-  bool hold_dense_updates_ = false;
+  bool hold_updates_ = false;
 
   RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;

@@ -203,6 +203,50 @@ dead_after_ms = 600
   CHECK(s.update_messages > 2 * 3000 + 100);  // the restarted node took part again
 }
 
+TEST_CASE("a node restarted while its old process hangs takes its id over at once") {
+  // A hung (or power-cut) node leaves its connection open: no FIN ever
+  // comes. Its replacement, with the same id, must not wait for that
+  // connection to time out. With quorum 1, the run finishes only if it
+  // joins.
+  const std::string dir = testing::ScratchDir("node_hang");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "hang"
+nodes = 2
+rounds = 300
+[objective]
+dimension = 1000
+[round]
+quorum = 1.0
+heartbeat_ms = 100
+dead_after_ms = 600
+)");
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+  size_t nodes[2];
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(i), "--quiet"}, -1, &nodes[i]).ok());
+  }
+  for (int wait = 0; wait < 200; ++wait) {
+    const std::string metrics = testing::ReadFile(dir + "/out/metrics.csv");
+    if (std::count(metrics.begin(), metrics.end(), '\n') > 5) break;
+    usleep(20000);
+  }
+  group.Signal(nodes[1], SIGSTOP);
+  size_t replacement = 0;
+  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "1", "--quiet"}, -1, &replacement).ok());
+  const ChildExit exit = WaitFor(group, coordinator);
+  CHECK(exit.exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "all rounds done");
+  CHECK(s.rounds == 300);
+  CHECK(s.steps >= 290);  // the round the node hung in may take no step
+  group.Signal(nodes[1], SIGKILL);
+}
+
 TEST_CASE("Ctrl-C stops every process and keeps the rounds already run") {
   const std::string dir = testing::ScratchDir("interrupt");
   testing::WriteFile(dir + "/config.toml", R"(
