@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define EDGEFL_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
@@ -29,5 +30,25 @@ typedef uint16_t U16x8 __attribute__((vector_size(16)));
 typedef uint8_t U8x8 __attribute__((vector_size(8)));
 typedef int32_t I32x4 __attribute__((vector_size(16)));
 typedef int64_t I64x4 __attribute__((vector_size(32)));
+typedef uint8_t U8x32 __attribute__((vector_size(32)));
+typedef uint16_t U16x16 __attribute__((vector_size(32)));
+
+// Narrowing stores: out[i] = lane i of v, truncated. GCC lowers a narrowing
+// __builtin_convertvector lane by lane through scalar registers; picking
+// the low bytes with a shuffle is a few instructions on AVX2, SSE2 and NEON.
+// (Lanes are little-endian, as the codec requires.)
+[[gnu::always_inline]] inline void StoreLowBytes(const U32x8& v, uint8_t* out) {
+  U8x32 bytes;
+  std::memcpy(&bytes, &v, sizeof(bytes));
+  const U8x8 low = __builtin_shufflevector(bytes, bytes, 0, 4, 8, 12, 16, 20, 24, 28);
+  std::memcpy(out, &low, sizeof(low));
+}
+
+[[gnu::always_inline]] inline void StoreLowHalves(const U32x8& v, uint16_t* out) {
+  U16x16 halves;
+  std::memcpy(&halves, &v, sizeof(halves));
+  const U16x8 low = __builtin_shufflevector(halves, halves, 0, 2, 4, 6, 8, 10, 12, 14);
+  std::memcpy(out, &low, sizeof(low));
+}
 
 }  // namespace edgefl

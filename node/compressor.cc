@@ -205,8 +205,7 @@ EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, 
       const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
       I32x8 level = whole - (u < frac);  // a true lane compares as -1
       level = level < max_level ? level : I32x8{} + max_level;
-      const U16x8 narrow = __builtin_convertvector(level, U16x8);
-      std::memcpy(fields + start + i, &narrow, sizeof(narrow));
+      StoreLowHalves((U32x8)(level), fields + start + i);
     }
     for (; i < count; ++i) {
       const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
@@ -250,8 +249,7 @@ EDGEFL_VECTOR_CLONES void NaturalCodes(const float* grad, uint32_t dimension, ui
       // exponent + 64 + round-up = biased_exponent - 63 + (draw < m), at most 127.
       I32x8 code = biased_exponent - 63 - (I32x8)((draw >> 9) < (bits & 0x7FFFFFu));
       code = code < 127 ? code : I32x8{} + 127;
-      const U8x8 narrow = __builtin_convertvector((U32x8)(code) | ((bits >> 31) << 7), U8x8);
-      std::memcpy(codes + start + i, &narrow, sizeof(narrow));
+      StoreLowBytes((U32x8)(code) | ((bits >> 31) << 7), codes + start + i);
     }
     for (; i < count; ++i) codes[start + i] = NaturalCode(grad[start + i], draws[i]);
   }

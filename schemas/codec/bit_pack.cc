@@ -3,6 +3,8 @@
 #include <bit>
 #include <cstring>
 
+#include "core/vectors.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -59,9 +61,24 @@ uint32_t SignByte(const float* p) {
 // pack and unpack with shifts known at compile time, in at most two 64-bit
 // words; the LSB-first layout is the same as a bit-serial loop's.
 template <unsigned kBits>
-void PackGroups(const uint16_t* fields, size_t groups, uint8_t* out) {
+[[gnu::always_inline]] inline void PackGroups(const uint16_t* fields, size_t groups, uint8_t* out) {
   static_assert(kBits >= 1 && kBits <= 16);
-  if constexpr (8 % kBits == 0) {
+  if constexpr (kBits <= 2) {
+    // QSGD's s = 1 and 3: the eight fields of a group, each shifted to its
+    // place in one 32-bit word, OR-ed together across the lanes.
+    typedef uint32_t U32x4 __attribute__((vector_size(16)));
+    const U32x8 shift = U32x8{0, 1, 2, 3, 4, 5, 6, 7} * kBits;
+    for (size_t g = 0; g < groups; ++g) {
+      U16x8 narrow;
+      std::memcpy(&narrow, fields + 8 * g, sizeof(narrow));
+      const U32x8 placed = __builtin_convertvector(narrow, U32x8) << shift;
+      const U32x4 half = __builtin_shufflevector(placed, placed, 0, 1, 2, 3) |
+                         __builtin_shufflevector(placed, placed, 4, 5, 6, 7);
+      const uint32_t word = (half[0] | half[1]) | (half[2] | half[3]);
+      std::memcpy(out + g * kBits, &word, kBits);
+    }
+    return;
+  } else if constexpr (8 % kBits == 0) {
     // Widths that divide a byte (QSGD's s = 1, 3, 15, 255): byte by byte, a
     // loop the compiler vectorises; the same bits as the general path.
     constexpr unsigned kPerByte = 8 / kBits;
@@ -90,7 +107,7 @@ void PackGroups(const uint16_t* fields, size_t groups, uint8_t* out) {
 }
 
 template <unsigned kBits>
-void UnpackGroups(const uint8_t* in, size_t groups, uint16_t* fields) {
+[[gnu::always_inline]] inline void UnpackGroups(const uint8_t* in, size_t groups, uint16_t* fields) {
   static_assert(kBits >= 1 && kBits <= 16);
   constexpr uint64_t kMask = (uint64_t{1} << kBits) - 1;
   if constexpr (8 % kBits == 0) {
@@ -158,7 +175,7 @@ void UnpackFieldsSerial(const uint8_t* packed, unsigned bits, uint16_t* fields, 
 
 // Calls fn.template operator()<bits>() for bits in [1, 16]; false otherwise.
 template <typename Fn>
-bool DispatchWidth(unsigned bits, Fn&& fn) {
+[[gnu::always_inline]] inline bool DispatchWidth(unsigned bits, Fn&& fn) {
   switch (bits) {
     case 1: fn.template operator()<1>(); return true;
     case 2: fn.template operator()<2>(); return true;
@@ -245,9 +262,9 @@ void NegateWhereSet(std::span<const uint8_t> packed, std::span<float> values) {
   }
 }
 
-void PackFields(std::span<const uint16_t> fields, unsigned bits, std::span<uint8_t> packed) {
+EDGEFL_VECTOR_CLONES void PackFields(std::span<const uint16_t> fields, unsigned bits, std::span<uint8_t> packed) {
   size_t done = 0;  // fields written by the group loop (a multiple of 8)
-  DispatchWidth(bits, [&]<unsigned kBits>() {
+  DispatchWidth(bits, [&]<unsigned kBits>() __attribute__((always_inline)) {
     done = fields.size() / 8 * 8;
     PackGroups<kBits>(fields.data(), done / 8, packed.data());
   });
@@ -258,9 +275,9 @@ void PackFields(std::span<const uint16_t> fields, unsigned bits, std::span<uint8
   if (packed.size() > used) std::memset(packed.data() + used, 0, packed.size() - used);
 }
 
-void UnpackFields(std::span<const uint8_t> packed, unsigned bits, std::span<uint16_t> fields) {
+EDGEFL_VECTOR_CLONES void UnpackFields(std::span<const uint8_t> packed, unsigned bits, std::span<uint16_t> fields) {
   size_t done = 0;
-  DispatchWidth(bits, [&]<unsigned kBits>() {
+  DispatchWidth(bits, [&]<unsigned kBits>() __attribute__((always_inline)) {
     done = fields.size() / 8 * 8;
     UnpackGroups<kBits>(packed.data(), done / 8, fields.data());
   });
