@@ -4,8 +4,11 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 
+#include "core/lane_rng.h"
 #include "core/rng.h"
+#include "core/vectors.h"
 
 namespace edgefl::codec {
 
@@ -47,27 +50,57 @@ double RealisedKeepProbability(double keep_probability) {
   return static_cast<double>(KeepThreshold(keep_probability)) * 0x1.0p-32;
 }
 
-uint32_t SampleBernoulli(uint64_t seed, uint32_t dimension, double keep_probability,
-                         std::span<uint32_t> indices) {
-  Rng rng(seed);
+EDGEFL_VECTOR_CLONES uint32_t SampleBernoulli(uint64_t seed, uint32_t dimension, double keep_probability,
+                                              std::span<uint32_t> indices) {
   const uint64_t threshold = KeepThreshold(keep_probability);
   uint32_t kept = 0;
   const auto keep = [&](uint32_t j) {
     if (kept < indices.size()) indices[kept] = j;
     ++kept;
   };
-  // A pair of coordinates a word, low half first; one rarely taken branch a
-  // pair when p is small.
-  uint32_t j = 0;
-  for (; j + 1 < dimension; j += 2) {
-    const uint64_t word = rng.NextU64();
-    const uint64_t low = word & 0xFFFFFFFFu, high = word >> 32;
-    if (low < threshold || high < threshold) [[unlikely]] {
-      if (low < threshold) keep(j);
-      if (high < threshold) keep(j + 1);
+  if (threshold > 0xFFFFFFFFu) {  // p = 1: every draw is below 2^32
+    for (uint32_t j = 0; j < dimension; ++j) keep(j);
+    return kept;
+  }
+  // Coordinate j takes lane j % 8 of step j / 8. Thirty-two coordinates
+  // cost four vector steps and compares, whose results land at bit i of one
+  // word for coordinate i.
+  const U32x8 below = U32x8{} + static_cast<uint32_t>(threshold);
+  const U32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
+  // With room for every coordinate, the first two kept of a word are written
+  // without a branch (which would be mispredicted at every kept one): a
+  // write past them lands at index kept <= base + 1 < dimension and is
+  // overwritten or ignored.
+  const bool room_for_all = indices.size() >= dimension;
+  LaneRng rng(seed);
+  constexpr uint32_t kBlock = 512;
+  uint32_t draws[kBlock];
+  for (uint32_t start = 0; start < dimension; start += kBlock) {
+    const uint32_t count = std::min(kBlock, dimension - start);
+    rng.Fill(draws, count);
+    uint32_t i = 0;
+    for (; i + 4 * kLanes <= count; i += 4 * kLanes) {
+      U32x8 kept_bits = {};
+      for (uint32_t group = 0; group < 4; ++group) {
+        U32x8 draw;
+        std::memcpy(&draw, draws + i + group * kLanes, sizeof(draw));
+        kept_bits |= (draw < below) & (lane_bit << (group * kLanes));
+      }
+      uint32_t bits = OrAcrossLanes(kept_bits);
+      const uint32_t base = start + i;
+      if (room_for_all) {
+        for (int unrolled = 0; unrolled < 2; ++unrolled) {
+          indices[kept] = base + static_cast<uint32_t>(std::countr_zero(bits));
+          kept += bits != 0 ? 1 : 0;
+          bits &= bits - 1;
+        }
+      }
+      for (; bits != 0; bits &= bits - 1) keep(base + static_cast<uint32_t>(std::countr_zero(bits)));
+    }
+    for (; i < count; ++i) {
+      if (draws[i] < threshold) keep(start + i);
     }
   }
-  if (j < dimension && (rng.NextU64() & 0xFFFFFFFFu) < threshold) keep(j);
   return kept;
 }
 

@@ -24,9 +24,10 @@ inline constexpr size_t RandKBitmapWords(uint32_t dimension) { return (size_t{di
 void SampleRandK(uint64_t seed, uint32_t dimension, std::span<uint32_t> indices, std::span<uint64_t> bitmap);
 
 // Bernoulli(p): each coordinate kept independently iff a 32-bit draw is below
-// KeepThreshold(p) (two draws per 64-bit word, low half first). Returns how
-// many were kept; indices past the capacity of `indices` are counted, not
-// written.
+// KeepThreshold(p). Coordinate j's draw is lane j % 8 of step j / 8 of a
+// LaneRng (eight xoshiro128** lanes) seeded with `seed`, so eight
+// coordinates cost one vector step. Returns how many were kept; indices
+// past the capacity of `indices` are counted, not written.
 uint32_t SampleBernoulli(uint64_t seed, uint32_t dimension, double keep_probability,
                          std::span<uint32_t> indices);
 

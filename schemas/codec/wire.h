@@ -20,7 +20,7 @@
 
 namespace edgefl::codec {
 
-inline constexpr uint16_t kProtocolVersion = 2;
+inline constexpr uint16_t kProtocolVersion = 3;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/lane_rng.h"
+
 namespace edgefl::codec {
 namespace {
 
@@ -57,10 +59,22 @@ TEST_CASE("seeded samplers reproduce pinned indices") {
   CHECK(randk(1, 1000, 10) == std::vector<uint32_t>{70, 142, 380, 388, 516, 551, 570, 693, 696, 866});
   CHECK(randk(12345678901234567, 1000, 3) == std::vector<uint32_t>{193, 352, 376});
   CHECK(randk(9, 100, 1) == std::vector<uint32_t>{0});
-  std::vector<uint32_t> bernoulli(40);
-  const uint32_t kept = SampleBernoulli(42, 40, 0.25, bernoulli);
-  bernoulli.resize(kept);
-  CHECK(bernoulli == std::vector<uint32_t>{0, 1, 4, 6, 10, 20, 24});
+  // Bernoulli (LaneRng draws; protocol version 3), from the same reference.
+  uint32_t lane_draws[8];
+  LaneRng(1).Fill(lane_draws, 8);
+  CHECK(std::vector<uint32_t>(lane_draws, lane_draws + 8) ==
+        std::vector<uint32_t>{1695105466, 4191284949, 4143250684, 2269609913, 2276426982, 3688920466, 1899864635,
+                              690211791});
+  const auto bernoulli = [](uint64_t seed, uint32_t d, double p) {
+    std::vector<uint32_t> out(d);
+    out.resize(SampleBernoulli(seed, d, p, out));
+    return out;
+  };
+  CHECK(bernoulli(1, 10, 0.5) == std::vector<uint32_t>{0, 6, 7, 8, 9});
+  CHECK(bernoulli(1, 101, 0.1) == std::vector<uint32_t>{23, 25, 35, 38, 53, 68, 77, 81, 98});
+  CHECK(bernoulli(42, 40, 0.25) == std::vector<uint32_t>{2, 3, 4, 5, 6, 9, 13, 16, 20, 23, 26, 28, 34});
+  CHECK(bernoulli(7, 1000, 0.01) ==
+        std::vector<uint32_t>{196, 367, 399, 495, 550, 615, 652, 827, 883, 923, 935, 946, 985});
 }
 
 TEST_CASE("rand-k includes each coordinate with probability k/d") {
@@ -117,6 +131,29 @@ TEST_CASE("bernoulli keeps each coordinate with the realised probability") {
   const double p = RealisedKeepProbability(0.1);
   const double sd = std::sqrt(draws * d * p * (1 - p));
   CHECK(std::fabs(total - draws * d * p) < 5 * sd);
+  // Each of the eight LaneRng lanes alone, and pairs of neighbours (which
+  // come from different lanes of one step), keep at the right rate.
+  std::vector<uint32_t> per_lane(8), kept_pairs(1);
+  constexpr uint32_t kSmall = 64;
+  constexpr int kTrials = 20000;
+  for (int s = 0; s < kTrials; ++s) {
+    const uint32_t kept = SampleBernoulli(1000 + static_cast<uint64_t>(s), kSmall, 0.1, indices);
+    std::vector<bool> in(kSmall);
+    for (uint32_t i = 0; i < kept; ++i) {
+      ++per_lane[indices[i] % 8];
+      in[indices[i]] = true;
+    }
+    for (uint32_t j = 0; j + 1 < kSmall; ++j) kept_pairs[0] += in[j] && in[j + 1];
+  }
+  const double lane_n = kTrials * (kSmall / 8.0);
+  for (uint32_t lane = 0; lane < 8; ++lane) {
+    CAPTURE(lane);
+    CHECK(std::fabs(per_lane[lane] - lane_n * p) < 5 * std::sqrt(lane_n * p * (1 - p)));
+  }
+  // Pairs (j, j+1) and (j+1, j+2) share a coordinate: covariance p^3 - p^4.
+  constexpr double kPairs = kSmall - 1.0;
+  const double pair_variance = kPairs * p * p * (1 - p * p) + 2 * (kPairs - 1) * (p * p * p - p * p * p * p);
+  CHECK(std::fabs(kept_pairs[0] - kTrials * kPairs * p * p) < 5 * std::sqrt(kTrials * pair_variance));
   CHECK(RealisedKeepProbability(1.0) == 1.0);
   CHECK(std::fabs(RealisedKeepProbability(0.1) - 0.1) < 0x1.0p-32);
   CHECK(SampleBernoulli(9, 100, 1.0, indices) == 100);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "core/rng.h"
@@ -482,16 +483,20 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
   CHECK_FALSE(s.ok());
   CHECK(std::string(s.message()).find("protocol version") != std::string::npos);
 
-  // Version 1 peers drew rand-k indices with another sampler: refused.
-  static_assert(kProtocolVersion == 2);
-  fbb.Clear();
-  wire::EnvelopeBuilder old(fbb);
-  old.add_protocol_version(1);
-  fbb.Finish(old.Finish(), wire::EnvelopeIdentifier());
-  const Message version1(fbb);
-  const Status s1 = ReadEnvelope(version1.bytes(), &e);
-  CHECK_FALSE(s1.ok());
-  CHECK(std::string(s1.message()).find("protocol version 1, this build speaks 2") != std::string::npos);
+  // Older peers drew rand-k (version 1) or Bernoulli (version 2) indices
+  // with other samplers: refused.
+  static_assert(kProtocolVersion == 3);
+  for (const uint16_t version : {uint16_t{1}, uint16_t{2}}) {
+    fbb.Clear();
+    wire::EnvelopeBuilder old(fbb);
+    old.add_protocol_version(version);
+    fbb.Finish(old.Finish(), wire::EnvelopeIdentifier());
+    const Message older(fbb);
+    const Status s_old = ReadEnvelope(older.bytes(), &e);
+    CHECK_FALSE(s_old.ok());
+    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 3";
+    CHECK(std::string(s_old.message()).find(expected) != std::string::npos);
+  }
 }
 
 TEST_CASE("random corruption never crashes the reader") {
