@@ -1,6 +1,6 @@
 // edgefl-codec-bench: throughput of every codec at a realistic dimension,
-// beside memcpy of the same 4 x d bytes measured in the same run, so figures
-// from different machines (a laptop, a board) compare as ratios.
+// beside memcpy of the same 4 x d bytes measured just before and after it,
+// so figures from different machines (a laptop, a board) compare as ratios.
 //
 //   encode            Compressor::Compress + codec::EncodeUpdate into a reused
 //                     FlatBufferBuilder (what a node does each round)
@@ -247,32 +247,24 @@ int Main(int argc, char** argv) {
 
   std::printf("edgefl codec benchmark: d = %u (dense input %.2f MB), best of %d after a warm-up\n", d, 4e-6 * d,
               options.repeats);
-  // memcpy before and after the codecs; the ratios use the faster of the
-  // two, so a quiet moment for memcpy never flatters a codec.
-  const double memcpy_before = MemcpyGbps(gradient, copy, options.repeats);
-
-  CaseResult results[std::size(cases)];
-  bool ran[std::size(cases)] = {};
+  std::printf("memcpy: of the same %.2f MB just before and just after each codec (a shared machine's speed drifts\n"
+              "over seconds); each ratio uses the faster of the two, so a quiet moment for memcpy never flatters a "
+              "codec\n\n",
+              4e-6 * d);
+  std::printf("%-16s %-10s %11s %10s %12s %12s %9s %15s %9s\n", "codec", "aggregator", "wire bytes", "bits/coord",
+              "memcpy GB/s", "encode GB/s", "/memcpy", "dec+acc GB/s", "/memcpy");
   for (size_t i = 0; i < std::size(cases); ++i) {
     if (!std::string_view(cases[i].label).starts_with(options.only)) continue;
-    if (!RunCase(cases[i], gradient, options.repeats, &results[i])) return 1;
-    ran[i] = true;
-  }
-  const double memcpy_after = MemcpyGbps(gradient, copy, options.repeats);
-  const double memcpy_gbps = std::max(memcpy_before, memcpy_after);
-
-  std::printf("memcpy %.2f MB: %.2f GB/s (before %.2f, after %.2f)\n\n", 4e-6 * d, memcpy_gbps, memcpy_before,
-              memcpy_after);
-  std::printf("%-16s %-10s %11s %10s %12s %9s %15s %9s\n", "codec", "aggregator", "wire bytes", "bits/coord",
-              "encode GB/s", "/memcpy", "dec+acc GB/s", "/memcpy");
-  for (size_t i = 0; i < std::size(cases); ++i) {
-    if (!ran[i]) continue;
-    const CaseResult& r = results[i];
+    const double memcpy_before = MemcpyGbps(gradient, copy, options.repeats);
+    CaseResult r;
+    if (!RunCase(cases[i], gradient, options.repeats, &r)) return 1;
+    const double memcpy_gbps = std::max(memcpy_before, MemcpyGbps(gradient, copy, options.repeats));
     // bits/coord counts the whole Update message, framing included.
-    std::printf("%-16s %-10s %11zu %10.3f %12.2f %8.1f%% %15.2f %8.1f%%\n", cases[i].label,
+    std::printf("%-16s %-10s %11zu %10.3f %12.2f %12.2f %8.1f%% %15.2f %8.1f%%\n", cases[i].label,
                 AggregatorName(cases[i].aggregator), r.wire_bytes, 8.0 * static_cast<double>(r.wire_bytes) / d,
-                r.encode_gbps, 100.0 * r.encode_gbps / memcpy_gbps, r.decode_gbps,
+                memcpy_gbps, r.encode_gbps, 100.0 * r.encode_gbps / memcpy_gbps, r.decode_gbps,
                 100.0 * r.decode_gbps / memcpy_gbps);
+    std::fflush(stdout);
   }
   return 0;
 }

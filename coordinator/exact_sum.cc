@@ -174,38 +174,48 @@ EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32
 
 // S += a0 2^78 + a1 2^52 + a2 2^26 + a3 (|a_i| < 2^31) for the sums kept as
 // high 2^62 + low (exact_sum.h): a0 2^78 = (a0 2^16) 2^62, a1 2^52 =
-// (a1 >> 10) 2^62 + (a1 & 1023) 2^52, and L = (a1 & 1023) 2^52 + a2 2^26 + a3
-// lies in (-2^58, 2^62 + 2^58), so its bits from 62 up (-1, 0 or 1) move to
-// high first. Then low + L lies in [0, 2^63) and carries the same way.
-template <typename Int>
-[[gnu::always_inline]] inline void FoldOne(const Int& a0, const Int& a1, const Int& a2, const Int& a3, Int& low,
-                                           Int& high) {
+// (a1 >> 10) 2^62 + (a1 & 1023) 2^52 (the caller splits a1 in int32), and
+// L = (a1 & 1023) 2^52 + a2 2^26 + a3 lies in (-2^58, 2^62 + 2^58), so its
+// bits from 62 up (-1, 0 or 1) move to high first. Then low + L lies in
+// [0, 2^63) and carries the same way. AVX2 has no arithmetic shift of
+// 64-bit lanes, so the carries are logical shifts of non-negative values:
+// L + 2^62 >= 0, and floor(L / 2^62) = ((L + 2^62) >> 62) - 1.
+template <typename Int, typename UInt>
+[[gnu::always_inline]] inline void FoldOne(const Int& a0, const Int& a1_high, const Int& a1_low, const Int& a2,
+                                           const Int& a3, Int& low, Int& high) {
   constexpr int64_t kMask = (int64_t{1} << 62) - 1;
-  const Int addend = ((a1 & 1023) << 52) + (a2 << 26) + a3;
+  constexpr int64_t kBias = int64_t{1} << 62;
+  const Int addend = (a1_low << 52) + (a2 << 26) + a3;
   const Int sum = low + (addend & kMask);
   low = sum & kMask;
-  high += (a0 << 16) + (a1 >> 10) + (addend >> 62) + (sum >> 62);
+  const Int addend_carry = (Int)((UInt)(addend + kBias) >> 62) - 1;
+  const Int sum_carry = (Int)((UInt)sum >> 62);
+  high += (a0 << 16) + a1_high + addend_carry + sum_carry;
 }
 
 // Adds the limb sums of rows[.][j] to sum j, for j < count.
 EDGEFL_VECTOR_CLONES void FoldLimbSums(int32_t* const rows[4], uint32_t count, int64_t* __restrict low,
                                        int64_t* __restrict high) {
+  typedef uint64_t U64x4 __attribute__((vector_size(32)));
   uint32_t j = 0;
   for (; j + 4 <= count; j += 4) {
-    I32x4 narrow[4];
-    for (int i = 0; i < 4; ++i) std::memcpy(&narrow[i], rows[i] + j, sizeof(narrow[i]));
-    const I64x4 a0 = __builtin_convertvector(narrow[0], I64x4), a1 = __builtin_convertvector(narrow[1], I64x4),
-                a2 = __builtin_convertvector(narrow[2], I64x4), a3 = __builtin_convertvector(narrow[3], I64x4);
+    I32x4 a0, a1, a2, a3;
+    std::memcpy(&a0, rows[0] + j, sizeof(a0));
+    std::memcpy(&a1, rows[1] + j, sizeof(a1));
+    std::memcpy(&a2, rows[2] + j, sizeof(a2));
+    std::memcpy(&a3, rows[3] + j, sizeof(a3));
     I64x4 l, h;
     std::memcpy(&l, low + j, sizeof(l));
     std::memcpy(&h, high + j, sizeof(h));
-    FoldOne(a0, a1, a2, a3, l, h);
+    FoldOne<I64x4, U64x4>(__builtin_convertvector(a0, I64x4), __builtin_convertvector(a1 >> 10, I64x4),
+                          __builtin_convertvector(a1 & 1023, I64x4), __builtin_convertvector(a2, I64x4),
+                          __builtin_convertvector(a3, I64x4), l, h);
     std::memcpy(low + j, &l, sizeof(l));
     std::memcpy(high + j, &h, sizeof(h));
   }
   for (; j < count; ++j) {
-    const int64_t a0 = rows[0][j], a1 = rows[1][j], a2 = rows[2][j], a3 = rows[3][j];
-    FoldOne(a0, a1, a2, a3, low[j], high[j]);
+    const int32_t a1 = rows[1][j];
+    FoldOne<int64_t, uint64_t>(rows[0][j], a1 >> 10, a1 & 1023, rows[2][j], rows[3][j], low[j], high[j]);
   }
 }
 

@@ -10,38 +10,65 @@
 namespace edgefl {
 namespace {
 
-// Inlined into each clone, so it takes the clone's ISA. Patterns with the
-// sign cleared fit in int32, so signed max and min (single instructions)
-// order them. For the smallest nonzero, (|v| - 1) & 0x7FFFFFFF maps zero to
-// 0x7FFFFFFF, above every nonzero |v| - 1. Two sets of accumulators keep
-// two vectors in flight.
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
+
+[[gnu::always_inline]] inline void Max(U32x8& a, const U32x8& b) { a = b > a ? b : a; }
+[[gnu::always_inline]] inline void Min(U32x8& a, const U32x8& b) { a = b < a ? b : a; }
+
+// The largest lane of `largest` and the smallest of `smallest`, by halving.
+[[gnu::always_inline]] inline void ReduceLanes(const U32x8& largest, const U32x8& smallest, uint32_t* most,
+                                               uint32_t* least) {
+  U32x4 high = __builtin_shufflevector(largest, largest, 0, 1, 2, 3);
+  U32x4 low = __builtin_shufflevector(smallest, smallest, 0, 1, 2, 3);
+  const U32x4 high_rest = __builtin_shufflevector(largest, largest, 4, 5, 6, 7);
+  const U32x4 low_rest = __builtin_shufflevector(smallest, smallest, 4, 5, 6, 7);
+  high = high_rest > high ? high_rest : high;
+  low = low_rest < low ? low_rest : low;
+  for (int step = 0; step < 2; ++step) {
+    const U32x4 high_swapped = step == 0 ? __builtin_shufflevector(high, high, 2, 3, 0, 1)
+                                         : __builtin_shufflevector(high, high, 1, 0, 3, 2);
+    const U32x4 low_swapped = step == 0 ? __builtin_shufflevector(low, low, 2, 3, 0, 1)
+                                        : __builtin_shufflevector(low, low, 1, 0, 3, 2);
+    high = high_swapped > high ? high_swapped : high;
+    low = low_swapped < low ? low_swapped : low;
+  }
+  *most = high[0];
+  *least = low[0];
+}
+
+// Inlined into each clone, so it takes the clone's ISA. Unsigned max and
+// min are single instructions on AVX2 and NEON. For the smallest nonzero,
+// |v| - 1 wraps to all ones for zero, above every nonzero |v| - 1. Four
+// sets of accumulators keep four vectors in flight.
 [[gnu::always_inline]] inline BlockMagnitude ScanOne(const float* v, uint32_t count) {
-  constexpr int32_t kNoneBelow = 0x7FFFFFFF;
-  I32x8 largest[2] = {}, smallest_minus_one[2] = {I32x8{} + kNoneBelow, I32x8{} + kNoneBelow};
+  constexpr uint32_t kUnroll = 4;
+  U32x8 largest[kUnroll] = {}, smallest_minus_one[kUnroll];
+  for (U32x8& s : smallest_minus_one) s = U32x8{} + 0xFFFFFFFFu;
   uint32_t i = 0;
-  for (; i + 2 * kLanes <= count; i += 2 * kLanes) {
-    for (int k = 0; k < 2; ++k) {
-      I32x8 bits;
+  for (; i + kUnroll * kLanes <= count; i += kUnroll * kLanes) {
+#pragma GCC unroll 4  // so that the accumulators live in registers
+    for (uint32_t k = 0; k < kUnroll; ++k) {
+      U32x8 bits;
       std::memcpy(&bits, v + i + k * kLanes, sizeof(bits));
-      bits &= 0x7FFFFFFF;
-      largest[k] = bits > largest[k] ? bits : largest[k];
-      const I32x8 minus_one = (bits - 1) & 0x7FFFFFFF;
-      smallest_minus_one[k] = minus_one < smallest_minus_one[k] ? minus_one : smallest_minus_one[k];
+      bits &= 0x7FFFFFFFu;
+      Max(largest[k], bits);
+      Min(smallest_minus_one[k], bits - 1u);
     }
   }
-  int32_t most = 0, least = kNoneBelow;
-  for (uint32_t lane = 0; lane < kLanes; ++lane) {
-    most = std::max({most, largest[0][lane], largest[1][lane]});
-    least = std::min({least, smallest_minus_one[0][lane], smallest_minus_one[1][lane]});
+  for (uint32_t k = 1; k < kUnroll; ++k) {
+    Max(largest[0], largest[k]);
+    Min(smallest_minus_one[0], smallest_minus_one[k]);
   }
+  uint32_t most, least;
+  ReduceLanes(largest[0], smallest_minus_one[0], &most, &least);
   for (; i < count; ++i) {
-    const int32_t bits = std::bit_cast<int32_t>(v[i]) & 0x7FFFFFFF;
+    const uint32_t bits = std::bit_cast<uint32_t>(v[i]) & 0x7FFFFFFFu;
     most = std::max(most, bits);
-    least = std::min(least, (bits - 1) & 0x7FFFFFFF);
+    least = std::min(least, bits - 1u);
   }
   BlockMagnitude m;
-  m.largest_bits = static_cast<uint32_t>(most);
-  if (least != kNoneBelow) m.smallest_nonzero_bits = static_cast<uint32_t>(least) + 1u;
+  m.largest_bits = most;
+  if (least != 0xFFFFFFFFu) m.smallest_nonzero_bits = least + 1u;
   return m;
 }
 

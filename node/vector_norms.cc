@@ -36,6 +36,7 @@ template <Term kTerm>
   F64x4 chains[kChains] = {};
   size_t j = 0;
   for (; j + kLaneCount <= v.size(); j += kLaneCount) {
+#pragma GCC unroll 4  // so that the chains live in registers
     for (size_t c = 0; c < kChains; ++c) {
       F32x4 x;
       std::memcpy(&x, v.data() + j + 4 * c, sizeof(x));
