@@ -20,14 +20,18 @@ namespace {
 
 using Kind = wire::CompressorKind;
 
+// Arena bytes (codes, packed_levels, packed_signs) or entries (the rest).
 struct BufferPlan {
-  size_t values = 0, indices = 0, fields = 0, codes = 0, error = 0, histogram = 0, bitmap = 0;
+  size_t values = 0, indices = 0, codes = 0, packed_levels = 0, packed_signs = 0, error = 0, histogram = 0,
+         bitmap = 0;
 };
 
 // QSGD and natural compression draw their per-coordinate random bits in
 // blocks of this many, outside the loop that uses them, and process them
-// kLanes at a time (core/vectors.h).
-constexpr uint32_t kDrawBlock = 64;
+// kLanes at a time (core/vectors.h); QSGD packs each block's levels and
+// signs while it is in cache. A multiple of 8, so blocks start on a byte
+// of every packed stream.
+constexpr uint32_t kDrawBlock = 512;
 
 // Top-k finds its threshold with a most-significant-digit radix select:
 // 11, 11 and 9 bits of |p|'s 31-bit pattern, one counting pass each.
@@ -65,7 +69,8 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       plan.values = plan.indices = d;
       break;
     case Kind::Qsgd:
-      plan.fields = d;
+      plan.packed_levels = codec::PackedFieldBytes(d, codec::BitsFor(spec.levels));
+      plan.packed_signs = codec::PackedSignBytes(d);
       break;
     case Kind::Natural:
       plan.codes = d;
@@ -90,7 +95,8 @@ size_t Compressor::ArenaBytes(const codec::CompressorSpec& spec, uint32_t dimens
   const BufferPlan plan = PlanFor(spec, dimension);
   const auto rounded = [](size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; };
   return rounded(plan.values * sizeof(float)) + rounded(plan.indices * sizeof(uint32_t)) +
-         rounded(plan.fields * sizeof(uint16_t)) + rounded(plan.codes) + rounded(plan.error * sizeof(float)) +
+         rounded(plan.codes) + rounded(plan.packed_levels) + rounded(plan.packed_signs) +
+         rounded(plan.error * sizeof(float)) +
          rounded(plan.histogram * sizeof(uint32_t)) + rounded(plan.bitmap * sizeof(uint64_t));
 }
 
@@ -99,7 +105,8 @@ Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Ar
   const BufferPlan plan = PlanFor(spec, dimension);
   if (plan.values) values_ = arena.Allocate<float>(plan.values, "compressor values");
   if (plan.indices) indices_ = arena.Allocate<uint32_t>(plan.indices, "compressor indices");
-  if (plan.fields) fields_ = arena.Allocate<uint16_t>(plan.fields, "qsgd levels");
+  if (plan.packed_levels) packed_levels_ = arena.Allocate<uint8_t>(plan.packed_levels, "qsgd packed levels");
+  if (plan.packed_signs) packed_signs_ = arena.Allocate<uint8_t>(plan.packed_signs, "qsgd packed signs");
   if (plan.codes) codes_ = arena.Allocate<uint8_t>(plan.codes, "natural codes");
   if (plan.error) error_ = arena.Allocate<float>(plan.error, "error memory");
   if (plan.histogram) histogram_ = arena.Allocate<uint32_t>(plan.histogram, "top-k histogram");
@@ -179,16 +186,20 @@ uint8_t NaturalCode(float v, uint32_t draw) {
   return static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
 }
 
-// fields[j] = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
+// Level j = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
 // Bernoulli(frac(r)), the coin a 24-bit uniform u from the draws of `seed`:
 // P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to 2^-24, the
-// precision the decoder's float arithmetic has anyway.
+// precision the decoder's float arithmetic has anyway. A block of levels is
+// packed into `packed_levels` (BitsFor(s) bits each) and the block's signs
+// into `packed_signs` while both are in cache. to_levels = 0 gives level 0.
 EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, uint64_t seed, float to_levels,
-                                         uint32_t levels, uint16_t* fields) {
+                                         uint32_t levels, uint8_t* packed_levels, uint8_t* packed_signs) {
   const auto s = static_cast<float>(levels);
   const auto max_level = static_cast<int32_t>(levels);
+  const unsigned bits = codec::BitsFor(levels);
   LaneRng coins(seed);
   uint32_t draws[kDrawBlock];
+  uint16_t fields[kDrawBlock];
   for (uint32_t start = 0; start < dimension; start += kDrawBlock) {
     const uint32_t count = std::min(kDrawBlock, dimension - start);
     coins.Fill(draws, count);
@@ -205,15 +216,18 @@ EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, 
       const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
       I32x8 level = whole - (u < frac);  // a true lane compares as -1
       level = level < max_level ? level : I32x8{} + max_level;
-      StoreLowHalves((U32x8)(level), fields + start + i);
+      StoreLowHalves((U32x8)(level), fields + i);
     }
     for (; i < count; ++i) {
       const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
       const auto whole = static_cast<int32_t>(r);
       const float frac = r - static_cast<float>(whole);
       const float u = static_cast<float>(static_cast<int32_t>(draws[i] >> 8)) * 0x1.0p-24f;
-      fields[start + i] = static_cast<uint16_t>(std::min(whole + (u < frac ? 1 : 0), max_level));
+      fields[i] = static_cast<uint16_t>(std::min(whole + (u < frac ? 1 : 0), max_level));
     }
+    const std::span<uint8_t> block_levels(packed_levels + size_t{start} * bits / 8, codec::PackedFieldBytes(count, bits));
+    codec::PackFields({fields, count}, bits, block_levels);
+    codec::PackSigns({grad + start, count}, {packed_signs + start / 8, codec::PackedSignBytes(count)});
   }
 }
 
@@ -259,18 +273,16 @@ EDGEFL_VECTOR_CLONES void NaturalCodes(const float* grad, uint32_t dimension, ui
 
 void Compressor::CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
   const auto norm = static_cast<float>(std::sqrt(SquaredNorm(grad)));
-  const auto s = static_cast<float>(spec_.levels);
-  if (norm == 0.0f) {
-    std::fill(fields_.begin(), fields_.end(), uint16_t{0});
-  } else {
-    QuantizeLevels(grad.data(), dimension_, rng.NextU64(), s / norm, spec_.levels, fields_.data());
-  }
+  // A zero gradient quantises to level 0 everywhere (to_levels = 0); the
+  // coins are drawn all the same, so the stream does not depend on it.
+  const float to_levels = norm == 0.0f ? 0.0f : static_cast<float>(spec_.levels) / norm;
+  QuantizeLevels(grad.data(), dimension_, rng.NextU64(), to_levels, spec_.levels, packed_levels_.data(),
+                 packed_signs_.data());
   out->norm = norm;
   out->levels = spec_.levels;
-  out->level_fields = fields_;
-  out->sign_source = grad;
+  out->packed_levels = packed_levels_;
+  out->packed_signs = packed_signs_;
 }
-
 
 void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::PayloadView* out) {
   // |v| in [2^a, 2^(a+1)): round up with probability |v|/2^a - 1, so the

@@ -50,7 +50,8 @@ class Compressor {
   std::span<uint32_t> indices_;
   std::span<uint32_t> histogram_;
   std::span<uint64_t> bitmap_;  // rand-k: SampleRandK's scratch
-  std::span<uint16_t> fields_;
+  std::span<uint8_t> packed_levels_;  // qsgd
+  std::span<uint8_t> packed_signs_;   // qsgd
   std::span<uint8_t> codes_;
   std::span<float> error_;
 };

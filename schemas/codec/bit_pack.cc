@@ -199,7 +199,7 @@ template <typename Fn>
 
 }  // namespace
 
-void PackSigns(std::span<const float> values, std::span<uint8_t> packed) {
+EDGEFL_VECTOR_CLONES void PackSigns(std::span<const float> values, std::span<uint8_t> packed) {
   const size_t n = values.size();
   const size_t full = n / 8;
   for (size_t b = 0; b < full; ++b) packed[b] = static_cast<uint8_t>(SignByte(values.data() + b * 8));

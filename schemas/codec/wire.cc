@@ -52,14 +52,10 @@ Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
       return wire::CreateSeededSparseF32(fbb, p.sampler, p.seed, p.keep_probability, values).Union();
     }
     case wire::Payload::Quantized: {
-      const unsigned bits = BitsFor(p.levels);
-      uint8_t* packed_levels = nullptr;
-      const auto levels = ByteVector(fbb, PackedFieldBytes(p.level_fields.size(), bits), &packed_levels);
-      PackFields(p.level_fields, bits, {packed_levels, PackedFieldBytes(p.level_fields.size(), bits)});
-      uint8_t* packed_signs = nullptr;
-      const auto signs = ByteVector(fbb, PackedSignBytes(p.sign_source.size()), &packed_signs);
-      PackSigns(p.sign_source, {packed_signs, PackedSignBytes(p.sign_source.size())});
-      return wire::CreateQuantized(fbb, p.norm, p.levels, static_cast<uint8_t>(bits), levels, signs).Union();
+      const auto levels = CopyVector(fbb, p.packed_levels);
+      const auto signs = CopyVector(fbb, p.packed_signs);
+      return wire::CreateQuantized(fbb, p.norm, p.levels, static_cast<uint8_t>(BitsFor(p.levels)), levels, signs)
+          .Union();
     }
     case wire::Payload::Natural:
       return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();

@@ -45,11 +45,15 @@ struct PayloadView {
   wire::IndexSampler sampler = wire::IndexSampler::RandK;  // SeededSparseF32
   uint64_t seed = 0;
   double keep_probability = 1.0;
-  std::span<const float> sign_source;     // Signs, Quantized: the sign bit of each entry is sent
+  std::span<const float> sign_source;     // Signs: the sign bit of each entry is sent
   float scale = 1.0f;                     // Signs
   float norm = 0.0f;                      // Quantized
-  uint32_t levels = 1;                    // Quantized
-  std::span<const uint16_t> level_fields; // Quantized: |level_j| in [0, levels]
+  uint32_t levels = 1;                    // Quantized: s
+  // Quantized, already packed (the compressor packs a block at a time while
+  // the block is in cache): PackFields of |level_j| in [0, s] in
+  // BitsFor(s) bits, and PackSigns of the gradient.
+  std::span<const uint8_t> packed_levels;
+  std::span<const uint8_t> packed_signs;
   std::span<const uint8_t> codes;         // Natural
 };
 

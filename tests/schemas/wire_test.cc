@@ -229,6 +229,28 @@ Status RoundTrip(const PayloadView& payload, const CompressorSpec& spec, uint32_
   return Status::Ok();
 }
 
+// Quantized payloads travel packed, as the compressor packs them: storage
+// for the packed levels and signs of a view.
+struct PackedQuantized {
+  std::vector<uint8_t> levels, signs;
+};
+
+PayloadView QuantizedView(float norm, uint32_t s, const std::vector<uint16_t>& fields, std::span<const float> signs,
+                          PackedQuantized* storage) {
+  const unsigned bits = BitsFor(s);
+  storage->levels.assign(PackedFieldBytes(fields.size(), bits), 0);
+  PackFields(fields, bits, storage->levels);
+  storage->signs.assign(PackedSignBytes(signs.size()), 0);
+  PackSigns(signs, storage->signs);
+  PayloadView p;
+  p.type = wire::Payload::Quantized;
+  p.norm = norm;
+  p.levels = s;
+  p.packed_levels = storage->levels;
+  p.packed_signs = storage->signs;
+  return p;
+}
+
 TEST_CASE("every payload round-trips exactly") {
   flatbuffers::FlatBufferBuilder fbb;
   constexpr uint32_t d = 13;
@@ -289,12 +311,8 @@ TEST_CASE("every payload round-trips exactly") {
   }
   SUBCASE("quantized levels and signs") {
     const std::vector<uint16_t> levels = {0, 1, 2, 3, 0, 3, 1, 0, 2, 1, 0, 3, 3};
-    PayloadView p;
-    p.type = wire::Payload::Quantized;
-    p.norm = 6.0f;
-    p.levels = 3;
-    p.level_fields = levels;
-    p.sign_source = v;
+    PackedQuantized storage;
+    const PayloadView p = QuantizedView(6.0f, 3, levels, v, &storage);
     REQUIRE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 3}, d, &out, fbb).ok());
     for (uint32_t j = 0; j < d; ++j) {
       const float magnitude = 2.0f * levels[j];  // norm / s = 2
@@ -346,12 +364,8 @@ TEST_CASE("compact payloads expand to the same values in every block") {
   }
   flatbuffers::FlatBufferBuilder fbb;
   std::vector<float> out;
-  PayloadView p;
-  p.type = wire::Payload::Quantized;
-  p.norm = 3.7f;
-  p.levels = kLevels;
-  p.level_fields = levels;
-  p.sign_source = source;
+  PackedQuantized storage;
+  const PayloadView p = QuantizedView(3.7f, kLevels, levels, source, &storage);
   REQUIRE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, kLevels}, d, &out, fbb).ok());
   const float unit = 3.7f / kLevels;
   for (uint32_t j = 0; j < d; ++j) {
@@ -406,19 +420,15 @@ TEST_CASE("semantic checks reject what a well-formed buffer may still carry") {
   }
   SUBCASE("quantized level above s") {
     const std::vector<uint16_t> levels = {0, 1, 2, 3, 4, 0, 0, 0};
-    PayloadView p;
-    p.type = wire::Payload::Quantized;
-    p.norm = 1.0f;
-    p.levels = 4;  // encoded with s = 4 (3 bits), decoded by a run with s = 3 (2 bits): refused
-    p.level_fields = levels;
-    p.sign_source = v;
+    PackedQuantized storage;
+    // Encoded with s = 4 (3 bits), decoded by a run with s = 3 (2 bits): refused.
+    const PayloadView p = QuantizedView(1.0f, 4, levels, std::span<const float>(v).first(8), &storage);
     CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 3}, 8, &out, fbb).ok());
     CHECK(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 4}, 8, &out, fbb).ok());
     // s = 5 in 3 bits: fields 6 and 7 fit the width but are not levels.
     const std::vector<uint16_t> too_high = {0, 1, 2, 3, 4, 5, 6, 0};
-    p.levels = 5;
-    p.level_fields = too_high;
-    CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Qsgd, 0, 1.0, 5}, 8, &out, fbb).ok());
+    const PayloadView high = QuantizedView(1.0f, 5, too_high, std::span<const float>(v).first(8), &storage);
+    CHECK_FALSE(RoundTrip(high, {wire::CompressorKind::Qsgd, 0, 1.0, 5}, 8, &out, fbb).ok());
   }
   SUBCASE("natural code beyond the accumulator's range") {
     std::vector<uint8_t> codes(8, 64);
@@ -508,12 +518,8 @@ TEST_CASE("random corruption never crashes the reader") {
   std::vector<float> v(d);
   for (auto& x : v) x = static_cast<float>(rng.Normal());
   std::vector<uint16_t> levels(d, 2);
-  PayloadView quantized;
-  quantized.type = wire::Payload::Quantized;
-  quantized.norm = 3.0f;
-  quantized.levels = 4;
-  quantized.level_fields = levels;
-  quantized.sign_source = v;
+  PackedQuantized storage;
+  const PayloadView quantized = QuantizedView(3.0f, 4, levels, v, &storage);
   EncodeUpdate(fbb, 2, {0, 1.0, 1.0, 0}, quantized);
   const Message original(fbb);
   DecodeScratch scratch(d);
