@@ -277,7 +277,7 @@ void ExactSum::FoldBlock(uint32_t start, uint32_t count) {
   for (int32_t* row : rows) std::fill(row, row + count, 0);
 }
 
-void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
+EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
   const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
   const float* ordinary[kMaxUnfolded];
   for (uint32_t start = 0, block = 0; start < dimension_; start += kMagnitudeBlock, ++block) {
@@ -321,7 +321,7 @@ void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const floa
   for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]));
 }
 
-void ExactSum::AddSignsBatch(std::span<const SignAddend> batch) {
+EDGEFL_VECTOR_CLONES void ExactSum::AddSignsBatch(std::span<const SignAddend> batch) {
   const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
   // Each ordinary magnitude's limbs, once for the whole vector.
   int32_t limbs[kMaxUnfolded][4];

@@ -65,7 +65,7 @@ EDGEFL_VECTOR_CLONES void ExpandQuantizedNarrow(std::span<const uint8_t> levels,
 
 }  // namespace
 
-void DecodeDenseBlock(const CompactDense& compact, uint32_t start, uint32_t count, float* out) {
+EDGEFL_VECTOR_CLONES void DecodeDenseBlock(const CompactDense& compact, uint32_t start, uint32_t count, float* out) {
   assert(start % 8 == 0 && count <= kMaxDenseBlock);
   switch (compact.kind) {
     case CompactDense::Kind::kQuantized: {
