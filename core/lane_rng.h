@@ -32,20 +32,32 @@ class LaneRng {
 
   // out[0..count) = the next draws, lane by lane, kLanes at a time (a
   // partial last group discards its unused draws). The state lives in
-  // locals meanwhile: stores to `out` could alias a member, and would force
-  // the state through memory at every step.
+  // locals meanwhile, and the step is written out in the loop: stores to
+  // `out` could alias the member state, and a helper taking the state by
+  // reference left it on the stack, a store and a load inside every step's
+  // chain of dependent operations.
   [[gnu::always_inline]] void Fill(uint32_t* out, uint32_t count) {
     U32x8 s0 = state_[0], s1 = state_[1], s2 = state_[2], s3 = state_[3];
-    uint32_t i = 0;
-    for (; i + kLanes <= count; i += kLanes) {
-      U32x8 result;
-      Step(s0, s1, s2, s3, result);
-      std::memcpy(out + i, &result, sizeof(result));
-    }
-    if (i < count) {
-      U32x8 result;
-      Step(s0, s1, s2, s3, result);
-      std::memcpy(out + i, &result, sizeof(uint32_t) * (count - i));
+    for (uint32_t i = 0; i < count; i += kLanes) {
+      // xoshiro128**: result = rotl(s1 * 5, 7) * 9; multiplications by 5
+      // and 9 as shifts and adds, which every SIMD unit has.
+      const U32x8 times5 = (s1 << 2) + s1;
+      const U32x8 rotated = (times5 << 7) | (times5 >> 25);
+      const U32x8 result = (rotated << 3) + rotated;
+      const U32x8 t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >> 21);
+      if (count - i >= kLanes) {
+        std::memcpy(out + i, &result, sizeof(result));
+      } else {
+        uint32_t group[kLanes];
+        std::memcpy(group, &result, sizeof(group));
+        for (uint32_t lane = 0; i + lane < count; ++lane) out[i + lane] = group[lane];
+      }
     }
     state_[0] = s0;
     state_[1] = s1;
@@ -54,22 +66,6 @@ class LaneRng {
   }
 
  private:
-  // xoshiro128**: result = rotl(s1 * 5, 7) * 9; multiplications by 5 and 9
-  // as shifts and adds, which every SIMD unit has.
-  // (Vectors by reference, never by value: see core/vectors.h.)
-  [[gnu::always_inline]] static void Step(U32x8& s0, U32x8& s1, U32x8& s2, U32x8& s3, U32x8& result) {
-    const U32x8 times5 = (s1 << 2) + s1;
-    const U32x8 rotated = (times5 << 7) | (times5 >> 25);
-    result = (rotated << 3) + rotated;
-    const U32x8 t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >> 21);
-  }
-
   U32x8 state_[4];
 };
 
