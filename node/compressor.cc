@@ -189,19 +189,27 @@ uint8_t NaturalCode(float v, uint32_t draw) {
 // Level j = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
 // Bernoulli(frac(r)), the coin a 24-bit uniform u from the draws of `seed`:
 // P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to 2^-24, the
-// precision the decoder's float arithmetic has anyway. A block of levels is
-// packed into `packed_levels` (BitsFor(s) bits each) and the block's signs
-// into `packed_signs` while both are in cache. to_levels = 0 gives level 0.
-EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, uint64_t seed, float to_levels,
-                                         uint32_t levels, uint8_t* packed_levels, uint8_t* packed_signs) {
+// precision the decoder's float arithmetic has anyway. Each block's levels
+// are packed into `packed_levels` (BitsFor(s) bits each, the layout of
+// codec::PackFields) and its signs into `packed_signs` while the block is
+// in cache. kBits 1, 2, 4 and 8 (s = 1, 3, 15, 255) pack eight levels
+// straight from the vector lanes; kBits = 0 (any other width) goes through
+// 16-bit fields and PackFields. to_levels = 0 gives level 0 everywhere.
+template <unsigned kBits>
+[[gnu::always_inline]] inline void QuantizeBlocks(const float* grad, uint32_t dimension, uint64_t seed,
+                                                  float to_levels, uint32_t levels, uint8_t* packed_levels,
+                                                  uint8_t* packed_signs) {
+  static_assert(kBits == 0 || kBits == 1 || kBits == 2 || kBits == 4 || kBits == 8);
   const auto s = static_cast<float>(levels);
   const auto max_level = static_cast<int32_t>(levels);
   const unsigned bits = codec::BitsFor(levels);
+  const U32x8 lane_shift = U32x8{0, 1, 2, 3, 4, 5, 6, 7} * kBits;
   LaneRng coins(seed);
   uint32_t draws[kDrawBlock];
   uint16_t fields[kDrawBlock];
   for (uint32_t start = 0; start < dimension; start += kDrawBlock) {
     const uint32_t count = std::min(kDrawBlock, dimension - start);
+    uint8_t* const block_levels = packed_levels + size_t{start} * bits / 8;
     coins.Fill(draws, count);
     uint32_t i = 0;
     for (; i + kLanes <= count; i += kLanes) {
@@ -216,8 +224,18 @@ EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, 
       const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
       I32x8 level = whole - (u < frac);  // a true lane compares as -1
       level = level < max_level ? level : I32x8{} + max_level;
-      StoreLowHalves((U32x8)(level), fields + i);
+      if constexpr (kBits == 0) {
+        StoreLowHalves((U32x8)(level), fields + i);
+      } else if constexpr (kBits == 8) {
+        StoreLowBytes((U32x8)(level), block_levels + i);
+      } else {
+        // Eight fields of kBits take kBits bytes: each lane's level shifted
+        // to its place, OR-ed across the lanes.
+        const uint32_t word = OrAcrossLanes((U32x8)(level) << lane_shift);
+        std::memcpy(block_levels + i / 8 * kBits, &word, kBits);
+      }
     }
+    const uint32_t vector_count = kBits == 0 ? 0 : i;  // levels already packed
     for (; i < count; ++i) {
       const float r = std::min(s, std::fabs(grad[start + i]) * to_levels);
       const auto whole = static_cast<int32_t>(r);
@@ -225,9 +243,29 @@ EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, 
       const float u = static_cast<float>(static_cast<int32_t>(draws[i] >> 8)) * 0x1.0p-24f;
       fields[i] = static_cast<uint16_t>(std::min(whole + (u < frac ? 1 : 0), max_level));
     }
-    const std::span<uint8_t> block_levels(packed_levels + size_t{start} * bits / 8, codec::PackedFieldBytes(count, bits));
-    codec::PackFields({fields, count}, bits, block_levels);
+    if (vector_count < count) {
+      // vector_count is a multiple of 8: its fields start a byte.
+      const uint32_t rest = count - vector_count;
+      codec::PackFields({fields + vector_count, rest}, bits,
+                        {block_levels + size_t{vector_count} * bits / 8, codec::PackedFieldBytes(rest, bits)});
+    }
     codec::PackSigns({grad + start, count}, {packed_signs + start / 8, codec::PackedSignBytes(count)});
+  }
+}
+
+EDGEFL_VECTOR_CLONES void QuantizeLevels(const float* grad, uint32_t dimension, uint64_t seed, float to_levels,
+                                         uint32_t levels, uint8_t* packed_levels, uint8_t* packed_signs) {
+  switch (codec::BitsFor(levels)) {
+    case 1:
+      return QuantizeBlocks<1>(grad, dimension, seed, to_levels, levels, packed_levels, packed_signs);
+    case 2:
+      return QuantizeBlocks<2>(grad, dimension, seed, to_levels, levels, packed_levels, packed_signs);
+    case 4:
+      return QuantizeBlocks<4>(grad, dimension, seed, to_levels, levels, packed_levels, packed_signs);
+    case 8:
+      return QuantizeBlocks<8>(grad, dimension, seed, to_levels, levels, packed_levels, packed_signs);
+    default:
+      return QuantizeBlocks<0>(grad, dimension, seed, to_levels, levels, packed_levels, packed_signs);
   }
 }
 

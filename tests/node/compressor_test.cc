@@ -105,6 +105,30 @@ std::vector<double> CoordinateVariance(const codec::CompressorSpec& spec, std::s
   return var;
 }
 
+TEST_CASE("qsgd levels land in the right place at every width, block and tail") {
+  // The quantiser packs levels straight from its vector lanes for 1, 2, 4
+  // and 8 bits and through PackFields otherwise; a dimension with several
+  // 512-value blocks and a partial last group reaches every path. Each
+  // decoded value must be floor(r) or ceil(r) times norm / s, with g's sign.
+  constexpr uint32_t d = 1037;
+  const std::vector<float> v = TestVector(d);
+  const double norm = std::sqrt(SquaredNorm(v));
+  for (uint32_t s : {1u, 2u, 3u, 5u, 15u, 200u, 1000u}) {
+    CAPTURE(s);
+    WirePath path({Kind::Qsgd, 0, 1.0, s}, d);
+    const auto c = path.Apply(v, 7);
+    const double unit = static_cast<float>(norm) / static_cast<float>(s);
+    for (uint32_t j = 0; j < d; ++j) {
+      CAPTURE(j);
+      const double r = std::fabs(static_cast<double>(v[j])) * s / norm;
+      const double level = std::fabs(c[j]) / unit;
+      CHECK(std::fabs(level - std::round(level)) < 1e-3);
+      CHECK((std::round(level) == std::floor(r + 1e-6) || std::round(level) == std::ceil(r - 1e-6)));
+      if (c[j] != 0.0) CHECK(std::signbit(c[j]) == std::signbit(v[j]));
+    }
+  }
+}
+
 TEST_CASE("unbiased compressors are unbiased and their omega is as THEORY.md 3.2 says") {
   constexpr uint32_t d = 40;
   constexpr int draws = 20000;
@@ -113,6 +137,7 @@ TEST_CASE("unbiased compressors are unbiased and their omega is as THEORY.md 3.2
   const codec::CompressorSpec specs[] = {
       {Kind::RandK, 10}, {Kind::RandK, 1},          {Kind::Bernoulli, 0, 0.3}, {Kind::Bernoulli, 0, 0.05},
       {Kind::Qsgd, 0, 1.0, 1}, {Kind::Qsgd, 0, 1.0, 4}, {Kind::Natural},        {Kind::Identity},
+      {Kind::Qsgd, 0, 1.0, 3}, {Kind::Qsgd, 0, 1.0, 15}, {Kind::Qsgd, 0, 1.0, 200},
   };
   for (const auto& spec : specs) {
     CAPTURE(codec::CompressorName(spec.kind));

@@ -52,7 +52,7 @@ TEST_CASE("block magnitudes match the definition, block by block") {
       std::vector<float> values(n);
       // Some trials keep to zeros and small values, so that zero blocks and
       // a lone nonzero value in any lane occur.
-      for (auto& v : values) v = trial % 4 == 0 ? (rng.Below(n) == 0 ? AnyValue(rng) : 0.0f) : AnyValue(rng);
+      for (auto& v : values) v = trial % 4 == 0 ? (rng.Below(static_cast<uint32_t>(n)) == 0 ? AnyValue(rng) : 0.0f) : AnyValue(rng);
       std::vector<BlockMagnitude> scanned(MagnitudeBlocks(n));
       const uint32_t largest = ScanBlockMagnitudes(values, scanned);
       const auto expected = Reference(values);
