@@ -144,7 +144,9 @@ template <int First, int Last>
 }
 
 // Calls body.template operator()<First, Last>() for a nonempty span: one
-// unrolled kernel for each of the ten row ranges.
+// unrolled kernel for each of the ten row ranges. The bodies are marked
+// always_inline so that they take the calling clone's ISA (a lambda is a
+// function of its own, built for the baseline unless inlined).
 template <typename Body>
 [[gnu::always_inline]] inline void ForRowSpan(RowSpan span, Body&& body) {
   switch (span.first * 4 + span.last) {
@@ -164,12 +166,16 @@ template <typename Body>
 
 EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* const* vectors, uint32_t n, uint32_t count, RowSpan span,
                                            int32_t* const rows[4]) {
-  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) { AddLimbsOfRows<First, Last>(vectors, n, count, rows); });
+  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
+    AddLimbsOfRows<First, Last>(vectors, n, count, rows);
+  });
 }
 
 EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
                                        uint32_t count, RowSpan span, int32_t* const rows[4]) {
-  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) { AddSignLimbsOfRows<First, Last>(packed, q, n, count, rows); });
+  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
+    AddSignLimbsOfRows<First, Last>(packed, q, n, count, rows);
+  });
 }
 
 // S += a0 2^78 + a1 2^52 + a2 2^26 + a3 (|a_i| < 2^31) for the sums kept as

@@ -52,7 +52,10 @@ TEST_CASE("block magnitudes match the definition, block by block") {
       std::vector<float> values(n);
       // Some trials keep to zeros and small values, so that zero blocks and
       // a lone nonzero value in any lane occur.
-      for (auto& v : values) v = trial % 4 == 0 ? (rng.Below(static_cast<uint32_t>(n)) == 0 ? AnyValue(rng) : 0.0f) : AnyValue(rng);
+      for (auto& v : values) {
+        const bool sparse = trial % 4 == 0;
+        v = !sparse || rng.Below(static_cast<uint32_t>(n)) == 0 ? AnyValue(rng) : 0.0f;
+      }
       std::vector<BlockMagnitude> scanned(MagnitudeBlocks(n));
       const uint32_t largest = ScanBlockMagnitudes(values, scanned);
       const auto expected = Reference(values);
