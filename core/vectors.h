@@ -46,6 +46,21 @@ typedef uint16_t U16x16 __attribute__((vector_size(32)));
   return OrAcrossLanes(mask & U32x8{1, 2, 4, 8, 16, 32, 64, 128});
 }
 
+// Bytes 8k..8k+7 of `bytes`, zero-extended to 32-bit lanes (k < 4). GCC
+// lowers a widening __builtin_convertvector from an 8-byte vector lane by
+// lane through scalar registers; a byte shuffle against zeros is a few
+// instructions.
+template <int k>
+[[gnu::always_inline]] inline void WidenBytes(const U8x32& bytes, U32x8& out) {
+  static_assert(k >= 0 && k < 4);
+  constexpr int z = 32;  // a byte of the zero vector
+  constexpr int b = 8 * k;
+  const U8x32 zero = {};
+  const U8x32 wide = __builtin_shufflevector(bytes, zero, b, z, z, z, b + 1, z, z, z, b + 2, z, z, z, b + 3, z, z, z,
+                                             b + 4, z, z, z, b + 5, z, z, z, b + 6, z, z, z, b + 7, z, z, z);
+  std::memcpy(&out, &wide, sizeof(out));
+}
+
 // Narrowing stores: out[i] = lane i of v, truncated. GCC lowers a narrowing
 // __builtin_convertvector lane by lane through scalar registers; picking
 // the low bytes with a shuffle is a few instructions on AVX2, SSE2 and NEON.

@@ -66,15 +66,11 @@ template <unsigned kBits>
   if constexpr (kBits <= 2) {
     // QSGD's s = 1 and 3: the eight fields of a group, each shifted to its
     // place in one 32-bit word, OR-ed together across the lanes.
-    typedef uint32_t U32x4 __attribute__((vector_size(16)));
     const U32x8 shift = U32x8{0, 1, 2, 3, 4, 5, 6, 7} * kBits;
     for (size_t g = 0; g < groups; ++g) {
       U16x8 narrow;
       std::memcpy(&narrow, fields + 8 * g, sizeof(narrow));
-      const U32x8 placed = __builtin_convertvector(narrow, U32x8) << shift;
-      const U32x4 half = __builtin_shufflevector(placed, placed, 0, 1, 2, 3) |
-                         __builtin_shufflevector(placed, placed, 4, 5, 6, 7);
-      const uint32_t word = (half[0] | half[1]) | (half[2] | half[3]);
+      const uint32_t word = OrAcrossLanes(__builtin_convertvector(narrow, U32x8) << shift);
       std::memcpy(out + g * kBits, &word, kBits);
     }
     return;

@@ -16,16 +16,29 @@ typedef uint64_t U64x4 __attribute__((vector_size(32)));
 
 // Natural codes: bit 7 the sign, bits 0..6 the exponent code e, value
 // 2^(e - 64), and e = 0 is +0.0 whatever the sign bit (NaturalCodeValue).
+// The values of eight codes held in 32-bit lanes.
+[[gnu::always_inline]] inline void NaturalValues(const U32x8& code, float* out) {
+  const U32x8 exponent_code = code & 0x7Fu;
+  const U32x8 bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
+  const U32x8 value = exponent_code == 0u ? U32x8{} : bits;
+  std::memcpy(out, &value, sizeof(value));
+}
+
+// Thirty-two codes a step: one load, widened a quarter at a time.
 EDGEFL_VECTOR_CLONES void ExpandNatural(const uint8_t* codes, uint32_t count, float* out) {
   uint32_t j = 0;
-  for (; j + kLanes <= count; j += kLanes) {
-    U8x8 narrow;
-    std::memcpy(&narrow, codes + j, sizeof(narrow));
-    const U32x8 code = __builtin_convertvector(narrow, U32x8);
-    const U32x8 exponent_code = code & 0x7Fu;
-    const U32x8 bits = ((code & 0x80u) << 24) | ((exponent_code + (127 - 64)) << 23);
-    const U32x8 value = exponent_code == 0u ? U32x8{} : bits;
-    std::memcpy(out + j, &value, sizeof(value));
+  for (; j + 4 * kLanes <= count; j += 4 * kLanes) {
+    U8x32 bytes;
+    std::memcpy(&bytes, codes + j, sizeof(bytes));
+    U32x8 code;
+    WidenBytes<0>(bytes, code);
+    NaturalValues(code, out + j);
+    WidenBytes<1>(bytes, code);
+    NaturalValues(code, out + j + kLanes);
+    WidenBytes<2>(bytes, code);
+    NaturalValues(code, out + j + 2 * kLanes);
+    WidenBytes<3>(bytes, code);
+    NaturalValues(code, out + j + 3 * kLanes);
   }
   for (; j < count; ++j) out[j] = NaturalCodeValue(codes[j]);
 }
