@@ -192,14 +192,34 @@ uint8_t NaturalCode(float v, uint32_t draw) {
 // precision the decoder's float arithmetic has anyway. Each block's levels
 // are packed into `packed_levels` (BitsFor(s) bits each, the layout of
 // codec::PackFields) and its signs into `packed_signs` while the block is
-// in cache. kBits 1, 2, 4 and 8 (s = 1, 3, 15, 255) pack eight levels
-// straight from the vector lanes; kBits = 0 (any other width) goes through
-// 16-bit fields and PackFields. to_levels = 0 gives level 0 everywhere.
+// in cache. kBits 1, 2, 4 and 8 (s = 1, 3, 15, 255) pack levels straight
+// from the vector lanes; kBits = 0 (any other width) goes through 16-bit
+// fields and PackFields. to_levels = 0 gives level 0 everywhere.
+// The levels of grad[0..8) with the coins draw[0..8) (as the scalar tail
+// below computes them, lane by lane).
+[[gnu::always_inline]] inline void EightLevels(const float* grad, const uint32_t* draws, float to_levels, float s,
+                                               int32_t max_level, I32x8& level) {
+  F32x8 g;
+  U32x8 draw;
+  std::memcpy(&g, grad, sizeof(g));
+  std::memcpy(&draw, draws, sizeof(draw));
+  F32x8 r = (F32x8)((U32x8)(g) & 0x7FFFFFFFu) * to_levels;
+  r = r < s ? r : F32x8{} + s;
+  const I32x8 whole = __builtin_convertvector(r, I32x8);  // floor, as r >= 0
+  const F32x8 frac = r - __builtin_convertvector(whole, F32x8);
+  const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
+  level = whole - (u < frac);  // a true lane compares as -1
+  level = level < max_level ? level : I32x8{} + max_level;
+}
+
 template <unsigned kBits>
 [[gnu::always_inline]] inline void QuantizeBlocks(const float* grad, uint32_t dimension, uint64_t seed,
                                                   float to_levels, uint32_t levels, uint8_t* packed_levels,
                                                   uint8_t* packed_signs) {
   static_assert(kBits == 0 || kBits == 1 || kBits == 2 || kBits == 4 || kBits == 8);
+  // 1-, 2- and 4-bit levels: the groups of eight whose levels fill one
+  // 32-bit word are shifted into place and OR-ed across the lanes once.
+  constexpr uint32_t kGroups = kBits == 1 || kBits == 2 || kBits == 4 ? 4 / kBits : 1;
   const auto s = static_cast<float>(levels);
   const auto max_level = static_cast<int32_t>(levels);
   const unsigned bits = codec::BitsFor(levels);
@@ -212,27 +232,24 @@ template <unsigned kBits>
     uint8_t* const block_levels = packed_levels + size_t{start} * bits / 8;
     coins.Fill(draws, count);
     uint32_t i = 0;
-    for (; i + kLanes <= count; i += kLanes) {
-      F32x8 g;
-      U32x8 draw;
-      std::memcpy(&g, grad + start + i, sizeof(g));
-      std::memcpy(&draw, draws + i, sizeof(draw));
-      F32x8 r = (F32x8)((U32x8)(g) & 0x7FFFFFFFu) * to_levels;
-      r = r < s ? r : F32x8{} + s;
-      const I32x8 whole = __builtin_convertvector(r, I32x8);  // floor, as r >= 0
-      const F32x8 frac = r - __builtin_convertvector(whole, F32x8);
-      const F32x8 u = __builtin_convertvector((I32x8)(draw >> 8), F32x8) * 0x1.0p-24f;
-      I32x8 level = whole - (u < frac);  // a true lane compares as -1
-      level = level < max_level ? level : I32x8{} + max_level;
+    for (; i + kGroups * kLanes <= count; i += kGroups * kLanes) {
+      I32x8 level;
       if constexpr (kBits == 0) {
+        EightLevels(grad + start + i, draws + i, to_levels, s, max_level, level);
         StoreLowHalves((U32x8)(level), fields + i);
       } else if constexpr (kBits == 8) {
+        EightLevels(grad + start + i, draws + i, to_levels, s, max_level, level);
         StoreLowBytes((U32x8)(level), block_levels + i);
       } else {
-        // Eight fields of kBits take kBits bytes: each lane's level shifted
-        // to its place, OR-ed across the lanes.
-        const uint32_t word = OrAcrossLanes((U32x8)(level) << lane_shift);
-        std::memcpy(block_levels + i / 8 * kBits, &word, kBits);
+        U32x8 placed = {};
+#pragma GCC unroll 4
+        for (uint32_t group = 0; group < kGroups; ++group) {
+          const uint32_t j = i + group * kLanes;
+          EightLevels(grad + start + j, draws + j, to_levels, s, max_level, level);
+          placed |= (U32x8)(level) << (lane_shift + group * kLanes * kBits);
+        }
+        const uint32_t word = OrAcrossLanes(placed);
+        std::memcpy(block_levels + i / 8 * kBits, &word, sizeof(word));
       }
     }
     const uint32_t vector_count = kBits == 0 ? 0 : i;  // levels already packed
