@@ -80,8 +80,13 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       plan.histogram = kRadixBins;
       plan.error = d;
       break;
+    case Kind::Sign:
+    case Kind::ScaledSign:
+      plan.packed_signs = codec::PackedSignBytes(d);
+      break;
     case Kind::EfSign:
       plan.error = d;
+      plan.packed_signs = codec::PackedSignBytes(d);
       break;
     default:
       break;
@@ -106,7 +111,7 @@ Compressor::Compressor(const codec::CompressorSpec& spec, uint32_t dimension, Ar
   if (plan.values) values_ = arena.Allocate<float>(plan.values, "compressor values");
   if (plan.indices) indices_ = arena.Allocate<uint32_t>(plan.indices, "compressor indices");
   if (plan.packed_levels) packed_levels_ = arena.Allocate<uint8_t>(plan.packed_levels, "qsgd packed levels");
-  if (plan.packed_signs) packed_signs_ = arena.Allocate<uint8_t>(plan.packed_signs, "qsgd packed signs");
+  if (plan.packed_signs) packed_signs_ = arena.Allocate<uint8_t>(plan.packed_signs, "packed signs");
   if (plan.codes) codes_ = arena.Allocate<uint8_t>(plan.codes, "natural codes");
   if (plan.error) error_ = arena.Allocate<float>(plan.error, "error memory");
   if (plan.histogram) histogram_ = arena.Allocate<uint32_t>(plan.histogram, "top-k histogram");
@@ -150,10 +155,12 @@ void Compressor::Compress(std::span<float> grad, Rng& rng, codec::PayloadView* o
       CompressNatural(grad, rng, out);
       return;
     case Kind::Sign:
-      out->sign_source = grad;
+      codec::PackSigns(grad, packed_signs_);
+      out->packed_signs = packed_signs_;
       return;
     case Kind::ScaledSign:
-      out->sign_source = grad;
+      codec::PackSigns(grad, packed_signs_);
+      out->packed_signs = packed_signs_;
       out->scale = static_cast<float>(L1Norm(grad) / dimension_);
       return;
     case Kind::EfSign:
@@ -349,11 +356,16 @@ void Compressor::CompressNatural(std::span<const float> grad, Rng& rng, codec::P
 
 void Compressor::CompressEfSign(std::span<float> grad, codec::PayloadView* out) {
   // p = g + e; C(p) = ||p||_1/d sign(p); e <- p - C(p)  (Karimireddy et al. 2019).
-  for (uint32_t j = 0; j < dimension_; ++j) grad[j] += error_[j];
-  const auto scale = static_cast<float>(L1Norm(grad) / dimension_);
-  // copysign, not a branch on the sign: signs are coin flips to a predictor.
-  for (uint32_t j = 0; j < dimension_; ++j) error_[j] = grad[j] - std::copysign(scale, grad[j]);
-  out->sign_source = grad;
+  // Two passes: p and its norm together, then e and the packed signs a
+  // block at a time, while the block is in cache.
+  const auto scale = static_cast<float>(AddAndL1Norm(grad, error_) / dimension_);
+  for (uint32_t start = 0; start < dimension_; start += kDrawBlock) {
+    const uint32_t count = std::min(kDrawBlock, dimension_ - start);
+    // copysign, not a branch on the sign: signs are coin flips to a predictor.
+    for (uint32_t j = start; j < start + count; ++j) error_[j] = grad[j] - std::copysign(scale, grad[j]);
+    codec::PackSigns(grad.subspan(start, count), packed_signs_.subspan(start / 8, codec::PackedSignBytes(count)));
+  }
+  out->packed_signs = packed_signs_;
   out->scale = scale;
 }
 

@@ -51,7 +51,7 @@ class Compressor {
   std::span<uint32_t> histogram_;
   std::span<uint64_t> bitmap_;  // rand-k: SampleRandK's scratch
   std::span<uint8_t> packed_levels_;  // qsgd
-  std::span<uint8_t> packed_signs_;   // qsgd
+  std::span<uint8_t> packed_signs_;   // qsgd and the sign compressors
   std::span<uint8_t> codes_;
   std::span<float> error_;
 };

@@ -31,21 +31,32 @@ template <Term kTerm>
   sum += kTerm == Term::kSquare ? x * x : std::fabs(x);
 }
 
-template <Term kTerm>
-[[gnu::always_inline]] inline double LaneSum(std::span<const float> v) {
+// The sum of the terms of v[0..n). With kAddFirst (Value = float), v[j] +=
+// add[j] first, in float, and the sum is over the results (stored back).
+template <Term kTerm, bool kAddFirst, typename Value>
+[[gnu::always_inline]] inline double LaneSum(Value* v, const float* add, size_t n) {
   F64x4 chains[kChains] = {};
   size_t j = 0;
-  for (; j + kLaneCount <= v.size(); j += kLaneCount) {
+  for (; j + kLaneCount <= n; j += kLaneCount) {
 #pragma GCC unroll 4  // so that the chains live in registers
     for (size_t c = 0; c < kChains; ++c) {
       F32x4 x;
-      std::memcpy(&x, v.data() + j + 4 * c, sizeof(x));
+      std::memcpy(&x, v + j + 4 * c, sizeof(x));
+      if constexpr (kAddFirst) {
+        F32x4 a;
+        std::memcpy(&a, add + j + 4 * c, sizeof(a));
+        x += a;
+        std::memcpy(v + j + 4 * c, &x, sizeof(x));
+      }
       AddTerm<kTerm>(chains[c], __builtin_convertvector(x, F64x4));
     }
   }
   double lanes[kLaneCount];
   std::memcpy(lanes, chains, sizeof(lanes));
-  for (size_t lane = 0; j < v.size(); ++j, ++lane) AddTerm<kTerm>(lanes[lane], static_cast<double>(v[j]));
+  for (size_t lane = 0; j < n; ++j, ++lane) {
+    if constexpr (kAddFirst) v[j] += add[j];
+    AddTerm<kTerm>(lanes[lane], static_cast<double>(v[j]));
+  }
   // A fixed tree: pairs, then pairs of pairs.
   for (size_t width = kLaneCount / 2; width >= 1; width /= 2) {
     for (size_t lane = 0; lane < width; ++lane) lanes[lane] += lanes[lane + width];
@@ -55,8 +66,16 @@ template <Term kTerm>
 
 }  // namespace
 
-EDGEFL_VECTOR_CLONES double SquaredNorm(std::span<const float> v) { return LaneSum<Term::kSquare>(v); }
+EDGEFL_VECTOR_CLONES double SquaredNorm(std::span<const float> v) {
+  return LaneSum<Term::kSquare, false>(v.data(), nullptr, v.size());
+}
 
-EDGEFL_VECTOR_CLONES double L1Norm(std::span<const float> v) { return LaneSum<Term::kAbs>(v); }
+EDGEFL_VECTOR_CLONES double L1Norm(std::span<const float> v) {
+  return LaneSum<Term::kAbs, false>(v.data(), nullptr, v.size());
+}
+
+EDGEFL_VECTOR_CLONES double AddAndL1Norm(std::span<float> p, std::span<const float> add) {
+  return LaneSum<Term::kAbs, true>(p.data(), add.data(), p.size());
+}
 
 }  // namespace edgefl

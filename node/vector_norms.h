@@ -10,5 +10,8 @@ namespace edgefl {
 
 double SquaredNorm(std::span<const float> v);  // sum of v_j^2
 double L1Norm(std::span<const float> v);       // sum of |v_j|
+// p_j += add_j (in float) for every j, then L1Norm(p), in one pass; add is
+// at least p.size() long.
+double AddAndL1Norm(std::span<float> p, std::span<const float> add);
 
 }  // namespace edgefl

@@ -33,11 +33,6 @@ Offset<flatbuffers::Vector<T>> CopyVector(FlatBufferBuilder& fbb, std::span<cons
   return fbb.CreateVector(values.data(), values.size());
 }
 
-// An uninitialised byte vector the caller fills in place.
-Offset<flatbuffers::Vector<uint8_t>> ByteVector(FlatBufferBuilder& fbb, size_t size, uint8_t** out) {
-  return fbb.CreateUninitializedVector(size, sizeof(uint8_t), out);
-}
-
 Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
   switch (p.type) {
     case wire::Payload::DenseF32:
@@ -59,12 +54,8 @@ Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
     }
     case wire::Payload::Natural:
       return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();
-    case wire::Payload::Signs: {
-      uint8_t* packed = nullptr;
-      const auto bytes = ByteVector(fbb, PackedSignBytes(p.sign_source.size()), &packed);
-      PackSigns(p.sign_source, {packed, PackedSignBytes(p.sign_source.size())});
-      return wire::CreateSigns(fbb, bytes, p.scale).Union();
-    }
+    case wire::Payload::Signs:
+      return wire::CreateSigns(fbb, CopyVector(fbb, p.packed_signs), p.scale).Union();
     case wire::Payload::NONE:
       break;
   }

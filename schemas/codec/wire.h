@@ -45,13 +45,12 @@ struct PayloadView {
   wire::IndexSampler sampler = wire::IndexSampler::RandK;  // SeededSparseF32
   uint64_t seed = 0;
   double keep_probability = 1.0;
-  std::span<const float> sign_source;     // Signs: the sign bit of each entry is sent
   float scale = 1.0f;                     // Signs
   float norm = 0.0f;                      // Quantized
   uint32_t levels = 1;                    // Quantized: s
-  // Quantized, already packed (the compressor packs a block at a time while
-  // the block is in cache): PackFields of |level_j| in [0, s] in
-  // BitsFor(s) bits, and PackSigns of the gradient.
+  // Already packed by the compressor (a block at a time, while the block
+  // is in cache): Quantized's PackFields of |level_j| in [0, s] in
+  // BitsFor(s) bits; Signs' and Quantized's PackSigns of the vector.
   std::span<const uint8_t> packed_levels;
   std::span<const uint8_t> packed_signs;
   std::span<const uint8_t> codes;         // Natural

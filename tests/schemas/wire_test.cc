@@ -335,9 +335,11 @@ TEST_CASE("every payload round-trips exactly") {
     CHECK(out[7] == -0.0625f);
   }
   SUBCASE("signs, plain and scaled") {
+    std::vector<uint8_t> packed(PackedSignBytes(d));
+    PackSigns(v, packed);
     PayloadView p;
     p.type = wire::Payload::Signs;
-    p.sign_source = v;
+    p.packed_signs = packed;
     REQUIRE(RoundTrip(p, {wire::CompressorKind::Sign}, d, &out, fbb).ok());
     for (uint32_t j = 0; j < d; ++j) CHECK(out[j] == (std::signbit(v[j]) ? -1.0f : 1.0f));
     p.scale = 0.75f;
