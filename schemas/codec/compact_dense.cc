@@ -11,9 +11,6 @@
 namespace edgefl::codec {
 namespace {
 
-typedef uint32_t U32x4 __attribute__((vector_size(16)));
-typedef uint64_t U64x4 __attribute__((vector_size(32)));
-
 // Natural codes: bit 7 the sign, bits 0..6 the exponent code e, value
 // 2^(e - 64), and e = 0 is +0.0 whatever the sign bit (NaturalCodeValue).
 // The values of eight codes held in 32-bit lanes.
@@ -46,24 +43,25 @@ EDGEFL_VECTOR_CLONES void ExpandNatural(const uint8_t* codes, uint32_t count, fl
 // QSGD values (sign bit j set ? -1 : 1) * unit * level_j for level fields
 // of `bits` <= 8 bits: eight fields take `bits` bytes, read as one 64-bit
 // word while eight bytes remain in `levels` (the rest unpack field by
-// field). The same floats as unpacking, scaling and negating one by one.
+// field). Fields 0-3 lie in the word's low 32 bits and fields 4-7 in the 32
+// bits from bit 4 * bits, so 32-bit lanes shift each field down. The same
+// floats as unpacking, scaling and negating one by one.
 EDGEFL_VECTOR_CLONES void ExpandQuantizedNarrow(std::span<const uint8_t> levels, unsigned bits, const uint8_t* signs,
                                                 float unit, uint32_t count, float* out) {
-  const U64x4 low_shift = U64x4{0, 1, 2, 3} * bits, high_shift = U64x4{4, 5, 6, 7} * bits;
-  const uint64_t mask = (uint64_t{1} << bits) - 1;
-  const U32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
+  const U32x8 field_shift = U32x8{0, 1, 2, 3, 0, 1, 2, 3} * bits;
+  const uint32_t mask = (uint32_t{1} << bits) - 1;
+  // Sign bit i of a byte moved to bit 31 of lane i.
+  const U32x8 sign_shift = {31, 30, 29, 28, 27, 26, 25, 24};
   uint32_t j = 0;
   for (; j + kLanes <= count && size_t{j / 8} * bits + 8 <= levels.size(); j += kLanes) {
     uint64_t word;
     std::memcpy(&word, levels.data() + size_t{j / 8} * bits, sizeof(word));
-    const U32x4 low = __builtin_convertvector(((U64x4{} + word) >> low_shift) & mask, U32x4);
-    const U32x4 high = __builtin_convertvector(((U64x4{} + word) >> high_shift) & mask, U32x4);
-    const U32x8 level = __builtin_shufflevector(low, high, 0, 1, 2, 3, 4, 5, 6, 7);
-    const F32x8 magnitude = __builtin_convertvector(level, F32x8) * unit;
-    const U32x8 negative = ((U32x8{} + signs[j / 8]) & lane_bit) != 0u;  // all ones where set
+    const auto low = static_cast<uint32_t>(word), high = static_cast<uint32_t>(word >> (4 * bits));
+    const U32x8 level = (U32x8{low, low, low, low, high, high, high, high} >> field_shift) & mask;
+    const F32x8 magnitude = __builtin_convertvector((I32x8)(level), F32x8) * unit;  // level < 2^8
     U32x8 value;
     std::memcpy(&value, &magnitude, sizeof(value));
-    value ^= negative & 0x80000000u;
+    value |= ((U32x8{} + signs[j / 8]) << sign_shift) & 0x80000000u;  // magnitude's sign bit is clear
     std::memcpy(out + j, &value, sizeof(value));
   }
   if (j < count) {
