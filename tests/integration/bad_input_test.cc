@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <zmq.hpp>
 
@@ -40,6 +41,24 @@ std::string StartCoordinator(ProcessGroup& group, const std::string& config, con
   const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", config, "--out", out}, 5000, index, &endpoint);
   REQUIRE_MESSAGE(s.ok(), s.message());
   return endpoint;
+}
+
+// Starts edgefl-node with id `id` against `endpoint`; returns its index.
+size_t StartNode(ProcessGroup& group, const std::string& endpoint, int id) {
+  size_t index = 0;
+  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1, &index)
+              .ok());
+  return index;
+}
+
+// Waits (up to 4 s) until the run's metrics.csv has more than `rows` lines:
+// rounds are under way.
+void WaitForRounds(const std::string& metrics_path, long rows) {
+  for (int wait = 0; wait < 200; ++wait) {
+    const std::string metrics = testing::ReadFile(metrics_path);
+    if (std::count(metrics.begin(), metrics.end(), '\n') > rows) return;
+    usleep(20000);
+  }
 }
 
 ChildExit WaitFor(ProcessGroup& group, size_t index) {
@@ -152,8 +171,7 @@ TEST_CASE("malformed and foreign messages are counted and refused; the run goes 
   }
   CHECK(replies == std::vector<wire::Body>{wire::Body::Error, wire::Body::Error, wire::Body::Welcome});
 
-  size_t node = 0;
-  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "0", "--quiet"}, -1, &node).ok());
+  StartNode(group, endpoint, 0);
   CHECK(WaitFor(group, coordinator).exit_code == 0);
   RunSummary s;
   REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
@@ -180,18 +198,10 @@ dead_after_ms = 600
   size_t coordinator = 0;
   const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
   size_t nodes[3];
-  for (int i = 0; i < 3; ++i) {
-    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(i), "--quiet"}, -1, &nodes[i]).ok());
-  }
-  // Kill node 2 once rounds are under way (metrics.csv has rows).
-  for (int wait = 0; wait < 200; ++wait) {
-    const std::string metrics = testing::ReadFile(dir + "/out/metrics.csv");
-    if (std::count(metrics.begin(), metrics.end(), '\n') > 20) break;
-    usleep(20000);
-  }
+  for (int i = 0; i < 3; ++i) nodes[i] = StartNode(group, endpoint, i);
+  WaitForRounds(dir + "/out/metrics.csv", 20);
   group.Signal(nodes[2], SIGKILL);
-  size_t restarted = 0;
-  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "2", "--quiet"}, -1, &restarted).ok());
+  StartNode(group, endpoint, 2);
   const ChildExit exit = WaitFor(group, coordinator);
   CHECK(exit.exit_code == 0);
   RunSummary s;
@@ -225,17 +235,10 @@ dead_after_ms = 600
   size_t coordinator = 0;
   const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
   size_t nodes[2];
-  for (int i = 0; i < 2; ++i) {
-    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(i), "--quiet"}, -1, &nodes[i]).ok());
-  }
-  for (int wait = 0; wait < 200; ++wait) {
-    const std::string metrics = testing::ReadFile(dir + "/out/metrics.csv");
-    if (std::count(metrics.begin(), metrics.end(), '\n') > 5) break;
-    usleep(20000);
-  }
+  for (int i = 0; i < 2; ++i) nodes[i] = StartNode(group, endpoint, i);
+  WaitForRounds(dir + "/out/metrics.csv", 5);
   group.Signal(nodes[1], SIGSTOP);
-  size_t replacement = 0;
-  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", "1", "--quiet"}, -1, &replacement).ok());
+  StartNode(group, endpoint, 1);  // the replacement
   const ChildExit exit = WaitFor(group, coordinator);
   CHECK(exit.exit_code == 0);
   RunSummary s;
