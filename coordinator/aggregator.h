@@ -39,9 +39,9 @@ class Aggregator {
 
   void Reset();
   // Adds one decoded update (any form the run's compressor produces). With
-  // `values_stay_valid`, a dense, compact or sign update may be held back instead
-  // (the held ones must all have one form, as a run's updates do), and its
-  // values must then stay valid until pending() drops back to 0 (Add
+  // `values_stay_valid`, a dense, compact or sign update may be held back
+  // instead (the held ones must all have one form, as a run's updates do),
+  // and its values must then stay valid until pending() drops back to 0 (Add
   // flushes when kMaxPending are held; Flush, Finish and Reset too). So a
   // caller that receives each update into buffer number pending() of
   // kMaxPending never overwrites a held update.

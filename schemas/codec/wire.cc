@@ -197,7 +197,7 @@ Status DecodeQuantized(const wire::Quantized& p, const CompressorSpec& compresso
                        compressor.levels);
     }
   }
-  // |v| <= unit * s = norm < 2^40: every value is in range.
+  // |v| <= unit * s, norm < 2^40 to a rounding: in the exact sum's range.
   out->form = DecodedPayload::Form::kCompactDense;
   out->compact.kind = CompactDense::Kind::kQuantized;
   out->compact.levels = levels;
