@@ -69,7 +69,7 @@ struct RowSpan {
 // A value with exponent e has bits from 2^(e - 23) to 2^e, so only the rows
 // that meet [min_e - 23, max_e] over a block's nonzero values can be
 // nonzero: most gradients need two of the four rows.
-RowSpan RowsReached(BlockMagnitude m) {
+[[gnu::always_inline]] inline RowSpan RowsReached(BlockMagnitude m) {
   RowSpan span;
   if (m.largest_bits == 0) return span;  // all zero: nothing to add
   if (m.largest_bits >= kOrdinaryEndBits || m.smallest_nonzero_bits < kOrdinaryMinBits) {
