@@ -10,8 +10,6 @@
 namespace edgefl {
 namespace {
 
-typedef uint32_t U32x4 __attribute__((vector_size(16)));
-
 [[gnu::always_inline]] inline void Max(U32x8& a, const U32x8& b) { a = b > a ? b : a; }
 [[gnu::always_inline]] inline void Min(U32x8& a, const U32x8& b) { a = b < a ? b : a; }
 
@@ -24,14 +22,14 @@ typedef uint32_t U32x4 __attribute__((vector_size(16)));
   const U32x4 low_rest = __builtin_shufflevector(smallest, smallest, 4, 5, 6, 7);
   high = high_rest > high ? high_rest : high;
   low = low_rest < low ? low_rest : low;
-  for (int step = 0; step < 2; ++step) {
-    const U32x4 high_swapped = step == 0 ? __builtin_shufflevector(high, high, 2, 3, 0, 1)
-                                         : __builtin_shufflevector(high, high, 1, 0, 3, 2);
-    const U32x4 low_swapped = step == 0 ? __builtin_shufflevector(low, low, 2, 3, 0, 1)
-                                        : __builtin_shufflevector(low, low, 1, 0, 3, 2);
-    high = high_swapped > high ? high_swapped : high;
-    low = low_swapped < low ? low_swapped : low;
-  }
+  U32x4 swapped = __builtin_shufflevector(high, high, 2, 3, 0, 1);
+  high = swapped > high ? swapped : high;
+  swapped = __builtin_shufflevector(high, high, 1, 0, 3, 2);
+  high = swapped > high ? swapped : high;
+  swapped = __builtin_shufflevector(low, low, 2, 3, 0, 1);
+  low = swapped < low ? swapped : low;
+  swapped = __builtin_shufflevector(low, low, 1, 0, 3, 2);
+  low = swapped < low ? swapped : low;
   *most = high[0];
   *least = low[0];
 }

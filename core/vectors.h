@@ -30,20 +30,15 @@ typedef uint16_t U16x8 __attribute__((vector_size(16)));
 typedef uint8_t U8x8 __attribute__((vector_size(8)));
 typedef int32_t I32x4 __attribute__((vector_size(16)));
 typedef int64_t I64x4 __attribute__((vector_size(32)));
+typedef uint32_t U32x4 __attribute__((vector_size(16)));
 typedef uint8_t U8x32 __attribute__((vector_size(32)));
 typedef uint16_t U16x16 __attribute__((vector_size(32)));
 
 // The OR of the eight lanes, by halving shuffles.
 [[gnu::always_inline]] inline uint32_t OrAcrossLanes(const U32x8& v) {
-  typedef uint32_t U32x4 __attribute__((vector_size(16)));
   const U32x4 half = __builtin_shufflevector(v, v, 0, 1, 2, 3) | __builtin_shufflevector(v, v, 4, 5, 6, 7);
   const U32x4 quarter = half | __builtin_shufflevector(half, half, 2, 3, 0, 1);
   return (quarter | __builtin_shufflevector(quarter, quarter, 1, 0, 3, 2))[0];
-}
-
-// Bit i set iff lane i of `mask` (each lane 0 or all ones) is set.
-[[gnu::always_inline]] inline uint32_t LaneBits(const U32x8& mask) {
-  return OrAcrossLanes(mask & U32x8{1, 2, 4, 8, 16, 32, 64, 128});
 }
 
 // Bytes 8k..8k+7 of `bytes`, zero-extended to 32-bit lanes (k < 4). GCC

@@ -28,9 +28,9 @@ struct BufferPlan {
 
 // QSGD and natural compression draw their per-coordinate random bits in
 // blocks of this many, outside the loop that uses them, and process them
-// kLanes at a time (core/vectors.h); QSGD packs each block's levels and
-// signs while it is in cache. A multiple of 8, so blocks start on a byte
-// of every packed stream.
+// kLanes at a time (core/vectors.h); QSGD and EF-SignSGD pack each block
+// while it is in cache. A multiple of 8, so blocks start on a byte of
+// every packed stream.
 constexpr uint32_t kDrawBlock = 512;
 
 // Top-k finds its threshold with a most-significant-digit radix select:
@@ -193,17 +193,8 @@ uint8_t NaturalCode(float v, uint32_t draw) {
   return static_cast<uint8_t>(code == 0 ? 0 : (sign | code));
 }
 
-// Level j = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
-// Bernoulli(frac(r)), the coin a 24-bit uniform u from the draws of `seed`:
-// P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to 2^-24, the
-// precision the decoder's float arithmetic has anyway. Each block's levels
-// are packed into `packed_levels` (BitsFor(s) bits each, the layout of
-// codec::PackFields) and its signs into `packed_signs` while the block is
-// in cache. kBits 1, 2, 4 and 8 (s = 1, 3, 15, 255) pack levels straight
-// from the vector lanes; kBits = 0 (any other width) goes through 16-bit
-// fields and PackFields. to_levels = 0 gives level 0 everywhere.
-// The levels of grad[0..8) with the coins draw[0..8) (as the scalar tail
-// below computes them, lane by lane).
+// The QSGD levels of grad[0..8) with the coins draws[0..8), as
+// QuantizeBlocks' scalar tail computes them, lane by lane.
 [[gnu::always_inline]] inline void EightLevels(const float* grad, const uint32_t* draws, float to_levels, float s,
                                                int32_t max_level, I32x8& level) {
   F32x8 g;
@@ -219,6 +210,15 @@ uint8_t NaturalCode(float v, uint32_t draw) {
   level = level < max_level ? level : I32x8{} + max_level;
 }
 
+// Level j = QSGD level of |grad[j]| * to_levels (in [0, s]): floor(r) +
+// Bernoulli(frac(r)), the coin a 24-bit uniform u from the draws of `seed`:
+// P(u < frac) = ceil(frac 2^24) / 2^24, so E level = r to 2^-24, the
+// precision the decoder's float arithmetic has anyway. Each block's levels
+// are packed into `packed_levels` (BitsFor(s) bits each, the layout of
+// codec::PackFields) and its signs into `packed_signs` while the block is
+// in cache. kBits 1, 2, 4 and 8 (s = 1, 3, 15, 255) pack levels straight
+// from the vector lanes; kBits = 0 (any other width) goes through 16-bit
+// fields and PackFields. to_levels = 0 gives level 0 everywhere.
 template <unsigned kBits>
 [[gnu::always_inline]] inline void QuantizeBlocks(const float* grad, uint32_t dimension, uint64_t seed,
                                                   float to_levels, uint32_t levels, uint8_t* packed_levels,
