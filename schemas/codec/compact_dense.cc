@@ -1,7 +1,6 @@
 #include "schemas/codec/compact_dense.h"
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
 #include <cstring>
 
