@@ -2,8 +2,9 @@
 // advanced together, for loops that consume one 32-bit draw per coordinate
 // (QSGD's and natural compression's rounding coins, Bernoulli's keep draws).
 // The eight lanes step as one vector, so a block of draws costs a few vector
-// operations instead of a serial chain of 64-bit steps. Integer-only: the same seed gives the same
-// draws on every host. Each lane is seeded from SplitMix64. Not thread-safe.
+// operations instead of a serial chain of 64-bit steps. Integer-only: the
+// same seed gives the same draws on every host. Each lane is seeded from
+// SplitMix64. Not thread-safe.
 #pragma once
 
 #include <cstdint>

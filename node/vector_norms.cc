@@ -11,8 +11,8 @@ namespace {
 typedef float F32x4 __attribute__((vector_size(16)));
 typedef double F64x4 __attribute__((vector_size(32)));
 
-constexpr size_t kChains = 4;                   // vectors of four doubles
-constexpr size_t kLaneCount = 4 * kChains;      // sixteen lanes
+constexpr size_t kChains = 4;               // vectors of four doubles
+constexpr size_t kLaneCount = 4 * kChains;  // sixteen lanes
 
 enum class Term { kSquare, kAbs };
 
