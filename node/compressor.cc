@@ -88,7 +88,7 @@ BufferPlan PlanFor(const codec::CompressorSpec& spec, uint32_t d) {
       plan.error = d;
       plan.packed_signs = codec::PackedSignBytes(d);
       break;
-    default:
+    case Kind::Identity:  // sends the gradient in place
       break;
   }
   return plan;
@@ -679,9 +679,13 @@ double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension) {
     }
     case Kind::Natural:
       return 1.0 / 8.0;
-    default:
-      return std::numeric_limits<double>::quiet_NaN();
+    case Kind::Sign:
+    case Kind::ScaledSign:
+    case Kind::EfSign:
+    case Kind::TopK:
+      return std::numeric_limits<double>::quiet_NaN();  // biased: no omega
   }
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {

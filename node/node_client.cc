@@ -40,7 +40,9 @@ bool Send(zmq::socket_t& socket, const flatbuffers::FlatBufferBuilder& fbb) {
 
 void PrintMemoryPlan(const MemoryPlan& plan) {
   std::printf("memory plan (bytes):\n");
-  for (size_t i = 0; i < plan.count; ++i) std::printf("  %-22s %12zu\n", plan.entries[i].name, plan.entries[i].bytes);
+  for (size_t i = 0; i < kNodeBufferCount; ++i) {
+    if (plan.used[i]) std::printf("  %-22s %12zu\n", NodeBufferName(static_cast<NodeBuffer>(i)), plan.bytes[i]);
+  }
   std::printf("  %-22s %12zu\n", "arena total", plan.total_bytes);
   std::fflush(stdout);
 }
@@ -211,8 +213,15 @@ class Node {
             EDGEFL_LOG_WARN("coordinator says: %s",
                             envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
             break;
-          default:
+          case wire::Body::Heartbeat:
+          case wire::Body::Welcome:
             break;  // Heartbeat echoes and late Welcomes only prove liveness.
+          case wire::Body::NONE:
+          case wire::Body::Hello:
+          case wire::Body::Update:
+            EDGEFL_LOG_WARN("rejected a %s message: a coordinator never sends one",
+                            wire::EnumNameBody(envelope->body_type()));
+            break;
         }
       } else if (now - last_heard_ms_ > options_.lost_after_ms) {
         return Status::Error(StatusCode::kUnavailable, "lost the coordinator at %s: nothing heard for %d ms",

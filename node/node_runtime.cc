@@ -1,5 +1,6 @@
 #include "node/node_runtime.h"
 
+#include <cassert>
 #include <cmath>
 
 #include "core/clock.h"
@@ -36,7 +37,9 @@ size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
     case wire::CompressorKind::Natural:
       payload = d;
       break;
-    default:
+    case wire::CompressorKind::Sign:
+    case wire::CompressorKind::ScaledSign:
+    case wire::CompressorKind::EfSign:
       payload = (d + 7) / 8;
       break;
   }
@@ -50,30 +53,65 @@ size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
   return (values * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
+const char* NodeBufferName(NodeBuffer buffer) {
+  switch (buffer) {
+    case NodeBuffer::kDataShard:
+      return "data shard";
+    case NodeBuffer::kDataShardLabels:
+      return "data shard labels";
+    case NodeBuffer::kMinibatch:
+      return "minibatch";
+    case NodeBuffer::kMinibatchLabels:
+      return "minibatch labels";
+    case NodeBuffer::kClassifierWorkspace:
+      return "classifier workspace";
+    case NodeBuffer::kObjectiveSpectrum:
+      return "objective spectrum";
+    case NodeBuffer::kModelReplica:
+      return "model replica";
+    case NodeBuffer::kGradient:
+      return "gradient";
+    case NodeBuffer::kCompressorBuffers:
+      return "compressor buffers";
+    case NodeBuffer::kReceiveBuffer:
+      return "receive buffer";
+    case NodeBuffer::kUpdateMessage:
+      return "update message";
+    case NodeBuffer::kControlMessage:
+      return "control message";
+  }
+  return "unknown";
+}
+
+void MemoryPlan::Add(NodeBuffer buffer, size_t size_bytes) {
+  const auto i = static_cast<size_t>(buffer);
+  assert(!used[i] && "a buffer is planned once");
+  if (used[i]) total_bytes -= Rounded(bytes[i]);
+  used[i] = true;
+  bytes[i] = size_bytes;
+  total_bytes += Rounded(size_bytes);
+}
+
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
   const size_t d = task.objective.dimension;
   MemoryPlan plan;
-  const auto add = [&plan](const char* name, size_t bytes) {
-    plan.entries[plan.count++] = {name, bytes};
-    plan.total_bytes += Rounded(bytes);
-  };
   const DatasetInfo* info = codec::IsDataObjective(task.objective.kind) ? FindDataset(task.objective.dataset) : nullptr;
   if (info != nullptr) {
-    add("data shard", size_t{shard_rows} * info->features * sizeof(float));
-    add("data shard labels", shard_rows);
+    plan.Add(NodeBuffer::kDataShard, size_t{shard_rows} * info->features * sizeof(float));
+    plan.Add(NodeBuffer::kDataShardLabels, shard_rows);
     const size_t batch_rows = size_t{task.batch_size} * info->features * sizeof(float);
-    add("minibatch", batch_rows);
-    add("minibatch labels", task.batch_size);
-    add("classifier workspace", DataObjective::BatchBytes(task, *info) - batch_rows - task.batch_size);
+    plan.Add(NodeBuffer::kMinibatch, batch_rows);
+    plan.Add(NodeBuffer::kMinibatchLabels, task.batch_size);
+    plan.Add(NodeBuffer::kClassifierWorkspace, DataObjective::BatchBytes(task, *info) - batch_rows - task.batch_size);
   } else {
-    add("objective spectrum", d * sizeof(float));
+    plan.Add(NodeBuffer::kObjectiveSpectrum, d * sizeof(float));
   }
-  add("model replica", d * sizeof(float));
-  add("gradient", d * sizeof(float));
-  add("compressor buffers", Compressor::ArenaBytes(task.compressor, task.objective.dimension));
-  add("receive buffer", MaxRoundStartBytes(task));
-  add("update message", MaxUpdateMessageBytes(task));
-  add("control message", kControlMessageBytes);
+  plan.Add(NodeBuffer::kModelReplica, d * sizeof(float));
+  plan.Add(NodeBuffer::kGradient, d * sizeof(float));
+  plan.Add(NodeBuffer::kCompressorBuffers, Compressor::ArenaBytes(task.compressor, task.objective.dimension));
+  plan.Add(NodeBuffer::kReceiveBuffer, MaxRoundStartBytes(task));
+  plan.Add(NodeBuffer::kUpdateMessage, MaxUpdateMessageBytes(task));
+  plan.Add(NodeBuffer::kControlMessage, kControlMessageBytes);
   plan.total_bytes += Arena::kAlignment;  // the arena aligns its own start
   return plan;
 }

@@ -21,18 +21,32 @@
 
 namespace edgefl {
 
-// One line of the memory plan: a buffer and its size.
-struct MemoryPlanEntry {
-  const char* name;
-  size_t bytes;
+// Every buffer a node may carve from its arena, in arena order. A plan has
+// one slot for each, so it cannot hold more lines than there are buffers.
+enum class NodeBuffer : uint8_t {
+  kDataShard,
+  kDataShardLabels,
+  kMinibatch,
+  kMinibatchLabels,
+  kClassifierWorkspace,
+  kObjectiveSpectrum,
+  kModelReplica,
+  kGradient,
+  kCompressorBuffers,
+  kReceiveBuffer,
+  kUpdateMessage,
+  kControlMessage,
 };
-
-inline constexpr size_t kMaxPlanEntries = 12;
+inline constexpr size_t kNodeBufferCount = static_cast<size_t>(NodeBuffer::kControlMessage) + 1;
+const char* NodeBufferName(NodeBuffer buffer);
 
 struct MemoryPlan {
-  MemoryPlanEntry entries[kMaxPlanEntries] = {};
-  size_t count = 0;
+  size_t bytes[kNodeBufferCount] = {};  // by NodeBuffer
+  bool used[kNodeBufferCount] = {};
   size_t total_bytes = 0;  // including alignment padding
+
+  // Plans `buffer` (each at most once).
+  void Add(NodeBuffer buffer, size_t size_bytes);
 };
 
 // Every buffer a node needs for `task`, all carved from one Arena: the

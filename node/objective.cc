@@ -1,7 +1,9 @@
 #include "node/objective.h"
 
 #include <Eigen/Core>
+#include <cassert>
 #include <cmath>
+#include <limits>
 
 namespace edgefl {
 namespace {
@@ -17,9 +19,15 @@ void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda) {
   const size_t d = lambda.size();
   for (size_t j = 0; j < d; ++j) {
     const double t = d > 1 ? static_cast<double>(j) / static_cast<double>(d - 1) : 0.0;
-    const double value = spec.spectrum == wire::SpectrumKind::Geometric
-                             ? spec.lambda_min * std::pow(spec.lambda_max / spec.lambda_min, t)
-                             : spec.lambda_min + (spec.lambda_max - spec.lambda_min) * t;
+    double value = 0.0;
+    switch (spec.spectrum) {
+      case wire::SpectrumKind::Linear:
+        value = spec.lambda_min + (spec.lambda_max - spec.lambda_min) * t;
+        break;
+      case wire::SpectrumKind::Geometric:
+        value = spec.lambda_min * std::pow(spec.lambda_max / spec.lambda_min, t);
+        break;
+    }
     lambda[j] = static_cast<float>(value);
   }
 }
@@ -33,15 +41,22 @@ double Objective::Loss(std::span<const float> x) const {
   // terms are tiny beside their count.
   double sum = 0.0;
   const size_t d = lambda_.size();
-  if (spec_.kind == wire::ObjectiveKind::Quartic) {
-    for (size_t j = 0; j < d; ++j) {
-      const double x2 = static_cast<double>(x[j]) * x[j];
-      sum += lambda_[j] * x2 * x2;
-    }
-    return 0.25 * sum;
+  switch (spec_.kind) {
+    case wire::ObjectiveKind::Quadratic:
+      for (size_t j = 0; j < d; ++j) sum += lambda_[j] * (static_cast<double>(x[j]) * x[j]);
+      return 0.5 * sum;
+    case wire::ObjectiveKind::Quartic:
+      for (size_t j = 0; j < d; ++j) {
+        const double x2 = static_cast<double>(x[j]) * x[j];
+        sum += lambda_[j] * x2 * x2;
+      }
+      return 0.25 * sum;
+    case wire::ObjectiveKind::Logistic:  // DataObjective's
+    case wire::ObjectiveKind::Mlp:
+      break;
   }
-  for (size_t j = 0; j < d; ++j) sum += lambda_[j] * (static_cast<double>(x[j]) * x[j]);
-  return 0.5 * sum;
+  assert(false && "a data objective has no synthetic loss");
+  return std::numeric_limits<double>::quiet_NaN();
 }
 
 double Objective::LossAndGradient(std::span<const float> x, std::span<float> grad) const {
@@ -49,10 +64,18 @@ double Objective::LossAndGradient(std::span<const float> x, std::span<float> gra
   Vector g(grad.data(), n);
   const Eigen::Map<const Eigen::ArrayXf> xs(x.data(), n);
   const auto lambda = View(lambda_);
-  if (spec_.kind == wire::ObjectiveKind::Quartic) {
-    g = lambda * xs * xs * xs;
-  } else {
-    g = lambda * xs;
+  switch (spec_.kind) {
+    case wire::ObjectiveKind::Quadratic:
+      g = lambda * xs;
+      break;
+    case wire::ObjectiveKind::Quartic:
+      g = lambda * xs * xs * xs;
+      break;
+    case wire::ObjectiveKind::Logistic:  // DataObjective's
+    case wire::ObjectiveKind::Mlp:
+      assert(false && "a data objective has no synthetic gradient");
+      g.setConstant(std::numeric_limits<float>::quiet_NaN());
+      break;
   }
   return Loss(x);
 }

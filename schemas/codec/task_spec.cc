@@ -6,72 +6,53 @@
 namespace edgefl::codec {
 namespace {
 
-template <typename Kind>
-struct NamedKind {
-  Kind kind;
-  const char* name;
-};
-
-constexpr NamedKind<wire::CompressorKind> kCompressorNames[] = {
+constexpr KindName<wire::CompressorKind> kCompressorNames[] = {
     {wire::CompressorKind::Identity, "identity"},   {wire::CompressorKind::RandK, "rand-k"},
     {wire::CompressorKind::Bernoulli, "bernoulli"}, {wire::CompressorKind::Qsgd, "qsgd"},
     {wire::CompressorKind::Sign, "sign"},           {wire::CompressorKind::ScaledSign, "scaled-sign"},
     {wire::CompressorKind::EfSign, "ef-sign"},      {wire::CompressorKind::TopK, "top-k"},
     {wire::CompressorKind::Natural, "natural"},
 };
-constexpr NamedKind<wire::NoiseKind> kNoiseNames[] = {
+constexpr KindName<wire::NoiseKind> kNoiseNames[] = {
     {wire::NoiseKind::None, "none"},
     {wire::NoiseKind::Gaussian, "gaussian"},
     {wire::NoiseKind::StudentT, "student-t"},
 };
-constexpr NamedKind<wire::ObjectiveKind> kObjectiveNames[] = {
+constexpr KindName<wire::ObjectiveKind> kObjectiveNames[] = {
     {wire::ObjectiveKind::Quadratic, "quadratic"},
     {wire::ObjectiveKind::Quartic, "quartic"},
     {wire::ObjectiveKind::Logistic, "logistic"},
     {wire::ObjectiveKind::Mlp, "mlp"},
 };
-constexpr NamedKind<wire::PartitionKind> kPartitionNames[] = {
+constexpr KindName<wire::PartitionKind> kPartitionNames[] = {
     {wire::PartitionKind::Iid, "iid"},
     {wire::PartitionKind::Dirichlet, "dirichlet"},
 };
-constexpr NamedKind<wire::SpectrumKind> kSpectrumNames[] = {
+constexpr KindName<wire::SpectrumKind> kSpectrumNames[] = {
     {wire::SpectrumKind::Linear, "linear"},
     {wire::SpectrumKind::Geometric, "geometric"},
 };
-
-template <typename Kind, size_t N>
-const char* NameOf(const NamedKind<Kind> (&table)[N], Kind kind) {
-  for (const auto& entry : table) {
-    if (entry.kind == kind) return entry.name;
-  }
-  return "unknown";
-}
-
-template <typename Kind, size_t N>
-bool KindOf(const NamedKind<Kind> (&table)[N], const char* name, Kind* kind) {
-  for (const auto& entry : table) {
-    if (std::strcmp(entry.name, name) == 0) {
-      *kind = entry.kind;
-      return true;
-    }
-  }
-  return false;
-}
 
 bool Finite(double v) { return std::isfinite(v); }
 
 }  // namespace
 
-const char* CompressorName(wire::CompressorKind kind) { return NameOf(kCompressorNames, kind); }
-bool ParseCompressorName(const char* name, wire::CompressorKind* kind) { return KindOf(kCompressorNames, name, kind); }
-const char* NoiseName(wire::NoiseKind kind) { return NameOf(kNoiseNames, kind); }
-bool ParseNoiseName(const char* name, wire::NoiseKind* kind) { return KindOf(kNoiseNames, name, kind); }
-const char* ObjectiveName(wire::ObjectiveKind kind) { return NameOf(kObjectiveNames, kind); }
-bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind) { return KindOf(kObjectiveNames, name, kind); }
-const char* SpectrumName(wire::SpectrumKind kind) { return NameOf(kSpectrumNames, kind); }
-bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return KindOf(kSpectrumNames, name, kind); }
-const char* PartitionName(wire::PartitionKind kind) { return NameOf(kPartitionNames, kind); }
-bool ParsePartitionName(const char* name, wire::PartitionKind* kind) { return KindOf(kPartitionNames, name, kind); }
+std::span<const KindName<wire::CompressorKind>> CompressorNames() { return kCompressorNames; }
+std::span<const KindName<wire::NoiseKind>> NoiseNames() { return kNoiseNames; }
+std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames() { return kObjectiveNames; }
+std::span<const KindName<wire::SpectrumKind>> SpectrumNames() { return kSpectrumNames; }
+std::span<const KindName<wire::PartitionKind>> PartitionNames() { return kPartitionNames; }
+
+const char* CompressorName(wire::CompressorKind kind) { return NameIn(CompressorNames(), kind); }
+bool ParseCompressorName(const char* name, wire::CompressorKind* kind) { return KindIn(CompressorNames(), name, kind); }
+const char* NoiseName(wire::NoiseKind kind) { return NameIn(NoiseNames(), kind); }
+bool ParseNoiseName(const char* name, wire::NoiseKind* kind) { return KindIn(NoiseNames(), name, kind); }
+const char* ObjectiveName(wire::ObjectiveKind kind) { return NameIn(ObjectiveNames(), kind); }
+bool ParseObjectiveName(const char* name, wire::ObjectiveKind* kind) { return KindIn(ObjectiveNames(), name, kind); }
+const char* SpectrumName(wire::SpectrumKind kind) { return NameIn(SpectrumNames(), kind); }
+bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return KindIn(SpectrumNames(), name, kind); }
+const char* PartitionName(wire::PartitionKind kind) { return NameIn(PartitionNames(), kind); }
+bool ParsePartitionName(const char* name, wire::PartitionKind* kind) { return KindIn(PartitionNames(), name, kind); }
 
 Status ValidateTaskSpec(const TaskSpec& spec) {
   const auto bad = [](const char* format, auto... args) {
@@ -118,6 +99,7 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   }
 
   const CompressorSpec& c = spec.compressor;
+  if (std::strcmp(CompressorName(c.kind), "unknown") == 0) return bad("compressor.kind: unknown compressor");
   switch (c.kind) {
     case wire::CompressorKind::RandK:
     case wire::CompressorKind::TopK:
@@ -133,8 +115,11 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
         return bad("compressor.levels = %u: must be in [1, %u]", c.levels, kMaxQsgdLevels);
       }
       break;
-    default:
-      if (std::strcmp(CompressorName(c.kind), "unknown") == 0) return bad("compressor.kind: unknown compressor");
+    case wire::CompressorKind::Identity:
+    case wire::CompressorKind::Natural:
+    case wire::CompressorKind::Sign:
+    case wire::CompressorKind::ScaledSign:
+    case wire::CompressorKind::EfSign:
       break;
   }
 

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <span>
 
 #include "core/status.h"
 #include "schemas/edgefl_generated.h"
@@ -24,17 +26,29 @@ struct ObjectiveSpec {
   wire::PartitionKind partition = wire::PartitionKind::Iid;
   double dirichlet_alpha = 0.5;
   double test_fraction = 0.2;
+
+  bool operator==(const ObjectiveSpec&) const = default;
 };
 
 // True for objectives that learn from a data set.
 inline bool IsDataObjective(wire::ObjectiveKind kind) {
-  return kind == wire::ObjectiveKind::Logistic || kind == wire::ObjectiveKind::Mlp;
+  switch (kind) {
+    case wire::ObjectiveKind::Quadratic:
+    case wire::ObjectiveKind::Quartic:
+      return false;
+    case wire::ObjectiveKind::Logistic:
+    case wire::ObjectiveKind::Mlp:
+      return true;
+  }
+  return false;
 }
 
 struct NoiseSpec {
   wire::NoiseKind kind = wire::NoiseKind::Gaussian;
   double sigma = 1.0;
   double nu = 3.0;
+
+  bool operator==(const NoiseSpec&) const = default;
 };
 
 struct CompressorSpec {
@@ -42,6 +56,8 @@ struct CompressorSpec {
   uint32_t k = 0;       // RandK, TopK
   double p = 1.0;       // Bernoulli
   uint32_t levels = 1;  // Qsgd
+
+  bool operator==(const CompressorSpec&) const = default;
 };
 
 struct TaskSpec {
@@ -52,6 +68,8 @@ struct TaskSpec {
   uint64_t seed = 0;
   uint32_t node_index = 0;
   uint32_t num_nodes = 1;
+
+  bool operator==(const TaskSpec&) const = default;
 };
 
 // Largest dimension a run may declare (indices are u32; 2^28 f32 = 1 GiB).
@@ -63,7 +81,40 @@ inline constexpr uint32_t kMaxQsgdLevels = 65535;
 // e.g. "compressor.k = 0: must be in [1, objective.dimension = 100]".
 Status ValidateTaskSpec(const TaskSpec& spec);
 
-// Names used in config files and messages: "rand-k", "gaussian", ...
+// A kind and its name in config files and messages: "rand-k", "gaussian", ...
+template <typename Kind>
+struct KindName {
+  Kind kind;
+  const char* name;
+};
+
+// Every kind of each enum with its name, in the schema's order.
+std::span<const KindName<wire::CompressorKind>> CompressorNames();
+std::span<const KindName<wire::NoiseKind>> NoiseNames();
+std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames();
+std::span<const KindName<wire::SpectrumKind>> SpectrumNames();
+std::span<const KindName<wire::PartitionKind>> PartitionNames();
+
+// The name of a kind ("unknown" for a value outside the table), and the
+// kind of a name (false for an unknown name).
+template <typename Kind>
+const char* NameIn(std::span<const KindName<Kind>> table, Kind kind) {
+  for (const auto& entry : table) {
+    if (entry.kind == kind) return entry.name;
+  }
+  return "unknown";
+}
+template <typename Kind>
+bool KindIn(std::span<const KindName<Kind>> table, const char* name, Kind* kind) {
+  for (const auto& entry : table) {
+    if (std::strcmp(entry.name, name) == 0) {
+      *kind = entry.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
 const char* CompressorName(wire::CompressorKind kind);
 bool ParseCompressorName(const char* name, wire::CompressorKind* kind);
 const char* NoiseName(wire::NoiseKind kind);

@@ -98,8 +98,15 @@ std::vector<double> CoordinateVariance(const codec::CompressorSpec& spec, std::s
         var[j] = (2 * low - a) * (a - low);
         break;
       }
-      default:
+      case Kind::Identity:
         var[j] = 0;
+        break;
+      case Kind::Sign:
+      case Kind::ScaledSign:
+      case Kind::EfSign:
+      case Kind::TopK:
+        FAIL("biased compressors have no coordinate variance");
+        break;
     }
   }
   return var;

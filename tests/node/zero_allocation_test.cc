@@ -164,6 +164,26 @@ TEST_CASE("the arena's high-water mark is pinned for every compressor (d = 1000)
   }
 }
 
+TEST_CASE("the memory plan has one slot a buffer: every buffer named, a plan's total its lines' sum") {
+  // The plan once held a fixed array of lines with nothing checking its
+  // bound; now each buffer has its own slot.
+  for (size_t i = 0; i < kNodeBufferCount; ++i) {
+    CHECK(std::string(NodeBufferName(static_cast<NodeBuffer>(i))) != "unknown");
+  }
+  for (const auto& compressor : kAllCompressors) {
+    const MemoryPlan plan = PlanNodeMemory(TaskWith(compressor));
+    size_t lines = 0, total = Arena::kAlignment;
+    for (size_t i = 0; i < kNodeBufferCount; ++i) {
+      if (!plan.used[i]) continue;
+      ++lines;
+      total += (plan.bytes[i] + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment;
+    }
+    CHECK(lines == 7);  // spectrum, model, gradient, compressor, receive, update, control
+    CHECK_FALSE(plan.used[static_cast<size_t>(NodeBuffer::kDataShard)]);
+    CHECK(plan.total_bytes == total);
+  }
+}
+
 TEST_CASE("a budget below the plan fails at start, naming the buffer and the bytes") {
   const codec::TaskSpec task = TaskWith({Kind::TopK, 100});
   Arena arena(PlanNodeMemory(task).total_bytes / 2);
