@@ -400,19 +400,28 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
   if (spec == nullptr || spec->objective() == nullptr || spec->noise() == nullptr || spec->compressor() == nullptr) {
     return Malformed("welcome lacks a complete task");
   }
+  // Every field of the spec structs, so that none reaches a node as its
+  // default (tests compare whole structs).
   const auto* o = spec->objective();
-  task->objective = {o->kind(), o->dimension(), o->spectrum(), o->lambda_min(), o->lambda_max(), o->initial_value()};
-  if (o->dataset() != nullptr) {
-    if (o->dataset()->size() >= sizeof(task->objective.dataset)) return Malformed("welcome data set name is too long");
-    std::memcpy(task->objective.dataset, o->dataset()->c_str(), o->dataset()->size() + 1);
+  if (o->dataset() != nullptr && o->dataset()->size() >= sizeof(ObjectiveSpec::dataset)) {
+    return Malformed("welcome data set name is too long");
   }
-  task->objective.hidden = o->hidden();
-  task->objective.partition = o->partition();
-  task->objective.dirichlet_alpha = o->dirichlet_alpha();
-  task->objective.test_fraction = o->test_fraction();
-  task->noise = {spec->noise()->kind(), spec->noise()->sigma(), spec->noise()->nu()};
+  task->objective = {.kind = o->kind(),
+                     .dimension = o->dimension(),
+                     .spectrum = o->spectrum(),
+                     .lambda_min = o->lambda_min(),
+                     .lambda_max = o->lambda_max(),
+                     .initial_value = o->initial_value(),
+                     .dataset = "",
+                     .hidden = o->hidden(),
+                     .partition = o->partition(),
+                     .dirichlet_alpha = o->dirichlet_alpha(),
+                     .test_fraction = o->test_fraction()};
+  if (o->dataset() != nullptr) std::memcpy(task->objective.dataset, o->dataset()->c_str(), o->dataset()->size() + 1);
+  const auto* n = spec->noise();
+  task->noise = {.kind = n->kind(), .sigma = n->sigma(), .nu = n->nu()};
   const auto* c = spec->compressor();
-  task->compressor = {c->kind(), c->k(), c->p(), c->levels()};
+  task->compressor = {.kind = c->kind(), .k = c->k(), .p = c->p(), .levels = c->levels()};
   task->batch_size = spec->batch_size();
   task->seed = spec->seed();
   task->node_index = spec->node_index();
