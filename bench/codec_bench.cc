@@ -5,8 +5,8 @@
 //   encode            Compressor::Compress + codec::EncodeUpdate into a reused
 //                     FlatBufferBuilder (what a node does each round)
 //   decode+accumulate codec::ReadEnvelope + DecodeUpdatePayload +
-//                     Aggregator::Add (what the coordinator does per update),
-//                     Aggregator::kMaxPending updates per timed run and a
+//                     MeanAggregator::Add (what the coordinator does per update),
+//                     MeanAggregator::kMaxPending updates per timed run and a
 //                     Flush, as the coordinator holds updates back; from one
 //                     message (the codec's cost) and, for held updates, from
 //                     as many distinct messages (out of cache at d = 1e6,
@@ -36,7 +36,8 @@
 #include <string_view>
 #include <vector>
 
-#include "coordinator/aggregator.h"
+#include "coordinator/mean_aggregator.h"
+#include "coordinator/sign_vote_aggregator.h"
 #include "core/rng.h"
 #include "flatbuffers/flatbuffers.h"
 #include "node/arena.h"
@@ -96,7 +97,7 @@ double MemcpyGbps(std::span<const float> source, std::span<float> destination, i
   return GigabytesPerSecond(static_cast<double>(source.size_bytes()), seconds);
 }
 
-// memcpy of Aggregator::kMaxPending distinct buffers of 4d bytes each (the
+// memcpy of MeanAggregator::kMaxPending distinct buffers of 4d bytes each (the
 // dense-equivalent input of that many held updates) into as many others.
 double MemcpyDistinctGbps(std::span<const std::vector<float>> sources, std::span<std::vector<float>> destinations,
                           int repeats) {
@@ -150,7 +151,7 @@ bool RunCase(const BenchCase& c, std::span<const float> gradient, int repeats, C
 
   // ZeroMQ hands the coordinator 8-byte aligned buffers; so do these
   // copies, one per update a timed run adds.
-  constexpr uint32_t kUpdatesPerRun = Aggregator::kMaxPending;
+  constexpr uint32_t kUpdatesPerRun = MeanAggregator::kMaxPending;
   const size_t wire_bytes = fbb.GetSize();
   std::vector<std::vector<uint64_t>> messages(kUpdatesPerRun, std::vector<uint64_t>((wire_bytes + 7) / 8));
   for (auto& message : messages) std::memcpy(message.data(), fbb.GetBufferPointer(), wire_bytes);
@@ -159,14 +160,19 @@ bool RunCase(const BenchCase& c, std::span<const float> gradient, int repeats, C
   };
 
   codec::DecodeScratch scratch(d);
-  Aggregator aggregator(c.aggregator, d);
-  aggregator.Reset();
+  // The mean (through its own interface, to choose the holding) or the
+  // sign votes, as MakeAggregator would pick them.
+  MeanAggregator mean(d);
+  SignVoteAggregator votes(
+      c.aggregator == AggregatorKind::kMajority ? SignVoteAggregator::Vote::kMajority : SignVoteAggregator::Vote::kMean,
+      d);
+  const bool is_mean = c.aggregator == AggregatorKind::kMean;
   Status status;
   // As the coordinator does: updates are held in their receive buffers and
-  // added Aggregator::kMaxPending at a time, so one timed run decodes and
+  // added MeanAggregator::kMaxPending at a time, so one timed run decodes and
   // adds that many. The main figure reads one buffer for all of them (the
   // codec's own cost); the second, for held updates, as many buffers.
-  const bool values_stay_valid = Aggregator::CanHoldUpdates(c.aggregator, c.spec.kind);
+  const bool values_stay_valid = is_mean && MeanAggregator::CanHoldUpdates(c.spec.kind);
   const auto decode_seconds = [&](bool distinct) {
     return BestSeconds(
                repeats, [] {},
@@ -183,9 +189,13 @@ bool RunCase(const BenchCase& c, std::span<const float> gradient, int repeats, C
                    codec::DecodedPayload decoded;
                    status = codec::DecodeUpdatePayload(*update, c.spec, d, scratch, &decoded);
                    if (!status.ok()) return;
-                   aggregator.Add(decoded, values_stay_valid);
+                   if (is_mean) {
+                     mean.Add(decoded, values_stay_valid);
+                   } else {
+                     votes.Add(decoded);
+                   }
                  }
-                 aggregator.Flush();
+                 mean.Flush();
                }) /
            kUpdatesPerRun;
   };
@@ -278,8 +288,8 @@ int Main(int argc, char** argv) {
   for (float& g : gradient) g = static_cast<float>(rng.Normal());
   std::vector<float> copy(d);
   // Held updates also sit in distinct receive buffers: 4d bytes each.
-  const std::vector<std::vector<float>> held_sources(Aggregator::kMaxPending, gradient);
-  std::vector<std::vector<float>> held_copies(Aggregator::kMaxPending, std::vector<float>(d));
+  const std::vector<std::vector<float>> held_sources(MeanAggregator::kMaxPending, gradient);
+  std::vector<std::vector<float>> held_copies(MeanAggregator::kMaxPending, std::vector<float>(d));
 
   std::printf("edgefl codec benchmark: d = %u (dense input %.2f MB), best of %d after a warm-up\n", d, 4e-6 * d,
               options.repeats);
@@ -296,7 +306,8 @@ int Main(int argc, char** argv) {
   std::vector<HeldRow> held_rows;
   for (size_t i = 0; i < std::size(cases); ++i) {
     if (!std::string_view(cases[i].label).starts_with(options.only)) continue;
-    const bool held = Aggregator::CanHoldUpdates(cases[i].aggregator, cases[i].spec.kind);
+    const bool held =
+        cases[i].aggregator == AggregatorKind::kMean && MeanAggregator::CanHoldUpdates(cases[i].spec.kind);
     const double memcpy_before = MemcpyGbps(gradient, copy, options.repeats);
     const double distinct_before = held ? MemcpyDistinctGbps(held_sources, held_copies, options.repeats) : 0.0;
     CaseResult r;
@@ -319,7 +330,7 @@ int Main(int argc, char** argv) {
   // messages; at d = 1e6 the dense ones no longer fit in cache.
   std::printf("\nHeld updates in %u distinct receive buffers, as the coordinator holds them, beside memcpy of as many\n"
               "distinct %.2f MB buffers (%.0f MB in all):\n",
-              Aggregator::kMaxPending, 4e-6 * d, 4e-6 * d * Aggregator::kMaxPending);
+              MeanAggregator::kMaxPending, 4e-6 * d, 4e-6 * d * MeanAggregator::kMaxPending);
   std::printf("%-16s %-10s %12s %15s %9s\n", "codec", "aggregator", "memcpy GB/s", "dec+acc GB/s", "/memcpy");
   for (const HeldRow& row : held_rows) {
     std::printf("%-16s %-10s %12.2f %15.2f %8.1f%%\n", row.c->label, AggregatorName(row.c->aggregator), row.memcpy_gbps,

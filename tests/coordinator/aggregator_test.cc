@@ -1,4 +1,5 @@
-#include "coordinator/aggregator.h"
+#include "coordinator/mean_aggregator.h"
+#include "coordinator/sign_vote_aggregator.h"
 
 #include <doctest/doctest.h>
 
@@ -29,7 +30,7 @@ TEST_CASE("mean of signs and majority vote match hand-computed cases") {
   //   node 2: + - + -
   // sum:      3 -1 -1 -1  -> mean 1, -1/3, -1/3, -1/3; majority + - - -
   const std::vector<std::vector<float>> nodes = {{1, 1, -1, -1}, {1, -1, -1, 1}, {1, -1, 1, -1}};
-  Aggregator mean(AggregatorKind::kSignMean, 4), vote(AggregatorKind::kMajority, 4);
+  SignVoteAggregator mean(SignVoteAggregator::Vote::kMean, 4), vote(SignVoteAggregator::Vote::kMajority, 4);
   std::vector<uint8_t> storage;
   for (const auto& n : nodes) {
     mean.Add(Signs(n, storage));
@@ -51,7 +52,7 @@ TEST_CASE("mean of signs and majority vote match hand-computed cases") {
 }
 
 TEST_CASE("mean aggregates dense, sparse and scaled-sign updates") {
-  Aggregator mean(AggregatorKind::kMean, 3);
+  MeanAggregator mean(3);
   const std::vector<float> dense = {1.0f, 2.0f, 3.0f};
   codec::DecodedPayload a;
   a.form = codec::DecodedPayload::Form::kDense;
@@ -79,7 +80,7 @@ TEST_CASE("held-back updates give the same direction, bit for bit, and free thei
   // Dense updates come with the decoder's block magnitudes or without;
   // compact ones (QSGD levels, natural codes) must sum exactly as their
   // expanded values do.
-  constexpr uint32_t d = 1000, n = 3 * Aggregator::kMaxPending + 3;
+  constexpr uint32_t d = 1000, n = 3 * MeanAggregator::kMaxPending + 3;
   constexpr uint32_t kLevels = 5, kLevelBits = codec::BitsFor(kLevels);
   Rng rng(5);
   std::vector<std::vector<float>> updates(n, std::vector<float>(d));
@@ -89,9 +90,9 @@ TEST_CASE("held-back updates give the same direction, bit for bit, and free thei
   enum class Form { kDense, kDenseWithMagnitudes, kSigns, kQuantized, kNatural };
   for (Form form : {Form::kDense, Form::kDenseWithMagnitudes, Form::kSigns, Form::kQuantized, Form::kNatural}) {
     CAPTURE(static_cast<int>(form));
-    Aggregator immediate(AggregatorKind::kMean, d), held(AggregatorKind::kMean, d), expanded(AggregatorKind::kMean, d);
-    std::vector<std::vector<float>> buffers(Aggregator::kMaxPending);
-    std::vector<std::vector<uint8_t>> byte_buffers(Aggregator::kMaxPending), sign_buffers(Aggregator::kMaxPending);
+    MeanAggregator immediate(d), held(d), expanded(d);
+    std::vector<std::vector<float>> buffers(MeanAggregator::kMaxPending);
+    std::vector<std::vector<uint8_t>> byte_buffers(MeanAggregator::kMaxPending), sign_buffers(MeanAggregator::kMaxPending);
     std::vector<BlockMagnitude> magnitudes(MagnitudeBlocks(d));  // one scratch, as the decoder's
     std::vector<uint16_t> fields(d);
     std::vector<float> values(d);
@@ -137,10 +138,10 @@ TEST_CASE("held-back updates give the same direction, bit for bit, and free thei
       as_dense.dense = values;
       expanded.Add(as_dense);
       held.Add(update, /*values_stay_valid=*/true);
-      CHECK(held.pending() == (u + 1) % Aggregator::kMaxPending);
+      CHECK(held.pending() == (u + 1) % MeanAggregator::kMaxPending);
       std::fill(magnitudes.begin(), magnitudes.end(), BlockMagnitude{});  // the next decode reuses the scratch
       if (u == 5) {  // updates that are not held interleave freely
-        for (Aggregator* a : {&immediate, &held, &expanded}) a->Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
+        for (MeanAggregator* a : {&immediate, &held, &expanded}) a->Add(Signs(std::vector<float>(d, 1.0f), storage, 0.25f));
       }
     }
     CHECK(held.pending() > 0);  // Finish must flush them

@@ -1,0 +1,83 @@
+// MeanAggregator: the mean (1/n) sum_i C_i(g_i) of a round's updates, from
+// an exact fixed-point sum (exact_sum.h), so independent of their order.
+// Takes every form a compressor produces: dense, compact (QSGD, natural),
+// sparse and signs (+-scale a coordinate).
+// Updates whose bytes the caller keeps valid are held back and added up to
+// kMaxPending at a time, one pass over the sums for them all; compact ones
+// are expanded a block at a time on the way. Through the Aggregator
+// interface the mean owns its receive buffers and keeps that contract
+// itself: it hands out buffer number pending() of kMaxPending, so a held
+// update is never overwritten. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/exact_sum.h"
+#include "coordinator/experiment_config.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+
+class MeanAggregator final : public Aggregator {
+ public:
+  // Receive buffers of `max_message_bytes` (none for 0: a caller that
+  // passes its own bytes to Add(update, values_stay_valid)); kMaxPending of
+  // them when `hold_updates`.
+  explicit MeanAggregator(uint32_t dimension, size_t max_message_bytes = 0, bool hold_updates = false);
+
+  static constexpr uint32_t kMaxPending = 8;
+  // Whether a run's updates can be held back: any payload whose decoded
+  // form views the message (sparse ones are added at once: rand-k and
+  // Bernoulli indices live in the decoder's scratch, and a sparse add
+  // touches only k sums).
+  static bool CanHoldUpdates(wire::CompressorKind compressor) {
+    const wire::Payload payload = codec::PayloadTypeOf(compressor);
+    return payload != wire::Payload::SparseF32 && payload != wire::Payload::SeededSparseF32;
+  }
+
+  std::span<uint64_t> ReceiveBuffer() override;
+  void Add(const codec::DecodedPayload& update) override { Add(update, hold_updates_); }
+  void Reset() override;
+  // Adds one decoded update (any form the run's compressor produces). With
+  // `values_stay_valid`, a dense, compact or sign update may be held back
+  // instead (the held ones must all have one form, as a run's updates do),
+  // and its values must then stay valid until pending() drops back to 0 (Add
+  // flushes when kMaxPending are held; Flush, Finish and Reset too). So a
+  // caller that receives each update into buffer number pending() of
+  // kMaxPending never overwrites a held update.
+  void Add(const codec::DecodedPayload& update, bool values_stay_valid);
+  // Adds the held-back updates.
+  void Flush();
+  uint32_t pending() const { return static_cast<uint32_t>(pending_count_); }
+  uint32_t count() const override { return count_; }
+  // Flushes, then writes the direction, for count() > 0.
+  void Finish(std::span<double> direction) override;
+  // The exact sum of this round's updates (flushed), e.g. for a relay to
+  // forward with count().
+  const ExactSum& sum() {
+    Flush();
+    return sum_;
+  }
+
+ private:
+  uint32_t dimension_;
+  uint32_t count_ = 0;
+  ExactSum sum_;
+  // Updates held back, all dense addends or all signs (a run has one
+  // form), with what their addends point to: the compact views and the
+  // block magnitudes.
+  ExactSum::DenseAddend pending_dense_[kMaxPending];
+  ExactSum::SignAddend pending_signs_[kMaxPending];
+  codec::CompactDense pending_compact_[kMaxPending];
+  std::unique_ptr<BlockMagnitude[]> pending_magnitudes_;  // kMaxPending x MagnitudeBlocks(d)
+  size_t pending_count_ = 0;
+  bool pending_signs_held_ = false;
+  bool hold_updates_;
+  std::vector<std::vector<uint64_t>> receive_buffers_;  // 8-byte aligned for the verifier
+};
+
+}  // namespace edgefl

@@ -1,0 +1,40 @@
+// SignVoteAggregator: a round's plain sign updates counted per coordinate
+// in integers (exact, so independent of arrival order), giving either their
+// mean (1/n) sum_i sign(g_i) (DSignSGD, docs/theory.md 1) or the majority
+// vote sign(sum_i sign(g_i)), where a tie gives 0. Configuration pairs it
+// with compressor.kind = "sign" only. Counts are added as each update
+// arrives, so one receive buffer serves. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "coordinator/aggregator.h"
+
+namespace edgefl {
+
+class SignVoteAggregator final : public Aggregator {
+ public:
+  enum class Vote : uint8_t { kMean, kMajority };
+
+  SignVoteAggregator(Vote vote, uint32_t dimension, size_t max_message_bytes = 0);
+
+  void Reset() override;
+  std::span<uint64_t> ReceiveBuffer() override { return receive_buffer_; }
+  void Add(const codec::DecodedPayload& update) override;
+  uint32_t count() const override { return count_; }
+  void Finish(std::span<double> direction) override;
+  // sum_i sign(g_i) a coordinate, e.g. for a relay to forward with count().
+  std::span<const int32_t> counts() const { return {counts_.get(), dimension_}; }
+
+ private:
+  Vote vote_;
+  uint32_t dimension_;
+  uint32_t count_ = 0;
+  std::unique_ptr<int32_t[]> counts_;
+  std::vector<uint64_t> receive_buffer_;
+};
+
+}  // namespace edgefl
