@@ -1,13 +1,13 @@
-// Coordinator: the server of one experiment. A ZeroMQ ROUTER socket keyed by
-// node id ("node-<id>"); nodes join with Hello and get their task in
-// Welcome; then synchronous rounds: RoundStart to every live node, updates
-// verified, decoded and streamed into the aggregator as they arrive, and once
+// Coordinator: the server of one experiment, and its round loop. Nodes join
+// with Hello (Admission) and get their task in Welcome; then synchronous
+// rounds: RoundStart to every live node, updates checked, decoded and
+// streamed into the aggregator as they arrive (UpdateCollector), and once
 // every live participant has answered (or at the deadline, given a quorum)
-// one step x -= eta_k * direction. Metrics and
-// the summary go to the RunRecorder. Dead nodes (silent past
-// round.dead_after_ms) are dropped; a run that can no longer reach its
-// quorum stops with the reason, keeping every row already written.
-// Not thread-safe: Run() owns the socket.
+// one server step (ServerStep). Metrics and the summary go to the
+// RunRecorder. Dead nodes (silent past round.dead_after_ms) are dropped; a
+// run that can no longer reach its quorum fails with the reason, keeping
+// every row already written. The socket is the Transport's; what carries
+// over between rounds is a RunState. Not thread-safe: Run() owns the socket.
 #pragma once
 
 #include <atomic>
@@ -20,6 +20,17 @@
 
 namespace edgefl {
 
+// How a run ended, and the exit code edgefl-coordinator gives for it.
+enum class RunOutcome : uint8_t {
+  kDone,           // every round ran                      exit 0
+  kTargetReached,  // run.target_loss reached             exit 0
+  kDiverged,       // the loss passed the divergence test exit 0 (the summary says diverged)
+  kStopped,        // SIGINT or SIGTERM                    exit 130
+  kFailed,         // nodes lost, no quorum, an error     exit 1
+};
+int ExitCode(RunOutcome outcome);
+const char* RunOutcomeName(RunOutcome outcome);
+
 class Coordinator {
  public:
   // `data_dir` is where a data objective's data set is read from (empty:
@@ -31,8 +42,9 @@ class Coordinator {
   Status Bind(const std::string& endpoint, std::string* bound);
 
   // Joins the nodes and runs rounds until done; fills *summary in every
-  // case (also on error or stop) and records it.
-  Status Run(const std::atomic<bool>& stop, RunSummary* summary);
+  // case (also on error or stop) and records it. The status is the error
+  // of a failed run (or of writing the summary).
+  Status Run(const std::atomic<bool>& stop, RunSummary* summary, RunOutcome* outcome);
 
  private:
   class Impl;

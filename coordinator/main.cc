@@ -1,7 +1,7 @@
 // edgefl-coordinator: the server of one experiment. Reads a config, binds,
 // waits for its nodes, runs the rounds and writes the run folder.
-// Exit codes: 0 done (also diverged or target reached), 1 the run failed,
-// 2 bad command line or config, 130 interrupted.
+// Exit codes (RunOutcome): 0 done (also diverged or target reached), 1 the
+// run failed, 2 bad command line or config, 130 interrupted.
 #include <atomic>
 #include <csignal>
 #include <unistd.h>
@@ -89,10 +89,11 @@ int main(int argc, char** argv) {
   }
 
   edgefl::RunSummary summary;
-  status = coordinator.Run(g_stop, &summary);
+  edgefl::RunOutcome outcome = edgefl::RunOutcome::kFailed;
+  status = coordinator.Run(g_stop, &summary, &outcome);
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s (run folder %s keeps every completed round)", status.message(), out_dir.c_str());
-    return 1;
+    return outcome == edgefl::RunOutcome::kStopped ? 130 : 1;
   }
-  return g_stop.load() ? 130 : 0;
+  return edgefl::ExitCode(outcome);
 }

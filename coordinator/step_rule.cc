@@ -3,15 +3,37 @@
 #include <cmath>
 
 namespace edgefl {
+namespace {
 
-double StepSize(const StepConfig& config, const StepContext& context) {
+class ConstantRule final : public StepRule {
+ public:
+  explicit ConstantRule(double eta) : eta_(eta) {}
+  double StepSize(const StepInputs&) override { return eta_; }
+
+ private:
+  double eta_;
+};
+
+// Robbins-Monro for a power in (1/2, 1]; 1/2 is P2's schedule (Thm 4.4).
+class DecayRule final : public StepRule {
+ public:
+  DecayRule(double eta, double power) : eta_(eta), power_(power) {}
+  double StepSize(const StepInputs& in) override { return eta_ / std::pow(1.0 + in.round, power_); }
+
+ private:
+  double eta_, power_;
+};
+
+}  // namespace
+
+std::unique_ptr<StepRule> MakeStepRule(const StepConfig& config) {
   switch (config.rule) {
     case StepRuleKind::kConstant:
-      return config.eta;
+      return std::make_unique<ConstantRule>(config.eta);
     case StepRuleKind::kDecay:
-      return config.eta / std::pow(1.0 + context.round, config.decay_power);
+      return std::make_unique<DecayRule>(config.eta, config.decay_power);
   }
-  return config.eta;
+  return nullptr;
 }
 
 }  // namespace edgefl

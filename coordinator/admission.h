@@ -1,0 +1,33 @@
+// Admission: whether a node's Hello lets it join this run, and its joining.
+// A node is admitted when its routing id names the node id it claims, that
+// id is within run.nodes, its dimension (if it states one) is the run's and
+// it supports the run's compressor. Later: keys, allow-lists and join rates.
+// Pure decisions over the NodeTable: no sockets. Not thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "coordinator/experiment_config.h"
+#include "coordinator/node_table.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+
+class Admission {
+ public:
+  Admission(const ExperimentConfig& config, NodeTable& nodes) : config_(config), nodes_(nodes) {}
+
+  // Empty when `node` (the id its routing id names) may join; otherwise the
+  // reason it may not, written to `reason`.
+  std::string_view Check(uint32_t node, const wire::Hello& hello, std::span<char> reason) const;
+
+  // Marks `node` joined and alive at `now_ms`. A node that (re)joins during
+  // a round never got that round's start: it takes part from the next.
+  void Join(uint32_t node, std::string_view routing_id, int64_t now_ms, bool in_round);
+
+ private:
+  const ExperimentConfig& config_;
+  NodeTable& nodes_;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,45 @@
+#include "coordinator/server_step.h"
+
+namespace edgefl {
+
+void SgdOptimizer::Change(std::span<const double> direction, double eta, std::span<double> change) {
+  for (size_t j = 0; j < direction.size(); ++j) change[j] = -eta * direction[j];
+}
+
+ServerStep::ServerStep(const StepConfig& config, uint32_t dimension)
+    : rule_(MakeStepRule(config)), optimizer_(std::make_unique<SgdOptimizer>()), change_(dimension) {}
+
+double ServerStep::Apply(uint32_t round, std::span<const double> direction, double direction_norm,
+                         std::span<float> model) {
+  const StepInputs in{.round = round,
+                      .steps_taken = steps_taken_,
+                      .step_sizes_sum = step_sizes_sum_,
+                      .direction = direction,
+                      .direction_norm = direction_norm,
+                      .last_change = steps_taken_ > 0 ? std::span<const double>(change_) : std::span<const double>()};
+  const double eta = rule_->StepSize(in);
+  optimizer_->Change(direction, eta, change_);
+  // x + (-eta d) rounds exactly as x - eta d: negation is exact.
+  for (size_t j = 0; j < model.size(); ++j) model[j] = static_cast<float>(model[j] + change_[j]);
+  ++steps_taken_;
+  step_sizes_sum_ += eta;
+  return eta;
+}
+
+void ServerStep::Save(StateWriter& out) const {
+  out.Put(steps_taken_);
+  out.Put(step_sizes_sum_);
+  out.PutSpan(std::span<const double>(change_));
+  rule_->Save(out);
+  optimizer_->Save(out);
+}
+
+Status ServerStep::Load(StateReader& in) {
+  EDGEFL_RETURN_IF_ERROR(in.Get(&steps_taken_));
+  EDGEFL_RETURN_IF_ERROR(in.Get(&step_sizes_sum_));
+  EDGEFL_RETURN_IF_ERROR(in.GetSpan(std::span<double>(change_)));
+  EDGEFL_RETURN_IF_ERROR(rule_->Load(in));
+  return optimizer_->Load(in);
+}
+
+}  // namespace edgefl

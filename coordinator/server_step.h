@@ -1,0 +1,55 @@
+// ServerStep: turns a round's aggregate into the model change and applies
+// it, x <- x + change. The step rule gives eta_k; the server optimiser turns
+// the direction and eta_k into the change:
+//   sgd   change = -eta_k * direction
+// Adaptive optimisers (momentum, Adam, ... with O(d) state) plug in behind
+// ServerOptimizer. ServerStep keeps what rules need across rounds (steps
+// taken, the sum of step sizes, the last change) and saves and loads it with
+// the rule's and the optimiser's state. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "coordinator/step_rule.h"
+
+namespace edgefl {
+
+class ServerOptimizer {
+ public:
+  virtual ~ServerOptimizer() = default;
+  // Writes the model change for `direction` at step size `eta`.
+  virtual void Change(std::span<const double> direction, double eta, std::span<double> change) = 0;
+  virtual void Save(StateWriter&) const {}
+  virtual Status Load(StateReader&) { return Status::Ok(); }
+};
+
+class SgdOptimizer final : public ServerOptimizer {
+ public:
+  void Change(std::span<const double> direction, double eta, std::span<double> change) override;
+};
+
+class ServerStep {
+ public:
+  ServerStep(const StepConfig& config, uint32_t dimension);
+
+  // Steps `model` along `direction` (round `round`'s aggregate); returns eta_k.
+  double Apply(uint32_t round, std::span<const double> direction, double direction_norm, std::span<float> model);
+
+  uint32_t steps_taken() const { return steps_taken_; }
+  double step_sizes_sum() const { return step_sizes_sum_; }
+
+  void Save(StateWriter& out) const;
+  Status Load(StateReader& in);
+
+ private:
+  std::unique_ptr<StepRule> rule_;
+  std::unique_ptr<ServerOptimizer> optimizer_;
+  uint32_t steps_taken_ = 0;
+  double step_sizes_sum_ = 0.0;
+  std::vector<double> change_;
+};
+
+}  // namespace edgefl

@@ -1,0 +1,63 @@
+#include "coordinator/transport.h"
+
+#include <algorithm>
+
+#include "node/socket_poll.h"
+
+namespace edgefl {
+
+Transport::Transport() : socket_(context_, zmq::socket_type::router) {
+  socket_.set(zmq::sockopt::linger, 1000);
+  // Sends to an unknown or gone peer fail (EHOSTUNREACH) instead of
+  // vanishing silently.
+  socket_.set(zmq::sockopt::router_mandatory, 1);
+  // A node that restarts (a crash, a board power-cycled) reconnects with
+  // the same routing id while its old connection may linger, half open,
+  // for minutes: the new connection takes the id over at once.
+  socket_.set(zmq::sockopt::router_handover, 1);
+}
+
+Status Transport::Bind(const std::string& endpoint, std::string* bound) {
+  try {
+    socket_.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot bind %s: %s", endpoint.c_str(), e.what());
+  }
+  *bound = socket_.get(zmq::sockopt::last_endpoint);
+  return Status::Ok();
+}
+
+bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming* in) {
+  if (!WaitReadable(socket_, timeout_ms)) return false;
+  const auto id_size = socket_.recv(zmq::mutable_buffer(identity_, sizeof(identity_)), zmq::recv_flags::dontwait);
+  if (!id_size) return false;
+  if (!socket_.get(zmq::sockopt::rcvmore)) return false;  // a bare identity: nothing to do
+  auto* bytes = reinterpret_cast<uint8_t*>(buffer.data());
+  const size_t capacity = buffer.size_bytes();
+  const auto size = socket_.recv(zmq::mutable_buffer(bytes, capacity), zmq::recv_flags::dontwait);
+  while (socket_.get(zmq::sockopt::rcvmore)) {  // drain frames a node never sends
+    zmq::message_t extra;
+    (void)socket_.recv(extra, zmq::recv_flags::dontwait);
+  }
+  if (!size) return false;
+  in->routing_id = std::string_view(identity_, std::min(id_size->untruncated_size, sizeof(identity_)));
+  in->bytes = {bytes, size->size};
+  in->untruncated_bytes = size->untruncated_size;
+  return true;
+}
+
+bool Transport::Send(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb) {
+  try {
+    if (!socket_.send(zmq::const_buffer(routing_id.data(), routing_id.size()),
+                      zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;  // the peer's queue is full
+    }
+    return socket_.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()), zmq::send_flags::dontwait)
+        .has_value();
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return false;
+  }
+}
+
+}  // namespace edgefl

@@ -1,0 +1,45 @@
+// Transport: the coordinator's ZeroMQ ROUTER socket. Nodes are DEALERs whose
+// routing id is "node-<id>". Receives one message at a time into a buffer the
+// caller lends (the aggregator's), and sends without ever blocking the round
+// loop: a peer that is gone or whose queue is full is reported, not waited
+// for. Not thread-safe: the round loop owns it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "core/status.h"
+#include "flatbuffers/flatbuffers.h"
+
+namespace edgefl {
+
+struct Incoming {
+  std::string_view routing_id;       // valid until the next Receive
+  std::span<const uint8_t> bytes;    // in the lent buffer
+  size_t untruncated_bytes = 0;      // > bytes.size() when it did not fit
+};
+
+class Transport {
+ public:
+  Transport();
+
+  // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.
+  Status Bind(const std::string& endpoint, std::string* bound);
+
+  // Waits up to `timeout_ms` for one message with a body and receives it
+  // into `buffer`. False on timeout (or a bare identity).
+  bool Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming* in);
+
+  // False when the peer is unknown, gone, or cannot take the message now.
+  bool Send(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb);
+
+ private:
+  zmq::context_t context_;
+  zmq::socket_t socket_;
+  char identity_[256];
+};
+
+}  // namespace edgefl

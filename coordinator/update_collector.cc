@@ -1,0 +1,48 @@
+#include "coordinator/update_collector.h"
+
+#include <cmath>
+
+namespace edgefl {
+
+void UpdateCollector::Open(uint32_t round) {
+  round_ = round;
+  open_ = true;
+  aggregator_.Reset();
+  round_bytes_up_ = 0;
+  node_loss_sum_ = 0.0;
+  node_loss_count_ = 0;
+}
+
+Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
+  const auto refuse = [](auto... args) { return Status::Error(StatusCode::kMalformed, args...); };
+  round_bytes_up_ += bytes;
+  NodeSlot& slot = nodes_[node];
+  slot.round.bytes_up += bytes;
+  if (!open_ || round != round_) {
+    return refuse("update for round %u while round %u is %s", round, round_, open_ ? "open" : "closed");
+  }
+  if (!slot.participant) return refuse("update from a node not asked in round %u", round);
+  if (slot.answered) return refuse("duplicate update in round %u", round);
+  if (update.node_id() != node) return refuse("update claims node id %u", update.node_id());
+  codec::DecodedPayload decoded;
+  const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
+  if (!s.ok()) return refuse("round %u: %s", round, s.message());
+  slot.answered = true;
+  slot.round.accepted = true;
+  accepted_bytes_ += bytes;
+  slot.round.loss = update.loss();
+  slot.round.grad_norm = update.grad_norm();
+  slot.round.compute_us = update.compute_us();
+  aggregator_.Add(decoded);
+  if (std::isfinite(update.loss())) {
+    node_loss_sum_ += update.loss();
+    ++node_loss_count_;
+  }
+  return Status::Ok();
+}
+
+double UpdateCollector::mean_node_loss() const {
+  return node_loss_count_ > 0 ? node_loss_sum_ / node_loss_count_ : NAN;
+}
+
+}  // namespace edgefl

@@ -1,0 +1,51 @@
+// UpdateCollector: the updates of one round. Checks each (the round is open
+// and is its round, the node was asked and has not answered, the node id
+// matches), decodes it against the run's compressor and adds it to the
+// aggregator; records the node's report. A refused update changes nothing
+// but the bytes counted. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/node_table.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+
+class UpdateCollector {
+ public:
+  UpdateCollector(const codec::CompressorSpec& compressor, uint32_t dimension, Aggregator& aggregator,
+                  NodeTable& nodes)
+      : compressor_(compressor), dimension_(dimension), aggregator_(aggregator), nodes_(nodes), scratch_(dimension) {}
+
+  // Opens round `round`: no updates yet.
+  void Open(uint32_t round);
+  void Close() { open_ = false; }
+  bool open() const { return open_; }
+
+  // Takes one Update of `bytes` bytes from joined node `node`, which sent it
+  // for `round`; the error says why it was refused.
+  Status Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
+
+  uint32_t count() const { return aggregator_.count(); }
+  uint64_t accepted_bytes() const { return accepted_bytes_; }
+  uint64_t round_bytes_up() const { return round_bytes_up_; }
+  // Mean of the nodes' reported losses this round (NaN when none was finite).
+  double mean_node_loss() const;
+
+ private:
+  const codec::CompressorSpec& compressor_;
+  const uint32_t dimension_;
+  Aggregator& aggregator_;
+  NodeTable& nodes_;
+  codec::DecodeScratch scratch_;
+  bool open_ = false;
+  uint32_t round_ = 0;
+  uint64_t accepted_bytes_ = 0;  // whole run
+  uint64_t round_bytes_up_ = 0;
+  double node_loss_sum_ = 0.0;
+  uint32_t node_loss_count_ = 0;
+};
+
+}  // namespace edgefl
