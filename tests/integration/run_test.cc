@@ -103,6 +103,24 @@ TEST_CASE("a model longer than one round-start part arrives in parts and trains,
   CHECK(hashes[0] == hashes[1]);
 }
 
+TEST_CASE("a step size of 0 is a step taken, not a lost quorum") {
+  // eta = 5e-324 (the smallest double) over (1 + k)^2 is 0 from round 1 on.
+  // A round with its quorum but a zero step once counted toward the three
+  // failed rounds that end a run as "quorum not reached".
+  const std::string dir = testing::ScratchDir("zero_step");
+  testing::WriteFile(dir + "/config.toml", kDsgdConfig);
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --rounds 8 --set step.rule=decay " +
+                            "--set step.eta=5e-324 --set step.decay_power=2 --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const RunSummary s = Summary(dir + "/out/dsgd/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "all rounds done");
+  CHECK(s.rounds == 8);
+  CHECK(s.steps == 8);
+  CHECK(s.final_loss == s.initial_loss);  // no step moved the model
+}
+
 TEST_CASE("same config and seed give the same model bit for bit") {
   const std::string dir = testing::ScratchDir("determinism");
   testing::WriteFile(dir + "/config.toml", kDsgdConfig);
