@@ -1,5 +1,7 @@
 #include "coordinator/experiment_config.h"
 
+#include <string.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -8,6 +10,7 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "coordinator/config_keys.h"
 #include "node/data_objective.h"
 #include "node/dataset.h"
 
@@ -16,20 +19,27 @@ namespace {
 
 Status Bad(const char* format, auto... args) { return Status::Error(StatusCode::kInvalidArgument, format, args...); }
 
-// Reads the keys of one section and remembers which it saw, so that any
-// other key is reported as unknown.
-class SectionReader {
+// Reads every key of VisitConfigKeys from a document, checking types and
+// ranges; any key of a section it did not ask for is reported as unknown.
+// Keeps the first error.
+class KeyReader {
  public:
-  SectionReader(const toml::table& root, const char* section) : section_(section) {
-    const toml::node* node = root.get(section);
+  explicit KeyReader(const toml::table& root) : root_(root) {}
+
+  void Section(const char* section) {
+    FinishSection();
+    section_ = section;
+    table_ = nullptr;
+    seen_.clear();
+    const toml::node* node = root_.get(section);
     if (node != nullptr) {
       table_ = node->as_table();
-      if (table_ == nullptr) status_ = Bad("'%s' must be a table ([%s])", section, section);
+      if (table_ == nullptr) Fail(Bad("'%s' must be a table ([%s])", section, section));
     }
   }
 
   template <typename T>
-  void Integer(const char* key, T* out, int64_t lo, int64_t hi) {
+  void Integer(const char* key, T& out, int64_t lo, int64_t hi, const KeyDoc&) {
     const toml::node* node = Find(key);
     if (node == nullptr) return;
     const auto value = node->value<int64_t>();
@@ -39,57 +49,64 @@ class SectionReader {
       Fail(Bad("%s.%s = %lld: must be in [%lld, %lld]", section_, key, static_cast<long long>(*value),
                static_cast<long long>(lo), static_cast<long long>(hi)));
     } else {
-      *out = static_cast<T>(*value);
+      out = static_cast<T>(*value);
     }
   }
 
-  void Real(const char* key, double* out) {
+  void Number(const char* key, double& out, const NumberRange& range, const KeyDoc&) {
     const toml::node* node = Find(key);
     if (node == nullptr) return;
     const auto value = node->value<double>();  // integers convert too
     if (!(node->is_floating_point() || node->is_integer()) || !value || !std::isfinite(*value)) {
       Fail(Bad("%s.%s must be a finite number", section_, key));
+    } else if (!range.Contains(*value)) {
+      const bool interval = std::isfinite(range.lo) && std::isfinite(range.hi);
+      Fail(Bad("%s.%s = %g: must be %s%s", section_, key, *value, interval ? "in " : "", range.Describe().c_str()));
     } else {
-      *out = *value;
+      out = *value;
     }
   }
 
-  // A word from `parse` (returns false for an unknown word).
   template <typename Kind>
-  void Word(const char* key, Kind* out, bool (*parse)(const char*, Kind*), const char* allowed) {
+  void Word(const char* key, Kind& out, std::span<const codec::KindName<Kind>> names, const KeyDoc&) {
     const toml::node* node = Find(key);
     if (node == nullptr) return;
     const auto value = node->value<std::string>();
+    std::string allowed;
+    for (const auto& entry : names) allowed += (allowed.empty() ? "" : ", ") + std::string(entry.name);
     if (!value) {
-      Fail(Bad("%s.%s must be a string, one of: %s", section_, key, allowed));
-    } else if (!parse(value->c_str(), out)) {
-      Fail(Bad("%s.%s = \"%s\": must be one of: %s", section_, key, value->c_str(), allowed));
+      Fail(Bad("%s.%s must be a string, one of: %s", section_, key, allowed.c_str()));
+    } else if (!codec::KindIn(names, value->c_str(), &out)) {
+      Fail(Bad("%s.%s = \"%s\": must be one of: %s", section_, key, value->c_str(), allowed.c_str()));
     }
   }
 
-  void Text(const char* key, std::string* out) {
+  void Text(const char* key, std::string& out, const KeyDoc&) {
     const toml::node* node = Find(key);
     if (node == nullptr) return;
     const auto value = node->value<std::string>();
     if (!value) {
       Fail(Bad("%s.%s must be a string", section_, key));
     } else {
-      *out = *value;
+      out = *value;
     }
   }
 
-  // Call after every key was read: reports the first unknown one.
-  Status Finish() {
-    if (status_.ok() && table_ != nullptr) {
-      for (const auto& [key, value] : *table_) {
-        bool known = false;
-        for (const std::string& seen : seen_) known = known || seen == key.str();
-        if (!known) {
-          Fail(Bad("unknown key '%s.%.*s'", section_, static_cast<int>(key.str().size()), key.str().data()));
-          break;
-        }
-      }
+  template <size_t N>
+  void Text(const char* key, char (&out)[N], const KeyDoc& doc) {
+    std::string value = out;
+    Text(key, value, doc);
+    if (value.size() >= N) {
+      Fail(Bad("%s.%s: \"%s\" is too long (at most %zu bytes)", section_, key, value.c_str(), N - 1));
+      return;
     }
+    std::memcpy(out, value.c_str(), value.size() + 1);
+  }
+
+  // Call after the last key: reports a section's unknown key, then the first
+  // error.
+  Status Finish() {
+    FinishSection();
     return status_;
   }
 
@@ -98,123 +115,74 @@ class SectionReader {
     seen_.emplace_back(key);
     return table_ == nullptr ? nullptr : table_->get(key);
   }
+  void FinishSection() {
+    if (!status_.ok() || table_ == nullptr) return;
+    for (const auto& [key, value] : *table_) {
+      bool known = false;
+      for (const std::string& seen : seen_) known = known || seen == key.str();
+      if (!known) {
+        Fail(Bad("unknown key '%s.%.*s'", section_, static_cast<int>(key.str().size()), key.str().data()));
+        return;
+      }
+    }
+  }
   void Fail(Status s) {
     if (status_.ok()) status_ = s;
   }
 
-  const char* section_;
+  const toml::table& root_;
+  const char* section_ = "";
   const toml::table* table_ = nullptr;
   std::vector<std::string> seen_;
   Status status_;
 };
 
-bool ParseAggregator(const char* name, AggregatorKind* kind) {
-  for (auto k : {AggregatorKind::kMean, AggregatorKind::kSignMean, AggregatorKind::kMajority}) {
-    if (std::string_view(name) == AggregatorName(k)) {
-      *kind = k;
-      return true;
-    }
-  }
-  return false;
-}
+// Writes every key of VisitConfigKeys into a document.
+class KeyWriter {
+ public:
+  explicit KeyWriter(toml::table& root) : root_(root) {}
 
-bool ParseStepRule(const char* name, StepRuleKind* kind) {
-  for (auto k : {StepRuleKind::kConstant, StepRuleKind::kDecay}) {
-    if (std::string_view(name) == StepRuleName(k)) {
-      *kind = k;
-      return true;
-    }
+  void Section(const char* section) { table_ = root_.insert(section, toml::table{}).first->second.as_table(); }
+  template <typename T>
+  void Integer(const char* key, const T& value, int64_t, int64_t, const KeyDoc&) {
+    table_->insert(key, static_cast<int64_t>(value));
   }
-  return false;
-}
+  void Number(const char* key, double value, const NumberRange&, const KeyDoc&) { table_->insert(key, value); }
+  template <typename Kind>
+  void Word(const char* key, Kind value, std::span<const codec::KindName<Kind>> names, const KeyDoc&) {
+    table_->insert(key, codec::NameIn(names, value));
+  }
+  void Text(const char* key, const std::string& value, const KeyDoc&) { table_->insert(key, value); }
+  template <size_t N>
+  void Text(const char* key, const char (&value)[N], const KeyDoc&) {
+    table_->insert(key, std::string(value, strnlen(value, N)));
+  }
 
-constexpr const char* kSections[] = {"run", "objective", "noise", "compressor", "aggregator", "step", "round"};
+ private:
+  toml::table& root_;
+  toml::table* table_ = nullptr;
+};
+
+// Whether the document sets section.key.
+bool Given(const toml::table& root, const char* section, const char* key) {
+  const toml::node* node = root.get(section);
+  return node != nullptr && node->as_table() != nullptr && node->as_table()->contains(key);
+}
 
 // Reads one resolved document (no variants left) into a config.
 Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   for (const auto& [key, value] : root) {
     bool known = false;
-    for (const char* section : kSections) known = known || key.str() == section;
+    for (const char* section : ConfigSections()) known = known || key.str() == section;
     if (!known) return Bad("unknown section or key '%.*s'", static_cast<int>(key.str().size()), key.str().data());
   }
-  constexpr int64_t kU32 = 0xFFFFFFFFll;
-  bool aggregator_given = false;
-  {
-    SectionReader r(root, "run");
-    r.Text("name", &c->name);
-    r.Integer("nodes", &c->nodes, 1, 4096);
-    r.Integer("rounds", &c->rounds, 1, 100000000);
-    r.Integer("seed", &c->seed, 0, INT64_MAX);
-    r.Real("target_loss", &c->target_loss);
-    r.Real("divergence_factor", &c->divergence_factor);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  bool dimension_given = false;
-  {
-    SectionReader r(root, "objective");
-    r.Word("kind", &c->objective.kind, codec::ParseObjectiveName, "quadratic, quartic, logistic, mlp");
-    const toml::node* objective = root.get("objective");
-    dimension_given = objective != nullptr && objective->as_table() != nullptr &&
-                      objective->as_table()->contains("dimension");
-    r.Integer("dimension", &c->objective.dimension, 1, codec::kMaxDimension);
-    r.Word("spectrum", &c->objective.spectrum, codec::ParseSpectrumName, "linear, geometric");
-    r.Real("lambda_min", &c->objective.lambda_min);
-    r.Real("lambda_max", &c->objective.lambda_max);
-    r.Real("initial_value", &c->objective.initial_value);
-    std::string dataset;
-    r.Text("dataset", &dataset);
-    if (dataset.size() >= sizeof(c->objective.dataset)) return Bad("objective.dataset: name too long");
-    std::memcpy(c->objective.dataset, dataset.c_str(), dataset.size() + 1);
-    r.Integer("hidden", &c->objective.hidden, 0, 4096);
-    r.Word("partition", &c->objective.partition, codec::ParsePartitionName, "iid, dirichlet");
-    r.Real("dirichlet_alpha", &c->objective.dirichlet_alpha);
-    r.Real("test_fraction", &c->objective.test_fraction);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  {
-    SectionReader r(root, "noise");
-    r.Word("kind", &c->noise.kind, codec::ParseNoiseName, "none, gaussian, student-t");
-    r.Real("sigma", &c->noise.sigma);
-    r.Real("nu", &c->noise.nu);
-    r.Integer("batch_size", &c->batch_size, 1, 1 << 24);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  {
-    SectionReader r(root, "compressor");
-    r.Word("kind", &c->compressor.kind, codec::ParseCompressorName,
-           "identity, rand-k, bernoulli, qsgd, natural, sign, scaled-sign, ef-sign, top-k");
-    r.Integer("k", &c->compressor.k, 0, kU32);
-    r.Real("p", &c->compressor.p);
-    r.Integer("levels", &c->compressor.levels, 0, kU32);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  {
-    SectionReader r(root, "aggregator");
-    const toml::node* node = root.get("aggregator");
-    aggregator_given = node != nullptr && node->as_table() != nullptr && node->as_table()->contains("kind");
-    r.Word("kind", &c->aggregator, ParseAggregator, "mean, sign-mean, majority");
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  {
-    SectionReader r(root, "step");
-    r.Word("rule", &c->step.rule, ParseStepRule, "constant, decay");
-    r.Real("eta", &c->step.eta);
-    r.Real("decay_power", &c->step.decay_power);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
-  {
-    SectionReader r(root, "round");
-    r.Integer("deadline_ms", &c->round.deadline_ms, 10, 3600000);
-    r.Real("quorum", &c->round.quorum);
-    r.Integer("join_timeout_ms", &c->round.join_timeout_ms, 100, 3600000);
-    r.Integer("heartbeat_ms", &c->round.heartbeat_ms, 10, 60000);
-    r.Integer("dead_after_ms", &c->round.dead_after_ms, 50, 3600000);
-    EDGEFL_RETURN_IF_ERROR(r.Finish());
-  }
+  KeyReader reader(root);
+  VisitConfigKeys(*c, reader);
+  EDGEFL_RETURN_IF_ERROR(reader.Finish());
 
   // Sign compressors default to averaging signs (DSignSGD).
   const bool plain_sign = c->compressor.kind == wire::CompressorKind::Sign;
-  if (!aggregator_given && plain_sign) c->aggregator = AggregatorKind::kSignMean;
+  if (!Given(root, "aggregator", "kind") && plain_sign) c->aggregator = AggregatorKind::kSignMean;
 
   // A data objective's dimension is its model's parameter count.
   if (codec::IsDataObjective(c->objective.kind)) {
@@ -226,26 +194,19 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
       return Bad("objective.hidden: an mlp needs hidden units (e.g. 32)");
     }
     const uint32_t parameters = ClassifierFor(c->objective, *info).ParameterCount();
-    if (dimension_given && c->objective.dimension != parameters) {
+    if (Given(root, "objective", "dimension") && c->objective.dimension != parameters) {
       return Bad("objective.dimension = %u: the %s on %s has %u parameters (leave dimension out)",
                  c->objective.dimension, codec::ObjectiveName(c->objective.kind), info->name, parameters);
     }
     c->objective.dimension = parameters;
   }
 
-  // Cross-field checks.
+  // Checks across keys.
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
   if (c->aggregator != AggregatorKind::kMean && !plain_sign) {
     return Bad("aggregator.kind = \"%s\" needs compressor.kind = \"sign\" (got \"%s\")", AggregatorName(c->aggregator),
                codec::CompressorName(c->compressor.kind));
   }
-  if (!(c->step.eta > 0.0)) return Bad("step.eta = %g: must be > 0", c->step.eta);
-  if (c->step.decay_power < 0.0 || c->step.decay_power > 2.0) {
-    return Bad("step.decay_power = %g: must be in [0, 2]", c->step.decay_power);
-  }
-  if (!(c->round.quorum > 0.0 && c->round.quorum <= 1.0)) return Bad("round.quorum = %g: must be in (0, 1]", c->round.quorum);
-  if (c->target_loss < 0.0) return Bad("run.target_loss = %g: must be >= 0", c->target_loss);
-  if (!(c->divergence_factor > 1.0)) return Bad("run.divergence_factor = %g: must be > 1", c->divergence_factor);
   if (c->round.dead_after_ms <= c->round.heartbeat_ms) {
     return Bad("round.dead_after_ms = %u: must exceed round.heartbeat_ms = %u", c->round.dead_after_ms,
                c->round.heartbeat_ms);
@@ -289,27 +250,24 @@ Status ApplyOverride(toml::table& root, const ConfigOverride& o) {
 
 }  // namespace
 
-const char* AggregatorName(AggregatorKind kind) {
-  switch (kind) {
-    case AggregatorKind::kMean:
-      return "mean";
-    case AggregatorKind::kSignMean:
-      return "sign-mean";
-    case AggregatorKind::kMajority:
-      return "majority";
-  }
-  return "unknown";
-}
+namespace {
 
-const char* StepRuleName(StepRuleKind kind) {
-  switch (kind) {
-    case StepRuleKind::kConstant:
-      return "constant";
-    case StepRuleKind::kDecay:
-      return "decay";
-  }
-  return "unknown";
-}
+constexpr codec::KindName<AggregatorKind> kAggregatorNames[] = {
+    {AggregatorKind::kMean, "mean"},
+    {AggregatorKind::kSignMean, "sign-mean"},
+    {AggregatorKind::kMajority, "majority"},
+};
+constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
+    {StepRuleKind::kConstant, "constant"},
+    {StepRuleKind::kDecay, "decay"},
+};
+
+}  // namespace
+
+std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
+std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
+const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }
+const char* StepRuleName(StepRuleKind kind) { return codec::NameIn(StepRuleNames(), kind); }
 
 codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   codec::TaskSpec task;
@@ -394,40 +352,8 @@ Status LoadExperimentFile(const std::string& path, const std::vector<std::string
 
 std::string ToToml(const ExperimentConfig& c) {
   toml::table root;
-  root.insert("run", toml::table{{"name", c.name},
-                                 {"nodes", c.nodes},
-                                 {"rounds", c.rounds},
-                                 {"seed", static_cast<int64_t>(c.seed)},
-                                 {"target_loss", c.target_loss},
-                                 {"divergence_factor", c.divergence_factor}});
-  root.insert("objective", toml::table{{"kind", codec::ObjectiveName(c.objective.kind)},
-                                       {"dimension", c.objective.dimension},
-                                       {"spectrum", codec::SpectrumName(c.objective.spectrum)},
-                                       {"lambda_min", c.objective.lambda_min},
-                                       {"lambda_max", c.objective.lambda_max},
-                                       {"initial_value", c.objective.initial_value},
-                                       {"dataset", c.objective.dataset},
-                                       {"hidden", c.objective.hidden},
-                                       {"partition", codec::PartitionName(c.objective.partition)},
-                                       {"dirichlet_alpha", c.objective.dirichlet_alpha},
-                                       {"test_fraction", c.objective.test_fraction}});
-  root.insert("noise", toml::table{{"kind", codec::NoiseName(c.noise.kind)},
-                                   {"sigma", c.noise.sigma},
-                                   {"nu", c.noise.nu},
-                                   {"batch_size", c.batch_size}});
-  root.insert("compressor", toml::table{{"kind", codec::CompressorName(c.compressor.kind)},
-                                        {"k", c.compressor.k},
-                                        {"p", c.compressor.p},
-                                        {"levels", c.compressor.levels}});
-  root.insert("aggregator", toml::table{{"kind", AggregatorName(c.aggregator)}});
-  root.insert("step", toml::table{{"rule", StepRuleName(c.step.rule)},
-                                  {"eta", c.step.eta},
-                                  {"decay_power", c.step.decay_power}});
-  root.insert("round", toml::table{{"deadline_ms", c.round.deadline_ms},
-                                   {"quorum", c.round.quorum},
-                                   {"join_timeout_ms", c.round.join_timeout_ms},
-                                   {"heartbeat_ms", c.round.heartbeat_ms},
-                                   {"dead_after_ms", c.round.dead_after_ms}});
+  KeyWriter writer(root);
+  VisitConfigKeys(c, writer);
   std::ostringstream out;
   out << root << "\n";
   return out.str();

@@ -1,5 +1,5 @@
 // ExperimentConfig: one federated experiment, as read from a TOML file
-// (docs/config.md lists every key). A file may hold [[variant]] tables that
+// (config_keys.h declares every key; docs/config.md lists them). A file may hold [[variant]] tables that
 // each override parts of the base, e.g. the same run with two compressors;
 // loading yields one resolved config a variant. Unknown keys, wrong types
 // and out-of-range values are errors that name the key. Plain values; the
@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,8 @@ struct StepConfig {
   StepRuleKind rule = StepRuleKind::kConstant;
   double eta = 0.1;
   double decay_power = 0.5;
+
+  bool operator==(const StepConfig&) const = default;
 };
 
 struct RoundConfig {
@@ -43,6 +46,8 @@ struct RoundConfig {
   uint32_t join_timeout_ms = 30000;  // nodes must join within this
   uint32_t heartbeat_ms = 500;
   uint32_t dead_after_ms = 5000;     // a node silent this long is dropped
+
+  bool operator==(const RoundConfig&) const = default;
 };
 
 struct ExperimentConfig {
@@ -65,6 +70,8 @@ struct ExperimentConfig {
   // Number of updates a round needs: ceil(quorum * nodes - 1e-9), at least 1
   // (the epsilon keeps 0.6 * 5 at 3 despite rounding).
   uint32_t QuorumCount() const;
+
+  bool operator==(const ExperimentConfig&) const = default;
 };
 
 // A `section.key=value` override from the command line; value is TOML
@@ -88,10 +95,12 @@ Status LoadExperimentFile(const std::string& path, const std::vector<std::string
 // Parses "section.key=value".
 Status ParseOverride(std::string_view text, ConfigOverride* out);
 
-// The config as a TOML document with every field, defaults included: what
-// a run folder keeps and what the coordinator reads back.
+// The config as a TOML document with every key (config_keys.h), defaults
+// included: what a run folder keeps and what the coordinator reads back.
 std::string ToToml(const ExperimentConfig& config);
 
+std::span<const codec::KindName<AggregatorKind>> AggregatorNames();
+std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

@@ -3,6 +3,7 @@
 //                         this machine, for every variant of the config, and
 //                         print a summary table. Without CONFIG: the built-in
 //                         quickstart (examples/quickstart.toml).
+//   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
 // config, 130 interrupted.
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "coordinator/config_keys.h"
 #include "core/command_line.h"
 #include "core/log.h"
 #include "sim/closed_forms.h"
@@ -168,8 +170,22 @@ int main(int argc, char** argv) {
   run->add_option("--bin-dir", bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", verbose_nodes, "Let nodes log everything");
+  std::string keys_section;
+  CLI::App* config_keys = app.add_subcommand(
+      "config-keys", "Print the config keys (type, default, allowed values, meaning) as Markdown tables.");
+  config_keys->add_option("section", keys_section, "Only this section: run, objective, noise, ...");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (config_keys->parsed()) {
+    bool found = false;
+    for (const char* section : edgefl::ConfigSections()) {
+      if (!keys_section.empty() && keys_section != section) continue;
+      found = true;
+      std::printf("### `[%s]`\n\n%s\n", section, edgefl::ConfigKeysMarkdown(section).c_str());
+    }
+    if (!found) EDGEFL_LOG_ERROR("config-keys: no section '%s'", keys_section.c_str());
+    return found ? 0 : 2;
+  }
   if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
   if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
   if (seed >= 0) sets.push_back("run.seed=" + std::to_string(seed));

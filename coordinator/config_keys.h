@@ -1,0 +1,170 @@
+// The one declaration of every config key: its section, name, type, range,
+// and the text docs/config.md shows for it. Reading a config file, writing
+// one back (ToToml: what a run folder keeps and what `edgefl run` hands the
+// coordinator), the range checks and docs/config.md's key tables all follow
+// from VisitConfigKeys, so a new key is one entry here (and, if it changes
+// what a node computes, a field of the task spec in schemas/codec).
+//
+// A visitor has these members, each called once a key, in file order:
+//   Section(name)                                          starts [name]
+//   Integer(key, field, lo, hi, doc)                       whole number in [lo, hi]
+//   Number(key, field, range, doc)                         finite double in range
+//   Word(key, field, names, doc)                           one of a kind's names
+//   Text(key, field, doc)                                  std::string or char[N]
+// `field` is a reference into the config (const for visitors that only
+// read it). Checks that span several keys stay in ParseConfig and, for the
+// task, codec::ValidateTaskSpec, which a node also applies to its Welcome.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+
+#include "coordinator/experiment_config.h"
+
+namespace edgefl {
+
+// Where a number may lie: an interval, each end open or closed, either end
+// possibly infinite.
+struct NumberRange {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false;
+  bool hi_open = false;
+
+  bool Contains(double v) const {
+    return (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
+  }
+  // "any", "> 0", ">= 0", "(0, 1]", "[0, 2]".
+  std::string Describe() const;
+};
+
+inline constexpr NumberRange kAnyNumber{};
+constexpr NumberRange Above(double lo) { return {lo, std::numeric_limits<double>::infinity(), true, false}; }
+constexpr NumberRange AtLeast(double lo) { return {lo, std::numeric_limits<double>::infinity(), false, false}; }
+constexpr NumberRange Between(double lo, double hi, bool lo_open = false) { return {lo, hi, lo_open, false}; }
+
+// What docs/config.md says of a key. `allowed` and `default_text` are
+// derived from the range and the default config unless given.
+struct KeyDoc {
+  const char* meaning;
+  const char* allowed = nullptr;
+  const char* default_text = nullptr;
+};
+
+constexpr int64_t kMaxU32 = 0xFFFFFFFFll;
+
+template <typename Config, typename Visitor>
+void VisitConfigKeys(Config& c, Visitor& v) {
+  v.Section("run");
+  v.Text("name", c.name, {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it."});
+  v.Integer("nodes", c.nodes, 1, 4096,
+            {"N, the number of nodes. Node ids are 0 … N−1, and all of them must join before round 0."});
+  v.Integer("rounds", c.rounds, 1, 100000000, {"The number of rounds to run."});
+  v.Integer("seed", c.seed, 0, INT64_MAX,
+            {"Seeds every random stream: each node's (docs/protocol.md 6.6), the data split and the mlp's initial "
+             "weights. The same config and seed give the same model bit for bit, provided the same updates are "
+             "accepted in each round.",
+             "[0, 2^63 − 1]"});
+  v.Number("target_loss", c.target_loss, AtLeast(0.0),
+           {"Stop once the loss is at or below this value. 0 turns the check off."});
+  v.Number("divergence_factor", c.divergence_factor, Above(1.0),
+           {"The run has diverged, and stops, once the loss is above `divergence_factor × initial loss` or is not "
+            "finite."});
+
+  v.Section("objective");
+  v.Word("kind", c.objective.kind, codec::ObjectiveNames(),
+         {"Synthetic: f(x) = ½ Σ_j λ_j x_j² or f(x) = ¼ Σ_j λ_j x_j⁴, each with minimum 0 at x = 0. Data: softmax "
+          "regression (`logistic`) or a network with one ReLU hidden layer (`mlp`), trained on `dataset` with the "
+          "mean cross-entropy."});
+  v.Integer("dimension", c.objective.dimension, 1, codec::kMaxDimension,
+            {"d, the number of model coordinates. For `logistic` and `mlp` it is the model's parameter count and is "
+             "best left out. If given, it must equal that count.",
+             "[1, 268435456] (2^28)"});
+  v.Word("spectrum", c.objective.spectrum, codec::SpectrumNames(),
+         {"How λ_j spreads from `lambda_min` (j = 0) to `lambda_max` (j = d−1): evenly, or by a constant ratio."});
+  v.Number("lambda_min", c.objective.lambda_min, Above(0.0), {"The smallest curvature."});
+  v.Number("lambda_max", c.objective.lambda_max, Above(0.0),
+           {"The largest curvature.", ">= `lambda_min`"});
+  v.Number("initial_value", c.objective.initial_value, Between(-1e6, 1e6),
+           {"The value of every coordinate of the starting point x_0 (synthetic objectives).", "\\|v\\| <= 1e6"});
+  v.Text("dataset", c.objective.dataset,
+         {"The data set of `logistic` and `mlp`, which each node reads from its own disk (see below).",
+          "`digits`; under 32 bytes"});
+  v.Integer("hidden", c.objective.hidden, 0, 4096,
+            {"The number of hidden units of `mlp`.", "[0, 4096]; [1, 4096] for `mlp`"});
+  v.Word("partition", c.objective.partition, codec::PartitionNames(),
+         {"How training samples are shared among the nodes: round robin, or per class with Dirichlet proportions "
+          "(non-IID)."});
+  v.Number("dirichlet_alpha", c.objective.dirichlet_alpha, kAnyNumber,
+           {"The Dirichlet concentration. A smaller value gives each node fewer classes.",
+            "(0, 1e6] for data objectives"});
+  v.Number("test_fraction", c.objective.test_fraction, kAnyNumber,
+           {"The fraction of samples held out as the test set, on which the coordinator reports test loss and "
+            "accuracy.",
+            "[0.05, 0.9] for data objectives"});
+
+  v.Section("noise");
+  v.Word("kind", c.noise.kind, codec::NoiseNames(),
+         {"`gaussian`: sigma/√B · N(0, 1). `student-t`: sigma/√B · t(nu). `none`: the exact gradient."});
+  v.Number("sigma", c.noise.sigma, AtLeast(0.0), {"The per-sample noise scale."});
+  v.Number("nu", c.noise.nu, Between(0.5, 1e6),
+           {"Degrees of freedom of `student-t` (1 is Cauchy). The range is checked whatever the kind."});
+  v.Integer("batch_size", c.batch_size, 1, 1 << 24,
+            {"B. A batch divides sigma by √B.", "[1, 16777216] (2^24)"});
+
+  v.Section("compressor");
+  v.Word("kind", c.compressor.kind, codec::CompressorNames(),
+         {"What each node sends (docs/protocol.md 5).", "see below"});
+  v.Integer("k", c.compressor.k, 0, kMaxU32,
+            {"The number of coordinates sent. Other kinds ignore it (any value in [0, 2^32−1] is accepted).",
+             "[1, `dimension`] for `rand-k` and `top-k`"});
+  v.Number("p", c.compressor.p, kAnyNumber,
+           {"The probability of keeping each coordinate. Other kinds ignore it.", "(0, 1] for `bernoulli`"});
+  v.Integer("levels", c.compressor.levels, 0, kMaxU32,
+            {"s, the number of quantisation levels. Other kinds ignore it (any value in [0, 2^32−1] is accepted).",
+             "[1, 65535] for `qsgd`"});
+
+  v.Section("aggregator");
+  v.Word("kind", c.aggregator, AggregatorNames(),
+         {"How the coordinator combines a round's n accepted updates into the direction.", nullptr,
+          "`\"mean\"`, or `\"sign-mean\"` when `compressor.kind = \"sign\"` and `aggregator.kind` is not given"});
+
+  v.Section("step");
+  v.Word("rule", c.step.rule, StepRuleNames(),
+         {"`constant`: eta_k = eta. `decay`: eta_k = eta / (1 + k)^decay_power, with k the round index from 0."});
+  v.Number("eta", c.step.eta, Above(0.0), {"The step size, or the starting step size for `decay`."});
+  v.Number("decay_power", c.step.decay_power, Between(0.0, 2.0),
+           {"The exponent of `decay` (1/2 is the schedule of docs/theory.md 4.2). The range is checked whatever "
+            "the rule."});
+
+  v.Section("round");
+  v.Integer("deadline_ms", c.round.deadline_ms, 10, 3600000,
+            {"How long a round collects updates after its RoundStart. The round closes earlier only once every "
+             "live participant has answered."});
+  v.Number("quorum", c.round.quorum, Between(0.0, 1.0, /*lo_open=*/true),
+           {"The fraction of `run.nodes` whose accepted updates a step needs: q = max(1, ⌈quorum × nodes − "
+            "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row, or fewer than q live nodes at "
+            "the start of a round, stop the run with an error."});
+  v.Integer("join_timeout_ms", c.round.join_timeout_ms, 100, 3600000,
+            {"All `run.nodes` nodes must join within this time, or the run fails."});
+  v.Integer("heartbeat_ms", c.round.heartbeat_ms, 10, 60000,
+            {"The nodes' heartbeat interval (sent to them in Welcome). While a round collects updates, the "
+             "coordinator also waits at most this long between checks for silent nodes."});
+  v.Integer("dead_after_ms", c.round.dead_after_ms, 50, 3600000,
+            {"A node silent for longer than this is dropped from the following rounds until it is heard from "
+             "again.",
+             "[50, 3600000], > `heartbeat_ms`"});
+}
+
+// docs/config.md's table of the keys of `section` ("run", "objective", ...),
+// with the defaults of a default ExperimentConfig; empty for an unknown
+// section.
+std::string ConfigKeysMarkdown(const std::string& section);
+
+// The sections, in file order.
+std::span<const char* const> ConfigSections();
+
+}  // namespace edgefl
