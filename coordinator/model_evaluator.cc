@@ -3,33 +3,19 @@
 #include <cmath>
 #include <limits>
 
-#include "node/data_objective.h"
-#include "node/dataset.h"
-#include "node/vector_norms.h"
+#include "maths/data_objective.h"
+#include "maths/synthetic_objective.h"
+#include "maths/dataset.h"
+#include "maths/vector_norms.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
-namespace {
-
-void Gather(const Dataset& data, std::span<const uint32_t> indices, std::vector<float>* rows,
-            std::vector<uint8_t>* labels) {
-  const size_t f = data.info->features;
-  rows->resize(indices.size() * f);
-  labels->resize(indices.size());
-  for (size_t i = 0; i < indices.size(); ++i) {
-    std::copy_n(data.features.begin() + static_cast<std::ptrdiff_t>(indices[i] * f), f,
-                rows->begin() + static_cast<std::ptrdiff_t>(i * f));
-    (*labels)[i] = data.labels[indices[i]];
+ModelEvaluator::ModelEvaluator(const ExperimentConfig& config) : config_(config), gradient_(config.objective.dimension) {
+  if (!codec::IsDataObjective(config.objective.kind)) {
+    spectrum_.resize(config.objective.dimension);
+    objective_ = std::make_unique<SyntheticObjective>(config.objective, spectrum_);
   }
 }
-
-}  // namespace
-
-ModelEvaluator::ModelEvaluator(const ExperimentConfig& config)
-    : config_(config),
-      spectrum_(codec::IsDataObjective(config.objective.kind) ? 0 : config.objective.dimension),
-      objective_(config.objective, spectrum_),
-      gradient_(config.objective.dimension) {}
 
 Status ModelEvaluator::Create(const ExperimentConfig& config, const std::string& data_dir,
                               std::unique_ptr<ModelEvaluator>* out) {
@@ -47,35 +33,46 @@ Status ModelEvaluator::Create(const ExperimentConfig& config, const std::string&
     }
     std::vector<uint32_t> train;
     for (const auto& shard : partition.shards) train.insert(train.end(), shard.begin(), shard.end());
-    Gather(data, train, &evaluator->train_rows_, &evaluator->train_labels_);
-    Gather(data, partition.test, &evaluator->test_rows_, &evaluator->test_labels_);
-    evaluator->shards_ = std::move(partition.shards);
-    evaluator->classifier_ = std::make_unique<Classifier>(ClassifierFor(config.objective, *data.info));
+    ModelEvaluator& e = *evaluator;
+    const size_t f = data.info->features;
+    e.train_rows_.resize(train.size() * f);
+    e.train_labels_.resize(train.size());
+    e.test_rows_.resize(partition.test.size() * f);
+    e.test_labels_.resize(partition.test.size());
+    GatherRows(data, train, e.train_rows_, e.train_labels_);
+    GatherRows(data, partition.test, e.test_rows_, e.test_labels_);
+    e.shards_ = std::move(partition.shards);
+    e.classifier_ = std::make_unique<Classifier>(ClassifierFor(config.objective, *data.info));
     const size_t rows = std::max(train.size(), partition.test.size());
-    evaluator->workspace_.resize(evaluator->classifier_->WorkspaceFloats(static_cast<uint32_t>(rows)));
+    e.workspace_.resize(e.classifier_->WorkspaceFloats(static_cast<uint32_t>(rows)));
+    e.hessian_scratch_.resize(3 * size_t{config.objective.dimension});
+    // The whole training set; a sample is a node's minibatch, of which the
+    // coordinator has no use but which the interface offers.
+    e.batch_rows_.resize(size_t{config.batch_size} * f);
+    e.batch_labels_.resize(config.batch_size);
+    e.objective_ = std::make_unique<DataObjective>(
+        *e.classifier_, config.batch_size,
+        DataObjectiveMemory{.rows = e.train_rows_,
+                            .labels = e.train_labels_,
+                            .batch_rows = e.batch_rows_,
+                            .batch_labels = e.batch_labels_,
+                            .workspace = e.workspace_,
+                            .hessian_scratch = e.hessian_scratch_});
   }
   *out = std::move(evaluator);
   return Status::Ok();
 }
 
-void ModelEvaluator::InitialModel(std::span<float> model) const {
-  if (classifier_) {
-    classifier_->InitialParameters(config_.seed, model);
-  } else {
-    objective_.InitialPoint(model);
-  }
-}
+void ModelEvaluator::InitialModel(std::span<float> model) const { objective_->InitialPoint(config_.seed, model); }
 
 Evaluation ModelEvaluator::Evaluate(std::span<const float> model) {
   Evaluation e;
+  e.loss = objective_->LossAndGradient(model, gradient_);
+  e.grad_norm = std::sqrt(SquaredNorm(gradient_));
   if (!classifier_) {
-    e.loss = objective_.LossAndGradient(model, gradient_);
-    e.grad_norm = std::sqrt(SquaredNorm(gradient_));
     e.test_loss = e.test_accuracy = std::numeric_limits<double>::quiet_NaN();
     return e;
   }
-  e.loss = classifier_->LossAndGradient(model, train_rows_, train_labels_, gradient_, workspace_);
-  e.grad_norm = std::sqrt(SquaredNorm(gradient_));
   uint32_t correct = 0;
   e.test_loss = classifier_->LossAndGradient(model, test_rows_, test_labels_, {}, workspace_, &correct);
   e.test_accuracy = static_cast<double>(correct) / static_cast<double>(test_labels_.size());

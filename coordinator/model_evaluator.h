@@ -13,8 +13,8 @@
 
 #include "coordinator/experiment_config.h"
 #include "core/status.h"
-#include "node/classifier.h"
-#include "node/objective.h"
+#include "maths/classifier.h"
+#include "maths/objective.h"
 
 namespace edgefl {
 
@@ -43,12 +43,12 @@ class ModelEvaluator {
   ModelEvaluator(const ExperimentConfig& config);
 
   const ExperimentConfig& config_;
-  std::vector<float> spectrum_;
-  Objective objective_;
-  std::unique_ptr<Classifier> classifier_;
-  std::vector<float> train_rows_, test_rows_;
-  std::vector<uint8_t> train_labels_, test_labels_;
-  std::vector<float> gradient_, workspace_;
+  std::vector<float> spectrum_;                // synthetic objectives
+  std::unique_ptr<Classifier> classifier_;     // data objectives, for the test set
+  std::vector<float> train_rows_, test_rows_, batch_rows_;
+  std::vector<uint8_t> train_labels_, test_labels_, batch_labels_;
+  std::vector<float> gradient_, workspace_, hessian_scratch_;
+  std::unique_ptr<Objective> objective_;       // over the memory above
   std::vector<std::vector<uint32_t>> shards_;
 };
 

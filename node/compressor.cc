@@ -12,7 +12,7 @@
 #include "core/vectors.h"
 
 #include "schemas/codec/bit_pack.h"
-#include "node/vector_norms.h"
+#include "maths/vector_norms.h"
 #include "schemas/codec/index_sampler.h"
 
 namespace edgefl {

@@ -5,8 +5,8 @@
 
 #include "core/clock.h"
 #include "core/rng.h"
-#include "node/gradient_noise.h"
-#include "node/vector_norms.h"
+#include "maths/gradient_noise.h"
+#include "maths/vector_norms.h"
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/wire.h"
 
@@ -120,7 +120,6 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
                          std::span<const uint32_t> shard)
     : task_(task),
       spectrum_(arena.Allocate<float>(data != nullptr ? 0 : task.objective.dimension, "objective spectrum")),
-      objective_(task.objective, spectrum_),
       model_(arena.Allocate<float>(task.objective.dimension, "model replica")),
       gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
       compressor_(task.compressor, task.objective.dimension, arena),
@@ -129,7 +128,24 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
       control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
       update_builder_(update_allocator_.capacity(), &update_allocator_),
       control_builder_(control_allocator_.capacity(), &control_allocator_) {
-  if (data != nullptr) data_.emplace(task, *data, shard, arena);
+  if (data == nullptr) {
+    objective_ = &synthetic_.emplace(task.objective, spectrum_);
+    return;
+  }
+  const uint32_t f = data->info->features;
+  const Classifier classifier = ClassifierFor(task.objective, *data->info);
+  const auto rows = arena.Allocate<float>(shard.size() * f, "data shard");
+  const auto labels = arena.Allocate<uint8_t>(shard.size(), "data shard labels");
+  const DataObjectiveMemory memory{
+      .rows = rows,
+      .labels = labels,
+      .batch_rows = arena.Allocate<float>(size_t{task.batch_size} * f, "minibatch"),
+      .batch_labels = arena.Allocate<uint8_t>(task.batch_size, "minibatch labels"),
+      .workspace = arena.Allocate<float>(classifier.WorkspaceFloats(task.batch_size), "classifier workspace"),
+      .hessian_scratch = {}};
+  if (!arena.status().ok()) return;  // it names the buffer that did not fit
+  GatherRows(*data, shard, rows, labels);
+  objective_ = &data_.emplace(classifier, task.batch_size, memory);
 }
 
 std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<const float> model) {
@@ -142,12 +158,8 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
 
   codec::UpdateHeader header;
   header.node_id = task_.node_index;
-  if (data_) {
-    rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
-    header.loss = data_->LossAndGradient(model_, rng_, gradient_);
-  } else {
-    header.loss = objective_.LossAndGradient(model_, gradient_);
-  }
+  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
+  header.loss = objective_->SampleLossAndGradient(model_, rng_, gradient_);
 
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
   AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);

@@ -14,9 +14,9 @@
 #include "node/arena.h"
 #include "node/arena_allocator.h"
 #include "node/compressor.h"
-#include "node/data_objective.h"
-#include "node/dataset.h"
-#include "node/objective.h"
+#include "maths/data_objective.h"
+#include "maths/dataset.h"
+#include "maths/synthetic_objective.h"
 #include "schemas/codec/task_spec.h"
 
 namespace edgefl {
@@ -94,11 +94,12 @@ class NodeRuntime {
  private:
   codec::TaskSpec task_;
   std::span<float> spectrum_;
-  Objective objective_;
   std::span<float> model_;
   std::span<float> gradient_;
   Compressor compressor_;
+  std::optional<SyntheticObjective> synthetic_;
   std::optional<DataObjective> data_;
+  Objective* objective_ = nullptr;  // one of the two
   std::span<uint8_t> receive_buffer_;
   ArenaBlockAllocator update_allocator_;
   ArenaBlockAllocator control_allocator_;

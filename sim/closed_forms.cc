@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "node/compressor.h"
-#include "node/objective.h"
+#include "maths/synthetic_objective.h"
 
 namespace edgefl {
 

@@ -1,4 +1,4 @@
-#include "node/objective.h"
+#include "maths/synthetic_objective.h"
 
 #include <Eigen/Core>
 #include <cassert>
@@ -32,11 +32,12 @@ void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda) {
   }
 }
 
-Objective::Objective(const codec::ObjectiveSpec& spec, std::span<float> lambda) : spec_(spec), lambda_(lambda) {
+SyntheticObjective::SyntheticObjective(const codec::ObjectiveSpec& spec, std::span<float> lambda)
+    : spec_(spec), lambda_(lambda) {
   FillSpectrum(spec, lambda);
 }
 
-double Objective::Loss(std::span<const float> x) const {
+double SyntheticObjective::Loss(std::span<const float> x) const {
   // Accumulate in double: the loss is a metric, and at the noise floor the
   // terms are tiny beside their count.
   double sum = 0.0;
@@ -59,7 +60,8 @@ double Objective::Loss(std::span<const float> x) const {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
-double Objective::LossAndGradient(std::span<const float> x, std::span<float> grad) const {
+double SyntheticObjective::LossAndGradient(std::span<const float> x, std::span<float> grad) {
+  if (grad.empty()) return Loss(x);
   const auto n = static_cast<Eigen::Index>(x.size());
   Vector g(grad.data(), n);
   const Eigen::Map<const Eigen::ArrayXf> xs(x.data(), n);
@@ -80,7 +82,23 @@ double Objective::LossAndGradient(std::span<const float> x, std::span<float> gra
   return Loss(x);
 }
 
-void Objective::InitialPoint(std::span<float> x) const {
+void SyntheticObjective::HessianVector(std::span<const float> x, std::span<const float> v, std::span<float> out) {
+  const size_t d = lambda_.size();
+  switch (spec_.kind) {
+    case wire::ObjectiveKind::Quadratic:
+      for (size_t j = 0; j < d; ++j) out[j] = lambda_[j] * v[j];
+      return;
+    case wire::ObjectiveKind::Quartic:
+      for (size_t j = 0; j < d; ++j) out[j] = 3.0f * lambda_[j] * x[j] * x[j] * v[j];
+      return;
+    case wire::ObjectiveKind::Logistic:  // DataObjective's
+    case wire::ObjectiveKind::Mlp:
+      break;
+  }
+  assert(false && "a data objective has no synthetic Hessian");
+}
+
+void SyntheticObjective::InitialPoint(uint64_t, std::span<float> x) const {
   for (float& v : x) v = static_cast<float>(spec_.initial_value);
 }
 

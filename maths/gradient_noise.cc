@@ -1,4 +1,4 @@
-#include "node/gradient_noise.h"
+#include "maths/gradient_noise.h"
 
 #include <cmath>
 

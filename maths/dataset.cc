@@ -1,4 +1,4 @@
-#include "node/dataset.h"
+#include "maths/dataset.h"
 
 #include <algorithm>
 #include <cmath>

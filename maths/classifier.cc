@@ -1,4 +1,4 @@
-#include "node/classifier.h"
+#include "maths/classifier.h"
 
 #include <Eigen/Core>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "node/vector_norms.h"
+#include "maths/vector_norms.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,0 +1,40 @@
+// SyntheticObjective: closed-form objectives over a spectrum lambda_j that
+// the caller owns (filled here):
+//   quadratic: f(x) = 1/2 sum_j lambda_j x_j^2    grad_j = lambda_j x_j     H = diag(lambda)     (docs/theory.md 3.5)
+//   quartic:   f(x) = 1/4 sum_j lambda_j x_j^4    grad_j = lambda_j x_j^3   H = diag(3 lambda x^2) (docs/theory.md 4.4)
+// Both have f* = 0 at x = 0. lambda_j spreads from lambda_min to lambda_max
+// linearly or geometrically over j; x_0 has every coordinate at
+// initial_value. Immutable after construction; safe to share between threads.
+#pragma once
+
+#include <span>
+
+#include "maths/objective.h"
+#include "schemas/codec/task_spec.h"
+
+namespace edgefl {
+
+class SyntheticObjective final : public Objective {
+ public:
+  // `lambda` must hold spec.dimension values; it is filled here.
+  SyntheticObjective(const codec::ObjectiveSpec& spec, std::span<float> lambda);
+
+  uint32_t dimension() const override { return static_cast<uint32_t>(lambda_.size()); }
+  double Loss(std::span<const float> x) const;
+  double LossAndGradient(std::span<const float> x, std::span<float> grad) override;
+  double SampleLossAndGradient(std::span<const float> x, Rng&, std::span<float> grad) override {
+    return LossAndGradient(x, grad);
+  }
+  void HessianVector(std::span<const float> x, std::span<const float> v, std::span<float> out) override;
+  void InitialPoint(uint64_t seed, std::span<float> x) const override;
+  std::span<const float> spectrum() const { return lambda_; }
+
+ private:
+  codec::ObjectiveSpec spec_;
+  std::span<const float> lambda_;
+};
+
+// lambda_j of the spec, j in [0, dimension).
+void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda);
+
+}  // namespace edgefl
