@@ -11,8 +11,8 @@
 #include <toml++/toml.h>
 
 #include "coordinator/config_keys.h"
-#include "node/data_objective.h"
-#include "node/dataset.h"
+#include "maths/data_objective.h"
+#include "maths/dataset.h"
 
 namespace edgefl {
 namespace {
