@@ -15,7 +15,7 @@
 #include "coordinator/update_collector.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "node/compressor.h"
+#include "maths/compressor_maths.h"
 #include "node/node_runtime.h"
 #include "schemas/codec/wire.h"
 

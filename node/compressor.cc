@@ -11,8 +11,8 @@
 #include "core/lane_rng.h"
 #include "core/vectors.h"
 
-#include "schemas/codec/bit_pack.h"
 #include "maths/vector_norms.h"
+#include "schemas/codec/bit_pack.h"
 #include "schemas/codec/index_sampler.h"
 
 namespace edgefl {
@@ -662,54 +662,6 @@ void Compressor::CompressTopK(std::span<float> grad, codec::PayloadView* out) {
   for (uint32_t i = 0; i < k; ++i) error_[indices_[i]] = 0.0f;
   out->indices = indices_.first(k);
   out->values = values_.first(k);
-}
-
-double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension) {
-  const double d = dimension;
-  switch (spec.kind) {
-    case Kind::Identity:
-      return 0.0;
-    case Kind::RandK:
-      return d / spec.k - 1.0;
-    case Kind::Bernoulli:
-      return 1.0 / codec::RealisedKeepProbability(spec.p) - 1.0;
-    case Kind::Qsgd: {
-      const double s = spec.levels;
-      return std::min(d / (s * s), std::sqrt(d) / s);
-    }
-    case Kind::Natural:
-      return 1.0 / 8.0;
-    case Kind::Sign:
-    case Kind::ScaledSign:
-    case Kind::EfSign:
-    case Kind::TopK:
-      return std::numeric_limits<double>::quiet_NaN();  // biased: no omega
-  }
-  return std::numeric_limits<double>::quiet_NaN();
-}
-
-double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {
-  const double d = dimension;
-  switch (spec.kind) {
-    case Kind::Identity:
-      return 32.0;
-    case Kind::RandK:
-      return (32.0 * spec.k + 64.0) / d;
-    case Kind::Bernoulli:
-      return 32.0 * codec::RealisedKeepProbability(spec.p) + 64.0 / d;
-    case Kind::Qsgd:
-      return codec::BitsFor(spec.levels) + 1.0 + 32.0 / d;
-    case Kind::Natural:
-      return 8.0;
-    case Kind::Sign:
-      return 1.0;
-    case Kind::ScaledSign:
-    case Kind::EfSign:
-      return 1.0 + 32.0 / d;
-    case Kind::TopK:
-      return 64.0 * spec.k / d;
-  }
-  return 0.0;
 }
 
 }  // namespace edgefl

@@ -1,5 +1,6 @@
 // Compressor: turns a node's stochastic gradient into the payload it sends
-// (THEORY.md 1 and 3.2). Owns its working buffers and, for the
+// (docs/theory.md 1 and 3.2); its variance, omega and message size are in
+// maths/compressor_maths.h. Owns its working buffers and, for the
 // error-feedback kinds, the error memory e; all of it is carved from the
 // node's Arena at construction, so Compress() never allocates.
 // Not thread-safe: one per node.
@@ -55,12 +56,5 @@ class Compressor {
   std::span<uint8_t> codes_;
   std::span<float> error_;
 };
-
-// omega of THEORY.md 3.2 for an unbiased compressor (0 for identity); NaN
-// for the biased ones, which have no omega.
-double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension);
-
-// Payload bits a coordinate on the wire, not counting message framing.
-double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension);
 
 }  // namespace edgefl

@@ -18,34 +18,33 @@ size_t Rounded(size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::k
 }  // namespace
 
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
-  const size_t d = task.objective.dimension;
-  size_t payload = 0;
+  const uint32_t d = task.objective.dimension;
+  uint32_t kept = 0;  // values of the largest sparse update
   switch (task.compressor.kind) {
-    case wire::CompressorKind::Identity:
     case wire::CompressorKind::Bernoulli:  // at worst every coordinate is kept
-      payload = 4 * d;
+      kept = d;
       break;
     case wire::CompressorKind::RandK:
-      payload = 4 * size_t{task.compressor.k};
-      break;
     case wire::CompressorKind::TopK:
-      payload = 8 * size_t{task.compressor.k};
+      kept = task.compressor.k;
       break;
+    case wire::CompressorKind::Identity:
     case wire::CompressorKind::Qsgd:
-      payload = (d * (codec::BitsFor(task.compressor.levels) + 1) + 7) / 8 + 8;
-      break;
     case wire::CompressorKind::Natural:
-      payload = d;
-      break;
     case wire::CompressorKind::Sign:
     case wire::CompressorKind::ScaledSign:
     case wire::CompressorKind::EfSign:
-      payload = (d + 7) / 8;
       break;
   }
-  // Envelope, tables, vtables, vector length prefixes and alignment; a
-  // multiple of 8 so the builder's first (and only) block fits exactly.
-  return (payload + 256 + 7) / 8 * 8;
+  return codec::UpdateMessageBytes(task.compressor, d, kept);
+}
+
+size_t UpdateBuilderBytes(const codec::TaskSpec& task) {
+  // While it builds, the builder keeps its scratch (the current table's
+  // field offsets, the vtables' offsets) in the same block as the message;
+  // an Update's few tables need well under 128 bytes of it. A multiple of 8,
+  // so the builder's first (and only) block fits exactly.
+  return (MaxUpdateMessageBytes(task) + 128 + 7) / 8 * 8;
 }
 
 size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
@@ -110,7 +109,7 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
   plan.Add(NodeBuffer::kGradient, d * sizeof(float));
   plan.Add(NodeBuffer::kCompressorBuffers, Compressor::ArenaBytes(task.compressor, task.objective.dimension));
   plan.Add(NodeBuffer::kReceiveBuffer, MaxRoundStartBytes(task));
-  plan.Add(NodeBuffer::kUpdateMessage, MaxUpdateMessageBytes(task));
+  plan.Add(NodeBuffer::kUpdateMessage, UpdateBuilderBytes(task));
   plan.Add(NodeBuffer::kControlMessage, kControlMessageBytes);
   plan.total_bytes += Arena::kAlignment;  // the arena aligns its own start
   return plan;
@@ -124,7 +123,7 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
       gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
       compressor_(task.compressor, task.objective.dimension, arena),
       receive_buffer_(arena.Allocate<uint8_t>(MaxRoundStartBytes(task), "receive buffer")),
-      update_allocator_(arena.Allocate<uint8_t>(MaxUpdateMessageBytes(task), "update message")),
+      update_allocator_(arena.Allocate<uint8_t>(UpdateBuilderBytes(task), "update message")),
       control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
       update_builder_(update_allocator_.capacity(), &update_allocator_),
       control_builder_(control_allocator_.capacity(), &control_allocator_) {

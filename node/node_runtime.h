@@ -53,8 +53,13 @@ struct MemoryPlan {
 // budget a board must have. Data objectives also need their shard's size.
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows = 0);
 
-// Largest Update message the task can produce, in bytes.
+// Largest Update message the task can produce, in bytes: exact
+// (codec::UpdateMessageBytes at the most values the compressor keeps).
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
+
+// The node's update builder block: the largest Update and the builder's
+// scratch.
+size_t UpdateBuilderBytes(const codec::TaskSpec& task);
 
 // Largest RoundStart a node accepts: one part of the model (at most
 // codec::kRoundStartPartValues values) and its framing.

@@ -5,14 +5,15 @@
 #include <numbers>
 #include <vector>
 
-#include "node/compressor.h"
+#include "maths/gradient_noise.h"
+#include "maths/compressor_maths.h"
 #include "maths/synthetic_objective.h"
 
 namespace edgefl {
 
-double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double sigma, uint32_t nodes,
-                           uint32_t batch_size) {
-  const double s2 = sigma * sigma / batch_size;
+double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double noise_variance,
+                           uint32_t nodes) {
+  const double s2 = noise_variance;
   double total = 0.0;
   for (float l : lambda) {
     const double margin = 1.0 - eta * l * (1.0 + omega / nodes) / 2.0;
@@ -22,8 +23,8 @@ double StationaryLossDcsgd(std::span<const float> lambda, double eta, double ome
   return total;
 }
 
-double StationaryLossSignSgd(uint32_t dimension, double eta, double sigma, uint32_t nodes, uint32_t batch_size) {
-  const double s = sigma / std::sqrt(static_cast<double>(batch_size));
+double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale, uint32_t nodes) {
+  const double s = noise_scale;
   return dimension * eta * s / (4.0 * nodes * std::sqrt(2.0 / std::numbers::pi));
 }
 
@@ -35,13 +36,13 @@ std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
   using Kind = wire::CompressorKind;
   const Kind kind = c.compressor.kind;
   if (kind == Kind::Sign && c.aggregator == AggregatorKind::kSignMean) {
-    return StationaryLossSignSgd(c.objective.dimension, c.step.eta, c.noise.sigma, c.nodes, c.batch_size);
+    return StationaryLossSignSgd(c.objective.dimension, c.step.eta, NoiseScale(c.noise, c.batch_size), c.nodes);
   }
   if (kind != Kind::Identity && kind != Kind::Bernoulli && kind != Kind::RandK) return std::nullopt;
   std::vector<float> lambda(c.objective.dimension);
   FillSpectrum(c.objective, lambda);
-  return StationaryLossDcsgd(lambda, c.step.eta, CompressorOmega(c.compressor, c.objective.dimension), c.noise.sigma,
-                             c.nodes, c.batch_size);
+  return StationaryLossDcsgd(lambda, c.step.eta, CompressorOmega(c.compressor, c.objective.dimension),
+                             NoiseVariance(c.noise, c.batch_size), c.nodes);
 }
 
 }  // namespace edgefl

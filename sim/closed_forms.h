@@ -1,7 +1,8 @@
 // Closed-form stationary losses of the discrete iterations on a diagonal
 // quadratic f = 1/2 sum_j lambda_j x_j^2 with Gaussian noise of variance
-// s^2 = sigma^2/B per coordinate (THEORY.md 3.5, per coordinate and summed,
-// so any spectrum works). They are what a run's loss settles around, and
+// s^2 = sigma^2/B per coordinate (docs/theory.md 3.5, per coordinate and
+// summed, so any spectrum works). s and s^2 come from the noise model
+// (maths/gradient_noise.h), omega from the compressor's (maths/compressor_maths.h). They are what a run's loss settles around, and
 // what the SDE predictor and tests measure against.
 #pragma once
 
@@ -16,12 +17,12 @@ namespace edgefl {
 // omega = 0, bernoulli: 1/p - 1, rand-k: d/k - 1):
 //   E f_j = eta (1 + omega) s^2 / (4 N (1 - eta lambda_j (1 + omega/N) / 2)),
 // finite iff eta lambda_j (1 + omega/N) < 2 for every j.
-double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double sigma, uint32_t nodes,
-                           uint32_t batch_size);
+double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double noise_variance,
+                           uint32_t nodes);
 
-// DSignSGD, mean of signs, small signal-to-noise (THEORY.md 3.5):
+// DSignSGD, mean of signs, small signal-to-noise (docs/theory.md 3.5):
 //   E f = d eta s / (4 N sqrt(2/pi)), whatever the spectrum.
-double StationaryLossSignSgd(uint32_t dimension, double eta, double sigma, uint32_t nodes, uint32_t batch_size);
+double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale, uint32_t nodes);
 
 // The stationary loss of a config when a closed form applies (quadratic,
 // Gaussian noise, constant step, identity/bernoulli/rand-k with mean, or

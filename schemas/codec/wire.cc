@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/index_sampler.h"
@@ -338,6 +339,10 @@ void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<cons
 
 void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header, const PayloadView& payload) {
   fbb.Clear();
+  // Every field is written, even at its default (round 0, node 0, a sign
+  // scale of 1): an Update's size is then a function of the compressor, d
+  // and the values kept (UpdateMessageBytes), which time models rely on.
+  fbb.ForceDefaults(true);
   const auto body = EncodePayload(fbb, payload);
   wire::UpdateBuilder b(fbb);
   b.add_node_id(header.node_id);
@@ -347,6 +352,61 @@ void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& he
   b.add_grad_norm(header.grad_norm);
   b.add_compute_us(header.compute_us);
   FinishEnvelope(fbb, round, wire::Body::Update, b.Finish().Union());
+  fbb.ForceDefaults(false);
+}
+
+size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept) {
+  // Encodes one update of that shape, with each array cut to a length of
+  // the same residue mod 8 (at most 15 elements): the largest alignment in
+  // an Update is 8, so 8 more elements of an array shift everything after
+  // them by a multiple of 8 and change no padding, and the cut elements add
+  // back exactly their bytes. So a d = 1e8 size costs no memory.
+  size_t cut_bytes = 0;
+  const auto cut = [&cut_bytes](size_t length, size_t element_bytes) {
+    const size_t kept_length = length < 16 ? length : 8 + length % 8;
+    cut_bytes += (length - kept_length) * element_bytes;
+    return kept_length;
+  };
+  const size_t d = dimension;
+  std::vector<float> values;
+  std::vector<uint32_t> indices;
+  std::vector<uint8_t> packed_levels, packed_signs, codes;
+  PayloadView p;
+  p.type = PayloadTypeOf(compressor.kind);
+  switch (compressor.kind) {
+    case wire::CompressorKind::Identity:
+      values.resize(cut(d, sizeof(float)));
+      break;
+    case wire::CompressorKind::RandK:
+    case wire::CompressorKind::Bernoulli:
+      values.resize(cut(kept, sizeof(float)));
+      break;
+    case wire::CompressorKind::TopK:
+      values.resize(cut(kept, sizeof(float)));
+      indices.resize(cut(kept, sizeof(uint32_t)));
+      break;
+    case wire::CompressorKind::Qsgd:
+      p.levels = compressor.levels;
+      packed_levels.resize(cut(PackedFieldBytes(d, BitsFor(compressor.levels)), 1));
+      packed_signs.resize(cut(PackedSignBytes(d), 1));
+      break;
+    case wire::CompressorKind::Natural:
+      codes.resize(cut(d, 1));
+      break;
+    case wire::CompressorKind::Sign:
+    case wire::CompressorKind::ScaledSign:
+    case wire::CompressorKind::EfSign:
+      packed_signs.resize(cut(PackedSignBytes(d), 1));
+      break;
+  }
+  p.values = values;
+  p.indices = indices;
+  p.packed_levels = packed_levels;
+  p.packed_signs = packed_signs;
+  p.codes = codes;
+  FlatBufferBuilder fbb(512);
+  EncodeUpdate(fbb, 1, {}, p);
+  return fbb.GetSize() + cut_bytes;
 }
 
 void EncodeHeartbeat(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id) {

@@ -78,6 +78,11 @@ void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, s
                           uint32_t offset = 0);
 void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
                   const PayloadView& payload);
+// The exact size of every Update that EncodeUpdate writes for `compressor`
+// at dimension d, whatever its round, node and values (it writes fields at
+// their defaults too). `kept`: the values a sparse update carries (k for
+// rand-k and top-k, the sampled count for bernoulli); others ignore it.
+size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
 void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
 void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message);

@@ -7,6 +7,7 @@
 
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_recorder.h"
+#include "maths/compressor_maths.h"
 #include "sim/closed_forms.h"
 #include "tests/integration/process_util.h"
 
@@ -218,8 +219,10 @@ step = { eta = 0.5 }
   const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  for (const char* variant :
-       {"identity", "rand-k", "bernoulli", "qsgd", "natural", "sign-mean", "majority", "scaled-sign", "ef-sign", "top-k"}) {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(LoadExperimentFile(dir + "/config.toml", {}, &configs).ok());
+  for (const ExperimentConfig& config : configs) {
+    const std::string variant = config.name;
     CAPTURE(variant);
     const RunSummary s = Summary(dir + "/out/" + variant + "/summary.toml");
     CHECK(s.ok);
@@ -230,11 +233,15 @@ step = { eta = 0.5 }
     // about 110-140 bytes (envelope, tables, length prefixes, padding);
     // bernoulli's payload is random around its expectation.
     const double header_bytes = (s.measured_bits_per_coordinate - s.payload_bits_per_coordinate) * 300 / 8;
-    if (std::string(variant) == "bernoulli") {
+    if (variant == "bernoulli") {
       CHECK(std::fabs(header_bytes) <= 200);
     } else {
       CHECK(header_bytes >= 80);
       CHECK(header_bytes <= 160);
+      // Every update of a fixed-size compressor is exactly the predicted
+      // message, header and all.
+      CHECK(s.measured_bits_per_coordinate ==
+            doctest::Approx(MessageBitsPerCoordinate(config.compressor, 300)).epsilon(1e-12));
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <vector>
 
 namespace edgefl {
@@ -52,6 +53,57 @@ TEST_CASE("no noise leaves the gradient alone") {
   Rng rng(1);
   AddGradientNoise({wire::NoiseKind::None, 1.0, 1.0}, 1, rng, g);
   CHECK(g == std::vector<float>{1.0f, 2.0f});
+}
+
+TEST_CASE("the noise variance is s^2, s^2 nu/(nu - 2), or infinite for heavy tails") {
+  CHECK(NoiseVariance({wire::NoiseKind::None, 2.0, 3.0}, 4) == 0.0);
+  CHECK(NoiseVariance({wire::NoiseKind::Gaussian, 2.0, 3.0}, 4) == 1.0);
+  CHECK(NoiseVariance({wire::NoiseKind::StudentT, 2.0, 4.0}, 4) == doctest::Approx(2.0));
+  CHECK(std::isinf(NoiseVariance({wire::NoiseKind::StudentT, 2.0, 2.0}, 4)));
+  CHECK(std::isinf(NoiseVariance({wire::NoiseKind::StudentT, 2.0, 1.0}, 1)));
+  CHECK(NoiseScale({wire::NoiseKind::Gaussian, 3.0, 3.0}, 9) == 1.0);
+}
+
+TEST_CASE("the standardised noise CDF matches the closed forms of the normal, Cauchy and t(2)") {
+  const codec::NoiseSpec gaussian{wire::NoiseKind::Gaussian, 1.0, 3.0};
+  CHECK(StandardNoiseCdf(gaussian, 0.0) == 0.5);
+  CHECK(StandardNoiseCdf(gaussian, 1.0) == doctest::Approx(0.8413447460685429).epsilon(1e-14));
+  CHECK(StandardNoiseCdf(gaussian, -1.959963984540054) == doctest::Approx(0.025).epsilon(1e-12));
+  for (double z : {-30.0, -3.0, -0.7, 0.0, 0.2, 1.0, 5.0, 100.0}) {
+    CAPTURE(z);
+    // nu = 1 is Cauchy: 1/2 + atan(z)/pi. nu = 2: 1/2 + z / (2 sqrt(2 + z^2)).
+    CHECK(StandardNoiseCdf({wire::NoiseKind::StudentT, 1.0, 1.0}, z) ==
+          doctest::Approx(0.5 + std::atan(z) / std::numbers::pi).epsilon(1e-12));
+    CHECK(StandardNoiseCdf({wire::NoiseKind::StudentT, 1.0, 2.0}, z) ==
+          doctest::Approx(0.5 + z / (2.0 * std::sqrt(2.0 + z * z))).epsilon(1e-12));
+  }
+  // nu -> infinity approaches the normal.
+  CHECK(StandardNoiseCdf({wire::NoiseKind::StudentT, 1.0, 1e6}, 1.0) == doctest::Approx(0.8413447460685429).epsilon(1e-6));
+  const codec::NoiseSpec none{wire::NoiseKind::None, 1.0, 3.0};
+  CHECK(StandardNoiseCdf(none, -1e-9) == 0.0);
+  CHECK(StandardNoiseCdf(none, 0.0) == 1.0);
+}
+
+TEST_CASE("the sampler's empirical CDF follows StandardNoiseCdf") {
+  // Kolmogorov-Smirnov: with n draws, sup |F_n - F| exceeds 1.95/sqrt(n)
+  // with probability below 0.001.
+  constexpr size_t n = 100000;
+  for (const codec::NoiseSpec spec : {codec::NoiseSpec{wire::NoiseKind::Gaussian, 1.0, 3.0},
+                                      codec::NoiseSpec{wire::NoiseKind::StudentT, 1.0, 3.0},
+                                      codec::NoiseSpec{wire::NoiseKind::StudentT, 1.0, 1.0}}) {
+    CAPTURE(static_cast<int>(spec.kind));
+    CAPTURE(spec.nu);
+    std::vector<float> draws(n, 0.0f);
+    Rng rng(23);
+    AddGradientNoise(spec, 1, rng, draws);
+    std::sort(draws.begin(), draws.end());
+    double worst = 0.0;
+    for (size_t i = 0; i < n; ++i) {
+      const double f = StandardNoiseCdf(spec, draws[i]);
+      worst = std::max({worst, std::fabs(f - static_cast<double>(i) / n), std::fabs(f - static_cast<double>(i + 1) / n)});
+    }
+    CHECK(worst < 1.95 / std::sqrt(static_cast<double>(n)));
+  }
 }
 
 }  // namespace

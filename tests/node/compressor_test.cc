@@ -1,5 +1,7 @@
 #include "node/compressor.h"
 
+#include "maths/compressor_maths.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -70,45 +72,11 @@ double SquaredNorm(std::span<const float> v) {
   return s;
 }
 
-// Var(C(v)_j) in closed form (THEORY.md 3.2).
+// Var(C(v)_j) in closed form (docs/theory.md 3.2), as the maths library
+// states it; the tests below hold the encoder to it.
 std::vector<double> CoordinateVariance(const codec::CompressorSpec& spec, std::span<const float> v) {
-  const uint32_t d = static_cast<uint32_t>(v.size());
-  std::vector<double> var(d);
-  const double norm = std::sqrt(SquaredNorm(v));
-  for (uint32_t j = 0; j < d; ++j) {
-    const double a = std::fabs(static_cast<double>(v[j]));
-    switch (spec.kind) {
-      case Kind::RandK:
-      case Kind::Bernoulli:
-        var[j] = CompressorOmega(spec, d) * a * a;
-        break;
-      case Kind::Qsgd: {
-        const double r = spec.levels * a / static_cast<float>(norm);
-        const double q = r - std::floor(r);
-        const double unit = norm / spec.levels;
-        var[j] = unit * unit * q * (1 - q);
-        break;
-      }
-      case Kind::Natural: {
-        if (a == 0) {
-          var[j] = 0;
-          break;
-        }
-        const double low = std::exp2(std::floor(std::log2(a)));
-        var[j] = (2 * low - a) * (a - low);
-        break;
-      }
-      case Kind::Identity:
-        var[j] = 0;
-        break;
-      case Kind::Sign:
-      case Kind::ScaledSign:
-      case Kind::EfSign:
-      case Kind::TopK:
-        FAIL("biased compressors have no coordinate variance");
-        break;
-    }
-  }
+  std::vector<double> var(v.size());
+  CompressorCovariance(spec, v, var);
   return var;
 }
 
@@ -392,6 +360,28 @@ TEST_CASE("error feedback keeps the residual bounded and still converges on a qu
   }
 }
 
+TEST_CASE("rand-k's coordinates are negatively correlated as CompressorCovariance says") {
+  // Cov(C_0, C_1) = rho v_0 v_1 with rho = -(d - k)/(k (d - 1)).
+  constexpr uint32_t d = 10, k = 3, draws = 100000;
+  const codec::CompressorSpec spec{Kind::RandK, k};
+  const std::vector<float> v = {1.0f, -2.0f, 0.5f, 0.25f, 1.5f, -1.0f, 0.75f, 2.0f, -0.5f, 1.25f};
+  std::vector<double> diagonal(d);
+  const double rho = CompressorCovariance(spec, v, diagonal);
+  CHECK(rho == doctest::Approx(-7.0 / 27.0));
+  CHECK(diagonal[1] == doctest::Approx((10.0 / 3.0 - 1.0) * 4.0));
+  WirePath path(spec, d);
+  double sum = 0.0, sum2 = 0.0;
+  for (uint32_t n = 0; n < draws; ++n) {
+    const auto c = path.Apply(v, 5000 + n);
+    const double product = (c[0] - v[0]) * (c[1] - v[1]);
+    sum += product;
+    sum2 += product * product;
+  }
+  const double mean = sum / draws;
+  const double se = std::sqrt((sum2 / draws - mean * mean) / draws);
+  CHECK(std::fabs(mean - rho * v[0] * v[1]) <= 5 * se);
+}
+
 TEST_CASE("omega and bits per coordinate") {
   CHECK(CompressorOmega({Kind::Identity}, 100) == 0.0);
   CHECK(CompressorOmega({Kind::RandK, 10}, 100) == doctest::Approx(9.0));
@@ -403,6 +393,12 @@ TEST_CASE("omega and bits per coordinate") {
   CHECK(PayloadBitsPerCoordinate({Kind::Sign}, 1000) == 1.0);
   CHECK(PayloadBitsPerCoordinate({Kind::Identity}, 1000) == 32.0);
   CHECK(PayloadBitsPerCoordinate({Kind::Qsgd, 0, 1.0, 15}, 1000) == doctest::Approx(5.032));
+  // Whole messages: the payload and the header, as UpdateMessageBytes counts them.
+  CHECK(MessageBitsPerCoordinate({Kind::Identity}, 1000) ==
+        8.0 * static_cast<double>(codec::UpdateMessageBytes({Kind::Identity}, 1000, 0)) / 1000);
+  CHECK(MessageBitsPerCoordinate({Kind::Identity}, 1000) > 32.0);
+  CHECK(MessageBitsPerCoordinate({Kind::Bernoulli, 0, 0.1}, 1000) ==
+        8.0 * static_cast<double>(codec::UpdateMessageBytes({Kind::Bernoulli, 0, 0.1}, 1000, 100)) / 1000);
 }
 
 }  // namespace

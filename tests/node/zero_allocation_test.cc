@@ -164,6 +164,30 @@ TEST_CASE("the arena's high-water mark is pinned for every compressor (d = 1000)
   }
 }
 
+TEST_CASE("a node's every update is exactly UpdateMessageBytes long, round 0 and node 0 included") {
+  for (const auto& compressor : kAllCompressors) {
+    CAPTURE(std::string(codec::CompressorName(compressor.kind)));
+    for (const uint32_t node : {0u, 3u}) {
+      codec::TaskSpec task = TaskWith(compressor);
+      task.node_index = node;
+      Arena arena(PlanNodeMemory(task).total_bytes);
+      NodeRuntime runtime(task, arena);
+      REQUIRE(arena.status().ok());
+      std::vector<float> model(task.objective.dimension, 0.5f);
+      for (uint32_t round = 0; round < 3; ++round) {
+        const auto bytes = runtime.ComputeUpdate(round, model);
+        const wire::Envelope* envelope = nullptr;
+        REQUIRE(codec::ReadEnvelope(bytes, &envelope).ok());
+        const wire::Update* update = envelope->body_as_Update();
+        uint32_t kept = compressor.k;
+        if (const auto* seeded = update->payload_as_SeededSparseF32()) kept = seeded->values()->size();
+        CHECK(bytes.size() == codec::UpdateMessageBytes(task.compressor, task.objective.dimension, kept));
+        CHECK(bytes.size() <= MaxUpdateMessageBytes(task));
+      }
+    }
+  }
+}
+
 TEST_CASE("the memory plan has one slot a buffer: every buffer named, a plan's total its lines' sum") {
   // The plan once held a fixed array of lines with nothing checking its
   // bound; now each buffer has its own slot.

@@ -2,11 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/rng.h"
@@ -345,6 +347,42 @@ TEST_CASE("every payload round-trips exactly") {
     for (uint32_t j = 0; j < d; ++j) CHECK(out[j] == (std::signbit(v[j]) ? -0.75f : 0.75f));
     // A plain-sign run accepts scale 1 only.
     CHECK_FALSE(RoundTrip(p, {wire::CompressorKind::Sign}, d, &out, fbb).ok());
+  }
+}
+
+TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its round, node and values") {
+  using Kind = wire::CompressorKind;
+  Rng rng(3);
+  for (const uint32_t d : {1u, 7u, 8u, 15u, 16u, 17u, 1000u, 40001u}) {
+    const uint32_t k = std::max(1u, d / 3);
+    for (const CompressorSpec spec : {CompressorSpec{Kind::Identity}, CompressorSpec{Kind::RandK, k},
+                                      CompressorSpec{Kind::Bernoulli, 0, 0.3}, CompressorSpec{Kind::Qsgd, 0, 1.0, 1},
+                                      CompressorSpec{Kind::Qsgd, 0, 1.0, 300}, CompressorSpec{Kind::Natural},
+                                      CompressorSpec{Kind::Sign}, CompressorSpec{Kind::ScaledSign},
+                                      CompressorSpec{Kind::EfSign}, CompressorSpec{Kind::TopK, k}}) {
+      const uint32_t kept = spec.kind == Kind::Bernoulli ? rng.Below(d + 1) : k;
+      CAPTURE(d);
+      CAPTURE(CompressorName(spec.kind));
+      CAPTURE(kept);
+      // The whole arrays, at default and non-default header values alike.
+      std::vector<float> values(spec.kind == Kind::Identity ? d : kept, 0.5f);
+      std::vector<uint32_t> indices(kept);
+      std::vector<uint8_t> levels(PackedFieldBytes(d, BitsFor(spec.levels))), signs(PackedSignBytes(d)), codes(d);
+      PayloadView p;
+      p.type = PayloadTypeOf(spec.kind);
+      p.values = values;
+      if (spec.kind == Kind::TopK) p.indices = indices;
+      p.levels = spec.levels;
+      if (spec.kind == Kind::Qsgd) p.packed_levels = levels;
+      if (p.type == wire::Payload::Quantized || p.type == wire::Payload::Signs) p.packed_signs = signs;
+      if (spec.kind == Kind::Natural) p.codes = codes;
+      flatbuffers::FlatBufferBuilder fbb;
+      for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, 2.5, 300}}}) {
+        EncodeUpdate(fbb, round, header, p);
+        CHECK(fbb.GetSize() == UpdateMessageBytes(spec, d, kept));
+      }
+    }
   }
 }
 

@@ -14,13 +14,13 @@ namespace {
 TEST_CASE("closed forms reduce to THEORY.md 3.5 on an isotropic quadratic") {
   const std::vector<float> lambda(100, 1.0f);
   // discrete DSGD: d eta sigma^2 / (2 N B (2 - eta lambda))
-  CHECK(StationaryLossDcsgd(lambda, 0.1, 0.0, 1.0, 4, 1) == doctest::Approx(100 * 0.1 / (2 * 4 * 1.9)));
+  CHECK(StationaryLossDcsgd(lambda, 0.1, 0.0, 1.0, 4) == doctest::Approx(100 * 0.1 / (2 * 4 * 1.9)));
   // DCSGD: d eta sigma^2 (1+omega) / (4 N B (1 - (eta lambda / 2)(1 + omega/N)))
-  CHECK(StationaryLossDcsgd(lambda, 0.1, 4.0, 2.0, 4, 2) ==
+  CHECK(StationaryLossDcsgd(lambda, 0.1, 4.0, 2.0 * 2.0 / 2, 4) ==
         doctest::Approx(100 * 0.1 * 4.0 * 5.0 / (4 * 4 * 2 * (1 - 0.05 * 2.0))));
   // unstable past eta = 2 / (lambda (1 + omega/N))
-  CHECK(std::isinf(StationaryLossDcsgd(lambda, 1.0, 4.0, 1.0, 4, 1)));
-  CHECK(StationaryLossSignSgd(100, 0.01, 1.0, 4, 1) == doctest::Approx(100 * 0.01 / (16 * std::sqrt(2 / std::numbers::pi))));
+  CHECK(std::isinf(StationaryLossDcsgd(lambda, 1.0, 4.0, 1.0, 4)));
+  CHECK(StationaryLossSignSgd(100, 0.01, 1.0, 4) == doctest::Approx(100 * 0.01 / (16 * std::sqrt(2 / std::numbers::pi))));
 }
 
 TEST_CASE("the DSGD closed form matches a direct simulation of the iteration") {
@@ -43,7 +43,7 @@ TEST_CASE("the DSGD closed form matches a direct simulation of the iteration") {
     if (t >= burn_in) loss_sum += loss;
   }
   const std::vector<float> lambda(d, 1.0f);
-  CHECK(loss_sum / steps == doctest::Approx(StationaryLossDcsgd(lambda, eta, 0.0, 1.0, nodes, 1)).epsilon(0.05));
+  CHECK(loss_sum / steps == doctest::Approx(StationaryLossDcsgd(lambda, eta, 0.0, 1.0, nodes)).epsilon(0.05));
 }
 
 }  // namespace
