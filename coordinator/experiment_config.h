@@ -19,7 +19,7 @@ namespace edgefl {
 
 enum class AggregatorKind : uint8_t {
   kMean,      // mean of the (unbiased) updates: DSGD, DCSGD
-  kSignMean,  // (1/N) sum_i sign(g_i): DSignSGD as in the papers (THEORY.md 1)
+  kSignMean,  // (1/N) sum_i sign(g_i): DSignSGD as in the papers (docs/theory.md 1)
   kMajority,  // sign(sum_i sign(g_i)): majority vote
 };
 

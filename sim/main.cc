@@ -88,9 +88,9 @@ void PrintTable(const std::vector<Row>& rows) {
   }
   std::printf("\nup/node/rnd: bytes of one node's update message; down/round: round-start bytes to all nodes;\n"
               "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
-              "tail mean: mean loss over the last half of the rounds; theory: stationary loss (THEORY.md 3.5) where a\n"
-              "closed form applies; test acc: held-out accuracy of data objectives. Run folders hold config.toml,\n"
-              "metrics.csv, nodes.csv and summary.toml (docs/outputs.md).\n");
+              "tail mean: mean loss over the last half of the rounds; theory: stationary loss (docs/theory.md 3.5)\n"
+              "where a closed form applies; test acc: held-out accuracy of data objectives. Run folders hold\n"
+              "config.toml, metrics.csv, nodes.csv and summary.toml (docs/outputs.md).\n");
 }
 
 int Run(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,

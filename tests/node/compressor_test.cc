@@ -104,7 +104,7 @@ TEST_CASE("qsgd levels land in the right place at every width, block and tail") 
   }
 }
 
-TEST_CASE("unbiased compressors are unbiased and their omega is as THEORY.md 3.2 says") {
+TEST_CASE("unbiased compressors are unbiased and their omega is as docs/theory.md 3.2 says") {
   constexpr uint32_t d = 40;
   constexpr int draws = 20000;
   const std::vector<float> v = TestVector(d);

@@ -11,7 +11,7 @@
 namespace edgefl {
 namespace {
 
-TEST_CASE("closed forms reduce to THEORY.md 3.5 on an isotropic quadratic") {
+TEST_CASE("closed forms reduce to docs/theory.md 3.5 on an isotropic quadratic") {
   const std::vector<float> lambda(100, 1.0f);
   // discrete DSGD: d eta sigma^2 / (2 N B (2 - eta lambda))
   CHECK(StationaryLossDcsgd(lambda, 0.1, 0.0, 1.0, 4) == doctest::Approx(100 * 0.1 / (2 * 4 * 1.9)));
@@ -24,7 +24,7 @@ TEST_CASE("closed forms reduce to THEORY.md 3.5 on an isotropic quadratic") {
 }
 
 TEST_CASE("the DSGD closed form matches a direct simulation of the iteration") {
-  // d = 100, N = 4, eta = 0.1, lambda = 1, sigma = 1: THEORY.md 3.5 reports
+  // d = 100, N = 4, eta = 0.1, lambda = 1, sigma = 1: docs/theory.md 3.5 reports
   // agreement within 0.5% over 2e5 steps; 4e4 steps after burn-in keep the
   // estimate's relative error near 1%, checked at 5%.
   constexpr int d = 100, nodes = 4, steps = 40000, burn_in = 2000;
