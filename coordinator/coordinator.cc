@@ -35,36 +35,6 @@ double TailMean(const std::vector<double>& losses) {
 
 }  // namespace
 
-int ExitCode(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::kDone:
-    case RunOutcome::kTargetReached:
-    case RunOutcome::kDiverged:
-      return 0;
-    case RunOutcome::kStopped:
-      return 130;
-    case RunOutcome::kFailed:
-      return 1;
-  }
-  return 1;
-}
-
-const char* RunOutcomeName(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::kDone:
-      return "done";
-    case RunOutcome::kTargetReached:
-      return "target reached";
-    case RunOutcome::kDiverged:
-      return "diverged";
-    case RunOutcome::kStopped:
-      return "stopped";
-    case RunOutcome::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 class Coordinator::Impl {
  public:
   Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)

@@ -15,21 +15,11 @@
 #include <string>
 
 #include "coordinator/experiment_config.h"
+#include "coordinator/run_outcome.h"
 #include "coordinator/run_recorder.h"
 #include "core/status.h"
 
 namespace edgefl {
-
-// How a run ended, and the exit code edgefl-coordinator gives for it.
-enum class RunOutcome : uint8_t {
-  kDone,           // every round ran                      exit 0
-  kTargetReached,  // run.target_loss reached             exit 0
-  kDiverged,       // the loss passed the divergence test exit 0 (the summary says diverged)
-  kStopped,        // SIGINT or SIGTERM                    exit 130
-  kFailed,         // nodes lost, no quorum, an error     exit 1
-};
-int ExitCode(RunOutcome outcome);
-const char* RunOutcomeName(RunOutcome outcome);
 
 class Coordinator {
  public:
