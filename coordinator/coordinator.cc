@@ -54,8 +54,8 @@ class Coordinator::Impl {
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
 
-  Status Run(const std::atomic<bool>& stop, RunSummary* summary, RunOutcome* outcome) {
-    summary_ = summary;
+  Status Run(const std::atomic<bool>& stop, RunSummary* out, RunOutcome* outcome) {
+    RunSummary* summary = &state_.summary;
     summary->omega = CompressorOmega(config_.compressor, dimension_);
     summary->payload_bits_per_coordinate = PayloadBitsPerCoordinate(config_.compressor, dimension_);
     start_ms_ = NowMs();
@@ -78,13 +78,14 @@ class Coordinator::Impl {
     summary->wall_time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
     summary->model_hash = codec::ModelHash(state_.model);
     if (summary->update_messages > 0) {
-      summary->measured_bits_per_coordinate = 8.0 * static_cast<double>(collector_.accepted_bytes()) /
+      summary->measured_bits_per_coordinate = 8.0 * static_cast<double>(state_.accepted_update_bytes) /
                                               static_cast<double>(summary->update_messages) / dimension_;
     }
     if (!status.ok()) {
       summary->ok = false;
       summary->stop_reason = status.message();
     }
+    *out = *summary;
     const Status written = recorder_.Finish(*summary);
     return status.ok() ? written : status;
   }
@@ -136,7 +137,8 @@ class Coordinator::Impl {
       case wire::Body::Update: {
         const Status taken = collector_.Take(node, envelope->round(), *envelope->body_as_Update(), bytes.size());
         if (taken.ok()) {
-          ++summary_->update_messages;
+          ++state_.summary.update_messages;
+          state_.accepted_update_bytes += bytes.size();
         } else {
           Reject(node, "%s", taken.message());
         }
@@ -169,7 +171,7 @@ class Coordinator::Impl {
     std::string_view reason = "the coordinator could not start its run";
     if (evaluator_ != nullptr) reason = admission_.Check(node, hello, text);
     if (!reason.empty()) {
-      ++summary_->rejected;
+      ++state_.summary.rejected;
       ++round_metrics_.rejected;
       EDGEFL_LOG_WARN("refused %.*s: %.*s", static_cast<int>(routing_id.size()), routing_id.data(),
                       static_cast<int>(reason.size()), reason.data());
@@ -188,7 +190,7 @@ class Coordinator::Impl {
     va_start(args, format);
     std::vsnprintf(text, sizeof(text), format, args);
     va_end(args);
-    ++summary_->rejected;
+    ++state_.summary.rejected;
     ++round_metrics_.rejected;
     if (node == kNoNode) {
       EDGEFL_LOG_WARN("rejected a message from an unknown peer: %s", text);
@@ -225,7 +227,7 @@ class Coordinator::Impl {
     const uint32_t progress_every = std::max(1u, config_.rounds / 10);
     for (; state_.round < config_.rounds; ++state_.round) {
       if (stop.load()) {
-        summary_->stop_reason = "stopped by signal";
+        state_.summary.stop_reason = "stopped by signal";
         *outcome = RunOutcome::kStopped;
         return Status::Ok();
       }
@@ -242,7 +244,7 @@ class Coordinator::Impl {
         }
       } else {
         state_.failed_in_a_row = 0;
-        ++summary_->steps;
+        ++state_.summary.steps;
       }
       const uint32_t round = state_.round;
       if ((round + 1) % progress_every == 0 || round + 1 == config_.rounds) {
@@ -252,35 +254,35 @@ class Coordinator::Impl {
                         round + 1, config_.rounds, m.loss, accuracy, m.step_size,
                         static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
       }
-      if (!std::isfinite(m.loss) || m.loss > config_.divergence_factor * summary_->initial_loss) {
-        summary_->diverged_at = round;
-        summary_->stop_reason = "diverged";
+      if (!std::isfinite(m.loss) || m.loss > config_.divergence_factor * state_.summary.initial_loss) {
+        state_.summary.diverged_at = round;
+        state_.summary.stop_reason = "diverged";
         *outcome = RunOutcome::kDiverged;
         return Status::Ok();
       }
       if (config_.target_loss > 0.0 && m.loss <= config_.target_loss) {
-        summary_->stop_reason = "target loss reached";
+        state_.summary.stop_reason = "target loss reached";
         *outcome = RunOutcome::kTargetReached;
         return Status::Ok();
       }
     }
-    summary_->stop_reason = "all rounds done";
+    state_.summary.stop_reason = "all rounds done";
     *outcome = RunOutcome::kDone;
     return Status::Ok();
   }
 
   // Folds a finished round into the summary.
   void RecordInSummary(const RoundMetrics& m) {
-    summary_->rounds = state_.round + 1;
-    summary_->bytes_up += m.bytes_up;
-    summary_->bytes_down += m.bytes_down;
-    summary_->final_loss = m.loss;
-    summary_->final_test_accuracy = m.test_accuracy;
-    if (!(summary_->best_test_accuracy >= m.test_accuracy)) summary_->best_test_accuracy = m.test_accuracy;
-    summary_->final_grad_norm = m.grad_norm;
-    summary_->best_loss = std::min(summary_->best_loss, m.loss);
+    state_.summary.rounds = state_.round + 1;
+    state_.summary.bytes_up += m.bytes_up;
+    state_.summary.bytes_down += m.bytes_down;
+    state_.summary.final_loss = m.loss;
+    state_.summary.final_test_accuracy = m.test_accuracy;
+    if (!(state_.summary.best_test_accuracy >= m.test_accuracy)) state_.summary.best_test_accuracy = m.test_accuracy;
+    state_.summary.final_grad_norm = m.grad_norm;
+    state_.summary.best_loss = std::min(state_.summary.best_loss, m.loss);
     state_.losses.push_back(m.loss);
-    summary_->tail_mean_loss = TailMean(state_.losses);
+    state_.summary.tail_mean_loss = TailMean(state_.losses);
   }
 
   // Sends the model to every participant, in parts of at most
@@ -393,7 +395,6 @@ class Coordinator::Impl {
   RunState state_;
   std::vector<double> direction_;
 
-  RunSummary* summary_ = nullptr;
   RoundMetrics round_metrics_;
   bool saying_bye_ = false;
   int64_t start_ms_ = 0;         // Run() began (wall time includes joining)

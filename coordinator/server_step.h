@@ -5,7 +5,8 @@
 // Adaptive optimisers (momentum, Adam, ... with O(d) state) plug in behind
 // ServerOptimizer. ServerStep keeps what rules need across rounds (steps
 // taken, the sum of step sizes, the last change) and saves and loads it with
-// the rule's and the optimiser's state. Not thread-safe.
+// the rule's and the optimiser's state. Memory: two O(d) vectors (the last
+// direction and change) besides the optimiser's. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -33,13 +34,18 @@ class SgdOptimizer final : public ServerOptimizer {
 
 class ServerStep {
  public:
+  // The config's rule with sgd.
   ServerStep(const StepConfig& config, uint32_t dimension);
+  ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, uint32_t dimension);
 
   // Steps `model` along `direction` (round `round`'s aggregate); returns eta_k.
   double Apply(uint32_t round, std::span<const double> direction, double direction_norm, std::span<float> model);
 
   uint32_t steps_taken() const { return steps_taken_; }
   double step_sizes_sum() const { return step_sizes_sum_; }
+  // The model change of the last step (what a step-form RoundStart would
+  // broadcast); zeros before the first.
+  std::span<const double> last_change() const { return change_; }
 
   void Save(StateWriter& out) const;
   Status Load(StateReader& in);
@@ -49,6 +55,7 @@ class ServerStep {
   std::unique_ptr<ServerOptimizer> optimizer_;
   uint32_t steps_taken_ = 0;
   double step_sizes_sum_ = 0.0;
+  std::vector<double> last_direction_;
   std::vector<double> change_;
 };
 

@@ -20,9 +20,10 @@ struct StepInputs {
   uint32_t round = 0;                  // k
   uint32_t steps_taken = 0;            // rounds before k that stepped
   double step_sizes_sum = 0.0;         // sum of their eta (SDE time t_k)
-  std::span<const double> direction;   // this round's aggregate
-  double direction_norm = 0.0;         // ||direction||
-  std::span<const double> last_change; // the model change of the last step (empty before it)
+  std::span<const double> direction;       // this round's aggregate
+  double direction_norm = 0.0;             // ||direction||
+  std::span<const double> last_direction;  // the aggregate of the last step (empty before it)
+  std::span<const double> last_change;     // the model change of the last step (empty before it)
 };
 
 class StepRule {

@@ -29,7 +29,6 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
   if (!s.ok()) return refuse("round %u: %s", round, s.message());
   slot.answered = true;
   slot.round.accepted = true;
-  accepted_bytes_ += bytes;
   slot.round.loss = update.loss();
   slot.round.grad_norm = update.grad_norm();
   slot.round.compute_us = update.compute_us();

@@ -29,7 +29,6 @@ class UpdateCollector {
   Status Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
 
   uint32_t count() const { return aggregator_.count(); }
-  uint64_t accepted_bytes() const { return accepted_bytes_; }
   uint64_t round_bytes_up() const { return round_bytes_up_; }
   // Mean of the nodes' reported losses this round (NaN when none was finite).
   double mean_node_loss() const;
@@ -42,7 +41,6 @@ class UpdateCollector {
   codec::DecodeScratch scratch_;
   bool open_ = false;
   uint32_t round_ = 0;
-  uint64_t accepted_bytes_ = 0;  // whole run
   uint64_t round_bytes_up_ = 0;
   double node_loss_sum_ = 0.0;
   uint32_t node_loss_count_ = 0;

@@ -11,6 +11,46 @@
 namespace edgefl {
 namespace {
 
+// A rule that records what it is fed, and steps 0.5.
+class RecordingRule final : public StepRule {
+ public:
+  double StepSize(const StepInputs& in) override {
+    seen.push_back({in.round, in.steps_taken, in.step_sizes_sum,
+                    std::vector<double>(in.direction.begin(), in.direction.end()),
+                    std::vector<double>(in.last_direction.begin(), in.last_direction.end()),
+                    std::vector<double>(in.last_change.begin(), in.last_change.end())});
+    return 0.5;
+  }
+  struct Seen {
+    uint32_t round, steps_taken;
+    double step_sizes_sum;
+    std::vector<double> direction, last_direction, last_change;
+  };
+  std::vector<Seen> seen;
+};
+
+TEST_CASE("a rule is fed the steps so far and the last step's direction and change") {
+  auto rule = std::make_unique<RecordingRule>();
+  const RecordingRule& record = *rule;
+  ServerStep step(std::move(rule), std::make_unique<SgdOptimizer>(), 2);
+  std::vector<float> model = {1.0f, 1.0f};
+  const std::vector<double> first = {1.0, 2.0}, second = {-1.0, 0.0};
+  step.Apply(0, first, 1.0, model);
+  step.Apply(4, second, 1.0, model);  // rounds 1-3 lacked their quorum
+  REQUIRE(record.seen.size() == 2);
+  CHECK(record.seen[0].steps_taken == 0);
+  CHECK(record.seen[0].last_direction.empty());
+  CHECK(record.seen[0].last_change.empty());
+  CHECK(record.seen[1].round == 4);
+  CHECK(record.seen[1].steps_taken == 1);
+  CHECK(record.seen[1].step_sizes_sum == 0.5);
+  CHECK(record.seen[1].direction == second);
+  CHECK(record.seen[1].last_direction == first);
+  CHECK(record.seen[1].last_change == std::vector<double>{-0.5, -1.0});
+  CHECK(step.last_change()[0] == 0.5);
+  CHECK(model == std::vector<float>{1.0f, 0.0f});
+}
+
 TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
   constexpr uint32_t d = 1000;
   Rng rng(5);
@@ -55,6 +95,14 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
     state.round = k + 1;
   }
   state.failed_in_a_row = 1;
+  state.accepted_update_bytes = 12345;
+  state.summary.rounds = state.summary.steps = 3;
+  state.summary.initial_loss = 14.0;
+  state.summary.best_loss = state.summary.final_loss = 8.0;
+  state.summary.best_test_accuracy = 0.75;
+  state.summary.diverged_at = -1;
+  state.summary.bytes_up = 999;
+  state.summary.rejected = 2;
   StateWriter out;
   state.Save(out);
   first.Save(out);
@@ -68,6 +116,13 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
   CHECK(loaded.failed_in_a_row == 1);
   CHECK(loaded.model == state.model);
   CHECK(loaded.losses == state.losses);
+  CHECK(loaded.accepted_update_bytes == 12345);
+  CHECK(loaded.summary.steps == 3);
+  CHECK(loaded.summary.initial_loss == 14.0);
+  CHECK(loaded.summary.final_loss == 8.0);
+  CHECK(loaded.summary.best_test_accuracy == 0.75);
+  CHECK(loaded.summary.bytes_up == 999);
+  CHECK(loaded.summary.rejected == 2);
   CHECK(second.steps_taken() == 3);
   CHECK(second.step_sizes_sum() == first.step_sizes_sum());
 
