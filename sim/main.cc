@@ -183,7 +183,11 @@ int main(int argc, char** argv) {
       found = true;
       std::printf("### `[%s]`\n\n%s\n", section, edgefl::ConfigKeysMarkdown(section).c_str());
     }
-    if (!found) EDGEFL_LOG_ERROR("config-keys: no section '%s'", keys_section.c_str());
+    if (!found) {
+      std::string sections;
+      for (const char* section : edgefl::ConfigSections()) sections += (sections.empty() ? "" : ", ") + std::string(section);
+      EDGEFL_LOG_ERROR("config-keys: no section '%s' (sections: %s)", keys_section.c_str(), sections.c_str());
+    }
     return found ? 0 : 2;
   }
   if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
