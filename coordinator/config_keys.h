@@ -71,8 +71,11 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("target_loss", c.target_loss, AtLeast(0.0),
            {"Stop once the loss is at or below this value. 0 turns the check off."});
   v.Number("divergence_factor", c.divergence_factor, Above(1.0),
-           {"The run has diverged, and stops, once the loss is above `divergence_factor × initial loss` or is not "
-            "finite."});
+           {"The run has diverged, and stops, once the loss is above `divergence_factor × max(initial loss, "
+            "divergence_floor)` or is not finite, or once honest updates overflow (see Overflow below)."});
+  v.Number("divergence_floor", c.divergence_floor, AtLeast(0.0),
+           {"The smallest loss the divergence test measures from, so that a run started at or near the optimum "
+            "(initial loss about 0) is not called diverged when its loss rises to the noise floor."});
 
   v.Section("objective");
   v.Word("kind", c.objective.kind, codec::ObjectiveNames(),

@@ -140,6 +140,10 @@ class Coordinator::Impl {
           ++state_.summary.update_messages;
           state_.accepted_update_bytes += bytes.size();
         } else {
+          if (taken.code() == StatusCode::kOverflow) {
+            overflowed_[node] = true;
+            ++overflows_in_round_;
+          }
           Reject(node, "%s", taken.message());
         }
         break;
@@ -235,6 +239,15 @@ class Coordinator::Impl {
       bool stepped = false;
       EDGEFL_RETURN_IF_ERROR(RunRound(stop, &m, &stepped));
       RecordInSummary(m);
+      const uint32_t round = state_.round;
+      if ((round + 1) % progress_every == 0 || round + 1 == config_.rounds) LogProgress(m);
+      if (const char* why = DivergenceOf(m, overflows_in_round_ > 0)) {
+        EDGEFL_LOG_WARN("%s: diverged in round %u: %s", config_.name.c_str(), round, why);
+        state_.summary.diverged_at = round;
+        state_.summary.stop_reason = "diverged";
+        *outcome = RunOutcome::kDiverged;
+        return Status::Ok();
+      }
       // A round counts as failed only when it lacked its quorum: a rule
       // may choose a step of 0 without the run taking it for lost nodes.
       if (!stepped) {
@@ -246,20 +259,6 @@ class Coordinator::Impl {
         state_.failed_in_a_row = 0;
         ++state_.summary.steps;
       }
-      const uint32_t round = state_.round;
-      if ((round + 1) % progress_every == 0 || round + 1 == config_.rounds) {
-        char accuracy[32] = "";
-        if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
-        EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
-                        round + 1, config_.rounds, m.loss, accuracy, m.step_size,
-                        static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
-      }
-      if (!std::isfinite(m.loss) || m.loss > config_.divergence_factor * state_.summary.initial_loss) {
-        state_.summary.diverged_at = round;
-        state_.summary.stop_reason = "diverged";
-        *outcome = RunOutcome::kDiverged;
-        return Status::Ok();
-      }
       if (config_.target_loss > 0.0 && m.loss <= config_.target_loss) {
         state_.summary.stop_reason = "target loss reached";
         *outcome = RunOutcome::kTargetReached;
@@ -269,6 +268,39 @@ class Coordinator::Impl {
     state_.summary.stop_reason = "all rounds done";
     *outcome = RunOutcome::kDone;
     return Status::Ok();
+  }
+
+  // Why the run has diverged after this round, or nullptr. The loss test is
+  // relative to the initial loss, but never below run.divergence_floor, so
+  // a run that starts at (or near) the optimum is not "diverged" for rising
+  // to its noise floor. Updates with |v| >= 2^40 are refused, and an honest
+  // run sends one only once it has blown up. Its nodes then overflow a few
+  // at a time, rounds lack their quorum and the model stays where they
+  // overflow. Two tests tell that from a hostile node: the coordinator's own
+  // gradient at the model explains the overflow (max|grad f| times the
+  // compressor's largest amplification within a factor 64 of 2^40, the
+  // margin for noise), or most nodes have sent overflowing updates.
+  const char* DivergenceOf(const RoundMetrics& m, bool overflow_this_round) const {
+    if (!std::isfinite(m.loss)) return "the loss is not finite";
+    const double reference = std::max(state_.summary.initial_loss, config_.divergence_floor);
+    if (m.loss > config_.divergence_factor * reference) return "the loss passed run.divergence_factor";
+    const double explained = m.grad_max_abs * CompressorMaxAmplification(config_.compressor, dimension_);
+    if (overflow_this_round && explained >= static_cast<double>(codec::kMaxUpdateMagnitude) / 64.0) {
+      return "updates overflowed (|v| >= 2^40), as the model's own gradient predicts";
+    }
+    const auto overflowed = std::count(overflowed_.begin(), overflowed_.end(), true);
+    if (2 * static_cast<size_t>(overflowed) > config_.nodes) {
+      return "most nodes have sent updates too large to add (|v| >= 2^40 or not finite)";
+    }
+    return nullptr;
+  }
+
+  void LogProgress(const RoundMetrics& m) const {
+    char accuracy[32] = "";
+    if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
+    EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
+                    state_.round + 1, config_.rounds, m.loss, accuracy, m.step_size,
+                    static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
   }
 
   // Folds a finished round into the summary.
@@ -310,6 +342,7 @@ class Coordinator::Impl {
     round_metrics_ = RoundMetrics();
     round_metrics_.round = round;
     collector_.Open(round);
+    overflows_in_round_ = 0;
 
     // Everyone alive takes part.
     const uint32_t expected = nodes_.BeginRound(round);
@@ -345,6 +378,7 @@ class Coordinator::Impl {
     const Evaluation evaluation = evaluator_->Evaluate(state_.model);
     round_metrics_.loss = evaluation.loss;
     round_metrics_.grad_norm = evaluation.grad_norm;
+    round_metrics_.grad_max_abs = evaluation.grad_max_abs;
     round_metrics_.test_loss = evaluation.test_loss;
     round_metrics_.test_accuracy = evaluation.test_accuracy;
     round_metrics_.time_s = static_cast<double>(NowMs() - rounds_start_ms_) / 1000.0;
@@ -394,6 +428,8 @@ class Coordinator::Impl {
   ServerStep step_;
   RunState state_;
   std::vector<double> direction_;
+  std::vector<bool> overflowed_ = std::vector<bool>(config_.nodes);  // nodes that sent |v| >= 2^40
+  uint32_t overflows_in_round_ = 0;
 
   RoundMetrics round_metrics_;
   bool saying_bye_ = false;

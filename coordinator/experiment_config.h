@@ -56,7 +56,8 @@ struct ExperimentConfig {
   uint32_t rounds = 100;
   uint64_t seed = 1;
   double target_loss = 0.0;           // stop once the loss is at or below it (0: off)
-  double divergence_factor = 1e6;     // diverged once loss > factor * initial loss
+  double divergence_factor = 1e6;     // diverged once loss > factor * max(initial loss, floor)
+  double divergence_floor = 1.0;
   codec::ObjectiveSpec objective{.dimension = 100};
   codec::NoiseSpec noise;
   uint32_t batch_size = 1;

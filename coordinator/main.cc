@@ -1,7 +1,7 @@
 // edgefl-coordinator: the server of one experiment. Reads a config, binds,
 // waits for its nodes, runs the rounds and writes the run folder.
-// Exit codes (RunOutcome): 0 done (also diverged or target reached), 1 the
-// run failed, 2 bad command line or config, 130 interrupted.
+// Exit codes (RunOutcome): 0 done (also target reached), 1 the run failed,
+// 2 bad command line or config, 3 diverged, 130 interrupted.
 #include <atomic>
 #include <csignal>
 #include <unistd.h>

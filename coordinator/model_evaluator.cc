@@ -1,5 +1,6 @@
 #include "coordinator/model_evaluator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -69,6 +70,7 @@ Evaluation ModelEvaluator::Evaluate(std::span<const float> model) {
   Evaluation e;
   e.loss = objective_->LossAndGradient(model, gradient_);
   e.grad_norm = std::sqrt(SquaredNorm(gradient_));
+  for (const float g : gradient_) e.grad_max_abs = std::max(e.grad_max_abs, static_cast<double>(std::fabs(g)));
   if (!classifier_) {
     e.test_loss = e.test_accuracy = std::numeric_limits<double>::quiet_NaN();
     return e;

@@ -21,6 +21,7 @@ namespace edgefl {
 struct Evaluation {
   double loss = 0.0;
   double grad_norm = 0.0;
+  double grad_max_abs = 0.0;   // max_j |grad_j f(x)|
   double test_loss = 0.0;      // NaN for synthetic objectives
   double test_accuracy = 0.0;  // NaN for synthetic objectives
 };

@@ -6,8 +6,9 @@ int ExitCode(RunOutcome outcome) {
   switch (outcome) {
     case RunOutcome::kDone:
     case RunOutcome::kTargetReached:
-    case RunOutcome::kDiverged:
       return 0;
+    case RunOutcome::kDiverged:
+      return kDivergedExitCode;
     case RunOutcome::kStopped:
       return 130;
     case RunOutcome::kFailed:

@@ -23,6 +23,7 @@ struct RoundMetrics {
   double time_s = 0.0;       // since the first round started (joining excluded)
   double loss = 0.0;         // f(x) after the round's step, evaluated by the coordinator
   double grad_norm = 0.0;    // ||grad f(x)|| after the step
+  double grad_max_abs = 0.0; // max_j |grad_j f(x)| after the step (not written to metrics.csv)
   double node_loss = 0.0;    // mean of the nodes' reported losses at the round's model
   double step_size = 0.0;    // eta_k (0 when the round made no step)
   double direction_norm = 0.0;

@@ -26,7 +26,13 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
   if (update.node_id() != node) return refuse("update claims node id %u", update.node_id());
   codec::DecodedPayload decoded;
   const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
-  if (!s.ok()) return refuse("round %u: %s", round, s.message());
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kOverflow) {
+      slot.answered = true;  // its answer is in: it overflowed
+      return Status::Error(StatusCode::kOverflow, "round %u: %s", round, s.message());
+    }
+    return refuse("round %u: %s", round, s.message());
+  }
   slot.answered = true;
   slot.round.accepted = true;
   slot.round.loss = update.loss();

@@ -25,7 +25,10 @@ class UpdateCollector {
   bool open() const { return open_; }
 
   // Takes one Update of `bytes` bytes from joined node `node`, which sent it
-  // for `round`; the error says why it was refused.
+  // for `round`; the error says why it was refused. kOverflow: its values
+  // were too large to add (|v| >= 2^40 or not finite), which counts as the
+  // node's answer (the round does not wait for another) and, from most
+  // nodes, as divergence.
   Status Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
 
   uint32_t count() const { return aggregator_.count(); }

@@ -14,6 +14,7 @@ enum class StatusCode : uint8_t {
   kOk = 0,
   kInvalidArgument,   // a config value or flag
   kMalformed,         // bytes from the network
+  kOverflow,          // well-formed numbers too large to use (|v| >= 2^40, or not finite)
   kTimeout,           // a peer did not answer in time
   kUnavailable,       // a peer is gone
   kResourceExhausted, // a memory budget

@@ -111,6 +111,28 @@ double CompressorCovariance(const codec::CompressorSpec& spec, std::span<const f
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+double CompressorMaxAmplification(const codec::CompressorSpec& spec, uint32_t dimension) {
+  const double d = dimension;
+  switch (spec.kind) {
+    case Kind::Identity:
+    case Kind::Sign:
+    case Kind::ScaledSign:
+      return 1.0;
+    case Kind::Bernoulli:
+      return 1.0 / codec::RealisedKeepProbability(spec.p);
+    case Kind::RandK:
+    case Kind::TopK:
+      return d / spec.k;
+    case Kind::Qsgd:
+      return std::sqrt(d);
+    case Kind::Natural:
+      return 2.0;
+    case Kind::EfSign:
+      return d;
+  }
+  return d;
+}
+
 double MessageBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {
   uint32_t kept = spec.k;
   if (spec.kind == Kind::Bernoulli) {

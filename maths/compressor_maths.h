@@ -28,6 +28,14 @@ double CompressorOmega(const codec::CompressorSpec& spec, uint32_t dimension);
 // encoder: the norm it scales by is ||v|| rounded to float.
 double CompressorCovariance(const codec::CompressorSpec& spec, std::span<const float> v, std::span<double> diagonal);
 
+// How much larger than max_j |v_j| a coordinate of C(v) can be: 1 for
+// identity, scaled-sign and sign, 1/p' for bernoulli, d/k for rand-k,
+// sqrt(d) for qsgd (a coordinate is at most ||v||), 2 for natural. The
+// error-feedback kinds also send what earlier rounds left (taken as d/k for
+// top-k and d for ef-sign). A coordinator uses it to tell whether an
+// update's overflow is explained by the model's own gradient.
+double CompressorMaxAmplification(const codec::CompressorSpec& spec, uint32_t dimension);
+
 // Payload bits a coordinate on the wire, not counting message framing (the
 // "payload bits" of docs/config.md).
 double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "coordinator/run_outcome.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "sim/process_group.h"
@@ -104,7 +105,8 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     }
     if (exit.index == coordinator) {
       coordinator_done = true;
-      if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130)) {
+      // 3 is a diverged run, which its summary reports.
+      if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130 && exit.exit_code != kDivergedExitCode)) {
         result->problems.push_back("coordinator: " + Describe(exit));
       }
     } else if (exit.signaled || exit.exit_code != 0) {

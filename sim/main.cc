@@ -5,7 +5,7 @@
 //                         quickstart (examples/quickstart.toml).
 //   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
-// config, 130 interrupted.
+// config, 3 a variant diverged (and none failed), 130 interrupted.
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "coordinator/config_keys.h"
+#include "coordinator/run_outcome.h"
 #include "core/command_line.h"
 #include "core/log.h"
 #include "sim/closed_forms.h"
@@ -121,7 +122,7 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
 
   InstallSignalHandlers();
   std::vector<Row> rows;
-  bool failed = false;
+  bool failed = false, diverged = false;
   for (const auto* config : chosen) {
     if (g_stop.load()) break;
     std::fprintf(stderr, "edgefl: running %s: %u nodes, %s, %u rounds -> %s/%s\n", config->name.c_str(), config->nodes,
@@ -136,12 +137,14 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
     row.status = edgefl::RunVariant(*config, options, g_stop, &row.result);
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
              !row.result.summary.ok;
+    diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
     rows.push_back(std::move(row));
   }
   PrintTable(rows);
   std::printf("run folder: %s\n", out_dir.c_str());
   if (g_stop.load()) return 130;
-  return failed ? 1 : 0;
+  if (failed) return 1;
+  return diverged ? edgefl::kDivergedExitCode : 0;
 }
 
 }  // namespace

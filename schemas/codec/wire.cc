@@ -88,10 +88,14 @@ std::span<const T> AsSpan(const flatbuffers::Vector<T>* v) {
   return {v->data(), v->size()};
 }
 
-constexpr char kBadValueMessage[] = "update has a non-finite value or one of magnitude >= 2^40";
+// Values too large to add: kOverflow, which a coordinator tells from other
+// malformed bytes (an honest run that diverges overflows on every node).
+Status TooLarge() {
+  return Status::Error(StatusCode::kOverflow, "update has a non-finite value or one of magnitude >= 2^40");
+}
 
 Status CheckValues(std::span<const float> values) {
-  if (!AllFiniteBelow(values, kMaxUpdateMagnitude)) return Malformed("%s", kBadValueMessage);
+  if (!AllFiniteBelow(values, kMaxUpdateMagnitude)) return TooLarge();
   return Status::Ok();
 }
 
@@ -99,9 +103,7 @@ Status CheckValues(std::span<const float> values) {
 // (the coordinator's exact sum needs them, and one read serves both).
 Status CheckDenseValues(std::span<const float> values, DecodeScratch& scratch, DecodedPayload* out) {
   const auto magnitudes = scratch.magnitudes().first(MagnitudeBlocks(values.size()));
-  if (ScanBlockMagnitudes(values, magnitudes) >= std::bit_cast<uint32_t>(kMaxUpdateMagnitude)) {
-    return Malformed("%s", kBadValueMessage);
-  }
+  if (ScanBlockMagnitudes(values, magnitudes) >= std::bit_cast<uint32_t>(kMaxUpdateMagnitude)) return TooLarge();
   out->dense_magnitudes = magnitudes;
   return Status::Ok();
 }
@@ -185,9 +187,8 @@ Status DecodeQuantized(const wire::Quantized& p, const CompressorSpec& compresso
                      signs.size(), PackedFieldBytes(dimension, bits), PackedSignBytes(dimension));
   }
   const float norm = p.norm();
-  if (!(norm >= 0.0f && norm < kMaxUpdateMagnitude)) {
-    return Malformed("quantized norm %g is not in [0, 2^40)", norm);
-  }
+  if (norm < 0.0f) return Malformed("quantized norm %g is negative", norm);
+  if (!(norm < kMaxUpdateMagnitude)) return TooLarge();
   // Fields of `bits` bits reach 2^bits - 1, above s unless s = 2^bits - 1.
   if ((uint32_t{1} << bits) - 1 > compressor.levels) {
     auto fields = scratch.fields().first(dimension);
@@ -216,7 +217,7 @@ Status DecodeNatural(const wire::Natural& p, uint32_t dimension, DecodedPayload*
   constexpr uint32_t kFirstTooLarge = 64 + 40;
   uint32_t too_large = 0;
   for (const uint8_t code : codes) too_large |= static_cast<uint32_t>((code & 0x7Fu) >= kFirstTooLarge);
-  if (too_large != 0) return Malformed("%s", kBadValueMessage);
+  if (too_large != 0) return TooLarge();
   out->form = DecodedPayload::Form::kCompactDense;
   out->compact.kind = CompactDense::Kind::kNatural;
   out->compact.codes = codes;
@@ -229,9 +230,10 @@ Status DecodeSigns(const wire::Signs& p, const CompressorSpec& compressor, uint3
     return Malformed("signs payload has %zu bytes, expected %zu", packed.size(), PackedSignBytes(dimension));
   }
   const float scale = p.scale();
-  if (compressor.kind == wire::CompressorKind::Sign ? scale != 1.0f : !(scale >= 0.0f && scale < kMaxUpdateMagnitude)) {
+  if (compressor.kind == wire::CompressorKind::Sign ? scale != 1.0f : scale < 0.0f) {
     return Malformed("signs payload scale %g is not allowed for %s", scale, CompressorName(compressor.kind));
   }
+  if (!(scale < kMaxUpdateMagnitude)) return TooLarge();
   out->form = DecodedPayload::Form::kSigns;
   out->sign_bits = packed;
   out->sign_scale = scale;

@@ -28,6 +28,7 @@ rounds = 7
 seed = 9
 target_loss = 0.25
 divergence_factor = 50.0
+divergence_floor = 2.5
 [objective]
 kind = "quartic"
 dimension = 64

@@ -10,7 +10,7 @@ namespace {
 TEST_CASE("every outcome has a name and the exit code docs/config.md documents") {
   CHECK(ExitCode(RunOutcome::kDone) == 0);
   CHECK(ExitCode(RunOutcome::kTargetReached) == 0);
-  CHECK(ExitCode(RunOutcome::kDiverged) == 0);
+  CHECK(ExitCode(RunOutcome::kDiverged) == 3);
   CHECK(ExitCode(RunOutcome::kStopped) == 130);
   CHECK(ExitCode(RunOutcome::kFailed) == 1);
   for (const RunOutcome outcome : {RunOutcome::kDone, RunOutcome::kTargetReached, RunOutcome::kDiverged,

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "coordinator/run_recorder.h"
@@ -178,6 +180,65 @@ TEST_CASE("malformed and foreign messages are counted and refused; the run goes 
   CHECK(s.ok);
   CHECK(s.rounds == 30);
   CHECK(s.rejected >= 3);
+}
+
+TEST_CASE("a hostile node's overflowing updates are refused, and are not taken for divergence") {
+  // Node 2 of 3 answers every round start with values of 1e13 (above the
+  // 2^40 an update may carry). Two honest nodes make the quorum of 0.6, so
+  // every round steps, and one node overflowing is not "most nodes".
+  const std::string dir = testing::ScratchDir("hostile_overflow");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "hostile"
+nodes = 3
+rounds = 30
+[objective]
+dimension = 50
+[round]
+quorum = 0.6
+)");
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+  zmq::context_t context;
+  zmq::socket_t hostile(context, zmq::socket_type::dealer);
+  hostile.set(zmq::sockopt::routing_id, "node-2");
+  hostile.set(zmq::sockopt::linger, 0);
+  hostile.set(zmq::sockopt::rcvtimeo, 10000);
+  hostile.connect(endpoint);
+  flatbuffers::FlatBufferBuilder fbb;
+  codec::EncodeHello(fbb, {2, 50, 0, 0});
+  hostile.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+  StartNode(group, endpoint, 0);
+  StartNode(group, endpoint, 1);
+  const std::vector<float> huge(50, 1e13f);
+  int answered = 0;
+  for (bool running = true; running;) {
+    zmq::message_t message;
+    if (!hostile.recv(message)) break;
+    std::vector<uint64_t> aligned((message.size() + 7) / 8);
+    std::memcpy(aligned.data(), message.data(), message.size());
+    const wire::Envelope* e = nullptr;
+    REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), message.size()}, &e).ok());
+    if (e->body_type() == wire::Body::RoundStart) {
+      codec::PayloadView payload;
+      payload.type = wire::Payload::DenseF32;
+      payload.values = huge;
+      codec::EncodeUpdate(fbb, e->round(), {2, 1.0, 1.0, 1}, payload);
+      hostile.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+      ++answered;
+    }
+    running = e->body_type() != wire::Body::Bye;
+  }
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "all rounds done");
+  CHECK(s.diverged_at == -1);
+  CHECK(s.steps == 30);
+  CHECK(answered == 30);
+  CHECK(s.rejected >= 30);
 }
 
 TEST_CASE("a node killed mid-run is dropped, the quorum carries the run, and its restart rejoins") {

@@ -2,6 +2,7 @@
 // edgefl-coordinator and edgefl-node processes that talk over 127.0.0.1.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -120,6 +121,48 @@ TEST_CASE("a step size of 0 is a step taken, not a lost quorum") {
   CHECK(s.rounds == 8);
   CHECK(s.steps == 8);
   CHECK(s.final_loss == s.initial_loss);  // no step moved the model
+}
+
+TEST_CASE("a run that starts at or near the optimum is not called diverged") {
+  // The loss rises from ~0 to its noise floor; the divergence test once
+  // compared it with 1e6 x the initial loss alone (0 at the optimum).
+  const std::string dir = testing::ScratchDir("start_at_optimum");
+  testing::WriteFile(dir + "/config.toml", kDsgdConfig);
+  for (const char* start : {"0", "0.0001"}) {
+    CAPTURE(start);
+    const std::string out = dir + "/out" + start;
+    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --rounds 60 --set objective.initial_value=" +
+                              start + " --out " + out);
+    INFO(r.output);
+    CHECK(r.exit_code == 0);
+    const RunSummary s = Summary(out + "/dsgd/summary.toml");
+    CHECK(s.stop_reason == "all rounds done");
+    CHECK(s.diverged_at == -1);
+    CHECK(s.rounds == 60);
+  }
+}
+
+TEST_CASE("a run whose updates overflow is reported diverged, with its own exit code, not as a lost quorum") {
+  // Bernoulli at p = 1/17 with eta = 0.6 on d = 100 diverges; with the loss
+  // test set out of reach (1e300), the nodes' updates pass 2^40 first, on a
+  // few nodes a round: the rounds lack their quorum. This once ended as
+  // "quorum not reached" with exit 1.
+  const std::string dir = testing::ScratchDir("overflow_divergence");
+  testing::WriteFile(dir + "/config.toml", kDsgdConfig);
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --rounds 2000 --nodes 8 " +
+                            "--set compressor.kind=bernoulli --set compressor.p=0.0588235294 --set step.eta=0.6 " +
+                            "--set run.divergence_factor=1e300 --set objective.dimension=100 --out " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 3);
+  CHECK(r.output.find("diverged") != std::string::npos);
+  const RunSummary s = Summary(dir + "/out/dsgd/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "diverged");
+  CHECK(s.diverged_at > 0);
+  CHECK(s.rounds == s.diverged_at + 1);
+  // metrics.csv kept every round.
+  const std::string metrics = testing::ReadFile(dir + "/out/dsgd/metrics.csv");
+  CHECK(std::count(metrics.begin(), metrics.end(), '\n') == static_cast<long>(s.rounds) + 1);
 }
 
 TEST_CASE("same config and seed give the same model bit for bit") {

@@ -382,6 +382,26 @@ TEST_CASE("rand-k's coordinates are negatively correlated as CompressorCovarianc
   CHECK(std::fabs(mean - rho * v[0] * v[1]) <= 5 * se);
 }
 
+TEST_CASE("no coordinate of C(v) exceeds CompressorMaxAmplification times max |v_j|") {
+  constexpr uint32_t d = 200;
+  const std::vector<float> v = TestVector(d);
+  float v_max = 0.0f;
+  for (const float x : v) v_max = std::max(v_max, std::fabs(x));
+  for (const codec::CompressorSpec spec :
+       {codec::CompressorSpec{Kind::Identity}, codec::CompressorSpec{Kind::RandK, 7},
+        codec::CompressorSpec{Kind::Bernoulli, 0, 0.1}, codec::CompressorSpec{Kind::Qsgd, 0, 1.0, 1},
+        codec::CompressorSpec{Kind::Natural}, codec::CompressorSpec{Kind::ScaledSign}}) {
+    CAPTURE(codec::CompressorName(spec.kind));
+    const double bound = CompressorMaxAmplification(spec, d) * v_max * (1 + 1e-6);
+    WirePath path(spec, d);
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+      for (const double c : path.Apply(v, seed)) CHECK(std::fabs(c) <= bound);
+    }
+  }
+  CHECK(CompressorMaxAmplification({Kind::RandK, 10}, 1000) == 100.0);
+  CHECK(CompressorMaxAmplification({Kind::Bernoulli, 0, 0.25}, 1000) == doctest::Approx(4.0));
+}
+
 TEST_CASE("omega and bits per coordinate") {
   CHECK(CompressorOmega({Kind::Identity}, 100) == 0.0);
   CHECK(CompressorOmega({Kind::RandK, 10}, 100) == doctest::Approx(9.0));

@@ -432,13 +432,14 @@ TEST_CASE("semantic checks reject what a well-formed buffer may still carry") {
   SUBCASE("payload type of another compressor") {
     CHECK_FALSE(RoundTrip(dense, {wire::CompressorKind::Sign}, 8, &out, fbb).ok());
   }
-  SUBCASE("non-finite and huge values") {
-    v[3] = std::numeric_limits<float>::infinity();
-    CHECK_FALSE(RoundTrip(dense, {wire::CompressorKind::Identity}, 8, &out, fbb).ok());
-    v[3] = std::numeric_limits<float>::quiet_NaN();
-    CHECK_FALSE(RoundTrip(dense, {wire::CompressorKind::Identity}, 8, &out, fbb).ok());
-    v[3] = 0x1.0p41f;
-    CHECK_FALSE(RoundTrip(dense, {wire::CompressorKind::Identity}, 8, &out, fbb).ok());
+  SUBCASE("non-finite and huge values are an overflow, which a coordinator tells from malformed bytes") {
+    for (const float bad : {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(), 0x1.0p40f,
+                            -0x1.0p41f}) {
+      v[3] = bad;
+      CHECK(RoundTrip(dense, {wire::CompressorKind::Identity}, 8, &out, fbb).code() == StatusCode::kOverflow);
+    }
+    v[3] = 0x1.fffffep39f;  // the largest value below 2^40 is accepted
+    CHECK(RoundTrip(dense, {wire::CompressorKind::Identity}, 8, &out, fbb).ok());
   }
   SUBCASE("sparse indices out of order or out of range") {
     const std::vector<float> vals = {1.0f, 2.0f};
