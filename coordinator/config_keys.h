@@ -44,7 +44,9 @@ struct NumberRange {
 inline constexpr NumberRange kAnyNumber{};
 constexpr NumberRange Above(double lo) { return {lo, std::numeric_limits<double>::infinity(), true, false}; }
 constexpr NumberRange AtLeast(double lo) { return {lo, std::numeric_limits<double>::infinity(), false, false}; }
-constexpr NumberRange Between(double lo, double hi, bool lo_open = false) { return {lo, hi, lo_open, false}; }
+constexpr NumberRange Between(double lo, double hi, bool lo_open = false, bool hi_open = false) {
+  return {lo, hi, lo_open, hi_open};
+}
 
 // What docs/config.md says of a key. `allowed` and `default_text` are
 // derived from the range and the default config unless given.
@@ -142,6 +144,19 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("decay_power", c.step.decay_power, Between(0.0, 2.0),
            {"The exponent of `decay` (1/2 is the schedule of docs/theory.md 4.2). The range is checked whatever "
             "the rule."});
+
+  v.Section("server");
+  v.Word("optimizer", c.server.optimizer, ServerOptimizerNames(),
+         {"How the coordinator turns the direction d and eta_k into the model change (Reddi et al. 2021): `sgd` "
+          "x −= eta d; `momentum` (FedAvgM) m ← momentum·m + d, x −= eta m; `adagrad`, `adam`, `yogi` (FedAdagrad, "
+          "FedAdam, FedYogi) x −= eta m / (√v + tau), m ← beta1·m + (1 − beta1) d, with v their second moments."});
+  v.Number("momentum", c.server.momentum, Between(0.0, 1.0, false, true), {"beta of `momentum`."});
+  v.Number("beta1", c.server.beta1, Between(0.0, 1.0, false, true),
+           {"The first-moment decay of `adagrad`, `adam` and `yogi`."});
+  v.Number("beta2", c.server.beta2, Between(0.0, 1.0, false, true), {"The second-moment decay of `adam` and `yogi`."});
+  v.Number("tau", c.server.tau, Above(0.0),
+           {"The adaptivity floor of `adagrad`, `adam` and `yogi`: v starts at tau², and the step divides by √v + "
+            "tau."});
 
   v.Section("round");
   v.Integer("deadline_ms", c.round.deadline_ms, 10, 3600000,

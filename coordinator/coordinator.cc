@@ -48,7 +48,7 @@ class Coordinator::Impl {
         nodes_(config.nodes),
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
-        step_(config.step, dimension_),
+        step_(config.step, config.server, dimension_),
         state_(dimension_),
         direction_(dimension_) {}
 

@@ -262,8 +262,15 @@ constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
     {StepRuleKind::kDecay, "decay"},
 };
 
+constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
+    {ServerOptimizerKind::kSgd, "sgd"},         {ServerOptimizerKind::kMomentum, "momentum"},
+    {ServerOptimizerKind::kAdagrad, "adagrad"}, {ServerOptimizerKind::kAdam, "adam"},
+    {ServerOptimizerKind::kYogi, "yogi"},
+};
+
 }  // namespace
 
+std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { return kServerOptimizerNames; }
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }

@@ -36,6 +36,25 @@ struct StepConfig {
   bool operator==(const StepConfig&) const = default;
 };
 
+enum class ServerOptimizerKind : uint8_t {
+  kSgd,       // x -= eta d
+  kMomentum,  // FedAvgM
+  kAdagrad,   // FedAdagrad (Reddi et al. 2021)
+  kAdam,      // FedAdam
+  kYogi,      // FedYogi
+};
+
+// The server optimiser and its constants (server_optimizer.h).
+struct ServerConfig {
+  ServerOptimizerKind optimizer = ServerOptimizerKind::kSgd;
+  double momentum = 0.9;  // momentum: beta
+  double beta1 = 0.9;     // adagrad, adam, yogi: first moment
+  double beta2 = 0.99;    // adam, yogi: second moment
+  double tau = 1e-3;      // adagrad, adam, yogi: adaptivity floor
+
+  bool operator==(const ServerConfig&) const = default;
+};
+
 struct RoundConfig {
   // A round closes when every live participant has answered, or at the
   // deadline; it steps if at least `quorum` of the nodes' updates arrived.
@@ -64,6 +83,7 @@ struct ExperimentConfig {
   codec::CompressorSpec compressor;
   AggregatorKind aggregator = AggregatorKind::kMean;
   StepConfig step;
+  ServerConfig server;
   RoundConfig round;
 
   // The task node `node_index` receives in Welcome.
@@ -102,6 +122,7 @@ std::string ToToml(const ExperimentConfig& config);
 
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames();
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
+std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

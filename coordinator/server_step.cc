@@ -4,12 +4,8 @@
 
 namespace edgefl {
 
-void SgdOptimizer::Change(std::span<const double> direction, double eta, std::span<double> change) {
-  for (size_t j = 0; j < direction.size(); ++j) change[j] = -eta * direction[j];
-}
-
-ServerStep::ServerStep(const StepConfig& config, uint32_t dimension)
-    : ServerStep(MakeStepRule(config), std::make_unique<SgdOptimizer>(), dimension) {}
+ServerStep::ServerStep(const StepConfig& step, const ServerConfig& server, uint32_t dimension)
+    : ServerStep(MakeStepRule(step), MakeServerOptimizer(server, dimension), dimension) {}
 
 ServerStep::ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, uint32_t dimension)
     : rule_(std::move(rule)), optimizer_(std::move(optimizer)), last_direction_(dimension), change_(dimension) {}

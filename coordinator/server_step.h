@@ -1,9 +1,7 @@
 // ServerStep: turns a round's aggregate into the model change and applies
-// it, x <- x + change. The step rule gives eta_k; the server optimiser turns
-// the direction and eta_k into the change:
-//   sgd   change = -eta_k * direction
-// Adaptive optimisers (momentum, Adam, ... with O(d) state) plug in behind
-// ServerOptimizer. ServerStep keeps what rules need across rounds (steps
+// it, x <- x + change. The step rule gives eta_k; the server optimiser
+// (server_optimizer.h: sgd, momentum, adagrad, adam, yogi) turns the
+// direction and eta_k into the change. ServerStep keeps what rules need across rounds (steps
 // taken, the sum of step sizes, the last change) and saves and loads it with
 // the rule's and the optimiser's state. Memory: two O(d) vectors (the last
 // direction and change) besides the optimiser's. Not thread-safe.
@@ -14,28 +12,15 @@
 #include <span>
 #include <vector>
 
+#include "coordinator/server_optimizer.h"
 #include "coordinator/step_rule.h"
 
 namespace edgefl {
 
-class ServerOptimizer {
- public:
-  virtual ~ServerOptimizer() = default;
-  // Writes the model change for `direction` at step size `eta`.
-  virtual void Change(std::span<const double> direction, double eta, std::span<double> change) = 0;
-  virtual void Save(StateWriter&) const {}
-  virtual Status Load(StateReader&) { return Status::Ok(); }
-};
-
-class SgdOptimizer final : public ServerOptimizer {
- public:
-  void Change(std::span<const double> direction, double eta, std::span<double> change) override;
-};
-
 class ServerStep {
  public:
-  // The config's rule with sgd.
-  ServerStep(const StepConfig& config, uint32_t dimension);
+  // The config's rule and optimiser.
+  ServerStep(const StepConfig& step, const ServerConfig& server, uint32_t dimension);
   ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, uint32_t dimension);
 
   // Steps `model` along `direction` (round `round`'s aggregate); returns eta_k.

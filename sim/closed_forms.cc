@@ -30,7 +30,7 @@ double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale,
 
 std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
   if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.noise.kind != wire::NoiseKind::Gaussian ||
-      c.step.rule != StepRuleKind::kConstant) {
+      c.step.rule != StepRuleKind::kConstant || c.server.optimizer != ServerOptimizerKind::kSgd) {
     return std::nullopt;
   }
   using Kind = wire::CompressorKind;

@@ -25,8 +25,8 @@ double StationaryLossDcsgd(std::span<const float> lambda, double eta, double ome
 double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale, uint32_t nodes);
 
 // The stationary loss of a config when a closed form applies (quadratic,
-// Gaussian noise, constant step, identity/bernoulli/rand-k with mean, or
-// sign with sign-mean); nullopt otherwise.
+// Gaussian noise, constant step, sgd at the server, identity/bernoulli/
+// rand-k with mean, or sign with sign-mean); nullopt otherwise.
 std::optional<double> PredictedStationaryLoss(const ExperimentConfig& config);
 
 }  // namespace edgefl

@@ -57,6 +57,12 @@ kind = "majority"
 rule = "decay"
 eta = 0.05
 decay_power = 0.75
+[server]
+optimizer = "yogi"
+momentum = 0.5
+beta1 = 0.8
+beta2 = 0.95
+tau = 0.01
 [round]
 deadline_ms = 1234
 quorum = 0.75

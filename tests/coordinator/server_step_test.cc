@@ -60,7 +60,7 @@ TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
     direction[j] = rng.Normal() * 3.0;
     model[j] = static_cast<float>(rng.Normal());
   }
-  ServerStep step({.rule = StepRuleKind::kConstant, .eta = 0.37}, d);
+  ServerStep step({.rule = StepRuleKind::kConstant, .eta = 0.37}, {}, d);
   for (uint32_t j = 0; j < d; ++j) expected[j] = static_cast<float>(model[j] - 0.37 * direction[j]);
   CHECK(step.Apply(0, direction, 1.0, model) == 0.37);
   CHECK(model == expected);  // bit for bit: the model hashes of earlier runs stay
@@ -69,7 +69,7 @@ TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
 }
 
 TEST_CASE("decay gives eta / (1 + k)^p, and counts the SDE time") {
-  ServerStep step({.rule = StepRuleKind::kDecay, .eta = 0.5, .decay_power = 0.5}, 2);
+  ServerStep step({.rule = StepRuleKind::kDecay, .eta = 0.5, .decay_power = 0.5}, {}, 2);
   std::vector<double> direction = {1.0, -1.0};
   std::vector<float> model = {0.0f, 0.0f};
   double sum = 0.0;
@@ -85,7 +85,8 @@ TEST_CASE("decay gives eta / (1 + k)^p, and counts the SDE time") {
 TEST_CASE("a server step and a run state saved and loaded carry on as if never stopped") {
   const StepConfig config{.rule = StepRuleKind::kDecay, .eta = 0.25, .decay_power = 1.0};
   constexpr uint32_t d = 3;
-  ServerStep first(config, d), second(config, d);
+  const ServerConfig adam{.optimizer = ServerOptimizerKind::kAdam};
+  ServerStep first(config, adam, d), second(config, adam, d);
   RunState state(d);
   state.model = {1.0f, 2.0f, 3.0f};
   const std::vector<double> direction = {0.5, -0.25, 1.0};

@@ -165,6 +165,44 @@ TEST_CASE("a run whose updates overflow is reported diverged, with its own exit 
   CHECK(std::count(metrics.begin(), metrics.end(), '\n') == static_cast<long>(s.rounds) + 1);
 }
 
+TEST_CASE("every server optimiser trains over real processes, the same bit for bit twice") {
+  std::string config = kDsgdConfig;
+  config += R"(
+[[variant]]
+name = "sgd"
+[[variant]]
+name = "momentum"
+server = { optimizer = "momentum", momentum = 0.5 }
+[[variant]]
+name = "adagrad"
+server = { optimizer = "adagrad" }
+[[variant]]
+name = "adam"
+server = { optimizer = "adam" }
+[[variant]]
+name = "yogi"
+server = { optimizer = "yogi" }
+)";
+  const std::string dir = testing::ScratchDir("server_optimizers");
+  testing::WriteFile(dir + "/config.toml", config);
+  for (const char* name : {"sgd", "momentum", "adagrad", "adam", "yogi"}) {
+    CAPTURE(name);
+    uint64_t hashes[2] = {};
+    for (int i = 0; i < 2; ++i) {
+      const std::string out = dir + "/out" + std::to_string(i);
+      const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --rounds 150 --variant " + name +
+                                " --out " + out);
+      INFO(r.output);
+      REQUIRE(r.exit_code == 0);
+      const RunSummary s = Summary(out + "/" + name + "/summary.toml");
+      CHECK(s.steps == 150);
+      CHECK(s.final_loss < s.initial_loss / 20);
+      hashes[i] = s.model_hash;
+    }
+    CHECK(hashes[0] == hashes[1]);
+  }
+}
+
 TEST_CASE("same config and seed give the same model bit for bit") {
   const std::string dir = testing::ScratchDir("determinism");
   testing::WriteFile(dir + "/config.toml", kDsgdConfig);
