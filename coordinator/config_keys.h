@@ -139,11 +139,32 @@ void VisitConfigKeys(Config& c, Visitor& v) {
 
   v.Section("step");
   v.Word("rule", c.step.rule, StepRuleNames(),
-         {"`constant`: eta_k = eta. `decay`: eta_k = eta / (1 + k)^decay_power, with k the round index from 0."});
-  v.Number("eta", c.step.eta, Above(0.0), {"The step size, or the starting step size for `decay`."});
+         {"How eta_k is chosen each round, k the round index from 0 and n_k the gradient-norm estimate (`norm`): "
+          "`constant` eta; `decay` eta/(1 + k)^decay_power; `decay-time` eta/(1 + k·eta)^decay_power (SDE time); "
+          "`step-decay` eta·decay_factor^⌊k/decay_every⌋; `normalized` eta/n_k; `clip` min(eta, clip_norm/n_k); "
+          "`vankov` 1/(l0 + 1.5·l1·n_k); `l0l1-gd` eta/(l0 + l1·n_k); `l0l1` the (L0,L1)-aware step of "
+          "docs/theory.md 4.3 (below)."});
+  v.Number("eta", c.step.eta, Above(0.0), {"The step size, or the starting step size of a schedule."});
   v.Number("decay_power", c.step.decay_power, Between(0.0, 2.0),
-           {"The exponent of `decay` (1/2 is the schedule of docs/theory.md 4.2). The range is checked whatever "
-            "the rule."});
+           {"The exponent of `decay` and `decay-time` (1/2 is the schedule of docs/theory.md 4.2). The range is "
+            "checked whatever the rule."});
+  v.Number("decay_factor", c.step.decay_factor, Between(0.0, 1.0, /*lo_open=*/true),
+           {"What `step-decay` multiplies the step by every `decay_every` rounds."});
+  v.Integer("decay_every", c.step.decay_every, 1, 100000000, {"The rounds between two decays of `step-decay`."});
+  v.Number("clip_norm", c.step.clip_norm, Above(0.0), {"gamma of `clip`: steps are at most gamma/n_k long."});
+  v.Number("l0", c.step.l0, AtLeast(0.0),
+           {"L0 of (L0,L1)-smoothness, ‖∇²f(x)‖ <= L0 + L1‖∇f(x)‖, for `vankov`, `l0l1-gd` and `l0l1` (which need "
+            "it > 0)."});
+  v.Number("l1", c.step.l1, AtLeast(0.0), {"L1 of (L0,L1)-smoothness, for `vankov`, `l0l1-gd` and `l0l1`."});
+  v.Number("eps", c.step.eps, Between(0.0, 1.0, /*lo_open=*/true, /*hi_open=*/true),
+           {"The safety margin ε of `l0l1`."});
+  v.Number("schedule_power", c.step.schedule_power, Between(0.0, 2.0),
+           {"`l0l1`'s schedule s_k = (1 + k)^−schedule_power; 0 keeps s_k = 1."});
+  v.Word("norm", c.step.norm, NormEstimateNames(),
+         {"n_k: the norm of the round's aggregate, the mean of the gradient norms the nodes report (before "
+          "compression, noise included), or a running mean of the aggregate's norm."});
+  v.Number("norm_smoothing", c.step.norm_smoothing, Between(0.0, 1.0, false, /*hi_open=*/true),
+           {"`running`: n_k = s·n_{k−1} + (1 − s)·‖direction‖, starting from the first norm."});
 
   v.Section("server");
   v.Word("optimizer", c.server.optimizer, ServerOptimizerNames(),

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "maths/compressor_maths.h"
+#include "maths/gradient_noise.h"
 #include "node/node_runtime.h"
 #include "schemas/codec/wire.h"
 
@@ -33,6 +34,17 @@ double TailMean(const std::vector<double>& losses) {
   return sum / static_cast<double>(losses.size() - start);
 }
 
+// What the step rules need of the run: d, N, omega (0 for a biased
+// compressor) and the per-coordinate noise variance.
+StepRunFacts StepFactsOf(const ExperimentConfig& config) {
+  const double omega = CompressorOmega(config.compressor, config.objective.dimension);
+  return {.dimension = config.objective.dimension,
+          .nodes = config.nodes,
+          .omega = std::isfinite(omega) ? omega : 0.0,
+          .sigma0_squared = NoiseVariance(config.noise, config.batch_size),
+          .sigma1_squared = 0.0};
+}
+
 }  // namespace
 
 class Coordinator::Impl {
@@ -48,7 +60,7 @@ class Coordinator::Impl {
         nodes_(config.nodes),
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
-        step_(config.step, config.server, dimension_),
+        step_(config.step, config.server, StepFactsOf(config), dimension_),
         state_(dimension_),
         direction_(dimension_) {}
 
@@ -369,7 +381,9 @@ class Coordinator::Impl {
       double norm_squared = 0.0;
       for (double v : direction_) norm_squared += v * v;
       round_metrics_.direction_norm = std::sqrt(norm_squared);
-      round_metrics_.step_size = step_.Apply(round, direction_, round_metrics_.direction_norm, state_.model);
+      round_metrics_.step_size = step_.Apply(
+          {round, direction_, round_metrics_.direction_norm, collector_.mean_node_grad_norm()}, state_.model);
+      if (UsesNormEstimate(config_.step.rule)) round_metrics_.norm_estimate = step_.norm_estimate();
       round_metrics_.node_loss = collector_.mean_node_loss();
     } else {
       EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round, collector_.count(),

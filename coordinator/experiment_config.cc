@@ -12,6 +12,7 @@
 
 #include "coordinator/config_keys.h"
 #include "maths/data_objective.h"
+#include "maths/gradient_noise.h"
 #include "maths/dataset.h"
 
 namespace edgefl {
@@ -163,6 +164,33 @@ class KeyWriter {
   toml::table* table_ = nullptr;
 };
 
+// What a step rule needs of the rest of the config.
+Status CheckStepRule(const ExperimentConfig& c) {
+  switch (c.step.rule) {
+    case StepRuleKind::kVankov:
+    case StepRuleKind::kL0L1Gd:
+      if (!(c.step.l0 > 0.0)) {
+        return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
+                   StepRuleName(c.step.rule));
+      }
+      return Status::Ok();
+    case StepRuleKind::kL0L1:
+      if (!(c.step.l0 > 0.0)) return Bad("step.l0 = %g: step.rule = \"l0l1\" needs step.l0 > 0", c.step.l0);
+      if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
+        return Bad("step.rule = \"l0l1\" needs a finite noise variance (noise.nu > 2 for student-t; got %g)", c.noise.nu);
+      }
+      return Status::Ok();
+    case StepRuleKind::kConstant:
+    case StepRuleKind::kDecay:
+    case StepRuleKind::kDecayTime:
+    case StepRuleKind::kStepDecay:
+    case StepRuleKind::kNormalized:
+    case StepRuleKind::kClip:
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
 // Whether the document sets section.key.
 bool Given(const toml::table& root, const char* section, const char* key) {
   const toml::node* node = root.get(section);
@@ -207,6 +235,7 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
     return Bad("aggregator.kind = \"%s\" needs compressor.kind = \"sign\" (got \"%s\")", AggregatorName(c->aggregator),
                codec::CompressorName(c->compressor.kind));
   }
+  EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
   if (c->round.dead_after_ms <= c->round.heartbeat_ms) {
     return Bad("round.dead_after_ms = %u: must exceed round.heartbeat_ms = %u", c->round.dead_after_ms,
                c->round.heartbeat_ms);
@@ -258,8 +287,15 @@ constexpr codec::KindName<AggregatorKind> kAggregatorNames[] = {
     {AggregatorKind::kMajority, "majority"},
 };
 constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
-    {StepRuleKind::kConstant, "constant"},
-    {StepRuleKind::kDecay, "decay"},
+    {StepRuleKind::kConstant, "constant"},     {StepRuleKind::kDecay, "decay"},   {StepRuleKind::kDecayTime, "decay-time"},
+    {StepRuleKind::kStepDecay, "step-decay"},  {StepRuleKind::kNormalized, "normalized"},
+    {StepRuleKind::kClip, "clip"},             {StepRuleKind::kVankov, "vankov"}, {StepRuleKind::kL0L1Gd, "l0l1-gd"},
+    {StepRuleKind::kL0L1, "l0l1"},
+};
+constexpr codec::KindName<NormEstimateKind> kNormEstimateNames[] = {
+    {NormEstimateKind::kAggregate, "aggregate"},
+    {NormEstimateKind::kNodes, "nodes"},
+    {NormEstimateKind::kRunning, "running"},
 };
 
 constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
@@ -271,6 +307,7 @@ constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
 }  // namespace
 
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { return kServerOptimizerNames; }
+std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return kNormEstimateNames; }
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }

@@ -23,15 +23,39 @@ enum class AggregatorKind : uint8_t {
   kMajority,  // sign(sum_i sign(g_i)): majority vote
 };
 
+// The step rules (step_rule.h gives each formula and its source).
 enum class StepRuleKind : uint8_t {
-  kConstant,  // eta
-  kDecay,     // eta / (1 + k)^decay_power   (Robbins-Monro for power in (1/2, 1])
+  kConstant,    // eta
+  kDecay,       // eta / (1 + k)^p
+  kDecayTime,   // eta / (1 + k eta)^p, in SDE time
+  kStepDecay,   // eta factor^floor(k / every)
+  kNormalized,  // eta / n_k
+  kClip,        // min(eta, gamma / n_k)
+  kVankov,      // 1 / (L0 + 1.5 L1 n_k)
+  kL0L1Gd,      // eta / (L0 + L1 n_k)
+  kL0L1,        // 2 eps s_k / (a + b n_k)
+};
+
+// n_k, the estimate of ||grad f(x_k)|| that normalising rules use.
+enum class NormEstimateKind : uint8_t {
+  kAggregate,  // ||direction||
+  kNodes,      // the mean of the norms the nodes report
+  kRunning,    // an exponential running mean of ||direction||
 };
 
 struct StepConfig {
   StepRuleKind rule = StepRuleKind::kConstant;
   double eta = 0.1;
-  double decay_power = 0.5;
+  double decay_power = 0.5;     // decay, decay-time
+  double decay_factor = 0.5;    // step-decay
+  uint32_t decay_every = 100;   // step-decay
+  double clip_norm = 1.0;       // clip: gamma
+  double l0 = 1.0;              // vankov, l0l1-gd, l0l1
+  double l1 = 0.0;
+  double eps = 0.5;             // l0l1: safety margin
+  double schedule_power = 0.0;  // l0l1: s_k = (1 + k)^-power
+  NormEstimateKind norm = NormEstimateKind::kAggregate;
+  double norm_smoothing = 0.9;  // running: n <- s n + (1 - s) ||direction||
 
   bool operator==(const StepConfig&) const = default;
 };
@@ -123,6 +147,7 @@ std::string ToToml(const ExperimentConfig& config);
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames();
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
+std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

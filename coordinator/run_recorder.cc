@@ -10,6 +10,8 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "coordinator/step_rule.h"
+
 namespace edgefl {
 
 Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config) {
@@ -33,7 +35,8 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   std::fprintf(nodes_, "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n");
   std::fprintf(metrics_,
                "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
-               "updates,rejected,test_loss,test_accuracy\n");
+               "updates,rejected,test_loss,test_accuracy,norm_estimate,l0,l1\n");
+  step_ = config.step;
   std::fflush(metrics_);
   return Status::Ok();
 }
@@ -44,9 +47,16 @@ void RunRecorder::Record(const RoundMetrics& r) {
                r.grad_norm, r.node_loss, r.step_size, r.direction_norm, static_cast<unsigned long long>(r.bytes_up),
                static_cast<unsigned long long>(r.bytes_down), r.participants, r.updates, r.rejected);
   if (std::isfinite(r.test_accuracy)) {
-    std::fprintf(metrics_, "%.9g,%.6f\n", r.test_loss, r.test_accuracy);
+    std::fprintf(metrics_, "%.9g,%.6f,", r.test_loss, r.test_accuracy);
   } else {
-    std::fprintf(metrics_, ",\n");  // synthetic objectives have no test set
+    std::fprintf(metrics_, ",,");  // synthetic objectives have no test set
+  }
+  // What the step rule computed eta_k from: n_k, and the (declared) L0, L1.
+  if (std::isfinite(r.norm_estimate)) std::fprintf(metrics_, "%.9g", r.norm_estimate);
+  if (UsesSmoothness(step_.rule)) {
+    std::fprintf(metrics_, ",%.9g,%.9g\n", step_.l0, step_.l1);
+  } else {
+    std::fprintf(metrics_, ",,\n");
   }
   std::fflush(metrics_);
 }

@@ -17,14 +17,30 @@
 
 namespace edgefl {
 
+// One round's aggregate, as the server step takes it.
+struct RoundAggregate {
+  uint32_t round = 0;
+  std::span<const double> direction;
+  double direction_norm = 0.0;
+  double nodes_grad_norm = 0.0;  // mean of the accepted nodes' reported norms (NaN when none was finite)
+};
+
 class ServerStep {
  public:
-  // The config's rule and optimiser.
-  ServerStep(const StepConfig& step, const ServerConfig& server, uint32_t dimension);
-  ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, uint32_t dimension);
+  // The config's rule and optimiser; `facts` what the rule needs of the run.
+  ServerStep(const StepConfig& step, const ServerConfig& server, const StepRunFacts& facts, uint32_t dimension);
+  ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, NormEstimateKind norm,
+             double norm_smoothing, uint32_t dimension);
 
-  // Steps `model` along `direction` (round `round`'s aggregate); returns eta_k.
-  double Apply(uint32_t round, std::span<const double> direction, double direction_norm, std::span<float> model);
+  // Steps `model` along the round's aggregate; returns eta_k.
+  double Apply(const RoundAggregate& aggregate, std::span<float> model);
+  // The same, for an aggregate whose norm estimate is its own norm.
+  double Apply(uint32_t round, std::span<const double> direction, double direction_norm, std::span<float> model) {
+    return Apply({round, direction, direction_norm, direction_norm}, model);
+  }
+
+  // n_k of the last step (step.norm).
+  double norm_estimate() const { return norm_estimate_; }
 
   uint32_t steps_taken() const { return steps_taken_; }
   double step_sizes_sum() const { return step_sizes_sum_; }
@@ -38,6 +54,9 @@ class ServerStep {
  private:
   std::unique_ptr<StepRule> rule_;
   std::unique_ptr<ServerOptimizer> optimizer_;
+  NormEstimateKind norm_;
+  double norm_smoothing_;
+  double norm_estimate_ = 0.0;  // the running mean, for kRunning
   uint32_t steps_taken_ = 0;
   double step_sizes_sum_ = 0.0;
   std::vector<double> last_direction_;

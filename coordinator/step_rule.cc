@@ -1,39 +1,121 @@
 #include "coordinator/step_rule.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace edgefl {
 namespace {
 
-class ConstantRule final : public StepRule {
+// eta, or a schedule of it that depends on k alone.
+class ScheduleRule final : public StepRule {
  public:
-  explicit ConstantRule(double eta) : eta_(eta) {}
-  double StepSize(const StepInputs&) override { return eta_; }
+  explicit ScheduleRule(const StepConfig& config) : config_(config) {}
+
+  double StepSize(const StepInputs& in) override {
+    const double k = in.round;
+    switch (config_.rule) {
+      case StepRuleKind::kDecay:
+        return config_.eta / std::pow(1.0 + k, config_.decay_power);
+      case StepRuleKind::kDecayTime:
+        return config_.eta / std::pow(1.0 + k * config_.eta, config_.decay_power);
+      case StepRuleKind::kStepDecay:
+        return config_.eta * std::pow(config_.decay_factor, std::floor(k / config_.decay_every));
+      case StepRuleKind::kConstant:
+      case StepRuleKind::kNormalized:
+      case StepRuleKind::kClip:
+      case StepRuleKind::kVankov:
+      case StepRuleKind::kL0L1Gd:
+      case StepRuleKind::kL0L1:
+        break;
+    }
+    return config_.eta;
+  }
 
  private:
-  double eta_;
+  StepConfig config_;
 };
 
-// Robbins-Monro for a power in (1/2, 1]; 1/2 is P2's schedule (Thm 4.4).
-class DecayRule final : public StepRule {
+// The rules that normalise by n_k.
+class NormalizingRule final : public StepRule {
  public:
-  DecayRule(double eta, double power) : eta_(eta), power_(power) {}
-  double StepSize(const StepInputs& in) override { return eta_ / std::pow(1.0 + in.round, power_); }
+  NormalizingRule(const StepConfig& config, const StepRunFacts& facts)
+      : config_(config), l0l1_(L0L1StepCoefficients(config, facts)) {}
+
+  double StepSize(const StepInputs& in) override {
+    const double n = in.norm_estimate;
+    const double l0 = config_.l0, l1 = config_.l1;
+    switch (config_.rule) {
+      case StepRuleKind::kNormalized:
+        return n > 0.0 ? config_.eta / n : 0.0;
+      case StepRuleKind::kClip:
+        return n > 0.0 ? std::min(config_.eta, config_.clip_norm / n) : config_.eta;
+      case StepRuleKind::kVankov:
+        return 1.0 / (l0 + 1.5 * l1 * n);
+      case StepRuleKind::kL0L1Gd:
+        return config_.eta / (l0 + l1 * n);
+      case StepRuleKind::kL0L1: {
+        const double schedule = std::pow(1.0 + in.round, -config_.schedule_power);
+        return 2.0 * config_.eps * schedule / (l0l1_.a + l0l1_.b * n);
+      }
+      case StepRuleKind::kConstant:
+      case StepRuleKind::kDecay:
+      case StepRuleKind::kDecayTime:
+      case StepRuleKind::kStepDecay:
+        break;
+    }
+    return config_.eta;
+  }
 
  private:
-  double eta_, power_;
+  StepConfig config_;
+  L0L1Coefficients l0l1_;
 };
 
 }  // namespace
 
-std::unique_ptr<StepRule> MakeStepRule(const StepConfig& config) {
-  switch (config.rule) {
+L0L1Coefficients L0L1StepCoefficients(const StepConfig& config, const StepRunFacts& facts) {
+  const double d = facts.dimension, n = facts.nodes, omega = facts.omega;
+  const double rho = 1.0 + (omega + d * facts.sigma1_squared * (1.0 + omega)) / n;
+  return {.a = config.l0 * rho + config.l1 * d * facts.sigma0_squared * (1.0 + omega) / n, .b = config.l1 * rho};
+}
+
+bool UsesNormEstimate(StepRuleKind rule) {
+  switch (rule) {
+    case StepRuleKind::kNormalized:
+    case StepRuleKind::kClip:
+    case StepRuleKind::kVankov:
+    case StepRuleKind::kL0L1Gd:
+    case StepRuleKind::kL0L1:
+      return true;
     case StepRuleKind::kConstant:
-      return std::make_unique<ConstantRule>(config.eta);
     case StepRuleKind::kDecay:
-      return std::make_unique<DecayRule>(config.eta, config.decay_power);
+    case StepRuleKind::kDecayTime:
+    case StepRuleKind::kStepDecay:
+      return false;
   }
-  return nullptr;
+  return false;
+}
+
+bool UsesSmoothness(StepRuleKind rule) {
+  switch (rule) {
+    case StepRuleKind::kVankov:
+    case StepRuleKind::kL0L1Gd:
+    case StepRuleKind::kL0L1:
+      return true;
+    case StepRuleKind::kConstant:
+    case StepRuleKind::kDecay:
+    case StepRuleKind::kDecayTime:
+    case StepRuleKind::kStepDecay:
+    case StepRuleKind::kNormalized:
+    case StepRuleKind::kClip:
+      return false;
+  }
+  return false;
+}
+
+std::unique_ptr<StepRule> MakeStepRule(const StepConfig& config, const StepRunFacts& facts) {
+  if (UsesNormEstimate(config.rule)) return std::make_unique<NormalizingRule>(config, facts);
+  return std::make_unique<ScheduleRule>(config);
 }
 
 }  // namespace edgefl

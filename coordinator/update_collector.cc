@@ -11,6 +11,8 @@ void UpdateCollector::Open(uint32_t round) {
   round_bytes_up_ = 0;
   node_loss_sum_ = 0.0;
   node_loss_count_ = 0;
+  node_grad_norm_sum_ = 0.0;
+  node_grad_norm_count_ = 0;
 }
 
 Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
@@ -43,7 +45,15 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
     node_loss_sum_ += update.loss();
     ++node_loss_count_;
   }
+  if (std::isfinite(update.grad_norm()) && update.grad_norm() >= 0.0) {
+    node_grad_norm_sum_ += update.grad_norm();
+    ++node_grad_norm_count_;
+  }
   return Status::Ok();
+}
+
+double UpdateCollector::mean_node_grad_norm() const {
+  return node_grad_norm_count_ > 0 ? node_grad_norm_sum_ / node_grad_norm_count_ : NAN;
 }
 
 double UpdateCollector::mean_node_loss() const {

@@ -35,6 +35,8 @@ class UpdateCollector {
   uint64_t round_bytes_up() const { return round_bytes_up_; }
   // Mean of the nodes' reported losses this round (NaN when none was finite).
   double mean_node_loss() const;
+  // Mean of the nodes' reported gradient norms this round (NaN when none was finite).
+  double mean_node_grad_norm() const;
 
  private:
   const codec::CompressorSpec& compressor_;
@@ -47,6 +49,8 @@ class UpdateCollector {
   uint64_t round_bytes_up_ = 0;
   double node_loss_sum_ = 0.0;
   uint32_t node_loss_count_ = 0;
+  double node_grad_norm_sum_ = 0.0;
+  uint32_t node_grad_norm_count_ = 0;
 };
 
 }  // namespace edgefl

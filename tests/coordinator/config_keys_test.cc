@@ -54,9 +54,18 @@ levels = 4
 [aggregator]
 kind = "majority"
 [step]
-rule = "decay"
+rule = "l0l1"
 eta = 0.05
 decay_power = 0.75
+decay_factor = 0.25
+decay_every = 7
+clip_norm = 2.5
+l0 = 3.0
+l1 = 0.5
+eps = 0.25
+schedule_power = 0.5
+norm = "running"
+norm_smoothing = 0.5
 [server]
 optimizer = "yogi"
 momentum = 0.5

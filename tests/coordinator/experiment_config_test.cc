@@ -47,6 +47,12 @@ TEST_CASE("errors name the key") {
   CHECK(Mentions(s, "round.quorum"));
   s = Load("[aggregator]\nkind = \"majority\"\n", &configs);
   CHECK(Mentions(s, "aggregator.kind"));
+  s = Load("[step]\nrule = \"vankov\"\nl0 = 0\n", &configs);
+  CHECK(Mentions(s, "step.l0 = 0"));
+  s = Load("[step]\nrule = \"l0l1\"\n[noise]\nkind = \"student-t\"\nnu = 2\n", &configs);
+  CHECK(Mentions(s, "finite noise variance"));
+  s = Load("[server]\noptimizer = \"lion\"\n", &configs);
+  CHECK(Mentions(s, "server.optimizer = \"lion\""));
   s = Load("[run\n", &configs);
   CHECK(Mentions(s, "test.toml:1"));
 }

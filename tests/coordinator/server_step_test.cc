@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "coordinator/run_state.h"
@@ -32,7 +33,7 @@ class RecordingRule final : public StepRule {
 TEST_CASE("a rule is fed the steps so far and the last step's direction and change") {
   auto rule = std::make_unique<RecordingRule>();
   const RecordingRule& record = *rule;
-  ServerStep step(std::move(rule), std::make_unique<SgdOptimizer>(), 2);
+  ServerStep step(std::move(rule), std::make_unique<SgdOptimizer>(), NormEstimateKind::kAggregate, 0.9, 2);
   std::vector<float> model = {1.0f, 1.0f};
   const std::vector<double> first = {1.0, 2.0}, second = {-1.0, 0.0};
   step.Apply(0, first, 1.0, model);
@@ -51,6 +52,26 @@ TEST_CASE("a rule is fed the steps so far and the last step's direction and chan
   CHECK(model == std::vector<float>{1.0f, 0.0f});
 }
 
+TEST_CASE("n_k: the aggregate's norm, the nodes' mean report, or a running mean") {
+  std::vector<float> model = {0.0f};
+  const std::vector<double> d = {1.0};
+  ServerStep aggregate({.rule = StepRuleKind::kNormalized, .eta = 1.0}, {}, {}, 1);
+  aggregate.Apply({0, d, 2.0, 8.0}, model);
+  CHECK(aggregate.norm_estimate() == 2.0);
+  ServerStep nodes({.rule = StepRuleKind::kNormalized, .eta = 1.0, .norm = NormEstimateKind::kNodes}, {}, {}, 1);
+  CHECK(nodes.Apply({0, d, 2.0, 8.0}, model) == 0.125);
+  CHECK(nodes.norm_estimate() == 8.0);
+  nodes.Apply({1, d, 2.0, NAN}, model);  // no node reported a finite norm
+  CHECK(nodes.norm_estimate() == 2.0);
+  ServerStep running(
+      {.rule = StepRuleKind::kNormalized, .eta = 1.0, .norm = NormEstimateKind::kRunning, .norm_smoothing = 0.75}, {},
+      {}, 1);
+  running.Apply({0, d, 4.0, NAN}, model);
+  CHECK(running.norm_estimate() == 4.0);
+  running.Apply({1, d, 8.0, NAN}, model);
+  CHECK(running.norm_estimate() == 0.75 * 4.0 + 0.25 * 8.0);
+}
+
 TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
   constexpr uint32_t d = 1000;
   Rng rng(5);
@@ -60,7 +81,7 @@ TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
     direction[j] = rng.Normal() * 3.0;
     model[j] = static_cast<float>(rng.Normal());
   }
-  ServerStep step({.rule = StepRuleKind::kConstant, .eta = 0.37}, {}, d);
+  ServerStep step({.rule = StepRuleKind::kConstant, .eta = 0.37}, {}, {}, d);
   for (uint32_t j = 0; j < d; ++j) expected[j] = static_cast<float>(model[j] - 0.37 * direction[j]);
   CHECK(step.Apply(0, direction, 1.0, model) == 0.37);
   CHECK(model == expected);  // bit for bit: the model hashes of earlier runs stay
@@ -69,7 +90,7 @@ TEST_CASE("sgd steps exactly as x - eta * direction, rounded once to float") {
 }
 
 TEST_CASE("decay gives eta / (1 + k)^p, and counts the SDE time") {
-  ServerStep step({.rule = StepRuleKind::kDecay, .eta = 0.5, .decay_power = 0.5}, {}, 2);
+  ServerStep step({.rule = StepRuleKind::kDecay, .eta = 0.5, .decay_power = 0.5}, {}, {}, 2);
   std::vector<double> direction = {1.0, -1.0};
   std::vector<float> model = {0.0f, 0.0f};
   double sum = 0.0;
@@ -86,7 +107,7 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
   const StepConfig config{.rule = StepRuleKind::kDecay, .eta = 0.25, .decay_power = 1.0};
   constexpr uint32_t d = 3;
   const ServerConfig adam{.optimizer = ServerOptimizerKind::kAdam};
-  ServerStep first(config, adam, d), second(config, adam, d);
+  ServerStep first(config, adam, {}, d), second(config, adam, {}, d);
   RunState state(d);
   state.model = {1.0f, 2.0f, 3.0f};
   const std::vector<double> direction = {0.5, -0.25, 1.0};

@@ -203,6 +203,56 @@ server = { optimizer = "yogi" }
   }
 }
 
+TEST_CASE("on the quartic, plain DCSGD diverges and the (L0,L1)-aware step converges") {
+  // f = sum_j x_j^4 / 4 from x_0 = 2 (curvature 12), bernoulli p = 1/17
+  // (omega = 16), eta = 0.1. Gradient descent would be stable (eta 12 < 2),
+  // but the compressor's noise grows with the gradient: eta 12 (1 + omega/N)
+  // = 3.6, and the constant step blows up within a few rounds (docs/theory.md
+  // 4.4; seeds 1-5 diverged by round 14). l0l1 with L0 = 1, L1 = 3
+  // (3 x^2 <= 1 + 3 |x|^3) normalises it away: 400 -> about 0.5.
+  const std::string dir = testing::ScratchDir("l0l1_quartic");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "quartic"
+nodes = 8
+rounds = 300
+[objective]
+kind = "quartic"
+dimension = 100
+initial_value = 2.0
+[noise]
+sigma = 0.1
+[compressor]
+kind = "bernoulli"
+p = 0.0588235294
+[step]
+eta = 0.1
+l0 = 1.0
+l1 = 3.0
+[[variant]]
+name = "constant"
+[[variant]]
+name = "l0l1"
+step = { rule = "l0l1" }
+)");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 3);  // a variant diverged
+  const RunSummary constant = Summary(dir + "/out/constant/summary.toml");
+  CHECK(constant.stop_reason == "diverged");
+  CHECK(constant.diverged_at >= 0);
+  CHECK(constant.diverged_at < 50);
+  const RunSummary l0l1 = Summary(dir + "/out/l0l1/summary.toml");
+  CHECK(l0l1.stop_reason == "all rounds done");
+  CHECK(l0l1.final_loss < l0l1.initial_loss / 200);
+  // metrics.csv records n_k and the L0, L1 each step used.
+  const std::string metrics = testing::ReadFile(dir + "/out/l0l1/metrics.csv");
+  const size_t row_start = metrics.find('\n') + 1;
+  const std::string first_row = metrics.substr(row_start, metrics.find('\n', row_start) - row_start);
+  REQUIRE(first_row.size() > 4);
+  CHECK(first_row.substr(first_row.size() - 4) == ",1,3");
+}
+
 TEST_CASE("same config and seed give the same model bit for bit") {
   const std::string dir = testing::ScratchDir("determinism");
   testing::WriteFile(dir + "/config.toml", kDsgdConfig);
