@@ -58,6 +58,16 @@ struct KeyDoc {
 
 constexpr int64_t kMaxU32 = 0xFFFFFFFFll;
 
+// A field added to a config struct without a key here would silently keep its
+// default in every run: these sizes fail the build until the new field has a
+// key below (then update the size). LP64 sizes, as on x86-64 and aarch64.
+static_assert(sizeof(codec::ObjectiveSpec) == 104, "a new objective field needs its key in VisitConfigKeys");
+static_assert(sizeof(codec::NoiseSpec) == 32, "a new noise field needs its key in VisitConfigKeys");
+static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs its key in VisitConfigKeys");
+static_assert(sizeof(StepConfig) == 96, "a new step field needs its key in VisitConfigKeys");
+static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
+static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
+
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
   v.Section("run");
@@ -81,9 +91,10 @@ void VisitConfigKeys(Config& c, Visitor& v) {
 
   v.Section("objective");
   v.Word("kind", c.objective.kind, codec::ObjectiveNames(),
-         {"Synthetic: f(x) = ½ Σ_j λ_j x_j² or f(x) = ¼ Σ_j λ_j x_j⁴, each with minimum 0 at x = 0. Data: softmax "
-          "regression (`logistic`) or a network with one ReLU hidden layer (`mlp`), trained on `dataset` with the "
-          "mean cross-entropy."});
+         {"Synthetic: f(x) = ½ Σ_j λ_j x_j² (`quadratic`), ¼ Σ_j λ_j x_j⁴ (`quartic`) or Σ_j λ_j (cosh(a x_j) − "
+          "1)/a² (`cosh`), each with minimum 0 at x = 0; the last two are (L0,L1)-smooth but not L-smooth. Data: "
+          "softmax regression (`logistic`) or a network with one ReLU hidden layer (`mlp`), trained on `dataset` "
+          "with the mean cross-entropy."});
   v.Integer("dimension", c.objective.dimension, 1, codec::kMaxDimension,
             {"d, the number of model coordinates. For `logistic` and `mlp` it is the model's parameter count and is "
              "best left out. If given, it must equal that count.",
@@ -106,6 +117,10 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("dirichlet_alpha", c.objective.dirichlet_alpha, kAnyNumber,
            {"The Dirichlet concentration. A smaller value gives each node fewer classes.",
             "(0, 1e6] for data objectives"});
+  v.Number("cosh_scale", c.objective.cosh_scale, kAnyNumber,
+           {"a of `cosh`, f(x) = Σ_j λ_j (cosh(a x_j) − 1)/a²: its curvature λ cosh(a x) grows with the gradient, "
+            "(L0,L1)-smooth with L0 = lambda_max and L1 = a.",
+            "(0, 1000]"});
   v.Number("test_fraction", c.objective.test_fraction, kAnyNumber,
            {"The fraction of samples held out as the test set, on which the coordinator reports test loss and "
             "accuracy.",
@@ -113,8 +128,11 @@ void VisitConfigKeys(Config& c, Visitor& v) {
 
   v.Section("noise");
   v.Word("kind", c.noise.kind, codec::NoiseNames(),
-         {"`gaussian`: sigma/√B · N(0, 1). `student-t`: sigma/√B · t(nu). `none`: the exact gradient."});
+         {"`gaussian`: sigma/√B · N(0, 1). `student-t`: sigma/√B · t(nu). `affine`: √((sigma² + sigma1²‖g‖²)/B) · "
+          "N(0, 1), g the gradient before noise. `none`: the exact gradient."});
   v.Number("sigma", c.noise.sigma, AtLeast(0.0), {"The per-sample noise scale."});
+  v.Number("sigma1", c.noise.sigma1, AtLeast(0.0),
+           {"`affine`: how the noise grows with the gradient; each coordinate's variance is (sigma² + sigma1²‖g‖²)/B."});
   v.Number("nu", c.noise.nu, Between(0.5, 1e6),
            {"Degrees of freedom of `student-t` (1 is Cauchy). The range is checked whatever the kind."});
   v.Integer("batch_size", c.batch_size, 1, 1 << 24,

@@ -42,7 +42,7 @@ StepRunFacts StepFactsOf(const ExperimentConfig& config) {
           .nodes = config.nodes,
           .omega = std::isfinite(omega) ? omega : 0.0,
           .sigma0_squared = NoiseVariance(config.noise, config.batch_size),
-          .sigma1_squared = 0.0};
+          .sigma1_squared = NoiseVarianceSlope(config.noise, config.batch_size)};
 }
 
 }  // namespace

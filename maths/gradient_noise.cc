@@ -4,6 +4,8 @@
 #include <limits>
 #include <numbers>
 
+#include "maths/vector_norms.h"
+
 namespace edgefl {
 
 void AddGradientNoise(const codec::NoiseSpec& spec, uint32_t batch_size, Rng& rng, std::span<float> grad) {
@@ -17,6 +19,15 @@ void AddGradientNoise(const codec::NoiseSpec& spec, uint32_t batch_size, Rng& rn
     case wire::NoiseKind::StudentT:
       for (float& g : grad) g = static_cast<float>(g + scale * rng.StudentT(spec.nu));
       return;
+    case wire::NoiseKind::Affine: {
+      // s^2 = (sigma^2 + sigma1^2 ||g||^2) / B, ||g||^2 the gradient's before
+      // noise, summed as SquaredNorm does (the same bits on every host).
+      const double variance =
+          (spec.sigma * spec.sigma + spec.sigma1 * spec.sigma1 * SquaredNorm(grad)) / static_cast<double>(batch_size);
+      const double affine_scale = std::sqrt(variance);
+      for (float& g : grad) g = static_cast<float>(g + affine_scale * rng.Normal());
+      return;
+    }
   }
 }
 
@@ -30,6 +41,7 @@ double NoiseVariance(const codec::NoiseSpec& spec, uint32_t batch_size) {
     case wire::NoiseKind::None:
       return 0.0;
     case wire::NoiseKind::Gaussian:
+    case wire::NoiseKind::Affine:  // its part that does not grow with ||g||
       return s2;
     case wire::NoiseKind::StudentT:
       return spec.nu > 2.0 ? s2 * spec.nu / (spec.nu - 2.0) : std::numeric_limits<double>::infinity();
@@ -37,11 +49,24 @@ double NoiseVariance(const codec::NoiseSpec& spec, uint32_t batch_size) {
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+double NoiseVarianceSlope(const codec::NoiseSpec& spec, uint32_t batch_size) {
+  switch (spec.kind) {
+    case wire::NoiseKind::Affine:
+      return spec.sigma1 * spec.sigma1 / batch_size;
+    case wire::NoiseKind::None:
+    case wire::NoiseKind::Gaussian:
+    case wire::NoiseKind::StudentT:
+      return 0.0;
+  }
+  return 0.0;
+}
+
 double StandardNoiseCdf(const codec::NoiseSpec& spec, double z) {
   switch (spec.kind) {
     case wire::NoiseKind::None:
       return z >= 0.0 ? 1.0 : 0.0;
     case wire::NoiseKind::Gaussian:
+    case wire::NoiseKind::Affine:
       return 0.5 * std::erfc(-z / std::numbers::sqrt2);
     case wire::NoiseKind::StudentT: {
       // P(|T| > |z|) = I_{nu/(nu+z^2)}(nu/2, 1/2).

@@ -5,6 +5,8 @@
 //   none:      Z = 0
 //   gaussian:  Z ~ N(0, 1)                 Var = s^2
 //   student-t: Z ~ Student-t(nu)           Var = s^2 nu/(nu - 2) for nu > 2, infinite otherwise
+//   affine:    Z ~ N(0, 1), scaled by sqrt((sigma^2 + sigma1^2 ||g||^2) / B) instead of s, with ||g||
+//              the norm of the gradient before noise (docs/theory.md 2, P2's affine variance)
 // The sampler (the node's), the variance (the closed forms' and the DCSGD
 // SDE's diffusion) and the CDF of Z (the sign SDE's drift, E sign(g + s Z) =
 // 1 - 2 F(-g/s)) live together here. Allocation-free; the Rng is the
@@ -23,8 +25,13 @@ void AddGradientNoise(const codec::NoiseSpec& spec, uint32_t batch_size, Rng& rn
 // s = sigma / sqrt(B).
 double NoiseScale(const codec::NoiseSpec& spec, uint32_t batch_size);
 
-// Var(noise_j) of one coordinate: 0, s^2, s^2 nu/(nu - 2) or +infinity.
+// Var(noise_j) of one coordinate: 0, s^2, s^2 nu/(nu - 2) or +infinity; for
+// affine noise its part that does not grow with the gradient, sigma^2 / B.
 double NoiseVariance(const codec::NoiseSpec& spec, uint32_t batch_size);
+
+// How Var(noise_j) grows with ||g||^2: sigma1^2 / B for affine noise, 0 for
+// the others.
+double NoiseVarianceSlope(const codec::NoiseSpec& spec, uint32_t batch_size);
 
 // P(Z <= z) for the standardised noise Z (a step at 0 for none).
 double StandardNoiseCdf(const codec::NoiseSpec& spec, double z);

@@ -52,6 +52,15 @@ double SyntheticObjective::Loss(std::span<const float> x) const {
         sum += lambda_[j] * x2 * x2;
       }
       return 0.25 * sum;
+    case wire::ObjectiveKind::Cosh: {
+      // cosh(y) - 1 = 2 sinh(y/2)^2, without the cancellation near 0.
+      const double a = spec_.cosh_scale;
+      for (size_t j = 0; j < d; ++j) {
+        const double half = std::sinh(0.5 * a * x[j]);
+        sum += lambda_[j] * 2.0 * half * half;
+      }
+      return sum / (a * a);
+    }
     case wire::ObjectiveKind::Logistic:  // DataObjective's
     case wire::ObjectiveKind::Mlp:
       break;
@@ -71,8 +80,16 @@ double SyntheticObjective::LossAndGradient(std::span<const float> x, std::span<f
       g = lambda * xs;
       break;
     case wire::ObjectiveKind::Quartic:
-      g = lambda * xs * xs * xs;
+      g = lambda * xs * xs * xs;  // ((lambda x) x) x in f32
       break;
+    case wire::ObjectiveKind::Cosh: {
+      // lambda_j sinh(a x_j) / a in double, rounded once to f32.
+      const double a = spec_.cosh_scale;
+      for (size_t j = 0; j < x.size(); ++j) {
+        grad[j] = static_cast<float>(lambda_[j] * std::sinh(a * x[j]) / a);
+      }
+      break;
+    }
     case wire::ObjectiveKind::Logistic:  // DataObjective's
     case wire::ObjectiveKind::Mlp:
       assert(false && "a data objective has no synthetic gradient");
@@ -90,6 +107,11 @@ void SyntheticObjective::HessianVector(std::span<const float> x, std::span<const
       return;
     case wire::ObjectiveKind::Quartic:
       for (size_t j = 0; j < d; ++j) out[j] = 3.0f * lambda_[j] * x[j] * x[j] * v[j];
+      return;
+    case wire::ObjectiveKind::Cosh:
+      for (size_t j = 0; j < d; ++j) {
+        out[j] = static_cast<float>(lambda_[j] * std::cosh(spec_.cosh_scale * x[j]) * v[j]);
+      }
       return;
     case wire::ObjectiveKind::Logistic:  // DataObjective's
     case wire::ObjectiveKind::Mlp:

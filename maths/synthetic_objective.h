@@ -2,6 +2,13 @@
 // the caller owns (filled here):
 //   quadratic: f(x) = 1/2 sum_j lambda_j x_j^2    grad_j = lambda_j x_j     H = diag(lambda)     (docs/theory.md 3.5)
 //   quartic:   f(x) = 1/4 sum_j lambda_j x_j^4    grad_j = lambda_j x_j^3   H = diag(3 lambda x^2) (docs/theory.md 4.4)
+//   cosh:      f(x) = sum_j lambda_j (cosh(a x_j) - 1) / a^2
+//              grad_j = lambda_j sinh(a x_j) / a     H = diag(lambda cosh(a x))
+// The quartic and cosh are (L0,L1)-smooth but not L-smooth (docs/theory.md
+// 4.2), per coordinate: the quartic's 3 lambda x^2 <= (4/9) lambda +
+// 3 |grad| (the gap 3 lambda (x^2 - |x|^3) peaks at |x| = 2/3), so L0 =
+// lambda_max, L1 = 3; the cosh's lambda cosh(a x) <= lambda + a |grad|
+// (cosh <= 1 + |sinh|), so L0 = lambda_max, L1 = a.
 // Both have f* = 0 at x = 0. lambda_j spreads from lambda_min to lambda_max
 // linearly or geometrically over j; x_0 has every coordinate at
 // initial_value. Immutable after construction; safe to share between threads.

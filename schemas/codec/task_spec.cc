@@ -17,12 +17,14 @@ constexpr KindName<wire::NoiseKind> kNoiseNames[] = {
     {wire::NoiseKind::None, "none"},
     {wire::NoiseKind::Gaussian, "gaussian"},
     {wire::NoiseKind::StudentT, "student-t"},
+    {wire::NoiseKind::Affine, "affine"},
 };
 constexpr KindName<wire::ObjectiveKind> kObjectiveNames[] = {
     {wire::ObjectiveKind::Quadratic, "quadratic"},
     {wire::ObjectiveKind::Quartic, "quartic"},
     {wire::ObjectiveKind::Logistic, "logistic"},
     {wire::ObjectiveKind::Mlp, "mlp"},
+    {wire::ObjectiveKind::Cosh, "cosh"},
 };
 constexpr KindName<wire::PartitionKind> kPartitionNames[] = {
     {wire::PartitionKind::Iid, "iid"},
@@ -71,6 +73,9 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
     return bad("objective.lambda_max = %g: must be finite and >= objective.lambda_min = %g", o.lambda_max,
                o.lambda_min);
   }
+  if (!Finite(o.cosh_scale) || o.cosh_scale <= 0.0 || o.cosh_scale > 1e3) {
+    return bad("objective.cosh_scale = %g: must be in (0, 1000]", o.cosh_scale);
+  }
   if (!Finite(o.initial_value) || std::fabs(o.initial_value) > 1e6) {
     return bad("objective.initial_value = %g: must be finite with magnitude <= 1e6", o.initial_value);
   }
@@ -94,6 +99,7 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   if (std::strcmp(NoiseName(n.kind), "unknown") == 0) return bad("noise.kind: unknown noise");
   if (!Finite(n.sigma) || n.sigma < 0.0) return bad("noise.sigma = %g: must be finite and >= 0", n.sigma);
   if (!Finite(n.nu) || n.nu < 0.5 || n.nu > 1e6) return bad("noise.nu = %g: must be in [0.5, 1e6]", n.nu);
+  if (!Finite(n.sigma1) || n.sigma1 < 0.0) return bad("noise.sigma1 = %g: must be finite and >= 0", n.sigma1);
   if (spec.batch_size < 1 || spec.batch_size > (1u << 24)) {
     return bad("noise.batch_size = %u: must be in [1, 16777216]", spec.batch_size);
   }

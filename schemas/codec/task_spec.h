@@ -26,6 +26,8 @@ struct ObjectiveSpec {
   wire::PartitionKind partition = wire::PartitionKind::Iid;
   double dirichlet_alpha = 0.5;
   double test_fraction = 0.2;
+  // Cosh only: a in sum_j lambda_j (cosh(a x_j) - 1) / a^2.
+  double cosh_scale = 1.0;
 
   bool operator==(const ObjectiveSpec&) const = default;
 };
@@ -35,6 +37,7 @@ inline bool IsDataObjective(wire::ObjectiveKind kind) {
   switch (kind) {
     case wire::ObjectiveKind::Quadratic:
     case wire::ObjectiveKind::Quartic:
+    case wire::ObjectiveKind::Cosh:
       return false;
     case wire::ObjectiveKind::Logistic:
     case wire::ObjectiveKind::Mlp:
@@ -47,6 +50,7 @@ struct NoiseSpec {
   wire::NoiseKind kind = wire::NoiseKind::Gaussian;
   double sigma = 1.0;
   double nu = 3.0;
+  double sigma1 = 0.0;  // Affine
 
   bool operator==(const NoiseSpec&) const = default;
 };

@@ -313,8 +313,8 @@ void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartb
   const auto dataset = fbb.CreateString(o.dataset);
   const auto objective = wire::CreateObjectiveSpec(fbb, o.kind, o.dimension, o.spectrum, o.lambda_min, o.lambda_max,
                                                    o.initial_value, dataset, o.hidden, o.partition, o.dirichlet_alpha,
-                                                   o.test_fraction);
-  const auto noise = wire::CreateNoiseSpec(fbb, task.noise.kind, task.noise.sigma, task.noise.nu);
+                                                   o.test_fraction, o.cosh_scale);
+  const auto noise = wire::CreateNoiseSpec(fbb, task.noise.kind, task.noise.sigma, task.noise.nu, task.noise.sigma1);
   const auto& c = task.compressor;
   const auto compressor = wire::CreateCompressorSpec(fbb, c.kind, c.k, c.p, c.levels);
   const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
@@ -478,10 +478,11 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
                      .hidden = o->hidden(),
                      .partition = o->partition(),
                      .dirichlet_alpha = o->dirichlet_alpha(),
-                     .test_fraction = o->test_fraction()};
+                     .test_fraction = o->test_fraction(),
+                     .cosh_scale = o->cosh_scale()};
   if (o->dataset() != nullptr) std::memcpy(task->objective.dataset, o->dataset()->c_str(), o->dataset()->size() + 1);
   const auto* n = spec->noise();
-  task->noise = {.kind = n->kind(), .sigma = n->sigma(), .nu = n->nu()};
+  task->noise = {.kind = n->kind(), .sigma = n->sigma(), .nu = n->nu(), .sigma1 = n->sigma1()};
   const auto* c = spec->compressor();
   task->compressor = {.kind = c->kind(), .k = c->k(), .p = c->p(), .levels = c->levels()};
   task->batch_size = spec->batch_size();

@@ -41,9 +41,11 @@ hidden = 16
 partition = "dirichlet"
 dirichlet_alpha = 0.3
 test_fraction = 0.25
+cosh_scale = 2.0
 [noise]
 kind = "student-t"
 sigma = 0.5
+sigma1 = 0.3
 nu = 4.0
 batch_size = 3
 [compressor]
@@ -186,7 +188,7 @@ TEST_CASE("docs/config.md lists exactly the declared keys, with the declared tab
   for (const auto& [key, value] : Flatten(kEveryKeyChanged)) changed.insert(key);
   CHECK(changed == declared);
   for (const char* section : ConfigSections()) {
-    INFO("section [" << std::string(section) << "]: regenerate with `edgefl config-keys " << std::string(section) << "`");
+    INFO("section [" << std::string(section) << "]: run scripts/update_config_docs.py");
     const std::string table = ConfigKeysMarkdown(section);
     CHECK(!table.empty());
     CHECK(docs.find(table) != std::string::npos);

@@ -55,6 +55,26 @@ TEST_CASE("no noise leaves the gradient alone") {
   CHECK(g == std::vector<float>{1.0f, 2.0f});
 }
 
+TEST_CASE("affine noise has variance (sigma^2 + sigma1^2 ||g||^2) / B") {
+  // g = 0.5 everywhere, d = 100000: ||g||^2 = 25000; sigma = 2, sigma1 = 0.01,
+  // B = 4: variance (4 + 1e-4 * 25000) / 4 = 1.625.
+  constexpr size_t n = 100000;
+  std::vector<float> g(n, 0.5f);
+  Rng rng(19);
+  const codec::NoiseSpec spec{wire::NoiseKind::Affine, 2.0, 3.0, 0.01};
+  AddGradientNoise(spec, 4, rng, g);
+  double sum = 0, sum2 = 0;
+  for (float x : g) {
+    sum += x - 0.5;
+    sum2 += (x - 0.5) * (x - 0.5);
+  }
+  const double var = sum2 / n - (sum / n) * (sum / n);
+  CHECK(std::fabs(var - 1.625) < 5 * 1.625 * std::sqrt(2.0 / n));
+  CHECK(NoiseVariance(spec, 4) == 1.0);
+  CHECK(NoiseVarianceSlope(spec, 4) == doctest::Approx(0.25e-4));
+  CHECK(StandardNoiseCdf(spec, 1.0) == doctest::Approx(0.8413447460685429));
+}
+
 TEST_CASE("the noise variance is s^2, s^2 nu/(nu - 2), or infinite for heavy tails") {
   CHECK(NoiseVariance({wire::NoiseKind::None, 2.0, 3.0}, 4) == 0.0);
   CHECK(NoiseVariance({wire::NoiseKind::Gaussian, 2.0, 3.0}, 4) == 1.0);

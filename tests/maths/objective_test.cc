@@ -43,6 +43,30 @@ TEST_CASE("a geometric spectrum spans lambda_min to lambda_max") {
   CHECK(lambda[4] == doctest::Approx(100.0));
 }
 
+TEST_CASE("cosh: loss, gradient and Hessian are the closed forms, and L0 = lambda_max, L1 = a bound its curvature") {
+  codec::ObjectiveSpec spec{wire::ObjectiveKind::Cosh, 3, wire::SpectrumKind::Linear, 1.0, 2.0, 1.0};
+  spec.cosh_scale = 2.0;
+  std::vector<float> lambda(3), g(3), hv(3);
+  SyntheticObjective f(spec, lambda);
+  const std::vector<float> x = {0.5f, -1.0f, 0.0f}, v = {1.0f, 1.0f, 1.0f};
+  const double a = 2.0;
+  const double expected = (1.0 * (std::cosh(a * 0.5) - 1) + 1.5 * (std::cosh(-a) - 1)) / (a * a);
+  CHECK(f.LossAndGradient(x, g) == doctest::Approx(expected).epsilon(1e-12));
+  CHECK(g[0] == doctest::Approx(std::sinh(1.0) / 2));
+  CHECK(g[1] == doctest::Approx(1.5 * std::sinh(-2.0) / 2));
+  CHECK(g[2] == 0.0f);
+  f.HessianVector(x, v, hv);
+  CHECK(hv[0] == doctest::Approx(std::cosh(1.0)));
+  CHECK(hv[2] == doctest::Approx(2.0));
+  // Per coordinate, f'' = lambda cosh(a x) <= L0 + L1 |f'| with L0 = lambda, L1 = a.
+  for (double t = -20; t <= 20; t += 0.01) {
+    const double f2 = 2.0 * std::cosh(a * t), f1 = 2.0 * std::sinh(a * t) / a;
+    CHECK(f2 <= 2.0 + a * std::fabs(f1) + 1e-9 * f2);
+  }
+  // The quartic's: 3 lambda x^2 <= lambda + 3 |lambda x^3|.
+  for (double t = -5; t <= 5; t += 0.001) CHECK(3 * 2.0 * t * t <= 2.0 + 3 * std::fabs(2.0 * t * t * t) + 1e-12);
+}
+
 TEST_CASE("Hessian-vector products of the synthetic objectives are their closed forms") {
   const std::vector<float> x = {2.0f, -1.0f, 0.5f}, v = {1.0f, 3.0f, -2.0f};
   std::vector<float> lambda(3), out(3);

@@ -51,8 +51,9 @@ TaskSpec SampleTask() {
                  .hidden = 7,
                  .partition = wire::PartitionKind::Dirichlet,
                  .dirichlet_alpha = 0.125,
-                 .test_fraction = 0.375};
-  t.noise = {wire::NoiseKind::StudentT, 2.5, 1.5};
+                 .test_fraction = 0.375,
+                 .cosh_scale = 2.5};
+  t.noise = {wire::NoiseKind::StudentT, 2.5, 1.5, 0.75};
   t.compressor = {wire::CompressorKind::Qsgd, 9, 0.5, 15};
   t.batch_size = 32;
   t.seed = 0xDEADBEEFCAFEull;
