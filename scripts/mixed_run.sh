@@ -14,9 +14,12 @@
 #   CONFIG [examples/quickstart.toml]  VARIANT [dsgd]  ROUNDS [300]
 #   NATIVE [1] EMULATED [1]   node counts; ids: native first, then emulated
 #   OUT [a new temporary folder]  where the run folder and logs go
+#   COMPARE_NATIVE [0]        1: run the same experiment again with native nodes
+#                             only, and fail unless both give the same model
+#                             hash (the same bits on every host)
 # Prints the summary and the rounds per second; exits with the coordinator's
-# status (non-zero also when a node fails). Every process it started is
-# stopped on exit, also on Ctrl-C.
+# status (non-zero also when a node fails, or the hashes differ). Every
+# process it started is stopped on exit, also on Ctrl-C.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 host_build="${HOST_BUILD:-$root/build}"
@@ -110,5 +113,19 @@ if [ -f "$out/run/summary.toml" ]; then
   awk -F, 'NR == 2 { r0 = $1; t0 = $2 } NR > 2 { r = $1; t = $2 }
            END { if (t > t0) printf "rounds_per_second = %.1f (rounds %d..%d)\n", (r - r0) / (t - t0), r0, r }' \
     "$out/run/metrics.csv"
+fi
+if [ "$status" -eq 0 ] && [ "${COMPARE_NATIVE:-0}" = 1 ] && [ "$emulated" -gt 0 ]; then
+  echo "mixed_run: the same run with $nodes native nodes, to compare the model"
+  NATIVE="$nodes" EMULATED=0 COMPARE_NATIVE=0 OUT="$out/native" bash "$0" "$@" >"$out/native.log" 2>&1 || {
+    cat "$out/native.log" >&2
+    exit 1
+  }
+  mixed_hash="$(grep '^model_hash' "$out/run/summary.toml")"
+  native_hash="$(grep '^model_hash' "$out/native/run/summary.toml")"
+  if [ "$mixed_hash" != "$native_hash" ]; then
+    echo "mixed_run: FAILED: aarch64 nodes gave another model ($mixed_hash) than native ones ($native_hash)" >&2
+    exit 1
+  fi
+  echo "mixed_run: the same model bit for bit with native nodes only ($native_hash)"
 fi
 exit "$status"
