@@ -439,6 +439,11 @@ Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envel
     return Malformed("protocol version %u, this build speaks %u", e->protocol_version(), kProtocolVersion);
   }
   if (e->body_type() == wire::Body::NONE || e->body() == nullptr) return Malformed("message has no body");
+  // The verifier passes a union type it does not know, leaving its body
+  // unchecked; such a message would otherwise be ignored unseen.
+  if (e->body_type() > wire::Body::MAX) {
+    return Malformed("unknown message type %u", static_cast<unsigned>(e->body_type()));
+  }
   *envelope = e;
   return Status::Ok();
 }

@@ -516,6 +516,23 @@ TEST_CASE("truncated buffers are rejected") {
   }
 }
 
+TEST_CASE("a message type this build does not know is rejected, not ignored") {
+  // An envelope whose body is a Heartbeat table but whose union type is 42.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto body = wire::CreateHeartbeat(fbb, 3);
+  wire::EnvelopeBuilder b(fbb);
+  b.add_protocol_version(kProtocolVersion);
+  b.add_round(1);
+  b.add_body_type(static_cast<wire::Body>(42));
+  b.add_body(body.Union());
+  fbb.Finish(b.Finish(), wire::EnvelopeIdentifier());
+  const Message m(fbb);
+  const wire::Envelope* e = nullptr;
+  const Status s = ReadEnvelope(m.bytes(), &e);
+  CHECK(s.code() == StatusCode::kMalformed);
+  CHECK(std::string(s.message()).find("unknown message type 42") != std::string::npos);
+}
+
 TEST_CASE("a wrong protocol version or identifier is rejected") {
   flatbuffers::FlatBufferBuilder fbb;
   EncodeHeartbeat(fbb, 0, 0);
