@@ -64,7 +64,7 @@ constexpr int64_t kMaxU32 = 0xFFFFFFFFll;
 static_assert(sizeof(codec::ObjectiveSpec) == 104, "a new objective field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::NoiseSpec) == 32, "a new noise field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs its key in VisitConfigKeys");
-static_assert(sizeof(StepConfig) == 96, "a new step field needs its key in VisitConfigKeys");
+static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
 
@@ -174,6 +174,11 @@ void VisitConfigKeys(Config& c, Visitor& v) {
            {"L0 of (L0,L1)-smoothness, ‖∇²f(x)‖ <= L0 + L1‖∇f(x)‖, for `vankov`, `l0l1-gd` and `l0l1` (which need "
             "it > 0)."});
   v.Number("l1", c.step.l1, AtLeast(0.0), {"L1 of (L0,L1)-smoothness, for `vankov`, `l0l1-gd` and `l0l1`."});
+  v.Word("smoothness", c.step.smoothness, SmoothnessSourceNames(),
+         {"Where L0 and L1 come from: `declared` (`l0`, `l1`), or `online`, fitted from the run's own steps "
+          "(below), with the declared values until three samples exist. metrics.csv says which a round used."});
+  v.Integer("smoothness_window", c.step.smoothness_window, 3, 64,
+            {"`online`: how many of the latest samples the fit uses."});
   v.Number("eps", c.step.eps, Between(0.0, 1.0, /*lo_open=*/true, /*hi_open=*/true),
            {"The safety margin ε of `l0l1`."});
   v.Number("schedule_power", c.step.schedule_power, Between(0.0, 2.0),

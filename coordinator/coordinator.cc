@@ -384,6 +384,11 @@ class Coordinator::Impl {
       round_metrics_.step_size = step_.Apply(
           {round, direction_, round_metrics_.direction_norm, collector_.mean_node_grad_norm()}, state_.model);
       if (UsesNormEstimate(config_.step.rule)) round_metrics_.norm_estimate = step_.norm_estimate();
+      if (UsesSmoothness(config_.step.rule) || config_.step.smoothness == SmoothnessSource::kOnline) {
+        round_metrics_.l0 = step_.l0();
+        round_metrics_.l1 = step_.l1();
+        round_metrics_.smoothness_estimated = step_.smoothness_estimated();
+      }
       round_metrics_.node_loss = collector_.mean_node_loss();
     } else {
       EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round, collector_.count(),

@@ -292,6 +292,10 @@ constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
     {StepRuleKind::kClip, "clip"},             {StepRuleKind::kVankov, "vankov"}, {StepRuleKind::kL0L1Gd, "l0l1-gd"},
     {StepRuleKind::kL0L1, "l0l1"},
 };
+constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
+    {SmoothnessSource::kDeclared, "declared"},
+    {SmoothnessSource::kOnline, "online"},
+};
 constexpr codec::KindName<NormEstimateKind> kNormEstimateNames[] = {
     {NormEstimateKind::kAggregate, "aggregate"},
     {NormEstimateKind::kNodes, "nodes"},
@@ -308,6 +312,7 @@ constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
 
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { return kServerOptimizerNames; }
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return kNormEstimateNames; }
+std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { return kSmoothnessSourceNames; }
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }

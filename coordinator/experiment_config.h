@@ -43,6 +43,12 @@ enum class NormEstimateKind : uint8_t {
   kRunning,    // an exponential running mean of ||direction||
 };
 
+// Where L0 and L1 come from.
+enum class SmoothnessSource : uint8_t {
+  kDeclared,  // step.l0, step.l1
+  kOnline,    // estimated from the run's steps (smoothness_estimator.h), the declared ones until then
+};
+
 struct StepConfig {
   StepRuleKind rule = StepRuleKind::kConstant;
   double eta = 0.1;
@@ -52,6 +58,8 @@ struct StepConfig {
   double clip_norm = 1.0;       // clip: gamma
   double l0 = 1.0;              // vankov, l0l1-gd, l0l1
   double l1 = 0.0;
+  SmoothnessSource smoothness = SmoothnessSource::kDeclared;
+  uint32_t smoothness_window = 32;
   double eps = 0.5;             // l0l1: safety margin
   double schedule_power = 0.0;  // l0l1: s_k = (1 + k)^-power
   NormEstimateKind norm = NormEstimateKind::kAggregate;
@@ -148,6 +156,7 @@ std::span<const codec::KindName<AggregatorKind>> AggregatorNames();
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
+std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

@@ -10,8 +10,6 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
-#include "coordinator/step_rule.h"
-
 namespace edgefl {
 
 Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config) {
@@ -35,8 +33,7 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   std::fprintf(nodes_, "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n");
   std::fprintf(metrics_,
                "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
-               "updates,rejected,test_loss,test_accuracy,norm_estimate,l0,l1\n");
-  step_ = config.step;
+               "updates,rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness\n");
   std::fflush(metrics_);
   return Status::Ok();
 }
@@ -51,12 +48,12 @@ void RunRecorder::Record(const RoundMetrics& r) {
   } else {
     std::fprintf(metrics_, ",,");  // synthetic objectives have no test set
   }
-  // What the step rule computed eta_k from: n_k, and the (declared) L0, L1.
+  // What the step rule computed eta_k from: n_k, and L0, L1 with where they came from.
   if (std::isfinite(r.norm_estimate)) std::fprintf(metrics_, "%.9g", r.norm_estimate);
-  if (UsesSmoothness(step_.rule)) {
-    std::fprintf(metrics_, ",%.9g,%.9g\n", step_.l0, step_.l1);
+  if (std::isfinite(r.l0)) {
+    std::fprintf(metrics_, ",%.9g,%.9g,%s\n", r.l0, r.l1, r.smoothness_estimated ? "estimated" : "declared");
   } else {
-    std::fprintf(metrics_, ",,\n");
+    std::fprintf(metrics_, ",,,\n");
   }
   std::fflush(metrics_);
 }

@@ -28,6 +28,9 @@ struct RoundMetrics {
   double step_size = 0.0;    // eta_k (0 when the round made no step)
   double direction_norm = 0.0;
   double norm_estimate = NAN; // n_k of a normalising step rule (NaN otherwise)
+  double l0 = NAN;           // the L0, L1 the step used or estimated (NaN when neither)
+  double l1 = NAN;
+  bool smoothness_estimated = false;  // l0, l1 from the online fit
   uint64_t bytes_up = 0;     // update messages received this round
   uint64_t bytes_down = 0;   // round-start messages sent this round
   uint32_t participants = 0; // nodes asked
@@ -86,7 +89,6 @@ class RunRecorder {
   std::string dir_;
   std::FILE* metrics_ = nullptr;
   std::FILE* nodes_ = nullptr;
-  StepConfig step_;  // what metrics.csv reports of the step rule
 };
 
 // Reads a summary.toml back (for `edgefl run`'s table and for tests).

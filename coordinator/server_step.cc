@@ -7,17 +7,52 @@ namespace edgefl {
 
 ServerStep::ServerStep(const StepConfig& step, const ServerConfig& server, const StepRunFacts& facts,
                        uint32_t dimension)
-    : ServerStep(MakeStepRule(step, facts), MakeServerOptimizer(server, dimension), step.norm, step.norm_smoothing,
-                 dimension) {}
+    : ServerStep(MakeStepRule(step, facts), MakeServerOptimizer(server, dimension), step, dimension) {}
 
 ServerStep::ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer,
-                       NormEstimateKind norm, double norm_smoothing, uint32_t dimension)
+                       const StepConfig& step, uint32_t dimension)
     : rule_(std::move(rule)),
       optimizer_(std::move(optimizer)),
-      norm_(norm),
-      norm_smoothing_(norm_smoothing),
+      norm_(step.norm),
+      norm_smoothing_(step.norm_smoothing),
+      step_(step),
+      smoothness_(step.smoothness_window),
+      l0_(step.l0),
+      l1_(step.l1),
       last_direction_(dimension),
       change_(dimension) {}
+
+namespace {
+
+double Norm(std::span<const double> v) {
+  double sum = 0.0;
+  for (const double x : v) sum += x * x;
+  return std::sqrt(sum);
+}
+
+double DistanceBetween(std::span<const double> a, std::span<const double> b) {
+  double sum = 0.0;
+  for (size_t j = 0; j < a.size(); ++j) sum += (a[j] - b[j]) * (a[j] - b[j]);
+  return std::sqrt(sum);
+}
+
+}  // namespace
+
+void ServerStep::UpdateSmoothness(std::span<const double> direction, double direction_norm) {
+  if (step_.smoothness != SmoothnessSource::kOnline) return;
+  // The last step moved the model by change_, from where last_direction_
+  // was computed to where `direction` is: one sample of local smoothness.
+  if (steps_taken_ > 0) {
+    const double moved = Norm(change_);
+    if (moved > 0.0) {
+      smoothness_.Add(DistanceBetween(direction, last_direction_) / moved,
+                      0.5 * (direction_norm + last_direction_norm_));
+    }
+  }
+  estimated_ = smoothness_.ready();
+  l0_ = estimated_ ? smoothness_.l0() : step_.l0;
+  l1_ = estimated_ ? smoothness_.l1() : step_.l1;
+}
 
 double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model) {
   const std::span<const double> direction = aggregate.direction;
@@ -35,6 +70,7 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
                            : norm_smoothing_ * norm_estimate_ + (1.0 - norm_smoothing_) * aggregate.direction_norm;
       break;
   }
+  UpdateSmoothness(direction, aggregate.direction_norm);
   // What the last step left, or nothing before the first.
   const auto last = [this](const std::vector<double>& v) {
     return steps_taken_ > 0 ? std::span<const double>(v) : std::span<const double>();
@@ -45,6 +81,8 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
                       .direction = direction,
                       .direction_norm = aggregate.direction_norm,
                       .norm_estimate = norm_estimate_,
+                      .l0 = l0_,
+                      .l1 = l1_,
                       .last_direction = last(last_direction_),
                       .last_change = last(change_)};
   const double eta = rule_->StepSize(in);
@@ -52,6 +90,7 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
   // x + (-eta d) rounds exactly as x - eta d: negation is exact.
   for (size_t j = 0; j < model.size(); ++j) model[j] = static_cast<float>(model[j] + change_[j]);
   std::copy(direction.begin(), direction.end(), last_direction_.begin());
+  last_direction_norm_ = aggregate.direction_norm;
   ++steps_taken_;
   step_sizes_sum_ += eta;
   return eta;
@@ -61,6 +100,8 @@ void ServerStep::Save(StateWriter& out) const {
   out.Put(steps_taken_);
   out.Put(step_sizes_sum_);
   out.Put(norm_estimate_);
+  out.Put(last_direction_norm_);
+  smoothness_.Save(out);
   out.PutSpan(std::span<const double>(last_direction_));
   out.PutSpan(std::span<const double>(change_));
   rule_->Save(out);
@@ -71,6 +112,8 @@ Status ServerStep::Load(StateReader& in) {
   EDGEFL_RETURN_IF_ERROR(in.Get(&steps_taken_));
   EDGEFL_RETURN_IF_ERROR(in.Get(&step_sizes_sum_));
   EDGEFL_RETURN_IF_ERROR(in.Get(&norm_estimate_));
+  EDGEFL_RETURN_IF_ERROR(in.Get(&last_direction_norm_));
+  EDGEFL_RETURN_IF_ERROR(smoothness_.Load(in));
   EDGEFL_RETURN_IF_ERROR(in.GetSpan(std::span<double>(last_direction_)));
   EDGEFL_RETURN_IF_ERROR(in.GetSpan(std::span<double>(change_)));
   EDGEFL_RETURN_IF_ERROR(rule_->Load(in));

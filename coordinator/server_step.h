@@ -1,7 +1,9 @@
 // ServerStep: turns a round's aggregate into the model change and applies
 // it, x <- x + change. The step rule gives eta_k; the server optimiser
 // (server_optimizer.h: sgd, momentum, adagrad, adam, yogi) turns the
-// direction and eta_k into the change. ServerStep keeps what rules need across rounds (steps
+// direction and eta_k into the change. With step.smoothness = "online" it
+// fits L0 and L1 from consecutive steps (smoothness_estimator.h) and hands
+// the rule the fit. ServerStep keeps what rules need across rounds (steps
 // taken, the sum of step sizes, the last change) and saves and loads it with
 // the rule's and the optimiser's state. Memory: two O(d) vectors (the last
 // direction and change) besides the optimiser's. Not thread-safe.
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "coordinator/server_optimizer.h"
+#include "coordinator/smoothness_estimator.h"
 #include "coordinator/step_rule.h"
 
 namespace edgefl {
@@ -29,8 +32,9 @@ class ServerStep {
  public:
   // The config's rule and optimiser; `facts` what the rule needs of the run.
   ServerStep(const StepConfig& step, const ServerConfig& server, const StepRunFacts& facts, uint32_t dimension);
-  ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, NormEstimateKind norm,
-             double norm_smoothing, uint32_t dimension);
+  // `step` gives the norm estimate and the smoothness constants and source.
+  ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, const StepConfig& step,
+             uint32_t dimension);
 
   // Steps `model` along the round's aggregate; returns eta_k.
   double Apply(const RoundAggregate& aggregate, std::span<float> model);
@@ -41,6 +45,10 @@ class ServerStep {
 
   // n_k of the last step (step.norm).
   double norm_estimate() const { return norm_estimate_; }
+  // The L0 and L1 the last step used, and whether the online fit gave them.
+  double l0() const { return l0_; }
+  double l1() const { return l1_; }
+  bool smoothness_estimated() const { return estimated_; }
 
   uint32_t steps_taken() const { return steps_taken_; }
   double step_sizes_sum() const { return step_sizes_sum_; }
@@ -52,11 +60,19 @@ class ServerStep {
   Status Load(StateReader& in);
 
  private:
+  // Adds the sample the last step and this direction give, and picks L0, L1.
+  void UpdateSmoothness(std::span<const double> direction, double direction_norm);
+
   std::unique_ptr<StepRule> rule_;
   std::unique_ptr<ServerOptimizer> optimizer_;
   NormEstimateKind norm_;
   double norm_smoothing_;
   double norm_estimate_ = 0.0;  // the running mean, for kRunning
+  StepConfig step_;
+  SmoothnessEstimator smoothness_;
+  double l0_, l1_;
+  bool estimated_ = false;
+  double last_direction_norm_ = 0.0;
   uint32_t steps_taken_ = 0;
   double step_sizes_sum_ = 0.0;
   std::vector<double> last_direction_;

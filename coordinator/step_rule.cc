@@ -38,12 +38,11 @@ class ScheduleRule final : public StepRule {
 // The rules that normalise by n_k.
 class NormalizingRule final : public StepRule {
  public:
-  NormalizingRule(const StepConfig& config, const StepRunFacts& facts)
-      : config_(config), l0l1_(L0L1StepCoefficients(config, facts)) {}
+  NormalizingRule(const StepConfig& config, const StepRunFacts& facts) : config_(config), facts_(facts) {}
 
   double StepSize(const StepInputs& in) override {
     const double n = in.norm_estimate;
-    const double l0 = config_.l0, l1 = config_.l1;
+    const double l0 = in.l0, l1 = in.l1;
     switch (config_.rule) {
       case StepRuleKind::kNormalized:
         return n > 0.0 ? config_.eta / n : 0.0;
@@ -55,7 +54,8 @@ class NormalizingRule final : public StepRule {
         return config_.eta / (l0 + l1 * n);
       case StepRuleKind::kL0L1: {
         const double schedule = std::pow(1.0 + in.round, -config_.schedule_power);
-        return 2.0 * config_.eps * schedule / (l0l1_.a + l0l1_.b * n);
+        const L0L1Coefficients c = L0L1StepCoefficients(l0, l1, facts_);
+        return 2.0 * config_.eps * schedule / (c.a + c.b * n);
       }
       case StepRuleKind::kConstant:
       case StepRuleKind::kDecay:
@@ -68,15 +68,15 @@ class NormalizingRule final : public StepRule {
 
  private:
   StepConfig config_;
-  L0L1Coefficients l0l1_;
+  StepRunFacts facts_;
 };
 
 }  // namespace
 
-L0L1Coefficients L0L1StepCoefficients(const StepConfig& config, const StepRunFacts& facts) {
+L0L1Coefficients L0L1StepCoefficients(double l0, double l1, const StepRunFacts& facts) {
   const double d = facts.dimension, n = facts.nodes, omega = facts.omega;
   const double rho = 1.0 + (omega + d * facts.sigma1_squared * (1.0 + omega)) / n;
-  return {.a = config.l0 * rho + config.l1 * d * facts.sigma0_squared * (1.0 + omega) / n, .b = config.l1 * rho};
+  return {.a = l0 * rho + l1 * d * facts.sigma0_squared * (1.0 + omega) / n, .b = l1 * rho};
 }
 
 bool UsesNormEstimate(StepRuleKind rule) {

@@ -35,6 +35,8 @@ struct StepInputs {
   std::span<const double> direction;       // this round's aggregate
   double direction_norm = 0.0;             // ||direction||
   double norm_estimate = 0.0;              // n_k
+  double l0 = 1.0;                         // L0 and L1: declared, or estimated online
+  double l1 = 0.0;
   std::span<const double> last_direction;  // the aggregate of the last step (empty before it)
   std::span<const double> last_change;     // the model change of the last step (empty before it)
 };
@@ -67,6 +69,6 @@ struct L0L1Coefficients {
   double a = 0.0;
   double b = 0.0;
 };
-L0L1Coefficients L0L1StepCoefficients(const StepConfig& config, const StepRunFacts& facts);
+L0L1Coefficients L0L1StepCoefficients(double l0, double l1, const StepRunFacts& facts);
 
 }  // namespace edgefl

@@ -33,7 +33,7 @@ class RecordingRule final : public StepRule {
 TEST_CASE("a rule is fed the steps so far and the last step's direction and change") {
   auto rule = std::make_unique<RecordingRule>();
   const RecordingRule& record = *rule;
-  ServerStep step(std::move(rule), std::make_unique<SgdOptimizer>(), NormEstimateKind::kAggregate, 0.9, 2);
+  ServerStep step(std::move(rule), std::make_unique<SgdOptimizer>(), StepConfig{}, 2);
   std::vector<float> model = {1.0f, 1.0f};
   const std::vector<double> first = {1.0, 2.0}, second = {-1.0, 0.0};
   step.Apply(0, first, 1.0, model);

@@ -12,6 +12,8 @@ double Step(const StepConfig& config, uint32_t round, double norm, const StepRun
   StepInputs in;
   in.round = round;
   in.direction_norm = in.norm_estimate = norm;
+  in.l0 = config.l0;  // as ServerStep passes the declared constants
+  in.l1 = config.l1;
   return MakeStepRule(config, facts)->StepSize(in);
 }
 
@@ -45,7 +47,7 @@ TEST_CASE("l0l1: 2 eps s_k / (a + b n_k) with a and b of docs/theory.md 4.3") {
   // a = 2 * 3.75 + 0.5 * 10 * 0.5 * 4 / 4 = 10,  b = 0.5 * 3.75 = 1.875
   const StepRunFacts facts{.dimension = 10, .nodes = 4, .omega = 3.0, .sigma0_squared = 0.5, .sigma1_squared = 0.2};
   const StepConfig config{.rule = StepRuleKind::kL0L1, .l0 = 2.0, .l1 = 0.5, .eps = 0.5, .schedule_power = 0.5};
-  const L0L1Coefficients c = L0L1StepCoefficients(config, facts);
+  const L0L1Coefficients c = L0L1StepCoefficients(config.l0, config.l1, facts);
   CHECK(c.a == doctest::Approx(10.0));
   CHECK(c.b == doctest::Approx(1.875));
   // k = 3: s = 1/2; n = 4: 2 * 0.5 * 0.5 / (10 + 7.5) = 1/35

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_recorder.h"
@@ -46,6 +47,31 @@ RunSummary Summary(const std::string& path) {
   const Status status = ReadSummary(path, &s);
   REQUIRE_MESSAGE(status.ok(), status.message());
   return s;
+}
+
+// Column `name` of every data row of a metrics.csv.
+std::vector<std::string> Column(const std::string& csv, const std::string& name) {
+  std::vector<std::string> rows, header;
+  size_t start = 0;
+  while (start < csv.size()) {
+    const size_t end = std::min(csv.find('\n', start), csv.size());
+    std::vector<std::string> cells;
+    size_t cell = start;
+    while (cell <= end) {
+      const size_t comma = std::min(csv.find(',', cell), end);
+      cells.push_back(csv.substr(cell, comma - cell));
+      cell = comma + 1;
+    }
+    if (header.empty()) {
+      header = cells;
+    } else {
+      const auto at = std::find(header.begin(), header.end(), name);
+      REQUIRE(at != header.end());
+      rows.push_back(cells.at(static_cast<size_t>(at - header.begin())));
+    }
+    start = end + 1;
+  }
+  return rows;
 }
 
 TEST_CASE("DSGD over real processes settles within 20% of the closed-form floor") {
@@ -245,12 +271,46 @@ step = { rule = "l0l1" }
   const RunSummary l0l1 = Summary(dir + "/out/l0l1/summary.toml");
   CHECK(l0l1.stop_reason == "all rounds done");
   CHECK(l0l1.final_loss < l0l1.initial_loss / 200);
-  // metrics.csv records n_k and the L0, L1 each step used.
+  // metrics.csv records n_k and the L0, L1 each step used, and their source.
   const std::string metrics = testing::ReadFile(dir + "/out/l0l1/metrics.csv");
-  const size_t row_start = metrics.find('\n') + 1;
-  const std::string first_row = metrics.substr(row_start, metrics.find('\n', row_start) - row_start);
-  REQUIRE(first_row.size() > 4);
-  CHECK(first_row.substr(first_row.size() - 4) == ",1,3");
+  CHECK(Column(metrics, "l0")[0] == "1");
+  CHECK(Column(metrics, "l1")[0] == "3");
+  CHECK(Column(metrics, "smoothness")[0] == "declared");
+  CHECK(!Column(metrics, "norm_estimate")[0].empty());
+}
+
+TEST_CASE("the online estimate of L0 and L1 recovers the cosh's over real processes") {
+  // f = (cosh(2x) - 1)/4 from x = 3, exact gradients (d = 1): f'' =
+  // cosh(2x) <= 1 + 2|f'|, so L0 = 1 and L1 = 2. While the gradient is large
+  // the fit finds the slope 2; near the optimum the intercept 1.
+  const std::string dir = testing::ScratchDir("smoothness_online");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "cosh"
+nodes = 4
+rounds = 300
+[objective]
+kind = "cosh"
+dimension = 1
+cosh_scale = 2.0
+initial_value = 3.0
+[noise]
+kind = "none"
+[step]
+eta = 0.004
+smoothness = "online"
+)");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const std::string metrics = testing::ReadFile(dir + "/out/cosh/metrics.csv");
+  const auto l0 = Column(metrics, "l0"), l1 = Column(metrics, "l1"), source = Column(metrics, "smoothness");
+  REQUIRE(l1.size() == 300);
+  CHECK(source[0] == "declared");  // no sample before the second step
+  CHECK(source[20] == "estimated");
+  CHECK(std::stod(l1[20]) == doctest::Approx(2.0).epsilon(0.02));
+  CHECK(std::stod(l0[299]) == doctest::Approx(1.0).epsilon(0.25));
+  MESSAGE("round 20: L1 = " << l1[20] << "; round 299: L0 = " << l0[299] << ", L1 = " << l1[299]);
 }
 
 TEST_CASE("same config and seed give the same model bit for bit") {
