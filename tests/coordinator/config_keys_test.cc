@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -195,6 +196,20 @@ TEST_CASE("docs/config.md lists exactly the declared keys, with the declared tab
     CHECK(!table.empty());
     CHECK(docs.find(table) != std::string::npos);
   }
+}
+
+TEST_CASE("every config in examples/ loads as it is") {
+  int loaded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(EDGEFL_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".toml") continue;
+    CAPTURE(entry.path().string());
+    std::vector<ExperimentConfig> configs;
+    const Status s = LoadExperimentFile(entry.path().string(), {}, &configs);
+    CHECK_MESSAGE(s.ok(), s.message());
+    CHECK(!configs.empty());
+    ++loaded;
+  }
+  CHECK(loaded >= 4);
 }
 
 TEST_CASE("range errors name the key and the range the table declares") {
