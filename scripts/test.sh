@@ -18,11 +18,14 @@ if bash scripts/setup_cross.sh aarch64; then
   cross=1
   EDGEFL_CROSS_TARGETS="$cross_tests edgefl-node" EDGEFL_CROSS_BUILD_ONLY=1 bash scripts/test_cross.sh aarch64
   # Each twice: with an aarch64 node under qemu, then with native nodes only;
-  # the models must match bit for bit (gaussian and student-t noise, the
-  # classifier).
+  # the models must match bit for bit (gaussian, student-t and affine noise,
+  # the quartic and the cosh, the classifier).
   HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=50 COMPARE_NATIVE=1 bash scripts/mixed_run.sh
   HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=50 COMPARE_NATIVE=1 bash scripts/mixed_run.sh \
     --set noise.kind=student-t --set noise.nu=1.5 --set objective.kind=quartic --set step.eta=0.01
+  HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=30 COMPARE_NATIVE=1 bash scripts/mixed_run.sh \
+    --set noise.kind=affine --set noise.sigma1=0.01 --set objective.kind=cosh --set objective.cosh_scale=1.5 \
+    --set step.eta=0.01
   HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=20 COMPARE_NATIVE=1 CONFIG=examples/digits.toml \
     VARIANT=mlp-noniid-dense bash scripts/mixed_run.sh
 else
