@@ -3,6 +3,8 @@
 //                         this machine, for every variant of the config, and
 //                         print a summary table. Without CONFIG: the built-in
 //                         quickstart (examples/quickstart.toml).
+//   edgefl predict [CONFIG]  forecast each variant's loss from the SDE models
+//                         (sim/sde_predictor.h), before running anything.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
 // config, 3 a variant diverged (and none failed), 130 interrupted.
@@ -18,6 +20,7 @@
 #include "core/log.h"
 #include "sim/closed_forms.h"
 #include "sim/launcher.h"
+#include "sim/sde_predictor.h"
 #include "sim/quickstart_config.h"
 
 namespace {
@@ -147,6 +150,70 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
   return diverged ? edgefl::kDivergedExitCode : 0;
 }
 
+std::string Verdict(const edgefl::ExperimentConfig& config, const edgefl::Prediction& p) {
+  char text[160];
+  if (p.diverged_at >= 0) {
+    std::snprintf(text, sizeof(text), "diverges: most paths passed the divergence test by round %lld",
+                  static_cast<long long>(p.diverged_at));
+    return text;
+  }
+  const size_t n = p.mean_loss.size();
+  double tail = 0.0;
+  for (size_t k = n / 2; k < n; ++k) tail += p.mean_loss[k];
+  tail /= static_cast<double>(n - n / 2);
+  const double first = p.mean_loss.front();
+  if (tail < 0.5 * first) {
+    std::snprintf(text, sizeof(text), "converges: expected loss %.4g over the last half of the %u rounds", tail,
+                  config.rounds);
+  } else {
+    std::snprintf(text, sizeof(text), "stalls: expected loss %.4g over the last half, from %.4g after round 0",
+                  tail, first);
+  }
+  return text;
+}
+
+int Predict(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
+            const edgefl::PredictOptions& options, uint32_t every) {
+  std::vector<edgefl::ExperimentConfig> configs;
+  const edgefl::Status loaded =
+      config_path.empty()
+          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", sets, &configs)
+          : edgefl::LoadExperimentFile(config_path, sets, &configs);
+  if (!loaded.ok()) {
+    EDGEFL_LOG_ERROR("%s", loaded.message());
+    return 2;
+  }
+  bool failed = false, any = false;
+  for (const auto& config : configs) {
+    bool wanted = only.empty();
+    for (const std::string& name : only) wanted = wanted || name == config.name;
+    if (!wanted) continue;
+    any = true;
+    edgefl::Prediction p;
+    const edgefl::Status s = edgefl::PredictLoss(config, options, &p);
+    if (!s.ok()) {
+      EDGEFL_LOG_ERROR("%s: %s", config.name.c_str(), s.message());
+      failed = true;
+      continue;
+    }
+    std::printf("\n%s: %s, %u paths\n%8s %12s %12s %12s\n", config.name.c_str(), p.model, options.paths, "round",
+                "E loss", "10%", "90%");
+    const uint32_t step = every != 0 ? every : std::max(1u, config.rounds / 10);
+    for (uint32_t k = 0; k < config.rounds; ++k) {
+      if ((k + 1) % step != 0 && k + 1 != config.rounds && k != 0) continue;
+      std::printf("%8u %12.5g %12.5g %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k]);
+    }
+    const auto theory = edgefl::PredictedStationaryLoss(config);
+    if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
+    std::printf("verdict: %s\n", Verdict(config, p).c_str());
+  }
+  if (!any) {
+    EDGEFL_LOG_ERROR("no variant of the config is named as --variant asks");
+    return 2;
+  }
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -173,12 +240,38 @@ int main(int argc, char** argv) {
   run->add_option("--bin-dir", bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", verbose_nodes, "Let nodes log everything");
+  edgefl::PredictOptions predict_options;
+  std::string drift_name = "corrected";
+  uint32_t every = 0;
+  CLI::App* predict = app.add_subcommand(
+      "predict", "Forecast each variant's loss from the SDE models (docs/theory.md 3), without running anything:\n"
+                 "expected loss per round with a 10-90% band over simulated paths, and a verdict.");
+  predict->add_option("config", config_path, "Experiment config (TOML); default: the built-in quickstart")
+      ->check(CLI::ExistingFile);
+  predict->add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
+  predict->add_option("--variant", only, "Only these variants (repeatable)");
+  predict->add_option("--rounds", rounds, "Same as --set run.rounds=R")->check(CLI::Range(1u, 100000000u));
+  predict->add_option("--paths", predict_options.paths, "Simulated paths (default 256)")->check(CLI::Range(1u, 1000000u));
+  predict->add_option("--substeps", predict_options.substeps, "Euler-Maruyama steps a round (default 4)")
+      ->check(CLI::Range(1u, 1000u));
+  predict->add_option("--threads", predict_options.threads, "Threads (default: every core; the result is the same)");
+  predict->add_option("--drift", drift_name, "first-order, corrected (default; docs/theory.md 3.4) or second-order");
+  predict->add_option("--every", every, "Print every this many rounds (default: a tenth of the rounds)");
+
   std::string keys_section;
   CLI::App* config_keys = app.add_subcommand(
       "config-keys", "Print the config keys (type, default, allowed values, meaning) as Markdown tables.");
   config_keys->add_option("section", keys_section, "Only this section: run, objective, noise, ...");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (predict->parsed()) {
+    if (!edgefl::ParseSdeDrift(drift_name.c_str(), &predict_options.drift)) {
+      EDGEFL_LOG_ERROR("--drift %s: must be one of first-order, corrected, second-order", drift_name.c_str());
+      return 2;
+    }
+    if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
+    return Predict(config_path, sets, only, predict_options, every);
+  }
   if (config_keys->parsed()) {
     bool found = false;
     for (const char* section : edgefl::ConfigSections()) {

@@ -1,0 +1,101 @@
+// The SDE predictor against the closed forms of docs/theory.md 3.5, its
+// stability limit, and its determinism across thread counts.
+#include "sim/sde_predictor.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "sim/closed_forms.h"
+
+namespace edgefl {
+namespace {
+
+// d = 100, lambda = 1, N = 4, eta = 0.1, sigma = 1: DSGD's discrete floor is
+// d eta sigma^2 / (2 N (2 - eta lambda)) = 0.6579; the first-order SDE's
+// d eta sigma^2 / (4 N) = 0.625.
+ExperimentConfig Quadratic() {
+  ExperimentConfig c;
+  c.nodes = 4;
+  c.rounds = 1000;
+  c.objective.dimension = 100;
+  c.objective.initial_value = 0.0;  // start at the optimum: the floor from round 0
+  c.step.eta = 0.1;
+  return c;
+}
+
+double TailMean(const Prediction& p) {
+  const size_t n = p.mean_loss.size();
+  return std::accumulate(p.mean_loss.begin() + static_cast<std::ptrdiff_t>(n / 5), p.mean_loss.end(), 0.0) /
+         static_cast<double>(n - n / 5);
+}
+
+Prediction Predict(const ExperimentConfig& c, SdeDrift drift, uint32_t substeps = 16, uint32_t threads = 2) {
+  Prediction p;
+  const Status s = PredictLoss(c, {.paths = 64, .substeps = substeps, .threads = threads, .drift = drift}, &p);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return p;
+}
+
+TEST_CASE("the corrected SDE reproduces the discrete DSGD and DCSGD floors; the first-order one its own") {
+  // Monte-Carlo error: one round's loss has relative sd sqrt(2/d) = 0.14;
+  // 64 paths x ~80 independent stretches of 10 rounds leave ~0.2%, and
+  // 16 sub-steps a discretisation error of ~0.5%: checked at 3%.
+  ExperimentConfig c = Quadratic();
+  std::vector<float> lambda(100, 1.0f);
+  CHECK(TailMean(Predict(c, SdeDrift::kCorrected)) ==
+        doctest::Approx(StationaryLossDcsgd(lambda, 0.1, 0.0, 1.0, 4)).epsilon(0.03));
+  CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder)) == doctest::Approx(100 * 0.1 / 16.0).epsilon(0.03));
+  c.compressor = {.kind = wire::CompressorKind::Bernoulli, .p = 0.2};  // omega = 4
+  CHECK(TailMean(Predict(c, SdeDrift::kCorrected)) ==
+        doctest::Approx(*PredictedStationaryLoss(c)).epsilon(0.04));
+  c.compressor = {.kind = wire::CompressorKind::RandK, .k = 20};  // omega = 4, with its negative correlation
+  CHECK(TailMean(Predict(c, SdeDrift::kCorrected)) ==
+        doctest::Approx(*PredictedStationaryLoss(c)).epsilon(0.04));
+}
+
+TEST_CASE("the corrected SDE diverges past the discrete stability limit eta lambda = 2; the first-order one cannot") {
+  ExperimentConfig c = Quadratic();
+  c.rounds = 300;
+  c.objective.initial_value = 1.0;
+  c.step.eta = 2.1;
+  CHECK(Predict(c, SdeDrift::kCorrected).diverged_at >= 0);
+  CHECK(Predict(c, SdeDrift::kFirstOrder).diverged_at == -1);
+  c.step.eta = 1.9;
+  CHECK(Predict(c, SdeDrift::kCorrected).diverged_at == -1);
+}
+
+TEST_CASE("DSignSGD's SDE settles near its closed-form floor") {
+  // d eta s / (4 N sqrt(2/pi)) holds for a small signal-to-noise ratio: 10%.
+  ExperimentConfig c = Quadratic();
+  c.compressor.kind = wire::CompressorKind::Sign;
+  c.aggregator = AggregatorKind::kSignMean;
+  c.step.eta = 0.01;
+  c.rounds = 4000;
+  CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder, 2)) == doctest::Approx(*PredictedStationaryLoss(c)).epsilon(0.10));
+}
+
+TEST_CASE("the forecast is the same bit for bit whatever the thread count") {
+  ExperimentConfig c = Quadratic();
+  c.rounds = 100;
+  c.compressor = {.kind = wire::CompressorKind::Qsgd, .levels = 2};
+  const Prediction one = Predict(c, SdeDrift::kCorrected, 2, 1);
+  const Prediction three = Predict(c, SdeDrift::kCorrected, 2, 3);
+  CHECK(one.mean_loss == three.mean_loss);
+  CHECK(one.high_loss == three.high_loss);
+}
+
+TEST_CASE("what the predictor does not model yet is refused with a reason") {
+  ExperimentConfig c = Quadratic();
+  c.step.rule = StepRuleKind::kL0L1;
+  Prediction p;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("normalising step rules") != std::string::npos);
+  c = Quadratic();
+  c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 1.5};
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("infinite variance") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgefl
