@@ -67,6 +67,7 @@ static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs
 static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
+static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
 
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
@@ -201,6 +202,17 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("tau", c.server.tau, Above(0.0),
            {"The adaptivity floor of `adagrad`, `adam` and `yogi`: v starts at tau², and the step divides by √v + "
             "tau."});
+
+  v.Section("link");
+  v.Word("preset", c.link.preset, LinkPresetNames(),
+         {"A node's uplink from public measurements, for `edgefl predict`'s time forecast: `gbe` 941 Mb/s, `wifi` "
+          "87.5 Mb/s (Pi 4, 5 GHz), `4g` 7 Mb/s, `5g` 18 Mb/s, `lte-m` 0.69 Mb/s, `nb-iot` 11 kb/s, `lorawan` 2.65 "
+          "kb/s (before its 1% duty cycle). `edgefl run` does not shape links."});
+  v.Number("uplink_bps", c.link.uplink_bps, AtLeast(0.0), {"A node's uplink in bits a second; 0 takes the preset's."});
+  v.Number("downlink_bps", c.link.downlink_bps, AtLeast(0.0),
+           {"A node's downlink in bits a second; 0 takes the uplink's (links are often faster down)."});
+  v.Number("latency_ms", c.link.latency_ms, AtLeast(0.0), {"One-way latency, paid once each way a round."});
+  v.Number("compute_ms", c.link.compute_ms, AtLeast(0.0), {"A node's computation a round (gradient, compression)."});
 
   v.Section("round");
   v.Integer("deadline_ms", c.round.deadline_ms, 10, 3600000,

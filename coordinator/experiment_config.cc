@@ -292,6 +292,11 @@ constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
     {StepRuleKind::kClip, "clip"},             {StepRuleKind::kVankov, "vankov"}, {StepRuleKind::kL0L1Gd, "l0l1-gd"},
     {StepRuleKind::kL0L1, "l0l1"},
 };
+constexpr codec::KindName<LinkPreset> kLinkPresetNames[] = {
+    {LinkPreset::kNone, "none"}, {LinkPreset::kGbe, "gbe"},      {LinkPreset::kWifi, "wifi"},
+    {LinkPreset::k4g, "4g"},     {LinkPreset::k5g, "5g"},        {LinkPreset::kLteM, "lte-m"},
+    {LinkPreset::kNbIot, "nb-iot"}, {LinkPreset::kLoraWan, "lorawan"},
+};
 constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
     {SmoothnessSource::kDeclared, "declared"},
     {SmoothnessSource::kOnline, "online"},
@@ -313,6 +318,30 @@ constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { return kServerOptimizerNames; }
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return kNormEstimateNames; }
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { return kSmoothnessSourceNames; }
+std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
+
+double PresetUplinkBps(LinkPreset preset) {
+  // Uplink medians of public measurements (docs/config.md, [link]).
+  switch (preset) {
+    case LinkPreset::kNone:
+      return 0.0;
+    case LinkPreset::kGbe:
+      return 941e6;  // iperf3 on a Pi 4/5
+    case LinkPreset::kWifi:
+      return 87.5e6;  // Pi 4 at 5 GHz: 60-115 Mb/s
+    case LinkPreset::k4g:
+      return 7e6;  // 6-8 Mb/s
+    case LinkPreset::k5g:
+      return 18e6;  // 15-21 Mb/s
+    case LinkPreset::kLteM:
+      return 0.69e6;  // Cat-M1: 0.375-1 Mb/s
+    case LinkPreset::kNbIot:
+      return 11e3;  // 62-159 kb/s peak, about a tenth of that in practice
+    case LinkPreset::kLoraWan:
+      return 2.65e3;  // EU868: 0.3-5 kb/s, before its 1% duty cycle
+  }
+  return 0.0;
+}
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }

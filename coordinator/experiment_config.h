@@ -87,6 +87,24 @@ struct ServerConfig {
   bool operator==(const ServerConfig&) const = default;
 };
 
+// A node's link, for forecasts (edgefl predict): the presets' uplink
+// figures are public medians (docs/config.md); a bandwidth of 0 takes the
+// preset's.
+enum class LinkPreset : uint8_t { kNone, kGbe, kWifi, k4g, k5g, kLteM, kNbIot, kLoraWan };
+
+struct LinkConfig {
+  LinkPreset preset = LinkPreset::kNone;
+  double uplink_bps = 0.0;    // 0: the preset's
+  double downlink_bps = 0.0;  // 0: the uplink's
+  double latency_ms = 0.0;    // one way
+  double compute_ms = 0.0;    // a node's computation a round
+
+  bool operator==(const LinkConfig&) const = default;
+};
+
+// Bits a second of the preset's uplink (0 for none).
+double PresetUplinkBps(LinkPreset preset);
+
 struct RoundConfig {
   // A round closes when every live participant has answered, or at the
   // deadline; it steps if at least `quorum` of the nodes' updates arrived.
@@ -116,6 +134,7 @@ struct ExperimentConfig {
   AggregatorKind aggregator = AggregatorKind::kMean;
   StepConfig step;
   ServerConfig server;
+  LinkConfig link;
   RoundConfig round;
 
   // The task node `node_index` receives in Welcome.
@@ -157,6 +176,7 @@ std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
 std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
+std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "sim/closed_forms.h"
 #include "sim/launcher.h"
+#include "sim/round_cost.h"
 #include "sim/sde_predictor.h"
 #include "sim/quickstart_config.h"
 
@@ -196,12 +197,32 @@ int Predict(const std::string& config_path, const std::vector<std::string>& sets
       failed = true;
       continue;
     }
-    std::printf("\n%s: %s, %u paths\n%8s %12s %12s %12s\n", config.name.c_str(), p.model, options.paths, "round",
-                "E loss", "10%", "90%");
+    const edgefl::RoundCost cost = edgefl::RoundCostOf(config);
+    std::printf("\n%s: %s, %u paths\n", config.name.c_str(), p.model, options.paths);
+    std::printf("a round: %.0f B up and %.0f B down a node", cost.up_bytes, cost.down_bytes);
+    if (std::isfinite(cost.seconds)) {
+      std::printf(", %.4g s at %.4g b/s up, %.4g b/s down ([link])\n", cost.seconds, cost.uplink_bps,
+                  cost.downlink_bps);
+    } else {
+      std::printf(" (set [link] for a time forecast)\n");
+    }
+    std::printf("%8s %12s %12s %12s %12s %12s\n", "round", "E loss", "10%", "90%", "time s", "MB up");
     const uint32_t step = every != 0 ? every : std::max(1u, config.rounds / 10);
     for (uint32_t k = 0; k < config.rounds; ++k) {
       if ((k + 1) % step != 0 && k + 1 != config.rounds && k != 0) continue;
-      std::printf("%8u %12.5g %12.5g %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k]);
+      std::printf("%8u %12.5g %12.5g %12.5g %12.5g %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k],
+                  cost.seconds * (k + 1), cost.up_bytes * config.nodes * (k + 1) / 1e6);
+    }
+    if (config.target_loss > 0.0) {
+      const auto reached = std::find_if(p.mean_loss.begin(), p.mean_loss.end(),
+                                        [&](double loss) { return loss <= config.target_loss; });
+      if (reached == p.mean_loss.end()) {
+        std::printf("target loss %.4g: not reached in %u rounds\n", config.target_loss, config.rounds);
+      } else {
+        const auto k = static_cast<double>(reached - p.mean_loss.begin() + 1);
+        std::printf("target loss %.4g: after %.0f rounds, %.4g s, %.4g MB up\n", config.target_loss, k,
+                    cost.seconds * k, cost.up_bytes * config.nodes * k / 1e6);
+      }
     }
     const auto theory = edgefl::PredictedStationaryLoss(config);
     if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);

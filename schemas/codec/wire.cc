@@ -411,6 +411,22 @@ size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, 
   return fbb.GetSize() + cut_bytes;
 }
 
+size_t RoundStartBytes(uint32_t dimension, uint32_t round) {
+  // Parts of equal length and offsets of one kind (0, or not) have one size:
+  // encode the first part, one later full part and the last part.
+  const uint32_t parts = (dimension + kRoundStartPartValues - 1) / kRoundStartPartValues;
+  const std::vector<float> values(std::min(dimension, kRoundStartPartValues));
+  FlatBufferBuilder fbb(1024);
+  const auto part_bytes = [&](uint32_t offset) {
+    const uint32_t count = std::min(kRoundStartPartValues, dimension - offset);
+    EncodeRoundStartFull(fbb, round, std::span<const float>(values).first(count), offset);
+    return size_t{fbb.GetSize()};
+  };
+  if (parts == 1) return part_bytes(0);
+  const uint32_t last = (parts - 1) * kRoundStartPartValues;
+  return part_bytes(0) + size_t{parts - 2} * part_bytes(kRoundStartPartValues) + part_bytes(last);
+}
+
 void EncodeHeartbeat(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id) {
   fbb.Clear();
   FinishEnvelope(fbb, round, wire::Body::Heartbeat, wire::CreateHeartbeat(fbb, node_id).Union());

@@ -83,6 +83,9 @@ void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const Upd
 // their defaults too). `kept`: the values a sparse update carries (k for
 // rand-k and top-k, the sampled count for bernoulli); others ignore it.
 size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept);
+// The bytes of the RoundStart parts that carry a model of dimension d in
+// round `round`, as the coordinator sends them to each node.
+size_t RoundStartBytes(uint32_t dimension, uint32_t round);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
 void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
 void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message);

@@ -77,6 +77,12 @@ momentum = 0.5
 beta1 = 0.8
 beta2 = 0.95
 tau = 0.01
+[link]
+preset = "lte-m"
+uplink_bps = 1000000.0
+downlink_bps = 2000000.0
+latency_ms = 40.0
+compute_ms = 3.5
 [round]
 deadline_ms = 1234
 quorum = 0.75

@@ -387,6 +387,25 @@ TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its ro
   }
 }
 
+TEST_CASE("RoundStartBytes is the sum of the parts the coordinator sends") {
+  for (const uint32_t d : {1u, 1000u, 16384u, 16385u, 40000u, 100000u}) {
+    for (const uint32_t round : {0u, 5u}) {
+      CAPTURE(d);
+      CAPTURE(round);
+      const std::vector<float> model(d, 0.5f);
+      flatbuffers::FlatBufferBuilder fbb;
+      size_t total = 0;
+      for (uint32_t offset = 0; offset < d; offset += kRoundStartPartValues) {
+        const uint32_t count = std::min(kRoundStartPartValues, d - offset);
+        EncodeRoundStartFull(fbb, round, std::span<const float>(model).subspan(offset, count), offset);
+        total += fbb.GetSize();
+      }
+      CHECK(RoundStartBytes(d, round) == total);
+    }
+  }
+  CHECK(RoundStartBytes(1000, 5) == 4060);  // docs/protocol.md 8
+}
+
 TEST_CASE("compact payloads expand to the same values in every block") {
   // QSGD and natural updates stay compact after decoding and are expanded
   // a block at a time; across several blocks and a partial last one, every

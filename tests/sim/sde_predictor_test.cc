@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sim/closed_forms.h"
+#include "sim/round_cost.h"
 
 namespace edgefl {
 namespace {
@@ -85,6 +86,23 @@ TEST_CASE("the forecast is the same bit for bit whatever the thread count") {
   const Prediction three = Predict(c, SdeDrift::kCorrected, 2, 3);
   CHECK(one.mean_loss == three.mean_loss);
   CHECK(one.high_loss == three.high_loss);
+}
+
+TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and compute") {
+  ExperimentConfig c;
+  c.objective.dimension = 1000;
+  CHECK(std::isnan(RoundCostOf(c).seconds));  // no [link]: no time
+  c.link = {.preset = LinkPreset::kLteM, .latency_ms = 50.0, .compute_ms = 2.0};
+  const RoundCost cost = RoundCostOf(c);
+  CHECK(cost.up_bytes == 4112.0);    // docs/protocol.md 8: identity at d = 1000
+  CHECK(cost.down_bytes == 4060.0);  // a RoundStart of 1000 values
+  CHECK(cost.uplink_bps == 0.69e6);
+  CHECK(cost.downlink_bps == 0.69e6);
+  CHECK(cost.seconds == doctest::Approx(0.1 + 0.002 + 8.0 * (4060 + 4112) / 0.69e6));
+  c.compressor = {.kind = wire::CompressorKind::Sign};
+  c.link.downlink_bps = 10e6;
+  CHECK(RoundCostOf(c).up_bytes == 248.0);
+  CHECK(RoundCostOf(c).seconds == doctest::Approx(0.102 + 8.0 * 4060 / 10e6 + 8.0 * 248 / 0.69e6));
 }
 
 TEST_CASE("what the predictor does not model yet is refused with a reason") {

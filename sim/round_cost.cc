@@ -1,0 +1,32 @@
+#include "sim/round_cost.h"
+
+#include <cmath>
+#include <limits>
+
+#include "schemas/codec/index_sampler.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+
+RoundCost RoundCostOf(const ExperimentConfig& config) {
+  const uint32_t d = config.objective.dimension;
+  uint32_t kept = config.compressor.k;
+  if (config.compressor.kind == wire::CompressorKind::Bernoulli) {
+    kept = static_cast<uint32_t>(std::lround(codec::RealisedKeepProbability(config.compressor.p) * d));
+  }
+  RoundCost cost;
+  cost.up_bytes = static_cast<double>(codec::UpdateMessageBytes(config.compressor, d, kept));
+  cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
+  const LinkConfig& link = config.link;
+  cost.uplink_bps = link.uplink_bps > 0.0 ? link.uplink_bps : PresetUplinkBps(link.preset);
+  cost.downlink_bps = link.downlink_bps > 0.0 ? link.downlink_bps : cost.uplink_bps;
+  if (!(cost.uplink_bps > 0.0)) {
+    cost.seconds = std::numeric_limits<double>::quiet_NaN();
+    return cost;
+  }
+  cost.seconds = 2.0 * link.latency_ms / 1000.0 + link.compute_ms / 1000.0 + 8.0 * cost.down_bytes / cost.downlink_bps +
+                 8.0 * cost.up_bytes / cost.uplink_bps;
+  return cost;
+}
+
+}  // namespace edgefl
