@@ -98,27 +98,37 @@ void PrintTable(const std::vector<Row>& rows) {
               "config.toml, metrics.csv, nodes.csv and summary.toml (docs/outputs.md).\n");
 }
 
-int Run(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
-        std::string out_dir, const std::string& bin_dir, const std::string& data_dir, bool verbose_nodes) {
-  std::vector<edgefl::ExperimentConfig> configs;
+// Loads the config (the built-in quickstart without a path) with the
+// overrides, and picks the variants --variant names (all without one).
+// Returns 0, or 2 after saying what was wrong.
+int LoadChosen(const std::string& config_path, const std::vector<std::string>& sets,
+               const std::vector<std::string>& only, std::vector<edgefl::ExperimentConfig>* configs,
+               std::vector<const edgefl::ExperimentConfig*>* chosen) {
   const edgefl::Status loaded =
       config_path.empty()
-          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", sets, &configs)
-          : edgefl::LoadExperimentFile(config_path, sets, &configs);
+          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", sets, configs)
+          : edgefl::LoadExperimentFile(config_path, sets, configs);
   if (!loaded.ok()) {
     EDGEFL_LOG_ERROR("%s", loaded.message());
     return 2;
   }
-  std::vector<const edgefl::ExperimentConfig*> chosen;
-  for (const auto& c : configs) {
+  for (const auto& c : *configs) {
     bool wanted = only.empty();
     for (const std::string& name : only) wanted = wanted || name == c.name;
-    if (wanted) chosen.push_back(&c);
+    if (wanted) chosen->push_back(&c);
   }
-  if (chosen.empty()) {
+  if (chosen->empty()) {
     EDGEFL_LOG_ERROR("no variant of the config is named as --variant asks");
     return 2;
   }
+  return 0;
+}
+
+int Run(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
+        std::string out_dir, const std::string& bin_dir, const std::string& data_dir, bool verbose_nodes) {
+  std::vector<edgefl::ExperimentConfig> configs;
+  std::vector<const edgefl::ExperimentConfig*> chosen;
+  if (const int bad = LoadChosen(config_path, sets, only, &configs, &chosen)) return bad;
   if (out_dir.empty()) {
     const std::string stem = config_path.empty() ? "quickstart" : std::filesystem::path(config_path).stem().string();
     out_dir = "runs/" + stem + "-" + Timestamp();
@@ -176,20 +186,11 @@ std::string Verdict(const edgefl::ExperimentConfig& config, const edgefl::Predic
 int Predict(const std::string& config_path, const std::vector<std::string>& sets, const std::vector<std::string>& only,
             const edgefl::PredictOptions& options, uint32_t every) {
   std::vector<edgefl::ExperimentConfig> configs;
-  const edgefl::Status loaded =
-      config_path.empty()
-          ? edgefl::LoadExperiments(edgefl::kQuickstartConfig, "quickstart (built in)", sets, &configs)
-          : edgefl::LoadExperimentFile(config_path, sets, &configs);
-  if (!loaded.ok()) {
-    EDGEFL_LOG_ERROR("%s", loaded.message());
-    return 2;
-  }
-  bool failed = false, any = false;
-  for (const auto& config : configs) {
-    bool wanted = only.empty();
-    for (const std::string& name : only) wanted = wanted || name == config.name;
-    if (!wanted) continue;
-    any = true;
+  std::vector<const edgefl::ExperimentConfig*> chosen;
+  if (const int bad = LoadChosen(config_path, sets, only, &configs, &chosen)) return bad;
+  bool failed = false;
+  for (const edgefl::ExperimentConfig* chosen_config : chosen) {
+    const edgefl::ExperimentConfig& config = *chosen_config;
     edgefl::Prediction p;
     const edgefl::Status s = edgefl::PredictLoss(config, options, &p);
     if (!s.ok()) {
@@ -210,8 +211,10 @@ int Predict(const std::string& config_path, const std::vector<std::string>& sets
     const uint32_t step = every != 0 ? every : std::max(1u, config.rounds / 10);
     for (uint32_t k = 0; k < config.rounds; ++k) {
       if ((k + 1) % step != 0 && k + 1 != config.rounds && k != 0) continue;
-      std::printf("%8u %12.5g %12.5g %12.5g %12.5g %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k],
-                  cost.seconds * (k + 1), cost.up_bytes * config.nodes * (k + 1) / 1e6);
+      char seconds[16] = "-";  // no [link] bandwidth: no time
+      if (std::isfinite(cost.seconds)) std::snprintf(seconds, sizeof(seconds), "%.5g", cost.seconds * (k + 1));
+      std::printf("%8u %12.5g %12.5g %12.5g %12s %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k], seconds,
+                  cost.up_bytes * config.nodes * (k + 1) / 1e6);
     }
     if (config.target_loss > 0.0) {
       const auto reached = std::find_if(p.mean_loss.begin(), p.mean_loss.end(),
@@ -227,10 +230,6 @@ int Predict(const std::string& config_path, const std::vector<std::string>& sets
     const auto theory = edgefl::PredictedStationaryLoss(config);
     if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
     std::printf("verdict: %s\n", Verdict(config, p).c_str());
-  }
-  if (!any) {
-    EDGEFL_LOG_ERROR("no variant of the config is named as --variant asks");
-    return 2;
   }
   return failed ? 1 : 0;
 }
