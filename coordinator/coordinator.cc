@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
+#include "maths/vector_norms.h"
 #include "node/node_runtime.h"
 #include "schemas/codec/wire.h"
 
@@ -378,9 +379,7 @@ class Coordinator::Impl {
     *stepped = collector_.count() >= config_.QuorumCount();
     if (*stepped) {
       aggregator_->Finish(direction_);
-      double norm_squared = 0.0;
-      for (double v : direction_) norm_squared += v * v;
-      round_metrics_.direction_norm = std::sqrt(norm_squared);
+      round_metrics_.direction_norm = EuclideanNorm(direction_);
       round_metrics_.step_size = step_.Apply(
           {round, direction_, round_metrics_.direction_norm, collector_.mean_node_grad_norm()}, state_.model);
       if (UsesNormEstimate(config_.step.rule)) round_metrics_.norm_estimate = step_.norm_estimate();

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "coordinator/config_keys.h"
+#include "coordinator/step_rule.h"
 #include "maths/data_objective.h"
 #include "maths/gradient_noise.h"
 #include "maths/dataset.h"
@@ -166,27 +167,12 @@ class KeyWriter {
 
 // What a step rule needs of the rest of the config.
 Status CheckStepRule(const ExperimentConfig& c) {
-  switch (c.step.rule) {
-    case StepRuleKind::kVankov:
-    case StepRuleKind::kL0L1Gd:
-      if (!(c.step.l0 > 0.0)) {
-        return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
-                   StepRuleName(c.step.rule));
-      }
-      return Status::Ok();
-    case StepRuleKind::kL0L1:
-      if (!(c.step.l0 > 0.0)) return Bad("step.l0 = %g: step.rule = \"l0l1\" needs step.l0 > 0", c.step.l0);
-      if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
-        return Bad("step.rule = \"l0l1\" needs a finite noise variance (noise.nu > 2 for student-t; got %g)", c.noise.nu);
-      }
-      return Status::Ok();
-    case StepRuleKind::kConstant:
-    case StepRuleKind::kDecay:
-    case StepRuleKind::kDecayTime:
-    case StepRuleKind::kStepDecay:
-    case StepRuleKind::kNormalized:
-    case StepRuleKind::kClip:
-      return Status::Ok();
+  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0)) {
+    return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
+               StepRuleName(c.step.rule));
+  }
+  if (c.step.rule == StepRuleKind::kL0L1 && !std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
+    return Bad("step.rule = \"l0l1\" needs a finite noise variance (noise.nu > 2 for student-t; got %g)", c.noise.nu);
   }
   return Status::Ok();
 }

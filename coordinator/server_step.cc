@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "maths/vector_norms.h"
+
 namespace edgefl {
 
 ServerStep::ServerStep(const StepConfig& step, const ServerConfig& server, const StepRunFacts& facts,
@@ -13,8 +15,6 @@ ServerStep::ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOpt
                        const StepConfig& step, uint32_t dimension)
     : rule_(std::move(rule)),
       optimizer_(std::move(optimizer)),
-      norm_(step.norm),
-      norm_smoothing_(step.norm_smoothing),
       step_(step),
       smoothness_(step.smoothness_window),
       l0_(step.l0),
@@ -23,12 +23,6 @@ ServerStep::ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOpt
       change_(dimension) {}
 
 namespace {
-
-double Norm(std::span<const double> v) {
-  double sum = 0.0;
-  for (const double x : v) sum += x * x;
-  return std::sqrt(sum);
-}
 
 double DistanceBetween(std::span<const double> a, std::span<const double> b) {
   double sum = 0.0;
@@ -43,7 +37,7 @@ void ServerStep::UpdateSmoothness(std::span<const double> direction, double dire
   // The last step moved the model by change_, from where last_direction_
   // was computed to where `direction` is: one sample of local smoothness.
   if (steps_taken_ > 0) {
-    const double moved = Norm(change_);
+    const double moved = EuclideanNorm(change_);
     if (moved > 0.0) {
       smoothness_.Add(DistanceBetween(direction, last_direction_) / moved,
                       0.5 * (direction_norm + last_direction_norm_));
@@ -56,7 +50,7 @@ void ServerStep::UpdateSmoothness(std::span<const double> direction, double dire
 
 double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model) {
   const std::span<const double> direction = aggregate.direction;
-  switch (norm_) {
+  switch (step_.norm) {
     case NormEstimateKind::kAggregate:
       norm_estimate_ = aggregate.direction_norm;
       break;
@@ -67,7 +61,8 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
     case NormEstimateKind::kRunning:
       norm_estimate_ = steps_taken_ == 0
                            ? aggregate.direction_norm
-                           : norm_smoothing_ * norm_estimate_ + (1.0 - norm_smoothing_) * aggregate.direction_norm;
+                           : step_.norm_smoothing * norm_estimate_ +
+                                 (1.0 - step_.norm_smoothing) * aggregate.direction_norm;
       break;
   }
   UpdateSmoothness(direction, aggregate.direction_norm);

@@ -65,10 +65,8 @@ class ServerStep {
 
   std::unique_ptr<StepRule> rule_;
   std::unique_ptr<ServerOptimizer> optimizer_;
-  NormEstimateKind norm_;
-  double norm_smoothing_;
+  StepConfig step_;             // its norm estimate and smoothness constants
   double norm_estimate_ = 0.0;  // the running mean, for kRunning
-  StepConfig step_;
   SmoothnessEstimator smoothness_;
   double l0_, l1_;
   bool estimated_ = false;

@@ -133,12 +133,35 @@ double CompressorMaxAmplification(const codec::CompressorSpec& spec, uint32_t di
   return d;
 }
 
-double MessageBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {
-  uint32_t kept = spec.k;
-  if (spec.kind == Kind::Bernoulli) {
-    kept = static_cast<uint32_t>(std::lround(codec::RealisedKeepProbability(spec.p) * dimension));
+uint32_t MaxKeptValues(const codec::CompressorSpec& spec, uint32_t dimension) {
+  switch (spec.kind) {
+    case Kind::Bernoulli:  // at worst every coordinate is kept
+      return dimension;
+    case Kind::RandK:
+    case Kind::TopK:
+      return spec.k;
+    case Kind::Identity:
+    case Kind::Qsgd:
+    case Kind::Natural:
+    case Kind::Sign:
+    case Kind::ScaledSign:
+    case Kind::EfSign:
+      return 0;
   }
-  return 8.0 * static_cast<double>(codec::UpdateMessageBytes(spec, dimension, kept)) / dimension;
+  return 0;
+}
+
+uint32_t ExpectedKeptValues(const codec::CompressorSpec& spec, uint32_t dimension) {
+  if (spec.kind != Kind::Bernoulli) return MaxKeptValues(spec, dimension);
+  return static_cast<uint32_t>(std::lround(codec::RealisedKeepProbability(spec.p) * dimension));
+}
+
+double ExpectedUpdateMessageBytes(const codec::CompressorSpec& spec, uint32_t dimension) {
+  return static_cast<double>(codec::UpdateMessageBytes(spec, dimension, ExpectedKeptValues(spec, dimension)));
+}
+
+double MessageBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension) {
+  return 8.0 * ExpectedUpdateMessageBytes(spec, dimension) / dimension;
 }
 
 }  // namespace edgefl

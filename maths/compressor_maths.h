@@ -40,10 +40,15 @@ double CompressorMaxAmplification(const codec::CompressorSpec& spec, uint32_t di
 // "payload bits" of docs/config.md).
 double PayloadBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension);
 
-// Whole Update message bits a coordinate: the exact size (header and
-// framing included, codec::UpdateMessageBytes) over d. Bernoulli's size
-// varies with the coordinates kept; this is its size at the expected count,
-// round(p' d).
+// The values a sparse update carries (codec::UpdateMessageBytes' `kept`): k
+// for rand-k and top-k; bernoulli's count is random, round(p' d) expected and
+// d at most; 0 for the dense and sign kinds.
+uint32_t ExpectedKeptValues(const codec::CompressorSpec& spec, uint32_t dimension);
+uint32_t MaxKeptValues(const codec::CompressorSpec& spec, uint32_t dimension);
+
+// An Update's exact size in bytes (header and framing included), at the
+// expected count of kept values, and the same in bits a coordinate.
+double ExpectedUpdateMessageBytes(const codec::CompressorSpec& spec, uint32_t dimension);
 double MessageBitsPerCoordinate(const codec::CompressorSpec& spec, uint32_t dimension);
 
 }  // namespace edgefl

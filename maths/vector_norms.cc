@@ -78,4 +78,10 @@ EDGEFL_VECTOR_CLONES double AddAndL1Norm(std::span<float> p, std::span<const flo
   return LaneSum<Term::kAbs, true>(p.data(), add.data(), p.size());
 }
 
+double EuclideanNorm(std::span<const double> v) {
+  double sum = 0.0;
+  for (const double x : v) sum += x * x;
+  return std::sqrt(sum);
+}
+
 }  // namespace edgefl

@@ -14,4 +14,8 @@ double L1Norm(std::span<const float> v);       // sum of |v_j|
 // at least p.size() long.
 double AddAndL1Norm(std::span<float> p, std::span<const float> add);
 
+// ||v||_2 of a double vector (the coordinator's aggregates), summed in index
+// order.
+double EuclideanNorm(std::span<const double> v);
+
 }  // namespace edgefl

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/rng.h"
+#include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "maths/vector_norms.h"
 #include "schemas/codec/bit_pack.h"
@@ -19,24 +20,7 @@ size_t Rounded(size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::k
 
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
   const uint32_t d = task.objective.dimension;
-  uint32_t kept = 0;  // values of the largest sparse update
-  switch (task.compressor.kind) {
-    case wire::CompressorKind::Bernoulli:  // at worst every coordinate is kept
-      kept = d;
-      break;
-    case wire::CompressorKind::RandK:
-    case wire::CompressorKind::TopK:
-      kept = task.compressor.k;
-      break;
-    case wire::CompressorKind::Identity:
-    case wire::CompressorKind::Qsgd:
-    case wire::CompressorKind::Natural:
-    case wire::CompressorKind::Sign:
-    case wire::CompressorKind::ScaledSign:
-    case wire::CompressorKind::EfSign:
-      break;
-  }
-  return codec::UpdateMessageBytes(task.compressor, d, kept);
+  return codec::UpdateMessageBytes(task.compressor, d, MaxKeptValues(task.compressor, d));
 }
 
 size_t UpdateBuilderBytes(const codec::TaskSpec& task) {

@@ -161,11 +161,11 @@ int Run(const std::string& config_path, const std::vector<std::string>& sets, co
   return diverged ? edgefl::kDivergedExitCode : 0;
 }
 
-std::string Verdict(const edgefl::ExperimentConfig& config, const edgefl::Prediction& p) {
+std::string Verdict(const edgefl::ExperimentConfig& config, const edgefl::Prediction& p, uint32_t paths) {
   char text[160];
   if (p.diverged_at >= 0) {
-    std::snprintf(text, sizeof(text), "diverges: most paths passed the divergence test by round %lld",
-                  static_cast<long long>(p.diverged_at));
+    std::snprintf(text, sizeof(text), "diverges: most paths passed the divergence test by round %lld (%u of %u "
+                  "by the end)", static_cast<long long>(p.diverged_at), p.diverged_paths, paths);
     return text;
   }
   const size_t n = p.mean_loss.size();
@@ -229,10 +229,34 @@ int Predict(const std::string& config_path, const std::vector<std::string>& sets
     }
     const auto theory = edgefl::PredictedStationaryLoss(config);
     if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
-    std::printf("verdict: %s\n", Verdict(config, p).c_str());
+    std::printf("verdict: %s\n", Verdict(config, p, options.paths).c_str());
   }
   return failed ? 1 : 0;
 }
+
+// What `run` and `predict` both take: the config, its overrides and variants.
+struct ExperimentArgs {
+  std::string config_path;
+  std::vector<std::string> sets, only;
+  uint32_t nodes = 0, rounds = 0;
+  int64_t seed = -1;
+
+  void AddTo(CLI::App* command) {
+    command->add_option("config", config_path, "Experiment config (TOML); default: the built-in quickstart")
+        ->check(CLI::ExistingFile);
+    command->add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
+    command->add_option("--variant", only, "Only these variants (repeatable)");
+    command->add_option("--nodes", nodes, "Same as --set run.nodes=N")->check(CLI::Range(1u, 4096u));
+    command->add_option("--rounds", rounds, "Same as --set run.rounds=R")->check(CLI::Range(1u, 100000000u));
+    command->add_option("--seed", seed, "Same as --set run.seed=S")->check(CLI::NonNegativeNumber);
+  }
+  // The shorthands, after every --set.
+  void AddShorthands() {
+    if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
+    if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
+    if (seed >= 0) sets.push_back("run.seed=" + std::to_string(seed));
+  }
+};
 
 }  // namespace
 
@@ -241,21 +265,13 @@ int main(int argc, char** argv) {
   CLI::App app{"edgefl: federated learning with compressed and sign gradients for small boards and thin links."};
   app.require_subcommand(1);
 
-  std::string config_path, out_dir, bin_dir, data_dir;
-  std::vector<std::string> sets, only;
-  uint32_t nodes = 0, rounds = 0;
-  int64_t seed = -1;
+  ExperimentArgs args;
+  std::string out_dir, bin_dir, data_dir;
   bool verbose_nodes = false;
   CLI::App* run = app.add_subcommand(
       "run", "Run an experiment as real processes on this machine: a coordinator and N nodes over loopback TCP,\n"
              "once for every [[variant]] of the config; prints a summary table.");
-  run->add_option("config", config_path, "Experiment config (TOML); default: the built-in quickstart")
-      ->check(CLI::ExistingFile);
-  run->add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
-  run->add_option("--variant", only, "Run only these variants (repeatable)");
-  run->add_option("--nodes", nodes, "Same as --set run.nodes=N")->check(CLI::Range(1u, 4096u));
-  run->add_option("--rounds", rounds, "Same as --set run.rounds=R")->check(CLI::Range(1u, 100000000u));
-  run->add_option("--seed", seed, "Same as --set run.seed=S")->check(CLI::NonNegativeNumber);
+  args.AddTo(run);
   run->add_option("--out", out_dir, "Run folder (default: runs/<name>-<time>)");
   run->add_option("--bin-dir", bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", data_dir, "Folder holding data sets, for the coordinator and every node");
@@ -266,11 +282,7 @@ int main(int argc, char** argv) {
   CLI::App* predict = app.add_subcommand(
       "predict", "Forecast each variant's loss from the SDE models (docs/theory.md 3), without running anything:\n"
                  "expected loss per round with a 10-90% band over simulated paths, and a verdict.");
-  predict->add_option("config", config_path, "Experiment config (TOML); default: the built-in quickstart")
-      ->check(CLI::ExistingFile);
-  predict->add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
-  predict->add_option("--variant", only, "Only these variants (repeatable)");
-  predict->add_option("--rounds", rounds, "Same as --set run.rounds=R")->check(CLI::Range(1u, 100000000u));
+  args.AddTo(predict);
   predict->add_option("--paths", predict_options.paths, "Simulated paths (default 256)")->check(CLI::Range(1u, 1000000u));
   predict->add_option("--substeps", predict_options.substeps, "Euler-Maruyama steps a round (default 4)")
       ->check(CLI::Range(1u, 1000u));
@@ -289,8 +301,8 @@ int main(int argc, char** argv) {
       EDGEFL_LOG_ERROR("--drift %s: must be one of first-order, corrected, second-order", drift_name.c_str());
       return 2;
     }
-    if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
-    return Predict(config_path, sets, only, predict_options, every);
+    args.AddShorthands();
+    return Predict(args.config_path, args.sets, args.only, predict_options, every);
   }
   if (config_keys->parsed()) {
     bool found = false;
@@ -306,8 +318,6 @@ int main(int argc, char** argv) {
     }
     return found ? 0 : 2;
   }
-  if (nodes) sets.push_back("run.nodes=" + std::to_string(nodes));
-  if (rounds) sets.push_back("run.rounds=" + std::to_string(rounds));
-  if (seed >= 0) sets.push_back("run.seed=" + std::to_string(seed));
-  return Run(config_path, sets, only, out_dir, bin_dir, data_dir, verbose_nodes);
+  args.AddShorthands();
+  return Run(args.config_path, args.sets, args.only, out_dir, bin_dir, data_dir, verbose_nodes);
 }

@@ -3,19 +3,15 @@
 #include <cmath>
 #include <limits>
 
-#include "schemas/codec/index_sampler.h"
+#include "maths/compressor_maths.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
 
 RoundCost RoundCostOf(const ExperimentConfig& config) {
   const uint32_t d = config.objective.dimension;
-  uint32_t kept = config.compressor.k;
-  if (config.compressor.kind == wire::CompressorKind::Bernoulli) {
-    kept = static_cast<uint32_t>(std::lround(codec::RealisedKeepProbability(config.compressor.p) * d));
-  }
   RoundCost cost;
-  cost.up_bytes = static_cast<double>(codec::UpdateMessageBytes(config.compressor, d, kept));
+  cost.up_bytes = ExpectedUpdateMessageBytes(config.compressor, d);
   cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
   const LinkConfig& link = config.link;
   cost.uplink_bps = link.uplink_bps > 0.0 ? link.uplink_bps : PresetUplinkBps(link.preset);
