@@ -35,17 +35,6 @@ double TailMean(const std::vector<double>& losses) {
   return sum / static_cast<double>(losses.size() - start);
 }
 
-// What the step rules need of the run: d, N, omega (0 for a biased
-// compressor) and the per-coordinate noise variance.
-StepRunFacts StepFactsOf(const ExperimentConfig& config) {
-  const double omega = CompressorOmega(config.compressor, config.objective.dimension);
-  return {.dimension = config.objective.dimension,
-          .nodes = config.nodes,
-          .omega = std::isfinite(omega) ? omega : 0.0,
-          .sigma0_squared = NoiseVariance(config.noise, config.batch_size),
-          .sigma1_squared = NoiseVarianceSlope(config.noise, config.batch_size)};
-}
-
 }  // namespace
 
 class Coordinator::Impl {

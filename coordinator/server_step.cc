@@ -3,9 +3,20 @@
 #include <algorithm>
 #include <cmath>
 
+#include "maths/compressor_maths.h"
+#include "maths/gradient_noise.h"
 #include "maths/vector_norms.h"
 
 namespace edgefl {
+
+StepRunFacts StepFactsOf(const ExperimentConfig& config) {
+  const double omega = CompressorOmega(config.compressor, config.objective.dimension);
+  return {.dimension = config.objective.dimension,
+          .nodes = config.nodes,
+          .omega = std::isfinite(omega) ? omega : 0.0,
+          .sigma0_squared = NoiseVariance(config.noise, config.batch_size),
+          .sigma1_squared = NoiseVarianceSlope(config.noise, config.batch_size)};
+}
 
 ServerStep::ServerStep(const StepConfig& step, const ServerConfig& server, const StepRunFacts& facts,
                        uint32_t dimension)
@@ -50,21 +61,8 @@ void ServerStep::UpdateSmoothness(std::span<const double> direction, double dire
 
 double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model) {
   const std::span<const double> direction = aggregate.direction;
-  switch (step_.norm) {
-    case NormEstimateKind::kAggregate:
-      norm_estimate_ = aggregate.direction_norm;
-      break;
-    case NormEstimateKind::kNodes:
-      // Nodes that report no finite norm leave the aggregate's.
-      norm_estimate_ = std::isfinite(aggregate.nodes_grad_norm) ? aggregate.nodes_grad_norm : aggregate.direction_norm;
-      break;
-    case NormEstimateKind::kRunning:
-      norm_estimate_ = steps_taken_ == 0
-                           ? aggregate.direction_norm
-                           : step_.norm_smoothing * norm_estimate_ +
-                                 (1.0 - step_.norm_smoothing) * aggregate.direction_norm;
-      break;
-  }
+  norm_estimate_ = NextNormEstimate(step_, norm_estimate_, steps_taken_, aggregate.direction_norm,
+                                    aggregate.nodes_grad_norm);
   UpdateSmoothness(direction, aggregate.direction_norm);
   // What the last step left, or nothing before the first.
   const auto last = [this](const std::vector<double>& v) {

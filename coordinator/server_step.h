@@ -14,11 +14,16 @@
 #include <span>
 #include <vector>
 
+#include "coordinator/experiment_config.h"
 #include "coordinator/server_optimizer.h"
 #include "coordinator/smoothness_estimator.h"
 #include "coordinator/step_rule.h"
 
 namespace edgefl {
+
+// What the step rules need of the run: d, N, omega (0 for a biased
+// compressor) and the per-coordinate noise variance.
+StepRunFacts StepFactsOf(const ExperimentConfig& config);
 
 // One round's aggregate, as the server step takes it.
 struct RoundAggregate {

@@ -79,6 +79,20 @@ L0L1Coefficients L0L1StepCoefficients(double l0, double l1, const StepRunFacts& 
   return {.a = l0 * rho + l1 * d * facts.sigma0_squared * (1.0 + omega) / n, .b = l1 * rho};
 }
 
+double NextNormEstimate(const StepConfig& step, double previous, uint32_t steps_taken, double direction_norm,
+                        double nodes_grad_norm) {
+  switch (step.norm) {
+    case NormEstimateKind::kAggregate:
+      return direction_norm;
+    case NormEstimateKind::kNodes:
+      return std::isfinite(nodes_grad_norm) ? nodes_grad_norm : direction_norm;
+    case NormEstimateKind::kRunning:
+      return steps_taken == 0 ? direction_norm
+                              : step.norm_smoothing * previous + (1.0 - step.norm_smoothing) * direction_norm;
+  }
+  return direction_norm;
+}
+
 bool UsesNormEstimate(StepRuleKind rule) {
   switch (rule) {
     case StepRuleKind::kNormalized:

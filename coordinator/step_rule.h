@@ -60,6 +60,13 @@ class StepRule {
 
 std::unique_ptr<StepRule> MakeStepRule(const StepConfig& config, const StepRunFacts& facts = {});
 
+// n_k for round k as step.norm chooses it: the aggregate's norm, the nodes'
+// mean reported norm (the aggregate's when none is finite), or the running
+// mean of the aggregate's norms, `previous` being the last round's n_k and
+// `steps_taken` the steps before this round.
+double NextNormEstimate(const StepConfig& step, double previous, uint32_t steps_taken, double direction_norm,
+                        double nodes_grad_norm);
+
 // Whether a rule reads n_k, and whether it reads L0 and L1 (for metrics).
 bool UsesNormEstimate(StepRuleKind rule);
 bool UsesSmoothness(StepRuleKind rule);

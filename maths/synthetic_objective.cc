@@ -70,7 +70,11 @@ double SyntheticObjective::Loss(std::span<const float> x) const {
 }
 
 double SyntheticObjective::LossAndGradient(std::span<const float> x, std::span<float> grad) {
-  if (grad.empty()) return Loss(x);
+  if (!grad.empty()) Gradient(x, grad);
+  return Loss(x);
+}
+
+void SyntheticObjective::Gradient(std::span<const float> x, std::span<float> grad) const {
   const auto n = static_cast<Eigen::Index>(x.size());
   Vector g(grad.data(), n);
   const Eigen::Map<const Eigen::ArrayXf> xs(x.data(), n);
@@ -96,7 +100,6 @@ double SyntheticObjective::LossAndGradient(std::span<const float> x, std::span<f
       g.setConstant(std::numeric_limits<float>::quiet_NaN());
       break;
   }
-  return Loss(x);
 }
 
 void SyntheticObjective::HessianVector(std::span<const float> x, std::span<const float> v, std::span<float> out) {

@@ -29,6 +29,9 @@ class SyntheticObjective final : public Objective {
   uint32_t dimension() const override { return static_cast<uint32_t>(lambda_.size()); }
   double Loss(std::span<const float> x) const;
   double LossAndGradient(std::span<const float> x, std::span<float> grad) override;
+  // The gradient alone (the same bits as LossAndGradient's), for loops that
+  // need no loss.
+  void Gradient(std::span<const float> x, std::span<float> grad) const;
   double SampleLossAndGradient(std::span<const float> x, Rng&, std::span<float> grad) override {
     return LossAndGradient(x, grad);
   }

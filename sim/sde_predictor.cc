@@ -1,19 +1,23 @@
 #include "sim/sde_predictor.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <thread>
 
+#include "coordinator/server_step.h"
 #include "coordinator/step_rule.h"
+#include "core/vectors.h"
 #include "core/rng.h"
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
-#include "schemas/codec/index_sampler.h"
+#include "sim/gaussian_block.h"
 
 namespace edgefl {
 namespace {
@@ -29,7 +33,6 @@ Status Unsupported(const char* what) {
 // What a config asks the simulator for, checked once.
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
   if (codec::IsDataObjective(c.objective.kind)) return Unsupported("data objectives (logistic, mlp)");
-  if (UsesNormEstimate(c.step.rule)) return Unsupported("the normalising step rules");
   if (c.server.optimizer != ServerOptimizerKind::kSgd) return Unsupported("server optimisers other than sgd");
   switch (c.compressor.kind) {
     case Kind::Identity:
@@ -58,65 +61,154 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
   return Unsupported("this compressor");
 }
 
-// One path's buffers and its random stream.
+// One path's buffers, random streams and step rule.
 struct PathState {
-  explicit PathState(uint32_t d) : x(d), g(d), hg(d), noisy(d), variance(d), z(d), lambda(d) {}
-  std::vector<float> x, g, hg, noisy;
-  std::vector<double> variance, z;
-  std::vector<float> lambda;
-  Rng rng;
+  PathState(uint32_t d, uint64_t seed)
+      : x(d), g(d), hg(d, 0.0f), noisy(d), variance(d), z(d), lambda(d), covariance(d), normals(seed, d) {}
+  std::vector<float> x, g, hg, noisy, variance, z, lambda;
+  std::vector<double> covariance;  // qsgd's and natural's, given one noisy gradient
+  GaussianBlock normals;
+  std::unique_ptr<StepRule> rule;
+  double norm_estimate = 0.0;  // n_k of the last round
+  double step_sizes_sum = 0.0;
 };
 
 class Simulator {
  public:
   Simulator(const ExperimentConfig& config, const PredictOptions& options, Model model)
-      : c_(config), options_(options), model_(model), d_(config.objective.dimension) {
-    auto rule = MakeStepRule(config.step);
-    eta_.resize(config.rounds);
-    for (uint32_t k = 0; k < config.rounds; ++k) {
-      StepInputs in;
-      in.round = k;
-      eta_[k] = rule->StepSize(in);
-    }
-    omega_ = CompressorOmega(config.compressor, d_);
-    if (!std::isfinite(omega_)) omega_ = 0.0;
+      : c_(config), options_(options), model_(model), d_(config.objective.dimension), facts_(StepFactsOf(config)) {
+    omega_ = facts_.omega;
     if (config.compressor.kind == Kind::RandK && d_ > 1) {
       rho_ = -static_cast<double>(d_ - config.compressor.k) /
              (static_cast<double>(config.compressor.k) * static_cast<double>(d_ - 1));
     }
+    switch (options.drift) {
+      case SdeDrift::kFirstOrder:
+        break;
+      case SdeDrift::kCorrected:
+        correction_ = 0.5;
+        break;
+      case SdeDrift::kSecondOrder:
+        correction_ = -0.5;
+        break;
+    }
+    if (model == Model::kSignMean) correction_ = 0.0;  // P1 Thm 3.10's first-order drift
+    substeps_ = options.substeps != 0 ? options.substeps : AutoSubsteps();
   }
 
-  // The losses of path `p` after each round, into `losses`.
-  void RunPath(uint32_t p, std::span<double> losses, double initial_loss) const {
-    PathState s(d_);
+  uint32_t substeps() const { return substeps_; }
+
+  // Path p's loss, gradient norm and step size after each round.
+  void RunPath(uint32_t p, std::span<double> losses, std::span<double> grad_norms, std::span<double> steps,
+               double initial_loss) const {
+    PathState s(d_, DeriveSeed(c_.seed, 0x5DE, p));
     SyntheticObjective objective(c_.objective, s.lambda);
     objective.InitialPoint(c_.seed, s.x);
-    s.rng.Seed(DeriveSeed(c_.seed, 0x5DE, p));
+    s.rule = MakeStepRule(c_.step, facts_);
     const double limit = c_.divergence_factor * std::max(initial_loss, c_.divergence_floor);
     bool diverged = false;
     for (uint32_t k = 0; k < c_.rounds; ++k) {
-      if (!diverged) {
-        for (uint32_t m = 0; m < options_.substeps; ++m) Step(objective, s, eta_[k], eta_[k] / options_.substeps);
-        const double loss = objective.Loss(s.x);
-        diverged = !std::isfinite(loss) || loss > limit;
-        losses[k] = diverged ? std::numeric_limits<double>::infinity() : loss;
-      } else {
-        losses[k] = std::numeric_limits<double>::infinity();
+      if (diverged) {
+        losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
+        steps[k] = 0.0;
+        continue;
       }
+      const double eta = RoundStepSize(objective, s, k);
+      for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
+      const double loss = objective.Loss(s.x);
+      diverged = !std::isfinite(loss) || loss > limit;
+      objective.Gradient(s.x, s.g);
+      losses[k] = diverged ? std::numeric_limits<double>::infinity() : loss;
+      grad_norms[k] = diverged ? std::numeric_limits<double>::infinity() : std::sqrt(SquaredNorm(s.g));
+      steps[k] = eta;
     }
   }
 
  private:
+  // eta_k from the rule, fed what the path expects the coordinator to see
+  // at the round's start.
+  double RoundStepSize(SyntheticObjective& objective, PathState& s, uint32_t k) const {
+    StepInputs in;
+    in.round = k;
+    in.steps_taken = k;
+    in.step_sizes_sum = s.step_sizes_sum;
+    in.l0 = c_.step.l0;
+    in.l1 = c_.step.l1;
+    if (UsesNormEstimate(c_.step.rule)) {
+      objective.Gradient(s.x, s.g);
+      const double g_squared = SquaredNorm(s.g);
+      const double noise_variance = NoiseVarianceAt(g_squared);
+      double aggregate_squared = g_squared;
+      switch (model_) {
+        case Model::kDcsgd:
+          FillVariance(s, noise_variance);
+          for (const float v : s.variance) aggregate_squared += static_cast<double>(v) / c_.nodes;
+          break;
+        case Model::kSignMean:
+          // E |mean of N signs|^2 = sum_j (2 Xi_j)^2 + (1 - 4 Xi_j^2) / N.
+          aggregate_squared = 0.0;
+          for (uint32_t j = 0; j < d_; ++j) {
+            const double xi = Xi(s.g[j], std::sqrt(noise_variance));
+            aggregate_squared += 4.0 * xi * xi + (1.0 - 4.0 * xi * xi) / c_.nodes;
+          }
+          break;
+      }
+      const double aggregate_norm = std::sqrt(aggregate_squared);
+      const double nodes_norm = std::sqrt(g_squared + d_ * noise_variance);
+      in.direction_norm = aggregate_norm;
+      in.norm_estimate = s.norm_estimate = NextNormEstimate(c_.step, s.norm_estimate, k, aggregate_norm, nodes_norm);
+    }
+    const double eta = s.rule->StepSize(in);
+    s.step_sizes_sum += eta;
+    return eta;
+  }
+
+  double NoiseVarianceAt(double g_squared) const {
+    return NoiseVariance(c_.noise, c_.batch_size) + NoiseVarianceSlope(c_.noise, c_.batch_size) * g_squared;
+  }
+
+  // Xi(g / s) = F(g / s) - 1/2: E sign(g + s Z) = 2 Xi, Var = 1 - 4 Xi^2.
+  double Xi(double g, double scale) const {
+    return scale > 0.0 ? StandardNoiseCdf(c_.noise, g / scale) - 0.5 : 0.5 * static_cast<double>((g > 0) - (g < 0));
+  }
+
+  // The drift's stiffness a (the rate of its fastest mode) times eta_0, at
+  // x_0, and the substeps that keep a dt at 0.02.
+  uint32_t AutoSubsteps() const {
+    PathState s(d_, 0);
+    SyntheticObjective objective(c_.objective, s.lambda);
+    objective.InitialPoint(c_.seed, s.x);
+    std::vector<float> ones(d_, 1.0f);
+    objective.HessianVector(s.x, ones, s.hg);  // the diagonal: every synthetic Hessian is diagonal
+    double curvature = 0.0;
+    for (uint32_t j = 0; j < d_; ++j) curvature = std::max({curvature, double{s.hg[j]}, double{s.lambda[j]}});
+    s.rule = MakeStepRule(c_.step, facts_);
+    const double eta = RoundStepSize(objective, s, 0);
+    double stiffness = eta * curvature;
+    if (model_ == Model::kSignMean) {
+      // The drift -2 Xi(lambda x / s) has slope 2 F'(0) lambda / s at 0.
+      const double scale = std::sqrt(NoiseVarianceAt(0.0));
+      const double h = 1e-4;
+      const double density = (StandardNoiseCdf(c_.noise, h) - StandardNoiseCdf(c_.noise, -h)) / (2 * h);
+      stiffness = scale > 0.0 ? 2.0 * density * eta * curvature / scale : std::numeric_limits<double>::infinity();
+    }
+    if (!std::isfinite(stiffness)) return 64;
+    return static_cast<uint32_t>(std::clamp(std::ceil(stiffness / 0.02), 4.0, 64.0));
+  }
+
   // One Euler-Maruyama step of length dt within a round of step size eta.
   void Step(SyntheticObjective& objective, PathState& s, double eta, double dt) const {
-    objective.LossAndGradient(s.x, s.g);
-    const double g_squared = SquaredNorm(s.g);
-    const double noise_variance =
-        NoiseVariance(c_.noise, c_.batch_size) + NoiseVarianceSlope(c_.noise, c_.batch_size) * g_squared;
+    objective.Gradient(s.x, s.g);
+    const double slope = NoiseVarianceSlope(c_.noise, c_.batch_size);
+    const double noise_variance = NoiseVarianceAt(slope != 0.0 ? SquaredNorm(s.g) : 0.0);
     const double coefficient = std::sqrt(eta / c_.nodes * dt);  // sqrt(eta/N) sqrt(dt)
+    s.normals.Fill(s.z);
     switch (model_) {
       case Model::kDcsgd:
-        StepDcsgd(objective, s, eta, dt, noise_variance, coefficient);
+        if (correction_ != 0.0) objective.HessianVector(s.x, s.g, s.hg);
+        FillVariance(s, noise_variance);
+        if (rho_ < 0.0) ApplyRandKCorrelation(s);
+        Advance(s, static_cast<float>(dt), static_cast<float>(correction_ * eta), static_cast<float>(coefficient));
         return;
       case Model::kSignMean:
         StepSign(s, dt, std::sqrt(noise_variance), coefficient);
@@ -124,42 +216,29 @@ class Simulator {
     }
   }
 
-  void StepDcsgd(SyntheticObjective& objective, PathState& s, double eta, double dt, double noise_variance,
-                 double coefficient) const {
-    // The drift.
-    double correction = 0.0;
-    switch (options_.drift) {
-      case SdeDrift::kFirstOrder:
-        break;
-      case SdeDrift::kCorrected:
-        correction = 0.5 * eta;
-        break;
-      case SdeDrift::kSecondOrder:
-        correction = -0.5 * eta;
-        break;
-    }
-    if (correction != 0.0) objective.HessianVector(s.x, s.g, s.hg);
-    // The diffusion's diagonal: the noise, and the compressor's covariance
-    // averaged over the noise.
+  // The diffusion's diagonal: the noise, and the compressor's covariance
+  // averaged over the noise.
+  void FillVariance(PathState& s, double noise_variance) const {
     switch (c_.compressor.kind) {
       case Kind::Identity:
-        std::fill(s.variance.begin(), s.variance.end(), noise_variance);
+        std::fill(s.variance.begin(), s.variance.end(), static_cast<float>(noise_variance));
         break;
       case Kind::Bernoulli:
-      case Kind::RandK:
-        for (uint32_t j = 0; j < d_; ++j) {
-          const double g = s.g[j];
-          s.variance[j] = noise_variance + omega_ * (g * g + noise_variance);
-        }
+      case Kind::RandK: {
+        const auto base = static_cast<float>(noise_variance * (1.0 + omega_));
+        const auto omega = static_cast<float>(omega_);
+        for (uint32_t j = 0; j < d_; ++j) s.variance[j] = base + omega * s.g[j] * s.g[j];
         break;
+      }
       case Kind::Qsgd:
       case Kind::Natural: {
         // One noisy gradient a step: the exact covariance given it, whose
         // mean over the steps is the covariance averaged over the noise.
-        const double scale = std::sqrt(noise_variance);
-        for (uint32_t j = 0; j < d_; ++j) s.noisy[j] = static_cast<float>(s.g[j] + scale * s.rng.Normal());
-        CompressorCovariance(c_.compressor, s.noisy, s.variance);
-        for (double& v : s.variance) v += noise_variance;
+        const auto scale = static_cast<float>(std::sqrt(noise_variance));
+        s.normals.Fill(s.noisy);
+        for (uint32_t j = 0; j < d_; ++j) s.noisy[j] = s.g[j] + scale * s.noisy[j];
+        CompressorCovariance(c_.compressor, s.noisy, s.covariance);
+        for (uint32_t j = 0; j < d_; ++j) s.variance[j] = static_cast<float>(noise_variance + s.covariance[j]);
         break;
       }
       case Kind::Sign:
@@ -168,12 +247,16 @@ class Simulator {
       case Kind::TopK:
         break;  // refused by CheckSupported
     }
-    for (uint32_t j = 0; j < d_; ++j) s.z[j] = s.rng.Normal();
-    if (rho_ < 0.0) ApplyRandKCorrelation(s);
-    for (uint32_t j = 0; j < d_; ++j) {
-      const double drift = -s.g[j] + (correction != 0.0 ? correction * s.hg[j] : 0.0);
-      const double diffusion = std::sqrt(s.variance[j]) * s.z[j];
-      s.x[j] = static_cast<float>(s.x[j] + dt * drift + coefficient * diffusion);
+  }
+
+  // x += dt (-g + c H g) + coefficient sqrt(variance) z, c = +-eta/2 or 0:
+  // the hot loop, in float, without branches.
+  EDGEFL_VECTOR_CLONES static void Advance(PathState& s, float dt, float c, float coefficient) {
+    const size_t d = s.x.size();
+    float* x = s.x.data();
+    const float *g = s.g.data(), *hg = s.hg.data(), *variance = s.variance.data(), *z = s.z.data();
+    for (size_t j = 0; j < d; ++j) {
+      x[j] = x[j] + (dt * (c * hg[j] - g[j]) + coefficient * (std::sqrt(variance[j]) * z[j]));
     }
   }
 
@@ -181,15 +264,15 @@ class Simulator {
   // |rho| diag(g^2): a square root is D'^(1/2) (I - alpha u u^T) with
   // u = |rho|^(1/2) D'^(-1/2) g and alpha = (1 - sqrt(1 - |u|^2)) / |u|^2
   // (|u|^2 <= 1, as the covariance is positive semi-definite). This turns z into
-  // (I - alpha u u^T) z and the variances into D'; StepDcsgd then multiplies
+  // (I - alpha u u^T) z and the variances into D'; Advance then multiplies
   // by sqrt(D').
   void ApplyRandKCorrelation(PathState& s) const {
     const double r = -rho_;
     double u_squared = 0.0, u_dot_z = 0.0;
     for (uint32_t j = 0; j < d_; ++j) {
       const double g = s.g[j];
-      s.variance[j] += r * g * g;
-      const double u = std::sqrt(r) * g / std::sqrt(s.variance[j]);
+      s.variance[j] = static_cast<float>(s.variance[j] + r * g * g);
+      const double u = std::sqrt(r) * g / std::sqrt(double{s.variance[j]});
       u_squared += u * u;
       u_dot_z += u * s.z[j];
     }
@@ -197,17 +280,15 @@ class Simulator {
     u_squared = std::min(u_squared, 1.0);
     const double alpha = (1.0 - std::sqrt(1.0 - u_squared)) / u_squared;
     for (uint32_t j = 0; j < d_; ++j) {
-      const double u = std::sqrt(r) * s.g[j] / std::sqrt(s.variance[j]);
-      s.z[j] -= alpha * u * u_dot_z;
+      const double u = std::sqrt(r) * s.g[j] / std::sqrt(double{s.variance[j]});
+      s.z[j] = static_cast<float>(s.z[j] - alpha * u * u_dot_z);
     }
   }
 
   void StepSign(PathState& s, double dt, double scale, double coefficient) const {
     for (uint32_t j = 0; j < d_; ++j) {
-      // Xi = F(g / s) - 1/2: E sign(g + s Z) = 2 Xi, Var = 1 - 4 Xi^2.
-      const double xi = scale > 0.0 ? StandardNoiseCdf(c_.noise, s.g[j] / scale) - 0.5
-                                    : 0.5 * static_cast<double>((s.g[j] > 0) - (s.g[j] < 0));
-      const double diffusion = std::sqrt(std::max(0.0, 1.0 - 4.0 * xi * xi)) * s.rng.Normal();
+      const double xi = Xi(s.g[j], scale);
+      const double diffusion = std::sqrt(std::max(0.0, 1.0 - 4.0 * xi * xi)) * s.z[j];
       s.x[j] = static_cast<float>(s.x[j] - dt * 2.0 * xi + coefficient * diffusion);
     }
   }
@@ -216,9 +297,11 @@ class Simulator {
   const PredictOptions& options_;
   Model model_;
   uint32_t d_;
-  std::vector<double> eta_;
+  StepRunFacts facts_;
   double omega_ = 0.0;
-  double rho_ = 0.0;  // rand-k's off-diagonal factor
+  double rho_ = 0.0;         // rand-k's off-diagonal factor
+  double correction_ = 0.0;  // the drift's H grad f term, per unit of eta
+  uint32_t substeps_ = 4;
 };
 
 double Quantile(std::vector<double>& values, double q) {
@@ -255,7 +338,6 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   Model model = Model::kDcsgd;
   EDGEFL_RETURN_IF_ERROR(CheckSupported(config, &model));
   if (options.paths < 1) return Status::Error(StatusCode::kInvalidArgument, "--paths must be at least 1");
-  if (options.substeps < 1) return Status::Error(StatusCode::kInvalidArgument, "--substeps must be at least 1");
   switch (model) {
     case Model::kDcsgd:
       out->model = options.drift == SdeDrift::kCorrected    ? "DCSGD SDE (P1 Thm 3.6), curvature-corrected drift"
@@ -272,41 +354,76 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   const double initial_loss = objective.Loss(x0);
 
   const Simulator simulator(config, options, model);
+  out->substeps = simulator.substeps();
   const uint32_t rounds = config.rounds, paths = options.paths;
-  std::vector<double> losses(size_t{paths} * rounds);
+  const size_t cells = size_t{paths} * rounds;
+  std::vector<double> losses(cells), grad_norms(cells), steps(cells);
   uint32_t threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, paths);
   // Path p on thread p % threads; each path's numbers depend on p alone.
+  std::atomic<uint32_t> done{0};
   std::vector<std::thread> workers;
   for (uint32_t t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (uint32_t p = t; p < paths; p += threads) {
-        simulator.RunPath(p, std::span<double>(losses).subspan(size_t{p} * rounds, rounds), initial_loss);
+        const size_t at = size_t{p} * rounds;
+        simulator.RunPath(p, std::span<double>(losses).subspan(at, rounds),
+                          std::span<double>(grad_norms).subspan(at, rounds), std::span<double>(steps).subspan(at, rounds),
+                          initial_loss);
+        done.fetch_add(1, std::memory_order_relaxed);
       }
     });
+  }
+  if (options.progress) {
+    while (done.load(std::memory_order_relaxed) < paths) {
+      options.progress(done.load(std::memory_order_relaxed), paths);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    options.progress(paths, paths);
   }
   for (auto& worker : workers) worker.join();
 
   out->mean_loss.assign(rounds, 0.0);
   out->low_loss.assign(rounds, 0.0);
   out->high_loss.assign(rounds, 0.0);
+  out->mean_grad_norm.assign(rounds, 0.0);
+  out->mean_step.assign(rounds, 0.0);
   out->diverged_paths = 0;
   out->diverged_at = -1;
   std::vector<double> column(paths);
   for (uint32_t k = 0; k < rounds; ++k) {
-    double sum = 0.0;
+    double sum = 0.0, grad_sum = 0.0, step_sum = 0.0;
     uint32_t diverged = 0;
     for (uint32_t p = 0; p < paths; ++p) {
-      column[p] = losses[size_t{p} * rounds + k];
+      const size_t at = size_t{p} * rounds + k;
+      column[p] = losses[at];
       sum += column[p];
+      grad_sum += grad_norms[at];
+      step_sum += steps[at];
       diverged += std::isinf(column[p]) ? 1 : 0;
     }
     out->mean_loss[k] = sum / paths;
+    out->mean_grad_norm[k] = grad_sum / paths;
+    out->mean_step[k] = step_sum / paths;
     out->low_loss[k] = Quantile(column, 0.1);
     out->high_loss[k] = Quantile(column, 0.9);
     if (out->diverged_at < 0 && 2 * diverged > paths) out->diverged_at = k;
     if (k + 1 == rounds) out->diverged_paths = diverged;
   }
+  // Each path's tail mean, then their mean and its standard error.
+  const uint32_t tail_start = rounds / 2;
+  double tail_sum = 0.0, tail_squares = 0.0;
+  for (uint32_t p = 0; p < paths; ++p) {
+    double path_sum = 0.0;
+    for (uint32_t k = tail_start; k < rounds; ++k) path_sum += losses[size_t{p} * rounds + k];
+    const double path_tail = path_sum / (rounds - tail_start);
+    tail_sum += path_tail;
+    tail_squares += path_tail * path_tail;
+  }
+  out->tail_mean = tail_sum / paths;
+  const double spread = paths > 1 ? (tail_squares - tail_sum * out->tail_mean) / (paths - 1) : 0.0;
+  out->tail_error = std::isfinite(out->tail_mean) ? std::sqrt(std::max(0.0, spread) / paths)
+                                                  : std::numeric_limits<double>::infinity();
   return Status::Ok();
 }
 

@@ -14,13 +14,19 @@
 // The drift of DSGD/DCSGD is -grad f, plus (eta/2) H grad f for the
 // curvature-corrected SDE (docs/theory.md 3.4, the default: it has the
 // discrete iteration's stability limit) or minus it for the classic second
-// order one. Synthetic objectives (quadratic, quartic, cosh) only, with the
-// schedules of step.rule; the normalising rules, server optimisers other than
-// sgd, the biased compressors other than sign with sign-mean, and data
-// objectives are refused with a message, for now.
+// order one.
+// Step rules: the schedules exactly; the normalising rules (normalized, clip,
+// vankov, l0l1-gd, l0l1) per path, eta_k fixed for the round from the rule
+// fed the path's expected norms at the round's start: the aggregate's
+// sqrt(|grad f|^2 + tr Sigma / N), the nodes' sqrt(|grad f|^2 + tr noise), with
+// the declared L0 and L1 (step.smoothness = "online" is modelled by them).
+// Synthetic objectives (quadratic, quartic, cosh) with sgd at the server;
+// data objectives, the other server optimisers and the biased compressors
+// other than sign with sign-mean are refused with a message.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "coordinator/experiment_config.h"
@@ -38,19 +44,34 @@ bool ParseSdeDrift(const char* name, SdeDrift* drift);
 
 struct PredictOptions {
   uint32_t paths = 256;
-  // Euler-Maruyama steps per round, each of dt = eta_k / substeps: 1 is the
-  // scheme at dt = eta, whose own discretisation error is of the order of the
-  // correction; more approach the SDE itself.
-  uint32_t substeps = 4;
+  // Euler-Maruyama steps per round, each of dt = eta_k / substeps. 0 picks
+  // enough that the scheme's own error is about 1%: its stationary variance
+  // exceeds the SDE's by a factor of about 1 + a dt / 2, a the drift's
+  // stiffness (eta L for DCSGD, L the largest curvature at x_0), so
+  // substeps = clamp(ceil(a / 0.02), 4, 64). 1 is the scheme at dt = eta,
+  // whose error is of the order of the correction of docs/theory.md 3.4.
+  uint32_t substeps = 0;
   uint32_t threads = 0;  // 0: every core
   SdeDrift drift = SdeDrift::kCorrected;
+  // Called from the calling thread about five times a second while paths
+  // run, with the paths done and the total; the result does not depend on it.
+  std::function<void(uint32_t done, uint32_t total)> progress;
 };
 
 struct Prediction {
-  const char* model = "";          // which SDE, in words
-  std::vector<double> mean_loss;   // E f(X) after each round, over the paths
-  std::vector<double> low_loss;    // the 10% and 90% quantiles over the paths
+  const char* model = "";           // which SDE, in words
+  uint32_t substeps = 0;            // as used
+  std::vector<double> mean_loss;    // E f(X) after each round, over the paths
+  std::vector<double> low_loss;     // the 10% and 90% quantiles over the paths
   std::vector<double> high_loss;
+  std::vector<double> mean_grad_norm;  // E |grad f(X)| after each round
+  std::vector<double> mean_step;       // E eta_k (the same on every path for the schedules)
+  // The stationary loss: each path's mean loss over the last half of the
+  // rounds, averaged over the paths, and the Monte-Carlo standard error of
+  // that average (the paths' spread / sqrt(paths)). Infinite when a path
+  // diverged.
+  double tail_mean = 0.0;
+  double tail_error = 0.0;
   uint32_t diverged_paths = 0;     // paths whose loss passed the run's divergence test
   int64_t diverged_at = -1;        // the first round in which most paths had diverged
 };

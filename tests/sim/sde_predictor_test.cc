@@ -35,7 +35,12 @@ double TailMean(const Prediction& p) {
 
 Prediction Predict(const ExperimentConfig& c, SdeDrift drift, uint32_t substeps = 16, uint32_t threads = 2) {
   Prediction p;
-  const Status s = PredictLoss(c, {.paths = 64, .substeps = substeps, .threads = threads, .drift = drift}, &p);
+  PredictOptions options;
+  options.paths = 64;
+  options.substeps = substeps;
+  options.threads = threads;
+  options.drift = drift;
+  const Status s = PredictLoss(c, options, &p);
   REQUIRE_MESSAGE(s.ok(), s.message());
   return p;
 }
@@ -107,9 +112,9 @@ TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and com
 
 TEST_CASE("what the predictor does not model yet is refused with a reason") {
   ExperimentConfig c = Quadratic();
-  c.step.rule = StepRuleKind::kL0L1;
+  c.server.optimizer = ServerOptimizerKind::kAdam;
   Prediction p;
-  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("normalising step rules") != std::string::npos);
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("server optimisers") != std::string::npos);
   c = Quadratic();
   c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 1.5};
   CHECK(std::string(PredictLoss(c, {}, &p).message()).find("infinite variance") != std::string::npos);
