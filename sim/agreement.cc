@@ -1,0 +1,75 @@
+#include "sim/agreement.h"
+
+#include <cmath>
+#include <limits>
+
+namespace edgefl {
+
+const char* RunVerdictName(RunVerdict verdict) {
+  switch (verdict) {
+    case RunVerdict::kConverges:
+      return "converges";
+    case RunVerdict::kStalls:
+      return "stalls";
+    case RunVerdict::kDiverges:
+      return "diverges";
+  }
+  return "unknown";
+}
+
+RunVerdict ClassifyLosses(std::span<const double> losses, int64_t diverged_at) {
+  if (diverged_at >= 0) return RunVerdict::kDiverges;
+  if (losses.empty()) return RunVerdict::kStalls;
+  const double tail = MeasuredStationaryLoss(losses).mean;
+  if (!std::isfinite(tail)) return RunVerdict::kDiverges;
+  return tail < 0.5 * losses.front() ? RunVerdict::kConverges : RunVerdict::kStalls;
+}
+
+StationaryLoss MeasuredStationaryLoss(std::span<const double> losses) {
+  StationaryLoss out;
+  const size_t start = losses.size() / 2, n = losses.size() - start;
+  if (n == 0) return {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+  double sum = 0.0;
+  for (size_t k = start; k < losses.size(); ++k) sum += losses[k];
+  out.mean = sum / static_cast<double>(n);
+  constexpr size_t kBatches = 10;
+  if (n < kBatches || !std::isfinite(out.mean)) {
+    out.error = std::numeric_limits<double>::infinity();
+    return out;
+  }
+  // Batch b holds rounds [start + b n / 10, start + (b + 1) n / 10).
+  double squares = 0.0;
+  for (size_t b = 0; b < kBatches; ++b) {
+    const size_t from = start + b * n / kBatches, to = start + (b + 1) * n / kBatches;
+    double batch = 0.0;
+    for (size_t k = from; k < to; ++k) batch += losses[k];
+    batch /= static_cast<double>(to - from);
+    squares += (batch - out.mean) * (batch - out.mean);
+  }
+  out.error = std::sqrt(squares / (kBatches - 1) / kBatches);
+  return out;
+}
+
+Agreement Compare(std::span<const double> losses, int64_t diverged_at, const Prediction& prediction) {
+  Agreement a;
+  a.measured_verdict = ClassifyLosses(losses, diverged_at);
+  // The prediction over the rounds the run made (a run can stop early).
+  const size_t rounds = std::min(losses.size(), prediction.mean_loss.size());
+  const std::span<const double> predicted(prediction.mean_loss.data(), rounds);
+  a.predicted_verdict = ClassifyLosses(predicted, prediction.diverged_at >= 0 &&
+                                                          static_cast<size_t>(prediction.diverged_at) < rounds
+                                                      ? prediction.diverged_at
+                                                      : -1);
+  a.measured = MeasuredStationaryLoss(losses);
+  if (rounds == prediction.mean_loss.size()) {
+    a.predicted = {prediction.tail_mean, prediction.tail_error};
+  } else {
+    a.predicted = MeasuredStationaryLoss(predicted);  // the per-path spread is only kept for all rounds
+  }
+  a.relative_error = a.predicted.mean / a.measured.mean - 1.0;
+  a.relative_error_sigma =
+      std::sqrt(a.measured.error * a.measured.error + a.predicted.error * a.predicted.error) / a.measured.mean;
+  return a;
+}
+
+}  // namespace edgefl

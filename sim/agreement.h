@@ -1,0 +1,50 @@
+// Agreement: how a forecast (sim/sde_predictor.h) compares with the run it
+// forecast. Both sides are classified by one rule, and their stationary
+// losses compared with the Monte-Carlo error of each:
+//   verdict: diverges (the run's divergence test fired), converges (mean
+//     loss over the last half of the rounds below half the first round's),
+//     or stalls (otherwise);
+//   stationary loss: the mean loss over the last half of the rounds; the
+//     measured one's standard error from 10 batch means of that half (rounds
+//     close together are correlated, batches far apart nearly not), the
+//     predicted one's from the spread over paths;
+//   relative error = predicted / measured - 1, with the combined standard
+//     error sqrt(se_m^2 + se_p^2) / measured.
+// Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "sim/sde_predictor.h"
+
+namespace edgefl {
+
+enum class RunVerdict : uint8_t { kConverges, kStalls, kDiverges };
+const char* RunVerdictName(RunVerdict verdict);
+
+// The verdict on a loss curve; `diverged_at` >= 0 when the divergence test fired.
+RunVerdict ClassifyLosses(std::span<const double> losses, int64_t diverged_at);
+
+struct StationaryLoss {
+  double mean = 0.0;
+  double error = 0.0;  // standard error of the mean
+};
+// Over the last half of `losses` (rounds up: one round counts).
+StationaryLoss MeasuredStationaryLoss(std::span<const double> losses);
+
+struct Agreement {
+  RunVerdict measured_verdict = RunVerdict::kStalls;
+  RunVerdict predicted_verdict = RunVerdict::kStalls;
+  StationaryLoss measured, predicted;
+  double relative_error = 0.0;        // predicted / measured - 1
+  double relative_error_sigma = 0.0;  // its Monte-Carlo standard error
+  bool verdict_agrees() const { return measured_verdict == predicted_verdict; }
+};
+
+// `losses` the run's per-round losses (metrics.csv), `diverged_at` its
+// summary's; the prediction over the same rounds.
+Agreement Compare(std::span<const double> losses, int64_t diverged_at, const Prediction& prediction);
+
+}  // namespace edgefl

@@ -1,0 +1,54 @@
+// The `edgefl` subcommands that take an experiment config: run and predict.
+// Each returns main()'s exit code: 0 done, 1 a variant failed, 2 bad command
+// line or config, 3 a variant diverged (run), 130 interrupted (run).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/command_line.h"
+#include "coordinator/experiment_config.h"
+#include "sim/sde_predictor.h"
+
+namespace edgefl {
+
+// What run and predict both take: the config, its overrides and variants.
+struct ExperimentArgs {
+  std::string config_path;  // empty: the built-in quickstart
+  std::vector<std::string> sets, only;
+  uint32_t nodes = 0, rounds = 0;
+  int64_t seed = -1;
+
+  void AddTo(CLI::App* command);
+  // Loads the config with every override (the shorthands after every --set)
+  // and picks the variants --variant names (all without one). Returns 0, or
+  // 2 after saying what was wrong.
+  int Load(std::vector<ExperimentConfig>* configs, std::vector<const ExperimentConfig*>* chosen) const;
+};
+
+// The forecast's options, for predict and for run --predict.
+struct PredictArgs {
+  PredictOptions options;
+  std::string drift_name = "corrected";
+  uint32_t every = 0;  // print every this many rounds (0: a tenth)
+
+  void AddTo(CLI::App* command);
+  // Parses the names into `options`; returns 0, or 2 after saying what was wrong.
+  int Resolve();
+};
+
+struct RunArgs {
+  std::string out_dir, bin_dir, data_dir;
+  bool verbose_nodes = false;
+  bool predict = false;  // forecast each variant too, and compare
+};
+
+int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);
+int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& predict, const std::string& out_dir);
+
+// Shared by the two: one variant's forecast, printed, with a progress bar on
+// stderr when it is a terminal. Returns false after logging a refusal.
+bool ForecastVariant(const ExperimentConfig& config, const PredictArgs& args, Prediction* prediction);
+
+}  // namespace edgefl

@@ -1,0 +1,95 @@
+// edgefl predict: each variant's forecast, printed, and optionally written
+// as predicted.csv for `edgefl report`.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/log.h"
+#include "sim/agreement.h"
+#include "sim/closed_forms.h"
+#include "sim/commands.h"
+#include "sim/prediction_files.h"
+#include "sim/round_cost.h"
+
+namespace edgefl {
+namespace {
+
+void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t paths) {
+  switch (ClassifyLosses(p.mean_loss, p.diverged_at)) {
+    case RunVerdict::kDiverges:
+      std::printf("verdict: diverges: most paths passed the divergence test by round %lld (%u of %u by the end)\n",
+                  static_cast<long long>(p.diverged_at), p.diverged_paths, paths);
+      return;
+    case RunVerdict::kConverges:
+      std::printf("verdict: converges: expected loss %.4g +- %.2g over the last half of the %u rounds\n", p.tail_mean,
+                  p.tail_error, config.rounds);
+      return;
+    case RunVerdict::kStalls:
+      std::printf("verdict: stalls: expected loss %.4g over the last half, from %.4g after round 0\n", p.tail_mean,
+                  p.mean_loss.front());
+      return;
+  }
+}
+
+void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, const Prediction& p) {
+  const RoundCost cost = RoundCostOf(config);
+  std::printf("\n%s: %s, %u paths, %u substeps a round\n", config.name.c_str(), p.model, args.options.paths,
+              p.substeps);
+  std::printf("a round: %.0f B up and %.0f B down a node", cost.up_bytes, cost.down_bytes);
+  if (std::isfinite(cost.seconds)) {
+    std::printf(", %.4g s at %.4g b/s up, %.4g b/s down ([link])\n", cost.seconds, cost.uplink_bps, cost.downlink_bps);
+  } else {
+    std::printf(" (set [link] for a time forecast)\n");
+  }
+  std::printf("%8s %12s %12s %12s %12s %12s %12s\n", "round", "E loss", "10%", "90%", "E |grad|", "time s", "MB up");
+  const uint32_t step = args.every != 0 ? args.every : std::max(1u, config.rounds / 10);
+  for (uint32_t k = 0; k < config.rounds; ++k) {
+    if ((k + 1) % step != 0 && k + 1 != config.rounds && k != 0) continue;
+    char seconds[16] = "-";  // no [link] bandwidth: no time
+    if (std::isfinite(cost.seconds)) std::snprintf(seconds, sizeof(seconds), "%.5g", cost.seconds * (k + 1));
+    std::printf("%8u %12.5g %12.5g %12.5g %12.5g %12s %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k],
+                p.mean_grad_norm[k], seconds, cost.up_bytes * config.nodes * (k + 1) / 1e6);
+  }
+  if (config.target_loss > 0.0) {
+    const auto reached = std::find_if(p.mean_loss.begin(), p.mean_loss.end(),
+                                      [&](double loss) { return loss <= config.target_loss; });
+    if (reached == p.mean_loss.end()) {
+      std::printf("target loss %.4g: not reached in %u rounds\n", config.target_loss, config.rounds);
+    } else {
+      const auto k = static_cast<double>(reached - p.mean_loss.begin() + 1);
+      std::printf("target loss %.4g: after %.0f rounds, %.4g s, %.4g MB up\n", config.target_loss, k,
+                  cost.seconds * k, cost.up_bytes * config.nodes * k / 1e6);
+    }
+  }
+  const auto theory = PredictedStationaryLoss(config);
+  if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
+  PrintVerdict(config, p, args.options.paths);
+}
+
+}  // namespace
+
+int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& args, const std::string& out_dir) {
+  std::vector<ExperimentConfig> configs;
+  std::vector<const ExperimentConfig*> chosen;
+  if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  bool failed = false;
+  for (const ExperimentConfig* config : chosen) {
+    Prediction p;
+    if (!ForecastVariant(*config, args, &p)) {
+      failed = true;
+      continue;
+    }
+    PrintForecast(*config, args, p);
+    if (!out_dir.empty()) {
+      const Status written = WritePredictionCsv(out_dir + "/" + config->name, *config, p, RoundCostOf(*config));
+      if (!written.ok()) {
+        EDGEFL_LOG_ERROR("%s", written.message());
+        failed = true;
+      }
+    }
+  }
+  if (!out_dir.empty()) std::printf("forecast folder: %s\n", out_dir.c_str());
+  return failed ? 1 : 0;
+}
+
+}  // namespace edgefl

@@ -1,0 +1,175 @@
+// edgefl run: every chosen variant as real processes, a summary table, and
+// with --predict each variant's forecast beside it (agreement.toml,
+// predicted.csv) and a table of how well they agree.
+#include <atomic>
+#include <cmath>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+
+#include "coordinator/run_outcome.h"
+#include "core/log.h"
+#include "sim/agreement.h"
+#include "sim/closed_forms.h"
+#include "sim/commands.h"
+#include "sim/launcher.h"
+#include "sim/prediction_files.h"
+#include "sim/round_cost.h"
+
+namespace edgefl {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop.store(true); }
+
+void InstallSignalHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;  // no SA_RESTART: waits return on Ctrl-C
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::string Timestamp() {
+  char text[32];
+  const std::time_t now = std::time(nullptr);
+  std::tm local = {};
+  localtime_r(&now, &local);
+  std::strftime(text, sizeof(text), "%Y%m%d-%H%M%S", &local);
+  return text;
+}
+
+std::string HumanBytes(double bytes) {
+  char text[32];
+  if (bytes >= 1e6) {
+    std::snprintf(text, sizeof(text), "%.2f MB", bytes / 1e6);
+  } else if (bytes >= 1e3) {
+    std::snprintf(text, sizeof(text), "%.1f kB", bytes / 1e3);
+  } else {
+    std::snprintf(text, sizeof(text), "%.0f B", bytes);
+  }
+  return text;
+}
+
+struct Row {
+  explicit Row(const ExperimentConfig* c) : config(c) {}
+  const ExperimentConfig* config;
+  VariantResult result;
+  Status status;
+  bool compared = false;  // --predict gave an agreement
+  Agreement agreement;
+};
+
+void PrintTable(const std::vector<Row>& rows) {
+  std::printf("\n%-16s %-12s %7s %10s %10s %10s %10s %8s %12s %12s %9s %7s  %s\n", "variant", "compressor",
+              "rounds", "loss0", "final", "tail mean", "theory", "test acc", "up/node/rnd", "down/round", "bits/coord",
+              "wall s", "status");
+  for (const Row& row : rows) {
+    const auto& s = row.result.summary;
+    const auto theory = PredictedStationaryLoss(*row.config);
+    char theory_text[16] = "-";
+    if (theory) std::snprintf(theory_text, sizeof(theory_text), "%.4g", *theory);
+    std::string status = row.status.ok() ? s.stop_reason : row.status.message();
+    if (!s.ok && row.status.ok()) status = "failed: " + s.stop_reason;
+    for (const std::string& p : row.result.problems) status += "; " + p;
+    if (!row.result.summary_read) {
+      std::printf("%-16s %-12s %7s %10s %10s %10s %10s %8s %12s %12s %9s %7s  %s\n", row.config->name.c_str(),
+                  codec::CompressorName(row.config->compressor.kind), "-", "-", "-", "-", theory_text, "-", "-", "-",
+                  "-", "-", status.c_str());
+      continue;
+    }
+    const double up = s.measured_bits_per_coordinate * row.config->objective.dimension / 8.0;
+    const double down = s.rounds ? static_cast<double>(s.bytes_down) / s.rounds : 0.0;
+    char accuracy_text[16] = "-";
+    if (std::isfinite(s.final_test_accuracy)) std::snprintf(accuracy_text, sizeof(accuracy_text), "%.3f", s.final_test_accuracy);
+    std::printf("%-16s %-12s %7u %10.4g %10.4g %10.4g %10s %8s %12s %12s %9.3f %7.2f  %s\n", row.config->name.c_str(),
+                codec::CompressorName(row.config->compressor.kind), s.rounds, s.initial_loss, s.final_loss,
+                s.tail_mean_loss, theory_text, accuracy_text, HumanBytes(up).c_str(), HumanBytes(down).c_str(),
+                s.measured_bits_per_coordinate, s.wall_time_s, status.c_str());
+  }
+  std::printf("\nup/node/rnd: bytes of one node's update message; down/round: round-start bytes to all nodes;\n"
+              "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
+              "tail mean: mean loss over the last half of the rounds; theory: stationary loss (docs/theory.md 3.5)\n"
+              "where a closed form applies; test acc: held-out accuracy of data objectives. Run folders hold\n"
+              "config.toml, metrics.csv, nodes.csv and summary.toml (docs/outputs.md); `edgefl report` draws them.\n");
+}
+
+void PrintAgreement(const std::vector<Row>& rows) {
+  std::printf("\n%-16s %22s %22s %18s %10s %10s  %s\n", "variant", "measured stationary", "predicted stationary",
+              "rel. error", "measured", "predicted", "verdict");
+  for (const Row& row : rows) {
+    if (!row.compared) continue;
+    const Agreement& a = row.agreement;
+    char measured[40], predicted[40], error[40];
+    std::snprintf(measured, sizeof(measured), "%.5g +- %.2g", a.measured.mean, a.measured.error);
+    std::snprintf(predicted, sizeof(predicted), "%.5g +- %.2g", a.predicted.mean, a.predicted.error);
+    std::snprintf(error, sizeof(error), "%+.1f%% +- %.1f%%", 100 * a.relative_error, 100 * a.relative_error_sigma);
+    std::printf("%-16s %22s %22s %18s %10s %10s  %s\n", row.config->name.c_str(), measured, predicted, error,
+                RunVerdictName(a.measured_verdict), RunVerdictName(a.predicted_verdict),
+                a.verdict_agrees() ? "agrees" : "DIFFERS");
+  }
+  std::printf("\nstationary: mean loss over the last half of the rounds, +- its Monte-Carlo standard error (measured:\n"
+              "10 batch means; predicted: spread over paths); rel. error: predicted / measured - 1. Each variant's\n"
+              "folder holds predicted.csv and agreement.toml (docs/outputs.md).\n");
+}
+
+// The forecast of a variant that ran, written beside its run, and compared.
+void PredictBeside(Row& row, const PredictArgs& args) {
+  Prediction p;
+  if (!ForecastVariant(*row.config, args, &p)) return;
+  const std::string& dir = row.result.dir;
+  std::vector<double> losses;
+  Status s = WritePredictionCsv(dir, *row.config, p, RoundCostOf(*row.config));
+  if (s.ok()) s = ReadMetricsLosses(dir + "/metrics.csv", &losses);
+  if (s.ok()) {
+    row.agreement = Compare(losses, row.result.summary.diverged_at, p);
+    row.compared = true;
+    s = WriteAgreementToml(dir, args.options, p, row.agreement);
+  }
+  if (!s.ok()) EDGEFL_LOG_ERROR("%s: %s", row.config->name.c_str(), s.message());
+}
+
+}  // namespace
+
+int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const PredictArgs& predict) {
+  std::vector<ExperimentConfig> configs;
+  std::vector<const ExperimentConfig*> chosen;
+  if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  std::string out_dir = args.out_dir;
+  if (out_dir.empty()) {
+    const std::string stem = experiment.config_path.empty()
+                                 ? "quickstart"
+                                 : std::filesystem::path(experiment.config_path).stem().string();
+    out_dir = "runs/" + stem + "-" + Timestamp();
+  }
+
+  InstallSignalHandlers();
+  std::vector<Row> rows;
+  bool failed = false, diverged = false;
+  for (const auto* config : chosen) {
+    if (g_stop.load()) break;
+    std::fprintf(stderr, "edgefl: running %s: %u nodes, %s, %u rounds -> %s/%s\n", config->name.c_str(), config->nodes,
+                 codec::CompressorName(config->compressor.kind), config->rounds, out_dir.c_str(),
+                 config->name.c_str());
+    LaunchOptions options;
+    options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
+    options.run_dir = out_dir + "/" + config->name;
+    options.verbose_nodes = args.verbose_nodes;
+    options.data_dir = args.data_dir;
+    Row row(config);
+    row.status = RunVariant(*config, options, g_stop, &row.result);
+    failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
+             !row.result.summary.ok;
+    diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
+    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict);
+    rows.push_back(std::move(row));
+  }
+  PrintTable(rows);
+  if (args.predict) PrintAgreement(rows);
+  std::printf("run folder: %s\n", out_dir.c_str());
+  if (g_stop.load()) return 130;
+  if (failed) return 1;
+  return diverged ? kDivergedExitCode : 0;
+}
+
+}  // namespace edgefl
