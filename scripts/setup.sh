@@ -11,6 +11,7 @@ packages=(
   libeigen3-dev
   doctest-dev
   libcli11-dev libtomlplusplus-dev
+  gnuplot-nox  # `edgefl report` draws its figures with it (pngcairo, svg)
 )
 
 missing=()
