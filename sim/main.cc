@@ -6,13 +6,32 @@
 //                         With --predict, each variant's forecast beside it.
 //   edgefl predict [CONFIG]  forecast each variant's loss from the SDE models
 //                         (sim/sde_predictor.h), before running anything.
+//   edgefl report RUN_FOLDER  draw a run folder's loss curves (measured and
+//                         predicted) with gnuplot into RUN_FOLDER/report/.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
-// config, 3 a variant diverged (and none failed), 130 interrupted.
+// config, 3 a variant diverged (and none failed), 130 interrupted. `report`
+// exits with 0, or 1 when it could not read the folder or draw it.
 #include "coordinator/config_keys.h"
 #include "core/command_line.h"
 #include "core/log.h"
 #include "sim/commands.h"
+#include "sim/run_report.h"
+
+namespace {
+
+int Report(const std::string& run_folder) {
+  std::vector<std::string> written;
+  const edgefl::Status status = edgefl::WriteRunReport(run_folder, &written);
+  for (const std::string& path : written) std::printf("%s\n", path.c_str());
+  if (!status.ok()) {
+    EDGEFL_LOG_ERROR("report: %s", status.message());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   edgefl::LogTag() = "edgefl";
@@ -42,12 +61,23 @@ int main(int argc, char** argv) {
   std::string predict_out;
   predict->add_option("--out", predict_out, "Also write each variant's predicted.csv into OUT/<variant>/");
 
+  std::string report_folder;
+  CLI::App* report = app.add_subcommand(
+      "report", "Draw a run folder's loss curves with gnuplot: against rounds, seconds and cumulative uplink MB,\n"
+                "each variant's measured loss (metrics.csv) and, where there is a predicted.csv, the predicted mean\n"
+                "with its 10-90% band. Writes PNG and SVG figures, the data and the script plot.gp into\n"
+                "RUN_FOLDER/report/, and prints their paths.");
+  report->add_option("run_folder", report_folder, "A folder `edgefl run` wrote, or one variant's folder in it")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+
   std::string keys_section;
   CLI::App* config_keys = app.add_subcommand(
       "config-keys", "Print the config keys (type, default, allowed values, meaning) as Markdown tables.");
   config_keys->add_option("section", keys_section, "Only this section: run, objective, noise, ...");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (report->parsed()) return Report(report_folder);
   if (predict->parsed()) {
     if (const int bad = predict_args.Resolve()) return bad;
     return edgefl::PredictExperiments(args, predict_args, predict_out);
