@@ -8,6 +8,7 @@
 #include "sim/agreement.h"
 #include "sim/closed_forms.h"
 #include "sim/commands.h"
+#include "sim/convergence_bounds.h"
 #include "sim/prediction_files.h"
 #include "sim/round_cost.h"
 
@@ -63,6 +64,16 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
   }
   const auto theory = PredictedStationaryLoss(config);
   if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
+  if (const auto bound = TheoremBound(config)) {
+    if (bound->delta > 0.0) {
+      std::printf("bound, %s (docs/theory.md 4.1; mu = %.4g, L = %.4g): E loss <= %.5g after round %u, floor %.5g%s%s\n",
+                  bound->theorem, bound->mu, bound->l, bound->At(p.initial_loss, config.rounds, config.step.eta),
+                  config.rounds - 1, bound->floor, *bound->assumption ? "; assumed: " : "", bound->assumption);
+    } else {
+      std::printf("bound, %s (docs/theory.md 4.1): none, Delta = %.4g <= 0 (it needs eta < 2 mu N / (L^2 omega))\n",
+                  bound->theorem, bound->delta);
+    }
+  }
   PrintVerdict(config, p, args.options.paths);
 }
 

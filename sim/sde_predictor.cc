@@ -352,6 +352,7 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   SyntheticObjective objective(config.objective, lambda);
   objective.InitialPoint(config.seed, x0);
   const double initial_loss = objective.Loss(x0);
+  out->initial_loss = initial_loss;
 
   const Simulator simulator(config, options, model);
   out->substeps = simulator.substeps();

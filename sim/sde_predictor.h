@@ -61,6 +61,7 @@ struct PredictOptions {
 struct Prediction {
   const char* model = "";           // which SDE, in words
   uint32_t substeps = 0;            // as used
+  double initial_loss = 0.0;        // f(x_0)
   std::vector<double> mean_loss;    // E f(X) after each round, over the paths
   std::vector<double> low_loss;     // the 10% and 90% quantiles over the paths
   std::vector<double> high_loss;

@@ -1,0 +1,64 @@
+#include "sim/convergence_bounds.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "maths/compressor_maths.h"
+#include "maths/gradient_noise.h"
+
+namespace edgefl {
+
+double ConvergenceBound::At(double initial_loss, double rounds, double eta) const {
+  if (!(delta > 0.0)) return std::numeric_limits<double>::infinity();
+  const double decay = std::exp(-2.0 * mu * delta * rounds * eta);
+  return initial_loss * decay + (1.0 - decay) * floor;
+}
+
+std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
+  if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.step.rule != StepRuleKind::kConstant ||
+      c.server.optimizer != ServerOptimizerKind::kSgd || c.noise.kind == wire::NoiseKind::Affine) {
+    return std::nullopt;
+  }
+  ConvergenceBound b;
+  b.mu = std::min(c.objective.lambda_min, c.objective.lambda_max);
+  b.l = std::max(c.objective.lambda_min, c.objective.lambda_max);
+  const double eta = c.step.eta, d = c.objective.dimension, n = c.nodes;
+  const double scale = eta * b.l * d / (4.0 * b.mu * n);
+  using Kind = wire::CompressorKind;
+  switch (c.compressor.kind) {
+    case Kind::Identity:
+    case Kind::Bernoulli:
+    case Kind::RandK:
+    case Kind::Qsgd:
+    case Kind::Natural: {
+      if (c.aggregator != AggregatorKind::kMean) return std::nullopt;
+      const double variance = NoiseVariance(c.noise, c.batch_size);
+      if (!std::isfinite(variance)) return std::nullopt;
+      const double omega = CompressorOmega(c.compressor, c.objective.dimension);
+      b.theorem = "P1 Thm 3 (DCSGD)";
+      b.delta = 1.0 - eta * b.l * b.l * omega / (2.0 * b.mu * n);
+      b.floor = b.delta > 0.0 ? scale * variance * (1.0 + omega) / b.delta : std::numeric_limits<double>::infinity();
+      return b;
+    }
+    case Kind::Sign: {
+      if (c.aggregator != AggregatorKind::kSignMean) return std::nullopt;
+      const double s = NoiseScale(c.noise, c.batch_size);
+      if (!(s > 0.0)) return std::nullopt;
+      const double h = 1e-6;  // F'(0), by a central difference of the CDF
+      const double density = (StandardNoiseCdf(c.noise, h) - StandardNoiseCdf(c.noise, -h)) / (2.0 * h);
+      b.theorem = "P1 Thm 4 (DSignSGD)";
+      b.assumption = "l taken as F'(0), the noise density at 0; the theorem states Student-t noise";
+      b.delta = density / s;
+      b.floor = scale * s / density;
+      return b;
+    }
+    case Kind::ScaledSign:
+    case Kind::EfSign:
+    case Kind::TopK:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace edgefl

@@ -1,0 +1,85 @@
+// P1's bounds (docs/theory.md 4.1) for configs: their closed forms, where
+// they give no guarantee, and that the forecast stays under them.
+#include "sim/convergence_bounds.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "sim/closed_forms.h"
+#include "sim/sde_predictor.h"
+
+namespace edgefl {
+namespace {
+
+ExperimentConfig Quadratic(double lambda_min, double lambda_max) {
+  ExperimentConfig c;
+  c.nodes = 4;
+  c.rounds = 300;
+  c.objective.dimension = 100;
+  c.objective.lambda_min = lambda_min;
+  c.objective.lambda_max = lambda_max;
+  c.step.eta = 0.05;
+  return c;
+}
+
+TEST_CASE("DCSGD's bound: on an isotropic quadratic without compression it is the first-order SDE's floor") {
+  const ExperimentConfig c = Quadratic(2.0, 2.0);
+  const auto bound = TheoremBound(c);
+  REQUIRE(bound.has_value());
+  CHECK(bound->delta == 1.0);
+  CHECK(bound->floor == doctest::Approx(0.05 * 100 / (4.0 * 4)));  // eta d s^2 / (4N)
+  CHECK(bound->At(50.0, 0, c.step.eta) == 50.0);
+  CHECK(bound->At(50.0, 1e6, c.step.eta) == doctest::Approx(bound->floor));
+}
+
+TEST_CASE("DCSGD's bound lies above the exact floor, and vanishes past eta = 2 mu N / (L^2 omega)") {
+  ExperimentConfig c = Quadratic(1.0, 4.0);
+  c.compressor = {.kind = wire::CompressorKind::RandK, .k = 20};  // omega = 4
+  const auto bound = TheoremBound(c);
+  REQUIRE(bound.has_value());
+  CHECK(bound->delta == doctest::Approx(1.0 - 0.05 * 16 * 4 / (2.0 * 4)));
+  CHECK(bound->floor > *PredictedStationaryLoss(c));
+  c.step.eta = 2.0 * 1 * 4 / (16.0 * 4) * 1.01;
+  CHECK(TheoremBound(c)->delta < 0.0);
+  CHECK(std::isinf(TheoremBound(c)->floor));
+  CHECK(std::isinf(TheoremBound(c)->At(1.0, 10, c.step.eta)));
+}
+
+TEST_CASE("DSignSGD's bound with Gaussian noise is 2 L / mu times the closed-form floor") {
+  // floor = eta L d s sqrt(2 pi) / (4 mu N) against d eta s sqrt(pi/2) / (4N).
+  ExperimentConfig c = Quadratic(1.0, 3.0);
+  c.compressor.kind = wire::CompressorKind::Sign;
+  c.aggregator = AggregatorKind::kSignMean;
+  const auto bound = TheoremBound(c);
+  REQUIRE(bound.has_value());
+  CHECK(bound->floor == doctest::Approx(6.0 * *PredictedStationaryLoss(c)).epsilon(1e-6));
+  CHECK(std::string(bound->assumption).find("F'(0)") != std::string::npos);
+}
+
+TEST_CASE("the forecast stays under the bound, round after round") {
+  ExperimentConfig c = Quadratic(1.0, 2.0);
+  c.compressor = {.kind = wire::CompressorKind::Bernoulli, .p = 0.5};
+  const auto bound = TheoremBound(c);
+  REQUIRE(bound.has_value());
+  Prediction p;
+  PredictOptions options;
+  options.paths = 32;
+  REQUIRE(PredictLoss(c, options, &p).ok());
+  for (uint32_t k = 0; k < c.rounds; k += 10) CHECK(p.mean_loss[k] <= bound->At(p.initial_loss, k + 1, c.step.eta));
+}
+
+TEST_CASE("no bound where the theorems' assumptions fail") {
+  ExperimentConfig c = Quadratic(1.0, 2.0);
+  c.objective.kind = wire::ObjectiveKind::Quartic;  // not L-smooth
+  CHECK_FALSE(TheoremBound(c).has_value());
+  c = Quadratic(1.0, 2.0);
+  c.step.rule = StepRuleKind::kDecay;
+  CHECK_FALSE(TheoremBound(c).has_value());
+  c = Quadratic(1.0, 2.0);
+  c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 2.0};  // infinite variance
+  CHECK_FALSE(TheoremBound(c).has_value());
+}
+
+}  // namespace
+}  // namespace edgefl
