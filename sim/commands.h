@@ -46,6 +46,8 @@ struct RunArgs {
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);
 int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& predict, const std::string& out_dir);
+// `changes` are section.key=value overrides applied on top of the config.
+int ScaleExperiments(const ExperimentArgs& experiment, const std::vector<std::string>& changes);
 
 // Shared by the two: one variant's forecast, printed, with a progress bar on
 // stderr when it is a terminal. Returns false after logging a refusal.

@@ -6,6 +6,8 @@
 //                         With --predict, each variant's forecast beside it.
 //   edgefl predict [CONFIG]  forecast each variant's loss from the SDE models
 //                         (sim/sde_predictor.h), before running anything.
+//   edgefl scale [CONFIG] --change KEY=VALUE  the scaling-rule calculator:
+//                         what eta, N or B must become to keep the floor.
 //   edgefl report RUN_FOLDER  draw a run folder's loss curves (measured and
 //                         predicted) with gnuplot into RUN_FOLDER/report/.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
@@ -61,6 +63,16 @@ int main(int argc, char** argv) {
   std::string predict_out;
   predict->add_option("--out", predict_out, "Also write each variant's predicted.csv into OUT/<variant>/");
 
+  edgefl::ExperimentArgs scale_args;
+  std::vector<std::string> changes;
+  CLI::App* scale = app.add_subcommand(
+      "scale", "The scaling rules (docs/theory.md 5): apply a change (--change compressor.k=20, run.nodes=4, ...)\n"
+               "and print what one other setting (eta, N or B) must become to keep the loss the run settles at,\n"
+               "with each proposal's exact floor where a closed form applies and whether it is stable.");
+  scale_args.AddTo(scale);
+  scale->add_option("--change", changes, "The change: section.key=value (repeatable), on top of the config")
+      ->required();
+
   std::string report_folder;
   CLI::App* report = app.add_subcommand(
       "report", "Draw a run folder's loss curves with gnuplot: against rounds, seconds and cumulative uplink MB,\n"
@@ -78,6 +90,7 @@ int main(int argc, char** argv) {
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (report->parsed()) return Report(report_folder);
+  if (scale->parsed()) return edgefl::ScaleExperiments(scale_args, changes);
   if (predict->parsed()) {
     if (const int bad = predict_args.Resolve()) return bad;
     return edgefl::PredictExperiments(args, predict_args, predict_out);

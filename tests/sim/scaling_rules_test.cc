@@ -1,0 +1,109 @@
+// The scaling-rule calculator (docs/theory.md 5) on the quickstart's
+// settings, where docs/theory.md quotes the closed-form floors.
+#include "sim/scaling_rules.h"
+
+#include <doctest/doctest.h>
+
+namespace edgefl {
+namespace {
+
+// The quickstart: d = 1000, lambda in [1, 4], N = 8, B = 4, eta = 0.05.
+ExperimentConfig Quickstart() {
+  ExperimentConfig c;
+  c.nodes = 8;
+  c.batch_size = 4;
+  c.objective.dimension = 1000;
+  c.objective.lambda_min = 1.0;
+  c.objective.lambda_max = 4.0;
+  c.step.eta = 0.05;
+  return c;
+}
+
+const ScalingProposal& Proposal(const ScalingPlan& plan, const std::string& key) {
+  for (const ScalingProposal& p : plan.proposals) {
+    if (p.key == key) return p;
+  }
+  FAIL("no proposal for " << key);
+  return plan.proposals.front();
+}
+
+TEST_CASE("from DSGD to rand-k with omega = 9: ten times the nodes, the batch, or a tenth of the step") {
+  const ExperimentConfig base = Quickstart();
+  ExperimentConfig changed = base;
+  changed.compressor = {.kind = wire::CompressorKind::RandK, .k = 100};
+  ScalingPlan plan;
+  REQUIRE(PlanScaling(base, changed, &plan).ok());
+  CHECK(plan.ratio == doctest::Approx(10.0));
+  CHECK(*plan.base_floor == doctest::Approx(0.4169).epsilon(1e-3));
+  CHECK(*plan.changed_floor == doctest::Approx(4.517).epsilon(1e-3));
+  REQUIRE(plan.proposals.size() == 3);
+  // docs/theory.md 5: 0.396, 0.420 and 0.452, the gaps being the stability
+  // factors the proportionality leaves out.
+  CHECK(Proposal(plan, "step.eta").value == doctest::Approx(0.005));
+  CHECK(*Proposal(plan, "step.eta").floor == doctest::Approx(0.396).epsilon(2e-3));
+  CHECK(Proposal(plan, "run.nodes").value == 80);
+  CHECK(*Proposal(plan, "run.nodes").floor == doctest::Approx(0.420).epsilon(2e-3));
+  CHECK(Proposal(plan, "noise.batch_size").value == 40);
+  CHECK(*Proposal(plan, "noise.batch_size").floor == doctest::Approx(0.452).epsilon(2e-3));
+  for (const ScalingProposal& p : plan.proposals) {
+    CHECK(p.kept_ratio == doctest::Approx(1.0));
+    CHECK(p.stability < 2.0);
+  }
+}
+
+TEST_CASE("from a compressed base, the base's own omega counts: omega 9 -> 19 needs twice, not 20 times") {
+  ExperimentConfig base = Quickstart();
+  base.compressor = {.kind = wire::CompressorKind::RandK, .k = 100};
+  ExperimentConfig changed = base;
+  changed.compressor.k = 50;
+  ScalingPlan plan;
+  REQUIRE(PlanScaling(base, changed, &plan).ok());
+  CHECK(plan.ratio == doctest::Approx(2.0));
+  CHECK(Proposal(plan, "run.nodes").value == 16);
+}
+
+TEST_CASE("sign: the floor goes with eta s / N, so halving N takes four times the batch") {
+  ExperimentConfig base = Quickstart();
+  base.compressor.kind = wire::CompressorKind::Sign;
+  base.aggregator = AggregatorKind::kSignMean;
+  ExperimentConfig changed = base;
+  changed.nodes = 4;
+  ScalingPlan plan;
+  REQUIRE(PlanScaling(base, changed, &plan).ok());
+  CHECK(plan.sign);
+  CHECK(plan.proposals.size() == 2);  // N was the change
+  CHECK(Proposal(plan, "noise.batch_size").value == 16);
+  CHECK(Proposal(plan, "step.eta").value == doctest::Approx(0.025));
+  CHECK(*Proposal(plan, "step.eta").floor == doctest::Approx(*plan.base_floor));
+}
+
+TEST_CASE("a proposal past the stability limit is marked, and P1's guarantee is checked apart") {
+  const ExperimentConfig base = Quickstart();
+  ExperimentConfig changed = base;
+  changed.nodes = 1;
+  changed.compressor = {.kind = wire::CompressorKind::RandK, .k = 10};  // omega = 99
+  ScalingPlan plan;
+  REQUIRE(PlanScaling(base, changed, &plan).ok());
+  CHECK(plan.changed_stability > 2.0);
+  CHECK(Proposal(plan, "step.eta").stability < 2.0);
+  CHECK(Proposal(plan, "noise.batch_size").stability > 2.0);  // a larger batch does not restore stability
+  CHECK_FALSE(Proposal(plan, "noise.batch_size").guaranteed);
+}
+
+TEST_CASE("what the rules do not cover is refused with the reason") {
+  const ExperimentConfig base = Quickstart();
+  ExperimentConfig changed = base;
+  changed.compressor.kind = wire::CompressorKind::Sign;
+  changed.aggregator = AggregatorKind::kSignMean;
+  ScalingPlan plan;
+  CHECK(std::string(PlanScaling(base, changed, &plan).message()).find("DSignSGD") != std::string::npos);
+  changed = base;
+  changed.step.rule = StepRuleKind::kDecay;
+  CHECK(std::string(PlanScaling(base, changed, &plan).message()).find("constant step") != std::string::npos);
+  changed = base;
+  changed.compressor.kind = wire::CompressorKind::TopK;
+  CHECK(std::string(PlanScaling(base, changed, &plan).message()).find("unbiased") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgefl
