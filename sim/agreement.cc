@@ -17,12 +17,12 @@ const char* RunVerdictName(RunVerdict verdict) {
   return "unknown";
 }
 
-RunVerdict ClassifyLosses(std::span<const double> losses, int64_t diverged_at) {
+RunVerdict ClassifyLosses(double initial_loss, std::span<const double> losses, int64_t diverged_at) {
   if (diverged_at >= 0) return RunVerdict::kDiverges;
   if (losses.empty()) return RunVerdict::kStalls;
   const double tail = MeasuredStationaryLoss(losses).mean;
   if (!std::isfinite(tail)) return RunVerdict::kDiverges;
-  return tail < 0.5 * losses.front() ? RunVerdict::kConverges : RunVerdict::kStalls;
+  return tail < 0.5 * initial_loss ? RunVerdict::kConverges : RunVerdict::kStalls;
 }
 
 StationaryLoss MeasuredStationaryLoss(std::span<const double> losses) {
@@ -50,13 +50,14 @@ StationaryLoss MeasuredStationaryLoss(std::span<const double> losses) {
   return out;
 }
 
-Agreement Compare(std::span<const double> losses, int64_t diverged_at, const Prediction& prediction) {
+Agreement Compare(double initial_loss, std::span<const double> losses, int64_t diverged_at,
+                  const Prediction& prediction) {
   Agreement a;
-  a.measured_verdict = ClassifyLosses(losses, diverged_at);
+  a.measured_verdict = ClassifyLosses(initial_loss, losses, diverged_at);
   // The prediction over the rounds the run made (a run can stop early).
   const size_t rounds = std::min(losses.size(), prediction.mean_loss.size());
   const std::span<const double> predicted(prediction.mean_loss.data(), rounds);
-  a.predicted_verdict = ClassifyLosses(predicted, prediction.diverged_at >= 0 &&
+  a.predicted_verdict = ClassifyLosses(prediction.initial_loss, predicted, prediction.diverged_at >= 0 &&
                                                           static_cast<size_t>(prediction.diverged_at) < rounds
                                                       ? prediction.diverged_at
                                                       : -1);

@@ -2,8 +2,8 @@
 // forecast. Both sides are classified by one rule, and their stationary
 // losses compared with the Monte-Carlo error of each:
 //   verdict: diverges (the run's divergence test fired), converges (mean
-//     loss over the last half of the rounds below half the first round's),
-//     or stalls (otherwise);
+//     loss over the last half of the rounds below half the loss at x_0), or
+//     stalls (otherwise);
 //   stationary loss: the mean loss over the last half of the rounds; the
 //     measured one's standard error from 10 batch means of that half (rounds
 //     close together are correlated, batches far apart nearly not), the
@@ -24,8 +24,9 @@ namespace edgefl {
 enum class RunVerdict : uint8_t { kConverges, kStalls, kDiverges };
 const char* RunVerdictName(RunVerdict verdict);
 
-// The verdict on a loss curve; `diverged_at` >= 0 when the divergence test fired.
-RunVerdict ClassifyLosses(std::span<const double> losses, int64_t diverged_at);
+// The verdict on a loss curve from `initial_loss` (at x_0); `diverged_at` >=
+// 0 when the divergence test fired.
+RunVerdict ClassifyLosses(double initial_loss, std::span<const double> losses, int64_t diverged_at);
 
 struct StationaryLoss {
   double mean = 0.0;
@@ -43,8 +44,9 @@ struct Agreement {
   bool verdict_agrees() const { return measured_verdict == predicted_verdict; }
 };
 
-// `losses` the run's per-round losses (metrics.csv), `diverged_at` its
-// summary's; the prediction over the same rounds.
-Agreement Compare(std::span<const double> losses, int64_t diverged_at, const Prediction& prediction);
+// `losses` the run's per-round losses (metrics.csv), `initial_loss` and
+// `diverged_at` its summary's; the prediction over the same rounds.
+Agreement Compare(double initial_loss, std::span<const double> losses, int64_t diverged_at,
+                  const Prediction& prediction);
 
 }  // namespace edgefl

@@ -16,7 +16,7 @@ namespace edgefl {
 namespace {
 
 void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t paths) {
-  switch (ClassifyLosses(p.mean_loss, p.diverged_at)) {
+  switch (ClassifyLosses(p.initial_loss, p.mean_loss, p.diverged_at)) {
     case RunVerdict::kDiverges:
       std::printf("verdict: diverges: most paths passed the divergence test by round %lld (%u of %u by the end)\n",
                   static_cast<long long>(p.diverged_at), p.diverged_paths, paths);
@@ -26,8 +26,8 @@ void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t 
                   p.tail_error, config.rounds);
       return;
     case RunVerdict::kStalls:
-      std::printf("verdict: stalls: expected loss %.4g over the last half, from %.4g after round 0\n", p.tail_mean,
-                  p.mean_loss.front());
+      std::printf("verdict: stalls: expected loss %.4g over the last half, from %.4g at x_0\n", p.tail_mean,
+                  p.initial_loss);
       return;
   }
 }

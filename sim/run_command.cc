@@ -122,7 +122,7 @@ void PredictBeside(Row& row, const PredictArgs& args) {
   Status s = WritePredictionCsv(dir, *row.config, p, RoundCostOf(*row.config));
   if (s.ok()) s = ReadMetricsLosses(dir + "/metrics.csv", &losses);
   if (s.ok()) {
-    row.agreement = Compare(losses, row.result.summary.diverged_at, p);
+    row.agreement = Compare(row.result.summary.initial_loss, losses, row.result.summary.diverged_at, p);
     row.compared = true;
     s = WriteAgreementToml(dir, args.options, p, row.agreement);
   }
