@@ -54,6 +54,18 @@ void PredictArgs::AddTo(CLI::App* command) {
   command->add_option("--every", every, "Print every this many rounds (default: a tenth of the rounds)");
 }
 
+void PredictArgs::AddCompareTo(CLI::App* command) {
+  command->add_flag("--compare", compare,
+                    "Rank the variants by predicted time to run.target_loss ([link] time; rounds without a link)\n"
+                    "and recommend one, with the reason");
+  command->add_option("--etas", etas, "With --compare: try each variant at these step sizes (step.eta)")
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  command->add_option("--node-counts", node_counts, "With --compare: try each variant with these N (run.nodes)")
+      ->delimiter(',')
+      ->check(CLI::Range(1u, 4096u));
+}
+
 int PredictArgs::Resolve() {
   if (!ParseSdeDrift(drift_name.c_str(), &options.drift)) {
     EDGEFL_LOG_ERROR("--drift %s: must be one of first-order, corrected, second-order", drift_name.c_str());

@@ -32,8 +32,14 @@ struct PredictArgs {
   PredictOptions options;
   std::string drift_name = "corrected";
   uint32_t every = 0;  // print every this many rounds (0: a tenth)
+  // --compare: rank the variants, each at every step size and node count
+  // listed (its own when none is), by time to run.target_loss.
+  bool compare = false;
+  std::vector<double> etas;
+  std::vector<uint32_t> node_counts;
 
   void AddTo(CLI::App* command);
+  void AddCompareTo(CLI::App* command);  // predict's --compare, --etas, --node-counts
   // Parses the names into `options`; returns 0, or 2 after saying what was wrong.
   int Resolve();
 };

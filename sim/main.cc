@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
                  "expected loss per round with a 10-90% band over simulated paths, and a verdict.");
   args.AddTo(predict);
   predict_args.AddTo(predict);
+  predict_args.AddCompareTo(predict);
   std::string predict_out;
   predict->add_option("--out", predict_out, "Also write each variant's predicted.csv into OUT/<variant>/");
 

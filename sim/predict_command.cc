@@ -9,6 +9,7 @@
 #include "sim/closed_forms.h"
 #include "sim/commands.h"
 #include "sim/convergence_bounds.h"
+#include "sim/forecast_ranking.h"
 #include "sim/prediction_files.h"
 #include "sim/round_cost.h"
 
@@ -77,12 +78,80 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
   PrintVerdict(config, p, args.options.paths);
 }
 
+// --compare: every chosen variant at every listed eta and N, ranked.
+int CompareForecasts(const std::vector<const ExperimentConfig*>& chosen, const PredictArgs& args) {
+  std::vector<RankedForecast> ranked;
+  bool failed = false;
+  double target = 0.0;
+  for (const ExperimentConfig* variant : chosen) {
+    if (!(variant->target_loss > 0.0)) {
+      EDGEFL_LOG_ERROR("%s: --compare ranks by the time to run.target_loss, which is not set (use --set "
+                       "run.target_loss=X)",
+                       variant->name.c_str());
+      return 2;
+    }
+    if (target != 0.0 && variant->target_loss != target) {
+      EDGEFL_LOG_ERROR("--compare: the variants have different run.target_loss values (%g, %g); set one for all",
+                       target, variant->target_loss);
+      return 2;
+    }
+    target = variant->target_loss;
+    const std::vector<double> etas = args.etas.empty() ? std::vector<double>{variant->step.eta} : args.etas;
+    const std::vector<uint32_t> node_counts =
+        args.node_counts.empty() ? std::vector<uint32_t>{variant->nodes} : args.node_counts;
+    for (const double eta : etas) {
+      for (const uint32_t nodes : node_counts) {
+        ExperimentConfig config = *variant;
+        config.step.eta = eta;
+        config.nodes = nodes;
+        char label[160];
+        std::snprintf(label, sizeof(label), "%s (%s, eta %.4g, N %u)", variant->name.c_str(),
+                      codec::CompressorName(config.compressor.kind), eta, nodes);
+        Prediction p;
+        if (!ForecastVariant(config, args, &p)) {
+          failed = true;
+          continue;
+        }
+        const RoundCost cost = RoundCostOf(config);
+        RankedForecast f;
+        f.label = label;
+        f.rounds = RoundsToTarget(p.mean_loss, target);
+        f.seconds_per_round = cost.seconds;
+        f.up_bytes_per_round = cost.up_bytes * nodes;
+        f.final_loss = p.mean_loss.back();
+        f.verdict = ClassifyLosses(p.initial_loss, p.mean_loss, p.diverged_at);
+        ranked.push_back(std::move(f));
+      }
+    }
+  }
+  RankForecasts(ranked);
+  std::printf("\nranked by predicted %s to loss %.4g (%u paths each):\n",
+              ranked.empty() || !std::isfinite(ranked.front().seconds_per_round) ? "rounds" : "time", target,
+              args.options.paths);
+  std::printf("%4s  %-44s %8s %10s %10s %12s  %s\n", "rank", "candidate", "rounds", "time s", "MB up", "final E loss",
+              "verdict");
+  for (size_t i = 0; i < ranked.size(); ++i) {
+    const RankedForecast& f = ranked[i];
+    char rounds[24] = "-", seconds[24] = "-", megabytes[24] = "-";
+    if (f.reached()) {
+      std::snprintf(rounds, sizeof(rounds), "%lld", static_cast<long long>(f.rounds));
+      if (std::isfinite(f.seconds_per_round)) std::snprintf(seconds, sizeof(seconds), "%.4g", f.seconds());
+      std::snprintf(megabytes, sizeof(megabytes), "%.4g", f.up_megabytes());
+    }
+    std::printf("%4zu  %-44s %8s %10s %10s %12.4g  %s\n", i + 1, f.label.c_str(), rounds, seconds, megabytes,
+                f.final_loss, RunVerdictName(f.verdict));
+  }
+  std::printf("recommendation: %s\n", Recommend(ranked, target).c_str());
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& args, const std::string& out_dir) {
   std::vector<ExperimentConfig> configs;
   std::vector<const ExperimentConfig*> chosen;
   if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  if (args.compare) return CompareForecasts(chosen, args);
   bool failed = false;
   for (const ExperimentConfig* config : chosen) {
     Prediction p;
