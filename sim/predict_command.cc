@@ -35,8 +35,9 @@ void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t 
 
 void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, const Prediction& p) {
   const RoundCost cost = RoundCostOf(config);
-  std::printf("\n%s: %s, %u paths, %u substeps a round\n", config.name.c_str(), p.model, args.options.paths,
-              p.substeps);
+  std::printf("\n%s: %s, %s, %u paths, %u substeps a round\n", config.name.c_str(), p.model, p.drift,
+              args.options.paths, p.substeps);
+  if (*p.approximation) std::printf("approximation: %s\n", p.approximation);
   std::printf("a round: %.0f B up and %.0f B down a node", cost.up_bytes, cost.down_bytes);
   if (std::isfinite(cost.seconds)) {
     std::printf(", %.4g s at %.4g b/s up, %.4g b/s down ([link])\n", cost.seconds, cost.uplink_bps, cost.downlink_bps);

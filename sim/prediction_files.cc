@@ -44,6 +44,7 @@ Status WriteAgreementToml(const std::string& dir, const PredictOptions& options,
                           const Agreement& a) {
   const toml::table t{
       {"prediction", toml::table{{"model", p.model},
+                                 {"approximation", p.approximation},
                                  {"paths", options.paths},
                                  {"substeps", p.substeps},
                                  {"drift", SdeDriftName(options.drift)}}},

@@ -24,7 +24,12 @@ namespace {
 
 using Kind = wire::CompressorKind;
 
-enum class Model : uint8_t { kDcsgd, kSignMean };
+// kDcsgd also models error feedback (ef-sign, top-k) by its virtual iterate;
+// the sign family (mean of signs, majority vote, scaled signs) shares one
+// step from each coordinate's aggregate mean and variance.
+enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign };
+
+bool IsSignFamily(Model m) { return m == Model::kSignMean || m == Model::kMajority || m == Model::kScaledSign; }
 
 Status Unsupported(const char* what) {
   return Status::Error(StatusCode::kInvalidArgument, "edgefl predict does not model %s yet", what);
@@ -50,15 +55,54 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
       *model = Model::kDcsgd;
       return Status::Ok();
     case Kind::Sign:
-      if (c.aggregator != AggregatorKind::kSignMean) return Unsupported("the majority vote");
-      *model = Model::kSignMean;
+      *model = c.aggregator == AggregatorKind::kMajority ? Model::kMajority : Model::kSignMean;
       return Status::Ok();
     case Kind::ScaledSign:
+      if (c.aggregator != AggregatorKind::kMean) return Unsupported("this aggregator with scaled-sign");
+      *model = Model::kScaledSign;
+      return Status::Ok();
     case Kind::EfSign:
     case Kind::TopK:
-      return Unsupported("the biased compressors scaled-sign, ef-sign and top-k");
+      if (c.aggregator != AggregatorKind::kMean) return Unsupported("this aggregator with error feedback");
+      if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
+        return Status::Error(StatusCode::kInvalidArgument,
+                             "noise.nu = %g: student-t noise with nu <= 2 has infinite variance, and the error-feedback "
+                             "model is DSGD's SDE, which then does not exist",
+                             c.noise.nu);
+      }
+      *model = Model::kErrorFeedback;
+      return Status::Ok();
   }
   return Unsupported("this compressor");
+}
+
+// P(S > 0) and P(S < 0) for S the sum of n signs, each +1 with probability
+// p: exactly from the binomial up to n = 64, by the normal approximation
+// with continuity correction above.
+void MajorityProbabilities(double p, uint32_t n, double* plus, double* minus) {
+  p = std::clamp(p, 0.0, 1.0);
+  if (n > 64) {
+    const double mean = n * p, sd = std::sqrt(n * p * (1.0 - p));
+    if (sd == 0.0) {
+      *plus = mean > n / 2.0 ? 1.0 : 0.0;
+      *minus = mean < n / 2.0 ? 1.0 : 0.0;
+      return;
+    }
+    const auto below = [&](double x) { return 0.5 * std::erfc(-(x - mean) / (sd * std::sqrt(2.0))); };
+    // B > n/2 <=> B >= floor(n/2) + 1; B < n/2 <=> B <= ceil(n/2) - 1.
+    *plus = 1.0 - below(std::floor(n / 2.0) + 0.5);
+    *minus = below(std::ceil(n / 2.0) - 0.5);
+    return;
+  }
+  *plus = *minus = 0.0;
+  for (uint32_t k = 0; k <= n; ++k) {
+    // C(n, k) p^k (1 - p)^(n - k), in logs against underflow.
+    const double log_pmf = std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) +
+                           (k > 0 ? k * std::log(p) : 0.0) + (n - k > 0 ? (n - k) * std::log1p(-p) : 0.0);
+    const double pmf = std::exp(log_pmf);
+    if (2 * k > n) *plus += pmf;
+    if (2 * k < n) *minus += pmf;
+  }
 }
 
 // One path's buffers, random streams and step rule.
@@ -68,6 +112,7 @@ struct PathState {
   std::vector<float> x, g, hg, noisy, variance, z, lambda;
   std::vector<double> covariance;  // qsgd's and natural's, given one noisy gradient
   GaussianBlock normals;
+  Rng rng;  // scaled-sign's noisy gradient (the noise's own sampler)
   std::unique_ptr<StepRule> rule;
   double norm_estimate = 0.0;  // n_k of the last round
   double step_sizes_sum = 0.0;
@@ -92,7 +137,7 @@ class Simulator {
         correction_ = -0.5;
         break;
     }
-    if (model == Model::kSignMean) correction_ = 0.0;  // P1 Thm 3.10's first-order drift
+    if (IsSignFamily(model)) correction_ = 0.0;  // P1 Thm 3.10's first-order drift
     substeps_ = options.substeps != 0 ? options.substeps : AutoSubsteps();
   }
 
@@ -102,6 +147,7 @@ class Simulator {
   void RunPath(uint32_t p, std::span<double> losses, std::span<double> grad_norms, std::span<double> steps,
                double initial_loss) const {
     PathState s(d_, DeriveSeed(c_.seed, 0x5DE, p));
+    s.rng.Seed(DeriveSeed(c_.seed, 0x5DF, p));
     SyntheticObjective objective(c_.objective, s.lambda);
     objective.InitialPoint(c_.seed, s.x);
     s.rule = MakeStepRule(c_.step, facts_);
@@ -139,19 +185,14 @@ class Simulator {
       const double g_squared = SquaredNorm(s.g);
       const double noise_variance = NoiseVarianceAt(g_squared);
       double aggregate_squared = g_squared;
-      switch (model_) {
-        case Model::kDcsgd:
-          FillVariance(s, noise_variance);
-          for (const float v : s.variance) aggregate_squared += static_cast<double>(v) / c_.nodes;
-          break;
-        case Model::kSignMean:
-          // E |mean of N signs|^2 = sum_j (2 Xi_j)^2 + (1 - 4 Xi_j^2) / N.
-          aggregate_squared = 0.0;
-          for (uint32_t j = 0; j < d_; ++j) {
-            const double xi = Xi(s.g[j], std::sqrt(noise_variance));
-            aggregate_squared += 4.0 * xi * xi + (1.0 - 4.0 * xi * xi) / c_.nodes;
-          }
-          break;
+      if (IsSignFamily(model_)) {
+        // E |aggregate|^2 = sum_j mean_j^2 + variance_j.
+        FillSignMoments(s, std::sqrt(noise_variance));
+        aggregate_squared = 0.0;
+        for (uint32_t j = 0; j < d_; ++j) aggregate_squared += double{s.hg[j]} * s.hg[j] + s.variance[j];
+      } else {
+        FillVariance(s, noise_variance);
+        for (const float v : s.variance) aggregate_squared += static_cast<double>(v) / c_.nodes;
       }
       const double aggregate_norm = std::sqrt(aggregate_squared);
       const double nodes_norm = std::sqrt(g_squared + d_ * noise_variance);
@@ -203,17 +244,14 @@ class Simulator {
     const double noise_variance = NoiseVarianceAt(slope != 0.0 ? SquaredNorm(s.g) : 0.0);
     const double coefficient = std::sqrt(eta / c_.nodes * dt);  // sqrt(eta/N) sqrt(dt)
     s.normals.Fill(s.z);
-    switch (model_) {
-      case Model::kDcsgd:
-        if (correction_ != 0.0) objective.HessianVector(s.x, s.g, s.hg);
-        FillVariance(s, noise_variance);
-        if (rho_ < 0.0) ApplyRandKCorrelation(s);
-        Advance(s, static_cast<float>(dt), static_cast<float>(correction_ * eta), static_cast<float>(coefficient));
-        return;
-      case Model::kSignMean:
-        StepSign(s, dt, std::sqrt(noise_variance), coefficient);
-        return;
+    if (IsSignFamily(model_)) {
+      StepSign(s, dt, std::sqrt(noise_variance), std::sqrt(eta * dt));
+      return;
     }
+    if (correction_ != 0.0) objective.HessianVector(s.x, s.g, s.hg);
+    FillVariance(s, noise_variance);
+    if (rho_ < 0.0) ApplyRandKCorrelation(s);
+    Advance(s, static_cast<float>(dt), static_cast<float>(correction_ * eta), static_cast<float>(coefficient));
   }
 
   // The diffusion's diagonal: the noise, and the compressor's covariance
@@ -221,6 +259,8 @@ class Simulator {
   void FillVariance(PathState& s, double noise_variance) const {
     switch (c_.compressor.kind) {
       case Kind::Identity:
+      case Kind::EfSign:  // error feedback: the virtual iterate's noise only
+      case Kind::TopK:
         std::fill(s.variance.begin(), s.variance.end(), static_cast<float>(noise_variance));
         break;
       case Kind::Bernoulli:
@@ -243,9 +283,7 @@ class Simulator {
       }
       case Kind::Sign:
       case Kind::ScaledSign:
-      case Kind::EfSign:
-      case Kind::TopK:
-        break;  // refused by CheckSupported
+        break;  // the sign family's step fills its own
     }
   }
 
@@ -285,11 +323,43 @@ class Simulator {
     }
   }
 
-  void StepSign(PathState& s, double dt, double scale, double coefficient) const {
+  // The aggregate's mean (into hg) and variance (into variance) per
+  // coordinate, given the gradient g and the noise scale s, with
+  // Xi = F(g / s) - 1/2 the mean of one sign over 2:
+  //   mean of signs (P1 Thm 3.10): 2 Xi and (1 - 4 Xi^2) / N;
+  //   majority vote: P(S > 0) - P(S < 0) and P(S != 0) - mean^2, S the sum
+  //     of N signs, each +1 with probability F(g / s);
+  //   scaled signs (mean): m 2 Xi and m^2 (1 - 4 Xi^2) / N, m = |g_i|_1 / d of
+  //     one noisy gradient drawn a step (an approximation: the scale is
+  //     taken independent of each coordinate's sign).
+  void FillSignMoments(PathState& s, double scale) const {
+    double m = 1.0;
+    if (model_ == Model::kScaledSign) {
+      std::copy(s.g.begin(), s.g.end(), s.noisy.begin());
+      AddGradientNoise(c_.noise, c_.batch_size, s.rng, s.noisy);
+      double l1 = 0.0;
+      for (const float v : s.noisy) l1 += std::fabs(double{v});
+      m = l1 / d_;
+    }
     for (uint32_t j = 0; j < d_; ++j) {
       const double xi = Xi(s.g[j], scale);
-      const double diffusion = std::sqrt(std::max(0.0, 1.0 - 4.0 * xi * xi)) * s.z[j];
-      s.x[j] = static_cast<float>(s.x[j] - dt * 2.0 * xi + coefficient * diffusion);
+      double mean = 2.0 * xi, variance = (1.0 - 4.0 * xi * xi) / c_.nodes;
+      if (model_ == Model::kMajority) {
+        double plus = 0.0, minus = 0.0;
+        MajorityProbabilities(0.5 + xi, c_.nodes, &plus, &minus);
+        mean = plus - minus;
+        variance = plus + minus - mean * mean;
+      }
+      s.hg[j] = static_cast<float>(m * mean);
+      s.variance[j] = static_cast<float>(std::max(0.0, m * m * variance));
+    }
+  }
+
+  // x -= dt mean + sqrt(eta dt) sqrt(variance) z, coefficient = sqrt(eta dt).
+  void StepSign(PathState& s, double dt, double scale, double coefficient) const {
+    FillSignMoments(s, scale);
+    for (uint32_t j = 0; j < d_; ++j) {
+      s.x[j] = static_cast<float>(s.x[j] - dt * s.hg[j] + coefficient * std::sqrt(double{s.variance[j]}) * s.z[j]);
     }
   }
 
@@ -338,14 +408,34 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   Model model = Model::kDcsgd;
   EDGEFL_RETURN_IF_ERROR(CheckSupported(config, &model));
   if (options.paths < 1) return Status::Error(StatusCode::kInvalidArgument, "--paths must be at least 1");
+  const char* drift = options.drift == SdeDrift::kCorrected    ? "curvature-corrected drift"
+                      : options.drift == SdeDrift::kFirstOrder ? "first-order drift"
+                                                               : "second-order drift";
   switch (model) {
     case Model::kDcsgd:
-      out->model = options.drift == SdeDrift::kCorrected    ? "DCSGD SDE (P1 Thm 3.6), curvature-corrected drift"
-                   : options.drift == SdeDrift::kFirstOrder ? "DCSGD SDE (P1 Thm 3.6), first-order drift"
-                                                            : "DCSGD SDE (P1 Thm 3.6), second-order drift";
+      out->model = "DCSGD SDE (P1 Thm 3.6)";
+      out->drift = drift;
+      break;
+    case Model::kErrorFeedback:
+      out->model = "DSGD SDE of the error-feedback iterate (P1 Thm 3.2)";
+      out->drift = drift;
+      out->approximation =
+          "error feedback (ef-sign, top-k) modelled by its virtual iterate x - eta e, which follows SGD exactly; "
+          "the gradient's offset by the held error is ignored";
       break;
     case Model::kSignMean:
-      out->model = "DSignSGD SDE (P1 Thm 3.10), first-order drift";
+      out->model = "DSignSGD SDE (P1 Thm 3.10)";
+      out->drift = "first-order drift";
+      break;
+    case Model::kMajority:
+      out->model = "DSignSGD SDE, majority vote";
+      out->drift = "first-order drift";
+      out->approximation = "the vote's exact per-coordinate mean and variance in P1 Thm 3.10's place";
+      break;
+    case Model::kScaledSign:
+      out->model = "DSignSGD SDE, scaled signs (|g|_1 / d) sign(g)";
+      out->drift = "first-order drift";
+      out->approximation = "the scale |g|_1 / d taken independent of each coordinate's sign";
       break;
   }
   std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);

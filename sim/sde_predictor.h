@@ -11,6 +11,7 @@
 //   DSignSGD, mean of signs (P1 Thm 3.10): drift -2 Xi(grad f / s), diffusion
 //     sqrt(eta/N) (1 - 4 Xi^2)^(1/2), Xi = F - 1/2 with F the standardised
 //     noise CDF (maths/gradient_noise.h).
+// Increments are standard normal draws (sim/gaussian_block.h).
 // The drift of DSGD/DCSGD is -grad f, plus (eta/2) H grad f for the
 // curvature-corrected SDE (docs/theory.md 3.4, the default: it has the
 // discrete iteration's stability limit) or minus it for the classic second
@@ -20,9 +21,16 @@
 // fed the path's expected norms at the round's start: the aggregate's
 // sqrt(|grad f|^2 + tr Sigma / N), the nodes' sqrt(|grad f|^2 + tr noise), with
 // the declared L0 and L1 (step.smoothness = "online" is modelled by them).
+// The biased compressors, approximately (Prediction::approximation says how):
+//   majority vote: the vote's exact per-coordinate mean and variance in the
+//     DSignSGD SDE's place;
+//   scaled-sign: the mean of signs scaled by |g_i|_1 / d, the scale taken
+//     independent of each coordinate's sign;
+//   ef-sign, top-k (error feedback): the virtual iterate x - eta e follows
+//     SGD exactly; modelled by DSGD's SDE, ignoring that the gradient is
+//     taken at x, not at the virtual iterate.
 // Synthetic objectives (quadratic, quartic, cosh) with sgd at the server;
-// data objectives, the other server optimisers and the biased compressors
-// other than sign with sign-mean are refused with a message.
+// data objectives and the other server optimisers are refused with a message.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +68,8 @@ struct PredictOptions {
 
 struct Prediction {
   const char* model = "";           // which SDE, in words
+  const char* drift = "";           // which drift (docs/theory.md 3.4)
+  const char* approximation = "";   // what the model approximates beyond the papers ("" if nothing)
   uint32_t substeps = 0;            // as used
   double initial_loss = 0.0;        // f(x_0)
   std::vector<double> mean_loss;    // E f(X) after each round, over the paths

@@ -93,6 +93,30 @@ TEST_CASE("the forecast is the same bit for bit whatever the thread count") {
   CHECK(one.high_loss == three.high_loss);
 }
 
+TEST_CASE("the biased compressors' models: a one-node vote is a mean of signs; error feedback is DSGD's SDE") {
+  ExperimentConfig c = Quadratic();
+  c.rounds = 50;
+  c.objective.initial_value = 1.0;
+  c.nodes = 1;
+  c.compressor.kind = wire::CompressorKind::Sign;
+  c.aggregator = AggregatorKind::kSignMean;
+  const Prediction mean = Predict(c, SdeDrift::kFirstOrder, 2);
+  c.aggregator = AggregatorKind::kMajority;  // one vote: P(S > 0) = F(g / s)
+  const Prediction vote = Predict(c, SdeDrift::kFirstOrder, 2);
+  for (size_t k = 0; k < c.rounds; ++k) CHECK(vote.mean_loss[k] == doctest::Approx(mean.mean_loss[k]).epsilon(1e-4));
+  CHECK(std::string(vote.approximation).find("vote") != std::string::npos);
+  c.nodes = 7;  // seven votes are surer than one: a lower floor than one node's
+  CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder, 2)) < TailMean(mean));
+
+  c = Quadratic();
+  c.rounds = 50;
+  const Prediction dense = Predict(c, SdeDrift::kCorrected, 2);
+  c.compressor = {.kind = wire::CompressorKind::TopK, .k = 10};
+  const Prediction top_k = Predict(c, SdeDrift::kCorrected, 2);
+  CHECK(top_k.mean_loss == dense.mean_loss);
+  CHECK(std::string(top_k.approximation).find("virtual iterate") != std::string::npos);
+}
+
 TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and compute") {
   ExperimentConfig c;
   c.objective.dimension = 1000;
