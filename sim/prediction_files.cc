@@ -5,11 +5,11 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
+
+#include "sim/csv_columns.h"
 
 namespace edgefl {
 namespace {
@@ -65,35 +65,8 @@ Status WriteAgreementToml(const std::string& dir, const PredictOptions& options,
 }
 
 Status ReadMetricsLosses(const std::string& path, std::vector<double>* losses) {
-  std::ifstream file(path);
-  if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot read %s", path.c_str());
-  std::string line;
-  std::getline(file, line);
-  int column = -1, at = 0;
-  std::stringstream header(line);
-  for (std::string name; std::getline(header, name, ','); ++at) {
-    if (name == "loss") column = at;
-  }
-  if (column < 0) return Status::Error(StatusCode::kInvalidArgument, "%s: no 'loss' column in the header", path.c_str());
   losses->clear();
-  for (size_t number = 2; std::getline(file, line); ++number) {
-    std::stringstream row(line);
-    std::string field;
-    for (int i = 0; i <= column; ++i) {
-      if (!std::getline(row, field, ',')) {
-        return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: fewer than %d fields", path.c_str(), number,
-                             column + 1);
-      }
-    }
-    char* end = nullptr;
-    const double value = std::strtod(field.c_str(), &end);
-    if (field.empty() || *end != '\0') {
-      return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: loss '%s' is not a number", path.c_str(), number,
-                           field.c_str());
-    }
-    losses->push_back(value);
-  }
-  return Status::Ok();
+  return ReadCsvColumns(path, {{"loss", losses}});
 }
 
 }  // namespace edgefl

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,85 +14,14 @@
 #include <limits>
 #include <string_view>
 
+#include "sim/csv_columns.h"
+
 namespace edgefl {
 namespace {
 
 namespace fs = std::filesystem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// One column a CSV reader fills: found by its header name.
-struct CsvColumn {
-  const char* name;
-  std::vector<double>* values;
-  bool may_be_empty;  // an empty field reads as NaN instead of an error
-};
-
-std::vector<std::string> SplitFields(std::string_view line) {
-  std::vector<std::string> fields;
-  for (;;) {
-    const size_t comma = line.find(',');
-    fields.emplace_back(line.substr(0, comma));
-    if (comma == std::string_view::npos) return fields;
-    line.remove_prefix(comma + 1);
-  }
-}
-
-// A whole field as a number; inf, -inf and nan are numbers too.
-bool ParseNumber(const std::string& field, double* value) {
-  const char* end = field.data() + field.size();
-  const auto [stop, error] = std::from_chars(field.data(), end, *value);
-  return error == std::errc() && stop == end;
-}
-
-// Reads the named columns of a CSV file with a header line. Blank lines are
-// skipped; every other row must have as many fields as the header.
-Status ReadCsv(const std::string& path, const std::vector<CsvColumn>& columns) {
-  std::ifstream in(path);
-  if (!in) return Status::Error(StatusCode::kInvalidArgument, "%s: cannot open: %s", path.c_str(), std::strerror(errno));
-  std::string line;
-  if (!std::getline(in, line)) {
-    return Status::Error(StatusCode::kInvalidArgument, "%s: empty, expected a header line", path.c_str());
-  }
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const std::vector<std::string> header = SplitFields(line);
-  std::vector<size_t> index;
-  for (const CsvColumn& column : columns) {
-    const auto found = std::find(header.begin(), header.end(), column.name);
-    if (found == header.end()) {
-      return Status::Error(StatusCode::kInvalidArgument, "%s:1: the header has no '%s' column", path.c_str(),
-                           column.name);
-    }
-    index.push_back(static_cast<size_t>(found - header.begin()));
-  }
-  size_t line_number = 1;
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::vector<std::string> fields = SplitFields(line);
-    if (fields.size() != header.size()) {
-      return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: %zu fields, but the header has %zu", path.c_str(),
-                           line_number, fields.size(), header.size());
-    }
-    for (size_t c = 0; c < columns.size(); ++c) {
-      const std::string& field = fields[index[c]];
-      double value = kNaN;
-      if (field.empty()) {
-        if (!columns[c].may_be_empty) {
-          return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: '%s' is empty", path.c_str(), line_number,
-                               columns[c].name);
-        }
-      } else if (!ParseNumber(field, &value)) {
-        return Status::Error(StatusCode::kInvalidArgument, "%s:%zu: '%s' is not a number: '%s'", path.c_str(),
-                             line_number, columns[c].name, field.c_str());
-      }
-      columns[c].values->push_back(value);
-    }
-  }
-  if (in.bad()) return Status::Error(StatusCode::kInvalidArgument, "%s: read failed", path.c_str());
-  return Status::Ok();
-}
 
 bool IsVariantFolder(const fs::path& folder) {
   std::error_code error;
@@ -340,7 +268,7 @@ Status WriteFile(const fs::path& path, const std::string& text, std::vector<std:
 
 Status ReadMetricsCsv(const std::string& path, MeasuredCurve* curve) {
   *curve = {};
-  return ReadCsv(path, {{"round", &curve->round, false},
+  return ReadCsvColumns(path, {{"round", &curve->round, false},
                         {"time_s", &curve->time_s, false},
                         {"loss", &curve->loss, false},
                         {"bytes_up", &curve->bytes_up, false}});
@@ -348,7 +276,7 @@ Status ReadMetricsCsv(const std::string& path, MeasuredCurve* curve) {
 
 Status ReadPredictedCsv(const std::string& path, PredictedCurve* curve) {
   *curve = {};
-  return ReadCsv(path, {{"round", &curve->round, false},
+  return ReadCsvColumns(path, {{"round", &curve->round, false},
                         {"time_s", &curve->time_s, true},
                         {"bytes_up", &curve->bytes_up, false},
                         {"mean_loss", &curve->mean_loss, false},
