@@ -21,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 bool IsVariantFolder(const fs::path& folder) {
   std::error_code error;
