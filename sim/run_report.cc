@@ -21,7 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-
 bool IsVariantFolder(const fs::path& folder) {
   std::error_code error;
   return fs::is_regular_file(folder / "metrics.csv", error) || fs::is_regular_file(folder / "predicted.csv", error);
