@@ -221,7 +221,8 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("quorum", c.round.quorum, Between(0.0, 1.0, /*lo_open=*/true),
            {"The fraction of `run.nodes` whose accepted updates a step needs: q = max(1, ⌈quorum × nodes − "
             "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row, or fewer than q live nodes at "
-            "the start of a round, stop the run with an error."});
+            "the start of a round, stop the run with an error. The default, half the nodes, keeps a run going "
+            "when boards drop out; 1.0 stops it at the first lost node."});
   v.Integer("join_timeout_ms", c.round.join_timeout_ms, 100, 3600000,
             {"All `run.nodes` nodes must join within this time, or the run fails."});
   v.Integer("heartbeat_ms", c.round.heartbeat_ms, 10, 60000,

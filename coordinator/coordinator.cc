@@ -15,6 +15,7 @@
 #include "coordinator/update_collector.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/log_throttle.h"
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "maths/vector_norms.h"
@@ -46,6 +47,7 @@ class Coordinator::Impl {
         dimension_(config.objective.dimension),
         // Room for the largest update this run's compressor can produce.
         max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
+        transport_(max_message_bytes_),
         aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, dimension_, max_message_bytes_)),
         nodes_(config.nodes),
         admission_(config, nodes_),
@@ -86,6 +88,11 @@ class Coordinator::Impl {
     if (!status.ok()) {
       summary->ok = false;
       summary->stop_reason = status.message();
+    }
+    if (refusal_log_.held_back() > 0) {
+      EDGEFL_LOG_WARN("%llu more messages were rejected or refused without a warning each (%llu in all)",
+                      static_cast<unsigned long long>(refusal_log_.held_back()),
+                      static_cast<unsigned long long>(summary->rejected));
     }
     *out = *summary;
     const Status written = recorder_.Finish(*summary);
@@ -179,8 +186,10 @@ class Coordinator::Impl {
     if (!reason.empty()) {
       ++state_.summary.rejected;
       ++round_metrics_.rejected;
-      EDGEFL_LOG_WARN("refused %.*s: %.*s", static_cast<int>(routing_id.size()), routing_id.data(),
-                      static_cast<int>(reason.size()), reason.data());
+      if (WarnAboutRefusal()) {
+        EDGEFL_LOG_WARN("refused %.*s: %.*s", static_cast<int>(std::min<size_t>(routing_id.size(), 64)),
+                        routing_id.data(), static_cast<int>(reason.size()), reason.data());
+      }
       codec::EncodeRefusal(fbb_, std::string(reason).c_str());
       transport_.Send(routing_id, fbb_);
       return;
@@ -198,11 +207,24 @@ class Coordinator::Impl {
     va_end(args);
     ++state_.summary.rejected;
     ++round_metrics_.rejected;
+    if (!WarnAboutRefusal()) return;
     if (node == kNoNode) {
       EDGEFL_LOG_WARN("rejected a message from an unknown peer: %s", text);
     } else {
       EDGEFL_LOG_WARN("rejected a message from node %u: %s", node, text);
     }
+  }
+
+  // Whether to log a rejection or refusal: a few every few seconds, and how
+  // many were held back (docs/outputs.md: the summary counts them all).
+  bool WarnAboutRefusal() {
+    uint64_t held_back = 0;
+    if (!refusal_log_.Allow(NowMs(), &held_back)) return false;
+    if (held_back > 0) {
+      EDGEFL_LOG_WARN("%llu more messages were rejected or refused without a warning each",
+                      static_cast<unsigned long long>(held_back));
+    }
+    return true;
   }
 
   bool SendTo(uint32_t node, const flatbuffers::FlatBufferBuilder& fbb) {
@@ -439,6 +461,7 @@ class Coordinator::Impl {
   uint32_t overflows_in_round_ = 0;
 
   RoundMetrics round_metrics_;
+  LogThrottle refusal_log_{10, 5000};  // 10 warnings every 5 s
   bool saying_bye_ = false;
   int64_t start_ms_ = 0;         // Run() began (wall time includes joining)
   int64_t rounds_start_ms_ = 0;  // the first round began (metrics time_s)

@@ -111,7 +111,7 @@ struct RoundConfig {
   // (Closing at the first `quorum` answers would make which updates count
   // depend on timing, and the model on the scheduler.)
   uint32_t deadline_ms = 10000;
-  double quorum = 1.0;               // fraction of nodes whose updates a step needs
+  double quorum = 0.5;               // fraction of nodes whose updates a step needs
   uint32_t join_timeout_ms = 30000;  // nodes must join within this
   uint32_t heartbeat_ms = 500;
   uint32_t dead_after_ms = 5000;     // a node silent this long is dropped

@@ -12,6 +12,9 @@ uint32_t NodeTable::IdOf(std::string_view routing_id) {
   uint32_t id = kNoNode;
   const char* first = routing_id.data() + kPrefix.size();
   const char* last = routing_id.data() + routing_id.size();
+  // One spelling per id: "node-03" is not node 3 (an alias would let a
+  // second connection speak for a joined node).
+  if (last - first > 1 && *first == '0') return kNoNode;
   const auto [end, error] = std::from_chars(first, last, id);
   return (error == std::errc() && end == last && first != last) ? id : kNoNode;
 }

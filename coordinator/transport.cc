@@ -6,8 +6,10 @@
 
 namespace edgefl {
 
-Transport::Transport() : socket_(context_, zmq::socket_type::router) {
+Transport::Transport(size_t max_message_bytes) : socket_(context_, zmq::socket_type::router) {
   socket_.set(zmq::sockopt::linger, 1000);
+  // A peer announcing a bigger message is disconnected at its header.
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes));
   // Sends to an unknown or gone peer fail (EHOSTUNREACH) instead of
   // vanishing silently.
   socket_.set(zmq::sockopt::router_mandatory, 1);

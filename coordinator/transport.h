@@ -2,7 +2,10 @@
 // routing id is "node-<id>". Receives one message at a time into a buffer the
 // caller lends (the aggregator's), and sends without ever blocking the round
 // loop: a peer that is gone or whose queue is full is reported, not waited
-// for. Not thread-safe: the round loop owns it.
+// for. A peer that announces a message larger than the run's largest is
+// disconnected by ZeroMQ before the message is buffered (ZMQ_MAXMSGSIZE), so
+// no peer can make the coordinator hold more than that per connection. Not
+// thread-safe: the round loop owns it.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,8 @@ struct Incoming {
 
 class Transport {
  public:
-  Transport();
+  // `max_message_bytes`: the largest message the run's nodes send.
+  explicit Transport(size_t max_message_bytes);
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.
   Status Bind(const std::string& endpoint, std::string* bound);

@@ -14,6 +14,19 @@ const char*& LogTag() {
   return tag;
 }
 
+void EscapeControlCharacters(const char* text, char* out, size_t out_size) {
+  size_t n = 0;
+  for (const char* c = text; *c != '\0' && n + 5 <= out_size; ++c) {
+    const auto byte = static_cast<unsigned char>(*c);
+    if (byte < 0x20 || byte == 0x7f) {
+      n += static_cast<size_t>(std::snprintf(out + n, out_size - n, "\\x%02x", byte));
+    } else {
+      out[n++] = *c;
+    }
+  }
+  out[n] = '\0';
+}
+
 void Log(LogLevel level, const char* format, ...) {
   if (static_cast<int>(level) > static_cast<int>(MinLogLevel())) return;
   static constexpr const char* kNames[] = {"error", "warn", "info", "debug"};
@@ -22,7 +35,9 @@ void Log(LogLevel level, const char* format, ...) {
   va_start(args, format);
   std::vsnprintf(line, sizeof(line), format, args);
   va_end(args);
-  std::fprintf(stderr, "%s: %s: %s\n", LogTag(), kNames[static_cast<int>(level)], line);
+  char escaped[4 * sizeof(line)];
+  EscapeControlCharacters(line, escaped, sizeof(escaped));
+  std::fprintf(stderr, "%s: %s: %s\n", LogTag(), kNames[static_cast<int>(level)], escaped);
 }
 
 }  // namespace edgefl

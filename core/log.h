@@ -1,7 +1,10 @@
 // Logging to stderr for the executables. Libraries return Status instead of
-// printing; only adapters and main() log. Thread-safe as fprintf is.
+// printing; only adapters and main() log. Each call writes exactly one line:
+// control characters in the message (from any argument, such as a peer's
+// routing id) are written as \xNN. Thread-safe as fprintf is.
 #pragma once
 
+#include <cstddef>
 #include <cstdio>
 
 namespace edgefl {
@@ -13,6 +16,11 @@ LogLevel& MinLogLevel();
 const char*& LogTag();
 
 [[gnu::format(printf, 2, 3)]] void Log(LogLevel level, const char* format, ...);
+
+// Copies `text` into `out` with every control character (below 0x20, and
+// 0x7f) written as \xNN, truncated to fit out_size (at least 5) with its NUL.
+// 4 x strlen(text) + 1 bytes always suffice.
+void EscapeControlCharacters(const char* text, char* out, size_t out_size);
 
 }  // namespace edgefl
 

@@ -94,15 +94,20 @@ void MajorityProbabilities(double p, uint32_t n, double* plus, double* minus) {
     *minus = below(std::ceil(n / 2.0) - 0.5);
     return;
   }
-  *plus = *minus = 0.0;
+  // By symmetry, sum with q = min(p, 1 - p): the pmf starts at (1 - q)^n >=
+  // 2^-64 and grows by (n - k)/(k + 1) q/(1 - q) a term, without underflow.
+  const bool swapped = p > 0.5;
+  const double q = swapped ? 1.0 - p : p;
+  double up = 0.0, down = 0.0;
+  double pmf = std::pow(1.0 - q, n);
+  const double ratio = q / (1.0 - q);
   for (uint32_t k = 0; k <= n; ++k) {
-    // C(n, k) p^k (1 - p)^(n - k), in logs against underflow.
-    const double log_pmf = std::lgamma(n + 1.0) - std::lgamma(k + 1.0) - std::lgamma(n - k + 1.0) +
-                           (k > 0 ? k * std::log(p) : 0.0) + (n - k > 0 ? (n - k) * std::log1p(-p) : 0.0);
-    const double pmf = std::exp(log_pmf);
-    if (2 * k > n) *plus += pmf;
-    if (2 * k < n) *minus += pmf;
+    if (2 * k > n) up += pmf;
+    if (2 * k < n) down += pmf;
+    pmf *= static_cast<double>(n - k) / (k + 1) * ratio;
   }
+  *plus = swapped ? down : up;
+  *minus = swapped ? up : down;
 }
 
 // One path's buffers, random streams and step rule.

@@ -20,7 +20,7 @@ TEST_CASE("a minimal config takes every default") {
   CHECK(configs[0].nodes == 3);
   CHECK(configs[0].objective.dimension == 100);
   CHECK(configs[0].aggregator == AggregatorKind::kMean);
-  CHECK(configs[0].QuorumCount() == 3);
+  CHECK(configs[0].QuorumCount() == 2);  // half the nodes, rounded up
 }
 
 TEST_CASE("errors name the key") {

@@ -11,6 +11,10 @@ TEST_CASE("routing ids name node ids, nothing else") {
   CHECK(NodeTable::IdOf("node-") == kNoNode);
   CHECK(NodeTable::IdOf("node-3x") == kNoNode);
   CHECK(NodeTable::IdOf("node--1") == kNoNode);
+  // One spelling per id: an alias could speak for a joined node.
+  CHECK(NodeTable::IdOf("node-03") == kNoNode);
+  CHECK(NodeTable::IdOf("node-+3") == kNoNode);
+  CHECK(NodeTable::IdOf("node-3 ") == kNoNode);
   CHECK(NodeTable::IdOf("intruder") == kNoNode);
   CHECK(NodeTable::IdOf("node-99999999999") == kNoNode);
 }

@@ -3,6 +3,7 @@
 // clear message and a non-zero exit, nothing hangs, and every round
 // already computed stays in the run folder.
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -182,6 +183,80 @@ TEST_CASE("malformed and foreign messages are counted and refused; the run goes 
   CHECK(s.rejected >= 3);
 }
 
+// The peak resident memory of a running process, in kB (VmHWM).
+long PeakResidentKb(pid_t pid) {
+  const std::string status = testing::ReadFile("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmHWM:");
+  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
+}
+
+TEST_CASE("a flood from a peer that never reads, a forged log line and an oversized frame: the run completes") {
+  const std::string dir = testing::ScratchDir("flood");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  // The coordinator's stderr, into a file.
+  const std::string log_path = dir + "/coordinator.log";
+  const int saved_stderr = dup(STDERR_FILENO);
+  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(log_fd >= 0);
+  dup2(log_fd, STDERR_FILENO);
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  const Status started =
+      SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", dir + "/out"}, 5000,
+                       &coordinator, &endpoint);
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  close(log_fd);
+  REQUIRE_MESSAGE(started.ok(), started.message());
+
+  zmq::context_t context;
+  // A routing id with a newline that would forge a line, claiming node 0:
+  // refused, and logged escaped.
+  zmq::socket_t forger(context, zmq::socket_type::dealer);
+  forger.set(zmq::sockopt::routing_id, "x\nedgefl-coordinator: info: forged");
+  forger.set(zmq::sockopt::linger, 0);
+  forger.connect(endpoint);
+  flatbuffers::FlatBufferBuilder fbb;
+  codec::EncodeHello(fbb, {0, 50, 0, 0});
+  forger.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+  // A peer that sends junk and never reads the Error replies.
+  zmq::socket_t flooder(context, zmq::socket_type::dealer);
+  flooder.set(zmq::sockopt::routing_id, "flooder");
+  flooder.set(zmq::sockopt::linger, 0);
+  flooder.set(zmq::sockopt::sndhwm, 0);
+  flooder.connect(endpoint);
+  const std::string junk = "junk junk junk junk";
+  constexpr int kJunk = 20000;
+  for (int i = 0; i < kJunk; ++i) flooder.send(zmq::buffer(junk), zmq::send_flags::dontwait);
+  // A frame that claims 64 MB: ZeroMQ drops the connection at its header
+  // (the run's largest message is a few kB), and never buffers it.
+  zmq::socket_t giant(context, zmq::socket_type::dealer);
+  giant.set(zmq::sockopt::linger, 0);
+  giant.connect(endpoint);
+  std::vector<uint8_t> huge(64u << 20, 7);
+  giant.send(zmq::buffer(huge), zmq::send_flags::dontwait);
+  usleep(500000);
+  const long peak_kb = PeakResidentKb(group.Pid(coordinator));
+  MESSAGE("coordinator peak RSS after the flood: " << peak_kb << " kB");
+  CHECK(peak_kb > 0);
+  CHECK(peak_kb < 48 * 1024);  // well below the 64 MB frame
+
+  StartNode(group, endpoint, 0);
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.rounds == 30);
+  CHECK(s.rejected >= 1000);  // a flood that arrived, counted (at least part of 20000)
+  const std::string log = testing::ReadFile(log_path);
+  INFO(log.substr(0, 4000));
+  CHECK_FALSE(Contains(log, "\nedgefl-coordinator: info: forged"));
+  CHECK(Contains(log, "x\\x0aedgefl-coordinator: info: forged"));
+  CHECK(std::count(log.begin(), log.end(), '\n') < 60);  // not one line per rejected message
+  CHECK(Contains(log, "without a warning each"));
+}
+
 TEST_CASE("a hostile node's overflowing updates are refused, and are not taken for divergence") {
   // Node 2 of 3 answers every round start with values of 1e13 (above the
   // 2^40 an update may carry). Two honest nodes make the quorum of 0.6, so
@@ -241,7 +316,8 @@ quorum = 0.6
   CHECK(s.rejected >= 30);
 }
 
-TEST_CASE("a node killed mid-run is dropped, the quorum carries the run, and its restart rejoins") {
+TEST_CASE("a node killed mid-run is dropped, the default quorum carries the run, and its restart rejoins") {
+  // The default quorum, half the nodes (2 of 3), lets a run lose a node.
   const std::string dir = testing::ScratchDir("node_crash");
   testing::WriteFile(dir + "/config.toml", R"(
 [run]
@@ -251,7 +327,6 @@ rounds = 3000
 [objective]
 dimension = 2000
 [round]
-quorum = 0.6
 heartbeat_ms = 100
 dead_after_ms = 600
 )");
