@@ -220,11 +220,13 @@ void VisitConfigKeys(Config& c, Visitor& v) {
              "live participant has answered."});
   v.Number("quorum", c.round.quorum, Between(0.0, 1.0, /*lo_open=*/true),
            {"The fraction of `run.nodes` whose accepted updates a step needs: q = max(1, ⌈quorum × nodes − "
-            "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row, or fewer than q live nodes at "
-            "the start of a round, stop the run with an error. The default, half the nodes, keeps a run going "
-            "when boards drop out; 1.0 stops it at the first lost node."});
+            "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row stop the run with an error, and "
+            "so do fewer than q live nodes at the start of a round once `join_timeout_ms` has passed without "
+            "enough of them rejoining. The default, half the nodes, keeps a run going when boards drop out; with "
+            "1.0 every lost node must come back."});
   v.Integer("join_timeout_ms", c.round.join_timeout_ms, 100, 3600000,
-            {"All `run.nodes` nodes must join within this time, or the run fails."});
+            {"All `run.nodes` nodes must join within this time, or the run fails; later, lost nodes get as "
+             "long to rejoin when fewer than the quorum are alive."});
   v.Integer("heartbeat_ms", c.round.heartbeat_ms, 10, 60000,
             {"The nodes' heartbeat interval (sent to them in Welcome). While a round collects updates, the "
              "coordinator also waits at most this long between checks for silent nodes."});

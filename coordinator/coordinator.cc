@@ -47,7 +47,7 @@ class Coordinator::Impl {
         dimension_(config.objective.dimension),
         // Room for the largest update this run's compressor can produce.
         max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
-        transport_(max_message_bytes_),
+        transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms),
         aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, dimension_, max_message_bytes_)),
         nodes_(config.nodes),
         admission_(config, nodes_),
@@ -368,8 +368,15 @@ class Coordinator::Impl {
     collector_.Open(round);
     overflows_in_round_ = 0;
 
-    // Everyone alive takes part.
-    const uint32_t expected = nodes_.BeginRound(round);
+    // Everyone alive takes part. Too few alive: lost nodes get
+    // join_timeout_ms to rejoin before the run gives up (a restarted node's
+    // id frees once its old connection is found dead, transport.h).
+    uint32_t expected = nodes_.BeginRound(round);
+    const int64_t give_up = NowMs() + config_.round.join_timeout_ms;
+    while (expected < config_.QuorumCount() && !stop.load() && NowMs() < give_up) {
+      PollOnce(std::min<int64_t>(give_up - NowMs(), config_.round.heartbeat_ms));
+      expected = nodes_.BeginRound(round);
+    }
     if (expected < config_.QuorumCount()) {
       collector_.Close();
       return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u", round,

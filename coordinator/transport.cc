@@ -6,17 +6,23 @@
 
 namespace edgefl {
 
-Transport::Transport(size_t max_message_bytes) : socket_(context_, zmq::socket_type::router) {
+Transport::Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t silent_after_ms) : socket_(context_, zmq::socket_type::router) {
   socket_.set(zmq::sockopt::linger, 1000);
   // A peer announcing a bigger message is disconnected at its header.
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes));
   // Sends to an unknown or gone peer fail (EHOSTUNREACH) instead of
   // vanishing silently.
   socket_.set(zmq::sockopt::router_mandatory, 1);
-  // A node that restarts (a crash, a board power-cycled) reconnects with
-  // the same routing id while its old connection may linger, half open,
-  // for minutes: the new connection takes the id over at once.
-  socket_.set(zmq::sockopt::router_handover, 1);
+  // One connection per routing id: a second connection that claims a live
+  // node's id is held unidentified and never heard (no handover), so no
+  // process can take a joined node over or speak for it. A node that
+  // restarts (a crash, a board power-cycled) gets its id back once its old
+  // connection is gone: at once when its process died (the kernel closes
+  // the socket), or when ZMTP heartbeats find the old peer silent for
+  // `silent_after_ms` (a hung process, a cut cable).
+  socket_.set(zmq::sockopt::router_handover, 0);
+  socket_.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(heartbeat_ms));
+  socket_.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(silent_after_ms));
 }
 
 Status Transport::Bind(const std::string& endpoint, std::string* bound) {

@@ -27,8 +27,10 @@ struct Incoming {
 
 class Transport {
  public:
-  // `max_message_bytes`: the largest message the run's nodes send.
-  explicit Transport(size_t max_message_bytes);
+  // `max_message_bytes`: the largest message the run's nodes send; ZMTP
+  // heartbeats every `heartbeat_ms` close a connection silent for
+  // `silent_after_ms`.
+  Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t silent_after_ms);
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.
   Status Bind(const std::string& endpoint, std::string* bound);

@@ -51,16 +51,7 @@ class Node {
  public:
   Node(const NodeOptions& options, const std::atomic<bool>& stop)
       : options_(options), stop_(stop), socket_(context_, zmq::socket_type::dealer) {
-    const std::string id = "node-" + std::to_string(options.node_id);
-    socket_.set(zmq::sockopt::routing_id, id);
-    socket_.set(zmq::sockopt::linger, 1000);
-    // Queue nothing for a coordinator that is not connected yet: a Hello is
-    // resent until answered rather than piling up.
-    socket_.set(zmq::sockopt::immediate, 1);
-    // Hold at most a few round-start parts in ZeroMQ's queue: past that its
-    // I/O thread stops reading and TCP holds the rest, outside this process.
-    socket_.set(zmq::sockopt::rcvhwm, kQueuedMessages);
-    socket_.connect(options.endpoint);
+    Connect();
   }
 
   Status Run() {
@@ -73,6 +64,21 @@ class Node {
   }
 
  private:
+  // A fresh connection to the coordinator (closing any earlier one at once).
+  void Connect() {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
+    socket_.set(zmq::sockopt::routing_id, "node-" + std::to_string(options_.node_id));
+    socket_.set(zmq::sockopt::linger, 1000);
+    // Queue nothing for a coordinator that is not connected yet: a Hello is
+    // resent until answered rather than piling up.
+    socket_.set(zmq::sockopt::immediate, 1);
+    // Hold at most a few round-start parts in ZeroMQ's queue: past that its
+    // I/O thread stops reading and TCP holds the rest, outside this process.
+    socket_.set(zmq::sockopt::rcvhwm, kQueuedMessages);
+    socket_.connect(options_.endpoint);
+  }
+
   // On success *shard views handshake_, which is not reused afterwards.
   Status Join(codec::TaskSpec* task, std::span<const uint32_t>* shard) {
     codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
@@ -80,7 +86,12 @@ class Node {
     // Resend Hello with backoff and jitter until Welcome arrives.
     Rng jitter(DeriveSeed(options_.node_id, static_cast<uint64_t>(NowUs())));
     int backoff_ms = 100;
-    while (!stop_.load()) {
+    for (int attempt = 0; !stop_.load(); ++attempt) {
+      // The coordinator hears one connection per node id: while an earlier
+      // connection of this id is alive (this node's previous process, hung),
+      // a new one is held unheard. Every third unanswered Hello goes out on
+      // a fresh connection, which is heard once the old one is found dead.
+      if (attempt > 0 && attempt % 3 == 0) Connect();
       Send(socket_, fbb_);
       const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + static_cast<int>(jitter.Below(50)));
       while (NowMs() < wait_until && !stop_.load()) {

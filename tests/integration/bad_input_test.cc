@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -257,6 +258,73 @@ TEST_CASE("a flood from a peer that never reads, a forged log line and an oversi
   CHECK(Contains(log, "without a warning each"));
 }
 
+// Open file descriptors of a running process.
+int OpenDescriptors(pid_t pid) {
+  std::error_code error;
+  int n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_CASE("a connection that claims a joined node's id is never heard: no takeover, no spoofed Bye, no leak") {
+  // 200 connections with routing id node-0, each sending a Hello, an
+  // update and a Bye as node 0, while the real node 0 runs. Once, with
+  // ROUTER handover, the first took node 0's route: the run lost its only
+  // node ("quorum not reached") and each collision could leave a socket.
+  const std::string dir = testing::ScratchDir("collisions");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "collisions"
+nodes = 1
+rounds = 30000
+[objective]
+dimension = 50
+)");
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+  StartNode(group, endpoint, 0);
+  WaitForRounds(dir + "/out/metrics.csv", 20);
+  const int descriptors_before = OpenDescriptors(group.Pid(coordinator));
+  zmq::context_t context;
+  flatbuffers::FlatBufferBuilder hello, update, bye;
+  codec::EncodeHello(hello, {0, 50, 0, 0});
+  const std::vector<float> poison(50, 1e6f);
+  codec::PayloadView payload;
+  payload.type = wire::Payload::DenseF32;
+  payload.values = poison;
+  for (int i = 0; i < 200; ++i) {
+    zmq::socket_t hijacker(context, zmq::socket_type::dealer);
+    hijacker.set(zmq::sockopt::routing_id, "node-0");
+    hijacker.set(zmq::sockopt::linger, 0);
+    hijacker.connect(endpoint);
+    hijacker.send(zmq::const_buffer(hello.GetBufferPointer(), hello.GetSize()));
+    for (uint32_t round = 0; round < 30000; round += 6000) {
+      codec::EncodeUpdate(update, round, {0, 1.0, 1.0, 1}, payload);
+      hijacker.send(zmq::const_buffer(update.GetBufferPointer(), update.GetSize()));
+    }
+    codec::EncodeBye(bye, 0, 0, "spoofed");
+    hijacker.send(zmq::const_buffer(bye.GetBufferPointer(), bye.GetSize()));
+    usleep(2000);
+  }
+  usleep(300000);
+  const int descriptors_after = OpenDescriptors(group.Pid(coordinator));
+  MESSAGE("coordinator descriptors: " << descriptors_before << " before, " << descriptors_after << " after");
+  CHECK(descriptors_after > 0);  // still running
+  CHECK(descriptors_after <= descriptors_before + 2);
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.stop_reason == "all rounds done");
+  CHECK(s.steps == 30000);
+  CHECK(s.update_messages == 30000);  // node 0's own, and only those
+  CHECK(s.final_loss < s.initial_loss);
+}
+
 TEST_CASE("a hostile node's overflowing updates are refused, and are not taken for divergence") {
   // Node 2 of 3 answers every round start with values of 1e13 (above the
   // 2^40 an update may carry). Two honest nodes make the quorum of 0.6, so
@@ -349,11 +417,11 @@ dead_after_ms = 600
   CHECK(s.update_messages > 2 * 3000 + 100);  // the restarted node took part again
 }
 
-TEST_CASE("a node restarted while its old process hangs takes its id over at once") {
+TEST_CASE("a node restarted while its old process hangs takes its id over once the old one is found dead") {
   // A hung (or power-cut) node leaves its connection open: no FIN ever
-  // comes. Its replacement, with the same id, must not wait for that
-  // connection to time out. With quorum 1, the run finishes only if it
-  // joins.
+  // comes. ZMTP heartbeats close that connection after dead_after_ms, and
+  // its replacement, with the same id, takes over; the round waits for it.
+  // With quorum 1, the run finishes only if it joins.
   const std::string dir = testing::ScratchDir("node_hang");
   testing::WriteFile(dir + "/config.toml", R"(
 [run]
