@@ -40,14 +40,15 @@ double TailMean(const std::vector<double>& losses) {
 
 class Coordinator::Impl {
  public:
-  Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)
+  Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
+       const TransportSecurity& security)
       : config_(config),
         recorder_(recorder),
         data_dir_(data_dir),
         dimension_(config.objective.dimension),
         // Room for the largest update this run's compressor can produce.
         max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
-        transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms),
+        transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms, security),
         aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, dimension_, max_message_bytes_)),
         nodes_(config.nodes),
         admission_(config, nodes_),
@@ -89,6 +90,11 @@ class Coordinator::Impl {
       summary->ok = false;
       summary->stop_reason = status.message();
     }
+    if (transport_.refused_connections() > 0) {
+      EDGEFL_LOG_WARN("%llu connections were refused during their handshake",
+                      static_cast<unsigned long long>(transport_.refused_connections()));
+    }
+    summary->rejected += transport_.refused_connections();
     if (refusal_log_.held_back() > 0) {
       EDGEFL_LOG_WARN("%llu more messages were rejected or refused without a warning each (%llu in all)",
                       static_cast<unsigned long long>(refusal_log_.held_back()),
@@ -107,6 +113,11 @@ class Coordinator::Impl {
     Incoming in;
     if (!transport_.Receive(timeout_ms, aggregator_->ReceiveBuffer(), &in)) return;
     const uint32_t node = NodeTable::IdOf(in.routing_id);
+    if (!in.authenticated) {
+      Reject(kNoNode, "a connection whose key belongs to another node used routing id %.*s",
+             static_cast<int>(std::min<size_t>(in.routing_id.size(), 64)), in.routing_id.data());
+      return;
+    }
     if (in.untruncated_bytes > in.bytes.size()) {
       Reject(node, "message of %zu bytes exceeds the largest this run can produce (%zu)", in.untruncated_bytes,
              in.bytes.size());
@@ -474,8 +485,9 @@ class Coordinator::Impl {
   int64_t rounds_start_ms_ = 0;  // the first round began (metrics time_s)
 };
 
-Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir)
-    : impl_(std::make_unique<Impl>(config, recorder, data_dir)) {}
+Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
+                         const TransportSecurity& security)
+    : impl_(std::make_unique<Impl>(config, recorder, data_dir, security)) {}
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }

@@ -17,6 +17,7 @@
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_outcome.h"
 #include "coordinator/run_recorder.h"
+#include "coordinator/transport.h"
 #include "core/status.h"
 
 namespace edgefl {
@@ -25,7 +26,9 @@ class Coordinator {
  public:
   // `data_dir` is where a data objective's data set is read from (empty:
   // the default search path); Run() fails early if it is not there.
-  Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir = "");
+  // `security`: CURVE keys and the allow-list, and the handshake limit.
+  Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir = "",
+              const TransportSecurity& security = {});
   ~Coordinator();
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.

@@ -18,10 +18,19 @@ std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
 
+// Whether `endpoint` listens on this machine only.
+bool IsLocalEndpoint(const std::string& endpoint) {
+  for (const char* local : {"tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://", "inproc://"}) {
+    if (endpoint.rfind(local, 0) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir;
+  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir, key_path, allow_path;
+  bool insecure = false;
   std::vector<std::string> sets;
   int ready_fd = -1;
   bool verbose = false, quiet = false;
@@ -35,6 +44,9 @@ int main(int argc, char** argv) {
   app.add_option("--bind", bind, "Endpoint to listen on; tcp://127.0.0.1:* picks a free port");
   app.add_option("--out", out_dir, "Run folder (default: runs/<name>)");
   app.add_option("--data-dir", data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)");
+  app.add_option("--key", key_path, "CURVE key pair file of this coordinator (edgefl keys init); with --allow");
+  app.add_option("--allow", allow_path, "Allow-list of the nodes' public keys, each bound to its node id; with --key");
+  app.add_flag("--insecure", insecure, "Listen beyond loopback without CURVE keys (anyone who reaches the port can join)");
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
@@ -61,6 +73,25 @@ int main(int argc, char** argv) {
   }
   if (out_dir.empty()) out_dir = "runs/" + config->name;
 
+  edgefl::TransportSecurity security;
+  if (key_path.empty() != allow_path.empty()) {
+    EDGEFL_LOG_ERROR("--key and --allow go together: the coordinator's key pair and the nodes' public keys");
+    return 2;
+  }
+  if (!key_path.empty()) {
+    status = edgefl::ReadCurveKeys(key_path, /*need_secret=*/true, &security.server);
+    if (status.ok()) status = edgefl::ReadCurveAllowList(allow_path, &security.allow);
+    if (!status.ok()) {
+      EDGEFL_LOG_ERROR("%s", status.message());
+      return 2;
+    }
+  } else if (!IsLocalEndpoint(bind) && !insecure) {
+    EDGEFL_LOG_ERROR("--bind %s listens beyond this machine: give CURVE keys (--key, --allow; make them with "
+                     "`edgefl keys init`), or --insecure to accept anyone who reaches the port",
+                     bind.c_str());
+    return 2;
+  }
+
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
@@ -71,7 +102,7 @@ int main(int argc, char** argv) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
   }
-  edgefl::Coordinator coordinator(*config, recorder, data_dir);
+  edgefl::Coordinator coordinator(*config, recorder, data_dir, security);
   std::string endpoint;
   status = coordinator.Bind(bind, &endpoint);
   if (!status.ok()) {
@@ -85,7 +116,8 @@ int main(int argc, char** argv) {
     }
     close(ready_fd);
   } else {
-    EDGEFL_LOG_INFO("listening on %s for %u nodes", endpoint.c_str(), config->nodes);
+    EDGEFL_LOG_INFO("listening on %s for %u nodes%s", endpoint.c_str(), config->nodes,
+                    security.curve() ? " (CURVE: nodes on the allow-list only)" : "");
   }
 
   edgefl::RunSummary summary;

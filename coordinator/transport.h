@@ -14,13 +14,24 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "coordinator/zap_handler.h"
 #include "core/status.h"
 #include "flatbuffers/flatbuffers.h"
+#include "node/curve_keys.h"
 
 namespace edgefl {
 
+// How the coordinator's links are secured (docs/deploy.md).
+struct TransportSecurity {
+  CurveKeyPair server;    // the coordinator's key pair; empty: no CURVE
+  CurveAllowList allow;   // the nodes' public keys, each bound to its node id
+  HandshakeLimit handshakes;
+  bool curve() const { return !server.secret_key.empty(); }
+};
+
 struct Incoming {
   std::string_view routing_id;       // valid until the next Receive
+  bool authenticated = true;         // with CURVE: the peer's key is the routing id's node's
   std::span<const uint8_t> bytes;    // in the lent buffer
   size_t untruncated_bytes = 0;      // > bytes.size() when it did not fit
 };
@@ -30,9 +41,11 @@ class Transport {
   // `max_message_bytes`: the largest message the run's nodes send; ZMTP
   // heartbeats every `heartbeat_ms` close a connection silent for
   // `silent_after_ms`.
-  Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t silent_after_ms);
+  Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t silent_after_ms,
+            const TransportSecurity& security = {});
 
-  // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.
+  // Starts the authentication handler and binds, e.g. "tcp://127.0.0.1:*";
+  // *bound receives the real endpoint.
   Status Bind(const std::string& endpoint, std::string* bound);
 
   // Waits up to `timeout_ms` for one message with a body and receives it
@@ -42,10 +55,17 @@ class Transport {
   // False when the peer is unknown, gone, or cannot take the message now.
   bool Send(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb);
 
+  // Connections refused during their handshake (unknown keys, too many
+  // handshakes from one source).
+  uint64_t refused_connections() const { return zap_.refused(); }
+
  private:
   zmq::context_t context_;
+  ZapHandler zap_;
+  bool curve_;
   zmq::socket_t socket_;
-  char identity_[256];
+  zmq::message_t identity_;
+  zmq::message_t body_;  // with CURVE only
 };
 
 }  // namespace edgefl

@@ -19,7 +19,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   edgefl::NodeOptions options;
-  std::string budget_text;
+  std::string budget_text, key_path, server_key;
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3600000));
   app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
       ->check(CLI::Range(100, 3600000));
+  app.add_option("--key", key_path, "CURVE key pair file of this node (edgefl keys init); with --server-key");
+  app.add_option("--server-key", server_key, "The coordinator's CURVE public key: its .pub file, or the key itself");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
@@ -46,6 +48,20 @@ int main(int argc, char** argv) {
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;
+  }
+  if (key_path.empty() != server_key.empty()) {
+    EDGEFL_LOG_ERROR("--key and --server-key go together: this node's key pair and the coordinator's public key");
+    return 2;
+  }
+  if (!key_path.empty()) {
+    edgefl::CurveKeyPair server;
+    edgefl::Status keys = edgefl::ReadCurveKeys(key_path, /*need_secret=*/true, &options.key);
+    if (keys.ok()) keys = edgefl::ReadCurveKeys(server_key, /*need_secret=*/false, &server);
+    if (!keys.ok()) {
+      EDGEFL_LOG_ERROR("%s", keys.message());
+      return 2;
+    }
+    options.server_public_key = server.public_key;
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -76,6 +76,11 @@ class Node {
     // Hold at most a few round-start parts in ZeroMQ's queue: past that its
     // I/O thread stops reading and TCP holds the rest, outside this process.
     socket_.set(zmq::sockopt::rcvhwm, kQueuedMessages);
+    if (!options_.server_public_key.empty()) {
+      socket_.set(zmq::sockopt::curve_serverkey, options_.server_public_key);
+      socket_.set(zmq::sockopt::curve_publickey, options_.key.public_key);
+      socket_.set(zmq::sockopt::curve_secretkey, options_.key.secret_key);
+    }
     socket_.connect(options_.endpoint);
   }
 

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "node/curve_keys.h"
+
 #include "core/status.h"
 
 namespace edgefl {
@@ -24,6 +26,10 @@ struct NodeOptions {
   int lost_after_ms = 15000;
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
+  // CURVE (node/curve_keys.h): this node's key pair and the coordinator's
+  // public key; both empty for a plain connection.
+  CurveKeyPair key;
+  std::string server_public_key;
 };
 
 // Runs until the coordinator says Bye (Ok), `stop` becomes true (Ok, after

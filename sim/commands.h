@@ -52,6 +52,9 @@ struct RunArgs {
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);
 int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& predict, const std::string& out_dir);
+// `edgefl keys init`: writes CURVE keys for a coordinator and `nodes` nodes.
+int InitKeys(const std::string& dir, uint32_t nodes, bool force);
+
 // `changes` are section.key=value overrides applied on top of the config.
 int ScaleExperiments(const ExperimentArgs& experiment, const std::vector<std::string>& changes);
 

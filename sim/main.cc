@@ -8,6 +8,7 @@
 //                         (sim/sde_predictor.h), before running anything.
 //   edgefl scale [CONFIG] --change KEY=VALUE  the scaling-rule calculator:
 //                         what eta, N or B must become to keep the floor.
+//   edgefl keys init DIR --nodes N  CURVE keys for a coordinator and its nodes.
 //   edgefl report RUN_FOLDER  draw a run folder's loss curves (measured and
 //                         predicted) with gnuplot into RUN_FOLDER/report/.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
@@ -74,6 +75,18 @@ int main(int argc, char** argv) {
   scale->add_option("--change", changes, "The change: section.key=value (repeatable), on top of the config")
       ->required();
 
+  CLI::App* keys = app.add_subcommand("keys", "CURVE keys for authenticated, encrypted links (docs/deploy.md).");
+  keys->require_subcommand(1);
+  std::string keys_dir;
+  uint32_t keys_nodes = 0;
+  bool keys_force = false;
+  CLI::App* keys_init = keys->add_subcommand(
+      "init", "Write a coordinator key pair, one key pair per node and the allow-list binding each node's\n"
+              "public key to its id, into DIR (secret files with mode 600).");
+  keys_init->add_option("dir", keys_dir, "Folder for the keys")->required();
+  keys_init->add_option("--nodes", keys_nodes, "Number of nodes (ids 0 .. N-1)")->required()->check(CLI::Range(1u, 4096u));
+  keys_init->add_flag("--force", keys_force, "Replace keys already in DIR");
+
   std::string report_folder;
   CLI::App* report = app.add_subcommand(
       "report", "Draw a run folder's loss curves with gnuplot: against rounds, seconds and cumulative uplink MB,\n"
@@ -91,6 +104,7 @@ int main(int argc, char** argv) {
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (report->parsed()) return Report(report_folder);
+  if (keys_init->parsed()) return edgefl::InitKeys(keys_dir, keys_nodes, keys_force);
   if (scale->parsed()) return edgefl::ScaleExperiments(scale_args, changes);
   if (predict->parsed()) {
     if (const int bad = predict_args.Resolve()) return bad;

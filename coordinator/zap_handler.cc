@@ -1,0 +1,105 @@
+#include "coordinator/zap_handler.h"
+
+#include <zmq.h>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/log_throttle.h"
+#include "node/socket_poll.h"
+
+namespace edgefl {
+namespace {
+
+struct Bucket {
+  double tokens = 0.0;
+  int64_t updated_ms = 0;
+};
+
+}  // namespace
+
+ZapHandler::ZapHandler(zmq::context_t& context, CurveAllowList allow, HandshakeLimit limit)
+    : context_(context), allow_(std::move(allow)), limit_(limit), socket_(context, zmq::socket_type::rep) {}
+
+ZapHandler::~ZapHandler() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+Status ZapHandler::Start() {
+  try {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind("inproc://zeromq.zap.01");
+  } catch (const zmq::error_t& e) {
+    return Status::Error(StatusCode::kInternal, "cannot start the authentication handler: %s", e.what());
+  }
+  thread_ = std::thread([this] { Serve(); });
+  return Status::Ok();
+}
+
+void ZapHandler::Serve() {
+  std::unordered_map<std::string, Bucket> buckets;
+  LogThrottle log(10, 5000);
+  while (!stop_.load()) {
+    if (!WaitReadable(socket_, 100)) continue;
+    std::vector<zmq::message_t> request;
+    do {
+      request.emplace_back();
+      if (!socket_.recv(request.back(), zmq::recv_flags::dontwait)) break;
+    } while (request.back().more());
+    // version, request id, domain, address, identity, mechanism, credentials...
+    std::string status = "200", text = "OK", user;
+    const std::string address = request.size() > 3 ? request[3].to_string() : "";
+    const std::string mechanism = request.size() > 5 ? request[5].to_string() : "";
+    // The source's bucket: refilled at per_second, holding at most burst.
+    const int64_t now = NowMs();
+    if (buckets.size() > 4096) buckets.clear();  // bounded memory under a spray of addresses
+    auto [it, fresh] = buckets.try_emplace(address, Bucket{static_cast<double>(limit_.burst), now});
+    Bucket& bucket = it->second;
+    bucket.tokens = std::min<double>(limit_.burst, bucket.tokens + limit_.per_second * static_cast<double>(now - bucket.updated_ms) / 1000.0);
+    bucket.updated_ms = now;
+    if (request.size() < 6 || request[0].to_string() != "1.0") {
+      status = "500", text = "malformed ZAP request";
+    } else if (bucket.tokens < 1.0) {
+      status = "400", text = "too many handshakes from " + address;
+    } else if (!allow_.empty()) {
+      bucket.tokens -= 1.0;
+      char key[41] = {};
+      if (mechanism != "CURVE" || request.size() < 7 || request[6].size() != 32 ||
+          zmq_z85_encode(key, static_cast<const uint8_t*>(request[6].data()), 32) == nullptr) {
+        status = "400", text = "a CURVE key is required";
+      } else if (const auto found = allow_.find(key); found == allow_.end()) {
+        status = "400", text = std::string("key ") + key + " is not on the allow-list";
+      } else {
+        user = "node-" + std::to_string(found->second);
+      }
+    } else {
+      bucket.tokens -= 1.0;
+    }
+    if (status != "200") {
+      refused_.fetch_add(1, std::memory_order_relaxed);
+      uint64_t held_back = 0;
+      if (log.Allow(now, &held_back)) {
+        EDGEFL_LOG_WARN("refused a connection from %s: %s%s", address.c_str(), text.c_str(),
+                        held_back > 0 ? " (and more, not each logged)" : "");
+      }
+    }
+    const std::string request_id = request.size() > 1 ? request[1].to_string() : "";
+    try {
+      socket_.send(zmq::buffer(std::string_view("1.0")), zmq::send_flags::sndmore);
+      socket_.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
+      socket_.send(zmq::buffer(status), zmq::send_flags::sndmore);
+      socket_.send(zmq::buffer(text), zmq::send_flags::sndmore);
+      socket_.send(zmq::buffer(user), zmq::send_flags::sndmore);
+      socket_.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::none);
+    } catch (const zmq::error_t& e) {
+      EDGEFL_LOG_WARN("authentication handler: %s", e.what());
+    }
+  }
+}
+
+}  // namespace edgefl
