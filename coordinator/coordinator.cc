@@ -13,6 +13,7 @@
 #include "coordinator/server_step.h"
 #include "coordinator/transport.h"
 #include "coordinator/update_collector.h"
+#include "coordinator/update_rows.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "maths/compressor_maths.h"
@@ -46,7 +47,8 @@ class Coordinator::Impl {
         dimension_(config.objective.dimension),
         // Room for the largest update this run's compressor can produce.
         max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
-        aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, dimension_, max_message_bytes_)),
+        aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, config.nodes, dimension_,
+                                   max_message_bytes_)),
         nodes_(config.nodes),
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
@@ -72,6 +74,7 @@ class Coordinator::Impl {
     try {
       if (status.ok()) status = JoinAll(stop);
       if (status.ok()) status = RunRounds(stop, outcome);
+      SayWhatAggregationDid();
       SayBye(status.ok() ? "run finished" : status.message());
     } catch (const zmq::error_t& e) {
       status = Status::Error(StatusCode::kInternal, "ZeroMQ error: %s", e.what());
@@ -223,8 +226,15 @@ class Coordinator::Impl {
                            nodes_.JoinedCount(), config_.nodes, config_.round.join_timeout_ms,
                            nodes_.MissingIds().c_str());
     }
-    EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
-                    codec::CompressorName(config_.compressor.kind), config_.rounds);
+    EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
+                    codec::CompressorName(config_.compressor.kind), AggregatorName(config_.aggregator.kind),
+                    config_.rounds);
+    if (KeepsEveryUpdate(config_.aggregator.kind)) {
+      EDGEFL_LOG_INFO("%s keeps every update of a round: %.3g MiB for %u updates of %u values",
+                      AggregatorName(config_.aggregator.kind),
+                      static_cast<double>(UpdateRows::BytesFor(config_.nodes, dimension_)) / (1 << 20), config_.nodes,
+                      dimension_);
+    }
     return Status::Ok();
   }
 
@@ -368,6 +378,7 @@ class Coordinator::Impl {
     *stepped = collector_.count() >= config_.QuorumCount();
     if (*stepped) {
       aggregator_->Finish(direction_);
+      NoteAggregation(round);
       round_metrics_.direction_norm = EuclideanNorm(direction_);
       round_metrics_.step_size = step_.Apply(
           {round, direction_, round_metrics_.direction_norm, collector_.mean_node_grad_norm()}, state_.model);
@@ -395,6 +406,29 @@ class Coordinator::Impl {
     }
     *m = round_metrics_;
     return Status::Ok();
+  }
+
+  // Counts updates norm bounding scaled down, and says when Krum first
+  // falls back to the median (once; the count follows at the end).
+  void NoteAggregation(uint32_t round) {
+    bounded_updates_ += aggregator_->bounded();
+    if (!aggregator_->fell_back()) return;
+    if (fallback_rounds_++ == 0) {
+      EDGEFL_LOG_WARN("round %u: %u updates, and krum needs 2f + 3 = %u (aggregator.byzantine = %u): this round and "
+                      "any other with too few take the coordinate-wise median instead",
+                      round, collector_.count(), 2 * config_.aggregator.byzantine + 3, config_.aggregator.byzantine);
+    }
+  }
+
+  void SayWhatAggregationDid() const {
+    if (bounded_updates_ > 0) {
+      EDGEFL_LOG_INFO("aggregator.max_update_norm = %g scaled down %llu updates", config_.aggregator.max_update_norm,
+                      static_cast<unsigned long long>(bounded_updates_));
+    }
+    if (fallback_rounds_ > 0) {
+      EDGEFL_LOG_INFO("krum took the coordinate-wise median in %u rounds, for want of 2f + 3 updates",
+                      fallback_rounds_);
+    }
   }
 
   // Tells every node the run is over and waits (briefly) for each to answer
@@ -437,6 +471,8 @@ class Coordinator::Impl {
   std::vector<double> direction_;
   std::vector<bool> overflowed_ = std::vector<bool>(config_.nodes);  // nodes that sent |v| >= 2^40
   uint32_t overflows_in_round_ = 0;
+  uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
+  uint32_t fallback_rounds_ = 0;  // krum took the median
 
   RoundMetrics round_metrics_;
   bool saying_bye_ = false;
