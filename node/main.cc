@@ -19,7 +19,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   edgefl::NodeOptions options;
-  std::string budget_text;
+  std::string budget_text, attack_text;
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3600000));
   app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
       ->check(CLI::Range(100, 3600000));
+  app.add_option("--attack", attack_text,
+                 "Testing aid: make this node hostile to measure robust aggregation. sign-flip, scale:F (e.g.\n"
+                 "scale:100) or constant:V (e.g. constant:1e12) replaces the gradient before compression");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
@@ -46,6 +49,13 @@ int main(int argc, char** argv) {
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;
+  }
+  if (!attack_text.empty()) {
+    const edgefl::Status parsed = edgefl::ParseAttack(attack_text, &options.attack);
+    if (!parsed.ok()) {
+      EDGEFL_LOG_ERROR("%s", parsed.message());
+      return 2;
+    }
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "node/attack.h"
 
 namespace edgefl {
 
@@ -24,6 +25,7 @@ struct NodeOptions {
   int lost_after_ms = 15000;
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
+  NodeAttack attack;                 // a testing aid: a hostile node (node/attack.h); none by default
 };
 
 // Runs until the coordinator says Bye (Ok), `stop` becomes true (Ok, after
