@@ -74,7 +74,11 @@ void KrumAggregator::Finish(std::span<double> direction) {
   }
   ranking_.resize(n);
   std::iota(ranking_.begin(), ranking_.end(), 0u);
-  std::stable_sort(ranking_.begin(), ranking_.end(), [&](uint32_t a, uint32_t b) { return scores_[a] < scores_[b]; });
+  // Ties go to the earlier update in canonical order (std::sort, unlike
+  // std::stable_sort, allocates nothing).
+  std::sort(ranking_.begin(), ranking_.end(), [&](uint32_t a, uint32_t b) {
+    return scores_[a] < scores_[b] || (scores_[a] == scores_[b] && a < b);
+  });
   const uint32_t chosen = std::min(select_, n - byzantine_);
   sum_.Clear();
   for (uint32_t k = 0; k < chosen; ++k) {
