@@ -230,10 +230,11 @@ class Coordinator::Impl {
                     codec::CompressorName(config_.compressor.kind), AggregatorName(config_.aggregator.kind),
                     config_.rounds);
     if (KeepsEveryUpdate(config_.aggregator.kind)) {
-      EDGEFL_LOG_INFO("%s keeps every update of a round: %.3g MiB for %u updates of %u values",
-                      AggregatorName(config_.aggregator.kind),
-                      static_cast<double>(UpdateRows::BytesFor(config_.nodes, dimension_)) / (1 << 20), config_.nodes,
-                      dimension_);
+      const double bytes = static_cast<double>(UpdateRows::BytesFor(config_.nodes, dimension_));
+      const bool mib = bytes >= (1 << 20);
+      EDGEFL_LOG_INFO("%s keeps every update of a round: %.3g %s for %u updates of %u values",
+                      AggregatorName(config_.aggregator.kind), bytes / (mib ? 1 << 20 : 1 << 10), mib ? "MiB" : "KiB",
+                      config_.nodes, dimension_);
     }
     return Status::Ok();
   }
