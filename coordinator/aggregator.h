@@ -1,11 +1,15 @@
-// Aggregator: combines a round's accepted updates into one direction,
-// streaming, in memory of its own choosing (O(d) for the mean and the sign
-// votes), and independently of the order updates arrive in, so a seed gives
-// one model bit for bit. Implementations:
-//   mean       (1/n) sum_i C_i(g_i)         MeanAggregator: an exact fixed-point sum
-//   sign-mean  (1/n) sum_i sign(g_i)        SignVoteAggregator: integer counts (DSignSGD, docs/theory.md 1)
-//   majority   sign(sum_i sign(g_i))        SignVoteAggregator: integer counts, ties give 0
-// n is the number of updates accepted this round. An aggregator also owns
+// Aggregator: combines a round's accepted updates into one direction, in
+// memory of its own choosing, and independently of the order updates arrive
+// in, so a seed gives one model bit for bit. Implementations:
+//   mean          (1/n) sum_i C_i(g_i)      MeanAggregator: an exact fixed-point sum, streaming, O(d)
+//   sign-mean     (1/n) sum_i sign(g_i)     SignVoteAggregator: integer counts (DSignSGD, docs/theory.md 1)
+//   majority      sign(sum_i sign(g_i))     SignVoteAggregator: integer counts, ties give 0
+//   median        coordinate-wise median    CoordinateWiseAggregator (coordinate_wise_aggregator.h)
+//   trimmed-mean  coordinate-wise mean of the values left after dropping the largest and smallest
+//   krum          the mean of the m updates closest to their n - f - 2 nearest others (krum_aggregator.h)
+// n is the number of updates accepted this round. The last three keep every
+// update of a round (O(n d)); with aggregator.max_update_norm, updates are
+// scaled down to that norm first (norm_bound.h). An aggregator also owns
 // the buffers update messages are received into, since some (the mean)
 // keep decoded updates as views of those bytes until they add them. Not
 // thread-safe.
@@ -36,11 +40,17 @@ class Aggregator {
   virtual uint32_t count() const = 0;
   // Writes the direction, for count() > 0.
   virtual void Finish(std::span<double> direction) = 0;
+  // Updates this round scaled down to aggregator.max_update_norm.
+  virtual uint32_t bounded() const { return 0; }
+  // Whether the last Finish could not apply its rule and took another (Krum
+  // with fewer than 2f + 3 updates takes the coordinate-wise median).
+  virtual bool fell_back() const { return false; }
 };
 
-// The aggregator a config asks for, receiving messages of at most
-// `max_message_bytes` of `compressor`'s kind.
-std::unique_ptr<Aggregator> MakeAggregator(AggregatorKind kind, wire::CompressorKind compressor, uint32_t dimension,
-                                           size_t max_message_bytes);
+// The aggregator a config asks for, for rounds of at most `nodes` updates,
+// receiving messages of at most `max_message_bytes` of `compressor`'s kind.
+// Everything it needs is allocated here, once for the run.
+std::unique_ptr<Aggregator> MakeAggregator(const AggregatorConfig& config, wire::CompressorKind compressor,
+                                           uint32_t nodes, uint32_t dimension, size_t max_message_bytes);
 
 }  // namespace edgefl

@@ -64,6 +64,7 @@ constexpr int64_t kMaxU32 = 0xFFFFFFFFll;
 static_assert(sizeof(codec::ObjectiveSpec) == 104, "a new objective field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::NoiseSpec) == 32, "a new noise field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs its key in VisitConfigKeys");
+static_assert(sizeof(AggregatorConfig) == 32, "a new aggregator field needs its key in VisitConfigKeys");
 static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
@@ -152,9 +153,25 @@ void VisitConfigKeys(Config& c, Visitor& v) {
              "[1, 65535] for `qsgd`"});
 
   v.Section("aggregator");
-  v.Word("kind", c.aggregator, AggregatorNames(),
-         {"How the coordinator combines a round's n accepted updates into the direction.", nullptr,
+  v.Word("kind", c.aggregator.kind, AggregatorNames(),
+         {"How the coordinator combines a round's n accepted updates into the direction (below). `median`, "
+          "`trimmed-mean` and `krum` resist hostile nodes.",
+          nullptr,
           "`\"mean\"`, or `\"sign-mean\"` when `compressor.kind = \"sign\"` and `aggregator.kind` is not given"});
+  v.Number("trim", c.aggregator.trim, Between(0.0, 0.5, false, /*hi_open=*/true),
+           {"`trimmed-mean`: the fraction of each coordinate's values dropped at each end, ⌊trim·n⌋ of the largest "
+            "and as many of the smallest. Other kinds ignore it."});
+  v.Integer("byzantine", c.aggregator.byzantine, 0, 2046,
+            {"`krum`: f, the number of hostile nodes tolerated. Krum needs n >= 2f + 3 updates; a round with fewer "
+             "takes the coordinate-wise median instead. Other kinds ignore it.",
+             "[0, 2046]; 2f + 3 <= `run.nodes` for `krum`"});
+  v.Integer("krum_select", c.aggregator.krum_select, 1, 4096,
+            {"`krum`: m, how many of the lowest-scoring updates are averaged (1 is Krum, more is multi-Krum); at "
+             "most n − f in a round. Other kinds ignore it.",
+             "[1, 4096]; <= `run.nodes` − `byzantine` for `krum`"});
+  v.Number("max_update_norm", c.aggregator.max_update_norm, AtLeast(0.0),
+           {"Norm bounding: an update whose L2 norm exceeds this is scaled down to it before it is aggregated. 0 "
+            "turns it off. Only for aggregators of values (not `sign-mean` or `majority`)."});
 
   v.Section("step");
   v.Word("rule", c.step.rule, StepRuleNames(),

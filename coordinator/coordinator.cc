@@ -13,6 +13,7 @@
 #include "coordinator/server_step.h"
 #include "coordinator/transport.h"
 #include "coordinator/update_collector.h"
+#include "coordinator/update_rows.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
@@ -49,7 +50,8 @@ class Coordinator::Impl {
         // Room for the largest update this run's compressor can produce.
         max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
         transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms, security),
-        aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, dimension_, max_message_bytes_)),
+        aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, config.nodes, dimension_,
+                                   max_message_bytes_)),
         nodes_(config.nodes),
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
@@ -75,6 +77,7 @@ class Coordinator::Impl {
     try {
       if (status.ok()) status = JoinAll(stop);
       if (status.ok()) status = RunRounds(stop, outcome);
+      SayWhatAggregationDid();
       SayBye(status.ok() ? "run finished" : status.message());
     } catch (const zmq::error_t& e) {
       status = Status::Error(StatusCode::kInternal, "ZeroMQ error: %s", e.what());
@@ -256,8 +259,16 @@ class Coordinator::Impl {
                            nodes_.JoinedCount(), config_.nodes, config_.round.join_timeout_ms,
                            nodes_.MissingIds().c_str());
     }
-    EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
-                    codec::CompressorName(config_.compressor.kind), config_.rounds);
+    EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config_.name.c_str(), config_.nodes, dimension_,
+                    codec::CompressorName(config_.compressor.kind), AggregatorName(config_.aggregator.kind),
+                    config_.rounds);
+    if (KeepsEveryUpdate(config_.aggregator.kind)) {
+      const double bytes = static_cast<double>(UpdateRows::BytesFor(config_.nodes, dimension_));
+      const bool mib = bytes >= (1 << 20);
+      EDGEFL_LOG_INFO("%s keeps every update of a round: %.3g %s for %u updates of %u values",
+                      AggregatorName(config_.aggregator.kind), bytes / (mib ? 1 << 20 : 1 << 10), mib ? "MiB" : "KiB",
+                      config_.nodes, dimension_);
+    }
     return Status::Ok();
   }
 
@@ -408,6 +419,7 @@ class Coordinator::Impl {
     *stepped = collector_.count() >= config_.QuorumCount();
     if (*stepped) {
       aggregator_->Finish(direction_);
+      NoteAggregation(round);
       round_metrics_.direction_norm = EuclideanNorm(direction_);
       round_metrics_.step_size = step_.Apply(
           {round, direction_, round_metrics_.direction_norm, collector_.mean_node_grad_norm()}, state_.model);
@@ -435,6 +447,29 @@ class Coordinator::Impl {
     }
     *m = round_metrics_;
     return Status::Ok();
+  }
+
+  // Counts updates norm bounding scaled down, and says when Krum first
+  // falls back to the median (once; the count follows at the end).
+  void NoteAggregation(uint32_t round) {
+    bounded_updates_ += aggregator_->bounded();
+    if (!aggregator_->fell_back()) return;
+    if (fallback_rounds_++ == 0) {
+      EDGEFL_LOG_WARN("round %u: %u updates, and krum needs 2f + 3 = %u (aggregator.byzantine = %u): this round and "
+                      "any other with too few take the coordinate-wise median instead",
+                      round, collector_.count(), 2 * config_.aggregator.byzantine + 3, config_.aggregator.byzantine);
+    }
+  }
+
+  void SayWhatAggregationDid() const {
+    if (bounded_updates_ > 0) {
+      EDGEFL_LOG_INFO("aggregator.max_update_norm = %g scaled down %llu updates", config_.aggregator.max_update_norm,
+                      static_cast<unsigned long long>(bounded_updates_));
+    }
+    if (fallback_rounds_ > 0) {
+      EDGEFL_LOG_INFO("krum took the coordinate-wise median in %u rounds, for want of 2f + 3 updates",
+                      fallback_rounds_);
+    }
   }
 
   // Tells every node the run is over and waits (briefly) for each to answer
@@ -477,6 +512,8 @@ class Coordinator::Impl {
   std::vector<double> direction_;
   std::vector<bool> overflowed_ = std::vector<bool>(config_.nodes);  // nodes that sent |v| >= 2^40
   uint32_t overflows_in_round_ = 0;
+  uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
+  uint32_t fallback_rounds_ = 0;  // krum took the median
 
   RoundMetrics round_metrics_;
   LogThrottle refusal_log_{10, 5000};  // 10 warnings every 5 s

@@ -177,6 +177,40 @@ Status CheckStepRule(const ExperimentConfig& c) {
   return Status::Ok();
 }
 
+// What an aggregator needs of the rest of the config.
+Status CheckAggregator(const ExperimentConfig& c) {
+  const AggregatorConfig& a = c.aggregator;
+  const char* kind = AggregatorName(a.kind);
+  if (IsSignVote(a.kind) && c.compressor.kind != wire::CompressorKind::Sign) {
+    return Bad("aggregator.kind = \"%s\" needs compressor.kind = \"sign\" (got \"%s\")", kind,
+               codec::CompressorName(c.compressor.kind));
+  }
+  if (IsSignVote(a.kind) && a.max_update_norm > 0.0) {
+    return Bad("aggregator.max_update_norm = %g: aggregator.kind = \"%s\" counts each update's signs once, so it has "
+               "no norm to bound (norm bounding is for mean, median, trimmed-mean and krum)",
+               a.max_update_norm, kind);
+  }
+  if (a.kind == AggregatorKind::kKrum) {
+    if (c.nodes < 2 * a.byzantine + 3) {
+      return Bad("aggregator.byzantine = %u: krum needs run.nodes >= 2f + 3 = %u (got %u)", a.byzantine,
+                 2 * a.byzantine + 3, c.nodes);
+    }
+    if (a.krum_select > c.nodes - a.byzantine) {
+      return Bad("aggregator.krum_select = %u: krum averages at most run.nodes - byzantine = %u updates", a.krum_select,
+                 c.nodes - a.byzantine);
+    }
+  }
+  // A round's updates are kept whole: 4 bytes a coordinate an update.
+  constexpr uint64_t kMaxKeptValues = uint64_t{1} << 32;
+  const uint64_t kept = uint64_t{c.nodes} * c.objective.dimension;
+  if (KeepsEveryUpdate(a.kind) && kept > kMaxKeptValues) {
+    return Bad("aggregator.kind = \"%s\" keeps every update of a round: run.nodes x objective.dimension = %llu values "
+               "(%.1f GiB) is more than the 2^32 (16 GiB) allowed",
+               kind, static_cast<unsigned long long>(kept), 4.0 * static_cast<double>(kept) / (1u << 30));
+  }
+  return Status::Ok();
+}
+
 // Whether the document sets section.key.
 bool Given(const toml::table& root, const char* section, const char* key) {
   const toml::node* node = root.get(section);
@@ -196,7 +230,7 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
 
   // Sign compressors default to averaging signs (DSignSGD).
   const bool plain_sign = c->compressor.kind == wire::CompressorKind::Sign;
-  if (!Given(root, "aggregator", "kind") && plain_sign) c->aggregator = AggregatorKind::kSignMean;
+  if (!Given(root, "aggregator", "kind") && plain_sign) c->aggregator.kind = AggregatorKind::kSignMean;
 
   // A data objective's dimension is its model's parameter count.
   if (codec::IsDataObjective(c->objective.kind)) {
@@ -217,10 +251,7 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
 
   // Checks across keys.
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
-  if (c->aggregator != AggregatorKind::kMean && !plain_sign) {
-    return Bad("aggregator.kind = \"%s\" needs compressor.kind = \"sign\" (got \"%s\")", AggregatorName(c->aggregator),
-               codec::CompressorName(c->compressor.kind));
-  }
+  EDGEFL_RETURN_IF_ERROR(CheckAggregator(*c));
   EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
   if (c->round.dead_after_ms <= c->round.heartbeat_ms) {
     return Bad("round.dead_after_ms = %u: must exceed round.heartbeat_ms = %u", c->round.dead_after_ms,
@@ -271,6 +302,9 @@ constexpr codec::KindName<AggregatorKind> kAggregatorNames[] = {
     {AggregatorKind::kMean, "mean"},
     {AggregatorKind::kSignMean, "sign-mean"},
     {AggregatorKind::kMajority, "majority"},
+    {AggregatorKind::kMedian, "median"},
+    {AggregatorKind::kTrimmedMean, "trimmed-mean"},
+    {AggregatorKind::kKrum, "krum"},
 };
 constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
     {StepRuleKind::kConstant, "constant"},     {StepRuleKind::kDecay, "decay"},   {StepRuleKind::kDecayTime, "decay-time"},
@@ -331,6 +365,34 @@ double PresetUplinkBps(LinkPreset preset) {
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }
+
+bool IsSignVote(AggregatorKind kind) {
+  switch (kind) {
+    case AggregatorKind::kSignMean:
+    case AggregatorKind::kMajority:
+      return true;
+    case AggregatorKind::kMean:
+    case AggregatorKind::kMedian:
+    case AggregatorKind::kTrimmedMean:
+    case AggregatorKind::kKrum:
+      return false;
+  }
+  return false;
+}
+
+bool KeepsEveryUpdate(AggregatorKind kind) {
+  switch (kind) {
+    case AggregatorKind::kMedian:
+    case AggregatorKind::kTrimmedMean:
+    case AggregatorKind::kKrum:
+      return true;
+    case AggregatorKind::kMean:
+    case AggregatorKind::kSignMean:
+    case AggregatorKind::kMajority:
+      return false;
+  }
+  return false;
+}
 const char* StepRuleName(StepRuleKind kind) { return codec::NameIn(StepRuleNames(), kind); }
 
 codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {

@@ -18,9 +18,30 @@
 namespace edgefl {
 
 enum class AggregatorKind : uint8_t {
-  kMean,      // mean of the (unbiased) updates: DSGD, DCSGD
-  kSignMean,  // (1/N) sum_i sign(g_i): DSignSGD as in the papers (docs/theory.md 1)
-  kMajority,  // sign(sum_i sign(g_i)): majority vote
+  kMean,         // mean of the (unbiased) updates: DSGD, DCSGD
+  kSignMean,     // (1/N) sum_i sign(g_i): DSignSGD as in the papers (docs/theory.md 1)
+  kMajority,     // sign(sum_i sign(g_i)): majority vote
+  kMedian,       // coordinate-wise median (robust to hostile nodes)
+  kTrimmedMean,  // coordinate-wise mean without the trim fraction at each end
+  kKrum,         // (multi-)Krum, Blanchard et al. 2017
+};
+
+// Whether an aggregator counts plain signs (sign-mean, majority) rather than
+// combining values.
+bool IsSignVote(AggregatorKind kind);
+// Whether an aggregator keeps every update of a round (median, trimmed
+// mean, Krum): 4 bytes a coordinate an update (update_rows.h).
+bool KeepsEveryUpdate(AggregatorKind kind);
+
+// How a round's updates become the direction (coordinator/aggregator.h).
+struct AggregatorConfig {
+  AggregatorKind kind = AggregatorKind::kMean;
+  double trim = 0.1;             // trimmed-mean: fraction dropped at each end, [0, 0.5)
+  uint32_t byzantine = 1;        // krum: f, the hostile nodes tolerated
+  uint32_t krum_select = 1;      // krum: m, the lowest-scoring updates averaged (1: Krum)
+  double max_update_norm = 0.0;  // every value aggregator: scale longer updates down to it (0: off)
+
+  bool operator==(const AggregatorConfig&) const = default;
 };
 
 // The step rules (step_rule.h gives each formula and its source).
@@ -131,7 +152,7 @@ struct ExperimentConfig {
   codec::NoiseSpec noise;
   uint32_t batch_size = 1;
   codec::CompressorSpec compressor;
-  AggregatorKind aggregator = AggregatorKind::kMean;
+  AggregatorConfig aggregator;
   StepConfig step;
   ServerConfig server;
   LinkConfig link;

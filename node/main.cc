@@ -19,7 +19,7 @@ void OnSignal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   edgefl::NodeOptions options;
-  std::string budget_text, key_path, server_key;
+  std::string budget_text, attack_text, key_path, server_key;
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
@@ -36,6 +36,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 3600000));
   app.add_option("--key", key_path, "CURVE key pair file of this node (edgefl keys init); with --server-key");
   app.add_option("--server-key", server_key, "The coordinator's CURVE public key: its .pub file, or the key itself");
+  app.add_option("--attack", attack_text,
+                 "Testing aid: make this node hostile to measure robust aggregation. sign-flip, scale:F (e.g.\n"
+                 "scale:100) or constant:V (e.g. constant:1e12) replaces the gradient before compression");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
@@ -62,6 +65,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.server_public_key = server.public_key;
+  }
+  if (!attack_text.empty()) {
+    const edgefl::Status parsed = edgefl::ParseAttack(attack_text, &options.attack);
+    if (!parsed.ok()) {
+      EDGEFL_LOG_ERROR("%s", parsed.message());
+      return 2;
+    }
   }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

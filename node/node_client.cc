@@ -164,6 +164,11 @@ class Node {
     }
     arena_ = std::make_unique<Arena>(budget);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
+    if (options_.attack.kind != AttackKind::kNone) {
+      EDGEFL_LOG_WARN("testing aid: this node is hostile, its gradients attacked with %s",
+                      DescribeAttack(options_.attack).c_str());
+      runtime_->set_attack(options_.attack);
+    }
     return arena_->status();
   }
 

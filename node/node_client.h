@@ -14,6 +14,7 @@
 #include "node/curve_keys.h"
 
 #include "core/status.h"
+#include "node/attack.h"
 
 namespace edgefl {
 
@@ -26,6 +27,7 @@ struct NodeOptions {
   int lost_after_ms = 15000;
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
+  NodeAttack attack;                 // a testing aid: a hostile node (node/attack.h); none by default
   // CURVE (node/curve_keys.h): this node's key pair and the coordinator's
   // public key; both empty for a plain connection.
   CurveKeyPair key;

@@ -146,6 +146,7 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
 
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
   AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
+  ApplyAttack(attack_, gradient_);
 
   header.grad_norm = std::sqrt(SquaredNorm(gradient_));
 

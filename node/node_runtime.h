@@ -12,6 +12,7 @@
 
 #include "flatbuffers/flatbuffers.h"
 #include "node/arena.h"
+#include "node/attack.h"
 #include "node/arena_allocator.h"
 #include "node/compressor.h"
 #include "maths/data_objective.h"
@@ -87,6 +88,9 @@ class NodeRuntime {
   // round start are copied as they arrive.
   std::span<const uint8_t> ComputeUpdate(uint32_t round);
   std::span<float> model_replica() { return model_; }
+  // Makes this node hostile, a testing aid (node/attack.h): its gradients
+  // are attacked after the noise, before compression.
+  void set_attack(const NodeAttack& attack) { attack_ = attack; }
 
   // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.
   std::span<uint8_t> receive_buffer() { return receive_buffer_; }
@@ -111,6 +115,7 @@ class NodeRuntime {
   flatbuffers::FlatBufferBuilder update_builder_;
   flatbuffers::FlatBufferBuilder control_builder_;
   Rng rng_;
+  NodeAttack attack_;
 };
 
 }  // namespace edgefl

@@ -2,9 +2,9 @@
 # Installs the dependencies, builds edgefl with its tests, and runs the whole
 # suite through ctest. The node's and the coordinator's unit tests are also
 # cross-built for aarch64 and run under qemu-user (the codec's bit-exact
-# encodings, the node's zero allocation and the exact sum's NEON kernels, on
-# the boards' architecture), after one mixed run: the x86 coordinator with a
-# native and an emulated aarch64 node.
+# encodings, the node's and the aggregators' zero allocation and the exact
+# sum's NEON kernels, on the boards' architecture), after one mixed run: the
+# x86 coordinator with a native and an emulated aarch64 node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -12,7 +12,7 @@ bash scripts/setup.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFL_WERROR=ON
 cmake --build build-test -j"$jobs"
 
-cross_tests="schemas_test maths_test node_test node_allocation_test coordinator_test"
+cross_tests="schemas_test maths_test node_test node_allocation_test coordinator_test coordinator_allocation_test"
 cross=0
 if bash scripts/setup_cross.sh aarch64; then
   cross=1

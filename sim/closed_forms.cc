@@ -30,15 +30,17 @@ double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale,
 
 std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
   if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.noise.kind != wire::NoiseKind::Gaussian ||
-      c.step.rule != StepRuleKind::kConstant || c.server.optimizer != ServerOptimizerKind::kSgd) {
+      c.step.rule != StepRuleKind::kConstant || c.server.optimizer != ServerOptimizerKind::kSgd ||
+      c.aggregator.max_update_norm > 0.0) {
     return std::nullopt;
   }
   using Kind = wire::CompressorKind;
   const Kind kind = c.compressor.kind;
-  if (kind == Kind::Sign && c.aggregator == AggregatorKind::kSignMean) {
+  if (kind == Kind::Sign && c.aggregator.kind == AggregatorKind::kSignMean) {
     return StationaryLossSignSgd(c.objective.dimension, c.step.eta, NoiseScale(c.noise, c.batch_size), c.nodes);
   }
   if (kind != Kind::Identity && kind != Kind::Bernoulli && kind != Kind::RandK) return std::nullopt;
+  if (c.aggregator.kind != AggregatorKind::kMean) return std::nullopt;
   std::vector<float> lambda(c.objective.dimension);
   FillSpectrum(c.objective, lambda);
   return StationaryLossDcsgd(lambda, c.step.eta, CompressorOmega(c.compressor, c.objective.dimension),

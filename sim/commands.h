@@ -48,6 +48,10 @@ struct RunArgs {
   std::string out_dir, bin_dir, data_dir;
   bool verbose_nodes = false;
   bool predict = false;  // forecast each variant too, and compare
+  // A testing aid: the last `hostile` nodes of every variant run
+  // edgefl-node --attack `attack` (node/attack.h).
+  uint32_t hostile = 0;
+  std::string attack;
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);

@@ -17,7 +17,8 @@ double ConvergenceBound::At(double initial_loss, double rounds, double eta) cons
 
 std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
   if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.step.rule != StepRuleKind::kConstant ||
-      c.server.optimizer != ServerOptimizerKind::kSgd || c.noise.kind == wire::NoiseKind::Affine) {
+      c.server.optimizer != ServerOptimizerKind::kSgd || c.noise.kind == wire::NoiseKind::Affine ||
+      c.aggregator.max_update_norm > 0.0) {
     return std::nullopt;
   }
   ConvergenceBound b;
@@ -32,7 +33,7 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
     case Kind::RandK:
     case Kind::Qsgd:
     case Kind::Natural: {
-      if (c.aggregator != AggregatorKind::kMean) return std::nullopt;
+      if (c.aggregator.kind != AggregatorKind::kMean) return std::nullopt;
       const double variance = NoiseVariance(c.noise, c.batch_size);
       if (!std::isfinite(variance)) return std::nullopt;
       const double omega = CompressorOmega(c.compressor, c.objective.dimension);
@@ -42,7 +43,7 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
       return b;
     }
     case Kind::Sign: {
-      if (c.aggregator != AggregatorKind::kSignMean) return std::nullopt;
+      if (c.aggregator.kind != AggregatorKind::kSignMean) return std::nullopt;
       const double s = NoiseScale(c.noise, c.batch_size);
       if (!(s > 0.0)) return std::nullopt;
       const double h = 1e-6;  // F'(0), by a central difference of the CDF

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -37,6 +38,20 @@ Status ReadEndpoint(int fd, int timeout_ms, std::string* endpoint) {
     }
   }
   return Status::Error(StatusCode::kUnavailable, "the coordinator did not start (see its message above)");
+}
+
+// hostile.toml: which nodes ran with --attack, since config.toml (the
+// coordinator's view) cannot tell.
+Status WriteHostileToml(const std::string& dir, uint32_t first, uint32_t nodes, const std::string& attack) {
+  const std::string path = dir + "/hostile.toml";
+  std::ofstream file(path);
+  file << "# edgefl run --hostile " << nodes - first << " --attack " << attack
+       << ": a testing aid. These nodes ran edgefl-node --attack (node/attack.h).\n"
+       << "attack = \"" << attack << "\"\nnodes = [";
+  for (uint32_t i = first; i < nodes; ++i) file << (i == first ? "" : ", ") << i;
+  file << "]\n";
+  if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s", path.c_str());
+  return Status::Ok();
 }
 
 std::string Describe(const ChildExit& exit) {
@@ -78,6 +93,10 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     file << ToToml(config);
     if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s", config_path.c_str());
   }
+  const uint32_t first_hostile = config.nodes - std::min(options.hostile_nodes, config.nodes);
+  if (first_hostile < config.nodes) {
+    EDGEFL_RETURN_IF_ERROR(WriteHostileToml(options.run_dir, first_hostile, config.nodes, options.attack));
+  }
 
   ProcessGroup group;
   size_t coordinator = 0;
@@ -91,6 +110,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     size_t index = 0;
     std::vector<std::string> argv = {options.bin_dir + "/edgefl-node", "--connect", endpoint, "--id", std::to_string(i)};
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
+    if (i >= first_hostile) argv.insert(argv.end(), {"--attack", options.attack});
     if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
   }

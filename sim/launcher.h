@@ -23,6 +23,11 @@ struct LaunchOptions {
   std::string data_dir;          // passed to every process (empty: their default)
   int startup_timeout_ms = 10000;
   bool verbose_nodes = false;
+  // A testing aid (node/attack.h): the last `hostile_nodes` nodes (ids
+  // nodes - hostile_nodes .. nodes - 1) run `edgefl-node --attack attack`,
+  // and the run folder says so in hostile.toml. 0: every node is honest.
+  uint32_t hostile_nodes = 0;
+  std::string attack;
 };
 
 struct VariantResult {

@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   run->add_option("--bin-dir", run_args.bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
+  run->add_option("--attack", run_args.attack,
+                  "Testing aid: make the last --hostile nodes (default 1) hostile, to measure robust aggregation:\n"
+                  "sign-flip, scale:F or constant:V in place of their gradients (edgefl-node --attack)");
+  run->add_option("--hostile", run_args.hostile, "Testing aid: how many nodes run --attack (the last ones)")
+      ->check(CLI::Range(1u, 4096u));
   run->add_flag("--predict", run_args.predict,
                 "Forecast each variant too (the predict options below apply) and print how well forecast and run\n"
                 "agree; writes predicted.csv and agreement.toml beside each run");

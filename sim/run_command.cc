@@ -9,6 +9,7 @@
 
 #include "coordinator/run_outcome.h"
 #include "core/log.h"
+#include "node/attack.h"
 #include "sim/agreement.h"
 #include "sim/closed_forms.h"
 #include "sim/commands.h"
@@ -129,12 +130,39 @@ void PredictBeside(Row& row, const PredictArgs& args) {
   if (!s.ok()) EDGEFL_LOG_ERROR("%s: %s", row.config->name.c_str(), s.message());
 }
 
+// --hostile and --attack (a testing aid): how many nodes are hostile in
+// every variant (0: none). Returns 0, or 2 after saying what was wrong.
+int ResolveHostile(const RunArgs& args, const std::vector<const ExperimentConfig*>& chosen, uint32_t* hostile) {
+  *hostile = 0;
+  if (args.attack.empty()) {
+    if (args.hostile == 0) return 0;
+    EDGEFL_LOG_ERROR("--hostile %u needs --attack KIND (sign-flip, scale:F or constant:V)", args.hostile);
+    return 2;
+  }
+  NodeAttack attack;
+  const Status parsed = ParseAttack(args.attack, &attack);
+  if (!parsed.ok()) {
+    EDGEFL_LOG_ERROR("%s", parsed.message());
+    return 2;
+  }
+  *hostile = args.hostile == 0 ? 1 : args.hostile;
+  for (const ExperimentConfig* config : chosen) {
+    if (*hostile > config->nodes) {
+      EDGEFL_LOG_ERROR("--hostile %u: variant %s has only %u nodes", *hostile, config->name.c_str(), config->nodes);
+      return 2;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const PredictArgs& predict) {
   std::vector<ExperimentConfig> configs;
   std::vector<const ExperimentConfig*> chosen;
   if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  uint32_t hostile = 0;
+  if (const int bad = ResolveHostile(args, chosen, &hostile)) return bad;
   std::string out_dir = args.out_dir;
   if (out_dir.empty()) {
     const std::string stem = experiment.config_path.empty()
@@ -151,11 +179,17 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
     std::fprintf(stderr, "edgefl: running %s: %u nodes, %s, %u rounds -> %s/%s\n", config->name.c_str(), config->nodes,
                  codec::CompressorName(config->compressor.kind), config->rounds, out_dir.c_str(),
                  config->name.c_str());
+    if (hostile > 0) {
+      std::fprintf(stderr, "edgefl: testing aid: nodes %u to %u of %s run --attack %s\n", config->nodes - hostile,
+                   config->nodes - 1, config->name.c_str(), args.attack.c_str());
+    }
     LaunchOptions options;
     options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
     options.run_dir = out_dir + "/" + config->name;
     options.verbose_nodes = args.verbose_nodes;
     options.data_dir = args.data_dir;
+    options.hostile_nodes = hostile;
+    options.attack = args.attack;
     Row row(config);
     row.status = RunVariant(*config, options, g_stop, &row.result);
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
@@ -165,6 +199,10 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
     rows.push_back(std::move(row));
   }
   PrintTable(rows);
+  if (hostile > 0) {
+    std::printf("testing aid: in every variant the last %u node%s ran edgefl-node --attack %s (hostile.toml)\n", hostile,
+                hostile == 1 ? "" : "s", args.attack.c_str());
+  }
   if (args.predict) PrintAgreement(rows);
   std::printf("run folder: %s\n", out_dir.c_str());
   if (g_stop.load()) return 130;

@@ -14,7 +14,7 @@ namespace {
 using Kind = wire::CompressorKind;
 
 bool IsSign(const ExperimentConfig& c) {
-  return c.compressor.kind == Kind::Sign && c.aggregator == AggregatorKind::kSignMean;
+  return c.compressor.kind == Kind::Sign && c.aggregator.kind == AggregatorKind::kSignMean;
 }
 
 double Omega(const ExperimentConfig& c) { return CompressorOmega(c.compressor, c.objective.dimension); }
@@ -46,11 +46,16 @@ Status Check(const ExperimentConfig& c, const char* which) {
                          "(step.rule = \"constant\", server.optimizer = \"sgd\")",
                          which);
   }
-  if (!IsSign(c) && (c.aggregator != AggregatorKind::kMean || !std::isfinite(Omega(c)))) {
+  if (!IsSign(c) && (c.aggregator.kind != AggregatorKind::kMean || !std::isfinite(Omega(c)))) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "the %s config: the scaling rules are for an unbiased compressor with the mean, or sign "
                          "with sign-mean (compressor.kind = \"%s\", aggregator.kind is not)",
                          which, codec::CompressorName(c.compressor.kind));
+  }
+  if (c.aggregator.max_update_norm > 0.0) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "the %s config: the scaling rules do not model norm bounding (aggregator.max_update_norm = %g)",
+                         which, c.aggregator.max_update_norm);
   }
   if (!std::isfinite(Proxy(c)) || !(Proxy(c) > 0.0)) {
     return Status::Error(StatusCode::kInvalidArgument,

@@ -39,13 +39,14 @@ Status Unsupported(const char* what) {
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
   if (codec::IsDataObjective(c.objective.kind)) return Unsupported("data objectives (logistic, mlp)");
   if (c.server.optimizer != ServerOptimizerKind::kSgd) return Unsupported("server optimisers other than sgd");
+  if (c.aggregator.max_update_norm > 0.0) return Unsupported("norm bounding (aggregator.max_update_norm)");
   switch (c.compressor.kind) {
     case Kind::Identity:
     case Kind::RandK:
     case Kind::Bernoulli:
     case Kind::Qsgd:
     case Kind::Natural:
-      if (c.aggregator != AggregatorKind::kMean) return Unsupported("this aggregator with this compressor");
+      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with this compressor");
       if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
         return Status::Error(StatusCode::kInvalidArgument,
                              "noise.nu = %g: student-t noise with nu <= 2 has infinite variance, so DSGD and DCSGD "
@@ -55,15 +56,16 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
       *model = Model::kDcsgd;
       return Status::Ok();
     case Kind::Sign:
-      *model = c.aggregator == AggregatorKind::kMajority ? Model::kMajority : Model::kSignMean;
+      if (KeepsEveryUpdate(c.aggregator.kind)) return Unsupported("this aggregator with sign");
+      *model = c.aggregator.kind == AggregatorKind::kMajority ? Model::kMajority : Model::kSignMean;
       return Status::Ok();
     case Kind::ScaledSign:
-      if (c.aggregator != AggregatorKind::kMean) return Unsupported("this aggregator with scaled-sign");
+      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with scaled-sign");
       *model = Model::kScaledSign;
       return Status::Ok();
     case Kind::EfSign:
     case Kind::TopK:
-      if (c.aggregator != AggregatorKind::kMean) return Unsupported("this aggregator with error feedback");
+      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with error feedback");
       if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
         return Status::Error(StatusCode::kInvalidArgument,
                              "noise.nu = %g: student-t noise with nu <= 2 has infinite variance, and the error-feedback "

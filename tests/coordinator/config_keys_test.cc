@@ -55,7 +55,11 @@ k = 3
 p = 0.5
 levels = 4
 [aggregator]
-kind = "majority"
+kind = "krum"
+trim = 0.2
+byzantine = 0
+krum_select = 2
+max_update_norm = 5.0
 [step]
 rule = "l0l1"
 eta = 0.05

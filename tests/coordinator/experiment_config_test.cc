@@ -19,7 +19,7 @@ TEST_CASE("a minimal config takes every default") {
   REQUIRE(configs.size() == 1);
   CHECK(configs[0].nodes == 3);
   CHECK(configs[0].objective.dimension == 100);
-  CHECK(configs[0].aggregator == AggregatorKind::kMean);
+  CHECK(configs[0].aggregator.kind == AggregatorKind::kMean);
   CHECK(configs[0].QuorumCount() == 2);  // half the nodes, rounded up
 }
 
@@ -57,6 +57,38 @@ TEST_CASE("errors name the key") {
   CHECK(Mentions(s, "test.toml:1"));
 }
 
+TEST_CASE("the robust aggregators' keys are checked against the rest of the config") {
+  std::vector<ExperimentConfig> configs;
+  Status s = Load("[aggregator]\nkind = \"trimmed-mean\"\ntrim = 0.5\n", &configs);
+  CHECK(Mentions(s, "aggregator.trim = 0.5: must be in [0, 0.5)"));
+  s = Load("[run]\nnodes = 6\n[aggregator]\nkind = \"krum\"\nbyzantine = 2\n", &configs);
+  CHECK(Mentions(s, "aggregator.byzantine = 2: krum needs run.nodes >= 2f + 3 = 7 (got 6)"));
+  s = Load("[run]\nnodes = 7\n[aggregator]\nkind = \"krum\"\nbyzantine = 2\nkrum_select = 6\n", &configs);
+  CHECK(Mentions(s, "aggregator.krum_select = 6: krum averages at most run.nodes - byzantine = 5 updates"));
+  s = Load("[compressor]\nkind = \"sign\"\n[aggregator]\nmax_update_norm = 3.0\n", &configs);
+  CHECK(Mentions(s, "aggregator.max_update_norm = 3: aggregator.kind = \"sign-mean\" counts each update's signs once"));
+  s = Load("[aggregator]\nmax_update_norm = -1.0\n", &configs);
+  CHECK(Mentions(s, "aggregator.max_update_norm"));
+  s = Load("[run]\nnodes = 4096\n[objective]\ndimension = 2000000\n[aggregator]\nkind = \"median\"\n", &configs);
+  CHECK(Mentions(s, "keeps every update of a round"));
+  // A byzantine count Krum cannot meet is fine for the kinds that ignore it.
+  REQUIRE(Load("[run]\nnodes = 4\n[aggregator]\nkind = \"median\"\nbyzantine = 3\n", &configs).ok());
+  // Every robust kind takes every compressor, plain signs included.
+  for (const char* compressor : {"identity", "rand-k", "bernoulli", "qsgd", "natural", "sign", "scaled-sign",
+                                 "ef-sign", "top-k"}) {
+    for (const char* kind : {"median", "trimmed-mean", "krum"}) {
+      CAPTURE(compressor);
+      CAPTURE(kind);
+      configs.clear();
+      const Status loaded = Load(std::string("[run]\nnodes = 5\n[compressor]\nkind = \"") + compressor +
+                                     "\"\nk = 10\np = 0.1\nlevels = 4\n[aggregator]\nkind = \"" + kind +
+                                     "\"\nmax_update_norm = 10.0\n",
+                                 &configs);
+      CHECK_MESSAGE(loaded.ok(), loaded.message());
+    }
+  }
+}
+
 TEST_CASE("variants override the base, overrides apply to every variant") {
   const std::string text = R"(
 [run]
@@ -82,7 +114,7 @@ step = { eta = 0.01 }
   CHECK(configs[0].step.eta == 0.1);
   CHECK(configs[1].name == "signs");
   CHECK(configs[1].compressor.kind == wire::CompressorKind::Sign);
-  CHECK(configs[1].aggregator == AggregatorKind::kSignMean);  // the default for signs
+  CHECK(configs[1].aggregator.kind == AggregatorKind::kSignMean);  // the default for signs
   CHECK(configs[1].step.eta == 0.01);
   for (const auto& c : configs) {
     CHECK(c.nodes == 6);

@@ -4,9 +4,6 @@
 // arena's high-water mark is pinned, so a buffer that grows fails here.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -14,36 +11,7 @@
 #include "node/node_runtime.h"
 #include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
-
-namespace {
-
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-
-void* CountedAllocate(std::size_t size, std::size_t alignment = 0) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = alignment > alignof(std::max_align_t) ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
-                                                  : std::malloc(size ? size : 1);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) { return CountedAllocate(size); }
-void* operator new[](std::size_t size) { return CountedAllocate(size); }
-void* operator new(std::size_t size, std::align_val_t a) { return CountedAllocate(size, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t size, std::align_val_t a) { return CountedAllocate(size, static_cast<std::size_t>(a)); }
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size ? size : 1); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept { return std::malloc(size ? size : 1); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "tests/counting_allocator.h"
 
 namespace edgefl {
 namespace {
@@ -90,8 +58,7 @@ TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate 
     size_t received = 0;
     for (uint32_t round = 0; round <= 1000; ++round) {
       if (round == 1) {
-        g_allocations = 0;
-        g_counting = true;
+        testing::StartCountingAllocations();
       }
       // As the node client does: the update leaves from the arena without a
       // copy, and the next round first waits until ZeroMQ released it.
@@ -106,8 +73,7 @@ TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate 
       auto& control = runtime.control_builder();
       codec::EncodeHeartbeat(control, round, 1);
     }
-    g_counting = false;
-    CHECK(g_allocations.load() == 0);
+    CHECK(testing::StopCountingAllocations() == 0);
     CHECK(received == 1001);
   }
 }
@@ -131,11 +97,9 @@ TEST_CASE("data objectives (logistic, mlp) allocate nothing per round either") {
     REQUIRE(arena.status().ok());
     std::vector<float> model(task.objective.dimension, 0.01f);
     runtime.ComputeUpdate(0, model);
-    g_allocations = 0;
-    g_counting = true;
+    testing::StartCountingAllocations();
     for (uint32_t round = 1; round <= 1000; ++round) runtime.ComputeUpdate(round, model);
-    g_counting = false;
-    CHECK(g_allocations.load() == 0);
+    CHECK(testing::StopCountingAllocations() == 0);
   }
 }
 

@@ -50,7 +50,7 @@ TEST_CASE("DSignSGD's bound with Gaussian noise is 2 L / mu times the closed-for
   // floor = eta L d s sqrt(2 pi) / (4 mu N) against d eta s sqrt(pi/2) / (4N).
   ExperimentConfig c = Quadratic(1.0, 3.0);
   c.compressor.kind = wire::CompressorKind::Sign;
-  c.aggregator = AggregatorKind::kSignMean;
+  c.aggregator.kind = AggregatorKind::kSignMean;
   const auto bound = TheoremBound(c);
   REQUIRE(bound.has_value());
   CHECK(bound->floor == doctest::Approx(6.0 * *PredictedStationaryLoss(c)).epsilon(1e-6));

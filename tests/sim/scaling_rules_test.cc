@@ -65,7 +65,7 @@ TEST_CASE("from a compressed base, the base's own omega counts: omega 9 -> 19 ne
 TEST_CASE("sign: the floor goes with eta s / N, so halving N takes four times the batch") {
   ExperimentConfig base = Quickstart();
   base.compressor.kind = wire::CompressorKind::Sign;
-  base.aggregator = AggregatorKind::kSignMean;
+  base.aggregator.kind = AggregatorKind::kSignMean;
   ExperimentConfig changed = base;
   changed.nodes = 4;
   ScalingPlan plan;
@@ -94,7 +94,7 @@ TEST_CASE("what the rules do not cover is refused with the reason") {
   const ExperimentConfig base = Quickstart();
   ExperimentConfig changed = base;
   changed.compressor.kind = wire::CompressorKind::Sign;
-  changed.aggregator = AggregatorKind::kSignMean;
+  changed.aggregator.kind = AggregatorKind::kSignMean;
   ScalingPlan plan;
   CHECK(std::string(PlanScaling(base, changed, &plan).message()).find("DSignSGD") != std::string::npos);
   changed = base;

@@ -77,7 +77,7 @@ TEST_CASE("DSignSGD's SDE settles near its closed-form floor") {
   // d eta s / (4 N sqrt(2/pi)) holds for a small signal-to-noise ratio: 10%.
   ExperimentConfig c = Quadratic();
   c.compressor.kind = wire::CompressorKind::Sign;
-  c.aggregator = AggregatorKind::kSignMean;
+  c.aggregator.kind = AggregatorKind::kSignMean;
   c.step.eta = 0.01;
   c.rounds = 4000;
   CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder, 2)) == doctest::Approx(*PredictedStationaryLoss(c)).epsilon(0.10));
@@ -99,9 +99,9 @@ TEST_CASE("the biased compressors' models: a one-node vote is a mean of signs; e
   c.objective.initial_value = 1.0;
   c.nodes = 1;
   c.compressor.kind = wire::CompressorKind::Sign;
-  c.aggregator = AggregatorKind::kSignMean;
+  c.aggregator.kind = AggregatorKind::kSignMean;
   const Prediction mean = Predict(c, SdeDrift::kFirstOrder, 2);
-  c.aggregator = AggregatorKind::kMajority;  // one vote: P(S > 0) = F(g / s)
+  c.aggregator.kind = AggregatorKind::kMajority;  // one vote: P(S > 0) = F(g / s)
   const Prediction vote = Predict(c, SdeDrift::kFirstOrder, 2);
   for (size_t k = 0; k < c.rounds; ++k) CHECK(vote.mean_loss[k] == doctest::Approx(mean.mean_loss[k]).epsilon(1e-4));
   CHECK(std::string(vote.approximation).find("vote") != std::string::npos);
