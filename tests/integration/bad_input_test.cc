@@ -256,6 +256,15 @@ TEST_CASE("a flood from a peer that never reads, a forged log line and an oversi
   CHECK(Contains(log, "x\\x0aedgefl-coordinator: info: forged"));
   CHECK(std::count(log.begin(), log.end(), '\n') < 60);  // not one line per rejected message
   CHECK(Contains(log, "without a warning each"));
+
+  // Nothing the intruders sent touched the model: a clean run of the same
+  // config ends with the same bits.
+  const auto clean = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/clean");
+  REQUIRE(clean.exit_code == 0);
+  RunSummary c;
+  REQUIRE(ReadSummary(dir + "/clean/small/summary.toml", &c).ok());
+  CHECK(c.rejected == 0);
+  CHECK(c.model_hash == s.model_hash);
 }
 
 // Open file descriptors of a running process.
