@@ -51,7 +51,7 @@ class Coordinator::Impl {
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
         step_(config.step, config.server, StepFactsOf(config), dimension_),
-        state_(dimension_),
+        state_(dimension_, config.nodes),
         direction_(dimension_) {}
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
@@ -143,7 +143,7 @@ class Coordinator::Impl {
           state_.accepted_update_bytes += bytes.size();
         } else {
           if (taken.code() == StatusCode::kOverflow) {
-            overflowed_[node] = true;
+            state_.overflowed[node] = 1;
             ++overflows_in_round_;
           }
           Reject(node, "%s", taken.message());
@@ -290,7 +290,7 @@ class Coordinator::Impl {
     if (overflow_this_round && explained >= static_cast<double>(codec::kMaxUpdateMagnitude) / 64.0) {
       return "updates overflowed (|v| >= 2^40), as the model's own gradient predicts";
     }
-    const auto overflowed = std::count(overflowed_.begin(), overflowed_.end(), true);
+    const auto overflowed = std::count(state_.overflowed.begin(), state_.overflowed.end(), 1);
     if (2 * static_cast<size_t>(overflowed) > config_.nodes) {
       return "most nodes have sent updates too large to add (|v| >= 2^40 or not finite)";
     }
@@ -435,7 +435,6 @@ class Coordinator::Impl {
   ServerStep step_;
   RunState state_;
   std::vector<double> direction_;
-  std::vector<bool> overflowed_ = std::vector<bool>(config_.nodes);  // nodes that sent |v| >= 2^40
   uint32_t overflows_in_round_ = 0;
 
   RoundMetrics round_metrics_;
