@@ -170,7 +170,21 @@ class Coordinator::Impl {
       return;
     }
     if (!nodes_.Joined(node)) {
-      Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
+      if (node >= nodes_.size()) {
+        Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
+        return;
+      }
+      // A node of this run that this coordinator does not know, e.g. one
+      // that joined the coordinator this one resumed from, is told to send
+      // Hello again.
+      ++state_.summary.rejected;
+      ++round_metrics_.rejected;
+      EDGEFL_LOG_INFO("node %u sent a %s without having joined: asked it to join", node,
+                      wire::EnumNameBody(envelope->body_type()));
+      char text[64];
+      std::snprintf(text, sizeof(text), "node %u has not joined this coordinator: send Hello", node);
+      codec::EncodeError(fbb_, state_.round, wire::ErrorCode::UnknownNode, text);
+      transport_.Send(routing_id, fbb_);
       return;
     }
     NodeSlot& slot = nodes_[node];

@@ -32,8 +32,12 @@ int main(int argc, char** argv) {
   app.add_flag("--print-memory-plan", options.print_memory_plan, "Print each buffer and its bytes after joining");
   app.add_option("--join-timeout-ms", options.join_timeout_ms, "Give up joining after this long")
       ->check(CLI::Range(100, 3600000));
-  app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
+  app.add_option("--lost-after-ms", options.lost_after_ms, "Take the coordinator for lost when it is silent this long")
       ->check(CLI::Range(100, 3600000));
+  app.add_option("--rejoin-timeout-ms", options.rejoin_timeout_ms,
+                 "After losing the coordinator, try to join it again (e.g. resumed) for this long, then stop;\n"
+                 "0 stops at once")
+      ->check(CLI::Range(0, 86400000));
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
