@@ -1,12 +1,15 @@
 // edgefl run: every chosen variant as real processes, a summary table, and
 // with --predict each variant's forecast beside it (agreement.toml,
 // predicted.csv) and a table of how well they agree.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
 
+#include "coordinator/resume.h"
+#include "coordinator/run_folder.h"
 #include "coordinator/run_outcome.h"
 #include "core/log.h"
 #include "sim/agreement.h"
@@ -91,7 +94,8 @@ void PrintTable(const std::vector<Row>& rows) {
               "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
               "tail mean: mean loss over the last half of the rounds; theory: stationary loss (docs/theory.md 3.5)\n"
               "where a closed form applies; test acc: held-out accuracy of data objectives. Run folders hold\n"
-              "config.toml, metrics.csv, nodes.csv and summary.toml (docs/outputs.md); `edgefl report` draws them.\n");
+              "config.toml, metrics.csv, nodes.csv, checkpoint.bin, model.bin and summary.toml (docs/outputs.md);\n"
+              "`edgefl report` draws them, and `edgefl run --resume` carries an interrupted run on.\n");
 }
 
 void PrintAgreement(const std::vector<Row>& rows) {
@@ -129,35 +133,38 @@ void PredictBeside(Row& row, const PredictArgs& args) {
   if (!s.ok()) EDGEFL_LOG_ERROR("%s: %s", row.config->name.c_str(), s.message());
 }
 
-}  // namespace
+// One variant to run: afresh in `dir`, or resumed from its checkpoint there.
+struct Planned {
+  const ExperimentConfig* config;
+  std::string dir;
+  bool resume = false;
+  bool finished = false;  // resumed, but already ended: only its summary is shown
+};
 
-int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const PredictArgs& predict) {
-  std::vector<ExperimentConfig> configs;
-  std::vector<const ExperimentConfig*> chosen;
-  if (const int bad = experiment.Load(&configs, &chosen)) return bad;
-  std::string out_dir = args.out_dir;
-  if (out_dir.empty()) {
-    const std::string stem = experiment.config_path.empty()
-                                 ? "quickstart"
-                                 : std::filesystem::path(experiment.config_path).stem().string();
-    out_dir = "runs/" + stem + "-" + Timestamp();
-  }
-
+int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const PredictArgs& predict,
+               const std::string& out_dir) {
   InstallSignalHandlers();
   std::vector<Row> rows;
   bool failed = false, diverged = false;
-  for (const auto* config : chosen) {
+  for (const Planned& variant : plan) {
     if (g_stop.load()) break;
-    std::fprintf(stderr, "edgefl: running %s: %u nodes, %s, %u rounds -> %s/%s\n", config->name.c_str(), config->nodes,
-                 codec::CompressorName(config->compressor.kind), config->rounds, out_dir.c_str(),
-                 config->name.c_str());
-    LaunchOptions options;
-    options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
-    options.run_dir = out_dir + "/" + config->name;
-    options.verbose_nodes = args.verbose_nodes;
-    options.data_dir = args.data_dir;
+    const ExperimentConfig* config = variant.config;
     Row row(config);
-    row.status = RunVariant(*config, options, g_stop, &row.result);
+    if (variant.finished) {
+      row.result.dir = variant.dir;
+      row.result.summary_read = ReadSummary(variant.dir + "/summary.toml", &row.result.summary).ok();
+    } else {
+      std::fprintf(stderr, "edgefl: %s %s: %u nodes, %s, %u rounds -> %s\n", variant.resume ? "resuming" : "running",
+                   config->name.c_str(), config->nodes, codec::CompressorName(config->compressor.kind),
+                   config->rounds, variant.dir.c_str());
+      LaunchOptions options;
+      options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
+      options.run_dir = variant.dir;
+      options.verbose_nodes = args.verbose_nodes;
+      options.data_dir = args.data_dir;
+      options.resume = variant.resume;
+      row.status = RunVariant(*config, options, g_stop, &row.result);
+    }
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
              !row.result.summary.ok;
     diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
@@ -170,6 +177,81 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
   if (g_stop.load()) return 130;
   if (failed) return 1;
   return diverged ? kDivergedExitCode : 0;
+}
+
+// `edgefl run --resume DIR`: DIR is one variant's folder, or a folder of
+// `edgefl run` whose subfolders holding a config.toml are its variants (in
+// name order). Each is carried on from its checkpoint; one that has ended
+// is only shown.
+int ResumeExperiments(const RunArgs& args, const PredictArgs& predict) {
+  namespace fs = std::filesystem;
+  const std::string& out_dir = args.resume_dir;
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  if (fs::exists(fs::path(out_dir) / kConfigFile, ec)) {
+    dirs.push_back(out_dir);
+  } else {
+    for (const auto& entry : fs::directory_iterator(out_dir, ec)) {
+      if (entry.is_directory() && fs::exists(entry.path() / kConfigFile)) dirs.push_back(entry.path().string());
+    }
+    std::sort(dirs.begin(), dirs.end());
+  }
+  if (dirs.empty()) {
+    EDGEFL_LOG_ERROR("--resume %s: no run folder there (a folder with a config.toml, or subfolders with one)",
+                     out_dir.c_str());
+    return 2;
+  }
+  std::vector<ExperimentConfig> configs(dirs.size());
+  std::vector<Planned> plan;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    std::vector<ExperimentConfig> loaded;
+    Status s = LoadExperimentFile(dirs[i] + "/" + kConfigFile, {}, &loaded);
+    if (s.ok() && loaded.size() != 1) {
+      s = Status::Error(StatusCode::kInvalidArgument, "%s/%s holds %zu variants", dirs[i].c_str(), kConfigFile,
+                        loaded.size());
+    }
+    bool finished = false;
+    if (s.ok()) s = RunFinished(dirs[i], &finished);
+    if (!s.ok()) {
+      EDGEFL_LOG_ERROR("--resume: %s", s.message());
+      return 2;
+    }
+    configs[i] = loaded[0];
+    plan.push_back({&configs[i], dirs[i], /*resume=*/true, finished});
+  }
+  return RunPlanned(plan, args, predict, out_dir);
+}
+
+}  // namespace
+
+int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const PredictArgs& predict) {
+  if (!args.resume_dir.empty()) return ResumeExperiments(args, predict);
+  std::vector<ExperimentConfig> configs;
+  std::vector<const ExperimentConfig*> chosen;
+  if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  std::string out_dir = args.out_dir;
+  if (out_dir.empty()) {
+    const std::string stem = experiment.config_path.empty()
+                                 ? "quickstart"
+                                 : std::filesystem::path(experiment.config_path).stem().string();
+    out_dir = "runs/" + stem + "-" + Timestamp();
+  }
+  // Before anything runs: each variant's folder holds no run (or is cleared
+  // with --overwrite) and gets its config.toml, so that `--resume` can also
+  // start the variants an interrupted sweep never reached.
+  std::vector<Planned> plan;
+  for (const auto* config : chosen) {
+    const std::string dir = out_dir + "/" + config->name;
+    const std::string existing = ExistingRunFile(dir);
+    Status s = existing.empty() ? Status::Ok() : args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
+    if (s.ok()) s = WriteRunConfig(dir, *config);
+    if (!s.ok()) {
+      EDGEFL_LOG_ERROR("%s", s.message());
+      return 2;
+    }
+    plan.push_back({config, dir});
+  }
+  return RunPlanned(plan, args, predict, out_dir);
 }
 
 }  // namespace edgefl
