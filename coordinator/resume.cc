@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "coordinator/run_folder.h"
+#include "coordinator/run_recorder.h"
 
 namespace edgefl {
 
@@ -50,7 +51,14 @@ Status RunFinished(const std::string& dir, bool* finished) {
   *finished = false;
   const std::string path = dir + "/" + kCheckpointFile;
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return Status::Ok();
+  if (!std::filesystem::exists(path, ec)) {
+    // A run without checkpoints (run.checkpoint_every = 0) that ended.
+    RunSummary summary;
+    if (std::filesystem::exists(dir + "/" + kSummaryFile, ec) && ReadSummary(dir + "/" + kSummaryFile, &summary).ok()) {
+      *finished = summary.ok && summary.stop_reason != "stopped by signal";
+    }
+    return Status::Ok();
+  }
   Checkpoint header;
   EDGEFL_RETURN_IF_ERROR(ReadCheckpointHeader(path, &header));
   *finished = header.finished;

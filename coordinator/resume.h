@@ -21,8 +21,9 @@ struct ResumePoint {
 // Reads `dir` for a resume; the error says why it cannot be resumed.
 Status ReadResumePoint(const std::string& dir, ResumePoint* out);
 
-// Whether `dir`'s checkpoint says the run has ended (by completion, the
-// target loss or divergence): reads the header alone.
+// Whether the run in `dir` has ended (by completion, the target loss or
+// divergence), as its checkpoint's header says, or without a checkpoint, its
+// summary.toml.
 Status RunFinished(const std::string& dir, bool* finished);
 
 }  // namespace edgefl

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "coordinator/resume.h"
 #include "coordinator/run_recorder.h"
 
 namespace edgefl {
@@ -118,6 +119,29 @@ TEST_CASE("a resumed recorder appends after the kept rows and removes the earlie
   CHECK(std::count(after.begin(), after.end(), '\n') == 4);
   const std::string nodes = Read(dir + "/nodes.csv");
   CHECK(std::count(nodes.begin(), nodes.end(), '\n') == 4);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a run has ended by its checkpoint's word, or without one by its summary's") {
+  const std::string dir = TempDir();
+  bool finished = true;
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);  // nothing ran yet
+  RunRecorder recorder;
+  REQUIRE(recorder.Open(dir, ExperimentConfig{}).ok());
+  RunSummary summary;
+  summary.stop_reason = "stopped by signal";
+  REQUIRE(recorder.Finish(summary).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);
+  summary.stop_reason = "all rounds done";
+  REQUIRE(recorder.Finish(summary).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK(finished);
+  // The checkpoint's header decides when there is one.
+  REQUIRE(WriteCheckpointFile(dir + "/checkpoint.bin", Checkpoint{}).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);
   fs::remove_all(dir);
 }
 
