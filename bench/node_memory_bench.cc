@@ -71,8 +71,9 @@ int main(int argc, char** argv) {
       edgefl::ProcessGroup group;
       size_t coordinator = 0, node = 0;
       std::string endpoint;
-      const edgefl::Status started = edgefl::SpawnCoordinator(
-          group, bin_dir, {"--config", config_path, "--out", work + "/out", "--quiet"}, 10000, &coordinator, &endpoint);
+      // One folder for every case: --overwrite starts each afresh there.
+      const std::vector<std::string> args = {"--config", config_path, "--out", work + "/out", "--overwrite", "--quiet"};
+      const edgefl::Status started = edgefl::SpawnCoordinator(group, bin_dir, args, 10000, &coordinator, &endpoint);
       if (!started.ok()) {
         std::printf("%s\n", started.message());
         return 1;

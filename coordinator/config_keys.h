@@ -69,6 +69,7 @@ static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in Visi
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
+static_assert(sizeof(ExperimentConfig) == 496, "a new run field needs its key in VisitConfigKeys");
 
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
@@ -90,6 +91,10 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("divergence_floor", c.divergence_floor, AtLeast(0.0),
            {"The smallest loss the divergence test measures from, so that a run started at or near the optimum "
             "(initial loss about 0) is not called diverged when its loss rises to the noise floor."});
+  v.Integer("checkpoint_every", c.checkpoint_every, 0, 100000000,
+            {"Write the run's state to `checkpoint.bin` in its folder every this many rounds, and when the run "
+             "ends, so that `--resume` can carry on from it (docs/outputs.md). 0 turns checkpoints off, except "
+             "the one a stop signal (SIGINT, SIGTERM) writes."});
 
   v.Section("objective");
   v.Word("kind", c.objective.kind, codec::ObjectiveNames(),

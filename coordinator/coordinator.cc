@@ -7,6 +7,7 @@
 
 #include "coordinator/admission.h"
 #include "coordinator/aggregator.h"
+#include "coordinator/checkpoint.h"
 #include "coordinator/model_evaluator.h"
 #include "coordinator/node_table.h"
 #include "coordinator/run_state.h"
@@ -56,23 +57,54 @@ class Coordinator::Impl {
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
         step_(config.step, config.server, StepFactsOf(config), dimension_),
-        state_(dimension_),
+        state_(dimension_, config.nodes),
+        config_toml_(ToToml(config)),
         direction_(dimension_) {}
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
+
+  Status Restore(const Checkpoint& checkpoint) {
+    EDGEFL_RETURN_IF_ERROR(CheckSameConfig(checkpoint.config_toml, config_toml_));
+    StateReader in(checkpoint.state);
+    Status s = state_.Load(in);
+    if (s.ok()) s = step_.Load(in);
+    if (s.ok() && !in.done()) {
+      s = Status::Error(StatusCode::kMalformed, "%zu bytes are left over after the state", in.left());
+    }
+    if (s.ok() && (state_.round != checkpoint.round || state_.round > config_.rounds)) {
+      s = Status::Error(StatusCode::kMalformed, "its state is at round %u, its header at round %u, of %u",
+                        state_.round, checkpoint.round, config_.rounds);
+    }
+    if (!s.ok()) {
+      return Status::Error(StatusCode::kMalformed, "checkpoint of round %u: %s", checkpoint.round, s.message());
+    }
+    resumed_ = true;
+    const auto kind = config_.compressor.kind;
+    if (kind == wire::CompressorKind::EfSign || kind == wire::CompressorKind::TopK) {
+      EDGEFL_LOG_WARN("compressor.kind = \"%s\" keeps error-feedback memory on the nodes, which no checkpoint "
+                      "holds: the resumed run is not the uninterrupted one bit for bit",
+                      codec::CompressorName(kind));
+    }
+    return Status::Ok();
+  }
 
   Status Run(const std::atomic<bool>& stop, RunSummary* out, RunOutcome* outcome) {
     RunSummary* summary = &state_.summary;
     summary->omega = CompressorOmega(config_.compressor, dimension_);
     summary->payload_bits_per_coordinate = PayloadBitsPerCoordinate(config_.compressor, dimension_);
-    start_ms_ = NowMs();
+    // A resumed run's clock carries on from its checkpoint's.
+    start_ms_ = NowMs() - static_cast<int64_t>(std::llround(state_.wall_time_s * 1000.0));
     *outcome = RunOutcome::kFailed;
     Status status = ModelEvaluator::Create(config_, data_dir_, &evaluator_);
-    if (status.ok()) {
+    if (status.ok() && !resumed_) {
       evaluator_->InitialModel(state_.model);
       const Evaluation initial = evaluator_->Evaluate(state_.model);
       summary->initial_loss = summary->final_loss = summary->best_loss = initial.loss;
       summary->final_test_accuracy = summary->best_test_accuracy = initial.test_accuracy;
+    }
+    const bool started = status.ok();  // the state holds a model: x_0, or the checkpoint's
+    if (resumed_ && started) {
+      EDGEFL_LOG_INFO("%s: resuming at round %u of %u", config_.name.c_str(), state_.round, config_.rounds);
     }
     try {
       if (status.ok()) status = JoinAll(stop);
@@ -84,7 +116,6 @@ class Coordinator::Impl {
     }
     if (!status.ok()) *outcome = stop.load() ? RunOutcome::kStopped : RunOutcome::kFailed;
     summary->wall_time_s = static_cast<double>(NowMs() - start_ms_) / 1000.0;
-    summary->model_hash = codec::ModelHash(state_.model);
     if (summary->update_messages > 0) {
       summary->measured_bits_per_coordinate = 8.0 * static_cast<double>(state_.accepted_update_bytes) /
                                               static_cast<double>(summary->update_messages) / dimension_;
@@ -103,8 +134,21 @@ class Coordinator::Impl {
                       static_cast<unsigned long long>(refusal_log_.held_back()),
                       static_cast<unsigned long long>(summary->rejected));
     }
+    // The last checkpoint: where a stopped or failed run resumes, or the
+    // state a finished run ended in. A signal writes one even when periodic
+    // checkpoints are off.
+    Status saved;
+    if (started && !mid_round_ && (*outcome == RunOutcome::kStopped || config_.checkpoint_every > 0)) {
+      const bool finished = *outcome == RunOutcome::kDone || *outcome == RunOutcome::kTargetReached ||
+                            *outcome == RunOutcome::kDiverged;
+      saved = SaveCheckpoint(finished, summary->stop_reason);
+    }
+    // The summary's hash is that of the values model.bin holds.
+    Status written = recorder_.WriteModel(state_.model, &summary->model_hash);
     *out = *summary;
-    const Status written = recorder_.Finish(*summary);
+    const Status finished = recorder_.Finish(*summary);
+    if (written.ok()) written = finished;
+    if (written.ok()) written = saved;
     return status.ok() ? written : status;
   }
 
@@ -147,7 +191,23 @@ class Coordinator::Impl {
       return;
     }
     if (!nodes_.Joined(node)) {
-      Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
+      if (node >= nodes_.size()) {
+        Reject(node, "%s from a node that has not joined", wire::EnumNameBody(envelope->body_type()));
+        return;
+      }
+      // A node of this run that this coordinator does not know, e.g. one
+      // that joined the coordinator this one resumed from, is told to send
+      // Hello again.
+      ++state_.summary.rejected;
+      ++round_metrics_.rejected;
+      if (WarnAboutRefusal()) {
+        EDGEFL_LOG_INFO("node %u sent a %s without having joined: asked it to join", node,
+                        wire::EnumNameBody(envelope->body_type()));
+      }
+      char text[64];
+      std::snprintf(text, sizeof(text), "node %u has not joined this coordinator: send Hello", node);
+      codec::EncodeError(fbb_, state_.round, wire::ErrorCode::UnknownNode, text);
+      transport_.Send(routing_id, fbb_);
       return;
     }
     NodeSlot& slot = nodes_[node];
@@ -164,7 +224,7 @@ class Coordinator::Impl {
           state_.accepted_update_bytes += bytes.size();
         } else {
           if (taken.code() == StatusCode::kOverflow) {
-            overflowed_[node] = true;
+            state_.overflowed[node] = 1;
             ++overflows_in_round_;
           }
           Reject(node, "%s", taken.message());
@@ -273,19 +333,22 @@ class Coordinator::Impl {
   }
 
   Status RunRounds(const std::atomic<bool>& stop, RunOutcome* outcome) {
-    rounds_start_ms_ = NowMs();
+    rounds_start_ms_ = NowMs() - static_cast<int64_t>(std::llround(state_.rounds_time_s * 1000.0));
     const uint32_t progress_every = std::max(1u, config_.rounds / 10);
-    for (; state_.round < config_.rounds; ++state_.round) {
-      if (stop.load()) {
-        state_.summary.stop_reason = "stopped by signal";
-        *outcome = RunOutcome::kStopped;
-        return Status::Ok();
-      }
+    for (; state_.round < config_.rounds;) {
+      if (stop.load()) return Stopped(outcome);
       RoundMetrics m;
-      bool stepped = false;
-      EDGEFL_RETURN_IF_ERROR(RunRound(stop, &m, &stepped));
-      RecordInSummary(m);
+      const RoundEnd end = RunRound(stop, &m);
+      // A round a signal cut short is not recorded: a resumed run runs it again.
+      if (end == RoundEnd::kCutShort) return Stopped(outcome);
+      if (end == RoundEnd::kTooFewNodes) {
+        return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u",
+                             state_.round, m.participants, config_.nodes, config_.QuorumCount());
+      }
       const uint32_t round = state_.round;
+      RecordInSummary(m);
+      state_.round = round + 1;
+      mid_round_ = false;
       if ((round + 1) % progress_every == 0 || round + 1 == config_.rounds) LogProgress(m);
       if (const char* why = DivergenceOf(m, overflows_in_round_ > 0)) {
         EDGEFL_LOG_WARN("%s: diverged in round %u: %s", config_.name.c_str(), round, why);
@@ -296,7 +359,7 @@ class Coordinator::Impl {
       }
       // A round counts as failed only when it lacked its quorum: a rule
       // may choose a step of 0 without the run taking it for lost nodes.
-      if (!stepped) {
+      if (end == RoundEnd::kNoStep) {
         if (++state_.failed_in_a_row >= kMaxFailedRounds) {
           return Status::Error(StatusCode::kUnavailable, "quorum of %u updates not reached in %u rounds in a row",
                                config_.QuorumCount(), kMaxFailedRounds);
@@ -310,9 +373,42 @@ class Coordinator::Impl {
         *outcome = RunOutcome::kTargetReached;
         return Status::Ok();
       }
+      if (config_.checkpoint_every > 0 && state_.round % config_.checkpoint_every == 0 &&
+          state_.round < config_.rounds) {
+        EDGEFL_RETURN_IF_ERROR(SaveCheckpoint(/*finished=*/false, ""));
+      }
     }
     state_.summary.stop_reason = "all rounds done";
     *outcome = RunOutcome::kDone;
+    return Status::Ok();
+  }
+
+  Status Stopped(RunOutcome* outcome) {
+    state_.summary.stop_reason = "stopped by signal";
+    *outcome = RunOutcome::kStopped;
+    return Status::Ok();
+  }
+
+  // Writes checkpoint.bin: the config and the state after state_.round
+  // rounds, with the run's clocks as they stand.
+  Status SaveCheckpoint(bool finished, const std::string& stop_reason) {
+    const int64_t begin_ms = NowMs();
+    state_.wall_time_s = static_cast<double>(begin_ms - start_ms_) / 1000.0;
+    StateWriter out;
+    state_.Save(out);
+    step_.Save(out);
+    Checkpoint checkpoint{.round = state_.round,
+                          .finished = finished,
+                          .config_toml = config_toml_,
+                          .stop_reason = stop_reason,
+                          .state = out.Release()};
+    const Status s = recorder_.WriteCheckpoint(checkpoint);
+    if (!s.ok()) {
+      return Status::Error(StatusCode::kInvalidArgument, "checkpoint of round %u: %s", state_.round, s.message());
+    }
+    EDGEFL_LOG_DEBUG("checkpoint after %u rounds: %zu bytes in %lld ms", state_.round,
+                     kCheckpointHeaderBytes + checkpoint.state.size() + config_toml_.size() + stop_reason.size() + 16,
+                     static_cast<long long>(NowMs() - begin_ms));
     return Status::Ok();
   }
 
@@ -334,7 +430,7 @@ class Coordinator::Impl {
     if (overflow_this_round && explained >= static_cast<double>(codec::kMaxUpdateMagnitude) / 64.0) {
       return "updates overflowed (|v| >= 2^40), as the model's own gradient predicts";
     }
-    const auto overflowed = std::count(overflowed_.begin(), overflowed_.end(), true);
+    const auto overflowed = std::count(state_.overflowed.begin(), state_.overflowed.end(), 1);
     if (2 * static_cast<size_t>(overflowed) > config_.nodes) {
       return "most nodes have sent updates too large to add (|v| >= 2^40 or not finite)";
     }
@@ -345,13 +441,14 @@ class Coordinator::Impl {
     char accuracy[32] = "";
     if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
     EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", config_.name.c_str(),
-                    state_.round + 1, config_.rounds, m.loss, accuracy, m.step_size,
+                    m.round + 1, config_.rounds, m.loss, accuracy, m.step_size,
                     static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
   }
 
   // Folds a finished round into the summary.
   void RecordInSummary(const RoundMetrics& m) {
     state_.summary.rounds = state_.round + 1;
+    state_.rounds_time_s = m.time_s;
     state_.summary.bytes_up += m.bytes_up;
     state_.summary.bytes_down += m.bytes_down;
     state_.summary.final_loss = m.loss;
@@ -383,7 +480,15 @@ class Coordinator::Impl {
     for (uint32_t i = 0; i < nodes_.size(); ++i) round_metrics_.participants += nodes_[i].participant ? 1 : 0;
   }
 
-  Status RunRound(const std::atomic<bool>& stop, RoundMetrics* m, bool* stepped) {
+  // How a round ended.
+  enum class RoundEnd {
+    kStep,         // recorded, with a step
+    kNoStep,       // recorded, without its quorum of updates: no step
+    kTooFewNodes,  // not started: fewer live nodes than the quorum (m->participants of them)
+    kCutShort,     // a signal came before every participant answered: not recorded, no step
+  };
+
+  RoundEnd RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {
     const uint32_t round = state_.round;
     round_metrics_ = RoundMetrics();
     round_metrics_.round = round;
@@ -401,8 +506,8 @@ class Coordinator::Impl {
     }
     if (expected < config_.QuorumCount()) {
       collector_.Close();
-      return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes alive, quorum needs %u", round,
-                           expected, config_.nodes, config_.QuorumCount());
+      m->participants = expected;
+      return RoundEnd::kTooFewNodes;
     }
     StartRound();
 
@@ -413,11 +518,13 @@ class Coordinator::Impl {
       nodes_.DropSilent(NowMs(), config_.round.dead_after_ms);
     }
     collector_.Close();
+    if (stop.load() && nodes_.Outstanding() > 0) return RoundEnd::kCutShort;
 
     round_metrics_.bytes_up = collector_.round_bytes_up();
     round_metrics_.updates = collector_.count();
-    *stepped = collector_.count() >= config_.QuorumCount();
-    if (*stepped) {
+    const bool stepped = collector_.count() >= config_.QuorumCount();
+    if (stepped) {
+      mid_round_ = true;  // the model has moved; state_.round not yet
       aggregator_->Finish(direction_);
       NoteAggregation(round);
       round_metrics_.direction_norm = EuclideanNorm(direction_);
@@ -446,7 +553,7 @@ class Coordinator::Impl {
       if (nodes_[i].round.bytes_down > 0 || nodes_[i].round.bytes_up > 0) recorder_.RecordNode(nodes_[i].round);
     }
     *m = round_metrics_;
-    return Status::Ok();
+    return stepped ? RoundEnd::kStep : RoundEnd::kNoStep;
   }
 
   // Counts updates norm bounding scaled down, and says when Krum first
@@ -509,17 +616,19 @@ class Coordinator::Impl {
   UpdateCollector collector_;
   ServerStep step_;
   RunState state_;
+  const std::string config_toml_;  // what checkpoints record, and a resume compares
   std::vector<double> direction_;
-  std::vector<bool> overflowed_ = std::vector<bool>(config_.nodes);  // nodes that sent |v| >= 2^40
   uint32_t overflows_in_round_ = 0;
   uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
   uint32_t fallback_rounds_ = 0;  // krum took the median
+  bool resumed_ = false;          // the state came from a checkpoint
+  bool mid_round_ = false;        // a step moved the model in a round not yet counted
 
   RoundMetrics round_metrics_;
   LogThrottle refusal_log_{10, 5000};  // 10 warnings every 5 s
   bool saying_bye_ = false;
-  int64_t start_ms_ = 0;         // Run() began (wall time includes joining)
-  int64_t rounds_start_ms_ = 0;  // the first round began (metrics time_s)
+  int64_t start_ms_ = 0;         // Run() began, less a resumed run's earlier wall time (which includes joining)
+  int64_t rounds_start_ms_ = 0;  // the first round began, less a resumed run's earlier rounds (metrics time_s)
 };
 
 Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
@@ -528,6 +637,8 @@ Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, 
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }
+
+Status Coordinator::Restore(const Checkpoint& checkpoint) { return impl_->Restore(checkpoint); }
 
 Status Coordinator::Run(const std::atomic<bool>& stop, RunSummary* summary, RunOutcome* outcome) {
   return impl_->Run(stop, summary, outcome);

@@ -7,13 +7,16 @@
 // RunRecorder. Dead nodes (silent past round.dead_after_ms) are dropped; a
 // run that can no longer reach its quorum fails with the reason, keeping
 // every row already written. The socket is the Transport's; what carries
-// over between rounds is a RunState. Not thread-safe: Run() owns the socket.
+// over between rounds is a RunState, which goes to checkpoint.bin every
+// run.checkpoint_every rounds and when the run ends (checkpoint.h), and
+// which Restore() takes back from one. Not thread-safe: Run() owns the socket.
 #pragma once
 
 #include <atomic>
 #include <memory>
 #include <string>
 
+#include "coordinator/checkpoint.h"
 #include "coordinator/experiment_config.h"
 #include "coordinator/run_outcome.h"
 #include "coordinator/run_recorder.h"
@@ -33,6 +36,11 @@ class Coordinator {
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.
   Status Bind(const std::string& endpoint, std::string* bound);
+
+  // Continues the run from `checkpoint` (before Run): refused, with the
+  // reason, when it was taken with another config or its state does not fit
+  // this run.
+  Status Restore(const Checkpoint& checkpoint);
 
   // Joins the nodes and runs rounds until done; fills *summary in every
   // case (also on error or stop) and records it. The status is the error

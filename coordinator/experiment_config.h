@@ -148,6 +148,7 @@ struct ExperimentConfig {
   double target_loss = 0.0;           // stop once the loss is at or below it (0: off)
   double divergence_factor = 1e6;     // diverged once loss > factor * max(initial loss, floor)
   double divergence_floor = 1.0;
+  uint32_t checkpoint_every = 100;    // checkpoint.bin every this many rounds (0: only on a signal)
   codec::ObjectiveSpec objective{.dimension = 100};
   codec::NoiseSpec noise;
   uint32_t batch_size = 1;

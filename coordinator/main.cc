@@ -1,13 +1,16 @@
 // edgefl-coordinator: the server of one experiment. Reads a config, binds,
-// waits for its nodes, runs the rounds and writes the run folder.
+// waits for its nodes, runs the rounds and writes the run folder; or, with
+// --resume, carries a run on from its folder's last checkpoint.
 // Exit codes (RunOutcome): 0 done (also target reached), 1 the run failed,
-// 2 bad command line or config, 3 diverged, 130 interrupted.
+// 2 bad command line, config or run folder, 3 diverged, 130 interrupted.
 #include <atomic>
 #include <csignal>
 #include <unistd.h>
 
 #include "coordinator/coordinator.h"
 #include "coordinator/experiment_config.h"
+#include "coordinator/resume.h"
+#include "coordinator/run_folder.h"
 #include "coordinator/run_recorder.h"
 #include "core/command_line.h"
 #include "core/log.h"
@@ -17,6 +20,25 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 void OnSignal(int) { g_stop.store(true); }
+
+// The config of a fresh run: the file's one variant, or the one --variant names.
+edgefl::Status ChooseConfig(const std::string& config_path, const std::vector<std::string>& sets,
+                            const std::string& variant, edgefl::ExperimentConfig* out) {
+  std::vector<edgefl::ExperimentConfig> configs;
+  EDGEFL_RETURN_IF_ERROR(edgefl::LoadExperimentFile(config_path, sets, &configs));
+  const edgefl::ExperimentConfig* config = configs.size() == 1 && variant.empty() ? &configs[0] : nullptr;
+  for (const auto& c : configs) {
+    if (!variant.empty() && c.name == variant) config = &c;
+  }
+  if (config == nullptr) {
+    std::string names;
+    for (const auto& c : configs) names += (names.empty() ? "" : ", ") + c.name;
+    return edgefl::Status::Error(edgefl::StatusCode::kInvalidArgument,
+                                 "%s: choose a variant with --variant (one of: %s)", config_path.c_str(), names.c_str());
+  }
+  *out = *config;
+  return edgefl::Status::Ok();
+}
 
 // Whether `endpoint` listens on this machine only.
 bool IsLocalEndpoint(const std::string& endpoint) {
@@ -29,20 +51,28 @@ bool IsLocalEndpoint(const std::string& endpoint) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir, key_path, allow_path;
+  std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir, resume_dir, key_path, allow_path;
   bool insecure = false;
   std::vector<std::string> sets;
   int ready_fd = -1;
-  bool verbose = false, quiet = false;
+  bool verbose = false, quiet = false, overwrite = false;
   CLI::App app{"edgefl-coordinator: runs the rounds of one federated experiment.\n"
                "Nodes (edgefl-node --connect ENDPOINT --id I) join, receive their task, and send compressed\n"
-               "gradients; the coordinator aggregates them, steps, and writes config.toml, metrics.csv, nodes.csv and\n"
-               "summary.toml to the run folder."};
-  app.add_option("--config", config_path, "Experiment config (TOML), see docs/config.md")->required();
-  app.add_option("--variant", variant, "Which [[variant]] of the config to run (needed when it has several)");
-  app.add_option("--set", sets, "Override a config field: section.key=value (repeatable)");
+               "gradients; the coordinator aggregates them, steps, and writes config.toml, metrics.csv, nodes.csv,\n"
+               "checkpoint.bin, model.bin and summary.toml to the run folder."};
+  auto* config_option = app.add_option("--config", config_path, "Experiment config (TOML), see docs/config.md");
+  auto* resume_option = app.add_option(
+      "--resume", resume_dir,
+      "Carry on the run in this folder from its last checkpoint, with its own config.toml; its nodes rejoin\n"
+      "by themselves (docs/outputs.md)");
+  config_option->excludes(resume_option);
+  app.add_option("--variant", variant, "Which [[variant]] of the config to run (needed when it has several)")
+      ->excludes(resume_option);
+  app.add_option("--set", sets, "Override a config field: section.key=value (repeatable)")->excludes(resume_option);
   app.add_option("--bind", bind, "Endpoint to listen on; tcp://127.0.0.1:* picks a free port");
-  app.add_option("--out", out_dir, "Run folder (default: runs/<name>)");
+  app.add_option("--out", out_dir, "Run folder (default: runs/<name>)")->excludes(resume_option);
+  app.add_flag("--overwrite", overwrite, "Start afresh in a run folder that already holds a run, deleting it")
+      ->excludes(resume_option);
   app.add_option("--data-dir", data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)");
   app.add_option("--key", key_path, "CURVE key pair file of this coordinator (edgefl keys init); with --allow");
   app.add_option("--allow", allow_path, "Allow-list of the nodes' public keys, each bound to its node id; with --key");
@@ -54,24 +84,31 @@ int main(int argc, char** argv) {
   edgefl::LogTag() = "edgefl-coordinator";
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
+  if (config_path.empty() && resume_dir.empty()) {
+    EDGEFL_LOG_ERROR("give --config FILE for a new run, or --resume RUN_FOLDER to carry one on");
+    return 2;
+  }
 
-  std::vector<edgefl::ExperimentConfig> configs;
-  edgefl::Status status = edgefl::LoadExperimentFile(config_path, sets, &configs);
+  // The config, and where the run starts: afresh, or from a checkpoint.
+  edgefl::ExperimentConfig config;
+  edgefl::ResumePoint resume;
+  edgefl::Status status;
+  if (!resume_dir.empty()) {
+    out_dir = resume_dir;
+    status = edgefl::ReadResumePoint(resume_dir, &resume);
+    if (status.ok()) config = resume.config;
+  } else {
+    status = ChooseConfig(config_path, sets, variant, &config);
+    if (status.ok() && out_dir.empty()) out_dir = "runs/" + config.name;
+    const std::string existing = status.ok() ? edgefl::ExistingRunFile(out_dir) : "";
+    if (!existing.empty()) {
+      status = overwrite ? edgefl::ClearRun(out_dir) : edgefl::RefuseExistingRun(out_dir, existing);
+    }
+  }
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
   }
-  const edgefl::ExperimentConfig* config = configs.size() == 1 && variant.empty() ? &configs[0] : nullptr;
-  for (const auto& c : configs) {
-    if (!variant.empty() && c.name == variant) config = &c;
-  }
-  if (config == nullptr) {
-    std::string names;
-    for (const auto& c : configs) names += (names.empty() ? "" : ", ") + c.name;
-    EDGEFL_LOG_ERROR("%s: choose a variant with --variant (one of: %s)", config_path.c_str(), names.c_str());
-    return 2;
-  }
-  if (out_dir.empty()) out_dir = "runs/" + config->name;
 
   edgefl::TransportSecurity security;
   if (key_path.empty() != allow_path.empty()) {
@@ -96,28 +133,32 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The folder is touched only once the checkpoint has loaded and the
+  // endpoint is bound.
   edgefl::RunRecorder recorder;
-  status = recorder.Open(out_dir, *config);
-  if (!status.ok()) {
-    EDGEFL_LOG_ERROR("%s", status.message());
-    return 2;
-  }
-  edgefl::Coordinator coordinator(*config, recorder, data_dir, security);
+  edgefl::Coordinator coordinator(config, recorder, data_dir, security);
   std::string endpoint;
-  status = coordinator.Bind(bind, &endpoint);
+  if (resume.checkpoint) status = coordinator.Restore(*resume.checkpoint);
+  if (status.ok()) status = coordinator.Bind(bind, &endpoint);
+  if (status.ok()) {
+    status = resume_dir.empty() ? recorder.Open(out_dir, config)
+                                : recorder.Resume(out_dir, resume.checkpoint ? resume.checkpoint->round : 0);
+  }
+  if (status.ok()) {
+    if (ready_fd >= 0) {
+      const std::string line = endpoint + "\n";
+      if (write(ready_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        EDGEFL_LOG_WARN("could not report the endpoint on fd %d", ready_fd);
+      }
+      close(ready_fd);
+    } else {
+      EDGEFL_LOG_INFO("listening on %s for %u nodes%s", endpoint.c_str(), config.nodes,
+                      security.curve() ? " (CURVE: nodes on the allow-list only)" : "");
+    }
+  }
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
-  }
-  if (ready_fd >= 0) {
-    const std::string line = endpoint + "\n";
-    if (write(ready_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
-      EDGEFL_LOG_WARN("could not report the endpoint on fd %d", ready_fd);
-    }
-    close(ready_fd);
-  } else {
-    EDGEFL_LOG_INFO("listening on %s for %u nodes%s", endpoint.c_str(), config->nodes,
-                    security.curve() ? " (CURVE: nodes on the allow-list only)" : "");
   }
 
   edgefl::RunSummary summary;

@@ -5,37 +5,85 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
+
+#include "coordinator/atomic_file.h"
+#include "coordinator/model_file.h"
+#include "coordinator/run_folder.h"
 
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
 namespace edgefl {
 
+namespace {
+
+constexpr const char* kMetricsHeader =
+    "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,updates,"
+    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness\n";
+constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n";
+
+}  // namespace
+
+// Opens `name` for appending, and starts it with `header` when it is empty.
+Status RunRecorder::OpenCsv(const char* name, const char* header, std::FILE** file) {
+  const std::string path = dir_ + "/" + name;
+  *file = std::fopen(path.c_str(), "a");
+  if (*file == nullptr) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s: %s", path.c_str(), std::strerror(errno));
+  }
+  std::fseek(*file, 0, SEEK_END);
+  if (std::ftell(*file) == 0) std::fputs(header, *file);
+  if (std::fflush(*file) != 0) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s: %s", path.c_str(), std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
 Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config) {
   dir_ = dir;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Error(StatusCode::kInvalidArgument, "cannot create run folder '%s': %s", dir.c_str(), ec.message().c_str());
-  {
-    std::ofstream file(dir + "/config.toml");
-    file << ToToml(config);
-    if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/config.toml", dir.c_str());
+  EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(dir + "/" + kConfigFile, ToToml(config)));
+  // Empty files: a fresh run starts its CSV files anew.
+  for (const char* name : {kMetricsFile, kNodesFile}) {
+    std::FILE* file = std::fopen((dir + "/" + name).c_str(), "w");
+    if (file == nullptr) {
+      return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/%s: %s", dir.c_str(), name,
+                           std::strerror(errno));
+    }
+    std::fclose(file);
   }
-  metrics_ = std::fopen((dir + "/metrics.csv").c_str(), "w");
-  if (metrics_ == nullptr) {
-    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/metrics.csv: %s", dir.c_str(), std::strerror(errno));
+  EDGEFL_RETURN_IF_ERROR(OpenCsv(kMetricsFile, kMetricsHeader, &metrics_));
+  return OpenCsv(kNodesFile, kNodesHeader, &nodes_);
+}
+
+Status RunRecorder::Resume(const std::string& dir, uint32_t rounds) {
+  dir_ = dir;
+  EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kMetricsFile, rounds, /*one_row_per_round=*/true));
+  EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kNodesFile, rounds, /*one_row_per_round=*/false));
+  const std::string checkpoint_temporary = std::string(kCheckpointFile) + ".tmp";  // a crash's
+  for (const std::string& stale : {std::string(kSummaryFile), std::string(kModelFile), checkpoint_temporary}) {
+    std::error_code ec;
+    std::filesystem::remove(dir + "/" + stale, ec);
+    if (ec) {
+      return Status::Error(StatusCode::kInvalidArgument, "cannot remove %s/%s: %s", dir.c_str(), stale.c_str(),
+                           ec.message().c_str());
+    }
   }
-  nodes_ = std::fopen((dir + "/nodes.csv").c_str(), "w");
-  if (nodes_ == nullptr) {
-    return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/nodes.csv: %s", dir.c_str(), std::strerror(errno));
-  }
-  std::fprintf(nodes_, "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n");
-  std::fprintf(metrics_,
-               "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,"
-               "updates,rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness\n");
-  std::fflush(metrics_);
-  return Status::Ok();
+  EDGEFL_RETURN_IF_ERROR(OpenCsv(kMetricsFile, kMetricsHeader, &metrics_));
+  return OpenCsv(kNodesFile, kNodesHeader, &nodes_);
+}
+
+Status RunRecorder::WriteCheckpoint(const Checkpoint& checkpoint) {
+  if (metrics_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(metrics_, dir_ + "/" + kMetricsFile));
+  if (nodes_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(nodes_, dir_ + "/" + kNodesFile));
+  return WriteCheckpointFile(dir_ + "/" + kCheckpointFile, checkpoint);
+}
+
+Status RunRecorder::WriteModel(std::span<const float> model, uint64_t* hash) {
+  return WriteModelFile(dir_ + "/" + kModelFile, model, hash);
 }
 
 void RunRecorder::Record(const RoundMetrics& r) {
@@ -95,10 +143,9 @@ Status RunRecorder::Finish(const RunSummary& s) {
   char hash[24];
   std::snprintf(hash, sizeof(hash), "%016llx", static_cast<unsigned long long>(s.model_hash));
   t.insert("model_hash", hash);
-  std::ofstream file(dir_ + "/summary.toml");
-  file << t << "\n";
-  if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s/summary.toml", dir_.c_str());
-  return Status::Ok();
+  std::ostringstream text;
+  text << t << "\n";
+  return WriteFileAtomically(dir_ + "/" + kSummaryFile, text.str());
 }
 
 RunRecorder::~RunRecorder() {

@@ -1,18 +1,24 @@
 // RunRecorder: the run folder. Writes the resolved config at start, one
 // metrics row a round (flushed, so a crash loses nothing already computed),
-// and the summary at the end, whatever ended the run. Not thread-safe.
+// checkpoints, and the model and summary at the end, whatever ended the
+// run. A resumed run cuts the CSV files back to its checkpoint and appends.
+// Not thread-safe.
 //
-//   <dir>/config.toml    every field of the experiment, defaults included
-//   <dir>/metrics.csv    one row a round (columns in docs/outputs.md)
-//   <dir>/nodes.csv      one row a node and round: its bytes each way and report
-//   <dir>/summary.toml   final loss, rounds, bytes, diverged-at, stop reason
+//   <dir>/config.toml     every field of the experiment, defaults included
+//   <dir>/metrics.csv     one row a round (columns in docs/outputs.md)
+//   <dir>/nodes.csv       one row a node and round: its bytes each way and report
+//   <dir>/checkpoint.bin  the round state, for --resume (checkpoint.h)
+//   <dir>/model.bin       the final model (model_file.h)
+//   <dir>/summary.toml    final loss, rounds, bytes, diverged-at, stop reason, model hash
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 
+#include "coordinator/checkpoint.h"
 #include "coordinator/experiment_config.h"
 #include "core/status.h"
 
@@ -70,7 +76,7 @@ struct RunSummary {
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
   double measured_bits_per_coordinate = 0.0; // update message bits / d, averaged over updates
   double omega = 0.0;                        // NaN for biased compressors
-  uint64_t model_hash = 0;                   // codec::ModelHash of the final model
+  uint64_t model_hash = 0;                   // the hash of model.bin's values (codec::ModelHash of the model)
   double final_test_accuracy = NAN;          // data objectives (NaN otherwise)
   double best_test_accuracy = NAN;
   bool ok = true;                            // false when an error ended the run
@@ -78,14 +84,27 @@ struct RunSummary {
 
 class RunRecorder {
  public:
-  // Creates `dir` (and parents) and writes config.toml.
+  // A fresh run: creates `dir` (and parents), writes config.toml and starts
+  // metrics.csv and nodes.csv with their header lines.
   Status Open(const std::string& dir, const ExperimentConfig& config);
+  // A run resumed after `rounds` rounds: cuts metrics.csv and nodes.csv back
+  // to those rounds and appends to them. The summary.toml and model.bin of an
+  // earlier end of the run are removed, as they no longer describe it.
+  Status Resume(const std::string& dir, uint32_t rounds);
   void Record(const RoundMetrics& row);
   void RecordNode(const NodeRoundMetrics& row);
+  // Flushes metrics.csv and nodes.csv to the disk, so that they hold every
+  // round the checkpoint does, then writes checkpoint.bin.
+  Status WriteCheckpoint(const Checkpoint& checkpoint);
+  // Writes model.bin; *hash receives the hash of its values.
+  Status WriteModel(std::span<const float> model, uint64_t* hash);
   Status Finish(const RunSummary& summary);
+  const std::string& dir() const { return dir_; }
   ~RunRecorder();
 
  private:
+  Status OpenCsv(const char* name, const char* header, std::FILE** file);
+
   std::string dir_;
   std::FILE* metrics_ = nullptr;
   std::FILE* nodes_ = nullptr;

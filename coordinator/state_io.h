@@ -4,14 +4,21 @@
 // reader checks it has the bytes it asks for. Not thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
 
 namespace edgefl {
+
+// Fields are written as the host holds them: little-endian on every host
+// edgefl builds for.
+static_assert(std::endian::native == std::endian::little, "checkpoints store little-endian fields");
 
 class StateWriter {
  public:
@@ -28,6 +35,8 @@ class StateWriter {
     bytes_.insert(bytes_.end(), p, p + values.size_bytes());
   }
   const std::vector<uint8_t>& bytes() const { return bytes_; }
+  // Hands the bytes over; the writer is empty afterwards.
+  std::vector<uint8_t> Release() { return std::exchange(bytes_, {}); }
 
  private:
   std::vector<uint8_t> bytes_;
@@ -59,7 +68,22 @@ class StateReader {
     offset_ += out.size_bytes();
     return Status::Ok();
   }
+  // Reads a span written by PutSpan into `out`, resized to its length (which
+  // must fit in the bytes left).
+  template <typename T>
+  Status GetVector(std::vector<T>* out) {
+    uint64_t size = 0;
+    EDGEFL_RETURN_IF_ERROR(Get(&size));
+    if (size > (bytes_.size() - offset_) / sizeof(T)) {
+      return Short(static_cast<size_t>(std::min<uint64_t>(size, SIZE_MAX / sizeof(T))) * sizeof(T));
+    }
+    out->resize(size);
+    std::memcpy(out->data(), bytes_.data() + offset_, size * sizeof(T));
+    offset_ += size * sizeof(T);
+    return Status::Ok();
+  }
   bool done() const { return offset_ == bytes_.size(); }
+  size_t left() const { return bytes_.size() - offset_; }
 
  private:
   Status Short(size_t wanted) const {

@@ -32,10 +32,14 @@ int main(int argc, char** argv) {
   app.add_flag("--print-memory-plan", options.print_memory_plan, "Print each buffer and its bytes after joining");
   app.add_option("--join-timeout-ms", options.join_timeout_ms, "Give up joining after this long")
       ->check(CLI::Range(100, 3600000));
-  app.add_option("--lost-after-ms", options.lost_after_ms, "Stop when the coordinator is silent this long")
+  app.add_option("--lost-after-ms", options.lost_after_ms, "Take the coordinator for lost when it is silent this long")
       ->check(CLI::Range(100, 3600000));
   app.add_option("--key", key_path, "CURVE key pair file of this node (edgefl keys init); with --server-key");
   app.add_option("--server-key", server_key, "The coordinator's CURVE public key: its .pub file, or the key itself");
+  app.add_option("--rejoin-timeout-ms", options.rejoin_timeout_ms,
+                 "After losing the coordinator, try to join it again (e.g. resumed) for this long, then stop;\n"
+                 "0 stops at once")
+      ->check(CLI::Range(0, 86400000));
   app.add_option("--attack", attack_text,
                  "Testing aid: make this node hostile to measure robust aggregation. sign-flip, scale:F (e.g.\n"
                  "scale:100) or constant:V (e.g. constant:1e12) replaces the gradient before compression");

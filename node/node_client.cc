@@ -57,10 +57,37 @@ class Node {
   Status Run() {
     codec::TaskSpec task;
     std::span<const uint32_t> shard;
-    EDGEFL_RETURN_IF_ERROR(Join(&task, &shard));
+    EDGEFL_RETURN_IF_ERROR(Join(options_.join_timeout_ms, /*fresh_connections=*/true, &task, &shard));
     if (stop_.load()) return Status::Ok();  // interrupted before a task arrived
     EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
-    return Serve();
+    for (;;) {
+      bool lost = false;
+      const Status served = Serve(&lost);
+      if (!lost) return served;
+      // The coordinator is gone, or a new one (e.g. resumed from a
+      // checkpoint) does not know this node: join it again.
+      if (options_.rejoin_timeout_ms == 0) return served;
+      EDGEFL_LOG_WARN("%s; rejoining for up to %d ms", served.message(), options_.rejoin_timeout_ms);
+      const Status joined = Join(options_.rejoin_timeout_ms, /*fresh_connections=*/false, &task, &shard);
+      if (!joined.ok()) {
+        return Status::Error(joined.code(), "%s; then %s", served.message(), joined.message());
+      }
+      if (stop_.load()) return Status::Ok();
+      assembled_values_ = 0;
+      if (task == runtime_->task()) {
+        // The same run: this node's state (error feedback memory) carries on.
+        EDGEFL_LOG_INFO("rejoined the coordinator at %s", options_.endpoint.c_str());
+        continue;
+      }
+      EDGEFL_LOG_INFO("rejoined the coordinator at %s with a new task", options_.endpoint.c_str());
+      if (!update_sender_.WaitReleased(options_.lost_after_ms)) {
+        return Status::Error(StatusCode::kUnavailable, "the last update is still being sent after %d ms",
+                             options_.lost_after_ms);
+      }
+      runtime_.reset();
+      arena_.reset();
+      EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
+    }
   }
 
  private:
@@ -76,6 +103,14 @@ class Node {
     // Hold at most a few round-start parts in ZeroMQ's queue: past that its
     // I/O thread stops reading and TCP holds the rest, outside this process.
     socket_.set(zmq::sockopt::rcvhwm, kQueuedMessages);
+    // While the coordinator is away, ZeroMQ retries the TCP connection after
+    // 100 ms, doubling the wait up to 2 s, each with a random jitter of its own.
+    socket_.set(zmq::sockopt::reconnect_ivl, 100);
+    socket_.set(zmq::sockopt::reconnect_ivl_max, kMaxBackoffMs);
+    // A coordinator whose host vanished sends no FIN: ZeroMQ's own pings
+    // find the dead connection, so that a new one can reach its successor.
+    socket_.set(zmq::sockopt::heartbeat_ivl, 1000);
+    socket_.set(zmq::sockopt::heartbeat_timeout, options_.lost_after_ms);
     if (!options_.server_public_key.empty()) {
       socket_.set(zmq::sockopt::curve_serverkey, options_.server_public_key);
       socket_.set(zmq::sockopt::curve_publickey, options_.key.public_key);
@@ -84,21 +119,25 @@ class Node {
     socket_.connect(options_.endpoint);
   }
 
-  // On success *shard views handshake_, which is not reused afterwards.
-  Status Join(codec::TaskSpec* task, std::span<const uint32_t>* shard) {
+  // Sends Hello until a Welcome arrives or `timeout_ms` passes. On success
+  // *shard views handshake_, which is not reused afterwards. With
+  // `fresh_connections` (the first join, before any update is in flight),
+  // every third unanswered Hello goes out on a new connection: while an
+  // earlier connection with this id is alive (this node's previous process,
+  // hung), the coordinator holds a new one unheard, and only a connection
+  // made after the old one closed is heard.
+  Status Join(int timeout_ms, bool fresh_connections, codec::TaskSpec* task, std::span<const uint32_t>* shard) {
     codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
-    const int64_t give_up_ms = NowMs() + options_.join_timeout_ms;
-    // Resend Hello with backoff and jitter until Welcome arrives.
+    const int64_t give_up_ms = NowMs() + timeout_ms;
+    // Resend Hello until Welcome arrives, after 100 ms, then doubling up to
+    // 2 s, each wait with a random jitter of up to half of it, so that nodes
+    // rejoining a restarted coordinator together spread out.
     Rng jitter(DeriveSeed(options_.node_id, static_cast<uint64_t>(NowUs())));
     int backoff_ms = 100;
     for (int attempt = 0; !stop_.load(); ++attempt) {
-      // The coordinator hears one connection per node id: while an earlier
-      // connection of this id is alive (this node's previous process, hung),
-      // a new one is held unheard. Every third unanswered Hello goes out on
-      // a fresh connection, which is heard once the old one is found dead.
-      if (attempt > 0 && attempt % 3 == 0) Connect();
+      if (fresh_connections && attempt > 0 && attempt % 3 == 0) Connect();
       Send(socket_, fbb_);
-      const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + static_cast<int>(jitter.Below(50)));
+      const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + jitter.Below(backoff_ms / 2));
       while (NowMs() < wait_until && !stop_.load()) {
         if (!WaitReadable(socket_, std::max<int64_t>(1, wait_until - NowMs()))) continue;
         std::span<const uint8_t> bytes;
@@ -109,7 +148,10 @@ class Node {
           EDGEFL_LOG_WARN("ignoring message while joining: %s", s.message());
           continue;
         }
-        if (envelope->body_type() == wire::Body::Error) {
+        // An UnknownNode Error answers a message this node sent before it
+        // set out to join (a Heartbeat); the Hello is what counts.
+        if (envelope->body_type() == wire::Body::Error &&
+            envelope->body_as_Error()->code() != wire::ErrorCode::UnknownNode) {
           return Status::Error(StatusCode::kRefused, "coordinator error: %s",
                                envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
         }
@@ -124,9 +166,9 @@ class Node {
       }
       if (NowMs() >= give_up_ms) {
         return Status::Error(StatusCode::kTimeout, "no answer from a coordinator at %s within %d ms",
-                             options_.endpoint.c_str(), options_.join_timeout_ms);
+                             options_.endpoint.c_str(), timeout_ms);
       }
-      backoff_ms = std::min(backoff_ms * 2, 2000);
+      backoff_ms = std::min(backoff_ms * 2, kMaxBackoffMs);
     }
     return Status::Ok();
   }
@@ -172,7 +214,10 @@ class Node {
     return arena_->status();
   }
 
-  Status Serve() {
+  // Answers rounds until the coordinator's Bye or a stop (Ok), a failure
+  // (the reason), or until the coordinator is lost (*lost, and the reason):
+  // silent for lost_after_ms, or saying it does not know this node.
+  Status Serve(bool* lost) {
     const uint32_t d = runtime_->task().objective.dimension;
     flatbuffers::FlatBufferBuilder& control = runtime_->control_builder();
     int64_t last_sent_ms = NowMs();
@@ -231,6 +276,11 @@ class Node {
             Send(socket_, control);
             return Status::Ok();
           case wire::Body::Error:
+            if (envelope->body_as_Error()->code() == wire::ErrorCode::UnknownNode) {
+              *lost = true;
+              return Status::Error(StatusCode::kUnavailable, "the coordinator at %s does not know this node",
+                                   options_.endpoint.c_str());
+            }
             EDGEFL_LOG_WARN("coordinator says: %s",
                             envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
             break;
@@ -245,6 +295,7 @@ class Node {
             break;
         }
       } else if (now - last_heard_ms_ > options_.lost_after_ms) {
+        *lost = true;
         return Status::Error(StatusCode::kUnavailable, "lost the coordinator at %s: nothing heard for %d ms",
                              options_.endpoint.c_str(), options_.lost_after_ms);
       }
@@ -260,6 +311,7 @@ class Node {
   }
 
   static constexpr int kQueuedMessages = 4;
+  static constexpr int kMaxBackoffMs = 2000;
 
   const NodeOptions& options_;
   const std::atomic<bool>& stop_;

@@ -1,8 +1,12 @@
 // NodeClient: the node's life over ZeroMQ. A DEALER socket (routing id
 // "node-<id>") joins the coordinator with Hello, takes its task from
 // Welcome, then answers every RoundStart with an Update until Bye. Heartbeats
-// keep both sides aware of each other; a coordinator silent for
-// `lost_after_ms` ends the node with a clear error. Messages are received
+// keep both sides aware of each other. A coordinator silent for
+// `lost_after_ms`, or one that answers with UnknownNode (a coordinator
+// resumed from a checkpoint), is joined again: Hello with back-off and
+// jitter for up to `rejoin_timeout_ms`, after which the node ends with a
+// clear error. Rejoining the same task keeps the node's state (error
+// feedback memory); a new task starts it afresh. Messages are received
 // into a preallocated, aligned buffer with a size check, and every buffer is
 // verified before use. Not thread-safe; one per process.
 #pragma once
@@ -25,6 +29,7 @@ struct NodeOptions {
   uint64_t memory_budget_bytes = 0;  // 0: exactly what the task needs
   int join_timeout_ms = 10000;
   int lost_after_ms = 15000;
+  int rejoin_timeout_ms = 300000;    // 0: end at once when the coordinator is lost
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
   NodeAttack attack;                 // a testing aid: a hostile node (node/attack.h); none by default

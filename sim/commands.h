@@ -47,7 +47,9 @@ struct PredictArgs {
 struct RunArgs {
   std::string out_dir, bin_dir, data_dir;
   bool verbose_nodes = false;
-  bool predict = false;  // forecast each variant too, and compare
+  bool predict = false;    // forecast each variant too, and compare
+  bool overwrite = false;  // start afresh in variant folders that already hold a run
+  std::string resume_dir;  // carry on the runs in this folder instead (the config is theirs)
   // A testing aid: the last `hostile` nodes of every variant run
   // edgefl-node --attack `attack` (node/attack.h).
   uint32_t hostile = 0;

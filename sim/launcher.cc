@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "coordinator/atomic_file.h"
 #include "coordinator/run_outcome.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -62,17 +63,26 @@ std::string Describe(const ChildExit& exit) {
 }  // namespace
 
 Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
-                        int timeout_ms, size_t* index, std::string* endpoint) {
+                        int timeout_ms, size_t* index, std::string* endpoint, const std::string& bind) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
   std::vector<std::string> argv = {bin_dir + "/edgefl-coordinator"};
   argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--bind", "tcp://127.0.0.1:*", "--ready-fd", "3"});
+  argv.insert(argv.end(), {"--bind", bind, "--ready-fd", "3"});
   Status s = group.Spawn(argv, ready[1], index);
   close(ready[1]);
   if (s.ok()) s = ReadEndpoint(ready[0], timeout_ms, endpoint);
   close(ready[0]);
   return s;
+}
+
+Status WriteRunConfig(const std::string& run_dir, const ExperimentConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir, ec);
+  if (ec) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: %s", run_dir.c_str(), ec.message().c_str());
+  }
+  return WriteFileAtomically(run_dir + "/config.toml", ToToml(config));
 }
 
 std::string ExecutableDir() {
@@ -84,15 +94,8 @@ std::string ExecutableDir() {
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result) {
   result->dir = options.run_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(options.run_dir, ec);
-  if (ec) return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: %s", options.run_dir.c_str(), ec.message().c_str());
   const std::string config_path = options.run_dir + "/config.toml";
-  {
-    std::ofstream file(config_path);
-    file << ToToml(config);
-    if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s", config_path.c_str());
-  }
+  if (!options.resume) EDGEFL_RETURN_IF_ERROR(WriteRunConfig(options.run_dir, config));
   const uint32_t first_hostile = config.nodes - std::min(options.hostile_nodes, config.nodes);
   if (first_hostile < config.nodes) {
     EDGEFL_RETURN_IF_ERROR(WriteHostileToml(options.run_dir, first_hostile, config.nodes, options.attack));
@@ -101,6 +104,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   ProcessGroup group;
   size_t coordinator = 0;
   std::vector<std::string> coordinator_args = {"--config", config_path, "--out", options.run_dir};
+  if (options.resume) coordinator_args = {"--resume", options.run_dir};
   if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
   std::string endpoint;
   EDGEFL_RETURN_IF_ERROR(

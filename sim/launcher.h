@@ -2,7 +2,8 @@
 // an edgefl-coordinator bound to a free loopback port and config.nodes
 // edgefl-node processes connected to it. Stops them all cleanly when the
 // coordinator ends, when `stop` is raised (Ctrl-C), or on failure, and
-// reports how each process ended. Not thread-safe.
+// reports how each process ended. A variant may also be resumed from its
+// folder's checkpoint (edgefl-coordinator --resume). Not thread-safe.
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,7 @@ struct LaunchOptions {
   std::string data_dir;          // passed to every process (empty: their default)
   int startup_timeout_ms = 10000;
   bool verbose_nodes = false;
+  bool resume = false;           // carry on the run in run_dir from its checkpoint
   // A testing aid (node/attack.h): the last `hostile_nodes` nodes (ids
   // nodes - hostile_nodes .. nodes - 1) run `edgefl-node --attack attack`,
   // and the run folder says so in hostile.toml. 0: every node is honest.
@@ -38,13 +40,19 @@ struct VariantResult {
 };
 
 // Starts `bin_dir`/edgefl-coordinator with `args` (--config, --out, ...),
-// bound to a free port on 127.0.0.1, and returns its endpoint once it
-// listens (or the reason it did not start within timeout_ms).
+// bound to `bind` (by default a free port on 127.0.0.1), and returns its
+// endpoint once it listens (or the reason it did not start within timeout_ms).
 Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
-                        int timeout_ms, size_t* index, std::string* endpoint);
+                        int timeout_ms, size_t* index, std::string* endpoint,
+                        const std::string& bind = "tcp://127.0.0.1:*");
 
+// Runs `config` in options.run_dir, writing its config.toml there first; or,
+// with options.resume, carries the run there on.
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result);
+
+// Creates `run_dir` and writes the variant's config.toml into it.
+Status WriteRunConfig(const std::string& run_dir, const ExperimentConfig& config);
 
 // The folder holding this executable (to find its sibling binaries).
 std::string ExecutableDir();

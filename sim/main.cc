@@ -4,6 +4,8 @@
 //                         print a summary table. Without CONFIG: the built-in
 //                         quickstart (examples/quickstart.toml).
 //                         With --predict, each variant's forecast beside it.
+//   edgefl run --resume RUN_FOLDER  carry an interrupted run on from its
+//                         variants' checkpoints.
 //   edgefl predict [CONFIG]  forecast each variant's loss from the SDE models
 //                         (sim/sde_predictor.h), before running anything.
 //   edgefl scale [CONFIG] --change KEY=VALUE  the scaling-rule calculator:
@@ -49,6 +51,13 @@ int main(int argc, char** argv) {
              "once for every [[variant]] of the config; prints a summary table.");
   args.AddTo(run);
   run->add_option("--out", run_args.out_dir, "Run folder (default: runs/<name>-<time>)");
+  run->add_flag("--overwrite", run_args.overwrite,
+                "Start afresh in variant folders of --out that already hold a run, deleting it");
+  CLI::Option* resume = run->add_option(
+      "--resume", run_args.resume_dir,
+      "Carry on the runs of this run folder (or of one variant's folder) from their checkpoints, each with\n"
+      "its own config.toml; variants that have ended are only shown")
+      ->check(CLI::ExistingDirectory);
   run->add_option("--bin-dir", run_args.bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node");
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
@@ -61,6 +70,10 @@ int main(int argc, char** argv) {
                 "Forecast each variant too (the predict options below apply) and print how well forecast and run\n"
                 "agree; writes predicted.csv and agreement.toml beside each run");
   predict_args.AddTo(run);
+  // A resumed run's config is the one in its folder.
+  for (const char* name : {"config", "--set", "--variant", "--nodes", "--rounds", "--seed", "--out", "--overwrite"}) {
+    run->get_option(name)->excludes(resume);
+  }
   CLI::App* predict = app.add_subcommand(
       "predict", "Forecast each variant's loss from the SDE models (docs/theory.md 3), without running anything:\n"
                  "expected loss per round with a 10-90% band over simulated paths, and a verdict.");

@@ -1,12 +1,15 @@
 // edgefl run: every chosen variant as real processes, a summary table, and
 // with --predict each variant's forecast beside it (agreement.toml,
 // predicted.csv) and a table of how well they agree.
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
 
+#include "coordinator/resume.h"
+#include "coordinator/run_folder.h"
 #include "coordinator/run_outcome.h"
 #include "core/log.h"
 #include "node/attack.h"
@@ -92,7 +95,8 @@ void PrintTable(const std::vector<Row>& rows) {
               "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
               "tail mean: mean loss over the last half of the rounds; theory: stationary loss (docs/theory.md 3.5)\n"
               "where a closed form applies; test acc: held-out accuracy of data objectives. Run folders hold\n"
-              "config.toml, metrics.csv, nodes.csv and summary.toml (docs/outputs.md); `edgefl report` draws them.\n");
+              "config.toml, metrics.csv, nodes.csv, checkpoint.bin, model.bin and summary.toml (docs/outputs.md);\n"
+              "`edgefl report` draws them, and `edgefl run --resume` carries an interrupted run on.\n");
 }
 
 void PrintAgreement(const std::vector<Row>& rows) {
@@ -155,9 +159,110 @@ int ResolveHostile(const RunArgs& args, const std::vector<const ExperimentConfig
   return 0;
 }
 
+// One variant to run: afresh in `dir`, or resumed from its checkpoint there.
+struct Planned {
+  const ExperimentConfig* config;
+  std::string dir;
+  bool resume = false;
+  bool finished = false;  // resumed, but already ended: only its summary is shown
+};
+
+// `hostile`: the last this many nodes of every variant run with --attack.
+int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const PredictArgs& predict,
+               const std::string& out_dir, uint32_t hostile) {
+  InstallSignalHandlers();
+  std::vector<Row> rows;
+  bool failed = false, diverged = false;
+  for (const Planned& variant : plan) {
+    if (g_stop.load()) break;
+    const ExperimentConfig* config = variant.config;
+    Row row(config);
+    if (variant.finished) {
+      row.result.dir = variant.dir;
+      row.result.summary_read = ReadSummary(variant.dir + "/summary.toml", &row.result.summary).ok();
+    } else {
+      std::fprintf(stderr, "edgefl: %s %s: %u nodes, %s, %u rounds -> %s\n", variant.resume ? "resuming" : "running",
+                   config->name.c_str(), config->nodes, codec::CompressorName(config->compressor.kind),
+                   config->rounds, variant.dir.c_str());
+      if (hostile > 0) {
+        std::fprintf(stderr, "edgefl: testing aid: nodes %u to %u of %s run --attack %s\n", config->nodes - hostile,
+                     config->nodes - 1, config->name.c_str(), args.attack.c_str());
+      }
+      LaunchOptions options;
+      options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
+      options.run_dir = variant.dir;
+      options.verbose_nodes = args.verbose_nodes;
+      options.data_dir = args.data_dir;
+      options.resume = variant.resume;
+      options.hostile_nodes = hostile;
+      options.attack = args.attack;
+      row.status = RunVariant(*config, options, g_stop, &row.result);
+    }
+    failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
+             !row.result.summary.ok;
+    diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
+    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict);
+    rows.push_back(std::move(row));
+  }
+  PrintTable(rows);
+  if (args.predict) PrintAgreement(rows);
+  std::printf("run folder: %s\n", out_dir.c_str());
+  if (g_stop.load()) return 130;
+  if (failed) return 1;
+  return diverged ? kDivergedExitCode : 0;
+}
+
+// `edgefl run --resume DIR`: DIR is one variant's folder, or a folder of
+// `edgefl run` whose subfolders holding a config.toml are its variants (in
+// name order). Each is carried on from its checkpoint; one that has ended
+// is only shown.
+int ResumeExperiments(const RunArgs& args, const PredictArgs& predict) {
+  namespace fs = std::filesystem;
+  const std::string& out_dir = args.resume_dir;
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  if (fs::exists(fs::path(out_dir) / kConfigFile, ec)) {
+    dirs.push_back(out_dir);
+  } else {
+    for (const auto& entry : fs::directory_iterator(out_dir, ec)) {
+      if (entry.is_directory() && fs::exists(entry.path() / kConfigFile)) dirs.push_back(entry.path().string());
+    }
+    std::sort(dirs.begin(), dirs.end());
+  }
+  if (dirs.empty()) {
+    EDGEFL_LOG_ERROR("--resume %s: no run folder there (a folder with a config.toml, or subfolders with one)",
+                     out_dir.c_str());
+    return 2;
+  }
+  std::vector<ExperimentConfig> configs(dirs.size());
+  std::vector<Planned> plan;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    std::vector<ExperimentConfig> loaded;
+    Status s = LoadExperimentFile(dirs[i] + "/" + kConfigFile, {}, &loaded);
+    if (s.ok() && loaded.size() != 1) {
+      s = Status::Error(StatusCode::kInvalidArgument, "%s/%s holds %zu variants", dirs[i].c_str(), kConfigFile,
+                        loaded.size());
+    }
+    bool finished = false;
+    if (s.ok()) s = RunFinished(dirs[i], &finished);
+    if (!s.ok()) {
+      EDGEFL_LOG_ERROR("--resume: %s", s.message());
+      return 2;
+    }
+    configs[i] = loaded[0];
+    plan.push_back({&configs[i], dirs[i], /*resume=*/true, finished});
+  }
+  if (!args.attack.empty()) {
+    EDGEFL_LOG_ERROR("--resume carries runs on as they were: --hostile and --attack do not apply");
+    return 2;
+  }
+  return RunPlanned(plan, args, predict, out_dir, /*hostile=*/0);
+}
+
 }  // namespace
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const PredictArgs& predict) {
+  if (!args.resume_dir.empty()) return ResumeExperiments(args, predict);
   std::vector<ExperimentConfig> configs;
   std::vector<const ExperimentConfig*> chosen;
   if (const int bad = experiment.Load(&configs, &chosen)) return bad;
@@ -170,44 +275,22 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
                                  : std::filesystem::path(experiment.config_path).stem().string();
     out_dir = "runs/" + stem + "-" + Timestamp();
   }
-
-  InstallSignalHandlers();
-  std::vector<Row> rows;
-  bool failed = false, diverged = false;
+  // Before anything runs: each variant's folder holds no run (or is cleared
+  // with --overwrite) and gets its config.toml, so that `--resume` can also
+  // start the variants an interrupted sweep never reached.
+  std::vector<Planned> plan;
   for (const auto* config : chosen) {
-    if (g_stop.load()) break;
-    std::fprintf(stderr, "edgefl: running %s: %u nodes, %s, %u rounds -> %s/%s\n", config->name.c_str(), config->nodes,
-                 codec::CompressorName(config->compressor.kind), config->rounds, out_dir.c_str(),
-                 config->name.c_str());
-    if (hostile > 0) {
-      std::fprintf(stderr, "edgefl: testing aid: nodes %u to %u of %s run --attack %s\n", config->nodes - hostile,
-                   config->nodes - 1, config->name.c_str(), args.attack.c_str());
+    const std::string dir = out_dir + "/" + config->name;
+    const std::string existing = ExistingRunFile(dir);
+    Status s = existing.empty() ? Status::Ok() : args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
+    if (s.ok()) s = WriteRunConfig(dir, *config);
+    if (!s.ok()) {
+      EDGEFL_LOG_ERROR("%s", s.message());
+      return 2;
     }
-    LaunchOptions options;
-    options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
-    options.run_dir = out_dir + "/" + config->name;
-    options.verbose_nodes = args.verbose_nodes;
-    options.data_dir = args.data_dir;
-    options.hostile_nodes = hostile;
-    options.attack = args.attack;
-    Row row(config);
-    row.status = RunVariant(*config, options, g_stop, &row.result);
-    failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
-             !row.result.summary.ok;
-    diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
-    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict);
-    rows.push_back(std::move(row));
+    plan.push_back({config, dir});
   }
-  PrintTable(rows);
-  if (hostile > 0) {
-    std::printf("testing aid: in every variant the last %u node%s ran edgefl-node --attack %s (hostile.toml)\n", hostile,
-                hostile == 1 ? "" : "s", args.attack.c_str());
-  }
-  if (args.predict) PrintAgreement(rows);
-  std::printf("run folder: %s\n", out_dir.c_str());
-  if (g_stop.load()) return 130;
-  if (failed) return 1;
-  return diverged ? kDivergedExitCode : 0;
+  return RunPlanned(plan, args, predict, out_dir, hostile);
 }
 
 }  // namespace edgefl

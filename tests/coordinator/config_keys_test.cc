@@ -30,6 +30,7 @@ seed = 9
 target_loss = 0.25
 divergence_factor = 50.0
 divergence_floor = 2.5
+checkpoint_every = 25
 [objective]
 kind = "quartic"
 dimension = 64

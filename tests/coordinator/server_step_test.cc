@@ -108,7 +108,7 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
   constexpr uint32_t d = 3;
   const ServerConfig adam{.optimizer = ServerOptimizerKind::kAdam};
   ServerStep first(config, adam, {}, d), second(config, adam, {}, d);
-  RunState state(d);
+  RunState state(d, 2);
   state.model = {1.0f, 2.0f, 3.0f};
   const std::vector<double> direction = {0.5, -0.25, 1.0};
   for (uint32_t k = 0; k < 3; ++k) {
@@ -129,7 +129,7 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
   state.Save(out);
   first.Save(out);
 
-  RunState loaded(d);
+  RunState loaded(d, 2);
   StateReader in(out.bytes());
   REQUIRE(loaded.Load(in).ok());
   REQUIRE(second.Load(in).ok());
@@ -154,16 +154,16 @@ TEST_CASE("a server step and a run state saved and loaded carry on as if never s
 }
 
 TEST_CASE("a state cut short or of another dimension is refused, naming what is wrong") {
-  RunState state(4);
+  RunState state(4, 2);
   StateWriter out;
   state.Save(out);
   const std::vector<uint8_t> bytes = out.bytes();
-  RunState other_dimension(5);
+  RunState other_dimension(5, 2);
   StateReader in(bytes);
   const Status wrong = other_dimension.Load(in);
   CHECK(wrong.code() == StatusCode::kMalformed);
   CHECK(std::string(wrong.message()).find("5 are expected") != std::string::npos);
-  RunState same(4);
+  RunState same(4, 2);
   StateReader cut(std::span<const uint8_t>(bytes).first(bytes.size() - 3));
   const Status short_read = same.Load(cut);
   CHECK(short_read.code() == StatusCode::kMalformed);

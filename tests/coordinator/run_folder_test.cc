@@ -1,0 +1,149 @@
+// The run folder: a fresh run refuses a folder that holds one, and a
+// resumed run cuts metrics.csv and nodes.csv back to its checkpoint and
+// appends, without a second header.
+#include "coordinator/run_folder.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "coordinator/resume.h"
+#include "coordinator/run_recorder.h"
+
+namespace edgefl {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TempDir() {
+  std::string pattern = (fs::temp_directory_path() / "edgefl-folder-test-XXXXXX").string();
+  REQUIRE(mkdtemp(pattern.data()) != nullptr);
+  return pattern;
+}
+
+std::string Read(const std::string& path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+TEST_CASE("a folder holds a run once it has any file a run writes besides config.toml") {
+  const std::string dir = TempDir();
+  CHECK(ExistingRunFile(dir) == "");
+  Write(dir + "/config.toml", "[run]\n");
+  CHECK(ExistingRunFile(dir) == "");
+  Write(dir + "/checkpoint.bin", "x");
+  Write(dir + "/checkpoint.bin.tmp", "x");
+  CHECK(ExistingRunFile(dir) == "checkpoint.bin");
+  const Status refused = RefuseExistingRun(dir, "checkpoint.bin");
+  CHECK(std::string(refused.message()).find("already holds a run (checkpoint.bin): continue it with --resume") !=
+        std::string::npos);
+  REQUIRE(ClearRun(dir).ok());
+  CHECK(ExistingRunFile(dir) == "");
+  CHECK_FALSE(fs::exists(dir + "/checkpoint.bin.tmp"));
+  CHECK(fs::exists(dir + "/config.toml"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("metrics.csv is cut back to the checkpoint's rounds, a torn last line dropped") {
+  const std::string dir = TempDir();
+  const std::string path = dir + "/metrics.csv";
+  Write(path, "round,loss\n0,5\n1,4\n2,3\n3,2\n4,1");
+  REQUIRE(KeepRows(path, 3, true).ok());
+  CHECK(Read(path) == "round,loss\n0,5\n1,4\n2,3\n");
+  Write(path, "round,loss\n0,5\n1,4\n1");
+  REQUIRE(KeepRows(path, 2, true).ok());
+  CHECK(Read(path) == "round,loss\n0,5\n1,4\n");
+  REQUIRE(KeepRows(path, 0, true).ok());
+  CHECK(Read(path) == "round,loss\n");
+
+  Write(path, "round,loss\n0,5\n1,4\n");
+  const Status missing = KeepRows(path, 3, true);
+  CHECK(missing.code() == StatusCode::kMalformed);
+  CHECK(std::string(missing.message()).find("holds rows for 2 rounds, the checkpoint for 3") != std::string::npos);
+  Write(path, "round,loss\n0,5\n2,4\n");
+  CHECK(std::string(KeepRows(path, 3, true).message()).find("line 3 is round 2 where round 1 was expected") !=
+        std::string::npos);
+  Write(path, "round,loss\nzero,5\n");
+  CHECK(std::string(KeepRows(path, 1, true).message()).find("line 2 is not a row of a round") != std::string::npos);
+  CHECK(KeepRows(dir + "/absent.csv", 0, true).ok());
+  CHECK_FALSE(KeepRows(dir + "/absent.csv", 1, true).ok());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("nodes.csv keeps every node's rows of the rounds before the checkpoint") {
+  const std::string dir = TempDir();
+  const std::string path = dir + "/nodes.csv";
+  Write(path, "round,node\n0,0\n0,1\n1,1\n3,0\n3,1\n4,0\n");
+  REQUIRE(KeepRows(path, 4, false).ok());
+  CHECK(Read(path) == "round,node\n0,0\n0,1\n1,1\n3,0\n3,1\n");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a resumed recorder appends after the kept rows and removes the earlier end's files") {
+  const std::string dir = TempDir();
+  ExperimentConfig config;
+  {
+    RunRecorder recorder;
+    REQUIRE(recorder.Open(dir, config).ok());
+    for (uint32_t round = 0; round < 3; ++round) {
+      recorder.Record({.round = round});
+      recorder.RecordNode({.round = round, .node = 0});
+    }
+    uint64_t hash = 0;
+    const std::vector<float> model(3, 1.0f);
+    REQUIRE(recorder.WriteModel(model, &hash).ok());
+    REQUIRE(recorder.Finish(RunSummary{}).ok());
+  }
+  const std::string metrics = Read(dir + "/metrics.csv");
+  const std::string header = metrics.substr(0, metrics.find('\n') + 1);
+  RunRecorder resumed;
+  REQUIRE(resumed.Resume(dir, 2).ok());
+  CHECK_FALSE(fs::exists(dir + "/summary.toml"));
+  CHECK_FALSE(fs::exists(dir + "/model.bin"));
+  resumed.Record({.round = 2, .loss = 7.0});
+  resumed.RecordNode({.round = 2, .node = 0});
+  REQUIRE(resumed.Finish(RunSummary{}).ok());
+  const std::string after = Read(dir + "/metrics.csv");
+  CHECK(after.rfind(header, 0) == 0);
+  CHECK(after.find(header, 1) == std::string::npos);  // one header
+  CHECK(after.substr(0, metrics.find("\n2,")) == metrics.substr(0, metrics.find("\n2,")));
+  CHECK(after.find("\n2,0.000000,7,") != std::string::npos);
+  CHECK(std::count(after.begin(), after.end(), '\n') == 4);
+  const std::string nodes = Read(dir + "/nodes.csv");
+  CHECK(std::count(nodes.begin(), nodes.end(), '\n') == 4);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a run has ended by its checkpoint's word, or without one by its summary's") {
+  const std::string dir = TempDir();
+  bool finished = true;
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);  // nothing ran yet
+  RunRecorder recorder;
+  REQUIRE(recorder.Open(dir, ExperimentConfig{}).ok());
+  RunSummary summary;
+  summary.stop_reason = "stopped by signal";
+  REQUIRE(recorder.Finish(summary).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);
+  summary.stop_reason = "all rounds done";
+  REQUIRE(recorder.Finish(summary).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK(finished);
+  // The checkpoint's header decides when there is one.
+  REQUIRE(WriteCheckpointFile(dir + "/checkpoint.bin", Checkpoint{}).ok());
+  REQUIRE(RunFinished(dir, &finished).ok());
+  CHECK_FALSE(finished);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace edgefl

@@ -1,0 +1,267 @@
+// Checkpoints and resume through the real processes: a coordinator killed
+// with SIGKILL or stopped with SIGTERM carries on from its checkpoint with
+// --resume, its rows appended, and ends on the model an uninterrupted run
+// ends on, bit for bit; its nodes rejoin by themselves after a SIGKILL. A
+// fresh run refuses a folder that holds one.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "coordinator/checkpoint.h"
+#include "coordinator/model_file.h"
+#include "coordinator/run_recorder.h"
+#include "sim/launcher.h"
+#include "sim/process_group.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::RunCommand;
+
+bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+// State a checkpoint must carry: adam's moments, the running norm estimate
+// of a normalising rule, the online smoothness fit.
+const char* kConfig = R"(
+[run]
+name = "resumable"
+nodes = 3
+rounds = 3000
+seed = 11
+checkpoint_every = 50
+[objective]
+dimension = 200
+[server]
+optimizer = "adam"
+[step]
+rule = "normalized"
+eta = 0.02
+norm = "running"
+smoothness = "online"
+[round]
+heartbeat_ms = 100
+)";
+
+RunSummary Summary(const std::string& path) {
+  RunSummary s;
+  const Status status = ReadSummary(path, &s);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return s;
+}
+
+// The uninterrupted run's model hash (run once).
+uint64_t ReferenceHash() {
+  static uint64_t hash = 0;
+  if (hash != 0) return hash;
+  const std::string dir = testing::ScratchDir("resume_reference");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  hash = Summary(dir + "/out/resumable/summary.toml").model_hash;
+  return hash;
+}
+
+size_t StartNode(ProcessGroup& group, const std::string& endpoint, int id) {
+  size_t index = 0;
+  REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1, &index)
+              .ok());
+  return index;
+}
+
+long Rows(const std::string& path) {
+  const std::string text = testing::ReadFile(path);
+  return std::count(text.begin(), text.end(), '\n') - 1;
+}
+
+// Waits (up to 20 s) until metrics.csv has more than `rows` rows.
+void WaitForRows(const std::string& path, long rows) {
+  for (int wait = 0; wait < 1000 && Rows(path) <= rows; ++wait) usleep(20000);
+  REQUIRE(Rows(path) > rows);
+}
+
+// Waits for the process `index`, keeping the exits of others that end first.
+ChildExit WaitFor(ProcessGroup& group, size_t index) {
+  static std::map<std::pair<ProcessGroup*, size_t>, ChildExit> ended;
+  ChildExit exit;
+  while (!ended.contains({&group, index}) && group.WaitAny(30000, &exit)) ended[{&group, exit.index}] = exit;
+  REQUIRE_MESSAGE(ended.contains({&group, index}), "process did not exit");
+  return ended.at({&group, index});
+}
+
+// metrics.csv holds rounds 0 .. rounds-1 once each, in order; nodes.csv
+// holds no (round, node) twice and its rounds never go back.
+void CheckRows(const std::string& dir, uint32_t rounds) {
+  const std::string metrics = testing::ReadFile(dir + "/metrics.csv");
+  size_t line = metrics.find('\n') + 1;
+  for (uint32_t round = 0; round < rounds; ++round) {
+    REQUIRE(line < metrics.size());
+    REQUIRE(std::stoul(metrics.substr(line, metrics.find(',', line) - line)) == round);
+    line = metrics.find('\n', line) + 1;
+  }
+  CHECK(line == metrics.size());
+  const std::string nodes = testing::ReadFile(dir + "/nodes.csv");
+  std::set<std::pair<unsigned long, unsigned long>> seen;
+  unsigned long last_round = 0;
+  for (size_t at = nodes.find('\n') + 1; at < nodes.size(); at = nodes.find('\n', at) + 1) {
+    const size_t comma = nodes.find(',', at);
+    const unsigned long round = std::stoul(nodes.substr(at, comma - at));
+    const unsigned long node = std::stoul(nodes.substr(comma + 1));
+    CHECK(round >= last_round);
+    CHECK(seen.insert({round, node}).second);
+    last_round = round;
+  }
+  CHECK(seen.size() == 3u * rounds);
+}
+
+TEST_CASE("a coordinator killed with SIGKILL resumes from its checkpoint; its nodes rejoin; the model is the same") {
+  const uint64_t reference = ReferenceHash();
+  const std::string dir = testing::ScratchDir("resume_after_kill");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"}, 5000,
+                              &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  size_t nodes[3];
+  for (int i = 0; i < 3; ++i) nodes[i] = StartNode(group, endpoint, i);
+  WaitForRows(out + "/metrics.csv", 420);
+  group.Signal(coordinator, SIGKILL);
+  CHECK(WaitFor(group, coordinator).signal == SIGKILL);
+  const long rows_at_kill = Rows(out + "/metrics.csv");
+  REQUIRE(rows_at_kill < 3000);
+  Checkpoint header;
+  REQUIRE(ReadCheckpointHeader(out + "/checkpoint.bin", &header).ok());
+  CHECK(header.round % 50 == 0);
+  CHECK(header.round <= rows_at_kill);
+  CHECK_FALSE(header.finished);
+
+  // The same endpoint; the nodes, still running, find the new coordinator.
+  size_t resumed = 0;
+  s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &resumed, &endpoint, endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(WaitFor(group, resumed).exit_code == 0);
+  for (const size_t node : nodes) CHECK(WaitFor(group, node).exit_code == 0);
+  const RunSummary summary = Summary(out + "/summary.toml");
+  CHECK(summary.ok);
+  CHECK(summary.stop_reason == "all rounds done");
+  CHECK(summary.rounds == 3000);
+  CHECK(summary.steps == 3000);
+  CHECK(summary.model_hash == reference);
+  CheckRows(out, 3000);
+  std::vector<float> model;
+  uint64_t hash = 0;
+  REQUIRE(ReadModelFile(out + "/model.bin", &model, &hash).ok());
+  CHECK(hash == reference);
+  CHECK(model.size() == 200);
+}
+
+TEST_CASE("SIGTERM writes a checkpoint; the resumed run appends to metrics.csv and ends on the same model") {
+  const uint64_t reference = ReferenceHash();
+  const std::string dir = testing::ScratchDir("resume_after_term");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"}, 5000,
+                              &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  for (int i = 0; i < 3; ++i) StartNode(group, endpoint, i);
+  WaitForRows(out + "/metrics.csv", 130);
+  group.Signal(coordinator, SIGTERM);
+  CHECK(WaitFor(group, coordinator).exit_code == 130);
+  const RunSummary stopped = Summary(out + "/summary.toml");
+  CHECK(stopped.stop_reason == "stopped by signal");
+  Checkpoint header;
+  REQUIRE(ReadCheckpointHeader(out + "/checkpoint.bin", &header).ok());
+  CHECK(header.round == stopped.rounds);  // not a multiple of 50: the signal's own checkpoint
+  CHECK(Rows(out + "/metrics.csv") == static_cast<long>(stopped.rounds));
+  const std::string metrics_before = testing::ReadFile(out + "/metrics.csv");
+  const std::string nodes_before = testing::ReadFile(out + "/nodes.csv");
+  group.Stop(3000);  // the nodes left on the coordinator's Bye
+
+  // A stopped run is carried on by new nodes.
+  ProcessGroup again;
+  s = SpawnCoordinator(again, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  for (int i = 0; i < 3; ++i) StartNode(again, endpoint, i);
+  CHECK(WaitFor(again, coordinator).exit_code == 0);
+  const RunSummary summary = Summary(out + "/summary.toml");
+  CHECK(summary.ok);
+  CHECK(summary.rounds == 3000);
+  CHECK(summary.model_hash == reference);
+  const std::string metrics_after = testing::ReadFile(out + "/metrics.csv");
+  CHECK(metrics_after.compare(0, metrics_before.size(), metrics_before) == 0);  // appended, not rewritten
+  CHECK(testing::ReadFile(out + "/nodes.csv").compare(0, nodes_before.size(), nodes_before) == 0);
+  CheckRows(out, 3000);
+}
+
+TEST_CASE("a run folder that holds a run is refused unless resumed or overwritten") {
+  const std::string dir = testing::ScratchDir("folder_reuse");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string run = Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out --rounds ";
+  REQUIRE(RunCommand(run + "20").exit_code == 0);
+  const std::string metrics = testing::ReadFile(dir + "/out/resumable/metrics.csv");
+  auto r = RunCommand(run + "20");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "out/resumable already holds a run (metrics.csv): continue it with --resume"));
+  CHECK(testing::ReadFile(dir + "/out/resumable/metrics.csv") == metrics);  // untouched
+  r = RunCommand(Binary("edgefl-coordinator") + " --config " + dir + "/config.toml --out " + dir + "/out/resumable");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "already holds a run"));
+  r = RunCommand(Binary("edgefl-coordinator") + " --resume " + dir + "/out/resumable");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "the run has ended (all rounds done, after 20 rounds); nothing to resume"));
+  r = RunCommand(run + "10 --overwrite");
+  CHECK(r.exit_code == 0);
+  CHECK(Summary(dir + "/out/resumable/summary.toml").rounds == 10);
+
+  // A config changed after the checkpoint is named.
+  r = RunCommand("sed -i s/eta\\ =\\ 0.02/eta\\ =\\ 0.03/ " + dir + "/out/resumable/config.toml && " +
+                 Binary("edgefl-coordinator") + " --resume " + dir + "/out/resumable");
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "config.toml: the config has changed since the checkpoint: step.eta = 0.029999"));
+}
+
+TEST_CASE("edgefl run --resume carries an interrupted sweep on, the variants it never reached included") {
+  const uint64_t reference = ReferenceHash();
+  const std::string dir = testing::ScratchDir("sweep_resume");
+  testing::WriteFile(dir + "/config.toml", std::string(kConfig) + R"(
+[[variant]]
+name = "resumable"
+[[variant]]
+name = "signs"
+run = { rounds = 200 }
+compressor = { kind = "sign" }
+)");
+  auto r = RunCommand("timeout --preserve-status -s INT 0.5 " + Binary("edgefl") + " run " + dir +
+                      "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 130);
+  CHECK(testing::ReadFile(dir + "/out/signs/metrics.csv").empty());  // never started
+  r = RunCommand(Binary("edgefl") + " run --resume " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(Summary(dir + "/out/resumable/summary.toml").model_hash == reference);
+  CHECK(Summary(dir + "/out/signs/summary.toml").rounds == 200);
+  // Done: shown again, nothing run.
+  r = RunCommand(Binary("edgefl") + " run --resume " + dir + "/out");
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(Contains(r.output, "resuming"));
+  CHECK(Contains(r.output, "all rounds done"));
+}
+
+}  // namespace
+}  // namespace edgefl
