@@ -34,6 +34,19 @@ typedef uint32_t U32x4 __attribute__((vector_size(16)));
 typedef uint8_t U8x32 __attribute__((vector_size(32)));
 typedef uint16_t U16x16 __attribute__((vector_size(32)));
 
+// out[i] = v[lanes[i]], lanes in [0, 8): GCC's variable shuffle, or lane
+// by lane where the compiler has none (clang, for the fuzz builds). Exact
+// either way.
+[[gnu::always_inline]] inline I32x8 ShuffleLanes(const I32x8& v, const I32x8& lanes) {
+#if defined(__clang__)
+  I32x8 out;
+  for (int i = 0; i < 8; ++i) out[i] = v[lanes[i] & 7];
+  return out;
+#else
+  return __builtin_shuffle(v, lanes);
+#endif
+}
+
 // The OR of the eight lanes, by halving shuffles.
 [[gnu::always_inline]] inline uint32_t OrAcrossLanes(const U32x8& v) {
   const U32x4 half = __builtin_shufflevector(v, v, 0, 1, 2, 3) | __builtin_shufflevector(v, v, 4, 5, 6, 7);

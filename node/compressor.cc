@@ -455,8 +455,8 @@ template <bool kPack>
     if constexpr (kPack) {
       I32x8 lanes;
       std::memcpy(&lanes, kCompactLanes[mask].data(), sizeof(lanes));
-      const I32x8 packed_index = __builtin_shuffle(index, lanes);
-      const I32x8 packed_bits = __builtin_shuffle(bits, lanes);
+      const I32x8 packed_index = ShuffleLanes(index, lanes);
+      const I32x8 packed_bits = ShuffleLanes(bits, lanes);
       std::memcpy(indices + n, &packed_index, sizeof(packed_index));
       std::memcpy(values + n, &packed_bits, sizeof(packed_bits));
       n += static_cast<uint32_t>(std::popcount(mask));

@@ -11,6 +11,7 @@ packages=(
   libeigen3-dev
   doctest-dev
   libcli11-dev libtomlplusplus-dev
+  clang libclang-rt-14-dev
   gnuplot-nox  # `edgefl report` draws its figures with it (pngcairo, svg)
 )
 

@@ -4,7 +4,8 @@
 # cross-built for aarch64 and run under qemu-user (the codec's bit-exact
 # encodings, the node's and the aggregators' zero allocation and the exact
 # sum's NEON kernels, on the boards' architecture), after one mixed run: the
-# x86 coordinator with a native and an emulated aarch64 node.
+# x86 coordinator with a native and an emulated aarch64 node. Last, the
+# fuzzers run for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -38,3 +39,6 @@ if [ "$cross" -eq 1 ]; then
   ctest --test-dir build-aarch64 --output-on-failure -j"$jobs" -R "^(${cross_tests// /|})\$"
 fi
 ctest --test-dir build-test --output-on-failure -j"$jobs" "$@"
+# The decoders and the coordinator's message handling under libFuzzer, a
+# bounded time each (scripts/fuzz.sh: clang, AddressSanitizer).
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
