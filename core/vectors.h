@@ -37,13 +37,11 @@ typedef uint16_t U16x16 __attribute__((vector_size(32)));
 // out[i] = v[lanes[i]], lanes in [0, 8): GCC's variable shuffle, or lane
 // by lane where the compiler has none (clang, for the fuzz builds). Exact
 // either way.
-[[gnu::always_inline]] inline I32x8 ShuffleLanes(const I32x8& v, const I32x8& lanes) {
+[[gnu::always_inline]] inline void ShuffleLanes(const I32x8& v, const I32x8& lanes, I32x8& out) {
 #if defined(__clang__)
-  I32x8 out;
   for (int i = 0; i < 8; ++i) out[i] = v[lanes[i] & 7];
-  return out;
 #else
-  return __builtin_shuffle(v, lanes);
+  out = __builtin_shuffle(v, lanes);
 #endif
 }
 

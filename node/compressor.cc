@@ -455,8 +455,9 @@ template <bool kPack>
     if constexpr (kPack) {
       I32x8 lanes;
       std::memcpy(&lanes, kCompactLanes[mask].data(), sizeof(lanes));
-      const I32x8 packed_index = ShuffleLanes(index, lanes);
-      const I32x8 packed_bits = ShuffleLanes(bits, lanes);
+      I32x8 packed_index, packed_bits;
+      ShuffleLanes(index, lanes, packed_index);
+      ShuffleLanes(bits, lanes, packed_bits);
       std::memcpy(indices + n, &packed_index, sizeof(packed_index));
       std::memcpy(values + n, &packed_bits, sizeof(packed_bits));
       n += static_cast<uint32_t>(std::popcount(mask));
