@@ -8,22 +8,11 @@
 
 #include "coordinator/atomic_file.h"
 #include "coordinator/state_io.h"
+#include "core/byte_fields.h"
 #include "core/fnv.h"
 
 namespace edgefl {
 namespace {
-
-template <typename T>
-void PutAt(uint8_t* header, size_t offset, T value) {
-  std::memcpy(header + offset, &value, sizeof(T));
-}
-
-template <typename T>
-T GetAt(const uint8_t* header, size_t offset) {
-  T value;
-  std::memcpy(&value, header + offset, sizeof(T));
-  return value;
-}
 
 Status GetText(StateReader& in, std::string* text) {
   std::vector<char> chars;

@@ -4,28 +4,14 @@
 #include <cstring>
 
 #include "coordinator/atomic_file.h"
+#include "core/byte_fields.h"
 #include "core/fnv.h"
 
 namespace edgefl {
-namespace {
 
 // The values are written as the host holds them, which is the file's
 // little-endian order on every host edgefl builds for.
 static_assert(std::endian::native == std::endian::little, "model.bin stores little-endian values");
-
-template <typename T>
-void PutAt(uint8_t* header, size_t offset, T value) {
-  std::memcpy(header + offset, &value, sizeof(T));
-}
-
-template <typename T>
-T GetAt(const uint8_t* header, size_t offset) {
-  T value;
-  std::memcpy(&value, header + offset, sizeof(T));
-  return value;
-}
-
-}  // namespace
 
 Status WriteModelFile(const std::string& path, std::span<const float> model, uint64_t* hash) {
   const std::span<const uint8_t> values(reinterpret_cast<const uint8_t*>(model.data()), model.size_bytes());

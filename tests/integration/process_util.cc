@@ -1,13 +1,26 @@
 #include "tests/integration/process_util.h"
 
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace edgefl::testing {
+
+ChildExit WaitFor(ProcessGroup& group, size_t index) {
+  static std::map<std::pair<ProcessGroup*, size_t>, ChildExit> ended;
+  // A running child has no exit yet: an entry is an earlier group's, at
+  // the same address.
+  if (group.Running(index)) ended.erase({&group, index});
+  ChildExit exit;
+  while (!ended.contains({&group, index}) && group.WaitAny(30000, &exit)) ended[{&group, exit.index}] = exit;
+  REQUIRE_MESSAGE(ended.contains({&group, index}), "process did not exit");
+  return ended.at({&group, index});
+}
 
 CommandResult RunCommand(const std::string& command, int timeout_s) {
   const std::string wrapped =

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "sim/process_group.h"
+
 namespace edgefl::testing {
 
 struct CommandResult {
@@ -23,6 +25,11 @@ std::string ReadFile(const std::string& path);
 
 // Absolute path of a built binary (edgefl, edgefl-coordinator, edgefl-node).
 std::string Binary(const std::string& name);
+
+// Waits (up to 30 s) for process `index` of `group` to exit, keeping the
+// exits of others that end first for their own WaitFor; fails the test on
+// timeout.
+ChildExit WaitFor(ProcessGroup& group, size_t index);
 
 // Counts running processes whose command line contains `needle`.
 int CountProcesses(const std::string& needle);

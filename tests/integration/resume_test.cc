@@ -26,6 +26,7 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::WaitFor;
 
 bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
@@ -87,15 +88,6 @@ long Rows(const std::string& path) {
 void WaitForRows(const std::string& path, long rows) {
   for (int wait = 0; wait < 1000 && Rows(path) <= rows; ++wait) usleep(20000);
   REQUIRE(Rows(path) > rows);
-}
-
-// Waits for the process `index`, keeping the exits of others that end first.
-ChildExit WaitFor(ProcessGroup& group, size_t index) {
-  static std::map<std::pair<ProcessGroup*, size_t>, ChildExit> ended;
-  ChildExit exit;
-  while (!ended.contains({&group, index}) && group.WaitAny(30000, &exit)) ended[{&group, exit.index}] = exit;
-  REQUIRE_MESSAGE(ended.contains({&group, index}), "process did not exit");
-  return ended.at({&group, index});
 }
 
 // metrics.csv holds rounds 0 .. rounds-1 once each, in order; nodes.csv

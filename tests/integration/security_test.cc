@@ -19,6 +19,7 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::WaitFor;
 
 const char* kConfig = R"(
 [run]
@@ -40,15 +41,6 @@ size_t StartSecureNode(ProcessGroup& group, const std::string& endpoint, int id,
                      -1, &index)
               .ok());
   return index;
-}
-
-ChildExit WaitFor(ProcessGroup& group, size_t index) {
-  ChildExit exit;
-  while (group.WaitAny(30000, &exit)) {
-    if (exit.index == index) return exit;
-  }
-  FAIL("process did not exit");
-  return exit;
 }
 
 TEST_CASE("a CURVE run completes; an unlisted key is refused; a listed key cannot speak for another node") {
