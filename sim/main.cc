@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
   args.AddTo(predict);
   predict_args.AddTo(predict);
   predict_args.AddCompareTo(predict);
+  predict->add_option("--data-dir", predict_args.options.data_dir,
+                      "Folder holding data sets, for data objectives (default: $EDGEFL_DATA_DIR, then "
+                      "/usr/local/share/edgefl/data)");
   std::string predict_out;
   predict->add_option("--out", predict_out, "Also write each variant's predicted.csv into OUT/<variant>/");
 

@@ -119,9 +119,11 @@ void PrintAgreement(const std::vector<Row>& rows) {
 }
 
 // The forecast of a variant that ran, written beside its run, and compared.
-void PredictBeside(Row& row, const PredictArgs& args) {
+void PredictBeside(Row& row, const PredictArgs& args, const std::string& data_dir) {
   Prediction p;
-  if (!ForecastVariant(*row.config, args, &p)) return;
+  PredictArgs with_data = args;
+  if (with_data.options.data_dir.empty()) with_data.options.data_dir = data_dir;
+  if (!ForecastVariant(*row.config, with_data, &p)) return;
   const std::string& dir = row.result.dir;
   std::vector<double> losses;
   Status s = WritePredictionCsv(dir, *row.config, p, RoundCostOf(*row.config));
@@ -201,7 +203,7 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
              !row.result.summary.ok;
     diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
-    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict);
+    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict, args.data_dir);
     rows.push_back(std::move(row));
   }
   PrintTable(rows);

@@ -17,7 +17,9 @@
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
+#include "sim/data_sde.h"
 #include "sim/gaussian_block.h"
+#include "sim/sign_votes.h"
 
 namespace edgefl {
 namespace {
@@ -27,7 +29,7 @@ using Kind = wire::CompressorKind;
 // kDcsgd also models error feedback (ef-sign, top-k) by its virtual iterate;
 // the sign family (mean of signs, majority vote, scaled signs) shares one
 // step from each coordinate's aggregate mean and variance.
-enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign };
+enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign, kData };
 
 bool IsSignFamily(Model m) { return m == Model::kSignMean || m == Model::kMajority || m == Model::kScaledSign; }
 
@@ -37,9 +39,17 @@ Status Unsupported(const char* what) {
 
 // What a config asks the simulator for, checked once.
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
-  if (codec::IsDataObjective(c.objective.kind)) return Unsupported("data objectives (logistic, mlp)");
   if (c.server.optimizer != ServerOptimizerKind::kSgd) return Unsupported("server optimisers other than sgd");
   if (c.aggregator.max_update_norm > 0.0) return Unsupported("norm bounding (aggregator.max_update_norm)");
+  if (codec::IsDataObjective(c.objective.kind)) {
+    // sim/data_sde.h: the data's own noise, for the DCSGD family.
+    const bool votes = c.aggregator.kind == AggregatorKind::kSignMean || c.aggregator.kind == AggregatorKind::kMajority;
+    if (c.aggregator.kind != AggregatorKind::kMean && !votes) return Unsupported("the robust aggregators");
+    if (UsesNormEstimate(c.step.rule)) return Unsupported("the normalising step rules on a data objective");
+    if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) return Unsupported("infinite-variance noise on a data objective");
+    *model = Model::kData;
+    return Status::Ok();
+  }
   switch (c.compressor.kind) {
     case Kind::Identity:
     case Kind::RandK:
@@ -76,40 +86,6 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
       return Status::Ok();
   }
   return Unsupported("this compressor");
-}
-
-// P(S > 0) and P(S < 0) for S the sum of n signs, each +1 with probability
-// p: exactly from the binomial up to n = 64, by the normal approximation
-// with continuity correction above.
-void MajorityProbabilities(double p, uint32_t n, double* plus, double* minus) {
-  p = std::clamp(p, 0.0, 1.0);
-  if (n > 64) {
-    const double mean = n * p, sd = std::sqrt(n * p * (1.0 - p));
-    if (sd == 0.0) {
-      *plus = mean > n / 2.0 ? 1.0 : 0.0;
-      *minus = mean < n / 2.0 ? 1.0 : 0.0;
-      return;
-    }
-    const auto below = [&](double x) { return 0.5 * std::erfc(-(x - mean) / (sd * std::sqrt(2.0))); };
-    // B > n/2 <=> B >= floor(n/2) + 1; B < n/2 <=> B <= ceil(n/2) - 1.
-    *plus = 1.0 - below(std::floor(n / 2.0) + 0.5);
-    *minus = below(std::ceil(n / 2.0) - 0.5);
-    return;
-  }
-  // By symmetry, sum with q = min(p, 1 - p): the pmf starts at (1 - q)^n >=
-  // 2^-64 and grows by (n - k)/(k + 1) q/(1 - q) a term, without underflow.
-  const bool swapped = p > 0.5;
-  const double q = swapped ? 1.0 - p : p;
-  double up = 0.0, down = 0.0;
-  double pmf = std::pow(1.0 - q, n);
-  const double ratio = q / (1.0 - q);
-  for (uint32_t k = 0; k <= n; ++k) {
-    if (2 * k > n) up += pmf;
-    if (2 * k < n) down += pmf;
-    pmf *= static_cast<double>(n - k) / (k + 1) * ratio;
-  }
-  *plus = swapped ? down : up;
-  *minus = swapped ? up : down;
 }
 
 // One path's buffers, random streams and step rule.
@@ -411,48 +387,11 @@ bool ParseSdeDrift(const char* name, SdeDrift* drift) {
   return false;
 }
 
-Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
-  Model model = Model::kDcsgd;
-  EDGEFL_RETURN_IF_ERROR(CheckSupported(config, &model));
-  if (options.paths < 1) return Status::Error(StatusCode::kInvalidArgument, "--paths must be at least 1");
-  const char* drift = options.drift == SdeDrift::kCorrected    ? "curvature-corrected drift"
-                      : options.drift == SdeDrift::kFirstOrder ? "first-order drift"
-                                                               : "second-order drift";
-  switch (model) {
-    case Model::kDcsgd:
-      out->model = "DCSGD SDE (P1 Thm 3.6)";
-      out->drift = drift;
-      break;
-    case Model::kErrorFeedback:
-      out->model = "DSGD SDE of the error-feedback iterate (P1 Thm 3.2)";
-      out->drift = drift;
-      out->approximation =
-          "error feedback (ef-sign, top-k) modelled by its virtual iterate x - eta e, which follows SGD exactly; "
-          "the gradient's offset by the held error is ignored";
-      break;
-    case Model::kSignMean:
-      out->model = "DSignSGD SDE (P1 Thm 3.10)";
-      out->drift = "first-order drift";
-      break;
-    case Model::kMajority:
-      out->model = "DSignSGD SDE, majority vote";
-      out->drift = "first-order drift";
-      out->approximation = "the vote's exact per-coordinate mean and variance in P1 Thm 3.10's place";
-      break;
-    case Model::kScaledSign:
-      out->model = "DSignSGD SDE, scaled signs (|g|_1 / d) sign(g)";
-      out->drift = "first-order drift";
-      out->approximation = "the scale |g|_1 / d taken independent of each coordinate's sign";
-      break;
-  }
-  std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);
-  SyntheticObjective objective(config.objective, lambda);
-  objective.InitialPoint(config.seed, x0);
-  const double initial_loss = objective.Loss(x0);
-  out->initial_loss = initial_loss;
-
-  const Simulator simulator(config, options, model);
-  out->substeps = simulator.substeps();
+// Runs `run_path(p, losses, grad_norms, steps)` for every path on the
+// threads, path p on thread p % threads, and summarises the paths into *out.
+template <typename RunPath>
+void RunPaths(const ExperimentConfig& config, const PredictOptions& options, const RunPath& run_path,
+              Prediction* out) {
   const uint32_t rounds = config.rounds, paths = options.paths;
   const size_t cells = size_t{paths} * rounds;
   std::vector<double> losses(cells), grad_norms(cells), steps(cells);
@@ -465,9 +404,8 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
     workers.emplace_back([&, t] {
       for (uint32_t p = t; p < paths; p += threads) {
         const size_t at = size_t{p} * rounds;
-        simulator.RunPath(p, std::span<double>(losses).subspan(at, rounds),
-                          std::span<double>(grad_norms).subspan(at, rounds), std::span<double>(steps).subspan(at, rounds),
-                          initial_loss);
+        run_path(p, std::span<double>(losses).subspan(at, rounds), std::span<double>(grad_norms).subspan(at, rounds),
+                 std::span<double>(steps).subspan(at, rounds));
         done.fetch_add(1, std::memory_order_relaxed);
       }
     });
@@ -522,6 +460,117 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   const double spread = paths > 1 ? (tail_squares - tail_sum * out->tail_mean) / (paths - 1) : 0.0;
   out->tail_error = std::isfinite(out->tail_mean) ? std::sqrt(std::max(0.0, spread) / paths)
                                                   : std::numeric_limits<double>::infinity();
+}
+
+Status PredictData(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
+  std::unique_ptr<DataSde> data;
+  EDGEFL_RETURN_IF_ERROR(DataSde::Create(config, options.data_dir, &data));
+  std::vector<float> x0(data->dimension());
+  data->InitialPoint(x0);
+  double grad_norm = 0.0;
+  out->initial_loss = DataSde::Path(*data, 0).Loss(x0, &grad_norm);
+  // No cheap bound on the curvature: 4 steps a round unless asked.
+  out->substeps = options.substeps != 0 ? options.substeps : 4;
+  const double correction = options.drift == SdeDrift::kCorrected    ? 0.5
+                            : options.drift == SdeDrift::kSecondOrder ? -0.5
+                                                                      : 0.0;
+  const double limit = config.divergence_factor * std::max(out->initial_loss, config.divergence_floor);
+  const StepRunFacts facts = StepFactsOf(config);
+  const auto run_path = [&](uint32_t p, std::span<double> losses, std::span<double> grad_norms,
+                            std::span<double> steps) {
+    DataSde::Path path(*data, DeriveSeed(config.seed, 0x5DE, p));
+    std::vector<float> x = x0;
+    const auto rule = MakeStepRule(config.step, facts);
+    double step_sizes_sum = 0.0;
+    bool diverged = false;
+    for (uint32_t k = 0; k < config.rounds; ++k) {
+      if (diverged) {
+        losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
+        steps[k] = 0.0;
+        continue;
+      }
+      StepInputs in;
+      in.round = in.steps_taken = k;
+      in.step_sizes_sum = step_sizes_sum;
+      const double eta = rule->StepSize(in);
+      step_sizes_sum += eta;
+      for (uint32_t m = 0; m < out->substeps; ++m) path.Step(x, eta, eta / out->substeps, correction);
+      double norm = 0.0;
+      const double loss = path.Loss(x, &norm);
+      diverged = !std::isfinite(loss) || loss > limit;
+      losses[k] = diverged ? std::numeric_limits<double>::infinity() : loss;
+      grad_norms[k] = diverged ? std::numeric_limits<double>::infinity() : norm;
+      steps[k] = eta;
+    }
+  };
+  RunPaths(config, options, run_path, out);
+  return Status::Ok();
+}
+
+Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
+  Model model = Model::kDcsgd;
+  EDGEFL_RETURN_IF_ERROR(CheckSupported(config, &model));
+  if (options.paths < 1) return Status::Error(StatusCode::kInvalidArgument, "--paths must be at least 1");
+  const char* drift = options.drift == SdeDrift::kCorrected    ? "curvature-corrected drift"
+                      : options.drift == SdeDrift::kFirstOrder ? "first-order drift"
+                                                               : "second-order drift";
+  switch (model) {
+    case Model::kDcsgd:
+      out->model = "DCSGD SDE (P1 Thm 3.6)";
+      out->drift = drift;
+      break;
+    case Model::kErrorFeedback:
+      out->model = "DSGD SDE of the error-feedback iterate (P1 Thm 3.2)";
+      out->drift = drift;
+      out->approximation =
+          "error feedback (ef-sign, top-k) modelled by its virtual iterate x - eta e, which follows SGD exactly; "
+          "the gradient's offset by the held error is ignored";
+      break;
+    case Model::kSignMean:
+      out->model = "DSignSGD SDE (P1 Thm 3.10)";
+      out->drift = "first-order drift";
+      break;
+    case Model::kMajority:
+      out->model = "DSignSGD SDE, majority vote";
+      out->drift = "first-order drift";
+      out->approximation = "the vote's exact per-coordinate mean and variance in P1 Thm 3.10's place";
+      break;
+    case Model::kScaledSign:
+      out->model = "DSignSGD SDE, scaled signs (|g|_1 / d) sign(g)";
+      out->drift = "first-order drift";
+      out->approximation = "the scale |g|_1 / d taken independent of each coordinate's sign";
+      break;
+    case Model::kData:
+      if (config.compressor.kind == Kind::Sign || config.compressor.kind == Kind::ScaledSign) {
+        out->model = "DSignSGD SDE (P1 Thm 3.10) on the data's minibatch gradients";
+        out->drift = "first-order drift";
+        out->approximation =
+            "each coordinate of a node's minibatch gradient taken as Gaussian, with the per-sample variance over its "
+            "shard; a vote by the nodes' mean Xi";
+      } else {
+        out->model = "DCSGD SDE (P1 Thm 3.6) with the data's own minibatch noise";
+        out->drift = drift;
+        out->approximation =
+            "increments drawn from the nodes' minibatch gradients (their covariance exact, their shape not), and "
+            "the compressor's covariance as Gaussian noise (rand-k's correlation, error feedback's offset left out)";
+      }
+      break;
+  }
+  if (model == Model::kData) return PredictData(config, options, out);
+  std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);
+  SyntheticObjective objective(config.objective, lambda);
+  objective.InitialPoint(config.seed, x0);
+  const double initial_loss = objective.Loss(x0);
+  out->initial_loss = initial_loss;
+
+  const Simulator simulator(config, options, model);
+  out->substeps = simulator.substeps();
+  RunPaths(
+      config, options,
+      [&](uint32_t p, std::span<double> losses, std::span<double> grad_norms, std::span<double> steps) {
+        simulator.RunPath(p, losses, grad_norms, steps, initial_loss);
+      },
+      out);
   return Status::Ok();
 }
 

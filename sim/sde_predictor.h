@@ -29,12 +29,14 @@
 //   ef-sign, top-k (error feedback): the virtual iterate x - eta e follows
 //     SGD exactly; modelled by DSGD's SDE, ignoring that the gradient is
 //     taken at x, not at the virtual iterate.
-// Synthetic objectives (quadratic, quartic, cosh) with sgd at the server;
-// data objectives and the other server optimisers are refused with a message.
+// Synthetic objectives (quadratic, quartic, cosh), and data objectives with
+// their own minibatch noise (sim/data_sde.h; the DCSGD family), with sgd at
+// the server; the other server optimisers are refused with a message.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "coordinator/experiment_config.h"
@@ -61,6 +63,7 @@ struct PredictOptions {
   uint32_t substeps = 0;
   uint32_t threads = 0;  // 0: every core
   SdeDrift drift = SdeDrift::kCorrected;
+  std::string data_dir;  // where a data objective's data set is (empty: the default search path)
   // Called from the calling thread about five times a second while paths
   // run, with the paths done and the total; the result does not depend on it.
   std::function<void(uint32_t done, uint32_t total)> progress;
