@@ -3,6 +3,7 @@
 // --resume, carries a run on from its folder's last checkpoint.
 // Exit codes (RunOutcome): 0 done (also target reached), 1 the run failed,
 // 2 bad command line, config or run folder, 3 diverged, 130 interrupted.
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <unistd.h>
@@ -111,6 +112,9 @@ int main(int argc, char** argv) {
   }
 
   edgefl::TransportSecurity security;
+  // A whole local simulation joins from one address at once: its nodes, and
+  // their reconnections, fit in the burst.
+  security.handshakes.burst = std::max(security.handshakes.burst, 2 * config.nodes);
   if (key_path.empty() != allow_path.empty()) {
     EDGEFL_LOG_ERROR("--key and --allow go together: the coordinator's key pair and the nodes' public keys");
     return 2;

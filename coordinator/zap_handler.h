@@ -24,7 +24,7 @@
 namespace edgefl {
 
 struct HandshakeLimit {
-  uint32_t burst = 20;      // handshakes a source may start at once
+  uint32_t burst = 20;      // handshakes a source may start at once (edgefl-coordinator: at least 2 N)
   double per_second = 5.0;  // and then, on average
 };
 
