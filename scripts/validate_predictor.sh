@@ -141,6 +141,14 @@ step = { eta = 0.05 }
 name = "top-k-n4"
 compressor = { kind = "top-k", k = 10 }
 step = { eta = 0.05 }
+[[variant]]
+name = "momentum-n4"
+compressor = { kind = "identity" }
+server = { optimizer = "momentum", momentum = 0.9 }
+[[variant]]
+name = "momentum-sign-n4"
+compressor = { kind = "sign" }
+server = { optimizer = "momentum", momentum = 0.9 }
 TOML
 
 for config in quadratic quartic biased; do
@@ -235,13 +243,15 @@ EOF_DOC
   echo
   table $(grep -A1 '^\[\[variant\]\]' "$root/examples/digits.toml" | sed -n "s/^name = \"\(.*\)\"/\1/p" | sed "s|^|$out/digits/|")
   echo
-  echo "## The biased compressors (approximate models)"
+  echo "## The biased compressors (approximate models) and server momentum"
   echo
   echo "The same quadratic with N = 4 (and 16 for the vote), 4000 rounds. The forecast approximates these (its output"
   echo "says how): the majority vote by the vote's exact mean and variance per coordinate; scaled-sign by the mean of"
   echo "signs times ‖g‖₁/d, the scale taken independent of each sign; ef-sign and top-k (error feedback) by DSGD's SDE"
   echo "for the virtual iterate x − ηe, ignoring that gradients are taken at x. That last one is the loosest: top-k"
-  echo "with k = 10 of 100 keeps a large error, and its gradient offset is what the model leaves out."
+  echo "with k = 10 of 100 keeps a large error, and its gradient offset is what the model leaves out. The last two"
+  echo "rows run the server's heavy-ball momentum (beta = 0.9, eta = 0.01), which the forecast carries as a second"
+  echo "state beside x."
   echo
   table $(variants biased)
   echo

@@ -39,7 +39,11 @@ Status Unsupported(const char* what) {
 
 // What a config asks the simulator for, checked once.
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
-  if (c.server.optimizer != ServerOptimizerKind::kSgd) return Unsupported("server optimisers other than sgd");
+  const bool momentum = c.server.optimizer == ServerOptimizerKind::kMomentum;
+  if (c.server.optimizer != ServerOptimizerKind::kSgd && !momentum) {
+    return Unsupported("the adaptive server optimisers (adagrad, adam, yogi)");
+  }
+  if (momentum && codec::IsDataObjective(c.objective.kind)) return Unsupported("momentum on a data objective");
   if (c.aggregator.max_update_norm > 0.0) return Unsupported("norm bounding (aggregator.max_update_norm)");
   if (codec::IsDataObjective(c.objective.kind)) {
     // sim/data_sde.h: the data's own noise, for the DCSGD family.
@@ -91,8 +95,9 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
 // One path's buffers, random streams and step rule.
 struct PathState {
   PathState(uint32_t d, uint64_t seed)
-      : x(d), g(d), hg(d, 0.0f), noisy(d), variance(d), z(d), lambda(d), covariance(d), normals(seed, d) {}
+      : x(d), g(d), hg(d, 0.0f), noisy(d), variance(d), z(d), lambda(d), m(d, 0.0f), covariance(d), normals(seed, d) {}
   std::vector<float> x, g, hg, noisy, variance, z, lambda;
+  std::vector<float> m;  // the server's momentum buffer (server.optimizer = "momentum")
   std::vector<double> covariance;  // qsgd's and natural's, given one noisy gradient
   GaussianBlock normals;
   Rng rng;  // scaled-sign's noisy gradient (the noise's own sampler)
@@ -121,6 +126,11 @@ class Simulator {
         break;
     }
     if (IsSignFamily(model)) correction_ = 0.0;  // P1 Thm 3.10's first-order drift
+    if (config.server.optimizer == ServerOptimizerKind::kMomentum) {
+      momentum_ = true;
+      beta_ = config.server.momentum;
+      correction_ = 0.0;  // no curvature correction is derived for the momentum pair
+    }
     substeps_ = options.substeps != 0 ? options.substeps : AutoSubsteps();
   }
 
@@ -228,13 +238,18 @@ class Simulator {
     const double coefficient = std::sqrt(eta / c_.nodes * dt);  // sqrt(eta/N) sqrt(dt)
     s.normals.Fill(s.z);
     if (IsSignFamily(model_)) {
-      StepSign(s, dt, std::sqrt(noise_variance), std::sqrt(eta * dt));
+      StepSign(s, eta, dt, std::sqrt(noise_variance), std::sqrt(eta * dt));
       return;
     }
     if (correction_ != 0.0) objective.HessianVector(s.x, s.g, s.hg);
     FillVariance(s, noise_variance);
     if (rho_ < 0.0) ApplyRandKCorrelation(s);
-    Advance(s, static_cast<float>(dt), static_cast<float>(correction_ * eta), static_cast<float>(coefficient));
+    if (momentum_) {
+      AdvanceMomentum(s, static_cast<float>(dt), static_cast<float>(coefficient), static_cast<float>(eta),
+                      static_cast<float>(beta_));
+    } else {
+      Advance(s, static_cast<float>(dt), static_cast<float>(correction_ * eta), static_cast<float>(coefficient));
+    }
   }
 
   // The diffusion's diagonal: the noise, and the compressor's covariance
@@ -278,6 +293,22 @@ class Simulator {
     const float *g = s.g.data(), *hg = s.hg.data(), *variance = s.variance.data(), *z = s.z.data();
     for (size_t j = 0; j < d; ++j) {
       x[j] = x[j] + (dt * (c * hg[j] - g[j]) + coefficient * (std::sqrt(variance[j]) * z[j]));
+    }
+  }
+
+  // Heavy-ball momentum at the server, m' = beta m + d, x' = x - eta m', as
+  // the pair dm = (-(1 - beta) m dt + delta) / eta, dx = -m dt, with delta
+  // what plain SGD would move x by in dt: one round (dt = eta, one step) is
+  // the iteration itself; smaller steps filter the directions as the buffer
+  // does.
+  EDGEFL_VECTOR_CLONES static void AdvanceMomentum(PathState& s, float dt, float coefficient, float eta, float beta) {
+    const size_t d = s.x.size();
+    float *x = s.x.data(), *m = s.m.data();
+    const float *g = s.g.data(), *variance = s.variance.data(), *z = s.z.data();
+    for (size_t j = 0; j < d; ++j) {
+      const float delta = dt * g[j] - coefficient * (std::sqrt(variance[j]) * z[j]);
+      m[j] = m[j] + (delta - (1.0f - beta) * m[j] * dt) / eta;
+      x[j] = x[j] - dt * m[j];
     }
   }
 
@@ -339,10 +370,16 @@ class Simulator {
   }
 
   // x -= dt mean + sqrt(eta dt) sqrt(variance) z, coefficient = sqrt(eta dt).
-  void StepSign(PathState& s, double dt, double scale, double coefficient) const {
+  void StepSign(PathState& s, double eta, double dt, double scale, double coefficient) const {
     FillSignMoments(s, scale);
     for (uint32_t j = 0; j < d_; ++j) {
-      s.x[j] = static_cast<float>(s.x[j] - dt * s.hg[j] + coefficient * std::sqrt(double{s.variance[j]}) * s.z[j]);
+      const double delta = dt * s.hg[j] - coefficient * std::sqrt(double{s.variance[j]}) * s.z[j];
+      if (momentum_) {  // as AdvanceMomentum
+        s.m[j] = static_cast<float>(s.m[j] + (delta - (1.0 - beta_) * s.m[j] * dt) / eta);
+        s.x[j] = static_cast<float>(s.x[j] - dt * s.m[j]);
+      } else {
+        s.x[j] = static_cast<float>(s.x[j] - delta);
+      }
     }
   }
 
@@ -354,6 +391,8 @@ class Simulator {
   double omega_ = 0.0;
   double rho_ = 0.0;         // rand-k's off-diagonal factor
   double correction_ = 0.0;  // the drift's H grad f term, per unit of eta
+  bool momentum_ = false;    // heavy-ball momentum at the server, as a second state
+  double beta_ = 0.0;
   uint32_t substeps_ = 4;
 };
 
@@ -555,6 +594,9 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
             "the compressor's covariance as Gaussian noise (rand-k's correlation, error feedback's offset left out)";
       }
       break;
+  }
+  if (config.server.optimizer == ServerOptimizerKind::kMomentum) {
+    out->drift = "first-order drift, with the server's momentum buffer as a second state";
   }
   if (model == Model::kData) return PredictData(config, options, out);
   std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);

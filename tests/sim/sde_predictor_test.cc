@@ -138,6 +138,22 @@ TEST_CASE("a data objective's forecast uses the data's own noise, and is the sam
   CHECK(std::string(one.model).find("minibatch") != std::string::npos);
 }
 
+TEST_CASE("server momentum: one step a round is the heavy-ball iteration; fine steps its continuous limit") {
+  // Heavy ball m' = beta m + d, x' = x - eta m' on lambda = 1, per coordinate:
+  // E x^2 = eta (s^2/N) (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - eta lambda)),
+  // whose continuous limit drops the eta lambda. Loss = d lambda E x^2 / 2.
+  ExperimentConfig c = Quadratic();  // d = 100, N = 4, eta = 0.1, sigma = 1, from the optimum
+  c.server.optimizer = ServerOptimizerKind::kMomentum;
+  c.server.momentum = 0.5;
+  const double discrete = 100 * 0.5 * 0.1 * 0.25 * 1.5 / (0.5 * (3.0 - 0.1));
+  const double continuous = 100 * 0.5 * 0.1 * 0.25 * 1.5 / (0.5 * 3.0);
+  CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder, 1)) == doctest::Approx(discrete).epsilon(0.02));
+  CHECK(TailMean(Predict(c, SdeDrift::kFirstOrder, 16)) == doctest::Approx(continuous).epsilon(0.02));
+  c.server.optimizer = ServerOptimizerKind::kAdam;
+  Prediction p;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("adaptive") != std::string::npos);
+}
+
 TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and compute") {
   ExperimentConfig c;
   c.objective.dimension = 1000;
@@ -159,7 +175,7 @@ TEST_CASE("what the predictor does not model yet is refused with a reason") {
   ExperimentConfig c = Quadratic();
   c.server.optimizer = ServerOptimizerKind::kAdam;
   Prediction p;
-  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("server optimisers") != std::string::npos);
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("adaptive server optimisers") != std::string::npos);
   c = Quadratic();
   c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 1.5};
   CHECK(std::string(PredictLoss(c, {}, &p).message()).find("infinite variance") != std::string::npos);
