@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
+#include "maths/synthetic_objective.h"
+#include "maths/vector_norms.h"
 
 namespace edgefl {
 
@@ -60,6 +63,32 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& c) {
+  using Kind = wire::CompressorKind;
+  if (codec::IsDataObjective(c.objective.kind) || c.aggregator.kind != AggregatorKind::kMean ||
+      c.compressor.kind == Kind::Sign || c.compressor.kind == Kind::ScaledSign) {
+    return std::nullopt;
+  }
+  double omega = CompressorOmega(c.compressor, c.objective.dimension);
+  if (!std::isfinite(omega)) omega = 0.0;  // error feedback: its virtual iterate
+  const double n = c.nodes, d = c.objective.dimension;
+  const double l0 = std::max(c.objective.lambda_min, c.objective.lambda_max);
+  if (c.objective.kind == wire::ObjectiveKind::Quadratic) {
+    return StepLimit{2.0 / (l0 * (1.0 + omega / n)), "eta lambda_max (1 + omega/N) < 2, docs/theory.md 3.5"};
+  }
+  std::vector<float> lambda(c.objective.dimension), x0(c.objective.dimension), g(c.objective.dimension);
+  SyntheticObjective objective(c.objective, lambda);
+  objective.InitialPoint(c.seed, x0);
+  objective.Gradient(x0, g);
+  const double l1 = c.objective.kind == wire::ObjectiveKind::Quartic ? 3.0 : c.objective.cosh_scale;
+  const double sigma0 = NoiseVariance(c.noise, c.batch_size), sigma1 = NoiseVarianceSlope(c.noise, c.batch_size);
+  if (!std::isfinite(sigma0)) return std::nullopt;
+  const double rho = 1.0 + (omega + d * sigma1 * (1.0 + omega)) / n;
+  const double big_g = l0 + l1 * std::sqrt(SquaredNorm(g));
+  return StepLimit{2.0 / (big_g * rho + l1 * d * sigma0 * (1.0 + omega) / n),
+                   "P2's condition at x_0, docs/theory.md 4.2"};
 }
 
 }  // namespace edgefl

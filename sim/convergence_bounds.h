@@ -34,4 +34,17 @@ struct ConvergenceBound {
 // nullopt where the theorems' assumptions do not hold for the config.
 std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& config);
 
+// The largest stable step of DCSGD (and DSGD) with the mean, for the synthetic
+// objectives: on the quadratic the discrete iteration's exact limit
+// 2 / (lambda_max (1 + omega/N)) (docs/theory.md 3.5); on the quartic and the
+// cosh P2's condition (4.2) at x_0 with epsilon = 1,
+// 2 / (G rho + L1 d sigma0^2 (1 + omega) / N), G = L0 + L1 |grad f(x_0)|,
+// rho = 1 + (omega + d sigma1^2 (1 + omega)) / N. nullopt for the sign
+// family (no condition on the step) and the data objectives.
+struct StepLimit {
+  double eta = 0.0;
+  const char* source = "";  // where it comes from, in words
+};
+std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& config);
+
 }  // namespace edgefl

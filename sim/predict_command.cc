@@ -18,10 +18,20 @@ namespace {
 
 void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t paths) {
   switch (ClassifyLosses(p.initial_loss, p.mean_loss, p.diverged_at)) {
-    case RunVerdict::kDiverges:
+    case RunVerdict::kDiverges: {
       std::printf("verdict: diverges: most paths passed the divergence test by round %lld (%u of %u by the end)\n",
                   static_cast<long long>(p.diverged_at), p.diverged_paths, paths);
+      const auto limit = StepSizeLimit(config);
+      const double eta = p.mean_step.empty() ? config.step.eta : p.mean_step.front();
+      if (limit && eta >= limit->eta) {
+        std::printf("  the step %.4g is past the stability limit %.4g (%s)\n", eta, limit->eta, limit->source);
+      } else if (limit) {
+        std::printf("  the step %.4g is within the stability limit %.4g (%s) at the start: the noise carried the "
+                    "paths past it\n",
+                    eta, limit->eta, limit->source);
+      }
       return;
+    }
     case RunVerdict::kConverges:
       std::printf("verdict: converges: expected loss %.4g +- %.2g over the last half of the %u rounds\n", p.tail_mean,
                   p.tail_error, config.rounds);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "maths/compressor_maths.h"
 #include "sim/closed_forms.h"
 #include "sim/sde_predictor.h"
 
@@ -67,6 +68,26 @@ TEST_CASE("the forecast stays under the bound, round after round") {
   options.paths = 32;
   REQUIRE(PredictLoss(c, options, &p).ok());
   for (uint32_t k = 0; k < c.rounds; k += 10) CHECK(p.mean_loss[k] <= bound->At(p.initial_loss, k + 1, c.step.eta));
+}
+
+TEST_CASE("the stability limit a diverging forecast names") {
+  ExperimentConfig c = Quadratic(1.0, 4.0);
+  c.compressor = {.kind = wire::CompressorKind::RandK, .k = 20};  // omega = 4, N = 4
+  CHECK(StepSizeLimit(c)->eta == doctest::Approx(2.0 / (4.0 * 2.0)));
+  // The quartic of docs/theory.md 4.4, small: x_0 = 2 (|grad f| = 80 at d =
+  // 100), omega = 16, N = 8, sigma = 0.1: G = 1 + 3 * 80, rho = 1 + 16/8.
+  c = Quadratic(1.0, 1.0);
+  c.nodes = 8;
+  c.objective.kind = wire::ObjectiveKind::Quartic;
+  c.objective.initial_value = 2.0;
+  c.noise.sigma = 0.1;
+  c.compressor = {.kind = wire::CompressorKind::Bernoulli, .p = 1.0 / 17.0};
+  const double omega = CompressorOmega(c.compressor, 100);
+  CHECK(StepSizeLimit(c)->eta ==
+        doctest::Approx(2.0 / (241.0 * (1.0 + omega / 8) + 3.0 * 100 * 0.01 * (1.0 + omega) / 8)).epsilon(1e-5));
+  c.compressor.kind = wire::CompressorKind::Sign;
+  c.aggregator.kind = AggregatorKind::kSignMean;
+  CHECK_FALSE(StepSizeLimit(c).has_value());  // P2 Thm 4.4: no condition on the step
 }
 
 TEST_CASE("no bound where the theorems' assumptions fail") {
