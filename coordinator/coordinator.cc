@@ -198,8 +198,7 @@ class Coordinator::Impl {
       // A node of this run that this coordinator does not know, e.g. one
       // that joined the coordinator this one resumed from, is told to send
       // Hello again.
-      ++state_.summary.rejected;
-      ++round_metrics_.rejected;
+      CountRejected();
       if (WarnAboutRefusal()) {
         EDGEFL_LOG_INFO("node %u sent a %s without having joined: asked it to join", node,
                         wire::EnumNameBody(envelope->body_type()));
@@ -258,8 +257,7 @@ class Coordinator::Impl {
     std::string_view reason = "the coordinator could not start its run";
     if (evaluator_ != nullptr) reason = admission_.Check(node, hello, text);
     if (!reason.empty()) {
-      ++state_.summary.rejected;
-      ++round_metrics_.rejected;
+      CountRejected();
       if (WarnAboutRefusal()) {
         EDGEFL_LOG_WARN("refused %.*s: %.*s", static_cast<int>(std::min<size_t>(routing_id.size(), 64)),
                         routing_id.data(), static_cast<int>(reason.size()), reason.data());
@@ -279,14 +277,19 @@ class Coordinator::Impl {
     va_start(args, format);
     std::vsnprintf(text, sizeof(text), format, args);
     va_end(args);
-    ++state_.summary.rejected;
-    ++round_metrics_.rejected;
+    CountRejected();
     if (!WarnAboutRefusal()) return;
     if (node == kNoNode) {
       EDGEFL_LOG_WARN("rejected a message from an unknown peer: %s", text);
     } else {
       EDGEFL_LOG_WARN("rejected a message from node %u: %s", node, text);
     }
+  }
+
+  // One more message refused: in the run's total and the round's.
+  void CountRejected() {
+    ++state_.summary.rejected;
+    ++round_metrics_.rejected;
   }
 
   // Whether to log a rejection or refusal: a few every few seconds, and how

@@ -18,16 +18,12 @@ doc="${2:-$root/docs/validation.md}"
 out="$(mktemp -d /tmp/edgefl-validation.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 
-# The quadratic: d = 100, lambda from 1 to 2, sigma = 1, B = 1, x_0 = 1. The
-# step is 0.1, less where DCSGD's stability needs it: eta lambda_max
-# (1 + omega/N) <= 0.5, a quarter of the limit. Sign takes 0.01.
-
-{
+# The validation quadratic's [run], [objective] and [noise]: d = 100, lambda
+# from 1 to 2, sigma = 1, B = 1, x_0 = 1, 4000 rounds. $1: the name; $2: more
+# [run] keys.
+quadratic() {
+  printf '[run]\nname = "%s"\nrounds = 4000\nseed = 1\n%s\n' "$1" "${2:-}"
   cat <<'TOML'
-[run]
-name = "validation"
-rounds = 4000
-seed = 1
 [objective]
 kind = "quadratic"
 dimension = 100
@@ -40,6 +36,14 @@ kind = "gaussian"
 sigma = 1.0
 batch_size = 1
 TOML
+}
+
+# The quadratic: d = 100, lambda from 1 to 2, sigma = 1, B = 1, x_0 = 1. The
+# step is 0.1, less where DCSGD's stability needs it: eta lambda_max
+# (1 + omega/N) <= 0.5, a quarter of the limit. Sign takes 0.01.
+
+{
+  quadratic validation
   # name, compressor table, omega (for the step)
   cases=(
     "identity|{ kind = \"identity\" }|0"
@@ -103,22 +107,9 @@ step = { rule = "l0l1" }
 TOML
 
 # The biased compressors, which the forecast approximates (docs/theory.md 3).
-cat >"$out/biased.toml" <<'TOML'
-[run]
-name = "biased"
-nodes = 4
-rounds = 4000
-seed = 1
-[objective]
-kind = "quadratic"
-dimension = 100
-spectrum = "linear"
-lambda_min = 1.0
-lambda_max = 2.0
-initial_value = 1.0
-[noise]
-kind = "gaussian"
-sigma = 1.0
+{
+  quadratic biased "nodes = 4"
+  cat <<'TOML'
 [step]
 eta = 0.01
 [[variant]]
@@ -150,6 +141,7 @@ name = "momentum-sign-n4"
 compressor = { kind = "sign" }
 server = { optimizer = "momentum", momentum = 0.9 }
 TOML
+} >"$out/biased.toml"
 
 for config in quadratic quartic biased; do
   echo "validate: $config" >&2

@@ -94,8 +94,7 @@ std::string ExecutableDir() {
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result) {
   result->dir = options.run_dir;
-  const std::string config_path = options.run_dir + "/config.toml";
-  if (!options.resume) EDGEFL_RETURN_IF_ERROR(WriteRunConfig(options.run_dir, config));
+  const std::string config_path = options.run_dir + "/config.toml";  // WriteRunConfig's, or a resumed run's
   const uint32_t first_hostile = config.nodes - std::min(options.hostile_nodes, config.nodes);
   if (first_hostile < config.nodes) {
     EDGEFL_RETURN_IF_ERROR(WriteHostileToml(options.run_dir, first_hostile, config.nodes, options.attack));

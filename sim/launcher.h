@@ -46,8 +46,9 @@ Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const s
                         int timeout_ms, size_t* index, std::string* endpoint,
                         const std::string& bind = "tcp://127.0.0.1:*");
 
-// Runs `config` in options.run_dir, writing its config.toml there first; or,
-// with options.resume, carries the run there on.
+// Runs `config` in options.run_dir, whose config.toml the caller has written
+// (WriteRunConfig) before any variant of a sweep runs; or, with
+// options.resume, carries the run there on.
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result);
 

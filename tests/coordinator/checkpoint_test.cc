@@ -20,28 +20,17 @@
 #include "coordinator/run_state.h"
 #include "coordinator/server_step.h"
 #include "core/rng.h"
+#include "tests/temp_files.h"
 
 namespace edgefl {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "edgefl-checkpoint-test-XXXXXX").string();
-  REQUIRE(mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
+std::string TempDir() { return testing::TempDir("edgefl-checkpoint-test"); }
 
-std::vector<uint8_t> Bytes(const std::string& path) {
-  std::vector<uint8_t> bytes;
-  REQUIRE(ReadWholeFile(path, &bytes).ok());
-  return bytes;
-}
-
-void Write(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
-                                               static_cast<std::streamsize>(bytes.size()));
-}
+std::vector<uint8_t> Bytes(const std::string& path) { return testing::ReadBytes(path); }
+void Write(const std::string& path, const std::vector<uint8_t>& bytes) { testing::WriteBytes(path, bytes); }
 
 bool SameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
 

@@ -13,17 +13,14 @@
 
 #include "coordinator/resume.h"
 #include "coordinator/run_recorder.h"
+#include "tests/temp_files.h"
 
 namespace edgefl {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "edgefl-folder-test-XXXXXX").string();
-  REQUIRE(mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
+std::string TempDir() { return testing::TempDir("edgefl-folder-test"); }
 
 std::string Read(const std::string& path) {
   std::ifstream file(path);
