@@ -21,7 +21,6 @@
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "maths/vector_norms.h"
-#include "node/node_runtime.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -29,6 +28,8 @@ namespace {
 
 constexpr uint32_t kMaxFailedRounds = 3;
 constexpr int64_t kByeTimeoutMs = 2000;
+// How long a connection about to be closed has to take the Error that says why.
+constexpr int64_t kCloseDelayMs = 200;
 
 // Mean of the last half of `losses` (rounded up, so one round counts).
 double TailMean(const std::vector<double>& losses) {
@@ -48,8 +49,8 @@ class Coordinator::Impl {
         recorder_(recorder),
         data_dir_(data_dir),
         dimension_(config.objective.dimension),
-        // Room for the largest update this run's compressor can produce.
-        max_message_bytes_(std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096)),
+        // The largest update accepted (docs/protocol.md 1), from any encoder.
+        max_message_bytes_(codec::UpdateSizeLimit(config.compressor, config.objective.dimension)),
         transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms, security),
         aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, config.nodes, dimension_,
                                    max_message_bytes_)),
@@ -129,6 +130,14 @@ class Coordinator::Impl {
                       static_cast<unsigned long long>(transport_.refused_connections()));
     }
     summary->rejected += transport_.refused_connections();
+    summary->connections_closed = connections_closed_ + transport_.connections().closed_for_limits();
+    summary->handshakes_failed = transport_.connections().failed_handshakes();
+    if (summary->connections_lost + summary->connections_closed > 0) {
+      EDGEFL_LOG_INFO("connections: %llu of joined nodes lost, %llu closed by the coordinator, %llu handshakes failed",
+                      static_cast<unsigned long long>(summary->connections_lost),
+                      static_cast<unsigned long long>(summary->connections_closed),
+                      static_cast<unsigned long long>(summary->handshakes_failed));
+    }
     if (refusal_log_.held_back() > 0) {
       EDGEFL_LOG_WARN("%llu more messages were rejected or refused without a warning each (%llu in all)",
                       static_cast<unsigned long long>(refusal_log_.held_back()),
@@ -155,22 +164,54 @@ class Coordinator::Impl {
  private:
   // ------------------------------------------------------------ messages
 
-  // Waits up to `timeout_ms` for one message and handles it.
+  // Waits up to `timeout_ms` for one message and handles it; then notes
+  // the connections that closed meanwhile.
   void PollOnce(int64_t timeout_ms) {
     Incoming in;
-    if (!transport_.Receive(timeout_ms, aggregator_->ReceiveBuffer(), &in)) return;
+    if (transport_.Receive(timeout_ms, aggregator_->ReceiveBuffer(), &in)) Handle(in);
+    NoteLostConnections();
+  }
+
+  void Handle(const Incoming& in) {
     const uint32_t node = NodeTable::IdOf(in.routing_id);
     if (!in.authenticated) {
-      Reject(kNoNode, "a connection whose key belongs to another node used routing id %.*s",
-             static_cast<int>(std::min<size_t>(in.routing_id.size(), 64)), in.routing_id.data());
+      // A listed key speaking for another node: told why, and its
+      // connection closed, so that it holds no node's id (the real node's
+      // connection with that id would otherwise never be heard).
+      Reject(kNoNode, "a connection with node %u's key used routing id %.*s: closing it (a stolen or misplaced "
+             "key: take it off the allow-list)",
+             in.key_node, static_cast<int>(std::min<size_t>(in.routing_id.size(), 64)), in.routing_id.data());
+      codec::EncodeError(fbb_, state_.round, wire::ErrorCode::Refused,
+                         "this node's CURVE key belongs to another node id: use the key made for this id");
+      transport_.Send(in.routing_id, fbb_);
+      transport_.connections().CloseAt(in.fd, NowMs() + kCloseDelayMs);
+      ++connections_closed_;
       return;
     }
-    if (in.untruncated_bytes > in.bytes.size()) {
-      Reject(node, "message of %zu bytes exceeds the largest this run can produce (%zu)", in.untruncated_bytes,
-             in.bytes.size());
+    if (in.untruncated_bytes > max_message_bytes_ || in.untruncated_bytes > in.bytes.size()) {
+      Reject(node, "message of %zu bytes exceeds the largest this run accepts (%zu)", in.untruncated_bytes,
+             max_message_bytes_);
       return;
     }
     Handle(in.routing_id, node, in.bytes);
+    if (nodes_.Joined(node) && nodes_[node].routing_id == in.routing_id) transport_.connections().Bind(in.fd, node);
+  }
+
+  // Joined nodes whose connection closed: not alive until heard again
+  // (ZeroMQ reconnects a node that is still running).
+  void NoteLostConnections() {
+    uint32_t node = kNoNode;
+    while (transport_.connections().TakeClosedNode(&node)) {
+      if (node >= nodes_.size() || !nodes_[node].joined || saying_bye_) continue;
+      ++state_.summary.connections_lost;
+      nodes_[node].round.connection_lost = true;
+      if (nodes_[node].alive) {
+        EDGEFL_LOG_WARN("node %u's connection closed: its process ended, or it sent a message of more than %zu "
+                        "bytes (%zu over the largest this run accepts), which closes a connection",
+                        node, max_message_bytes_ + kTransportHeadroomBytes, kTransportHeadroomBytes);
+      }
+      nodes_[node].alive = false;
+    }
   }
 
   void Handle(std::string_view routing_id, uint32_t node, std::span<const uint8_t> bytes) {
@@ -623,6 +664,7 @@ class Coordinator::Impl {
   std::vector<double> direction_;
   uint32_t overflows_in_round_ = 0;
   uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
+  uint64_t connections_closed_ = 0;  // keys that spoke for another node
   uint32_t fallback_rounds_ = 0;  // krum took the median
   bool resumed_ = false;          // the state came from a checkpoint
   bool mid_round_ = false;        // a step moved the model in a round not yet counted

@@ -112,9 +112,11 @@ int main(int argc, char** argv) {
   }
 
   edgefl::TransportSecurity security;
-  // A whole local simulation joins from one address at once: its nodes, and
-  // their reconnections, fit in the burst.
-  security.handshakes.burst = std::max(security.handshakes.burst, 2 * config.nodes);
+  status = edgefl::ConnectionLimitsFor(config.nodes, &security.connections);
+  if (!status.ok()) {
+    EDGEFL_LOG_ERROR("%s", status.message());
+    return 2;
+  }
   if (key_path.empty() != allow_path.empty()) {
     EDGEFL_LOG_ERROR("--key and --allow go together: the coordinator's key pair and the nodes' public keys");
     return 2;

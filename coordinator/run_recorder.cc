@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kMetricsHeader =
     "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,updates,"
     "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness\n";
-constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us\n";
+constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost\n";
 
 }  // namespace
 
@@ -108,8 +108,9 @@ void RunRecorder::Record(const RoundMetrics& r) {
 
 void RunRecorder::RecordNode(const NodeRoundMetrics& r) {
   if (nodes_ == nullptr) return;
-  std::fprintf(nodes_, "%u,%u,%llu,%llu,%d,%.9g,%.9g,%u\n", r.round, r.node, static_cast<unsigned long long>(r.bytes_up),
-               static_cast<unsigned long long>(r.bytes_down), r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us);
+  std::fprintf(nodes_, "%u,%u,%llu,%llu,%d,%.9g,%.9g,%u,%d\n", r.round, r.node,
+               static_cast<unsigned long long>(r.bytes_up), static_cast<unsigned long long>(r.bytes_down),
+               r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us, r.connection_lost ? 1 : 0);
   std::fflush(nodes_);
 }
 
@@ -132,6 +133,9 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"bytes_down", static_cast<int64_t>(s.bytes_down)},
                 {"update_messages", static_cast<int64_t>(s.update_messages)},
                 {"rejected", static_cast<int64_t>(s.rejected)},
+                {"connections_lost", static_cast<int64_t>(s.connections_lost)},
+                {"connections_closed", static_cast<int64_t>(s.connections_closed)},
+                {"handshakes_failed", static_cast<int64_t>(s.handshakes_failed)},
                 {"wall_time_s", s.wall_time_s},
                 {"payload_bits_per_coordinate", s.payload_bits_per_coordinate},
                 {"measured_bits_per_coordinate", s.measured_bits_per_coordinate}};
@@ -175,6 +179,9 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->bytes_down = static_cast<uint64_t>(t["bytes_down"].value_or(int64_t{0}));
   out->update_messages = static_cast<uint64_t>(t["update_messages"].value_or(int64_t{0}));
   out->rejected = static_cast<uint64_t>(t["rejected"].value_or(int64_t{0}));
+  out->connections_lost = static_cast<uint64_t>(t["connections_lost"].value_or(int64_t{0}));
+  out->connections_closed = static_cast<uint64_t>(t["connections_closed"].value_or(int64_t{0}));
+  out->handshakes_failed = static_cast<uint64_t>(t["handshakes_failed"].value_or(int64_t{0}));
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
   out->measured_bits_per_coordinate = t["measured_bits_per_coordinate"].value_or(0.0);

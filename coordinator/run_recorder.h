@@ -56,6 +56,7 @@ struct NodeRoundMetrics {
   double loss = 0.0;         // what the node reported
   double grad_norm = 0.0;
   uint32_t compute_us = 0;
+  bool connection_lost = false;  // its connection closed while it was joined
 };
 
 struct RunSummary {
@@ -72,6 +73,15 @@ struct RunSummary {
   uint64_t bytes_down = 0;
   uint64_t update_messages = 0;
   uint64_t rejected = 0;
+  // Connections, as this coordinator process saw them (a resumed run counts
+  // from its restart): joined nodes' connections that closed while they were
+  // joined (a node process ended, or sent a message larger than the
+  // transport takes), connections closed by the coordinator (too many that
+  // had not joined, or a key speaking for another node), and handshakes that
+  // failed (refused keys, broken or mismatched security).
+  uint64_t connections_lost = 0;
+  uint64_t connections_closed = 0;
+  uint64_t handshakes_failed = 0;
   double wall_time_s = 0.0;
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
   double measured_bits_per_coordinate = 0.0; // update message bits / d, averaged over updates

@@ -1,10 +1,12 @@
 #include "coordinator/transport.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <chrono>
 #include <optional>
 
-#include "node/socket_poll.h"
+#include "core/clock.h"
 
 namespace edgefl {
 
@@ -12,7 +14,8 @@ Transport::Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t s
                      const TransportSecurity& security)
     : zap_(context_, security.curve() ? security.allow : CurveAllowList(), security.handshakes),
       curve_(security.curve()),
-      socket_(context_, zmq::socket_type::router) {
+      socket_(context_, zmq::socket_type::router),
+      guard_(context_, socket_, security.connections) {
   // Every handshake goes through the authentication handler (zap_handler.h):
   // CURVE keys when configured, a handshake rate limit per source always.
   socket_.set(zmq::sockopt::zap_domain, "edgefl");
@@ -21,8 +24,11 @@ Transport::Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t s
     socket_.set(zmq::sockopt::curve_secretkey, security.server.secret_key);
   }
   socket_.set(zmq::sockopt::linger, 1000);
-  // A peer announcing a bigger message is disconnected at its header.
-  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes));
+  // A peer announcing a much bigger message is disconnected at its header.
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes + kTransportHeadroomBytes));
+  // A connection that has not finished its ZMTP handshake (greeting and,
+  // with CURVE, the key exchange) within 10 s is closed.
+  socket_.set(zmq::sockopt::handshake_ivl, 10000);
   // Sends to an unknown or gone peer fail (EHOSTUNREACH) instead of
   // vanishing silently.
   socket_.set(zmq::sockopt::router_mandatory, 1);
@@ -50,25 +56,46 @@ Status Transport::Bind(const std::string& endpoint, std::string* bound) {
 }
 
 bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming* in) {
-  if (!WaitReadable(socket_, timeout_ms)) return false;
+  // The connection events first, then the messages: an event queued before
+  // a message (a closed connection whose descriptor a new one reuses) is
+  // seen before it.
+  const int64_t until_ms = NowMs() + std::max<int64_t>(timeout_ms, 0);
+  for (;;) {
+    guard_.Drain(NowMs());
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {guard_.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 2, std::chrono::milliseconds(std::max<int64_t>(until_ms - NowMs(), 0)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) return false;
+      throw;
+    }
+    if (items[0].revents & ZMQ_POLLIN) break;
+    if (!(items[1].revents & ZMQ_POLLIN) && NowMs() >= until_ms) {
+      guard_.Drain(NowMs());  // closes that fell due while waiting
+      return false;
+    }
+  }
+  guard_.Drain(NowMs());
   if (!socket_.recv(identity_, zmq::recv_flags::dontwait)) return false;
   if (!socket_.get(zmq::sockopt::rcvmore)) return false;  // a bare identity: nothing to do
-  auto* bytes = reinterpret_cast<uint8_t*>(buffer.data());
-  const size_t capacity = buffer.size_bytes();
+  // The body is received whole, then copied into the lent buffer (zmq_recv
+  // into a buffer copies as much): the message carries its connection's
+  // descriptor (for the ConnectionGuard) and, with CURVE, the name the
+  // authentication handler gave the connection after its key, which must be
+  // the routing id.
   std::optional<zmq::recv_buffer_size> size;
-  if (curve_) {
-    // With CURVE, the frame carries the name the authentication handler
-    // gave the connection after its key: it must be the routing id.
-    // (Received whole, then copied: metadata comes with a message.)
-    if (socket_.recv(body_, zmq::recv_flags::dontwait)) {
-      size = zmq::recv_buffer_size{std::min(body_.size(), capacity), body_.size()};
-      std::memcpy(bytes, body_.data(), size->size);
+  if (socket_.recv(body_, zmq::recv_flags::dontwait)) {
+    size = zmq::recv_buffer_size{std::min(body_.size(), buffer.size_bytes()), body_.size()};
+    std::memcpy(buffer.data(), body_.data(), size->size);
+    in->fd = zmq_msg_get(body_.handle(), ZMQ_SRCFD);
+    if (curve_) {
       const char* user = zmq_msg_gets(body_.handle(), "User-Id");
       in->authenticated = user != nullptr && std::string_view(static_cast<const char*>(identity_.data()),
                                                               identity_.size()) == user;
+      in->key_node = user != nullptr && std::strncmp(user, "node-", 5) == 0
+                         ? static_cast<uint32_t>(std::strtoul(user + 5, nullptr, 10))
+                         : UINT32_MAX;
     }
-  } else {
-    size = socket_.recv(zmq::mutable_buffer(bytes, capacity), zmq::recv_flags::dontwait);
   }
   while (socket_.get(zmq::sockopt::rcvmore)) {  // drain frames a node never sends
     zmq::message_t extra;
@@ -76,7 +103,7 @@ bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming
   }
   if (!size) return false;
   in->routing_id = std::string_view(static_cast<const char*>(identity_.data()), std::min<size_t>(identity_.size(), 256));
-  in->bytes = {bytes, size->size};
+  in->bytes = {reinterpret_cast<const uint8_t*>(buffer.data()), size->size};
   in->untruncated_bytes = size->untruncated_size;
   return true;
 }

@@ -6,6 +6,14 @@
 // disconnected by ZeroMQ before the message is buffered (ZMQ_MAXMSGSIZE), so
 // no peer can make the coordinator hold more than that per connection. Not
 // thread-safe: the round loop owns it.
+//
+// Sizes: `max_message_bytes` is the largest message the coordinator
+// accepts (codec::UpdateSizeLimit). ZeroMQ takes messages up to
+// kTransportHeadroomBytes more (room for CURVE's framing, 33 bytes, which
+// counts against ZMQ_MAXMSGSIZE), so a message a little over the limit is
+// received, rejected and counted, and the connection, with any valid update
+// queued behind it, lives on. Only a peer announcing a message larger still
+// is disconnected, and the ConnectionGuard reports that.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +22,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "coordinator/connection_guard.h"
 #include "coordinator/zap_handler.h"
 #include "core/status.h"
 #include "flatbuffers/flatbuffers.h"
@@ -26,19 +35,26 @@ struct TransportSecurity {
   CurveKeyPair server;    // the coordinator's key pair; empty: no CURVE
   CurveAllowList allow;   // the nodes' public keys, each bound to its node id
   HandshakeLimit handshakes;
+  ConnectionLimits connections;
   bool curve() const { return !server.secret_key.empty(); }
 };
 
 struct Incoming {
   std::string_view routing_id;       // valid until the next Receive
   bool authenticated = true;         // with CURVE: the peer's key is the routing id's node's
+  uint32_t key_node = UINT32_MAX;    // with CURVE: the node whose key the peer holds (for the log)
   std::span<const uint8_t> bytes;    // in the lent buffer
   size_t untruncated_bytes = 0;      // > bytes.size() when it did not fit
+  int fd = -1;                       // the connection's descriptor (ConnectionGuard)
 };
+
+// How much larger than the accepted limit a message may be before ZeroMQ
+// closes its connection instead of delivering it to be rejected.
+inline constexpr size_t kTransportHeadroomBytes = 4096;
 
 class Transport {
  public:
-  // `max_message_bytes`: the largest message the run's nodes send; ZMTP
+  // `max_message_bytes`: the largest message accepted; ZMTP
   // heartbeats every `heartbeat_ms` close a connection silent for
   // `silent_after_ms`.
   Transport(size_t max_message_bytes, uint32_t heartbeat_ms, uint32_t silent_after_ms,
@@ -58,14 +74,17 @@ class Transport {
   // Connections refused during their handshake (unknown keys, too many
   // handshakes from one source).
   uint64_t refused_connections() const { return zap_.refused(); }
+  ConnectionGuard& connections() { return guard_; }
+
 
  private:
   zmq::context_t context_;
   ZapHandler zap_;
   bool curve_;
   zmq::socket_t socket_;
+  ConnectionGuard guard_;  // after socket_: monitors it, and stops first
   zmq::message_t identity_;
-  zmq::message_t body_;  // with CURVE only
+  zmq::message_t body_;
 };
 
 }  // namespace edgefl

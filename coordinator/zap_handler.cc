@@ -15,10 +15,26 @@
 namespace edgefl {
 namespace {
 
-struct Bucket {
-  double tokens = 0.0;
-  int64_t updated_ms = 0;
-};
+using Bucket = HandshakeBucket;
+
+// Prunes `buckets` once it holds kMaxBuckets: a full bucket is the same as
+// none, so dropping full ones forgets nothing; when none is full (a spray
+// of sources each spending), the fullest go.
+void Prune(std::unordered_map<std::string, Bucket>& buckets, const HandshakeLimit& limit, int64_t now) {
+  constexpr size_t kMaxBuckets = 4096;
+  if (buckets.size() < kMaxBuckets) return;
+  const auto refilled = [&](const Bucket& b) {
+    return std::min<double>(limit.burst, b.tokens + limit.per_second * static_cast<double>(now - b.updated_ms) / 1000.0);
+  };
+  std::erase_if(buckets, [&](const auto& entry) { return refilled(entry.second) >= limit.burst; });
+  while (buckets.size() >= kMaxBuckets) {
+    auto fullest = buckets.begin();
+    for (auto it = buckets.begin(); it != buckets.end(); ++it) {
+      if (refilled(it->second) > refilled(fullest->second)) fullest = it;
+    }
+    buckets.erase(fullest);
+  }
+}
 
 }  // namespace
 
@@ -41,6 +57,20 @@ Status ZapHandler::Start() {
   return Status::Ok();
 }
 
+// Spends one token of `source`'s bucket (refilled at per_second, holding at
+// most burst); false when it is empty.
+bool ZapHandler::Take(std::unordered_map<std::string, HandshakeBucket>& buckets, const std::string& source, int64_t now) {
+  Prune(buckets, limit_, now);
+  auto [it, fresh] = buckets.try_emplace(source, Bucket{static_cast<double>(limit_.burst), now});
+  Bucket& bucket = it->second;
+  bucket.tokens = std::min<double>(limit_.burst, bucket.tokens + limit_.per_second *
+                                                                     static_cast<double>(now - bucket.updated_ms) / 1000.0);
+  bucket.updated_ms = now;
+  if (bucket.tokens < 1.0) return false;
+  bucket.tokens -= 1.0;
+  return true;
+}
+
 void ZapHandler::Serve() {
   std::unordered_map<std::string, Bucket> buckets;
   LogThrottle log(10, 5000);
@@ -55,31 +85,32 @@ void ZapHandler::Serve() {
     std::string status = "200", text = "OK", user;
     const std::string address = request.size() > 3 ? request[3].to_string() : "";
     const std::string mechanism = request.size() > 5 ? request[5].to_string() : "";
-    // The source's bucket: refilled at per_second, holding at most burst.
     const int64_t now = NowMs();
-    if (buckets.size() > 4096) buckets.clear();  // bounded memory under a spray of addresses
-    auto [it, fresh] = buckets.try_emplace(address, Bucket{static_cast<double>(limit_.burst), now});
-    Bucket& bucket = it->second;
-    bucket.tokens = std::min<double>(limit_.burst, bucket.tokens + limit_.per_second * static_cast<double>(now - bucket.updated_ms) / 1000.0);
-    bucket.updated_ms = now;
     if (request.size() < 6 || request[0].to_string() != "1.0") {
       status = "500", text = "malformed ZAP request";
-    } else if (bucket.tokens < 1.0) {
-      status = "400", text = "too many handshakes from " + address;
     } else if (!allow_.empty()) {
-      bucket.tokens -= 1.0;
+      // With keys, a handshake's key decides: one on no allow-list is
+      // refused outright, at no cost to anyone's budget, so a flood of
+      // unknown keys from a board's own address (behind the same NAT) does
+      // not keep the board out. Each listed key has a budget of its own.
       char key[41] = {};
-      if (mechanism != "CURVE" || request.size() < 7 || request[6].size() != 32 ||
-          zmq_z85_encode(key, static_cast<const uint8_t*>(request[6].data()), 32) == nullptr) {
+      const bool has_key = mechanism == "CURVE" && request.size() >= 7 && request[6].size() == 32 &&
+                           zmq_z85_encode(key, static_cast<const uint8_t*>(request[6].data()), 32) != nullptr;
+      const auto found = has_key ? allow_.find(key) : allow_.end();
+      if (!has_key) {
         status = "400", text = "a CURVE key is required";
-      } else if (const auto found = allow_.find(key); found == allow_.end()) {
+      } else if (found == allow_.end()) {
         status = "400", text = std::string("key ") + key + " is not on the allow-list";
+      } else if (!Take(buckets, key, now)) {
+        status = "400", text = "too many handshakes with the key of node-" + std::to_string(found->second);
       } else {
         user = "node-" + std::to_string(found->second);
       }
-    } else {
-      bucket.tokens -= 1.0;
     }
+    // Without keys nothing tells a node from anyone else at its handshake,
+    // so none is refused: a budget per address would be spent by a flood
+    // from a node's own address (a NAT) and keep the node out. The
+    // ConnectionGuard bounds the connections instead.
     if (status != "200") {
       refused_.fetch_add(1, std::memory_order_relaxed);
       uint64_t held_back = 0;

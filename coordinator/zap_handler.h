@@ -5,9 +5,11 @@
 //     names the connection's user "node-<id>" after the key, which the
 //     coordinator then requires to equal the routing id (a key speaks for
 //     its own node only);
-//   - in every mode, it limits handshakes per source address (a token bucket:
-//     `burst` at once, then `per_second`), so no one host can churn
-//     connections.
+//   - with keys, it limits handshakes per listed key (a token bucket:
+//     `burst` at once, then `per_second`); an unknown key is refused without
+//     spending anyone's budget, so a flood of unknown keys from a board's
+//     own address (behind the same NAT) cannot keep the board out. Without
+//     keys it admits every handshake: ConnectionGuard bounds connections.
 // Refusals are counted, and logged a few at a time. Thread-safe: the counter
 // is atomic; everything else belongs to the handler's thread.
 #pragma once
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <zmq.hpp>
 
 #include "core/status.h"
@@ -23,8 +26,13 @@
 
 namespace edgefl {
 
+struct HandshakeBucket {
+  double tokens = 0.0;
+  int64_t updated_ms = 0;
+};
+
 struct HandshakeLimit {
-  uint32_t burst = 20;      // handshakes a source may start at once (edgefl-coordinator: at least 2 N)
+  uint32_t burst = 20;      // handshakes one key may start at once
   double per_second = 5.0;  // and then, on average
 };
 
@@ -41,6 +49,7 @@ class ZapHandler {
 
  private:
   void Serve();
+  bool Take(std::unordered_map<std::string, HandshakeBucket>& buckets, const std::string& source, int64_t now);
 
   zmq::context_t& context_;
   CurveAllowList allow_;

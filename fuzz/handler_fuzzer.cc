@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.compressor = setup.compressor;
   config.aggregator.kind = setup.aggregator;
   config.aggregator.byzantine = 0;
-  const size_t max_bytes = std::max<size_t>(MaxUpdateMessageBytes(config.TaskFor(0)), 4096);
+  const size_t max_bytes = codec::UpdateSizeLimit(config.compressor, kDimension);
   auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, kNodes, kDimension, max_bytes);
   NodeTable nodes(kNodes);
   for (uint32_t i = 0; i < kNodes; ++i) nodes[i].joined = nodes[i].alive = true;

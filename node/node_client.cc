@@ -10,6 +10,7 @@
 #include "core/rng.h"
 #include "node/arena.h"
 #include "node/node_runtime.h"
+#include "node/socket_monitor.h"
 #include "node/socket_poll.h"
 #include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
@@ -93,6 +94,7 @@ class Node {
  private:
   // A fresh connection to the coordinator (closing any earlier one at once).
   void Connect() {
+    monitor_.reset();  // it watches the socket about to close
     socket_.set(zmq::sockopt::linger, 0);
     socket_ = zmq::socket_t(context_, zmq::socket_type::dealer);
     socket_.set(zmq::sockopt::routing_id, "node-" + std::to_string(options_.node_id));
@@ -116,7 +118,63 @@ class Node {
       socket_.set(zmq::sockopt::curve_publickey, options_.key.public_key);
       socket_.set(zmq::sockopt::curve_secretkey, options_.key.secret_key);
     }
+    if (joining_) Monitor();
     socket_.connect(options_.endpoint);
+  }
+
+  // While joining, ZeroMQ's events about the connection tell why no
+  // Welcome comes (handshake_).
+  void Monitor() {
+    monitor_ = std::make_unique<SocketMonitor>(context_, socket_, "edgefl.node.monitor." + std::to_string(monitors_++),
+                                               ZMQ_EVENT_ALL);
+  }
+
+  // Reads the connection events so far into handshake_; warns once of a
+  // failed handshake, as it happens.
+  void ReadConnectionEvents() {
+    if (monitor_ == nullptr) return;
+    MonitorEvent e;
+    while (monitor_->Next(&e)) {
+      switch (e.event) {
+        case ZMQ_EVENT_CONNECTED:
+          handshake_state_.connected = true;
+          break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+          handshake_state_.handshaken = true;
+          break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH: {
+          const char* why = DescribeHandshakeFailure(e);
+          // With keys, a coordinator that cannot decrypt the CURVE hello
+          // (another server key) just closes the connection.
+          if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && !options_.server_public_key.empty()) {
+            why = "the coordinator closed the connection during the CURVE handshake: --server-key is most likely "
+                  "not its public key";
+          }
+          if (handshake_state_.failure != why) {
+            EDGEFL_LOG_WARN("handshake with the coordinator at %s failed: %s", options_.endpoint.c_str(), why);
+          }
+          handshake_state_.failure = why;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  // Why Join heard nothing, from the connection events.
+  std::string WhyNoAnswer() const {
+    if (handshake_state_.failure != nullptr) return std::string(": ") + handshake_state_.failure;
+    if (!handshake_state_.connected) {
+      return ": no TCP connection was accepted there (is the coordinator running, and is the address right?)";
+    }
+    if (handshake_state_.handshaken) {
+      return " (connected, but no Welcome: another connection may hold the id node-" +
+             std::to_string(options_.node_id) + ", or the coordinator is not taking nodes)";
+    }
+    return "";
   }
 
   // Sends Hello until a Welcome arrives or `timeout_ms` passes. On success
@@ -127,6 +185,20 @@ class Node {
   // hung), the coordinator holds a new one unheard, and only a connection
   // made after the old one closed is heard.
   Status Join(int timeout_ms, bool fresh_connections, codec::TaskSpec* task, std::span<const uint32_t>* shard) {
+    joining_ = true;
+    handshake_state_ = {};
+    if (monitor_ == nullptr) Monitor();
+    const Status joined = TryJoin(timeout_ms, fresh_connections, task, shard);
+    ReadConnectionEvents();
+    joining_ = false;
+    monitor_.reset();  // nothing watches the socket while rounds run
+    if (joined.code() == StatusCode::kTimeout) {
+      return Status::Error(StatusCode::kTimeout, "%s%s", joined.message(), WhyNoAnswer().c_str());
+    }
+    return joined;
+  }
+
+  Status TryJoin(int timeout_ms, bool fresh_connections, codec::TaskSpec* task, std::span<const uint32_t>* shard) {
     codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
     const int64_t give_up_ms = NowMs() + timeout_ms;
     // Resend Hello until Welcome arrives, after 100 ms, then doubling up to
@@ -139,7 +211,8 @@ class Node {
       Send(socket_, fbb_);
       const int64_t wait_until = std::min(give_up_ms, NowMs() + backoff_ms + jitter.Below(backoff_ms / 2));
       while (NowMs() < wait_until && !stop_.load()) {
-        if (!WaitReadable(socket_, std::max<int64_t>(1, wait_until - NowMs()))) continue;
+        ReadConnectionEvents();
+        if (!WaitReadable(socket_, std::max<int64_t>(1, std::min<int64_t>(wait_until - NowMs(), 100)))) continue;
         std::span<const uint8_t> bytes;
         Status s = Receive(socket_, handshake_, &bytes);
         const wire::Envelope* envelope = nullptr;
@@ -322,6 +395,14 @@ class Node {
   ZeroCopySender update_sender_;
   zmq::context_t context_;
   zmq::socket_t socket_;
+  std::unique_ptr<SocketMonitor> monitor_;  // while joining; declared after socket_, so stopped before it closes
+  int monitors_ = 0;                        // for unique inproc names
+  bool joining_ = true;   // the first connection is made to join
+  struct {
+    bool connected = false;           // a TCP connection was made
+    bool handshaken = false;          // and its ZMTP handshake completed
+    const char* failure = nullptr;    // why the last handshake failed
+  } handshake_state_;
   alignas(8) uint8_t handshake_[codec::kHandshakeBufferBytes] = {};
   flatbuffers::FlatBufferBuilder fbb_{1024};  // Hello only: before the arena exists
   uint32_t heartbeat_ms_ = 500;

@@ -411,6 +411,32 @@ size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, 
   return fbb.GetSize() + cut_bytes;
 }
 
+size_t MaxPayloadBytes(const CompressorSpec& compressor, uint32_t dimension) {
+  const size_t d = dimension;
+  switch (compressor.kind) {
+    case wire::CompressorKind::Identity:
+    case wire::CompressorKind::Bernoulli:  // at worst every coordinate is kept
+      return 4 * d;
+    case wire::CompressorKind::RandK:
+      return 4 * size_t{compressor.k};
+    case wire::CompressorKind::TopK:
+      return 8 * size_t{compressor.k};
+    case wire::CompressorKind::Qsgd:
+      return (d * (BitsFor(compressor.levels) + 1) + 7) / 8 + 8;
+    case wire::CompressorKind::Natural:
+      return d;
+    case wire::CompressorKind::Sign:
+    case wire::CompressorKind::ScaledSign:
+    case wire::CompressorKind::EfSign:
+      return (d + 7) / 8;
+  }
+  return 4 * d;
+}
+
+size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension) {
+  return std::max<size_t>(4096, (MaxPayloadBytes(compressor, dimension) + 256 + 7) / 8 * 8);
+}
+
 size_t RoundStartBytes(uint32_t dimension, uint32_t round) {
   // Parts of equal length and offsets of one kind (0, or not) have one size:
   // encode the first part, one later full part and the last part.

@@ -83,6 +83,16 @@ void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const Upd
 // their defaults too). `kept`: the values a sparse update carries (k for
 // rand-k and top-k, the sampled count for bernoulli); others ignore it.
 size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept);
+// The largest payload an Update for `compressor` may carry at dimension d,
+// in bytes (docs/protocol.md 1): 4d for identity and bernoulli, 4k for
+// rand-k, 8k for top-k, ceil(d(b + 1)/8) + 8 for qsgd (b = BitsFor(levels)),
+// d for natural and ceil(d/8) for the three sign kinds.
+size_t MaxPayloadBytes(const CompressorSpec& compressor, uint32_t dimension);
+// The largest Update a coordinator accepts: max(4096, roundup8(P + 256))
+// with P = MaxPayloadBytes. The 256 bytes are room for the tables around the
+// payload as any FlatBuffers builder lays them out, not only this codec's
+// (which needs about 120); every Update EncodeUpdate writes fits.
+size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension);
 // The bytes of the RoundStart parts that carry a model of dimension d in
 // round `round`, as the coordinator sends them to each node.
 size_t RoundStartBytes(uint32_t dimension, uint32_t round);

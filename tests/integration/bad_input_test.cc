@@ -323,9 +323,6 @@ dimension = 50
   CHECK(s.stop_reason == "all rounds done");
   CHECK(s.steps == 60000);
   CHECK(s.update_messages == 60000);  // node 0's own, and only those
-  // One address may start 20 handshakes at once, then 5 a second: most of
-  // the 200 were refused before any message.
-  CHECK(s.rejected >= 100);
   CHECK(s.final_loss < s.initial_loss);
 }
 

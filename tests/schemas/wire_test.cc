@@ -387,6 +387,33 @@ TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its ro
   }
 }
 
+TEST_CASE("UpdateSizeLimit is docs/protocol.md's max(4096, roundup8(P + 256)), and every update fits it") {
+  using Kind = wire::CompressorKind;
+  // The documented figure at d = 1000: P = 4000 for identity.
+  CHECK(UpdateSizeLimit(CompressorSpec{Kind::Identity}, 1000) == 4256);
+  CHECK(UpdateSizeLimit(CompressorSpec{Kind::Sign}, 1000) == 4096);
+  CHECK(UpdateSizeLimit(CompressorSpec{Kind::Natural}, 4000) == 4256);
+  CHECK(UpdateSizeLimit(CompressorSpec{Kind::TopK, 1000}, 4000) == 8256);
+  CHECK(UpdateSizeLimit(CompressorSpec{Kind::Qsgd, 0, 1.0, 1}, 80000) == 80000 * 2 / 8 + 8 + 256);
+  for (uint32_t d = 1; d < 70000; d = d < 64 ? d + 1 : d * 5 / 4 + 1) {
+    const uint32_t k = std::max(1u, d / 2);
+    for (const CompressorSpec spec :
+         {CompressorSpec{Kind::Identity}, CompressorSpec{Kind::RandK, k}, CompressorSpec{Kind::Bernoulli, 0, 0.3},
+          CompressorSpec{Kind::Qsgd, 0, 1.0, 1}, CompressorSpec{Kind::Qsgd, 0, 1.0, 300}, CompressorSpec{Kind::Natural},
+          CompressorSpec{Kind::Sign}, CompressorSpec{Kind::ScaledSign}, CompressorSpec{Kind::EfSign},
+          CompressorSpec{Kind::TopK, k}}) {
+      CAPTURE(d);
+      CAPTURE(CompressorName(spec.kind));
+      // The largest update of that shape: bernoulli may keep every coordinate.
+      const uint32_t kept = spec.kind == Kind::Bernoulli ? d : k;
+      const size_t limit = UpdateSizeLimit(spec, d);
+      CHECK(UpdateMessageBytes(spec, d, kept) <= limit);
+      CHECK(limit % 8 == 0);
+      CHECK(limit >= MaxPayloadBytes(spec, d) + 256);
+    }
+  }
+}
+
 TEST_CASE("RoundStartBytes is the sum of the parts the coordinator sends") {
   for (const uint32_t d : {1u, 1000u, 16384u, 16385u, 40000u, 100000u}) {
     for (const uint32_t round : {0u, 5u}) {
