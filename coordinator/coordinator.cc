@@ -134,21 +134,28 @@ class Coordinator::Impl {
                       static_cast<unsigned long long>(refusal_log_.held_back()),
                       static_cast<unsigned long long>(summary->rejected));
     }
-    // The last checkpoint: where a stopped or failed run resumes, or the
-    // state a finished run ended in. A signal writes one even when periodic
-    // checkpoints are off.
-    Status saved;
-    if (started && !mid_round_ && (*outcome == RunOutcome::kStopped || config_.checkpoint_every > 0)) {
-      const bool finished = *outcome == RunOutcome::kDone || *outcome == RunOutcome::kTargetReached ||
-                            *outcome == RunOutcome::kDiverged;
-      saved = SaveCheckpoint(finished, summary->stop_reason);
-    }
-    // The summary's hash is that of the values model.bin holds.
+    // model.bin and summary.toml first, the last checkpoint after them: a
+    // checkpoint marked finished says that nothing is left to do, so it
+    // must not exist before the files it promises. A crash in between
+    // leaves the last periodic checkpoint (not finished), from which
+    // --resume runs the last rounds again to the same model; and a finished
+    // checkpoint whose files went missing is completed by --resume
+    // (run_completion.h). The summary's hash is that of model.bin's values.
     Status written = recorder_.WriteModel(state_.model, &summary->model_hash);
     *out = *summary;
     const Status finished = recorder_.Finish(*summary);
     if (written.ok()) written = finished;
-    if (written.ok()) written = saved;
+    // The last checkpoint: where a stopped or failed run resumes, or the
+    // state a finished run ended in. A signal writes one even when periodic
+    // checkpoints are off.
+    if (started && !mid_round_ && (*outcome == RunOutcome::kStopped || config_.checkpoint_every > 0)) {
+      const bool ended = *outcome == RunOutcome::kDone || *outcome == RunOutcome::kTargetReached ||
+                         *outcome == RunOutcome::kDiverged;
+      // Not after a failed model.bin or summary.toml: a finished checkpoint
+      // would hide that they are missing.
+      const Status saved = written.ok() || !ended ? SaveCheckpoint(ended, summary->stop_reason) : Status::Ok();
+      if (written.ok()) written = saved;
+    }
     return status.ok() ? written : status;
   }
 

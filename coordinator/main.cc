@@ -11,6 +11,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/experiment_config.h"
 #include "coordinator/resume.h"
+#include "coordinator/run_completion.h"
 #include "coordinator/run_folder.h"
 #include "coordinator/run_recorder.h"
 #include "core/command_line.h"
@@ -109,6 +110,19 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
+  }
+  if (resume.complete_only) {
+    // The run had ended; only its last files are missing.
+    edgefl::RunSummary summary;
+    status = edgefl::CompleteEndedRun(out_dir, resume, &summary);
+    if (!status.ok()) {
+      EDGEFL_LOG_ERROR("%s", status.message());
+      return 1;
+    }
+    EDGEFL_LOG_INFO("%s: the run had ended (%s, after %u rounds); wrote its missing %s and %s from %s",
+                    out_dir.c_str(), summary.stop_reason.c_str(), summary.rounds, edgefl::kModelFile,
+                    edgefl::kSummaryFile, edgefl::kCheckpointFile);
+    return summary.diverged_at >= 0 ? edgefl::ExitCode(edgefl::RunOutcome::kDiverged) : 0;
   }
 
   edgefl::TransportSecurity security;

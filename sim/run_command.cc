@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "coordinator/resume.h"
+#include "coordinator/run_completion.h"
 #include "coordinator/run_folder.h"
 #include "coordinator/run_outcome.h"
 #include "core/log.h"
@@ -247,6 +248,19 @@ int ResumeExperiments(const RunArgs& args, const PredictArgs& predict) {
     }
     bool finished = false;
     if (s.ok()) s = RunFinished(dirs[i], &finished);
+    if (s.ok() && finished) {
+      // An ended run whose model.bin or summary.toml is missing: written
+      // again from its finished checkpoint, then shown like any ended run.
+      ResumePoint point;
+      if (ReadResumePoint(dirs[i], &point).ok() && point.complete_only) {
+        RunSummary summary;
+        s = CompleteEndedRun(dirs[i], point, &summary);
+        if (s.ok()) {
+          std::fprintf(stderr, "edgefl: %s had ended; wrote its missing %s and %s from %s\n", dirs[i].c_str(),
+                       kModelFile, kSummaryFile, kCheckpointFile);
+        }
+      }
+    }
     if (!s.ok()) {
       EDGEFL_LOG_ERROR("--resume: %s", s.message());
       return 2;
