@@ -74,7 +74,9 @@ static_assert(sizeof(ExperimentConfig) == 496, "a new run field needs its key in
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
   v.Section("run");
-  v.Text("name", c.name, {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it."});
+  v.Text("name", c.name,
+         {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it.",
+          "1 to 100 letters, digits, `-`, `_`, `.`, `+`; not starting with `.` or `-`"});
   v.Integer("nodes", c.nodes, 1, 4096,
             {"N, the number of nodes. Node ids are 0 … N−1, and all of them must join before round 0."});
   v.Integer("rounds", c.rounds, 1, 100000000, {"The number of rounds to run."});

@@ -289,7 +289,11 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
     const std::string stem = experiment.config_path.empty()
                                  ? "quickstart"
                                  : std::filesystem::path(experiment.config_path).stem().string();
-    out_dir = "runs/" + stem + "-" + Timestamp();
+    const Status made = MakeFreshFolder("runs/" + stem + "-" + Timestamp(), &out_dir);
+    if (!made.ok()) {
+      EDGEFL_LOG_ERROR("%s", made.message());
+      return 2;
+    }
   }
   // Before anything runs: each variant's folder holds no run (or is cleared
   // with --overwrite) and gets its config.toml, so that `--resume` can also
@@ -298,7 +302,7 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
   for (const auto* config : chosen) {
     const std::string dir = out_dir + "/" + config->name;
     const std::string existing = ExistingRunFile(dir);
-    Status s = existing.empty() ? Status::Ok() : args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
+    Status s = existing.empty() || args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
     if (s.ok()) s = WriteRunConfig(dir, *config);
     if (!s.ok()) {
       EDGEFL_LOG_ERROR("%s", s.message());
