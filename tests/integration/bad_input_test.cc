@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -207,6 +208,49 @@ TEST_CASE("a node prints its memory plan, and refuses a budget below it at start
   CHECK(Contains(r.output, "model replica"));
   CHECK(Contains(r.output, "arena total"));
   CHECK(WaitFor(group, coordinator).exit_code == 0);
+}
+
+TEST_CASE("a fake coordinator's Welcome with d = 2^28 is refused under the default memory budget, nothing taken") {
+  // Anything that binds the coordinator's port (in insecure mode, after the
+  // coordinator died) is joined: it must not be able to make the node take
+  // a gigabyte. The node runs under a 800 MB address-space limit, so taking
+  // the arena would end it with bad_alloc rather than the refusal.
+  zmq::context_t context;
+  zmq::socket_t fake(context, zmq::socket_type::router);
+  fake.set(zmq::sockopt::linger, 0);
+  fake.set(zmq::sockopt::rcvtimeo, 10000);
+  fake.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = fake.get(zmq::sockopt::last_endpoint);
+  uint64_t hello_budget = 0;
+  std::thread coordinator([&] {
+    zmq::message_t id, hello;
+    if (!fake.recv(id) || !fake.recv(hello)) return;
+    std::vector<uint64_t> aligned((hello.size() + 7) / 8);
+    std::memcpy(aligned.data(), hello.data(), hello.size());
+    const wire::Envelope* e = nullptr;
+    if (codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), hello.size()}, &e).ok() &&
+        e->body_type() == wire::Body::Hello) {
+      hello_budget = e->body_as_Hello()->memory_budget_bytes();
+    }
+    codec::TaskSpec task;
+    task.objective.dimension = codec::kMaxDimension;
+    task.num_nodes = 1;
+    flatbuffers::FlatBufferBuilder fbb;
+    codec::EncodeWelcome(fbb, task, 500);
+    fake.send(id, zmq::send_flags::sndmore);
+    fake.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+  });
+  const auto r = RunCommand("ulimit -v 800000; exec " + Binary("edgefl-node") + " --connect " + endpoint +
+                                " --id 0 --join-timeout-ms 5000 --rejoin-timeout-ms 0",
+                            30);
+  coordinator.join();
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.output, "refused the task: it needs"));
+  CHECK(Contains(r.output, "(d = 268435456, identity), over this node's default memory budget"));
+  // The Hello says what the node may take.
+  CHECK(hello_budget > 0);
+  CHECK(hello_budget <= (uint64_t{256} << 20));
 }
 
 TEST_CASE("malformed and foreign messages are counted and refused; the run goes on") {
