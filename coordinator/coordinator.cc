@@ -59,7 +59,8 @@ class Coordinator::Impl {
         step_(config.step, config.server, StepFactsOf(config), dimension_),
         state_(dimension_, config.nodes),
         config_toml_(ToToml(config)),
-        direction_(dimension_) {}
+        direction_(dimension_),
+        gradient_before_(config.step.smoothness == SmoothnessSource::kOnline ? dimension_ : 0) {}
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
 
@@ -101,7 +102,11 @@ class Coordinator::Impl {
       const Evaluation initial = evaluator_->Evaluate(state_.model);
       summary->initial_loss = summary->final_loss = summary->best_loss = initial.loss;
       summary->final_test_accuracy = summary->best_test_accuracy = initial.test_accuracy;
+    } else if (status.ok() && config_.step.smoothness == SmoothnessSource::kOnline) {
+      // The gradient at the checkpoint's model, as the run had it then.
+      evaluator_->Evaluate(state_.model);
     }
+    if (status.ok()) CopyGradient();
     const bool started = status.ok();  // the state holds a model: x_0, or the checkpoint's
     if (resumed_ && started) {
       EDGEFL_LOG_INFO("%s: resuming at round %u of %u", config_.name.c_str(), state_.round, config_.rounds);
@@ -552,6 +557,8 @@ class Coordinator::Impl {
                       config_.QuorumCount());
     }
     const Evaluation evaluation = evaluator_->Evaluate(state_.model);
+    if (stepped) step_.ObserveGradients(gradient_before_, evaluator_->gradient());
+    CopyGradient();
     round_metrics_.loss = evaluation.loss;
     round_metrics_.grad_norm = evaluation.grad_norm;
     round_metrics_.grad_max_abs = evaluation.grad_max_abs;
@@ -564,6 +571,14 @@ class Coordinator::Impl {
     }
     *m = round_metrics_;
     return stepped ? RoundEnd::kStep : RoundEnd::kNoStep;
+  }
+
+  // Keeps grad f at the model (evaluated last) for the online smoothness
+  // fit's next sample.
+  void CopyGradient() {
+    if (config_.step.smoothness != SmoothnessSource::kOnline) return;
+    const std::span<const float> gradient = evaluator_->gradient();
+    std::copy(gradient.begin(), gradient.end(), gradient_before_.begin());
   }
 
   // Counts updates norm bounding scaled down, and says when Krum first
@@ -628,6 +643,8 @@ class Coordinator::Impl {
   RunState state_;
   const std::string config_toml_;  // what checkpoints record, and a resume compares
   std::vector<double> direction_;
+  // grad f at the model the round starts from (step.smoothness = "online").
+  std::vector<float> gradient_before_;
   uint32_t overflows_in_round_ = 0;
   uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
   uint32_t fallback_rounds_ = 0;  // krum took the median

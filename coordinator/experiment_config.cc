@@ -17,6 +17,7 @@
 #include "maths/data_objective.h"
 #include "maths/gradient_noise.h"
 #include "maths/dataset.h"
+#include "maths/synthetic_objective.h"
 
 namespace edgefl {
 namespace {
@@ -169,7 +170,9 @@ class KeyWriter {
 
 // What a step rule needs of the rest of the config.
 Status CheckStepRule(const ExperimentConfig& c) {
-  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0)) {
+  const bool fitted_from_nothing = c.step.smoothness == SmoothnessSource::kOnline && c.step.l0 == 0.0 &&
+                                   c.step.l1 == 0.0;  // cautious steps until the fit (server_step.h)
+  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0) && !fitted_from_nothing) {
     return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
                StepRuleName(c.step.rule));
   }
@@ -213,9 +216,6 @@ Status CheckAggregator(const ExperimentConfig& c) {
   return Status::Ok();
 }
 
-// Whether the document sets section.key.
-bool Given(const toml::table& root, const char* section, const char* key) {
-  const toml::node* node = root.get(section);
 // Why `name` cannot name a run folder, or nullptr. It becomes runs/<name>,
 // which --overwrite clears: a separator or ".." would put that folder, and
 // what is deleted there, anywhere on the disk.
@@ -231,7 +231,34 @@ const char* BadRunName(const std::string& name) {
   return nullptr;
 }
 
+// Whether the document sets section.key.
+bool Given(const toml::table& root, const char* section, const char* key) {
+  const toml::node* node = root.get(section);
   return node != nullptr && node->as_table() != nullptr && node->as_table()->contains(key);
+}
+
+// step.l0 and step.l1 that the file leaves out. A synthetic objective
+// knows its own (SyntheticSmoothness), which a rule then steps with from
+// round 0, and the online fit starts from. A data objective does not: a
+// rule that divides by L0 + L1 n_k needs them declared, unless they are
+// fitted online, which then starts with cautious steps (l0 = 0: none
+// declared; server_step.h).
+Status ResolveSmoothness(const toml::table& root, ExperimentConfig* c) {
+  const bool l0_given = Given(root, "step", "l0"), l1_given = Given(root, "step", "l1");
+  if (!codec::IsDataObjective(c->objective.kind)) {
+    const SmoothnessConstants known = SyntheticSmoothness(c->objective);
+    if (!l0_given) c->step.l0 = known.l0;
+    if (!l1_given) c->step.l1 = known.l1;
+    return Status::Ok();
+  }
+  if (!UsesSmoothness(c->step.rule) || (l0_given && l1_given)) return Status::Ok();
+  if (c->step.smoothness == SmoothnessSource::kOnline) {
+    if (!l0_given && !l1_given) c->step.l0 = c->step.l1 = 0.0;
+    return Status::Ok();
+  }
+  return Bad("%s: step.rule = \"%s\" needs L0 and L1, which objective.kind = \"%s\" does not know: declare "
+             "step.l0 and step.l1, or fit them with step.smoothness = \"online\"",
+             l0_given ? "step.l1" : "step.l0", StepRuleName(c->step.rule), codec::ObjectiveName(c->objective.kind));
 }
 
 // Reads one resolved document (no variants left) into a config.
@@ -265,6 +292,8 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
     }
     c->objective.dimension = parameters;
   }
+
+  EDGEFL_RETURN_IF_ERROR(ResolveSmoothness(root, c));
 
   // Checks across keys.
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));

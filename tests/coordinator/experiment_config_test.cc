@@ -196,5 +196,42 @@ TEST_CASE("a config file must be a regular file of at most 1 MiB") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("L0 and L1 left out are a synthetic objective's own; a data objective needs them declared or fitted") {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(Load("[objective]\nkind = \"quartic\"\nlambda_max = 2.0\n[step]\nrule = \"l0l1\"\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 2.0);  // lambda_max
+  CHECK(configs[0].step.l1 == 3.0);  // 3 lambda x^2 <= (4/9) lambda + 3 |grad|
+  REQUIRE(Load("[objective]\nkind = \"cosh\"\ncosh_scale = 2.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
+  CHECK(configs[0].step.l1 == 2.5);
+  REQUIRE(Load("[objective]\nlambda_max = 4.0\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 4.0);
+  CHECK(configs[0].step.l1 == 0.0);
+  // Declared values win, each on its own.
+  REQUIRE(Load("[objective]\nkind = \"quartic\"\n[step]\nrule = \"l0l1\"\nl1 = 1.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
+  CHECK(configs[0].step.l1 == 1.5);
+  // What the run folder keeps reads back to the same config.
+  std::vector<ExperimentConfig> again;
+  REQUIRE(Load(ToToml(configs[0]), &again).ok());
+  CHECK(again[0] == configs[0]);
+
+  const std::string data = "[objective]\nkind = \"logistic\"\ndataset = \"digits\"\n";
+  Status s = Load(data + "[step]\nrule = \"l0l1\"\n", &configs);
+  CHECK(Mentions(s, "step.l0: step.rule = \"l0l1\" needs L0 and L1, which objective.kind = \"logistic\" does not know"));
+  s = Load(data + "[step]\nrule = \"vankov\"\nl0 = 2.0\n", &configs);
+  CHECK(Mentions(s, "step.l1: step.rule = \"vankov\""));
+  REQUIRE(Load(data + "[step]\nrule = \"l0l1\"\nl0 = 2.0\nl1 = 0.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 2.0);
+  REQUIRE(Load(data + "[step]\nrule = \"l0l1\"\nsmoothness = \"online\"\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 0.0);  // none: cautious steps until the fit
+  CHECK(configs[0].step.l1 == 0.0);
+  REQUIRE(Load(ToToml(configs[0]), &again).ok());
+  CHECK(again[0] == configs[0]);
+  // Rules that do not use them keep the plain defaults.
+  REQUIRE(Load(data, &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
+}
+
 }  // namespace
 }  // namespace edgefl
