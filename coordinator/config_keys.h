@@ -74,7 +74,9 @@ static_assert(sizeof(ExperimentConfig) == 496, "a new run field needs its key in
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
   v.Section("run");
-  v.Text("name", c.name, {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it."});
+  v.Text("name", c.name,
+         {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it.",
+          "1 to 100 letters, digits, `-`, `_`, `.`, `+`; not starting with `.` or `-`"});
   v.Integer("nodes", c.nodes, 1, 4096,
             {"N, the number of nodes. Node ids are 0 … N−1, and all of them must join before round 0."});
   v.Integer("rounds", c.rounds, 1, 100000000, {"The number of rounds to run."});
@@ -195,11 +197,16 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("clip_norm", c.step.clip_norm, Above(0.0), {"gamma of `clip`: steps are at most gamma/n_k long."});
   v.Number("l0", c.step.l0, AtLeast(0.0),
            {"L0 of (L0,L1)-smoothness, ‖∇²f(x)‖ <= L0 + L1‖∇f(x)‖, for `vankov`, `l0l1-gd` and `l0l1` (which need "
-            "it > 0)."});
-  v.Number("l1", c.step.l1, AtLeast(0.0), {"L1 of (L0,L1)-smoothness, for `vankov`, `l0l1-gd` and `l0l1`."});
+            "it > 0). Left out, a synthetic objective's own (below); a data objective has none, so these rules need "
+            "it declared unless `smoothness = \"online\"`.",
+            nullptr, "the objective's: `lambda_max`; 1.0 for data objectives"});
+  v.Number("l1", c.step.l1, AtLeast(0.0),
+           {"L1 of (L0,L1)-smoothness, for `vankov`, `l0l1-gd` and `l0l1`. Left out, as for `l0`.", nullptr,
+            "the objective's: 0.0 (`quadratic`), 3.0 (`quartic`), `cosh_scale` (`cosh`); 0.0 for data objectives"});
   v.Word("smoothness", c.step.smoothness, SmoothnessSourceNames(),
-         {"Where L0 and L1 come from: `declared` (`l0`, `l1`), or `online`, fitted from the run's own steps "
-          "(below), with the declared values until three samples exist. metrics.csv says which a round used."});
+         {"Where L0 and L1 come from: `declared` (`l0`, `l1`, or the objective's), or `online`, fitted from the "
+          "run's own steps (below), with the declared values until three samples exist (a data objective with "
+          "neither declared steps eta/n_k until then). metrics.csv says which a round used."});
   v.Integer("smoothness_window", c.step.smoothness_window, 3, 64,
             {"`online`: how many of the latest samples the fit uses."});
   v.Number("eps", c.step.eps, Between(0.0, 1.0, /*lo_open=*/true, /*hi_open=*/true),

@@ -60,7 +60,8 @@ class Coordinator::Impl {
         step_(config.step, config.server, StepFactsOf(config), dimension_),
         state_(dimension_, config.nodes),
         config_toml_(ToToml(config)),
-        direction_(dimension_) {}
+        direction_(dimension_),
+        gradient_before_(config.step.smoothness == SmoothnessSource::kOnline ? dimension_ : 0) {}
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
 
@@ -102,7 +103,11 @@ class Coordinator::Impl {
       const Evaluation initial = evaluator_->Evaluate(state_.model);
       summary->initial_loss = summary->final_loss = summary->best_loss = initial.loss;
       summary->final_test_accuracy = summary->best_test_accuracy = initial.test_accuracy;
+    } else if (status.ok() && config_.step.smoothness == SmoothnessSource::kOnline) {
+      // The gradient at the checkpoint's model, as the run had it then.
+      evaluator_->Evaluate(state_.model);
     }
+    if (status.ok()) CopyGradient();
     const bool started = status.ok();  // the state holds a model: x_0, or the checkpoint's
     if (resumed_ && started) {
       EDGEFL_LOG_INFO("%s: resuming at round %u of %u", config_.name.c_str(), state_.round, config_.rounds);
@@ -143,21 +148,28 @@ class Coordinator::Impl {
                       static_cast<unsigned long long>(refusal_log_.held_back()),
                       static_cast<unsigned long long>(summary->rejected));
     }
-    // The last checkpoint: where a stopped or failed run resumes, or the
-    // state a finished run ended in. A signal writes one even when periodic
-    // checkpoints are off.
-    Status saved;
-    if (started && !mid_round_ && (*outcome == RunOutcome::kStopped || config_.checkpoint_every > 0)) {
-      const bool finished = *outcome == RunOutcome::kDone || *outcome == RunOutcome::kTargetReached ||
-                            *outcome == RunOutcome::kDiverged;
-      saved = SaveCheckpoint(finished, summary->stop_reason);
-    }
-    // The summary's hash is that of the values model.bin holds.
+    // model.bin and summary.toml first, the last checkpoint after them: a
+    // checkpoint marked finished says that nothing is left to do, so it
+    // must not exist before the files it promises. A crash in between
+    // leaves the last periodic checkpoint (not finished), from which
+    // --resume runs the last rounds again to the same model; and a finished
+    // checkpoint whose files went missing is completed by --resume
+    // (run_completion.h). The summary's hash is that of model.bin's values.
     Status written = recorder_.WriteModel(state_.model, &summary->model_hash);
     *out = *summary;
     const Status finished = recorder_.Finish(*summary);
     if (written.ok()) written = finished;
-    if (written.ok()) written = saved;
+    // The last checkpoint: where a stopped or failed run resumes, or the
+    // state a finished run ended in. A signal writes one even when periodic
+    // checkpoints are off.
+    if (started && !mid_round_ && (*outcome == RunOutcome::kStopped || config_.checkpoint_every > 0)) {
+      const bool ended = *outcome == RunOutcome::kDone || *outcome == RunOutcome::kTargetReached ||
+                         *outcome == RunOutcome::kDiverged;
+      // Not after a failed model.bin or summary.toml: a finished checkpoint
+      // would hide that they are missing.
+      const Status saved = written.ok() || !ended ? SaveCheckpoint(ended, summary->stop_reason) : Status::Ok();
+      if (written.ok()) written = saved;
+    }
     return status.ok() ? written : status;
   }
 
@@ -586,6 +598,8 @@ class Coordinator::Impl {
                       config_.QuorumCount());
     }
     const Evaluation evaluation = evaluator_->Evaluate(state_.model);
+    if (stepped) step_.ObserveGradients(gradient_before_, evaluator_->gradient());
+    CopyGradient();
     round_metrics_.loss = evaluation.loss;
     round_metrics_.grad_norm = evaluation.grad_norm;
     round_metrics_.grad_max_abs = evaluation.grad_max_abs;
@@ -598,6 +612,14 @@ class Coordinator::Impl {
     }
     *m = round_metrics_;
     return stepped ? RoundEnd::kStep : RoundEnd::kNoStep;
+  }
+
+  // Keeps grad f at the model (evaluated last) for the online smoothness
+  // fit's next sample.
+  void CopyGradient() {
+    if (config_.step.smoothness != SmoothnessSource::kOnline) return;
+    const std::span<const float> gradient = evaluator_->gradient();
+    std::copy(gradient.begin(), gradient.end(), gradient_before_.begin());
   }
 
   // Counts updates norm bounding scaled down, and says when Krum first
@@ -662,6 +684,8 @@ class Coordinator::Impl {
   RunState state_;
   const std::string config_toml_;  // what checkpoints record, and a resume compares
   std::vector<double> direction_;
+  // grad f at the model the round starts from (step.smoothness = "online").
+  std::vector<float> gradient_before_;
   uint32_t overflows_in_round_ = 0;
   uint64_t bounded_updates_ = 0;  // scaled down to aggregator.max_update_norm
   uint64_t connections_closed_ = 0;  // keys that spoke for another node

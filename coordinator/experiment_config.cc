@@ -1,7 +1,9 @@
 #include "coordinator/experiment_config.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -15,6 +17,7 @@
 #include "maths/data_objective.h"
 #include "maths/gradient_noise.h"
 #include "maths/dataset.h"
+#include "maths/synthetic_objective.h"
 
 namespace edgefl {
 namespace {
@@ -167,7 +170,9 @@ class KeyWriter {
 
 // What a step rule needs of the rest of the config.
 Status CheckStepRule(const ExperimentConfig& c) {
-  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0)) {
+  const bool fitted_from_nothing = c.step.smoothness == SmoothnessSource::kOnline && c.step.l0 == 0.0 &&
+                                   c.step.l1 == 0.0;  // cautious steps until the fit (server_step.h)
+  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0) && !fitted_from_nothing) {
     return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
                StepRuleName(c.step.rule));
   }
@@ -211,10 +216,49 @@ Status CheckAggregator(const ExperimentConfig& c) {
   return Status::Ok();
 }
 
+// Why `name` cannot name a run folder, or nullptr. It becomes runs/<name>,
+// which --overwrite clears: a separator or ".." would put that folder, and
+// what is deleted there, anywhere on the disk.
+const char* BadRunName(const std::string& name) {
+  if (name.empty()) return "a run needs a name";
+  if (name.size() > kMaxRunNameBytes) return "too long (at most 100 characters)";
+  for (const char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '_' || c == '.' || c == '+';
+    if (!plain) return "only letters, digits and - _ . + may name a run folder (no '/', spaces or other characters)";
+  }
+  if (name[0] == '.' || name[0] == '-') return "must not start with '.' or '-'";
+  return nullptr;
+}
+
 // Whether the document sets section.key.
 bool Given(const toml::table& root, const char* section, const char* key) {
   const toml::node* node = root.get(section);
   return node != nullptr && node->as_table() != nullptr && node->as_table()->contains(key);
+}
+
+// step.l0 and step.l1 that the file leaves out. A synthetic objective
+// knows its own (SyntheticSmoothness), which a rule then steps with from
+// round 0, and the online fit starts from. A data objective does not: a
+// rule that divides by L0 + L1 n_k needs them declared, unless they are
+// fitted online, which then starts with cautious steps (l0 = 0: none
+// declared; server_step.h).
+Status ResolveSmoothness(const toml::table& root, ExperimentConfig* c) {
+  const bool l0_given = Given(root, "step", "l0"), l1_given = Given(root, "step", "l1");
+  if (!codec::IsDataObjective(c->objective.kind)) {
+    const SmoothnessConstants known = SyntheticSmoothness(c->objective);
+    if (!l0_given) c->step.l0 = known.l0;
+    if (!l1_given) c->step.l1 = known.l1;
+    return Status::Ok();
+  }
+  if (!UsesSmoothness(c->step.rule) || (l0_given && l1_given)) return Status::Ok();
+  if (c->step.smoothness == SmoothnessSource::kOnline) {
+    if (!l0_given && !l1_given) c->step.l0 = c->step.l1 = 0.0;
+    return Status::Ok();
+  }
+  return Bad("%s: step.rule = \"%s\" needs L0 and L1, which objective.kind = \"%s\" does not know: declare "
+             "step.l0 and step.l1, or fit them with step.smoothness = \"online\"",
+             l0_given ? "step.l1" : "step.l0", StepRuleName(c->step.rule), codec::ObjectiveName(c->objective.kind));
 }
 
 // Reads one resolved document (no variants left) into a config.
@@ -248,6 +292,8 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
     }
     c->objective.dimension = parameters;
   }
+
+  EDGEFL_RETURN_IF_ERROR(ResolveSmoothness(root, c));
 
   // Checks across keys.
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
@@ -458,7 +504,12 @@ Status LoadExperiments(std::string_view text, std::string_view origin, const std
       if (variants.size() == 1) return s;
       return Bad("%s: %s", where, s.message());
     }
-    if (const auto name = (*variant)["name"].value<std::string>()) config.name = *name;
+    const auto name = (*variant)["name"].value<std::string>();
+    if (name) config.name = *name;
+    if (const char* why = BadRunName(config.name)) {
+      if (name) return Bad("%s: name = \"%s\": %s", where, config.name.c_str(), why);
+      return Bad("run.name = \"%s\": %s", config.name.c_str(), why);
+    }
     for (const ExperimentConfig& earlier : *out) {
       if (earlier.name == config.name) return Bad("%s: name \"%s\" is used twice", where, config.name.c_str());
     }
@@ -469,11 +520,26 @@ Status LoadExperiments(std::string_view text, std::string_view origin, const std
 
 Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
                           std::vector<ExperimentConfig>* out) {
-  std::ifstream file(path);
-  if (!file) return Bad("cannot read config file '%s'", path.c_str());
-  std::stringstream text;
-  text << file.rdbuf();
-  return LoadExperiments(text.str(), path, overrides, out);
+  // A folder reads as empty text, which is the default experiment, and a
+  // device such as /dev/zero never ends: only regular files, and of a size
+  // no hand-written config comes near.
+  struct stat info = {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return Bad("cannot read config file '%s': %s", path.c_str(), std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return Bad("config file '%s' is not a regular file (%s)", path.c_str(),
+               S_ISDIR(info.st_mode) ? "a folder" : "a device, pipe or socket");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Bad("cannot read config file '%s': %s", path.c_str(), std::strerror(errno));
+  std::string text(kMaxConfigFileBytes + 1, '\0');
+  file.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(file.gcount()));
+  if (text.size() > kMaxConfigFileBytes) {
+    return Bad("config file '%s' is larger than %zu bytes (1 MiB): not a config", path.c_str(), kMaxConfigFileBytes);
+  }
+  return LoadExperiments(text, path, overrides, out);
 }
 
 std::string ToToml(const ExperimentConfig& c) {

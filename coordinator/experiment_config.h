@@ -182,7 +182,14 @@ struct ConfigOverride {
 Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& overrides,
                        std::vector<ExperimentConfig>* out);
 
-// Reads a file; see LoadExperiments.
+// A run's name (run.name, or a variant's name) names its folder: 1 to
+// kMaxRunNameBytes letters, digits, '-', '_', '.' or '+', not starting with
+// '.' or '-'. LoadExperiments refuses any other.
+inline constexpr size_t kMaxRunNameBytes = 100;
+
+// Reads a file; see LoadExperiments. Only a regular file of at most
+// kMaxConfigFileBytes is read.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
 Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
                           std::vector<ExperimentConfig>* out);
 

@@ -11,6 +11,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/experiment_config.h"
 #include "coordinator/resume.h"
+#include "coordinator/run_completion.h"
 #include "coordinator/run_folder.h"
 #include "coordinator/run_recorder.h"
 #include "core/command_line.h"
@@ -61,7 +62,8 @@ int main(int argc, char** argv) {
                "Nodes (edgefl-node --connect ENDPOINT --id I) join, receive their task, and send compressed\n"
                "gradients; the coordinator aggregates them, steps, and writes config.toml, metrics.csv, nodes.csv,\n"
                "checkpoint.bin, model.bin and summary.toml to the run folder."};
-  auto* config_option = app.add_option("--config", config_path, "Experiment config (TOML), see docs/config.md");
+  auto* config_option = app.add_option("--config", config_path,
+                                       "Experiment config (TOML; a regular file of at most 1 MiB), see docs/config.md");
   auto* resume_option = app.add_option(
       "--resume", resume_dir,
       "Carry on the run in this folder from its last checkpoint, with its own config.toml; its nodes rejoin\n"
@@ -74,7 +76,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_dir, "Run folder (default: runs/<name>)")->excludes(resume_option);
   app.add_flag("--overwrite", overwrite, "Start afresh in a run folder that already holds a run, deleting it")
       ->excludes(resume_option);
-  app.add_option("--data-dir", data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)");
+  app.add_option("--data-dir", data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--key", key_path, "CURVE key pair file of this coordinator (edgefl keys init); with --allow");
   app.add_option("--allow", allow_path, "Allow-list of the nodes' public keys, each bound to its node id; with --key");
   app.add_flag("--insecure", insecure, "Listen beyond loopback without CURVE keys (anyone who reaches the port can join)");
@@ -102,13 +105,28 @@ int main(int argc, char** argv) {
     status = ChooseConfig(config_path, sets, variant, &config);
     if (status.ok() && out_dir.empty()) out_dir = "runs/" + config.name;
     const std::string existing = status.ok() ? edgefl::ExistingRunFile(out_dir) : "";
-    if (!existing.empty()) {
-      status = overwrite ? edgefl::ClearRun(out_dir) : edgefl::RefuseExistingRun(out_dir, existing);
+    // A folder that holds no run (a run that failed before round 0 leaves
+    // only headers and its summary) is cleared of its files and reused.
+    if (status.ok()) {
+      status = existing.empty() || overwrite ? edgefl::ClearRun(out_dir) : edgefl::RefuseExistingRun(out_dir, existing);
     }
   }
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
+  }
+  if (resume.complete_only) {
+    // The run had ended; only its last files are missing.
+    edgefl::RunSummary summary;
+    status = edgefl::CompleteEndedRun(out_dir, resume, &summary);
+    if (!status.ok()) {
+      EDGEFL_LOG_ERROR("%s", status.message());
+      return 1;
+    }
+    EDGEFL_LOG_INFO("%s: the run had ended (%s, after %u rounds); wrote its missing %s and %s from %s",
+                    out_dir.c_str(), summary.stop_reason.c_str(), summary.rounds, edgefl::kModelFile,
+                    edgefl::kSummaryFile, edgefl::kCheckpointFile);
+    return summary.diverged_at >= 0 ? edgefl::ExitCode(edgefl::RunOutcome::kDiverged) : 0;
   }
 
   edgefl::TransportSecurity security;

@@ -39,6 +39,9 @@ class ModelEvaluator {
     return i < shards_.size() ? std::span<const uint32_t>(shards_[i]) : std::span<const uint32_t>();
   }
   Evaluation Evaluate(std::span<const float> model);
+  // grad f at the model of the last Evaluate (the full training gradient of
+  // a data objective).
+  std::span<const float> gradient() const { return gradient_; }
 
  private:
   ModelEvaluator(const ExperimentConfig& config);

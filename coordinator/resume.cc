@@ -25,6 +25,12 @@ Status ReadResumePoint(const std::string& dir, ResumePoint* out) {
   if (!std::filesystem::exists(checkpoint_path, ec)) {
     uint64_t rows = 0;
     EDGEFL_RETURN_IF_ERROR(CountRows(dir + "/" + kMetricsFile, &rows));
+    bool ended = false;
+    EDGEFL_RETURN_IF_ERROR(RunFinished(dir, &ended));
+    if (ended) {
+      return Status::Error(StatusCode::kInvalidArgument, "%s: the run has ended (see its %s); nothing to resume",
+                           dir.c_str(), kSummaryFile);
+    }
     if (rows > 0) {
       return Status::Error(StatusCode::kInvalidArgument,
                            "%s has no %s to resume from, and %llu rounds ran there (run.checkpoint_every = %u); "
@@ -39,7 +45,13 @@ Status ReadResumePoint(const std::string& dir, ResumePoint* out) {
   EDGEFL_RETURN_IF_ERROR(ReadCheckpointFile(checkpoint_path, &checkpoint));
   const Status same = CheckSameConfig(checkpoint.config_toml, ToToml(out->config));
   if (!same.ok()) return Status::Error(StatusCode::kInvalidArgument, "%s: %s", config_path.c_str(), same.message());
+  out->complete_only = false;
   if (checkpoint.finished) {
+    if (!std::filesystem::exists(dir + "/" + kModelFile, ec) || !std::filesystem::exists(dir + "/" + kSummaryFile, ec)) {
+      out->complete_only = true;
+      out->checkpoint = std::move(checkpoint);
+      return Status::Ok();
+    }
     return Status::Error(StatusCode::kInvalidArgument, "%s: the run has ended (%s, after %u rounds); nothing to resume",
                          dir.c_str(), checkpoint.stop_reason.c_str(), checkpoint.round);
   }

@@ -1,7 +1,9 @@
 // What `edgefl-coordinator --resume RUN_FOLDER` starts from: the folder's
 // own config.toml and its checkpoint.bin, taken with that same config. A
 // folder without a checkpoint may be resumed only if no round has run there
-// yet (it then starts at round 0); a finished run has nothing to resume.
+// yet (it then starts at round 0); a finished run has nothing to resume,
+// unless its model.bin or summary.toml is missing, which its finished
+// checkpoint can write again (run_completion.h).
 #pragma once
 
 #include <optional>
@@ -16,6 +18,9 @@ namespace edgefl {
 struct ResumePoint {
   ExperimentConfig config;
   std::optional<Checkpoint> checkpoint;  // none: no round had run, start at round 0
+  // The run has ended (the checkpoint is marked finished) but model.bin or
+  // summary.toml is missing: write them from the checkpoint, run nothing.
+  bool complete_only = false;
 };
 
 // Reads `dir` for a resume; the error says why it cannot be resumed.

@@ -1,5 +1,6 @@
 #include "coordinator/run_folder.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,16 +12,42 @@
 namespace edgefl {
 namespace {
 
+constexpr int kMaxFolderAttempts = 1000;
 constexpr const char* kRunFiles[] = {kMetricsFile, kNodesFile, kSummaryFile, kModelFile, kCheckpointFile};
 
 }  // namespace
 
 std::string ExistingRunFile(const std::string& dir) {
-  for (const char* file : kRunFiles) {
-    std::error_code ec;
-    if (std::filesystem::exists(dir + "/" + file, ec)) return file;
+  for (const char* file : {kMetricsFile, kNodesFile}) {
+    uint64_t rows = 0;
+    if (CountRows(dir + "/" + file, &rows).ok() && rows > 0) return file;
   }
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/" + kCheckpointFile, ec)) return kCheckpointFile;
   return "";
+}
+
+Status MakeFreshFolder(const std::string& base, std::string* made) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(base).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: %s", parent.c_str(), ec.message().c_str());
+  }
+  // mkdir either creates the folder or fails with EEXIST, atomically: two
+  // runs started in the same second get one folder each.
+  for (int attempt = 1; attempt <= kMaxFolderAttempts; ++attempt) {
+    const std::string path = attempt == 1 ? base : base + "-" + std::to_string(attempt);
+    if (::mkdir(path.c_str(), 0777) == 0) {
+      *made = path;
+      return Status::Ok();
+    }
+    if (errno != EEXIST) {
+      return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: %s", path.c_str(), std::strerror(errno));
+    }
+  }
+  return Status::Error(StatusCode::kInvalidArgument, "cannot create %s: it and %d numbered folders beside it exist",
+                       base.c_str(), kMaxFolderAttempts - 1);
 }
 
 Status RefuseExistingRun(const std::string& dir, const std::string& file) {

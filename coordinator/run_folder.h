@@ -18,10 +18,18 @@ inline constexpr const char* kSummaryFile = "summary.toml";
 inline constexpr const char* kModelFile = "model.bin";
 inline constexpr const char* kCheckpointFile = "checkpoint.bin";
 
-// The first file a run writes (metrics.csv, nodes.csv, summary.toml,
-// model.bin, checkpoint.bin) that `dir` holds, or "" when it holds none. A
-// config.toml alone is no run: `edgefl run` writes it before the run starts.
+// The file that shows `dir` holds a run worth keeping: a metrics.csv or
+// nodes.csv with a round's row, or checkpoint.bin; "" when it holds none. A
+// config.toml alone is no run (`edgefl run` writes it before the run
+// starts), and neither is what a run that failed before round 0 leaves
+// (headers, and the summary and model.bin of x_0): a fresh run clears
+// those (ClearRun) and starts there.
 std::string ExistingRunFile(const std::string& dir);
+
+// Creates a new folder `base`, or `base`-2, `base`-3, ... when it exists
+// (its parents as needed); *made receives the one created. For folders
+// named by the time, which two runs may share.
+Status MakeFreshFolder(const std::string& base, std::string* made);
 
 // The error for a fresh run started on a folder that holds one.
 Status RefuseExistingRun(const std::string& dir, const std::string& file);

@@ -115,10 +115,17 @@ void RunRecorder::RecordNode(const NodeRoundMetrics& r) {
 }
 
 Status RunRecorder::Finish(const RunSummary& s) {
-  for (std::FILE** file : {&metrics_, &nodes_}) {
-    if (*file != nullptr) std::fclose(*file);
+  // On the disk before the summary, and before the final checkpoint that
+  // follows it (WriteCheckpoint no longer has them open to flush).
+  Status synced;
+  for (auto [file, name] : {std::pair{&metrics_, kMetricsFile}, std::pair{&nodes_, kNodesFile}}) {
+    if (*file == nullptr) continue;
+    const Status s_file = SyncFile(*file, dir_ + "/" + name);
+    if (synced.ok()) synced = s_file;
+    std::fclose(*file);
     *file = nullptr;
   }
+  EDGEFL_RETURN_IF_ERROR(synced);
   toml::table t{{"stop_reason", s.stop_reason},
                 {"ok", s.ok},
                 {"rounds", s.rounds},

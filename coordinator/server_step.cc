@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
@@ -33,37 +34,40 @@ ServerStep::ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOpt
       last_direction_(dimension),
       change_(dimension) {}
 
-namespace {
-
-double DistanceBetween(std::span<const double> a, std::span<const double> b) {
-  double sum = 0.0;
-  for (size_t j = 0; j < a.size(); ++j) sum += (a[j] - b[j]) * (a[j] - b[j]);
-  return std::sqrt(sum);
+void ServerStep::ObserveGradients(std::span<const float> before, std::span<const float> after) {
+  if (step_.smoothness != SmoothnessSource::kOnline || steps_taken_ == 0) return;
+  // The last step moved the model by change_, from where `before` was
+  // computed to where `after` is: one sample of local smoothness.
+  const double moved = EuclideanNorm(change_);
+  if (!(moved > 0.0)) return;
+  double difference = 0.0, before_norm = 0.0, after_norm = 0.0;
+  for (size_t j = 0; j < before.size(); ++j) {
+    const double b = before[j], a = after[j];
+    difference += (a - b) * (a - b);
+    before_norm += b * b;
+    after_norm += a * a;
+  }
+  smoothness_.Add(std::sqrt(difference) / moved, 0.5 * (std::sqrt(before_norm) + std::sqrt(after_norm)));
 }
 
-}  // namespace
-
-void ServerStep::UpdateSmoothness(std::span<const double> direction, double direction_norm) {
+void ServerStep::UpdateSmoothness() {
   if (step_.smoothness != SmoothnessSource::kOnline) return;
-  // The last step moved the model by change_, from where last_direction_
-  // was computed to where `direction` is: one sample of local smoothness.
-  if (steps_taken_ > 0) {
-    const double moved = EuclideanNorm(change_);
-    if (moved > 0.0) {
-      smoothness_.Add(DistanceBetween(direction, last_direction_) / moved,
-                      0.5 * (direction_norm + last_direction_norm_));
-    }
-  }
   estimated_ = smoothness_.ready();
   l0_ = estimated_ ? smoothness_.l0() : step_.l0;
   l1_ = estimated_ ? smoothness_.l1() : step_.l1;
+  if (!estimated_ && CautiousStart()) l0_ = l1_ = std::numeric_limits<double>::quiet_NaN();
+}
+
+bool ServerStep::CautiousStart() const {
+  return step_.smoothness == SmoothnessSource::kOnline && UsesSmoothness(step_.rule) && step_.l0 == 0.0 &&
+         step_.l1 == 0.0;
 }
 
 double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model) {
   const std::span<const double> direction = aggregate.direction;
   norm_estimate_ = NextNormEstimate(step_, norm_estimate_, steps_taken_, aggregate.direction_norm,
                                     aggregate.nodes_grad_norm);
-  UpdateSmoothness(direction, aggregate.direction_norm);
+  UpdateSmoothness();
   // What the last step left, or nothing before the first.
   const auto last = [this](const std::vector<double>& v) {
     return steps_taken_ > 0 ? std::span<const double>(v) : std::span<const double>();
@@ -78,7 +82,9 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
                       .l1 = l1_,
                       .last_direction = last(last_direction_),
                       .last_change = last(change_)};
-  const double eta = rule_->StepSize(in);
+  // Nothing to build the rule's step on yet: a normalised step, eta long.
+  const bool cautious = !estimated_ && CautiousStart();
+  const double eta = !cautious ? rule_->StepSize(in) : norm_estimate_ > 0.0 ? step_.eta / norm_estimate_ : 0.0;
   optimizer_->Change(direction, eta, change_);
   // x + (-eta d) rounds exactly as x - eta d: negation is exact.
   for (size_t j = 0; j < model.size(); ++j) model[j] = static_cast<float>(model[j] + change_[j]);

@@ -2,8 +2,13 @@
 // it, x <- x + change. The step rule gives eta_k; the server optimiser
 // (server_optimizer.h: sgd, momentum, adagrad, adam, yogi) turns the
 // direction and eta_k into the change. With step.smoothness = "online" it
-// fits L0 and L1 from consecutive steps (smoothness_estimator.h) and hands
-// the rule the fit. ServerStep keeps what rules need across rounds (steps
+// fits L0 and L1 from the exact gradients before and after each step
+// (ObserveGradients; smoothness_estimator.h) and hands the rule the fit;
+// until the fit has its samples the rule steps with the declared (or the
+// objective's) L0 and L1, or, when none are known (l0 = l1 = 0: a data
+// objective whose constants are left to the fit), the step is a normalised
+// one, eta / n_k.
+// ServerStep keeps what rules need across rounds (steps
 // taken, the sum of step sizes, the last change) and saves and loads it with
 // the rule's and the optimiser's state. Memory: two O(d) vectors (the last
 // direction and change) besides the optimiser's. Not thread-safe.
@@ -43,6 +48,15 @@ class ServerStep {
 
   // Steps `model` along the round's aggregate; returns eta_k.
   double Apply(const RoundAggregate& aggregate, std::span<float> model);
+  // step.smoothness = "online": the exact gradient of f at the model before
+  // the last Apply and after it, which with that step's change give one
+  // sample of local smoothness for the steps that follow. The round's
+  // aggregate would serve too, but it carries the nodes' noise and the
+  // compressor's, which over a small step swamp the change of the gradient
+  // (d = 200, omega = 8, sigma1 = 0.1: by a factor of about 200) and drive
+  // the fit, and the step with it, to nothing. The coordinator evaluates
+  // the gradient after every step anyway (model_evaluator.h).
+  void ObserveGradients(std::span<const float> before, std::span<const float> after);
   // The same, for an aggregate whose norm estimate is its own norm.
   double Apply(uint32_t round, std::span<const double> direction, double direction_norm, std::span<float> model) {
     return Apply({round, direction, direction_norm, direction_norm}, model);
@@ -65,8 +79,10 @@ class ServerStep {
   Status Load(StateReader& in);
 
  private:
+  // Whether L0 and L1 are left to the online fit with no starting values.
+  bool CautiousStart() const;
   // Adds the sample the last step and this direction give, and picks L0, L1.
-  void UpdateSmoothness(std::span<const double> direction, double direction_norm);
+  void UpdateSmoothness();
 
   std::unique_ptr<StepRule> rule_;
   std::unique_ptr<ServerOptimizer> optimizer_;
@@ -75,7 +91,7 @@ class ServerStep {
   SmoothnessEstimator smoothness_;
   double l0_, l1_;
   bool estimated_ = false;
-  double last_direction_norm_ = 0.0;
+  double last_direction_norm_ = 0.0;  // ||last direction||; kept in checkpoints, no longer read
   uint32_t steps_taken_ = 0;
   double step_sizes_sum_ = 0.0;
   std::vector<double> last_direction_;

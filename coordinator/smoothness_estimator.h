@@ -1,14 +1,14 @@
 // SmoothnessEstimator: L0 and L1 of (L0,L1)-smoothness,
 // ||H(x)|| <= L0 + L1 ||grad f(x)|| (docs/theory.md 4.2), estimated online
-// from the run's own steps. Two consecutive steps, at x_k and then x_{k+1},
-// give one sample of local smoothness
+// from the run's own steps. Each step, from x_k to x_{k+1}, gives one
+// sample of local smoothness
 //   ell = ||g_{k+1} - g_k|| / ||x_{k+1} - x_k||   at   n = (||g_k|| + ||g_{k+1}||) / 2,
-// g the round's aggregate. Over the last `window` samples:
+// g the exact gradient the coordinator evaluates at each model (the full
+// training gradient of a data objective; server_step.h says why not the
+// round's noisy aggregate). Over the last `window` samples:
 //   L1 = max(0, the median of the slopes between pairs of samples)   (Theil-Sen: half the samples may be outliers)
 //   L0 = the 90% quantile of ell - L1 n, at least kMinL0             (an upper envelope: the definition is a bound)
-// The aggregate is a noisy gradient, so with small steps ell also measures
-// the noise and overestimates; runs with little noise (or large batches)
-// estimate best. Fixed memory (the window's samples); not thread-safe.
+// Fixed memory (the window's samples); not thread-safe.
 #pragma once
 
 #include <array>

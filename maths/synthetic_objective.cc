@@ -32,6 +32,22 @@ void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda) {
   }
 }
 
+SmoothnessConstants SyntheticSmoothness(const codec::ObjectiveSpec& spec) {
+  switch (spec.kind) {
+    case wire::ObjectiveKind::Quadratic:
+      return {spec.lambda_max, 0.0};
+    case wire::ObjectiveKind::Quartic:
+      return {spec.lambda_max, 3.0};
+    case wire::ObjectiveKind::Cosh:
+      return {spec.lambda_max, spec.cosh_scale};
+    case wire::ObjectiveKind::Logistic:
+    case wire::ObjectiveKind::Mlp:
+      break;
+  }
+  assert(false && "data objectives have no closed-form smoothness constants");
+  return {};
+}
+
 SyntheticObjective::SyntheticObjective(const codec::ObjectiveSpec& spec, std::span<float> lambda)
     : spec_(spec), lambda_(lambda) {
   FillSpectrum(spec, lambda);

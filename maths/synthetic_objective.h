@@ -47,4 +47,24 @@ class SyntheticObjective final : public Objective {
 // lambda_j of the spec, j in [0, dimension).
 void FillSpectrum(const codec::ObjectiveSpec& spec, std::span<float> lambda);
 
+// (L0, L1) with ||H(x)|| <= L0 + L1 ||grad f(x)|| at every x, for a
+// synthetic objective (docs/theory.md 4.2). H is diagonal, so ||H|| =
+// max_j H_jj, and a bound per coordinate, H_jj <= L0 + L1 |grad_j|, gives
+// the whole one since |grad_j| <= ||grad f||:
+//   quadratic  lambda_j <= lambda_max                                   L0 = lambda_max, L1 = 0
+//   quartic    3 lambda x^2 <= (4/9) lambda + 3 lambda |x|^3            L0 = lambda_max, L1 = 3
+//              (the gap 3 lambda (x^2 - |x|^3) peaks at |x| = 2/3 at (4/9) lambda; L0 = lambda_max, the
+//              value docs/theory.md and docs/experiments.md use, keeps a margin of 9/4 over it)
+//   cosh       lambda cosh(a x) <= lambda (1 + |sinh(a x)|) = lambda + a |grad|   L0 = lambda_max, L1 = a
+// The bound is loose where many coordinates share the gradient: at x_0 =
+// (v, ..., v) on the quartic with lambda = 1, ||H|| = 3 v^2 while L0 + L1
+// ||grad f|| = 1 + 3 sqrt(d) |v|^3 (d = 200, v = 1.26: 4.7 against 85), so
+// a step built on it is smaller than the curvature alone would allow, never
+// larger.
+struct SmoothnessConstants {
+  double l0 = 0.0;
+  double l1 = 0.0;
+};
+SmoothnessConstants SyntheticSmoothness(const codec::ObjectiveSpec& spec);
+
 }  // namespace edgefl

@@ -113,6 +113,14 @@ Status WriteCurveKeys(const std::string& path, const CurveKeyPair& pair, bool wi
 
 Status ReadCurveAllowList(const std::string& path, CurveAllowList* allow) {
   allow->clear();
+  // Whoever may write the allow-list decides who joins: as a readable
+  // secret key is refused, so is a list others may change.
+  struct stat info = {};
+  if (stat(path.c_str(), &info) == 0 && (info.st_mode & 022) != 0) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%s decides which nodes may join but others may change it (mode %03o): chmod go-w it",
+                         path.c_str(), static_cast<unsigned>(info.st_mode & 0777));
+  }
   std::vector<std::pair<std::string, std::string>> lines;
   EDGEFL_RETURN_IF_ERROR(ReadAssignments(path, &lines));
   for (const auto& [name, key] : lines) {

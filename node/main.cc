@@ -27,8 +27,11 @@ int main(int argc, char** argv) {
   app.add_option("--connect", options.endpoint, "Coordinator endpoint, e.g. tcp://192.168.1.10:5555")->required();
   app.add_option("--id", options.node_id, "This node's id: 0 .. nodes-1, unique in the run")->required();
   app.add_option("--dimension", options.dimension, "Refuse a task whose dimension differs (0: accept any)");
-  app.add_option("--memory-budget", budget_text, "Bytes this node may use, e.g. 4MiB (default: what the task needs)");
-  app.add_option("--data-dir", options.data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)");
+  app.add_option("--memory-budget", budget_text,
+                 "Bytes this node's arena takes, e.g. 4MiB; a task that needs more is refused (default: what the\n"
+                 "task needs, refused over a quarter of physical memory or 256 MiB, whichever is less)");
+  app.add_option("--data-dir", options.data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--print-memory-plan", options.print_memory_plan, "Print each buffer and its bytes after joining");
   app.add_option("--join-timeout-ms", options.join_timeout_ms, "Give up joining after this long")
       ->check(CLI::Range(100, 3600000));

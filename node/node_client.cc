@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/rng.h"
 #include "node/arena.h"
+#include "node/memory_budget.h"
 #include "node/node_runtime.h"
 #include "node/socket_monitor.h"
 #include "node/socket_poll.h"
@@ -199,7 +200,8 @@ class Node {
   }
 
   Status TryJoin(int timeout_ms, bool fresh_connections, codec::TaskSpec* task, std::span<const uint32_t>* shard) {
-    codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, options_.memory_budget_bytes, 0});
+    const uint64_t budget_bytes = EffectiveMemoryBudgetBytes(options_.memory_budget_bytes);
+    codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, budget_bytes, 0});
     const int64_t give_up_ms = NowMs() + timeout_ms;
     // Resend Hello until Welcome arrives, after 100 ms, then doubling up to
     // 2 s, each wait with a random jitter of up to half of it, so that nodes
@@ -265,19 +267,11 @@ class Node {
     }
     const MemoryPlan plan = PlanNodeMemory(task, static_cast<uint32_t>(shard.size()));
     if (options_.print_memory_plan) PrintMemoryPlan(plan);
-    // On a 32-bit board a budget beyond the address space would wrap around.
-    if (options_.memory_budget_bytes > std::numeric_limits<size_t>::max()) {
-      return Status::Error(StatusCode::kInvalidArgument, "memory budget of %llu bytes exceeds this board's address space",
-                           static_cast<unsigned long long>(options_.memory_budget_bytes));
-    }
-    const size_t budget =
-        options_.memory_budget_bytes != 0 ? static_cast<size_t>(options_.memory_budget_bytes) : plan.total_bytes;
-    if (budget < plan.total_bytes) {
-      return Status::Error(StatusCode::kResourceExhausted,
-                           "memory budget of %zu bytes is too small: this task (d = %u, %s) needs %zu bytes", budget,
-                           task.objective.dimension, codec::CompressorName(task.compressor.kind), plan.total_bytes);
-    }
-    arena_ = std::make_unique<Arena>(budget);
+    // The task is checked against the budget before the arena is taken.
+    size_t arena_bytes = 0;
+    EDGEFL_RETURN_IF_ERROR(ArenaBytesFor(task, plan.total_bytes, options_.memory_budget_bytes,
+                                         DefaultMemoryBudgetBytes(PhysicalMemoryBytes()), &arena_bytes));
+    arena_ = std::make_unique<Arena>(arena_bytes);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
     if (options_.attack.kind != AttackKind::kNone) {
       EDGEFL_LOG_WARN("testing aid: this node is hostile, its gradients attacked with %s",

@@ -26,7 +26,7 @@ struct NodeOptions {
   std::string endpoint;
   uint32_t node_id = 0;
   uint32_t dimension = 0;            // 0: the coordinator's
-  uint64_t memory_budget_bytes = 0;  // 0: exactly what the task needs
+  uint64_t memory_budget_bytes = 0;  // the arena's size; 0: what the task needs, up to the default (memory_budget.h)
   int join_timeout_ms = 10000;
   int lost_after_ms = 15000;
   int rejoin_timeout_ms = 300000;    // 0: end at once when the coordinator is lost

@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
       "its own config.toml; variants that have ended are only shown")
       ->check(CLI::ExistingDirectory);
   run->add_option("--bin-dir", run_args.bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
-  run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node");
+  run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node")
+      ->check(CLI::ExistingDirectory);
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
   run->add_option("--attack", run_args.attack,
                   "Testing aid: make the last --hostile nodes (default 1) hostile, to measure robust aggregation:\n"
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
   predict_args.AddCompareTo(predict);
   predict->add_option("--data-dir", predict_args.options.data_dir,
                       "Folder holding data sets, for data objectives (default: $EDGEFL_DATA_DIR, then "
-                      "/usr/local/share/edgefl/data)");
+                      "/usr/local/share/edgefl/data)")
+      ->check(CLI::ExistingDirectory);
   std::string predict_out;
   predict->add_option("--out", predict_out, "Also write each variant's predicted.csv into OUT/<variant>/");
 

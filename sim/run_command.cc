@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "coordinator/resume.h"
+#include "coordinator/run_completion.h"
 #include "coordinator/run_folder.h"
 #include "coordinator/run_outcome.h"
 #include "core/log.h"
@@ -247,6 +248,19 @@ int ResumeExperiments(const RunArgs& args, const PredictArgs& predict) {
     }
     bool finished = false;
     if (s.ok()) s = RunFinished(dirs[i], &finished);
+    if (s.ok() && finished) {
+      // An ended run whose model.bin or summary.toml is missing: written
+      // again from its finished checkpoint, then shown like any ended run.
+      ResumePoint point;
+      if (ReadResumePoint(dirs[i], &point).ok() && point.complete_only) {
+        RunSummary summary;
+        s = CompleteEndedRun(dirs[i], point, &summary);
+        if (s.ok()) {
+          std::fprintf(stderr, "edgefl: %s had ended; wrote its missing %s and %s from %s\n", dirs[i].c_str(),
+                       kModelFile, kSummaryFile, kCheckpointFile);
+        }
+      }
+    }
     if (!s.ok()) {
       EDGEFL_LOG_ERROR("--resume: %s", s.message());
       return 2;
@@ -275,7 +289,11 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
     const std::string stem = experiment.config_path.empty()
                                  ? "quickstart"
                                  : std::filesystem::path(experiment.config_path).stem().string();
-    out_dir = "runs/" + stem + "-" + Timestamp();
+    const Status made = MakeFreshFolder("runs/" + stem + "-" + Timestamp(), &out_dir);
+    if (!made.ok()) {
+      EDGEFL_LOG_ERROR("%s", made.message());
+      return 2;
+    }
   }
   // Before anything runs: each variant's folder holds no run (or is cleared
   // with --overwrite) and gets its config.toml, so that `--resume` can also
@@ -284,7 +302,7 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
   for (const auto* config : chosen) {
     const std::string dir = out_dir + "/" + config->name;
     const std::string existing = ExistingRunFile(dir);
-    Status s = existing.empty() ? Status::Ok() : args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
+    Status s = existing.empty() || args.overwrite ? ClearRun(dir) : RefuseExistingRun(dir, existing);
     if (s.ok()) s = WriteRunConfig(dir, *config);
     if (!s.ok()) {
       EDGEFL_LOG_ERROR("%s", s.message());

@@ -2,7 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
+
+#include "tests/temp_files.h"
 
 namespace edgefl {
 namespace {
@@ -150,6 +154,83 @@ TEST_CASE("overrides are parsed as section.key=value") {
   CHECK(o.value == "10");
   CHECK_FALSE(ParseOverride("k=10", &o).ok());
   CHECK_FALSE(ParseOverride("compressor.k", &o).ok());
+}
+
+TEST_CASE("a run's name cannot leave runs/: separators, '..' and odd characters are refused, naming the key") {
+  std::vector<ExperimentConfig> configs;
+  for (const char* bad : {"../../x", "a/b", "..", ".hidden", "-rf", "two words", "tab\there", ""}) {
+    INFO(bad);
+    const Status s = Load(std::string("[run]\nname = \"") + bad + "\"\n", &configs);
+    CHECK_FALSE(s.ok());
+    CHECK(Mentions(s, "run.name = \""));
+  }
+  CHECK(Mentions(Load("[run]\nname = \"" + std::string(101, 'a') + "\"\n", &configs), "too long"));
+  // A variant's name is a folder name too.
+  const Status s = Load("[[variant]]\nname = \"ok\"\n[[variant]]\nname = \"../up\"\n", &configs);
+  CHECK(Mentions(s, "variant 2: name = \"../up\""));
+  const std::string longest(100, 'a');
+  for (const std::string& good : {std::string("l0l1-dcsgd"), std::string("constant-omega4"), std::string("run_1.5+x"),
+                                  longest}) {
+    INFO(good);
+    CHECK(Load("[run]\nname = \"" + good + "\"\n", &configs).ok());
+  }
+}
+
+TEST_CASE("a config file must be a regular file of at most 1 MiB") {
+  std::vector<ExperimentConfig> configs;
+  const std::string dir = testing::TempDir("edgefl-config-test");
+  // A folder used to read as empty text: the default experiment, silently.
+  Status s = LoadExperimentFile(dir, {}, &configs);
+  CHECK(Mentions(s, "is not a regular file (a folder)"));
+  // /dev/zero used to be read until memory ran out.
+  s = LoadExperimentFile("/dev/zero", {}, &configs);
+  CHECK(Mentions(s, "'/dev/zero' is not a regular file (a device, pipe or socket)"));
+  const std::string big = dir + "/big.toml";
+  std::ofstream(big) << "# " << std::string(kMaxConfigFileBytes, 'x') << "\n";
+  CHECK(Mentions(LoadExperimentFile(big, {}, &configs), "is larger than 1048576 bytes"));
+  CHECK(Mentions(LoadExperimentFile(dir + "/missing.toml", {}, &configs), "cannot read config file"));
+  const std::string good = dir + "/good.toml";
+  std::ofstream(good) << "[run]\nnodes = 3\n";
+  REQUIRE(LoadExperimentFile(good, {}, &configs).ok());
+  CHECK(configs[0].nodes == 3);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("L0 and L1 left out are a synthetic objective's own; a data objective needs them declared or fitted") {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(Load("[objective]\nkind = \"quartic\"\nlambda_max = 2.0\n[step]\nrule = \"l0l1\"\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 2.0);  // lambda_max
+  CHECK(configs[0].step.l1 == 3.0);  // 3 lambda x^2 <= (4/9) lambda + 3 |grad|
+  REQUIRE(Load("[objective]\nkind = \"cosh\"\ncosh_scale = 2.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
+  CHECK(configs[0].step.l1 == 2.5);
+  REQUIRE(Load("[objective]\nlambda_max = 4.0\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 4.0);
+  CHECK(configs[0].step.l1 == 0.0);
+  // Declared values win, each on its own.
+  REQUIRE(Load("[objective]\nkind = \"quartic\"\n[step]\nrule = \"l0l1\"\nl1 = 1.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
+  CHECK(configs[0].step.l1 == 1.5);
+  // What the run folder keeps reads back to the same config.
+  std::vector<ExperimentConfig> again;
+  REQUIRE(Load(ToToml(configs[0]), &again).ok());
+  CHECK(again[0] == configs[0]);
+
+  const std::string data = "[objective]\nkind = \"logistic\"\ndataset = \"digits\"\n";
+  Status s = Load(data + "[step]\nrule = \"l0l1\"\n", &configs);
+  CHECK(Mentions(s, "step.l0: step.rule = \"l0l1\" needs L0 and L1, which objective.kind = \"logistic\" does not know"));
+  s = Load(data + "[step]\nrule = \"vankov\"\nl0 = 2.0\n", &configs);
+  CHECK(Mentions(s, "step.l1: step.rule = \"vankov\""));
+  REQUIRE(Load(data + "[step]\nrule = \"l0l1\"\nl0 = 2.0\nl1 = 0.5\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 2.0);
+  REQUIRE(Load(data + "[step]\nrule = \"l0l1\"\nsmoothness = \"online\"\n", &configs).ok());
+  CHECK(configs[0].step.l0 == 0.0);  // none: cautious steps until the fit
+  CHECK(configs[0].step.l1 == 0.0);
+  REQUIRE(Load(ToToml(configs[0]), &again).ok());
+  CHECK(again[0] == configs[0]);
+  // Rules that do not use them keep the plain defaults.
+  REQUIRE(Load(data, &configs).ok());
+  CHECK(configs[0].step.l0 == 1.0);
 }
 
 }  // namespace

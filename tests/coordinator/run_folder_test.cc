@@ -31,7 +31,7 @@ std::string Read(const std::string& path) {
 
 void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-TEST_CASE("a folder holds a run once it has any file a run writes besides config.toml") {
+TEST_CASE("a folder holds a run once it has a checkpoint or a round's row") {
   const std::string dir = TempDir();
   CHECK(ExistingRunFile(dir) == "");
   Write(dir + "/config.toml", "[run]\n");
@@ -46,6 +46,44 @@ TEST_CASE("a folder holds a run once it has any file a run writes besides config
   CHECK(ExistingRunFile(dir) == "");
   CHECK_FALSE(fs::exists(dir + "/checkpoint.bin.tmp"));
   CHECK(fs::exists(dir + "/config.toml"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("what a run that failed before round 0 leaves is no run: a fresh run may clear it and start there") {
+  // E.g. its data set was missing: headers, and the summary and model.bin of x_0.
+  const std::string dir = TempDir();
+  Write(dir + "/config.toml", "[run]\n");
+  Write(dir + "/metrics.csv", "round,time_s,loss\n");
+  Write(dir + "/nodes.csv", "round,node,bytes_up\n");
+  Write(dir + "/summary.toml", "stop_reason = \"data set not found\"\nok = false\nrounds = 0\n");
+  Write(dir + "/model.bin", "x");
+  CHECK(ExistingRunFile(dir) == "");
+  REQUIRE(ClearRun(dir).ok());
+  for (const char* gone : {"metrics.csv", "nodes.csv", "summary.toml", "model.bin"}) CHECK_FALSE(fs::exists(dir + "/" + gone));
+  // One recorded round is a run.
+  Write(dir + "/metrics.csv", "round,time_s,loss\n0,0.1,1.5\n");
+  CHECK(ExistingRunFile(dir) == "metrics.csv");
+  Write(dir + "/metrics.csv", "round,time_s,loss\n");
+  Write(dir + "/nodes.csv", "round,node,bytes_up\n0,0,100\n");
+  CHECK(ExistingRunFile(dir) == "nodes.csv");
+  // A folder that does not exist yet is cleared without complaint.
+  CHECK(ClearRun(dir + "/not-yet").ok());
+  fs::remove_all(dir);
+}
+
+TEST_CASE("folders named by the time are made afresh: a second run of the same second gets its own") {
+  const std::string dir = TempDir();
+  const std::string base = dir + "/runs/quickstart-20260101-120000";
+  std::string first, second, third;
+  REQUIRE(MakeFreshFolder(base, &first).ok());
+  REQUIRE(MakeFreshFolder(base, &second).ok());
+  REQUIRE(MakeFreshFolder(base, &third).ok());
+  CHECK(first == base);
+  CHECK(second == base + "-2");
+  CHECK(third == base + "-3");
+  for (const std::string& made : {first, second, third}) CHECK(fs::is_directory(made));
+  Write(dir + "/file", "x");
+  CHECK(std::string(MakeFreshFolder(dir + "/file/runs", &first).message()).find("cannot create") != std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -170,5 +170,40 @@ TEST_CASE("a state cut short or of another dimension is refused, naming what is 
   CHECK(std::string(short_read.message()).find("short") != std::string::npos);
 }
 
+TEST_CASE("online with no starting constants: steps of eta / n_k until the fit has three samples") {
+  // A data objective whose L0 and L1 are left to the fit (l0 = l1 = 0):
+  // before the fit, the l0l1 rule would divide by a + b n_k = 0.
+  StepConfig config{.rule = StepRuleKind::kL0L1, .eta = 0.1, .l0 = 0.0, .l1 = 0.0,
+                    .smoothness = SmoothnessSource::kOnline};
+  ServerStep step(config, {}, {.dimension = 1, .nodes = 1}, 1);
+  std::vector<float> model = {8.0f};
+  // f = x^2 / 2: the gradient is x, and the aggregate a noisy one.
+  for (int k = 0; k < 6; ++k) {
+    const float before = model[0];
+    const double g = before + (k % 2 == 0 ? 0.5 : -0.5);
+    const std::vector<double> direction = {g};
+    const double eta = step.Apply(k, direction, std::fabs(g), model);
+    step.ObserveGradients(std::vector<float>{before}, model);
+    INFO("round " << k);
+    if (!step.smoothness_estimated()) {
+      CHECK(eta == doctest::Approx(0.1 / std::fabs(g)));
+      CHECK(std::isnan(step.l0()));
+    } else {
+      // The exact gradients give ell = 1 (f'' = 1) whatever the noise.
+      CHECK(step.l0() == doctest::Approx(1.0));
+      CHECK(step.l1() == doctest::Approx(0.0));
+      CHECK(std::isfinite(eta));
+    }
+  }
+  CHECK(step.smoothness_estimated());
+  // With constants to start from, the rule steps with them from round 0.
+  config.l0 = 1.0;
+  ServerStep declared(config, {}, {.dimension = 1, .nodes = 1}, 1);
+  model = {8.0f};
+  const double eta = declared.Apply(0, std::vector<double>{8.0}, 8.0, model);
+  CHECK(eta == doctest::Approx(2 * 0.5 / 1.0));  // 2 eps / a with a = L0 rho, rho = 1, L1 = 0
+  CHECK(declared.l0() == 1.0);
+}
+
 }  // namespace
 }  // namespace edgefl

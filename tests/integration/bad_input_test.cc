@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -86,6 +87,82 @@ TEST_CASE("config errors name the key and exit 2") {
   CHECK(Contains(r.output, "cannot read config file"));
 }
 
+TEST_CASE("operator mistakes are refused, naming what was wrong: a folder or device as config, a missing data folder, "
+          "a run name that leaves runs/") {
+  const std::string dir = testing::ScratchDir("operator_input");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  // A folder used to run the default experiment; /dev/zero to read until bad_alloc.
+  auto r = RunCommand(Binary("edgefl-coordinator") + " --config " + dir + " --out " + dir + "/out", 20);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "is not a regular file (a folder)"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/out"));
+  r = RunCommand(Binary("edgefl-coordinator") + " --config /dev/zero --out " + dir + "/out", 20);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "'/dev/zero' is not a regular file"));
+  r = RunCommand(Binary("edgefl") + " run /dev/zero --out " + dir + "/out", 20);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "'/dev/zero' is not a regular file"));
+
+  // A data folder that does not exist was silently passed over.
+  for (const std::string& command :
+       {Binary("edgefl-coordinator") + " --config " + dir + "/config.toml --out " + dir + "/out",
+        Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out",
+        Binary("edgefl-node") + " --connect tcp://127.0.0.1:9 --id 0"}) {
+    r = RunCommand(command + " --data-dir " + dir + "/no-such-data", 20);
+    INFO(command);
+    CHECK(r.exit_code == 2);
+    CHECK(Contains(r.output, "no-such-data"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir + "/out"));
+
+  // run.name becomes runs/<name>, which --overwrite clears.
+  std::filesystem::create_directories(dir + "/cwd");
+  r = RunCommand("cd " + dir + "/cwd && " + Binary("edgefl-coordinator") + " --config " + dir +
+                     "/config.toml --set 'run.name=\"../../escaped\"' --overwrite",
+                 20);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "run.name = \"../../escaped\": only letters, digits"));
+  CHECK_FALSE(std::filesystem::exists(dir + "/escaped"));
+}
+
+TEST_CASE("a folder left by a run that failed before round 0 is reused by the corrected run") {
+  // What a run whose data set was missing leaves: config.toml, the CSV
+  // headers, and a summary and model.bin of x_0. No round ran, no
+  // checkpoint exists: nothing there is worth refusing the rerun for.
+  const std::string dir = testing::ScratchDir("never_started");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  const std::string out = dir + "/out/small";
+  std::filesystem::create_directories(out);
+  testing::WriteFile(out + "/metrics.csv", "round,time_s,loss\n");
+  testing::WriteFile(out + "/nodes.csv", "round,node,bytes_up\n");
+  testing::WriteFile(out + "/summary.toml", "stop_reason = \"data set not found\"\nok = false\nrounds = 0\n");
+  testing::WriteFile(out + "/model.bin", "stale");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(out + "/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.rounds == 30);
+}
+
+TEST_CASE("two edgefl run started in the same second write to two folders") {
+  const std::string dir = testing::ScratchDir("same_second");
+  testing::WriteFile(dir + "/config.toml", kSmallConfig);
+  const std::string run = Binary("edgefl") + " run " + dir + "/config.toml > /dev/null 2>&1";
+  const auto r = RunCommand("cd " + dir + " && (" + run + " & " + run + " & wait) && ls runs");
+  INFO(r.output);
+  std::vector<std::string> folders;
+  for (const auto& entry : std::filesystem::directory_iterator(dir + "/runs")) folders.push_back(entry.path().string());
+  REQUIRE(folders.size() == 2);
+  for (const std::string& folder : folders) {
+    RunSummary s;
+    REQUIRE(ReadSummary(folder + "/small/summary.toml", &s).ok());
+    CHECK(s.ok);
+    CHECK(s.rounds == 30);
+  }
+}
+
 TEST_CASE("a node with no coordinator gives up with a clear error") {
   const auto r = RunCommand(Binary("edgefl-node") + " --connect tcp://127.0.0.1:9 --id 0 --join-timeout-ms 700", 20);
   CHECK(r.exit_code == 1);
@@ -131,6 +208,49 @@ TEST_CASE("a node prints its memory plan, and refuses a budget below it at start
   CHECK(Contains(r.output, "model replica"));
   CHECK(Contains(r.output, "arena total"));
   CHECK(WaitFor(group, coordinator).exit_code == 0);
+}
+
+TEST_CASE("a fake coordinator's Welcome with d = 2^28 is refused under the default memory budget, nothing taken") {
+  // Anything that binds the coordinator's port (in insecure mode, after the
+  // coordinator died) is joined: it must not be able to make the node take
+  // a gigabyte. The node runs under a 800 MB address-space limit, so taking
+  // the arena would end it with bad_alloc rather than the refusal.
+  zmq::context_t context;
+  zmq::socket_t fake(context, zmq::socket_type::router);
+  fake.set(zmq::sockopt::linger, 0);
+  fake.set(zmq::sockopt::rcvtimeo, 10000);
+  fake.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = fake.get(zmq::sockopt::last_endpoint);
+  uint64_t hello_budget = 0;
+  std::thread coordinator([&] {
+    zmq::message_t id, hello;
+    if (!fake.recv(id) || !fake.recv(hello)) return;
+    std::vector<uint64_t> aligned((hello.size() + 7) / 8);
+    std::memcpy(aligned.data(), hello.data(), hello.size());
+    const wire::Envelope* e = nullptr;
+    if (codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(aligned.data()), hello.size()}, &e).ok() &&
+        e->body_type() == wire::Body::Hello) {
+      hello_budget = e->body_as_Hello()->memory_budget_bytes();
+    }
+    codec::TaskSpec task;
+    task.objective.dimension = codec::kMaxDimension;
+    task.num_nodes = 1;
+    flatbuffers::FlatBufferBuilder fbb;
+    codec::EncodeWelcome(fbb, task, 500);
+    fake.send(id, zmq::send_flags::sndmore);
+    fake.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+  });
+  const auto r = RunCommand("ulimit -v 800000; exec " + Binary("edgefl-node") + " --connect " + endpoint +
+                                " --id 0 --join-timeout-ms 5000 --rejoin-timeout-ms 0",
+                            30);
+  coordinator.join();
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.output, "refused the task: it needs"));
+  CHECK(Contains(r.output, "(d = 268435456, identity), over this node's default memory budget"));
+  // The Hello says what the node may take.
+  CHECK(hello_budget > 0);
+  CHECK(hello_budget <= (uint64_t{256} << 20));
 }
 
 TEST_CASE("malformed and foreign messages are counted and refused; the run goes on") {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -225,6 +226,51 @@ TEST_CASE("a run folder that holds a run is refused unless resumed or overwritte
                  Binary("edgefl-coordinator") + " --resume " + dir + "/out/resumable");
   CHECK(r.exit_code == 2);
   CHECK(Contains(r.output, "config.toml: the config has changed since the checkpoint: step.eta = 0.029999"));
+}
+
+TEST_CASE("a run that ended without its model.bin and summary.toml gets them back from --resume") {
+  // What a crash between the final checkpoint and those files left when the
+  // checkpoint was written first: a run marked finished, and the model only
+  // inside checkpoint.bin. --resume writes both files again, as they were.
+  const std::string dir = testing::ScratchDir("complete_ended");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out/resumable";
+  auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out --rounds 20");
+  REQUIRE(r.exit_code == 0);
+  const RunSummary ended = Summary(out + "/summary.toml");
+  const std::string model = testing::ReadFile(out + "/model.bin");
+  REQUIRE(std::remove((out + "/model.bin").c_str()) == 0);
+  REQUIRE(std::remove((out + "/summary.toml").c_str()) == 0);
+  const std::string metrics = testing::ReadFile(out + "/metrics.csv");
+
+  r = RunCommand(Binary("edgefl-coordinator") + " --resume " + out);
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.output, "wrote its missing model.bin and summary.toml from checkpoint.bin"));
+  CHECK(testing::ReadFile(out + "/model.bin") == model);
+  RunSummary completed = Summary(out + "/summary.toml");
+  CHECK(completed.model_hash == ended.model_hash);
+  CHECK(completed.stop_reason == "all rounds done");
+  CHECK(completed.ok);
+  CHECK(completed.rounds == 20);
+  CHECK(completed.steps == ended.steps);
+  CHECK(completed.final_loss == ended.final_loss);
+  CHECK(completed.tail_mean_loss == ended.tail_mean_loss);
+  CHECK(completed.bytes_up == ended.bytes_up);
+  CHECK(completed.omega == ended.omega);
+  CHECK(completed.measured_bits_per_coordinate == ended.measured_bits_per_coordinate);
+  CHECK(testing::ReadFile(out + "/metrics.csv") == metrics);  // no round ran again
+
+  // edgefl run --resume does the same for a sweep's folder, then shows it.
+  REQUIRE(std::remove((out + "/summary.toml").c_str()) == 0);
+  r = RunCommand(Binary("edgefl") + " run --resume " + dir + "/out");
+  CHECK(r.exit_code == 0);
+  CHECK(Contains(r.output, "all rounds done"));
+  CHECK(Summary(out + "/summary.toml").model_hash == ended.model_hash);
+  // Complete again: nothing left to do.
+  r = RunCommand(Binary("edgefl-coordinator") + " --resume " + out);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "nothing to resume"));
 }
 
 TEST_CASE("edgefl run --resume carries an interrupted sweep on, the variants it never reached included") {

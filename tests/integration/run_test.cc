@@ -311,6 +311,59 @@ step = { rule = "l0l1" }
   CHECK(Agreement(dir + "/out/l0l1/agreement.toml")["predicted_verdict"].value_or(std::string()) == "converges");
 }
 
+TEST_CASE("l0l1 on the quartic converges out of the box: L0, L1 from the objective, declared or as the fit's start") {
+  // Issue 21: with step.l1 left at 0 the l0l1 step was a constant 2 eps / rho
+  // = 0.24 (> eta) and diverged in round 1, and so did smoothness = "online"
+  // while it waited for three samples. The quartic knows its constants
+  // (L0 = lambda_max = 1, L1 = 3; maths/synthetic_objective.h): left out,
+  // they are the objective's, declared from round 0 and the fit's start.
+  const std::string dir = testing::ScratchDir("l0l1_out_of_the_box");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "quartic"
+nodes = 4
+rounds = 500
+[objective]
+kind = "quartic"
+dimension = 200
+initial_value = 1.2
+[noise]
+kind = "affine"
+sigma = 0.0
+sigma1 = 0.1
+[compressor]
+kind = "bernoulli"
+p = 0.1111111111
+[step]
+rule = "l0l1"
+eta = 0.1
+eps = 0.9
+[[variant]]
+name = "declared"
+[[variant]]
+name = "online"
+step = { smoothness = "online" }
+)");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/out");
+  INFO(r.output);
+  CHECK(r.exit_code == 0);
+  for (const char* variant : {"declared", "online"}) {
+    INFO(variant);
+    const RunSummary s = Summary(dir + "/out/" + variant + "/summary.toml");
+    CHECK(s.stop_reason == "all rounds done");
+    CHECK(s.diverged_at == -1);
+    CHECK(s.final_loss < s.initial_loss / 100);
+    const std::string metrics = testing::ReadFile(dir + "/out/" + variant + "/metrics.csv");
+    CHECK(Column(metrics, "l0")[0] == "1");
+    CHECK(Column(metrics, "l1")[0] == "3");
+    CHECK(Column(metrics, "smoothness")[0] == "declared");
+    MESSAGE(std::string(variant) << ": loss " << s.initial_loss << " -> " << s.final_loss);
+  }
+  // The config the run folder keeps says where they came from: the values.
+  const std::string kept = testing::ReadFile(dir + "/out/declared/config.toml");
+  CHECK(kept.find("l1 = 3.0") != std::string::npos);
+}
+
 TEST_CASE("the online estimate of L0 and L1 recovers the cosh's over real processes") {
   // f = (cosh(2x) - 1)/4 from x = 3, exact gradients (d = 1): f'' =
   // cosh(2x) <= 1 + 2|f'|, so L0 = 1 and L1 = 2. While the gradient is large

@@ -108,10 +108,40 @@ TEST_CASE("key files: round trip, a readable secret and a bad key are refused wi
   chmod((dir + "/open.key").c_str(), 0644);
   CHECK(std::string(ReadCurveKeys(dir + "/open.key", true, &read).message()).find("chmod 600") != std::string::npos);
   testing::WriteFile(dir + "/allow.keys", "node-0 = \"short\"\n");
+  chmod((dir + "/allow.keys").c_str(), 0644);
   CurveAllowList allow;
   CHECK(std::string(ReadCurveAllowList(dir + "/allow.keys", &allow).message()).find("not 40 Z85") != std::string::npos);
   testing::WriteFile(dir + "/allow.keys", "nod-0 = \"" + pair.public_key + "\"\n");
   CHECK(std::string(ReadCurveAllowList(dir + "/allow.keys", &allow).message()).find("not a node name") !=
+        std::string::npos);
+}
+
+TEST_CASE("an allow-list that others may change is refused, as a readable secret key is") {
+  const std::string dir = testing::ScratchDir("allow_list_mode");
+  CurveKeyPair pair;
+  REQUIRE(GenerateCurveKeyPair(&pair).ok());
+  const std::string path = dir + "/allow.keys";
+  REQUIRE(WriteCurveAllowList(path, {{pair.public_key, 0}}).ok());
+  CurveAllowList allow;
+  REQUIRE(ReadCurveAllowList(path, &allow).ok());
+  CHECK(allow.size() == 1);
+  for (const mode_t mode : {0664, 0646, 0666, 0620}) {
+    INFO(mode);
+    chmod(path.c_str(), mode);
+    const Status s = ReadCurveAllowList(path, &allow);
+    CHECK(std::string(s.message()).find("others may change it") != std::string::npos);
+    CHECK(std::string(s.message()).find("chmod go-w") != std::string::npos);
+  }
+  chmod(path.c_str(), 0600);
+  CHECK(ReadCurveAllowList(path, &allow).ok());
+  // The coordinator says so and stops before it binds.
+  REQUIRE(RunCommand(Binary("edgefl") + " keys init " + dir + "/keys --nodes 2").exit_code == 0);
+  chmod((dir + "/keys/allow.keys").c_str(), 0664);
+  testing::WriteFile(dir + "/config.toml", "[run]\nnodes = 2\n");
+  const auto r = RunCommand(Binary("edgefl-coordinator") + " --config " + dir + "/config.toml --out " + dir +
+                            "/out --key " + dir + "/keys/coordinator.key --allow " + dir + "/keys/allow.keys");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("allow.keys decides which nodes may join but others may change it (mode 664)") !=
         std::string::npos);
 }
 

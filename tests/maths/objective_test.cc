@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -65,6 +66,38 @@ TEST_CASE("cosh: loss, gradient and Hessian are the closed forms, and L0 = lambd
   }
   // The quartic's: 3 lambda x^2 <= lambda + 3 |lambda x^3|.
   for (double t = -5; t <= 5; t += 0.001) CHECK(3 * 2.0 * t * t <= 2.0 + 3 * std::fabs(2.0 * t * t * t) + 1e-12);
+}
+
+TEST_CASE("SyntheticSmoothness: ||H(x)|| <= L0 + L1 ||grad f(x)|| at random points of every synthetic objective") {
+  for (const wire::ObjectiveKind kind : {wire::ObjectiveKind::Quadratic, wire::ObjectiveKind::Quartic,
+                                         wire::ObjectiveKind::Cosh}) {
+    codec::ObjectiveSpec spec{kind, 20, wire::SpectrumKind::Geometric, 0.1, 3.0, 1.0};
+    spec.cosh_scale = 1.5;
+    const SmoothnessConstants c = SyntheticSmoothness(spec);
+    CHECK(c.l0 == 3.0);
+    CHECK(c.l1 == (kind == wire::ObjectiveKind::Quadratic ? 0.0 : kind == wire::ObjectiveKind::Quartic ? 3.0 : 1.5));
+    std::vector<float> lambda(20), x(20), g(20), e(20), he(20);
+    SyntheticObjective f(spec, lambda);
+    Rng rng(7);
+    double tightest = 0.0;  // the largest ||H|| / (L0 + L1 ||grad||) seen
+    for (int trial = 0; trial < 2000; ++trial) {
+      const double scale = std::pow(10.0, rng.Uniform() * 3.0 - 2.0);  // 0.01 .. 10
+      for (float& v : x) v = static_cast<float>(scale * (2.0 * rng.Uniform() - 1.0));
+      f.Gradient(x, g);
+      double grad_norm = 0.0, hessian_norm = 0.0;
+      for (const float v : g) grad_norm += static_cast<double>(v) * v;
+      for (size_t j = 0; j < x.size(); ++j) {  // H is diagonal: its norm is its largest entry
+        std::fill(e.begin(), e.end(), 0.0f);
+        e[j] = 1.0f;
+        f.HessianVector(x, e, he);
+        hessian_norm = std::max(hessian_norm, static_cast<double>(std::fabs(he[j])));
+      }
+      const double bound = c.l0 + c.l1 * std::sqrt(grad_norm);
+      CHECK(hessian_norm <= bound * (1 + 1e-5));
+      tightest = std::max(tightest, hessian_norm / bound);
+    }
+    CHECK(tightest > 0.3);  // a bound, not a wild overestimate everywhere
+  }
 }
 
 TEST_CASE("Hessian-vector products of the synthetic objectives are their closed forms") {
