@@ -64,6 +64,7 @@ class Coordinator::Impl {
         gradient_before_(config.step.smoothness == SmoothnessSource::kOnline ? dimension_ : 0) {}
 
   Status Bind(const std::string& endpoint, std::string* bound) { return transport_.Bind(endpoint, bound); }
+  std::span<const float> model() const { return state_.model; }
 
   Status Restore(const Checkpoint& checkpoint) {
     EDGEFL_RETURN_IF_ERROR(CheckSameConfig(checkpoint.config_toml, config_toml_));
@@ -274,6 +275,7 @@ class Coordinator::Impl {
         if (taken.ok()) {
           ++state_.summary.update_messages;
           state_.accepted_update_bytes += bytes.size();
+          recorder_.audit().AddUpdate(node, envelope->round(), bytes);
         } else {
           if (taken.code() == StatusCode::kOverflow) {
             state_.overflowed[node] = 1;
@@ -554,6 +556,7 @@ class Coordinator::Impl {
     // Everyone alive takes part. Too few alive: lost nodes get
     // join_timeout_ms to rejoin before the run gives up (a restarted node's
     // id frees once its old connection is found dead, transport.h).
+    recorder_.audit().Begin(state_.model);
     uint32_t expected = nodes_.BeginRound(round);
     const int64_t give_up = NowMs() + config_.round.join_timeout_ms;
     while (expected < config_.QuorumCount() && !stop.load() && NowMs() < give_up) {
@@ -607,6 +610,13 @@ class Coordinator::Impl {
     round_metrics_.test_accuracy = evaluation.test_accuracy;
     round_metrics_.time_s = static_cast<double>(NowMs() - rounds_start_ms_) / 1000.0;
     recorder_.Record(round_metrics_);
+    if (const Status audited = recorder_.audit().Record(round, round_metrics_.step_size,
+                                                        stepped ? std::span<const double>(direction_)
+                                                                : std::span<const double>(),
+                                                        state_.model);
+        !audited.ok()) {
+      EDGEFL_LOG_WARN("round %u: %s", round, audited.message());
+    }
     for (uint32_t i = 0; i < nodes_.size(); ++i) {
       if (nodes_[i].round.bytes_down > 0 || nodes_[i].round.bytes_up > 0) recorder_.RecordNode(nodes_[i].round);
     }
@@ -708,6 +718,8 @@ Coordinator::~Coordinator() = default;
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }
 
 Status Coordinator::Restore(const Checkpoint& checkpoint) { return impl_->Restore(checkpoint); }
+
+std::span<const float> Coordinator::model() const { return impl_->model(); }
 
 Status Coordinator::Run(const std::atomic<bool>& stop, RunSummary* summary, RunOutcome* outcome) {
   return impl_->Run(stop, summary, outcome);

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "coordinator/checkpoint.h"
@@ -41,6 +42,8 @@ class Coordinator {
   // reason, when it was taken with another config or its state does not fit
   // this run.
   Status Restore(const Checkpoint& checkpoint);
+  // The model as it stands: x_0 once Run has begun, a checkpoint's after Restore.
+  std::span<const float> model() const;
 
   // Joins the nodes and runs rounds until done; fills *summary in every
   // case (also on error or stop) and records it. The status is the error

@@ -160,13 +160,16 @@ int main(int argc, char** argv) {
   // The folder is touched only once the checkpoint has loaded and the
   // endpoint is bound.
   edgefl::RunRecorder recorder;
+  // With CURVE keys, audit.log's chain is keyed by the coordinator's secret.
+  if (security.curve()) recorder.set_audit_key(edgefl::AuditKeyFromSecret(security.server.secret_key));
   edgefl::Coordinator coordinator(config, recorder, data_dir, security);
   std::string endpoint;
   if (resume.checkpoint) status = coordinator.Restore(*resume.checkpoint);
   if (status.ok()) status = coordinator.Bind(bind, &endpoint);
   if (status.ok()) {
     status = resume_dir.empty() ? recorder.Open(out_dir, config)
-                                : recorder.Resume(out_dir, resume.checkpoint ? resume.checkpoint->round : 0);
+                                : recorder.Resume(out_dir, resume.checkpoint ? resume.checkpoint->round : 0,
+                                                  coordinator.model());
   }
   if (status.ok()) {
     if (ready_fd >= 0) {

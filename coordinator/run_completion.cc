@@ -38,7 +38,7 @@ Status CompleteEndedRun(const std::string& dir, const ResumePoint& point, RunSum
   out.wall_time_s = state.wall_time_s;
 
   RunRecorder recorder;
-  EDGEFL_RETURN_IF_ERROR(recorder.Resume(dir, checkpoint.round));
+  EDGEFL_RETURN_IF_ERROR(recorder.Resume(dir, checkpoint.round, /*model=*/{}));
   EDGEFL_RETURN_IF_ERROR(recorder.WriteModel(state.model, &out.model_hash));
   EDGEFL_RETURN_IF_ERROR(recorder.Finish(out));
   *summary = out;

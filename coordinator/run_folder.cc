@@ -1,5 +1,7 @@
 #include "coordinator/run_folder.h"
 
+#include "coordinator/audit_trail.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +15,7 @@ namespace edgefl {
 namespace {
 
 constexpr int kMaxFolderAttempts = 1000;
-constexpr const char* kRunFiles[] = {kMetricsFile, kNodesFile, kSummaryFile, kModelFile, kCheckpointFile};
+constexpr const char* kRunFiles[] = {kMetricsFile, kNodesFile, kSummaryFile, kModelFile, kCheckpointFile, kAuditFile};
 
 }  // namespace
 

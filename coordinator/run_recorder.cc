@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "coordinator/atomic_file.h"
@@ -45,7 +46,9 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Error(StatusCode::kInvalidArgument, "cannot create run folder '%s': %s", dir.c_str(), ec.message().c_str());
-  EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(dir + "/" + kConfigFile, ToToml(config)));
+  const std::string config_toml = ToToml(config);
+  EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(dir + "/" + kConfigFile, config_toml));
+  EDGEFL_RETURN_IF_ERROR(audit_.Open(dir, config_toml, audit_key_));
   // Empty files: a fresh run starts its CSV files anew.
   for (const char* name : {kMetricsFile, kNodesFile}) {
     std::FILE* file = std::fopen((dir + "/" + name).c_str(), "w");
@@ -59,8 +62,12 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   return OpenCsv(kNodesFile, kNodesHeader, &nodes_);
 }
 
-Status RunRecorder::Resume(const std::string& dir, uint32_t rounds) {
+Status RunRecorder::Resume(const std::string& dir, uint32_t rounds, std::span<const float> model) {
   dir_ = dir;
+  std::ifstream config_file(dir + "/" + kConfigFile, std::ios::binary);
+  std::stringstream config_toml;
+  config_toml << config_file.rdbuf();
+  if (!model.empty()) EDGEFL_RETURN_IF_ERROR(audit_.Resume(dir, rounds, config_toml.str(), audit_key_, model));
   EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kMetricsFile, rounds, /*one_row_per_round=*/true));
   EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kNodesFile, rounds, /*one_row_per_round=*/false));
   const std::string checkpoint_temporary = std::string(kCheckpointFile) + ".tmp";  // a crash's
@@ -79,6 +86,7 @@ Status RunRecorder::Resume(const std::string& dir, uint32_t rounds) {
 Status RunRecorder::WriteCheckpoint(const Checkpoint& checkpoint) {
   if (metrics_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(metrics_, dir_ + "/" + kMetricsFile));
   if (nodes_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(nodes_, dir_ + "/" + kNodesFile));
+  EDGEFL_RETURN_IF_ERROR(audit_.Sync());
   return WriteCheckpointFile(dir_ + "/" + kCheckpointFile, checkpoint);
 }
 

@@ -10,14 +10,17 @@
 //   <dir>/checkpoint.bin  the round state, for --resume (checkpoint.h)
 //   <dir>/model.bin       the final model (model_file.h)
 //   <dir>/summary.toml    final loss, rounds, bytes, diverged-at, stop reason, model hash
+//   <dir>/audit.log       the rounds as a hash chain (audit_trail.h)
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 
+#include "coordinator/audit_trail.h"
 #include "coordinator/checkpoint.h"
 #include "coordinator/experiment_config.h"
 #include "core/status.h"
@@ -97,10 +100,13 @@ class RunRecorder {
   // A fresh run: creates `dir` (and parents), writes config.toml and starts
   // metrics.csv and nodes.csv with their header lines.
   Status Open(const std::string& dir, const ExperimentConfig& config);
-  // A run resumed after `rounds` rounds: cuts metrics.csv and nodes.csv back
-  // to those rounds and appends to them. The summary.toml and model.bin of an
+  // A run resumed after `rounds` rounds from `model` (its checkpoint's):
+  // checks audit.log recorded that model there (else changes nothing), then
+  // cuts audit.log, metrics.csv and nodes.csv back to those rounds and
+  // appends to them. An empty `model` leaves audit.log as it is (a finished
+  // run whose files are being completed: no round is added). The summary.toml and model.bin of an
   // earlier end of the run are removed, as they no longer describe it.
-  Status Resume(const std::string& dir, uint32_t rounds);
+  Status Resume(const std::string& dir, uint32_t rounds, std::span<const float> model);
   void Record(const RoundMetrics& row);
   void RecordNode(const NodeRoundMetrics& row);
   // Flushes metrics.csv and nodes.csv to the disk, so that they hold every
@@ -110,6 +116,9 @@ class RunRecorder {
   Status WriteModel(std::span<const float> model, uint64_t* hash);
   Status Finish(const RunSummary& summary);
   const std::string& dir() const { return dir_; }
+  // The chain's key (a coordinator with CURVE keys); set before Open or Resume.
+  void set_audit_key(std::vector<uint8_t> key) { audit_key_ = std::move(key); }
+  AuditTrail& audit() { return audit_; }
   ~RunRecorder();
 
  private:
@@ -118,6 +127,8 @@ class RunRecorder {
   std::string dir_;
   std::FILE* metrics_ = nullptr;
   std::FILE* nodes_ = nullptr;
+  AuditTrail audit_;
+  std::vector<uint8_t> audit_key_;
 };
 
 // Reads a summary.toml back (for `edgefl run`'s table and for tests).

@@ -45,7 +45,7 @@ packages=(
   "g++-${triplet}"
   qemu-user
   "libc6:${arch}" "libstdc++6:${arch}"
-  "libzmq3-dev:${arch}"
+  "libzmq3-dev:${arch}" "libsodium-dev:${arch}"
 )
 
 sudo_cmd=()

@@ -61,6 +61,9 @@ int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& pred
 // `edgefl keys init`: writes CURVE keys for a coordinator and `nodes` nodes.
 int InitKeys(const std::string& dir, uint32_t nodes, bool force);
 
+// `edgefl verify`: 0 verified, 1 a mismatch (named), 2 a bad key file.
+int VerifyRunFolder(const std::string& dir, const std::string& key_path);
+
 // `changes` are section.key=value overrides applied on top of the config.
 int ScaleExperiments(const ExperimentArgs& experiment, const std::vector<std::string>& changes);
 

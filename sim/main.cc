@@ -13,6 +13,8 @@
 //   edgefl keys init DIR --nodes N  CURVE keys for a coordinator and its nodes.
 //   edgefl report RUN_FOLDER  draw a run folder's loss curves (measured and
 //                         predicted) with gnuplot into RUN_FOLDER/report/.
+//   edgefl verify RUN_FOLDER  check the run's audit.log chain against its
+//                         model.bin and checkpoint.bin.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
 // config, 3 a variant diverged (and none failed), 130 interrupted. `report`
@@ -120,6 +122,15 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
 
+  std::string verify_folder, verify_key;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check a run folder's audit.log: every link of its hash chain (with --key, every MAC of a keyed\n"
+                "chain), and that model.bin and checkpoint.bin hold the models it recorded (docs/outputs.md).");
+  verify->add_option("run_folder", verify_folder, "One run's folder (it holds audit.log)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  verify->add_option("--key", verify_key, "The coordinator's key pair file, for a chain keyed with it");
+
   std::string keys_section;
   CLI::App* config_keys = app.add_subcommand(
       "config-keys", "Print the config keys (type, default, allowed values, meaning) as Markdown tables.");
@@ -127,6 +138,7 @@ int main(int argc, char** argv) {
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (report->parsed()) return Report(report_folder);
+  if (verify->parsed()) return edgefl::VerifyRunFolder(verify_folder, verify_key);
   if (keys_init->parsed()) return edgefl::InitKeys(keys_dir, keys_nodes, keys_force);
   if (scale->parsed()) return edgefl::ScaleExperiments(scale_args, changes);
   if (predict->parsed()) {

@@ -33,4 +33,13 @@ inline void WriteBytes(const std::string& path, const std::vector<uint8_t>& byte
       .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
+inline std::string ReadTextFile(const std::string& path) {
+  const std::vector<uint8_t> bytes = ReadBytes(path);
+  return {bytes.begin(), bytes.end()};
+}
+
+inline void WriteTextFile(const std::string& path, const std::string& text) {
+  WriteBytes(path, {text.begin(), text.end()});
+}
+
 }  // namespace edgefl::testing

@@ -140,7 +140,7 @@ TEST_CASE("a resumed recorder appends after the kept rows and removes the earlie
   const std::string metrics = Read(dir + "/metrics.csv");
   const std::string header = metrics.substr(0, metrics.find('\n') + 1);
   RunRecorder resumed;
-  REQUIRE(resumed.Resume(dir, 2).ok());
+  REQUIRE(resumed.Resume(dir, 2, /*model=*/{}).ok());
   CHECK_FALSE(fs::exists(dir + "/summary.toml"));
   CHECK_FALSE(fs::exists(dir + "/model.bin"));
   resumed.Record({.round = 2, .loss = 7.0});

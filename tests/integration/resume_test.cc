@@ -153,6 +153,13 @@ TEST_CASE("a coordinator killed with SIGKILL resumes from its checkpoint; its no
   CHECK(summary.steps == 3000);
   CHECK(summary.model_hash == reference);
   CheckRows(out, 3000);
+  // The audit chain was cut back to the checkpoint and carried on: it holds
+  // each round once and ends on model.bin's model.
+  const auto verified = testing::RunCommand(testing::Binary("edgefl") + " verify " + out);
+  INFO(verified.output);
+  CHECK(verified.exit_code == 0);
+  CHECK(verified.output.find("3000 rounds") != std::string::npos);
+  CHECK(verified.output.find("model.bin: matches the chain") != std::string::npos);
   std::vector<float> model;
   uint64_t hash = 0;
   REQUIRE(ReadModelFile(out + "/model.bin", &model, &hash).ok());
