@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
                  "Testing aid: make this node hostile to measure robust aggregation. sign-flip, scale:F (e.g.\n"
                  "scale:100), constant:V (e.g. constant:1e12), alie:Z (\"a little is enough\": the honest mean\n"
                  "minus Z noise standard deviations in every coordinate, e.g. alie:1) or max-norm:R (norm R\n"
-                 "against the gradient, e.g. R = aggregator.max_update_norm) replaces the gradient before\n"
-                 "compression (node/attack.h)");
+                 "exactly, pushing the model away from the optimum, e.g. R = aggregator.max_update_norm)\n"
+                 "replaces the gradient before compression (node/attack.h)");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
