@@ -71,7 +71,8 @@ std::unique_ptr<Aggregator> MakeAggregator(const AggregatorConfig& config, wire:
                           max_message_bytes, bound, !momentum);
   }
   if (momentum) {
-    aggregator = std::make_unique<NodeMomentumAggregator>(std::move(aggregator), config.node_momentum, nodes, dimension);
+    aggregator =
+        std::make_unique<NodeMomentumAggregator>(std::move(aggregator), config.node_momentum, nodes, dimension);
   }
   return aggregator;
 }

@@ -54,7 +54,9 @@ class NodeMomentumAggregator final : public Aggregator {
   Status Load(StateReader& in) override;
 
   // Node i's momentum (valid once it has sent an update).
-  std::span<const float> momentum(uint32_t node) const { return {momenta_.data() + size_t{node} * dimension_, dimension_}; }
+  std::span<const float> momentum(uint32_t node) const {
+    return {momenta_.data() + size_t{node} * dimension_, dimension_};
+  }
 
  private:
   std::span<float> new_row(uint32_t k) { return {new_.data() + size_t{k} * dimension_, dimension_}; }

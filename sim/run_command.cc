@@ -197,7 +197,8 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       if (hostile > 0) {
         // A bare max-norm takes this variant's bound (checked in ResolveHostile).
         NodeAttack parsed;
-        if (ParseAttack(args.attack, &parsed).ok() && ResolveMaxNorm(config->aggregator.max_update_norm, &parsed).ok()) {
+        if (ParseAttack(args.attack, &parsed).ok() &&
+            ResolveMaxNorm(config->aggregator.max_update_norm, &parsed).ok()) {
           attack = DescribeAttack(parsed);
         }
         std::fprintf(stderr, "edgefl: testing aid: nodes %u to %u of %s run --attack %s\n", config->nodes - hostile,

@@ -85,7 +85,8 @@ TEST_CASE("the robust aggregators' keys are checked against the rest of the conf
   s = Load("[run]\nnodes = 4\n[aggregator]\nkind = \"median\"\nbucket_size = 5\n", &configs);
   CHECK(Mentions(s, "aggregator.bucket_size = 5: more than run.nodes = 4"));
   s = Load("[run]\nnodes = 10\n[aggregator]\nkind = \"krum\"\nbyzantine = 1\nbucket_size = 3\n", &configs);
-  CHECK(Mentions(s, "aggregator.byzantine = 1: krum needs buckets ceil(run.nodes / bucket_size) >= 2f + 3 = 5 (got 4)"));
+  CHECK(Mentions(
+      s, "aggregator.byzantine = 1: krum needs buckets ceil(run.nodes / bucket_size) >= 2f + 3 = 5 (got 4)"));
   REQUIRE(Load("[run]\nnodes = 10\n[aggregator]\nkind = \"krum\"\nbyzantine = 1\nbucket_size = 2\n"
                "node_momentum = 0.9\n", &configs).ok());
   REQUIRE(Load("[compressor]\nkind = \"sign\"\n[aggregator]\nkind = \"centered-clip\"\nnode_momentum = 0.9\n",

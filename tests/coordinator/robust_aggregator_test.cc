@@ -448,7 +448,8 @@ TEST_CASE("centered-clip's centre survives a checkpoint: a loaded copy carries o
       REQUIRE(resumed->Load(in).ok());
       CHECK(in.done());
       for (uint32_t r = 2; r < 4; ++r) {
-        CHECK(Bits(AggregateFrom(*first, rounds[r], Iota(n), r)) == Bits(AggregateFrom(*resumed, rounds[r], Iota(n), r)));
+        CHECK(Bits(AggregateFrom(*first, rounds[r], Iota(n), r)) ==
+              Bits(AggregateFrom(*resumed, rounds[r], Iota(n), r)));
       }
       // A fresh one, without the state, differs.
       auto fresh = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 11);
@@ -561,7 +562,9 @@ TEST_CASE("centered-clip, bucketing and node momentum give the same direction wh
     // Three rounds, so that state (centre, momenta) is in play.
     auto reference_aggregator = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 5);
     std::vector<std::vector<uint64_t>> reference;
-    for (uint32_t r = 0; r < 3; ++r) reference.push_back(Bits(AggregateFrom(*reference_aggregator, rounds[r], Iota(n), r)));
+    for (uint32_t r = 0; r < 3; ++r) {
+      reference.push_back(Bits(AggregateFrom(*reference_aggregator, rounds[r], Iota(n), r)));
+    }
     for (int trial = 0; trial < 5; ++trial) {
       auto aggregator = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 5);
       for (uint32_t r = 0; r < 3; ++r) {
