@@ -7,9 +7,14 @@
 //   median        coordinate-wise median    CoordinateWiseAggregator (coordinate_wise_aggregator.h)
 //   trimmed-mean  coordinate-wise mean of the values left after dropping the largest and smallest
 //   krum          the mean of the m updates closest to their n - f - 2 nearest others (krum_aggregator.h)
-// n is the number of updates accepted this round. The last three keep every
-// update of a round (O(n d)); with aggregator.max_update_norm, updates are
-// scaled down to that norm first (norm_bound.h). An aggregator also owns
+//   centered-clip v <- v + (1/n) sum_i clip_tau(g_i - v), L times from last round's v (centered_clip_aggregator.h)
+// and two options that compose with the rules of values:
+//   bucket_size s   the rule sees the means of seeded buckets of s updates (bucketing_aggregator.h)
+//   node_momentum b the rule sees each node's momentum of its updates (node_momentum_aggregator.h)
+// n is the number of updates accepted this round. Median, trimmed mean,
+// krum and centered-clip keep every update of a round (O(n d)); with
+// aggregator.max_update_norm, updates are scaled down to that norm first
+// (norm_bound.h). An aggregator also owns
 // the buffers update messages are received into, since some (the mean)
 // keep decoded updates as views of those bytes until they add them. Not
 // thread-safe.
@@ -20,6 +25,7 @@
 #include <span>
 
 #include "coordinator/experiment_config.h"
+#include "coordinator/state_io.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -30,12 +36,24 @@ class Aggregator {
 
   // Starts a round: no updates.
   virtual void Reset() = 0;
+  // Starts round `round` (bucketing seeds its shuffle with it): Reset.
+  virtual void StartRound(uint32_t round) {
+    (void)round;
+    Reset();
+  }
   // Where the next update message is to be received: 8-byte aligned, room
   // for the largest message of the run. Valid until the next Add or Reset.
   virtual std::span<uint64_t> ReceiveBuffer() = 0;
   // Adds one decoded update of the run's compressor, whose bytes lie in the
   // buffer ReceiveBuffer() returned last.
   virtual void Add(const codec::DecodedPayload& update) = 0;
+  // The same, from node `node` (< the run's nodes, once a round): what the
+  // coordinator calls. Rules that look at who sent what (node momentum,
+  // bucketing) need it; the others ignore it.
+  virtual void AddFrom(uint32_t node, const codec::DecodedPayload& update) {
+    (void)node;
+    Add(update);
+  }
   // Updates added this round.
   virtual uint32_t count() const = 0;
   // Writes the direction, for count() > 0.
@@ -45,12 +63,24 @@ class Aggregator {
   // Whether the last Finish could not apply its rule and took another (Krum
   // with fewer than 2f + 3 updates takes the coordinate-wise median).
   virtual bool fell_back() const { return false; }
+
+  // What the aggregator carries from one round to the next (centered-clip's
+  // centre, the nodes' momenta), for checkpoints: written after the server
+  // step's state. Most aggregators carry nothing and write nothing. State
+  // changes only in Finish, so a round without a step leaves it as it was.
+  virtual void Save(StateWriter& out) const { (void)out; }
+  virtual Status Load(StateReader& in) {
+    (void)in;
+    return Status::Ok();
+  }
 };
 
 // The aggregator a config asks for, for rounds of at most `nodes` updates,
-// receiving messages of at most `max_message_bytes` of `compressor`'s kind.
-// Everything it needs is allocated here, once for the run.
+// receiving messages of at most `max_message_bytes` of `compressor`'s kind;
+// `seed` (run.seed) seeds bucketing's shuffles. Everything it needs is
+// allocated here, once for the run.
 std::unique_ptr<Aggregator> MakeAggregator(const AggregatorConfig& config, wire::CompressorKind compressor,
-                                           uint32_t nodes, uint32_t dimension, size_t max_message_bytes);
+                                           uint32_t nodes, uint32_t dimension, size_t max_message_bytes,
+                                           uint64_t seed = 0);
 
 }  // namespace edgefl

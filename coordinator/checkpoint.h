@@ -1,7 +1,7 @@
 // checkpoint.bin: what a resumed run needs to carry on exactly where a run
 // stopped — the config it ran with and its whole round state (RunState,
-// then ServerStep with the rule's and optimiser's memory, as their Save
-// writes them). docs/outputs.md gives the layout. A 40-byte header:
+// then ServerStep with the rule's and optimiser's memory, then the
+// aggregator's memory if it keeps any, as their Save writes them). docs/outputs.md gives the layout. A 40-byte header:
 //
 //   offset  bytes  field
 //        0      8  magic "EDGEFLCK"
@@ -37,7 +37,7 @@ struct Checkpoint {
   bool finished = false;       // the run ended by completion, the target loss or divergence
   std::string config_toml;     // ToToml of the config the run was started with
   std::string stop_reason;     // the summary's stop_reason when it was written at the end ("" during the run)
-  std::vector<uint8_t> state;  // RunState::Save, then ServerStep::Save
+  std::vector<uint8_t> state;  // RunState::Save, ServerStep::Save, Aggregator::Save
 };
 
 // Writes `checkpoint` to `path`.

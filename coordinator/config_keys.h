@@ -64,12 +64,12 @@ constexpr int64_t kMaxU32 = 0xFFFFFFFFll;
 static_assert(sizeof(codec::ObjectiveSpec) == 104, "a new objective field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::NoiseSpec) == 32, "a new noise field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs its key in VisitConfigKeys");
-static_assert(sizeof(AggregatorConfig) == 32, "a new aggregator field needs its key in VisitConfigKeys");
+static_assert(sizeof(AggregatorConfig) == 56, "a new aggregator field needs its key in VisitConfigKeys");
 static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
-static_assert(sizeof(ExperimentConfig) == 496, "a new run field needs its key in VisitConfigKeys");
+static_assert(sizeof(ExperimentConfig) == 520, "a new run field needs its key in VisitConfigKeys");
 
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
@@ -162,7 +162,7 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Section("aggregator");
   v.Word("kind", c.aggregator.kind, AggregatorNames(),
          {"How the coordinator combines a round's n accepted updates into the direction (below). `median`, "
-          "`trimmed-mean` and `krum` resist hostile nodes.",
+          "`trimmed-mean`, `krum` and `centered-clip` resist hostile nodes.",
           nullptr,
           "`\"mean\"`, or `\"sign-mean\"` when `compressor.kind = \"sign\"` and `aggregator.kind` is not given"});
   v.Number("trim", c.aggregator.trim, Between(0.0, 0.5, false, /*hi_open=*/true),
@@ -179,6 +179,25 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("max_update_norm", c.aggregator.max_update_norm, AtLeast(0.0),
            {"Norm bounding: an update whose L2 norm exceeds this is scaled down to it before it is aggregated. 0 "
             "turns it off. Only for aggregators of values (not `sign-mean` or `majority`)."});
+  v.Number("clip_radius", c.aggregator.clip_radius, Above(0.0),
+           {"`centered-clip`: tau, the radius each update's difference from the centre is clipped to (below). "
+            "Other kinds ignore it."});
+  v.Integer("clip_iterations", c.aggregator.clip_iterations, 1, 100,
+            {"`centered-clip`: L, the clipping steps a round, each from the last one's result. Other kinds ignore "
+             "it."});
+  v.Integer("bucket_size", c.aggregator.bucket_size, 1, 4096,
+            {"Bucketing (Karimireddy, He, Jaggi, ICLR 2022): the round's updates, ordered by node id and shuffled "
+             "by a permutation drawn from `run.seed` and the round, are averaged in buckets of s = `bucket_size` "
+             "(the last may be smaller) and the rule sees the ⌈n/s⌉ bucket means; with `krum`, n and f count "
+             "buckets. 1 turns it off.",
+             "[1, `run.nodes`]; > 1 only with `median`, `trimmed-mean`, `krum` or `centered-clip`"});
+  v.Number("node_momentum", c.aggregator.node_momentum, Between(0.0, 1.0, false, /*hi_open=*/true),
+           {"beta of each node's momentum, kept by the coordinator: m_i <- beta·m_i + (1 − beta)·g_i (m_i = g_i "
+            "on node i's first update), and the rule combines the momenta m_i instead of the updates g_i "
+            "(Karimireddy, He, Jaggi, ICML 2021: the honest momenta spread sqrt((1 − beta)/(1 + beta)) times "
+            "less than the updates, hostile ones that stay put stand out). Checkpoints keep them. 0 turns it "
+            "off. Only for aggregators of values.",
+            "[0, 1); 0 with `sign-mean` and `majority`"});
 
   v.Section("step");
   v.Word("rule", c.step.rule, StepRuleNames(),

@@ -53,7 +53,7 @@ class Coordinator::Impl {
         max_message_bytes_(codec::UpdateSizeLimit(config.compressor, config.objective.dimension)),
         transport_(max_message_bytes_, config.round.heartbeat_ms, config.round.dead_after_ms, security),
         aggregator_(MakeAggregator(config.aggregator, config.compressor.kind, config.nodes, dimension_,
-                                   max_message_bytes_)),
+                                   max_message_bytes_, config.seed)),
         nodes_(config.nodes),
         admission_(config, nodes_),
         collector_(config_.compressor, dimension_, *aggregator_, nodes_),
@@ -71,6 +71,7 @@ class Coordinator::Impl {
     StateReader in(checkpoint.state);
     Status s = state_.Load(in);
     if (s.ok()) s = step_.Load(in);
+    if (s.ok()) s = aggregator_->Load(in);
     if (s.ok() && !in.done()) {
       s = Status::Error(StatusCode::kMalformed, "%zu bytes are left over after the state", in.left());
     }
@@ -455,6 +456,7 @@ class Coordinator::Impl {
     StateWriter out;
     state_.Save(out);
     step_.Save(out);
+    aggregator_->Save(out);
     Checkpoint checkpoint{.round = state_.round,
                           .finished = finished,
                           .config_toml = config_toml_,

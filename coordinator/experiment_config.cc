@@ -195,20 +195,37 @@ Status CheckAggregator(const ExperimentConfig& c) {
                "no norm to bound (norm bounding is for mean, median, trimmed-mean and krum)",
                a.max_update_norm, kind);
   }
+  if (IsSignVote(a.kind) && a.node_momentum > 0.0) {
+    return Bad("aggregator.node_momentum = %g: aggregator.kind = \"%s\" counts signs, not values (node momentum is "
+               "for mean, median, trimmed-mean, krum and centered-clip)",
+               a.node_momentum, kind);
+  }
+  if (a.bucket_size > 1 && !KeepsEveryUpdate(a.kind)) {
+    return Bad("aggregator.bucket_size = %u: bucketing feeds bucket means to a robust rule (median, trimmed-mean, "
+               "krum or centered-clip), not to \"%s\"",
+               a.bucket_size, kind);
+  }
+  if (a.bucket_size > c.nodes) {
+    return Bad("aggregator.bucket_size = %u: more than run.nodes = %u", a.bucket_size, c.nodes);
+  }
+  // With bucketing, Krum's n and f count buckets.
+  const uint32_t inputs = (c.nodes + a.bucket_size - 1) / a.bucket_size;
+  const char* what = a.bucket_size > 1 ? "buckets ceil(run.nodes / bucket_size)" : "run.nodes";
   if (a.kind == AggregatorKind::kKrum) {
-    if (c.nodes < 2 * a.byzantine + 3) {
-      return Bad("aggregator.byzantine = %u: krum needs run.nodes >= 2f + 3 = %u (got %u)", a.byzantine,
-                 2 * a.byzantine + 3, c.nodes);
+    if (inputs < 2 * a.byzantine + 3) {
+      return Bad("aggregator.byzantine = %u: krum needs %s >= 2f + 3 = %u (got %u)", a.byzantine, what,
+                 2 * a.byzantine + 3, inputs);
     }
-    if (a.krum_select > c.nodes - a.byzantine) {
-      return Bad("aggregator.krum_select = %u: krum averages at most run.nodes - byzantine = %u updates", a.krum_select,
-                 c.nodes - a.byzantine);
+    if (a.krum_select > inputs - a.byzantine) {
+      return Bad("aggregator.krum_select = %u: krum averages at most %s - byzantine = %u updates", a.krum_select, what,
+                 inputs - a.byzantine);
     }
   }
-  // A round's updates are kept whole: 4 bytes a coordinate an update.
+  // A round's updates are kept whole: 4 bytes a coordinate an update (and
+  // node momentum keeps two such rows a node).
   constexpr uint64_t kMaxKeptValues = uint64_t{1} << 32;
   const uint64_t kept = uint64_t{c.nodes} * c.objective.dimension;
-  if (KeepsEveryUpdate(a.kind) && kept > kMaxKeptValues) {
+  if ((KeepsEveryUpdate(a.kind) || a.node_momentum > 0.0) && kept > kMaxKeptValues) {
     return Bad("aggregator.kind = \"%s\" keeps every update of a round: run.nodes x objective.dimension = %llu values "
                "(%.1f GiB) is more than the 2^32 (16 GiB) allowed",
                kind, static_cast<unsigned long long>(kept), 4.0 * static_cast<double>(kept) / (1u << 30));
@@ -351,6 +368,7 @@ constexpr codec::KindName<AggregatorKind> kAggregatorNames[] = {
     {AggregatorKind::kMedian, "median"},
     {AggregatorKind::kTrimmedMean, "trimmed-mean"},
     {AggregatorKind::kKrum, "krum"},
+    {AggregatorKind::kCenteredClip, "centered-clip"},
 };
 constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
     {StepRuleKind::kConstant, "constant"},     {StepRuleKind::kDecay, "decay"},   {StepRuleKind::kDecayTime, "decay-time"},
@@ -421,6 +439,7 @@ bool IsSignVote(AggregatorKind kind) {
     case AggregatorKind::kMedian:
     case AggregatorKind::kTrimmedMean:
     case AggregatorKind::kKrum:
+    case AggregatorKind::kCenteredClip:
       return false;
   }
   return false;
@@ -431,6 +450,7 @@ bool KeepsEveryUpdate(AggregatorKind kind) {
     case AggregatorKind::kMedian:
     case AggregatorKind::kTrimmedMean:
     case AggregatorKind::kKrum:
+    case AggregatorKind::kCenteredClip:
       return true;
     case AggregatorKind::kMean:
     case AggregatorKind::kSignMean:

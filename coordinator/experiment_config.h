@@ -24,13 +24,14 @@ enum class AggregatorKind : uint8_t {
   kMedian,       // coordinate-wise median (robust to hostile nodes)
   kTrimmedMean,  // coordinate-wise mean without the trim fraction at each end
   kKrum,         // (multi-)Krum, Blanchard et al. 2017
+  kCenteredClip, // centred clipping from last round's aggregate, Karimireddy, He, Jaggi 2021
 };
 
 // Whether an aggregator counts plain signs (sign-mean, majority) rather than
 // combining values.
 bool IsSignVote(AggregatorKind kind);
 // Whether an aggregator keeps every update of a round (median, trimmed
-// mean, Krum): 4 bytes a coordinate an update (update_rows.h).
+// mean, Krum, centered-clip): 4 bytes a coordinate an update (update_rows.h).
 bool KeepsEveryUpdate(AggregatorKind kind);
 
 // How a round's updates become the direction (coordinator/aggregator.h).
@@ -40,6 +41,10 @@ struct AggregatorConfig {
   uint32_t byzantine = 1;        // krum: f, the hostile nodes tolerated
   uint32_t krum_select = 1;      // krum: m, the lowest-scoring updates averaged (1: Krum)
   double max_update_norm = 0.0;  // every value aggregator: scale longer updates down to it (0: off)
+  double clip_radius = 1.0;      // centered-clip: tau
+  uint32_t clip_iterations = 1;  // centered-clip: L
+  uint32_t bucket_size = 1;      // median, trimmed-mean, krum, centered-clip: s, updates a bucket (1: off)
+  double node_momentum = 0.0;    // every value aggregator: beta of each node's momentum (0: off)
 
   bool operator==(const AggregatorConfig&) const = default;
 };

@@ -7,7 +7,7 @@ namespace edgefl {
 void UpdateCollector::Open(uint32_t round) {
   round_ = round;
   open_ = true;
-  aggregator_.Reset();
+  aggregator_.StartRound(round);
   round_bytes_up_ = 0;
   node_loss_sum_ = 0.0;
   node_loss_count_ = 0;
@@ -40,7 +40,7 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
   slot.round.loss = update.loss();
   slot.round.grad_norm = update.grad_norm();
   slot.round.compute_us = update.compute_us();
-  aggregator_.Add(decoded);
+  aggregator_.AddFrom(node, decoded);
   if (std::isfinite(update.loss())) {
     node_loss_sum_ += update.loss();
     ++node_loss_count_;

@@ -30,6 +30,8 @@ constexpr uint32_t kDimension = 64;
 struct Setup {
   codec::CompressorSpec compressor;
   AggregatorKind aggregator;
+  double node_momentum = 0.0;
+  uint32_t bucket_size = 1;
 };
 const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMean},
@@ -45,6 +47,9 @@ const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMedian},
     {{.kind = wire::CompressorKind::Qsgd, .levels = 4}, AggregatorKind::kTrimmedMean},
     {{.kind = wire::CompressorKind::RandK, .k = 8}, AggregatorKind::kKrum},
+    {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kCenteredClip},
+    {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kCenteredClip, 0.9, 2},
+    {{.kind = wire::CompressorKind::Qsgd, .levels = 4}, AggregatorKind::kMedian, 0.5, 2},
 };
 
 }  // namespace
@@ -58,6 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.compressor = setup.compressor;
   config.aggregator.kind = setup.aggregator;
   config.aggregator.byzantine = 0;
+  config.aggregator.node_momentum = setup.node_momentum;
+  config.aggregator.bucket_size = setup.bucket_size;
   const size_t max_bytes = codec::UpdateSizeLimit(config.compressor, kDimension);
   auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, kNodes, kDimension, max_bytes);
   NodeTable nodes(kNodes);

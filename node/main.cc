@@ -45,7 +45,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 86400000));
   app.add_option("--attack", attack_text,
                  "Testing aid: make this node hostile to measure robust aggregation. sign-flip, scale:F (e.g.\n"
-                 "scale:100) or constant:V (e.g. constant:1e12) replaces the gradient before compression");
+                 "scale:100), constant:V (e.g. constant:1e12), alie:Z (\"a little is enough\": the honest mean\n"
+                 "minus Z noise standard deviations in every coordinate, e.g. alie:1) or max-norm:R (norm R\n"
+                 "exactly, pushing the model away from the optimum, e.g. R = aggregator.max_update_norm)\n"
+                 "replaces the gradient before compression (node/attack.h)");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
@@ -77,6 +80,11 @@ int main(int argc, char** argv) {
     const edgefl::Status parsed = edgefl::ParseAttack(attack_text, &options.attack);
     if (!parsed.ok()) {
       EDGEFL_LOG_ERROR("%s", parsed.message());
+      return 2;
+    }
+    if (options.attack.kind == edgefl::AttackKind::kMaxNorm && options.attack.value == 0.0f) {
+      EDGEFL_LOG_ERROR("--attack max-norm: a node does not know the run's aggregator.max_update_norm; give "
+                       "max-norm:R (edgefl run fills R in)");
       return 2;
     }
   }

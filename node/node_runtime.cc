@@ -144,9 +144,18 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
   header.loss = objective_->SampleLossAndGradient(model_, rng_, gradient_);
 
-  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
-  AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
-  ApplyAttack(attack_, gradient_);
+  if (UsesGradientBeforeNoise(attack_)) {
+    // A hostile node's update built from the gradient before noise (node/attack.h).
+    // Synthetic objectives have their optimum at x* = 0, so x - x* is the model.
+    const AttackContext context{.noise_std = AttackNoiseStd(task_.noise, task_.batch_size, gradient_),
+                                .away = synthetic_.has_value() ? std::span<const float>(model_)
+                                                               : std::span<const float>()};
+    ApplyAttack(attack_, context, gradient_);
+  } else {
+    rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
+    AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
+    ApplyAttack(attack_, {}, gradient_);
+  }
 
   header.grad_norm = std::sqrt(SquaredNorm(gradient_));
 

@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
   run->add_option("--attack", run_args.attack,
                   "Testing aid: make the last --hostile nodes (default 1) hostile, to measure robust aggregation:\n"
-                  "sign-flip, scale:F or constant:V in place of their gradients (edgefl-node --attack)");
+                  "sign-flip, scale:F, constant:V, alie:Z or max-norm[:R] (R: the variant's\n"
+                  "aggregator.max_update_norm when left out) in place of their gradients (edgefl-node --attack)");
   run->add_option("--hostile", run_args.hostile, "Testing aid: how many nodes run --attack (the last ones)")
       ->check(CLI::Range(1u, 4096u));
   run->add_flag("--predict", run_args.predict,

@@ -143,7 +143,8 @@ int ResolveHostile(const RunArgs& args, const std::vector<const ExperimentConfig
   *hostile = 0;
   if (args.attack.empty()) {
     if (args.hostile == 0) return 0;
-    EDGEFL_LOG_ERROR("--hostile %u needs --attack KIND (sign-flip, scale:F or constant:V)", args.hostile);
+    EDGEFL_LOG_ERROR("--hostile %u needs --attack KIND (sign-flip, scale:F, constant:V, alie:Z, max-norm[:R])",
+                     args.hostile);
     return 2;
   }
   NodeAttack attack;
@@ -154,6 +155,12 @@ int ResolveHostile(const RunArgs& args, const std::vector<const ExperimentConfig
   }
   *hostile = args.hostile == 0 ? 1 : args.hostile;
   for (const ExperimentConfig* config : chosen) {
+    NodeAttack resolved = attack;
+    const Status bound = ResolveMaxNorm(config->aggregator.max_update_norm, &resolved);
+    if (!bound.ok()) {
+      EDGEFL_LOG_ERROR("variant %s: %s", config->name.c_str(), bound.message());
+      return 2;
+    }
     if (*hostile > config->nodes) {
       EDGEFL_LOG_ERROR("--hostile %u: variant %s has only %u nodes", *hostile, config->name.c_str(), config->nodes);
       return 2;
@@ -187,9 +194,16 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       std::fprintf(stderr, "edgefl: %s %s: %u nodes, %s, %u rounds -> %s\n", variant.resume ? "resuming" : "running",
                    config->name.c_str(), config->nodes, codec::CompressorName(config->compressor.kind),
                    config->rounds, variant.dir.c_str());
+      std::string attack = args.attack;
       if (hostile > 0) {
+        // A bare max-norm takes this variant's bound (checked in ResolveHostile).
+        NodeAttack parsed;
+        if (ParseAttack(args.attack, &parsed).ok() &&
+            ResolveMaxNorm(config->aggregator.max_update_norm, &parsed).ok()) {
+          attack = DescribeAttack(parsed);
+        }
         std::fprintf(stderr, "edgefl: testing aid: nodes %u to %u of %s run --attack %s\n", config->nodes - hostile,
-                     config->nodes - 1, config->name.c_str(), args.attack.c_str());
+                     config->nodes - 1, config->name.c_str(), attack.c_str());
       }
       LaunchOptions options;
       options.bin_dir = args.bin_dir.empty() ? ExecutableDir() : args.bin_dir;
@@ -198,7 +212,7 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.data_dir = args.data_dir;
       options.resume = variant.resume;
       options.hostile_nodes = hostile;
-      options.attack = args.attack;
+      options.attack = attack;
       row.status = RunVariant(*config, options, g_stop, &row.result);
     }
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||

@@ -1,7 +1,8 @@
 // The aggregators allocate everything they need when they are made, for
-// the run's node count: rounds of Reset, Add and Finish never touch the
-// heap, whatever the kind, including the robust ones that keep a round's
-// updates and Krum's fallback to the median.
+// the run's node count: rounds of StartRound, AddFrom and Finish never
+// touch the heap, whatever the kind, including the robust ones that keep a
+// round's updates, Krum's fallback to the median, centred clipping,
+// bucketing and node momentum.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -30,29 +31,41 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
     uint32_t krum_select;
     double bound;
     bool sign;
+    uint32_t bucket_size = 1;
+    double node_momentum = 0.0;
   };
   const Case cases[] = {
       {AggregatorKind::kMean, 1, 0.0, false},         {AggregatorKind::kMean, 1, 10.0, false},
       {AggregatorKind::kMedian, 1, 10.0, false},      {AggregatorKind::kTrimmedMean, 1, 0.0, false},
       {AggregatorKind::kKrum, 1, 0.0, false},         {AggregatorKind::kKrum, 5, 10.0, false},
       {AggregatorKind::kSignMean, 1, 0.0, true},      {AggregatorKind::kMajority, 1, 0.0, true},
-      {AggregatorKind::kMedian, 1, 0.0, true},
+      {AggregatorKind::kMedian, 1, 0.0, true},        {AggregatorKind::kCenteredClip, 1, 0.0, false},
+      {AggregatorKind::kCenteredClip, 1, 10.0, true}, {AggregatorKind::kMedian, 1, 10.0, false, 2},
+      {AggregatorKind::kCenteredClip, 1, 0.0, false, 3},
+      {AggregatorKind::kKrum, 1, 0.0, false, 1, 0.9}, {AggregatorKind::kMean, 1, 10.0, false, 1, 0.9},
+      {AggregatorKind::kMean, 1, 0.0, true, 1, 0.5},  {AggregatorKind::kCenteredClip, 1, 0.0, true, 2, 0.9},
   };
   for (const Case& c : cases) {
     CAPTURE(std::string(AggregatorName(c.kind)));
     CAPTURE(c.krum_select);
     CAPTURE(c.bound);
+    CAPTURE(c.bucket_size);
+    CAPTURE(c.node_momentum);
     AggregatorConfig config;
     config.kind = c.kind;
     config.trim = 0.25;
-    config.byzantine = 2;
+    config.byzantine = c.bucket_size > 1 ? 0 : 2;
     config.krum_select = c.krum_select;
     config.max_update_norm = c.bound;
+    config.clip_iterations = 3;
+    config.bucket_size = c.bucket_size;
+    config.node_momentum = c.node_momentum;
     const auto compressor = c.sign ? wire::CompressorKind::Sign : wire::CompressorKind::Identity;
-    const auto aggregator = MakeAggregator(config, compressor, kNodes, d, 4096);
+    const auto aggregator = MakeAggregator(config, compressor, kNodes, d, 4096, 1);
     std::vector<double> direction(d);
+    uint32_t round_index = 0;
     const auto round = [&](uint32_t updates) {
-      aggregator->Reset();
+      aggregator->StartRound(round_index++);
       for (uint32_t i = 0; i < updates; ++i) {
         codec::DecodedPayload p;
         if (c.sign) {
@@ -62,7 +75,7 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
           p.form = codec::DecodedPayload::Form::kDense;
           p.dense = rows[i];
         }
-        aggregator->Add(p);
+        aggregator->AddFrom(i, p);
       }
       aggregator->Finish(direction);
     };

@@ -61,6 +61,10 @@ trim = 0.2
 byzantine = 0
 krum_select = 2
 max_update_norm = 5.0
+clip_radius = 2.5
+clip_iterations = 2
+bucket_size = 2
+node_momentum = 0.5
 [step]
 rule = "l0l1"
 eta = 0.05

@@ -75,12 +75,32 @@ TEST_CASE("the robust aggregators' keys are checked against the rest of the conf
   CHECK(Mentions(s, "aggregator.max_update_norm"));
   s = Load("[run]\nnodes = 4096\n[objective]\ndimension = 2000000\n[aggregator]\nkind = \"median\"\n", &configs);
   CHECK(Mentions(s, "keeps every update of a round"));
+  // Centred clipping, bucketing and node momentum.
+  s = Load("[aggregator]\nkind = \"centered-clip\"\nclip_radius = 0\n", &configs);
+  CHECK(Mentions(s, "aggregator.clip_radius = 0: must be > 0"));
+  s = Load("[aggregator]\nkind = \"centered-clip\"\nclip_iterations = 0\n", &configs);
+  CHECK(Mentions(s, "aggregator.clip_iterations"));
+  s = Load("[aggregator]\nnode_momentum = 1.0\n", &configs);
+  CHECK(Mentions(s, "aggregator.node_momentum = 1: must be in [0, 1)"));
+  s = Load("[compressor]\nkind = \"sign\"\n[aggregator]\nnode_momentum = 0.9\n", &configs);
+  CHECK(Mentions(s, "aggregator.node_momentum = 0.9: aggregator.kind = \"sign-mean\" counts signs"));
+  s = Load("[aggregator]\nkind = \"mean\"\nbucket_size = 2\n", &configs);
+  CHECK(Mentions(s, "aggregator.bucket_size = 2: bucketing feeds bucket means to a robust rule"));
+  s = Load("[run]\nnodes = 4\n[aggregator]\nkind = \"median\"\nbucket_size = 5\n", &configs);
+  CHECK(Mentions(s, "aggregator.bucket_size = 5: more than run.nodes = 4"));
+  s = Load("[run]\nnodes = 10\n[aggregator]\nkind = \"krum\"\nbyzantine = 1\nbucket_size = 3\n", &configs);
+  CHECK(Mentions(
+      s, "aggregator.byzantine = 1: krum needs buckets ceil(run.nodes / bucket_size) >= 2f + 3 = 5 (got 4)"));
+  REQUIRE(Load("[run]\nnodes = 10\n[aggregator]\nkind = \"krum\"\nbyzantine = 1\nbucket_size = 2\n"
+               "node_momentum = 0.9\n", &configs).ok());
+  REQUIRE(Load("[compressor]\nkind = \"sign\"\n[aggregator]\nkind = \"centered-clip\"\nnode_momentum = 0.9\n",
+               &configs).ok());
   // A byzantine count Krum cannot meet is fine for the kinds that ignore it.
   REQUIRE(Load("[run]\nnodes = 4\n[aggregator]\nkind = \"median\"\nbyzantine = 3\n", &configs).ok());
   // Every robust kind takes every compressor, plain signs included.
   for (const char* compressor : {"identity", "rand-k", "bernoulli", "qsgd", "natural", "sign", "scaled-sign",
                                  "ef-sign", "top-k"}) {
-    for (const char* kind : {"median", "trimmed-mean", "krum"}) {
+    for (const char* kind : {"median", "trimmed-mean", "krum", "centered-clip"}) {
       CAPTURE(compressor);
       CAPTURE(kind);
       configs.clear();

@@ -1,10 +1,14 @@
-// The poisoning-robust aggregators (median, trimmed mean, Krum) and norm
-// bounding, against hand-computed cases, shuffled arrival orders and every
-// form a compressor's update takes.
+// The poisoning-robust aggregators (median, trimmed mean, Krum, centred
+// clipping), bucketing, node momentum and norm bounding, against
+// hand-computed cases and closed forms, shuffled arrival orders, checkpoint
+// round trips and every form a compressor's update takes.
 #include "coordinator/aggregator.h"
+#include "coordinator/bucketing_aggregator.h"
+#include "coordinator/centered_clip_aggregator.h"
 #include "coordinator/coordinate_wise_aggregator.h"
 #include "coordinator/krum_aggregator.h"
 #include "coordinator/mean_aggregator.h"
+#include "coordinator/node_momentum_aggregator.h"
 #include "coordinator/norm_bound.h"
 
 #include <doctest/doctest.h>
@@ -326,6 +330,285 @@ TEST_CASE("robust aggregators and the bounded mean take every form a compressor'
       CHECK(Bits(direction) == Bits(Aggregate(c, expanded)));
     }
   }
+}
+
+// --- centred clipping, bucketing, node momentum ---
+
+// The direction for dense `rows` from nodes `nodes` (by arrival), in round
+// `round`.
+std::vector<double> AggregateFrom(Aggregator& aggregator, const Rows& rows, const std::vector<uint32_t>& nodes,
+                                  uint32_t round = 0) {
+  aggregator.StartRound(round);
+  for (size_t i = 0; i < rows.size(); ++i) aggregator.AddFrom(nodes[i], Dense(rows[i]));
+  std::vector<double> direction(rows.at(0).size());
+  aggregator.Finish(direction);
+  return direction;
+}
+
+std::vector<uint32_t> Iota(size_t n) {
+  std::vector<uint32_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint32_t>(i);
+  return v;
+}
+
+// Karimireddy et al. 2021, eq. (CC), written out plainly: L steps of
+// v += (1/n) sum_i z_i min(1, tau/||z_i||), z_i = g_i - v.
+std::vector<double> CenteredClipByHand(const Rows& rows, std::vector<double> v, double tau, uint32_t steps) {
+  for (uint32_t l = 0; l < steps; ++l) {
+    std::vector<double> sum(v.size(), 0.0);
+    for (const auto& g : rows) {
+      double norm = 0.0;
+      for (size_t j = 0; j < v.size(); ++j) norm += (g[j] - v[j]) * (g[j] - v[j]);
+      norm = std::sqrt(norm);
+      const double scale = std::min(1.0, tau / norm);
+      for (size_t j = 0; j < v.size(); ++j) sum[j] += (g[j] - v[j]) * scale;
+    }
+    for (size_t j = 0; j < v.size(); ++j) v[j] += sum[j] / static_cast<double>(rows.size());
+  }
+  return v;
+}
+
+AggregatorConfig ClipConfig(double tau, uint32_t steps) {
+  AggregatorConfig c = Config(AggregatorKind::kCenteredClip);
+  c.clip_radius = tau;
+  c.clip_iterations = steps;
+  return c;
+}
+
+TEST_CASE("centered-clip: within the radius the mean; a far update moves it by tau/n at most") {
+  // tau above every difference: one step from 0 is the mean, exactly here.
+  CHECK(Aggregate(ClipConfig(100.0, 1), {{1, 2}, {3, 4}, {5, 9}}) == std::vector<double>{3, 5});
+  // A far update (30, 40), norm 50, is clipped to tau = 5 along itself: (3, 4), then / n = 3.
+  const auto v = Aggregate(ClipConfig(5.0, 1), {{0, 0}, {0, 0}, {30, 40}});
+  CHECK(v[0] == doctest::Approx(1.0).epsilon(1e-15));
+  CHECK(v[1] == doctest::Approx(4.0 / 3.0).epsilon(1e-15));
+  // However far: (3e6, 4e6) moves it just as much.
+  CHECK(Aggregate(ClipConfig(5.0, 1), {{0, 0}, {0, 0}, {3e6f, 4e6f}}) == v);
+}
+
+TEST_CASE("centered-clip iterates L times and starts each round from the last round's result") {
+  Rng rng(3);
+  constexpr uint32_t n = 7, d = 20;
+  Rows round1(n, std::vector<float>(d)), round2(n, std::vector<float>(d));
+  for (uint32_t i = 0; i < n; ++i) {
+    for (uint32_t j = 0; j < d; ++j) {
+      round1[i][j] = static_cast<float>(rng.Normal() + (i >= 5 ? 40.0 : 0.0));  // two far ones
+      round2[i][j] = static_cast<float>(rng.Normal() + 1.0);
+    }
+  }
+  for (uint32_t steps : {1u, 3u}) {
+    CAPTURE(steps);
+    const double tau = 2.0;
+    auto aggregator = Make(ClipConfig(tau, steps), n, d);
+    const auto v1 = Aggregate(*aggregator, round1);
+    const auto expected1 = CenteredClipByHand(round1, std::vector<double>(d, 0.0), tau, steps);
+    const auto v2 = Aggregate(*aggregator, round2);
+    const auto expected2 = CenteredClipByHand(round2, expected1, tau, steps);
+    for (uint32_t j = 0; j < d; ++j) {
+      CHECK(v1[j] == doctest::Approx(expected1[j]).epsilon(1e-12));
+      CHECK(v2[j] == doctest::Approx(expected2[j]).epsilon(1e-12));
+    }
+    const auto& clip = dynamic_cast<const CenteredClipAggregator&>(*aggregator);
+    CHECK(std::vector<double>(clip.centre().begin(), clip.centre().end()) == v2);
+  }
+  // Each step moves the result by at most tau (every clipped difference is at most tau long).
+  auto one = Make(ClipConfig(0.5, 1), n, d);
+  const auto moved = Aggregate(*one, round1);
+  double norm = 0.0;
+  for (double x : moved) norm += x * x;
+  CHECK(std::sqrt(norm) <= 0.5 + 1e-12);
+}
+
+TEST_CASE("centered-clip's centre survives a checkpoint: a loaded copy carries on bit for bit") {
+  Rng rng(5);
+  constexpr uint32_t n = 5, d = 30;
+  std::vector<Rows> rounds(4, Rows(n, std::vector<float>(d)));
+  for (auto& round : rounds) {
+    for (auto& row : round) {
+      for (auto& x : row) x = static_cast<float>(rng.Normal());
+    }
+  }
+  for (bool momentum : {false, true}) {
+    for (uint32_t bucket : {1u, 2u}) {
+      CAPTURE(momentum);
+      CAPTURE(bucket);
+      AggregatorConfig c = ClipConfig(1.5, 2);
+      c.node_momentum = momentum ? 0.8 : 0.0;
+      c.bucket_size = bucket;
+      auto first = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 11);
+      AggregateFrom(*first, rounds[0], Iota(n), 0);
+      AggregateFrom(*first, rounds[1], Iota(n), 1);
+      StateWriter out;
+      first->Save(out);
+      // A round without Finish (no quorum) leaves the state as it was.
+      first->StartRound(2);
+      first->AddFrom(0, Dense(rounds[3][0]));
+      auto resumed = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 11);
+      StateReader in(out.bytes());
+      REQUIRE(resumed->Load(in).ok());
+      CHECK(in.done());
+      for (uint32_t r = 2; r < 4; ++r) {
+        CHECK(Bits(AggregateFrom(*first, rounds[r], Iota(n), r)) ==
+              Bits(AggregateFrom(*resumed, rounds[r], Iota(n), r)));
+      }
+      // A fresh one, without the state, differs.
+      auto fresh = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 11);
+      CHECK(Bits(AggregateFrom(*fresh, rounds[2], Iota(n), 2)) != Bits(AggregateFrom(*first, rounds[2], Iota(n), 2)));
+    }
+  }
+}
+
+TEST_CASE("bucketing: the order is by node id, then a shuffle drawn from the seed and round") {
+  const std::vector<uint32_t> nodes = {7, 2, 9, 0, 4, 5};
+  std::vector<uint32_t> order(nodes.size()), again(nodes.size());
+  BucketOrder(nodes, 1, 3, order);
+  BucketOrder(nodes, 1, 3, again);
+  CHECK(order == again);
+  std::vector<uint32_t> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(sorted == Iota(nodes.size()));  // a permutation of the updates
+  // The same nodes arriving in another order fill the buckets with the same nodes.
+  const std::vector<uint32_t> reversed(nodes.rbegin(), nodes.rend());
+  std::vector<uint32_t> order_reversed(nodes.size());
+  BucketOrder(reversed, 1, 3, order_reversed);
+  for (size_t k = 0; k < nodes.size(); ++k) CHECK(nodes[order[k]] == reversed[order_reversed[k]]);
+  // Other rounds or seeds shuffle differently (for at least one of a few).
+  bool differs = false;
+  for (uint32_t round = 4; round < 8; ++round) {
+    BucketOrder(nodes, 1, round, again);
+    differs = differs || again != order;
+  }
+  CHECK(differs);
+}
+
+TEST_CASE("bucketing hands the rule the bucket means (closed form with the median)") {
+  constexpr uint32_t n = 6, d = 3;
+  const Rows rows = {{1, 0, 5}, {2, 10, 5}, {3, 0, -5}, {4, 10, -5}, {100, -50, 0}, {6, 0, 1}};
+  const std::vector<uint32_t> nodes = {3, 1, 0, 5, 2, 4};
+  AggregatorConfig c = Config(AggregatorKind::kMedian);
+  c.bucket_size = 2;
+  auto aggregator = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 42);
+  const auto got = AggregateFrom(*aggregator, rows, nodes, 9);
+  std::vector<uint32_t> order(n);
+  BucketOrder(nodes, 42, 9, order);
+  std::vector<double> expected(d);
+  for (uint32_t j = 0; j < d; ++j) {
+    std::vector<double> means;
+    for (uint32_t b = 0; b < n; b += 2) {
+      means.push_back(static_cast<float>((static_cast<double>(rows[order[b]][j]) + rows[order[b + 1]][j]) * 0.5));
+    }
+    std::sort(means.begin(), means.end());
+    expected[j] = means[1];
+  }
+  CHECK(got == expected);
+  // One bucket of everything: the median of one mean is the mean.
+  c.bucket_size = n;
+  auto whole = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 42);
+  const auto mean = AggregateFrom(*whole, rows, nodes, 9);
+  CHECK(mean[0] == doctest::Approx(116.0 / 6).epsilon(1e-6));
+  CHECK(mean[1] == doctest::Approx(-30.0 / 6).epsilon(1e-6));
+}
+
+TEST_CASE("node momentum: m_i = beta m_i + (1 - beta) g_i, and the rule combines the momenta") {
+  AggregatorConfig c = Config(AggregatorKind::kMean);
+  c.node_momentum = 0.75;
+  auto aggregator = MakeAggregator(c, wire::CompressorKind::Identity, 2, 2, 64, 0);
+  // Round 0: first updates are the momenta: mean of (4, 0) and (0, 8).
+  CHECK(AggregateFrom(*aggregator, {{4, 0}, {0, 8}}, {0, 1}) == std::vector<double>{2, 4});
+  // Round 1, node 1 alone: m_1 = 0.75 (0, 8) + 0.25 (4, 4) = (1, 7).
+  CHECK(AggregateFrom(*aggregator, {{4, 4}}, {1}, 1) == std::vector<double>{1, 7});
+  // A round without a step changes nothing: node 0 sends (400, 400), no Finish.
+  aggregator->StartRound(2);
+  aggregator->AddFrom(0, Dense({400, 400}));
+  // Round 3, arriving 1 then 0: m_0 = 0.75 (4, 0) + 0.25 (0, 4) = (3, 1); m_1 = 0.75 (1, 7) + 0.25 (1, -1) = (1, 5).
+  CHECK(AggregateFrom(*aggregator, {{1, -1}, {0, 4}}, {1, 0}, 3) == std::vector<double>{2, 3});
+  const auto& momentum = dynamic_cast<const NodeMomentumAggregator&>(*aggregator);
+  CHECK(std::vector<float>(momentum.momentum(0).begin(), momentum.momentum(0).end()) == std::vector<float>{3, 1});
+}
+
+TEST_CASE("centered-clip, bucketing and node momentum give the same direction whatever the arrival order") {
+  constexpr uint32_t n = 9, d = 64;
+  Rng rng(23);
+  std::vector<Rows> rounds(3, Rows(n, std::vector<float>(d)));
+  for (auto& round : rounds) {
+    for (auto& row : round) {
+      for (auto& x : row) x = static_cast<float>(rng.Normal() * (1 + rng.Below(10)));
+    }
+    round[4] = round[1];  // identical updates
+    for (auto& x : round[8]) x = 1e6f;
+  }
+  std::vector<AggregatorConfig> configs;
+  for (AggregatorKind kind : {AggregatorKind::kCenteredClip, AggregatorKind::kMedian, AggregatorKind::kTrimmedMean,
+                              AggregatorKind::kKrum, AggregatorKind::kMean}) {
+    for (uint32_t bucket : {1u, 2u, 3u}) {
+      for (double beta : {0.0, 0.9}) {
+        if (kind == AggregatorKind::kMean && bucket > 1) continue;
+        AggregatorConfig c = ClipConfig(3.0, 3);
+        c.kind = kind;
+        c.trim = 0.2;
+        c.byzantine = bucket == 1 ? 2 : 0;
+        c.krum_select = 2;
+        c.bucket_size = bucket;
+        c.node_momentum = beta;
+        c.max_update_norm = 100.0;
+        configs.push_back(c);
+      }
+    }
+  }
+  for (const AggregatorConfig& c : configs) {
+    CAPTURE(AggregatorName(c.kind));
+    CAPTURE(c.bucket_size);
+    CAPTURE(c.node_momentum);
+    // Three rounds, so that state (centre, momenta) is in play.
+    auto reference_aggregator = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 5);
+    std::vector<std::vector<uint64_t>> reference;
+    for (uint32_t r = 0; r < 3; ++r) {
+      reference.push_back(Bits(AggregateFrom(*reference_aggregator, rounds[r], Iota(n), r)));
+    }
+    for (int trial = 0; trial < 5; ++trial) {
+      auto aggregator = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 5);
+      for (uint32_t r = 0; r < 3; ++r) {
+        std::vector<uint32_t> arrival = Iota(n);
+        for (uint32_t i = n - 1; i > 0; --i) std::swap(arrival[i], arrival[rng.Below(i + 1)]);
+        Rows shuffled;
+        for (uint32_t node : arrival) shuffled.push_back(rounds[r][node]);
+        CHECK(Bits(AggregateFrom(*aggregator, shuffled, arrival, r)) == reference[r]);
+      }
+    }
+  }
+}
+
+TEST_CASE("node momentum and centred clipping leave a hidden constant shift (alie) far less room") {
+  // Honest updates g_i = N(0, s^2) per coordinate, two of ten hostile send
+  // -z s in every coordinate (alie, z = 1). Over rounds, the momenta of
+  // honest nodes shrink their spread by sqrt((1 - beta)/(1 + beta)) and the
+  // clipped centre moves far less than the mean's (h/n) z s = 0.1 a coordinate.
+  constexpr uint32_t n = 10, d = 100, hostile = 2;
+  constexpr double s = 0.5;
+  Rng rng(8);
+  AggregatorConfig plain = Config(AggregatorKind::kMean);
+  AggregatorConfig defended = ClipConfig(1.0, 3);
+  defended.node_momentum = 0.9;
+  auto mean = MakeAggregator(plain, wire::CompressorKind::Identity, n, d, 0, 1);
+  auto clip = MakeAggregator(defended, wire::CompressorKind::Identity, n, d, 0, 1);
+  double mean_shift = 0.0, clip_shift = 0.0;
+  for (uint32_t r = 0; r < 200; ++r) {
+    Rows rows(n, std::vector<float>(d));
+    for (uint32_t i = 0; i < n; ++i) {
+      for (auto& x : rows[i]) x = static_cast<float>(i < n - hostile ? s * rng.Normal() : -s);
+    }
+    const auto a = AggregateFrom(*mean, rows, Iota(n), r);
+    const auto b = AggregateFrom(*clip, rows, Iota(n), r);
+    if (r >= 100) {
+      for (uint32_t j = 0; j < d; ++j) {
+        mean_shift += a[j] / (100.0 * d);
+        clip_shift += b[j] / (100.0 * d);
+      }
+    }
+  }
+  CHECK(mean_shift == doctest::Approx(-0.1).epsilon(0.1));
+  CHECK(clip_shift < 0.0);
+  CHECK(clip_shift > 0.4 * mean_shift);
 }
 
 }  // namespace

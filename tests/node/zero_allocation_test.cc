@@ -103,6 +103,26 @@ TEST_CASE("data objectives (logistic, mlp) allocate nothing per round either") {
   }
 }
 
+TEST_CASE("a hostile node's rounds allocate nothing either, whatever the attack") {
+  for (const char* text : {"sign-flip", "scale:100", "constant:1e12", "alie:1", "max-norm:30"}) {
+    CAPTURE(std::string(text));
+    NodeAttack attack;
+    REQUIRE(ParseAttack(text, &attack).ok());
+    for (const auto& compressor : {codec::CompressorSpec{Kind::Identity}, codec::CompressorSpec{Kind::Sign}}) {
+      const codec::TaskSpec task = TaskWith(compressor);
+      Arena arena(PlanNodeMemory(task).total_bytes);
+      NodeRuntime runtime(task, arena);
+      REQUIRE(arena.status().ok());
+      runtime.set_attack(attack);
+      std::vector<float> model(task.objective.dimension, 0.5f);
+      runtime.ComputeUpdate(0, model);
+      testing::StartCountingAllocations();
+      for (uint32_t round = 1; round <= 200; ++round) runtime.ComputeUpdate(round, model);
+      CHECK(testing::StopCountingAllocations() == 0);
+    }
+  }
+}
+
 TEST_CASE("the arena's high-water mark is pinned for every compressor (d = 1000)") {
   // Growth in any buffer shows up here first; update the figures only with
   // a reason in the commit message. rand-k: 19008 -> 19136, the 128 bytes of
