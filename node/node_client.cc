@@ -149,9 +149,12 @@ class Node {
           const char* why = DescribeHandshakeFailure(e);
           // With keys, a coordinator that cannot decrypt the CURVE hello
           // (another server key) just closes the connection.
-          if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && !options_.server_public_key.empty()) {
-            why = "the coordinator closed the connection during the CURVE handshake: --server-key is most likely "
-                  "not its public key";
+          if (e.event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+            why = options_.server_public_key.empty()
+                      ? "the coordinator closed the connection during the handshake: if it uses CURVE keys, give "
+                        "this node --key and --server-key"
+                      : "the coordinator closed the connection during the CURVE handshake: --server-key is most "
+                        "likely not its public key";
           }
           if (handshake_state_.failure != why) {
             EDGEFL_LOG_WARN("handshake with the coordinator at %s failed: %s", options_.endpoint.c_str(), why);

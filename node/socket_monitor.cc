@@ -46,7 +46,8 @@ const char* DescribeHandshakeFailure(const MonitorEvent& e) {
                             : "the coordinator's authentication failed";
     case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
       if (e.value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
-        return "the two ends disagree on security: one uses CURVE keys and the other does not";
+        return "the two ends disagree on security: one uses CURVE keys and the other does not (--key and "
+               "--server-key on a node, --key and --allow on the coordinator)";
       }
       if (e.value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) {
         return "the CURVE handshake could not be decrypted: the client does not hold the server's public key";
