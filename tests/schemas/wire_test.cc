@@ -74,7 +74,44 @@ TEST_CASE("hello round-trips") {
   CHECK(info.dimension == 1000);
   CHECK(info.memory_budget_bytes == 4u << 20);
   CHECK(info.uplink_bps == 1000000);
-  CHECK(e->body_as_Hello()->supported()->size() == 9);
+  // By default a Hello declares every kind this build implements.
+  CHECK(std::ranges::equal(info.compressors, kAllCompressors));
+  CHECK(std::ranges::equal(info.objectives, kAllObjectives));
+  CHECK(std::ranges::equal(info.noises, kAllNoises));
+  CHECK(info.compressors.size() == 9);
+  CHECK(info.objectives.size() == 5);
+  CHECK(info.noises.size() == 4);
+}
+
+TEST_CASE("a hello declares the lists it is given; absent lists read as empty") {
+  flatbuffers::FlatBufferBuilder fbb;
+  static constexpr wire::ObjectiveKind kObjectives[] = {wire::ObjectiveKind::Quartic};
+  static constexpr wire::NoiseKind kNoises[] = {wire::NoiseKind::None, wire::NoiseKind::StudentT};
+  EncodeHello(fbb, {.node_id = 2, .compressors = {}, .objectives = kObjectives, .noises = kNoises});
+  const Message m(fbb);
+  HelloInfo info;
+  REQUIRE(ReadHello(*Read(m)->body_as_Hello(), &info).ok());
+  CHECK(info.compressors.empty());
+  CHECK(std::ranges::equal(info.objectives, kObjectives));
+  CHECK(std::ranges::equal(info.noises, kNoises));
+
+  // A version 3 Hello has no objective or noise lists at all.
+  fbb.Clear();
+  const auto supported = fbb.CreateVector(std::vector<uint8_t>{0, 4});
+  wire::HelloBuilder b(fbb);
+  b.add_node_id(2);
+  b.add_supported(flatbuffers::Offset<flatbuffers::Vector<wire::CompressorKind>>(supported.o));
+  const auto hello = b.Finish();
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(kProtocolVersion);
+  envelope.add_body_type(wire::Body::Hello);
+  envelope.add_body(hello.Union());
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+  const Message older(fbb);
+  REQUIRE(ReadHello(*Read(older)->body_as_Hello(), &info).ok());
+  CHECK(info.compressors.size() == 2);
+  CHECK(info.objectives.empty());
+  CHECK(info.noises.empty());
 }
 
 TEST_CASE("welcome carries the whole task; a refusal carries its reason") {
@@ -597,9 +634,10 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
   CHECK(std::string(s.message()).find("protocol version") != std::string::npos);
 
   // Older peers drew rand-k (version 1) or Bernoulli (version 2) indices
-  // with other samplers: refused.
-  static_assert(kProtocolVersion == 3);
-  for (const uint16_t version : {uint16_t{1}, uint16_t{2}}) {
+  // with other samplers, or (version 3) did not declare their objectives
+  // and noises: refused.
+  static_assert(kProtocolVersion == 4);
+  for (const uint16_t version : {uint16_t{1}, uint16_t{2}, uint16_t{3}}) {
     fbb.Clear();
     wire::EnvelopeBuilder old(fbb);
     old.add_protocol_version(version);
@@ -607,9 +645,45 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
     const Message older(fbb);
     const Status s_old = ReadEnvelope(older.bytes(), &e);
     CHECK_FALSE(s_old.ok());
-    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 3";
+    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 4";
     CHECK(std::string(s_old.message()).find(expected) != std::string::npos);
+    CHECK(ReplyVersion(older.bytes()) == version);
   }
+}
+
+TEST_CASE("an error answers a peer of another version in that version, which the peer reads") {
+  // The coordinator answers a version 3 Hello with an Error of version 3:
+  // Envelope and Error are the same in every version, so a version 3 node
+  // reads it and stops with its message.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto hello = wire::CreateHello(fbb, 1);
+  wire::EnvelopeBuilder b(fbb);
+  b.add_protocol_version(3);
+  b.add_body_type(wire::Body::Hello);
+  b.add_body(hello.Union());
+  fbb.Finish(b.Finish(), wire::EnvelopeIdentifier());
+  const Message old_hello(fbb);
+  const wire::Envelope* e = nullptr;
+  const Status refused = ReadEnvelope(old_hello.bytes(), &e);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(std::string(refused.message()) == "protocol version 3, this build speaks 4");
+  REQUIRE(ReplyVersion(old_hello.bytes()) == 3);
+
+  EncodeError(fbb, 0, wire::ErrorCode::Malformed, refused.message(), ReplyVersion(old_hello.bytes()));
+  const Message reply(fbb);
+  flatbuffers::Verifier verifier(reply.bytes().data(), reply.bytes().size());
+  REQUIRE(wire::VerifyEnvelopeBuffer(verifier));
+  const wire::Envelope* error = wire::GetEnvelope(reply.bytes().data());
+  CHECK(error->protocol_version() == 3);
+  REQUIRE(error->body_type() == wire::Body::Error);
+  CHECK(error->body_as_Error()->code() == wire::ErrorCode::Malformed);
+  CHECK(std::string(error->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 4");
+
+  // Bytes that are no envelope are answered in this build's version.
+  const std::vector<uint64_t> junk = {0x0123456789abcdefull, 42};
+  CHECK(ReplyVersion({reinterpret_cast<const uint8_t*>(junk.data()), 16}) == kProtocolVersion);
+  EncodeHeartbeat(fbb, 0, 0);
+  CHECK(ReplyVersion(Message(fbb).bytes()) == kProtocolVersion);
 }
 
 TEST_CASE("random corruption never crashes the reader") {
