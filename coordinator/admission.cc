@@ -6,6 +6,15 @@
 #include "core/log.h"
 
 namespace edgefl {
+namespace {
+
+// Whether a Hello's list names `kind` (an absent list names nothing).
+template <typename Kind>
+bool Lists(std::span<const Kind> supported, Kind kind) {
+  return std::find(supported.begin(), supported.end(), kind) != supported.end();
+}
+
+}  // namespace
 
 std::string_view Admission::Check(uint32_t node, const wire::Hello& hello, std::span<char> reason) const {
   codec::HelloInfo info;
@@ -22,11 +31,15 @@ std::string_view Admission::Check(uint32_t node, const wire::Hello& hello, std::
   } else if (info.dimension != 0 && info.dimension != dimension) {
     written = std::snprintf(reason.data(), reason.size(), "node dimension %u does not match objective.dimension = %u",
                             info.dimension, dimension);
-  } else if (hello.supported() == nullptr ||
-             std::find(hello.supported()->begin(), hello.supported()->end(), config_.compressor.kind) ==
-                 hello.supported()->end()) {
+  } else if (!Lists(info.compressors, config_.compressor.kind)) {
     written = std::snprintf(reason.data(), reason.size(), "node does not support compressor.kind = \"%s\"",
                             codec::CompressorName(config_.compressor.kind));
+  } else if (!Lists(info.objectives, config_.objective.kind)) {
+    written = std::snprintf(reason.data(), reason.size(), "node does not support objective.kind = \"%s\"",
+                            codec::ObjectiveName(config_.objective.kind));
+  } else if (!Lists(info.noises, config_.noise.kind)) {
+    written = std::snprintf(reason.data(), reason.size(), "node does not support noise.kind = \"%s\"",
+                            codec::NoiseName(config_.noise.kind));
   }
   return {reason.data(), std::min(static_cast<size_t>(std::max(written, 0)), reason.size() - 1)};
 }

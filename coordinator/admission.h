@@ -1,7 +1,9 @@
 // Admission: whether a node's Hello lets it join this run, and its joining.
 // A node is admitted when its routing id names the node id it claims, that
 // id is within run.nodes, its dimension (if it states one) is the run's and
-// it supports the run's compressor. Later: keys, allow-lists and join rates.
+// it declares the run's compressor, objective and noise kinds (so a node
+// that cannot compute the task is told so, rather than failing after its
+// Welcome).
 // Pure decisions over the NodeTable: no sockets. Not thread-safe.
 #pragma once
 

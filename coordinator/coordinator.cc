@@ -234,9 +234,11 @@ class Coordinator::Impl {
     if (!status.ok()) {
       Reject(node, "%s", status.message());
       // A peer that has not joined (e.g. speaking another protocol version)
-      // is told why, so it can stop with a clear message.
+      // is told why, so it can stop with a clear message: in its own
+      // version, which is the one it reads.
       if (!nodes_.Joined(node)) {
-        codec::EncodeError(fbb_, state_.round, wire::ErrorCode::Malformed, status.message());
+        codec::EncodeError(fbb_, state_.round, wire::ErrorCode::Malformed, status.message(),
+                           codec::ReplyVersion(bytes));
         transport_.Send(routing_id, fbb_);
       }
       return;

@@ -20,9 +20,10 @@ Status Malformed(const char* format, auto... args) {
   return Status::Error(StatusCode::kMalformed, format, args...);
 }
 
-void FinishEnvelope(FlatBufferBuilder& fbb, uint32_t round, wire::Body type, Offset<void> body) {
+void FinishEnvelope(FlatBufferBuilder& fbb, uint32_t round, wire::Body type, Offset<void> body,
+                    uint16_t version = kProtocolVersion) {
   wire::EnvelopeBuilder envelope(fbb);
-  envelope.add_protocol_version(kProtocolVersion);
+  envelope.add_protocol_version(version);
   envelope.add_round(round);
   envelope.add_body_type(type);
   envelope.add_body(body);
@@ -86,6 +87,20 @@ template <typename T>
 std::span<const T> AsSpan(const flatbuffers::Vector<T>* v) {
   if (v == nullptr) return {};
   return {v->data(), v->size()};
+}
+
+// A list of one-byte enum values, as the [ubyte] it is on the wire.
+template <typename Kind>
+Offset<flatbuffers::Vector<Kind>> CreateKindVector(FlatBufferBuilder& fbb, std::span<const Kind> kinds) {
+  static_assert(sizeof(Kind) == 1);
+  return Offset<flatbuffers::Vector<Kind>>(
+      fbb.CreateVector(reinterpret_cast<const uint8_t*>(kinds.data()), kinds.size()).o);
+}
+
+template <typename Kind>
+std::span<const Kind> KindSpan(const flatbuffers::Vector<Kind>* v) {
+  if (v == nullptr) return {};
+  return {reinterpret_cast<const Kind*>(v->Data()), v->size()};
 }
 
 // Values too large to add: kOverflow, which a coordinator tells from other
@@ -291,17 +306,17 @@ wire::Payload PayloadTypeOf(wire::CompressorKind kind) {
 
 void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
   fbb.Clear();
-  static constexpr wire::CompressorKind kAll[] = {
-      wire::CompressorKind::Identity, wire::CompressorKind::RandK,      wire::CompressorKind::Bernoulli,
-      wire::CompressorKind::Qsgd,     wire::CompressorKind::Sign,       wire::CompressorKind::ScaledSign,
-      wire::CompressorKind::EfSign,   wire::CompressorKind::TopK,       wire::CompressorKind::Natural};
-  const auto supported = fbb.CreateVector(reinterpret_cast<const uint8_t*>(kAll), std::size(kAll));
+  const auto compressors = CreateKindVector(fbb, hello.compressors);
+  const auto objectives = CreateKindVector(fbb, hello.objectives);
+  const auto noises = CreateKindVector(fbb, hello.noises);
   wire::HelloBuilder b(fbb);
   b.add_node_id(hello.node_id);
   b.add_dimension(hello.dimension);
-  b.add_supported(flatbuffers::Offset<flatbuffers::Vector<wire::CompressorKind>>(supported.o));
+  b.add_supported(compressors);
   b.add_memory_budget_bytes(hello.memory_budget_bytes);
   b.add_uplink_bps(hello.uplink_bps);
+  b.add_supported_objectives(objectives);
+  b.add_supported_noises(noises);
   FinishEnvelope(fbb, 0, wire::Body::Hello, b.Finish().Union());
 }
 
@@ -464,10 +479,20 @@ void EncodeBye(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const c
   FinishEnvelope(fbb, round, wire::Body::Bye, wire::CreateBye(fbb, node_id, text).Union());
 }
 
-void EncodeError(FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message) {
+void EncodeError(FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message,
+                 uint16_t version) {
   fbb.Clear();
   const auto text = fbb.CreateString(message);
-  FinishEnvelope(fbb, round, wire::Body::Error, wire::CreateError(fbb, code, text).Union());
+  FinishEnvelope(fbb, round, wire::Body::Error, wire::CreateError(fbb, code, text).Union(), version);
+}
+
+uint16_t ReplyVersion(std::span<const uint8_t> bytes) {
+  if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) return kProtocolVersion;
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  if (!wire::VerifyEnvelopeBuffer(verifier)) return kProtocolVersion;
+  // A version of 0 is no version: it is never written by any edgefl build.
+  const uint16_t version = wire::GetEnvelope(bytes.data())->protocol_version();
+  return version != 0 ? version : kProtocolVersion;
 }
 
 Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envelope) {
@@ -496,6 +521,9 @@ Status ReadHello(const wire::Hello& hello, HelloInfo* info) {
   info->dimension = hello.dimension();
   info->memory_budget_bytes = hello.memory_budget_bytes();
   info->uplink_bps = hello.uplink_bps();
+  info->compressors = KindSpan(hello.supported());
+  info->objectives = KindSpan(hello.supported_objectives());
+  info->noises = KindSpan(hello.supported_noises());
   return Status::Ok();
 }
 

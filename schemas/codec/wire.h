@@ -20,7 +20,8 @@
 
 namespace edgefl::codec {
 
-inline constexpr uint16_t kProtocolVersion = 3;
+// Version 4: Hello lists the objective and noise kinds a node implements.
+inline constexpr uint16_t kProtocolVersion = 4;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator
@@ -29,11 +30,28 @@ inline constexpr float kMaxUpdateMagnitude = 0x1.0p40f;
 
 // ------------------------------------------------------------------ encoding
 
+// Every kind of each enum that this build's node implements: what its Hello
+// declares.
+inline constexpr wire::CompressorKind kAllCompressors[] = {
+    wire::CompressorKind::Identity, wire::CompressorKind::RandK,      wire::CompressorKind::Bernoulli,
+    wire::CompressorKind::Qsgd,     wire::CompressorKind::Sign,       wire::CompressorKind::ScaledSign,
+    wire::CompressorKind::EfSign,   wire::CompressorKind::TopK,       wire::CompressorKind::Natural};
+inline constexpr wire::ObjectiveKind kAllObjectives[] = {
+    wire::ObjectiveKind::Quadratic, wire::ObjectiveKind::Quartic, wire::ObjectiveKind::Logistic,
+    wire::ObjectiveKind::Mlp, wire::ObjectiveKind::Cosh};
+inline constexpr wire::NoiseKind kAllNoises[] = {wire::NoiseKind::None, wire::NoiseKind::Gaussian,
+                                                 wire::NoiseKind::StudentT, wire::NoiseKind::Affine};
+
+// A Hello's fields. Encoding, the lists default to everything this build
+// implements; decoded, they view the message (empty when absent).
 struct HelloInfo {
   uint32_t node_id = 0;
   uint32_t dimension = 0;  // 0: take the coordinator's
   uint64_t memory_budget_bytes = 0;
   uint64_t uplink_bps = 0;
+  std::span<const wire::CompressorKind> compressors = kAllCompressors;
+  std::span<const wire::ObjectiveKind> objectives = kAllObjectives;
+  std::span<const wire::NoiseKind> noises = kAllNoises;
 };
 
 // A compressed vector, as views into the sender's own buffers; the encoder
@@ -98,7 +116,11 @@ size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension);
 size_t RoundStartBytes(uint32_t dimension, uint32_t round);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
 void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
-void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message);
+// `version`: the envelope's protocol_version. An Error answering a peer of
+// another version carries that peer's (ReplyVersion), so the peer can read
+// why it was refused: Envelope and Error are the same in every version.
+void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, const char* message,
+                 uint16_t version = kProtocolVersion);
 
 // ------------------------------------------------------------------ decoding
 
@@ -107,7 +129,11 @@ void EncodeError(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, wire::Erro
 // aligned, as ZeroMQ's message buffers are.
 Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envelope);
 
-// Hello: dimension 0 or <= kMaxDimension.
+// The protocol_version to answer `bytes` with: the one they declare when
+// they are a verified edgefl envelope (of any version), else ours.
+uint16_t ReplyVersion(std::span<const uint8_t> bytes);
+
+// Hello: dimension 0 or <= kMaxDimension. The lists view the message.
 Status ReadHello(const wire::Hello& hello, HelloInfo* info);
 
 // Largest shard a Welcome may carry (it must fit a node's handshake buffer).

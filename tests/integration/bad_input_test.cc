@@ -296,6 +296,58 @@ TEST_CASE("malformed and foreign messages are counted and refused; the run goes 
   CHECK(s.rejected >= 3);
 }
 
+TEST_CASE("a version 3 node is refused with an Error it can read, and the run goes on") {
+  // Version 3 nodes did not declare their objectives and noises, and one
+  // that joined a cosh run failed after its Welcome. Now the coordinator
+  // refuses it at its Hello, in its own version so that it reads why.
+  const std::string dir = testing::ScratchDir("version3");
+  std::string config = kSmallConfig;
+  config.insert(config.find("[objective]\n") + 12, "kind = \"cosh\"\n");
+  testing::WriteFile(dir + "/config.toml", config);
+  ProcessGroup group;
+  size_t coordinator = 0;
+  const std::string endpoint = StartCoordinator(group, dir + "/config.toml", dir + "/out", &coordinator);
+
+  zmq::context_t context;
+  zmq::socket_t old_node(context, zmq::socket_type::dealer);
+  old_node.set(zmq::sockopt::routing_id, "node-0");
+  old_node.set(zmq::sockopt::linger, 0);
+  old_node.set(zmq::sockopt::rcvtimeo, 5000);
+  old_node.connect(endpoint);
+  // A Hello as a version 3 node built it: compressors only.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto supported = fbb.CreateVector(std::vector<uint8_t>{0, 1, 2, 3, 4, 5, 6, 7, 8});
+  wire::HelloBuilder hello(fbb);
+  hello.add_supported(flatbuffers::Offset<flatbuffers::Vector<wire::CompressorKind>>(supported.o));
+  const auto body = hello.Finish();
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(3);
+  envelope.add_body_type(wire::Body::Hello);
+  envelope.add_body(body.Union());
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+  old_node.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
+
+  zmq::message_t reply;
+  REQUIRE(old_node.recv(reply));
+  std::vector<uint64_t> aligned((reply.size() + 7) / 8);
+  std::memcpy(aligned.data(), reply.data(), reply.size());
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(aligned.data()), reply.size());
+  REQUIRE(wire::VerifyEnvelopeBuffer(verifier));
+  const wire::Envelope* e = wire::GetEnvelope(aligned.data());
+  CHECK(e->protocol_version() == 3);  // what a version 3 node's reader accepts
+  REQUIRE(e->body_type() == wire::Body::Error);
+  CHECK(e->body_as_Error()->code() == wire::ErrorCode::Malformed);
+  CHECK(std::string(e->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 4");
+  old_node.close();
+
+  StartNode(group, endpoint, 0);
+  CHECK(WaitFor(group, coordinator).exit_code == 0);
+  RunSummary s;
+  REQUIRE(ReadSummary(dir + "/out/summary.toml", &s).ok());
+  CHECK(s.ok);
+  CHECK(s.rejected >= 1);
+}
+
 // The peak resident memory of a running process, in kB (VmHWM).
 long PeakResidentKb(pid_t pid) {
   const std::string status = testing::ReadFile("/proc/" + std::to_string(pid) + "/status");

@@ -55,6 +55,36 @@ TEST_CASE("no noise leaves the gradient alone") {
   CHECK(g == std::vector<float>{1.0f, 2.0f});
 }
 
+TEST_CASE("sigma = 0 still makes every draw; the gradient keeps its bits but for -0.0 (docs/protocol.md 7)") {
+  const std::vector<float> grad = {1.5f, -0.0f, -0.0f, -0.0f, -0.0f, -0.0f, 0.0f, -3.0f};
+  for (const codec::NoiseSpec spec : {codec::NoiseSpec{wire::NoiseKind::Gaussian, 0.0, 3.0, 0.0},
+                                      codec::NoiseSpec{wire::NoiseKind::StudentT, 0.0, 3.0, 0.0},
+                                      codec::NoiseSpec{wire::NoiseKind::Affine, 0.0, 3.0, 0.0}}) {
+    CAPTURE(static_cast<int>(spec.kind));
+    // The same draws as sigma = 1 (the same Z_j), and as many of them.
+    codec::NoiseSpec unit = spec;
+    unit.sigma = 1.0;
+    std::vector<float> g = grad, z(grad.size(), 0.0f);
+    Rng zero_rng(7), unit_rng(7);
+    AddGradientNoise(spec, 1, zero_rng, g);
+    AddGradientNoise(unit, 1, unit_rng, z);  // z_j = f32(Z_j)
+    CHECK(zero_rng.NextU64() == unit_rng.NextU64());
+    for (size_t j = 0; j < g.size(); ++j) {
+      CAPTURE(j);
+      CHECK(g[j] == grad[j]);
+      // -0.0 + 0.0 * Z_j: +0.0 when Z_j > 0, -0.0 when Z_j < 0.
+      if (std::signbit(grad[j]) && grad[j] == 0.0f) CHECK(std::signbit(g[j]) == std::signbit(z[j]));
+      if (grad[j] != 0.0f || !std::signbit(grad[j])) CHECK(std::signbit(g[j]) == std::signbit(grad[j]));
+    }
+  }
+  // None alone draws nothing.
+  Rng none_rng(7), fresh(7);
+  std::vector<float> g = grad;
+  AddGradientNoise({wire::NoiseKind::None, 0.0, 3.0, 0.0}, 1, none_rng, g);
+  CHECK(none_rng.NextU64() == fresh.NextU64());
+  for (size_t j = 0; j < g.size(); ++j) CHECK(std::signbit(g[j]) == std::signbit(grad[j]));
+}
+
 TEST_CASE("affine noise has variance (sigma^2 + sigma1^2 ||g||^2) / B") {
   // g = 0.5 everywhere, d = 100000: ||g||^2 = 25000; sigma = 2, sigma1 = 0.01,
   // B = 4: variance (4 + 1e-4 * 25000) / 4 = 1.625.

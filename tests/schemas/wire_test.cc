@@ -74,7 +74,49 @@ TEST_CASE("hello round-trips") {
   CHECK(info.dimension == 1000);
   CHECK(info.memory_budget_bytes == 4u << 20);
   CHECK(info.uplink_bps == 1000000);
-  CHECK(e->body_as_Hello()->supported()->size() == 9);
+  // By default a Hello declares every kind this build implements.
+  CHECK(std::ranges::equal(info.compressors, kAllCompressors));
+  CHECK(std::ranges::equal(info.objectives, kAllObjectives));
+  CHECK(std::ranges::equal(info.noises, kAllNoises));
+  CHECK(info.compressors.size() == 9);
+  CHECK(info.objectives.size() == 5);
+  CHECK(info.noises.size() == 4);
+  // Every kind of the schema: a kind added to it fails here until the node
+  // implements it and lists it, so that the list never claims or omits one.
+  CHECK(std::ranges::equal(kAllCompressors, wire::EnumValuesCompressorKind()));
+  CHECK(std::ranges::equal(kAllObjectives, wire::EnumValuesObjectiveKind()));
+  CHECK(std::ranges::equal(kAllNoises, wire::EnumValuesNoiseKind()));
+}
+
+TEST_CASE("a hello declares the lists it is given; absent lists read as empty") {
+  flatbuffers::FlatBufferBuilder fbb;
+  static constexpr wire::ObjectiveKind kObjectives[] = {wire::ObjectiveKind::Quartic};
+  static constexpr wire::NoiseKind kNoises[] = {wire::NoiseKind::None, wire::NoiseKind::StudentT};
+  EncodeHello(fbb, {.node_id = 2, .compressors = {}, .objectives = kObjectives, .noises = kNoises});
+  const Message m(fbb);
+  HelloInfo info;
+  REQUIRE(ReadHello(*Read(m)->body_as_Hello(), &info).ok());
+  CHECK(info.compressors.empty());
+  CHECK(std::ranges::equal(info.objectives, kObjectives));
+  CHECK(std::ranges::equal(info.noises, kNoises));
+
+  // A version 3 Hello has no objective or noise lists at all.
+  fbb.Clear();
+  const auto supported = fbb.CreateVector(std::vector<uint8_t>{0, 4});
+  wire::HelloBuilder b(fbb);
+  b.add_node_id(2);
+  b.add_supported(flatbuffers::Offset<flatbuffers::Vector<wire::CompressorKind>>(supported.o));
+  const auto hello = b.Finish();
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(kProtocolVersion);
+  envelope.add_body_type(wire::Body::Hello);
+  envelope.add_body(hello.Union());
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+  const Message older(fbb);
+  REQUIRE(ReadHello(*Read(older)->body_as_Hello(), &info).ok());
+  CHECK(info.compressors.size() == 2);
+  CHECK(info.objectives.empty());
+  CHECK(info.noises.empty());
 }
 
 TEST_CASE("welcome carries the whole task; a refusal carries its reason") {
@@ -387,6 +429,133 @@ TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its ro
   }
 }
 
+// docs/protocol.md 8, "Reproducing the C++ node's bytes", as a builder in
+// another language follows it: FlatBuffers' generic builder calls (field
+// number i in slot 4 + 2i, no generated code) in the documented order.
+std::vector<uint8_t> DocumentedUpdate(uint32_t round, const UpdateHeader& h, const PayloadView& p) {
+  using flatbuffers::Offset;
+  const auto field = [](int i) { return static_cast<flatbuffers::voffset_t>(4 + 2 * i); };
+  flatbuffers::FlatBufferBuilder fbb;
+  fbb.ForceDefaults(true);
+  flatbuffers::uoffset_t payload = 0;
+  switch (p.type) {
+    case wire::Payload::DenseF32: {
+      const auto values = fbb.CreateVector(p.values.data(), p.values.size());
+      const auto start = fbb.StartTable();
+      fbb.AddOffset(field(0), values);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::SparseF32: {
+      const auto indices = fbb.CreateVector(p.indices.data(), p.indices.size());
+      const auto values = fbb.CreateVector(p.values.data(), p.values.size());
+      const auto start = fbb.StartTable();
+      fbb.AddOffset(field(1), values);
+      fbb.AddOffset(field(0), indices);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::SeededSparseF32: {
+      const auto values = fbb.CreateVector(p.values.data(), p.values.size());
+      const auto start = fbb.StartTable();
+      fbb.AddElement<double>(field(2), p.keep_probability, 0.0);
+      fbb.AddElement<uint64_t>(field(1), p.seed, 0);
+      fbb.AddOffset(field(3), values);
+      fbb.AddElement<uint8_t>(field(0), static_cast<uint8_t>(p.sampler), 0);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::Quantized: {
+      const auto levels = fbb.CreateVector(p.packed_levels.data(), p.packed_levels.size());
+      const auto signs = fbb.CreateVector(p.packed_signs.data(), p.packed_signs.size());
+      const auto start = fbb.StartTable();
+      fbb.AddOffset(field(4), signs);
+      fbb.AddOffset(field(3), levels);
+      fbb.AddElement<uint32_t>(field(1), p.levels, 0);
+      fbb.AddElement<float>(field(0), p.norm, 0.0f);
+      fbb.AddElement<uint8_t>(field(2), static_cast<uint8_t>(BitsFor(p.levels)), 0);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::Natural: {
+      const auto codes = fbb.CreateVector(p.codes.data(), p.codes.size());
+      const auto start = fbb.StartTable();
+      fbb.AddOffset(field(0), codes);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::Signs: {
+      const auto packed = fbb.CreateVector(p.packed_signs.data(), p.packed_signs.size());
+      const auto start = fbb.StartTable();
+      fbb.AddElement<float>(field(1), p.scale, 1.0f);
+      fbb.AddOffset(field(0), packed);
+      payload = fbb.EndTable(start);
+      break;
+    }
+    case wire::Payload::NONE:
+      break;
+  }
+  auto start = fbb.StartTable();
+  fbb.AddElement<uint32_t>(field(0), h.node_id, 0);
+  fbb.AddElement<uint8_t>(field(1), static_cast<uint8_t>(p.type), 0);
+  fbb.AddOffset(field(2), Offset<void>(payload));
+  fbb.AddElement<double>(field(3), h.loss, 0.0);
+  fbb.AddElement<double>(field(4), h.grad_norm, 0.0);
+  fbb.AddElement<uint32_t>(field(5), h.compute_us, 0);
+  const flatbuffers::uoffset_t update = fbb.EndTable(start);
+  start = fbb.StartTable();
+  fbb.AddElement<uint16_t>(field(0), kProtocolVersion, 0);
+  fbb.AddElement<uint32_t>(field(1), round, 0);
+  fbb.AddElement<uint8_t>(field(2), static_cast<uint8_t>(wire::Body::Update), 0);
+  fbb.AddOffset(field(3), Offset<void>(update));
+  fbb.Finish(Offset<void>(fbb.EndTable(start)), "EDFL");
+  return {fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize()};
+}
+
+TEST_CASE("the documented builder calls reproduce EncodeUpdate's bytes for every payload") {
+  using Kind = wire::CompressorKind;
+  Rng rng(21);
+  for (const uint32_t d : {1u, 7u, 37u, 64u, 1000u}) {
+    const uint32_t k = std::max(1u, d / 3);
+    std::vector<float> dense(d), kept(k);
+    for (auto& v : dense) v = static_cast<float>(rng.Normal());
+    for (auto& v : kept) v = static_cast<float>(rng.Normal());
+    std::vector<uint32_t> indices(k);
+    for (uint32_t i = 0; i < k; ++i) indices[i] = i * (d / k);
+    std::vector<uint8_t> levels(PackedFieldBytes(d, BitsFor(5))), signs(PackedSignBytes(d)), codes(d);
+    for (auto& b : levels) b = static_cast<uint8_t>(rng.Below(256));
+    for (auto& b : signs) b = static_cast<uint8_t>(rng.Below(256));
+    for (auto& b : codes) b = static_cast<uint8_t>(rng.Below(256));
+    for (const Kind kind : {Kind::Identity, Kind::RandK, Kind::Bernoulli, Kind::Qsgd, Kind::Natural, Kind::Sign,
+                            Kind::ScaledSign, Kind::TopK}) {
+      PayloadView p;
+      p.type = PayloadTypeOf(kind);
+      p.values = kind == Kind::Identity ? std::span<const float>(dense) : std::span<const float>(kept);
+      p.indices = indices;
+      p.sampler = kind == Kind::Bernoulli ? wire::IndexSampler::Bernoulli : wire::IndexSampler::RandK;
+      p.seed = kind == Kind::Bernoulli ? 0x0123456789ABCDEFull : 0;
+      p.keep_probability = kind == Kind::Bernoulli ? 0.3 : 1.0;
+      p.scale = kind == Kind::ScaledSign ? 0.25f : 1.0f;
+      p.norm = 2.5f;
+      p.levels = 5;
+      p.packed_levels = levels;
+      p.packed_signs = signs;
+      p.codes = codes;
+      // Defaults (round 0, node 0, a scale of 1) are written too.
+      for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, -2.5, 300}}}) {
+        CAPTURE(d);
+        CAPTURE(CompressorName(kind));
+        CAPTURE(round);
+        flatbuffers::FlatBufferBuilder fbb;
+        EncodeUpdate(fbb, round, header, p);
+        const std::vector<uint8_t> encoded(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+        CHECK(DocumentedUpdate(round, header, p) == encoded);
+      }
+    }
+  }
+}
+
 TEST_CASE("UpdateSizeLimit is docs/protocol.md's max(4096, roundup8(P + 256)), and every update fits it") {
   using Kind = wire::CompressorKind;
   // The documented figure at d = 1000: P = 4000 for identity.
@@ -597,9 +766,10 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
   CHECK(std::string(s.message()).find("protocol version") != std::string::npos);
 
   // Older peers drew rand-k (version 1) or Bernoulli (version 2) indices
-  // with other samplers: refused.
-  static_assert(kProtocolVersion == 3);
-  for (const uint16_t version : {uint16_t{1}, uint16_t{2}}) {
+  // with other samplers, or (version 3) did not declare their objectives
+  // and noises: refused.
+  static_assert(kProtocolVersion == 4);
+  for (const uint16_t version : {uint16_t{1}, uint16_t{2}, uint16_t{3}}) {
     fbb.Clear();
     wire::EnvelopeBuilder old(fbb);
     old.add_protocol_version(version);
@@ -607,9 +777,45 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
     const Message older(fbb);
     const Status s_old = ReadEnvelope(older.bytes(), &e);
     CHECK_FALSE(s_old.ok());
-    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 3";
+    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 4";
     CHECK(std::string(s_old.message()).find(expected) != std::string::npos);
+    CHECK(ReplyVersion(older.bytes()) == version);
   }
+}
+
+TEST_CASE("an error answers a peer of another version in that version, which the peer reads") {
+  // The coordinator answers a version 3 Hello with an Error of version 3:
+  // Envelope and Error are the same in every version, so a version 3 node
+  // reads it and stops with its message.
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto hello = wire::CreateHello(fbb, 1);
+  wire::EnvelopeBuilder b(fbb);
+  b.add_protocol_version(3);
+  b.add_body_type(wire::Body::Hello);
+  b.add_body(hello.Union());
+  fbb.Finish(b.Finish(), wire::EnvelopeIdentifier());
+  const Message old_hello(fbb);
+  const wire::Envelope* e = nullptr;
+  const Status refused = ReadEnvelope(old_hello.bytes(), &e);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(std::string(refused.message()) == "protocol version 3, this build speaks 4");
+  REQUIRE(ReplyVersion(old_hello.bytes()) == 3);
+
+  EncodeError(fbb, 0, wire::ErrorCode::Malformed, refused.message(), ReplyVersion(old_hello.bytes()));
+  const Message reply(fbb);
+  flatbuffers::Verifier verifier(reply.bytes().data(), reply.bytes().size());
+  REQUIRE(wire::VerifyEnvelopeBuffer(verifier));
+  const wire::Envelope* error = wire::GetEnvelope(reply.bytes().data());
+  CHECK(error->protocol_version() == 3);
+  REQUIRE(error->body_type() == wire::Body::Error);
+  CHECK(error->body_as_Error()->code() == wire::ErrorCode::Malformed);
+  CHECK(std::string(error->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 4");
+
+  // Bytes that are no envelope are answered in this build's version.
+  const std::vector<uint64_t> junk = {0x0123456789abcdefull, 42};
+  CHECK(ReplyVersion({reinterpret_cast<const uint8_t*>(junk.data()), 16}) == kProtocolVersion);
+  EncodeHeartbeat(fbb, 0, 0);
+  CHECK(ReplyVersion(Message(fbb).bytes()) == kProtocolVersion);
 }
 
 TEST_CASE("random corruption never crashes the reader") {
