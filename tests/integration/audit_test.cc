@@ -21,9 +21,9 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::Contains;
+using testing::OpenDescriptors;
 using testing::WaitFor;
-
-bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 long Rows(const std::string& path) {
   const std::string text = testing::ReadFile(path);

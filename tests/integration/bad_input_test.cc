@@ -26,9 +26,9 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::Contains;
+using testing::OpenDescriptors;
 using testing::WaitFor;
-
-bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 const char* kSmallConfig = R"(
 [run]
@@ -436,16 +436,6 @@ TEST_CASE("a flood from a peer that never reads, a forged log line and an oversi
 }
 
 // Open file descriptors of a running process.
-int OpenDescriptors(pid_t pid) {
-  std::error_code error;
-  int n = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error);
-       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
-    ++n;
-  }
-  return n;
-}
-
 TEST_CASE("a connection that claims a joined node's id is never heard: no takeover, no spoofed Bye, no leak") {
   // 200 connections (never blocking on a send) with routing id node-0, each sending a Hello, an
   // update and a Bye as node 0, while the real node 0 runs. Once, with

@@ -67,4 +67,14 @@ int CountProcesses(const std::string& needle) {
   return count;
 }
 
+int OpenDescriptors(int pid) {
+  std::error_code error;
+  int n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error);
+       !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace edgefl::testing

@@ -34,4 +34,9 @@ ChildExit WaitFor(ProcessGroup& group, size_t index);
 // Counts running processes whose command line contains `needle`.
 int CountProcesses(const std::string& needle);
 
+// The open file descriptors of process `pid` (0 when it is gone).
+int OpenDescriptors(int pid);
+
+inline bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
 }  // namespace edgefl::testing

@@ -27,9 +27,9 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::Contains;
+using testing::OpenDescriptors;
 using testing::WaitFor;
-
-bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 // State a checkpoint must carry: adam's moments, the running norm estimate
 // of a normalising rule, the online smoothness fit.

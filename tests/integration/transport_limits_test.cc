@@ -29,9 +29,9 @@ namespace {
 
 using testing::Binary;
 using testing::RunCommand;
+using testing::Contains;
+using testing::OpenDescriptors;
 using testing::WaitFor;
-
-bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 
 // A folder with `edgefl keys init` keys for `nodes` nodes.
 std::string MakeKeys(const std::string& dir, int nodes) {
@@ -63,16 +63,6 @@ size_t StartNode(ProcessGroup& group, const std::string& endpoint, int id, const
   size_t index = 0;
   REQUIRE(group.Spawn(argv, -1, &index).ok());
   return index;
-}
-
-int OpenDescriptors(pid_t pid) {
-  int n = 0;
-  std::error_code ec;
-  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    ++n;
-  }
-  return n;
 }
 
 // A TCP connection to `endpoint` (tcp://127.0.0.1:PORT) that sends nothing.
