@@ -58,6 +58,12 @@ int main(int argc, char** argv) {
   edgefl::LogTag() = tag;
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
+  // An empty EDGEFL_CONNECT in /etc/default/edgefl-node gives the unit an
+  // empty --connect: a bad command line (2, which systemd does not restart).
+  if (options.endpoint.empty()) {
+    EDGEFL_LOG_ERROR("--connect is empty: give the coordinator's endpoint, e.g. tcp://192.168.1.10:5555");
+    return 2;
+  }
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;

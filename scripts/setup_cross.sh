@@ -44,6 +44,8 @@ bash scripts/setup.sh
 packages=(
   "g++-${triplet}"
   qemu-user
+  # systemd-analyze checks the package's unit (scripts/package_test.sh)
+  systemd
   "libc6:${arch}" "libstdc++6:${arch}"
   "libzmq3-dev:${arch}" "libsodium-dev:${arch}"
 )

@@ -3,9 +3,10 @@
 # suite through ctest. The node's and the coordinator's unit tests are also
 # cross-built for aarch64 and run under qemu-user (the codec's bit-exact
 # encodings, the node's and the aggregators' zero allocation and the exact
-# sum's NEON kernels, on the boards' architecture), after one mixed run: the
-# x86 coordinator with a native and an emulated aarch64 node. Last, the
-# fuzzers run for a bounded time.
+# sum's NEON kernels, on the boards' architecture), after mixed runs (the
+# x86 coordinator with a native and an emulated aarch64 node) and a test of
+# the arm64 and amd64 edgefl-node packages. Last, the fuzzers run for a
+# bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
@@ -29,6 +30,10 @@ if bash scripts/setup_cross.sh aarch64; then
     --set step.eta=0.01
   HOST_BUILD=build-test CROSS_BUILD=build-aarch64 ROUNDS=20 COMPARE_NATIVE=1 CONFIG=examples/digits.toml \
     VARIANT=mlp-noniid-dense bash scripts/mixed_run.sh
+  # The edgefl-node packages of the aarch64 and the host build: each installed
+  # with dpkg into a fresh root, and its node (the arm64 one under qemu) run by
+  # its systemd unit's command line against the host coordinator.
+  HOST_BUILD=build-test bash scripts/package_test.sh build-aarch64 build-test
 else
   # Only an apt failure (a mirror mid-sync, no arm64 packages) lands here;
   # a build or test failure under qemu still fails the suite.

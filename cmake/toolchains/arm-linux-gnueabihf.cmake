@@ -4,8 +4,10 @@
 # + Thumb-2: it does not run on ARMv6 boards (Pi 1, Pi Zero/Zero W).
 # Only edgefl-node builds for 32-bit ARM: the coordinator's exact sum uses
 # __int128, which GCC lacks there (cmake --build build-armhf --target edgefl-node).
-# Less tested than the aarch64 file: the node and its libraries have been
-# compiled with it, but not linked or run under qemu-arm.
+# Less tested than the aarch64 file: the node is linked with it (dynamically:
+# Debian's armhf glibc has no rcrt1.o for a static PIE), packaged and run
+# under qemu-arm (scripts/package.sh armhf, scripts/package_test.sh), but
+# its unit tests are not run.
 #
 #   scripts/setup_cross.sh armhf    # g++-arm-linux-gnueabihf, qemu-user, libzmq3-dev:armhf
 #   cmake -S . -B build-armhf \

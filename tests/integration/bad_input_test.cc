@@ -115,6 +115,12 @@ TEST_CASE("operator mistakes are refused, naming what was wrong: a folder or dev
   }
   CHECK_FALSE(std::filesystem::exists(dir + "/out"));
 
+  // An empty --connect (EDGEFL_CONNECT left empty in the package's
+  // /etc/default/edgefl-node) is a bad command line, which the unit does not restart.
+  r = RunCommand(Binary("edgefl-node") + " --connect \"\" --id 0", 20);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "--connect is empty"));
+
   // run.name becomes runs/<name>, which --overwrite clears.
   std::filesystem::create_directories(dir + "/cwd");
   r = RunCommand("cd " + dir + "/cwd && " + Binary("edgefl-coordinator") + " --config " + dir +
