@@ -279,6 +279,15 @@ AuditTrail::~AuditTrail() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
+Status ReadAuditRounds(const std::string& dir, std::span<const uint8_t> key, std::vector<AuditRound>* rounds) {
+  if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
+  Chain chain;
+  EDGEFL_RETURN_IF_ERROR(ReadChain(dir + "/" + kAuditFile, key, &chain));
+  rounds->clear();
+  for (Line& line : chain.rounds) rounds->push_back({line.fields["step"] != "-", line.fields["after"]});
+  return Status::Ok();
+}
+
 Status VerifyRun(const std::string& dir, std::span<const uint8_t> key, AuditReport* report) {
   if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
   const std::string path = dir + "/" + kAuditFile;

@@ -97,6 +97,15 @@ struct AuditReport {
   std::string last_model;     // hex
 };
 
+// One round as the chain recorded it.
+struct AuditRound {
+  bool stepped = false;  // it made a step
+  std::string after;     // the model's digest after it, hex
+};
+
+// Reads dir/audit.log, checking it as VerifyRun does, into its rounds.
+Status ReadAuditRounds(const std::string& dir, std::span<const uint8_t> key, std::vector<AuditRound>* rounds);
+
 // Checks dir/audit.log link by link (with `key`, every MAC too), and that
 // model.bin and checkpoint.bin, where present, hold the models the chain
 // recorded. The error names the line or file and what does not match.

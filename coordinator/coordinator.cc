@@ -278,7 +278,9 @@ class Coordinator::Impl {
         if (taken.ok()) {
           ++state_.summary.update_messages;
           state_.accepted_update_bytes += bytes.size();
-          recorder_.audit().AddUpdate(node, envelope->round(), bytes);
+          if (const Status kept = recorder_.AcceptedUpdate(node, envelope->round(), bytes); !kept.ok()) {
+            EDGEFL_LOG_WARN("%s", kept.message());
+          }
         } else {
           if (taken.code() == StatusCode::kOverflow) {
             state_.overflowed[node] = 1;

@@ -54,7 +54,7 @@ bool IsLocalEndpoint(const std::string& endpoint) {
 
 int main(int argc, char** argv) {
   std::string config_path, variant, bind = "tcp://127.0.0.1:5555", out_dir, data_dir, resume_dir, key_path, allow_path;
-  bool insecure = false;
+  bool insecure = false, keep_updates = false;
   std::vector<std::string> sets;
   int ready_fd = -1;
   bool verbose = false, quiet = false, overwrite = false;
@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   app.add_option("--key", key_path, "CURVE key pair file of this coordinator (edgefl keys init); with --allow");
   app.add_option("--allow", allow_path, "Allow-list of the nodes' public keys, each bound to its node id; with --key");
+  app.add_flag("--keep-updates", keep_updates,
+               "Keep every aggregated update in updates.bin, so that `edgefl verify --replay` can take the\n"
+               "run's steps again (about the run's uplink bytes on disk)")
+      ->excludes(resume_option);
   app.add_flag("--insecure", insecure, "Listen beyond loopback without CURVE keys (anyone who reaches the port can join)");
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
@@ -162,6 +166,7 @@ int main(int argc, char** argv) {
   edgefl::RunRecorder recorder;
   // With CURVE keys, audit.log's chain is keyed by the coordinator's secret.
   if (security.curve()) recorder.set_audit_key(edgefl::AuditKeyFromSecret(security.server.secret_key));
+  recorder.set_keep_updates(keep_updates);
   edgefl::Coordinator coordinator(config, recorder, data_dir, security);
   std::string endpoint;
   if (resume.checkpoint) status = coordinator.Restore(*resume.checkpoint);

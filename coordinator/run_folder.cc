@@ -1,6 +1,7 @@
 #include "coordinator/run_folder.h"
 
 #include "coordinator/audit_trail.h"
+#include "coordinator/update_log.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,7 +16,7 @@ namespace edgefl {
 namespace {
 
 constexpr int kMaxFolderAttempts = 1000;
-constexpr const char* kRunFiles[] = {kMetricsFile, kNodesFile, kSummaryFile, kModelFile, kCheckpointFile, kAuditFile};
+constexpr const char* kRunFiles[] = {kMetricsFile, kNodesFile, kSummaryFile, kModelFile, kCheckpointFile, kAuditFile, kUpdateLogFile};
 
 }  // namespace
 

@@ -49,6 +49,7 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
   const std::string config_toml = ToToml(config);
   EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(dir + "/" + kConfigFile, config_toml));
   EDGEFL_RETURN_IF_ERROR(audit_.Open(dir, config_toml, audit_key_));
+  if (keep_updates_) EDGEFL_RETURN_IF_ERROR(updates_.Open(dir));
   // Empty files: a fresh run starts its CSV files anew.
   for (const char* name : {kMetricsFile, kNodesFile}) {
     std::FILE* file = std::fopen((dir + "/" + name).c_str(), "w");
@@ -67,7 +68,12 @@ Status RunRecorder::Resume(const std::string& dir, uint32_t rounds, std::span<co
   std::ifstream config_file(dir + "/" + kConfigFile, std::ios::binary);
   std::stringstream config_toml;
   config_toml << config_file.rdbuf();
-  if (!model.empty()) EDGEFL_RETURN_IF_ERROR(audit_.Resume(dir, rounds, config_toml.str(), audit_key_, model));
+  if (!model.empty()) {
+    EDGEFL_RETURN_IF_ERROR(audit_.Resume(dir, rounds, config_toml.str(), audit_key_, model));
+    if (keep_updates_ || std::filesystem::exists(dir + "/" + kUpdateLogFile)) {
+      EDGEFL_RETURN_IF_ERROR(updates_.Resume(dir, rounds));
+    }
+  }
   EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kMetricsFile, rounds, /*one_row_per_round=*/true));
   EDGEFL_RETURN_IF_ERROR(KeepRows(dir + "/" + kNodesFile, rounds, /*one_row_per_round=*/false));
   const std::string checkpoint_temporary = std::string(kCheckpointFile) + ".tmp";  // a crash's
@@ -87,7 +93,13 @@ Status RunRecorder::WriteCheckpoint(const Checkpoint& checkpoint) {
   if (metrics_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(metrics_, dir_ + "/" + kMetricsFile));
   if (nodes_ != nullptr) EDGEFL_RETURN_IF_ERROR(SyncFile(nodes_, dir_ + "/" + kNodesFile));
   EDGEFL_RETURN_IF_ERROR(audit_.Sync());
+  EDGEFL_RETURN_IF_ERROR(updates_.Sync());
   return WriteCheckpointFile(dir_ + "/" + kCheckpointFile, checkpoint);
+}
+
+Status RunRecorder::AcceptedUpdate(uint32_t node, uint32_t round, std::span<const uint8_t> message) {
+  audit_.AddUpdate(node, round, message);
+  return updates_.Append(round, node, message);
 }
 
 Status RunRecorder::WriteModel(std::span<const float> model, uint64_t* hash) {

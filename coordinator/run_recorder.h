@@ -11,6 +11,7 @@
 //   <dir>/model.bin       the final model (model_file.h)
 //   <dir>/summary.toml    final loss, rounds, bytes, diverged-at, stop reason, model hash
 //   <dir>/audit.log       the rounds as a hash chain (audit_trail.h)
+//   <dir>/updates.bin     with --keep-updates: every aggregated update (update_log.h)
 #pragma once
 
 #include <cmath>
@@ -22,6 +23,7 @@
 
 #include "coordinator/audit_trail.h"
 #include "coordinator/checkpoint.h"
+#include "coordinator/update_log.h"
 #include "coordinator/experiment_config.h"
 #include "core/status.h"
 
@@ -119,6 +121,12 @@ class RunRecorder {
   // The chain's key (a coordinator with CURVE keys); set before Open or Resume.
   void set_audit_key(std::vector<uint8_t> key) { audit_key_ = std::move(key); }
   AuditTrail& audit() { return audit_; }
+  // Keep every aggregated update in updates.bin; set before Open or Resume
+  // (a resumed folder that holds one keeps it anyway).
+  void set_keep_updates(bool keep) { keep_updates_ = keep; }
+  // An update the round aggregated: into the audit chain, and updates.bin
+  // when kept.
+  Status AcceptedUpdate(uint32_t node, uint32_t round, std::span<const uint8_t> message);
   ~RunRecorder();
 
  private:
@@ -129,6 +137,8 @@ class RunRecorder {
   std::FILE* nodes_ = nullptr;
   AuditTrail audit_;
   std::vector<uint8_t> audit_key_;
+  UpdateLog updates_;
+  bool keep_updates_ = false;
 };
 
 // Reads a summary.toml back (for `edgefl run`'s table and for tests).

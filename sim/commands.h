@@ -49,6 +49,7 @@ struct RunArgs {
   bool verbose_nodes = false;
   bool predict = false;    // forecast each variant too, and compare
   bool overwrite = false;  // start afresh in variant folders that already hold a run
+  bool keep_updates = false;  // every variant's coordinator keeps updates.bin (edgefl verify --replay)
   std::string resume_dir;  // carry on the runs in this folder instead (the config is theirs)
   // A testing aid: the last `hostile` nodes of every variant run
   // edgefl-node --attack `attack` (node/attack.h).
@@ -62,7 +63,8 @@ int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& pred
 int InitKeys(const std::string& dir, uint32_t nodes, bool force);
 
 // `edgefl verify`: 0 verified, 1 a mismatch (named), 2 a bad key file.
-int VerifyRunFolder(const std::string& dir, const std::string& key_path);
+// With `replay`, the steps are taken again from updates.bin too.
+int VerifyRunFolder(const std::string& dir, const std::string& key_path, bool replay, const std::string& data_dir);
 
 // `changes` are section.key=value overrides applied on top of the config.
 int ScaleExperiments(const ExperimentArgs& experiment, const std::vector<std::string>& changes);

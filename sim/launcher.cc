@@ -104,6 +104,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   size_t coordinator = 0;
   std::vector<std::string> coordinator_args = {"--config", config_path, "--out", options.run_dir};
   if (options.resume) coordinator_args = {"--resume", options.run_dir};
+  if (options.keep_updates && !options.resume) coordinator_args.push_back("--keep-updates");
   if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
   std::string endpoint;
   EDGEFL_RETURN_IF_ERROR(

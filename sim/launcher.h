@@ -25,6 +25,7 @@ struct LaunchOptions {
   int startup_timeout_ms = 10000;
   bool verbose_nodes = false;
   bool resume = false;           // carry on the run in run_dir from its checkpoint
+  bool keep_updates = false;     // edgefl-coordinator --keep-updates
   // A testing aid (node/attack.h): the last `hostile_nodes` nodes (ids
   // nodes - hostile_nodes .. nodes - 1) run `edgefl-node --attack attack`,
   // and the run folder says so in hostile.toml. 0: every node is honest.

@@ -64,6 +64,8 @@ int main(int argc, char** argv) {
   run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node")
       ->check(CLI::ExistingDirectory);
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
+  run->add_flag("--keep-updates", run_args.keep_updates,
+                "Keep every aggregated update in each variant's updates.bin (edgefl verify --replay)");
   run->add_option("--attack", run_args.attack,
                   "Testing aid: make the last --hostile nodes (default 1) hostile, to measure robust aggregation:\n"
                   "sign-flip, scale:F, constant:V, alie:Z or max-norm[:R] (R: the variant's\n"
@@ -123,14 +125,21 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingDirectory);
 
-  std::string verify_folder, verify_key;
+  std::string verify_folder, verify_key, verify_data_dir;
+  bool verify_replay = false;
   CLI::App* verify = app.add_subcommand(
       "verify", "Check a run folder's audit.log: every link of its hash chain (with --key, every MAC of a keyed\n"
-                "chain), and that model.bin and checkpoint.bin hold the models it recorded (docs/outputs.md).");
+                "chain), and that model.bin and checkpoint.bin hold the models it recorded; with --replay, that\n"
+                "every step follows from the updates the run kept (docs/outputs.md).");
   verify->add_option("run_folder", verify_folder, "One run's folder (it holds audit.log)")
       ->required()
       ->check(CLI::ExistingDirectory);
   verify->add_option("--key", verify_key, "The coordinator's key pair file, for a chain keyed with it");
+  verify->add_flag("--replay", verify_replay,
+                   "Take every step again from config.toml and updates.bin (a run with --keep-updates) and check\n"
+                   "each round's model against the chain's");
+  verify->add_option("--data-dir", verify_data_dir, "Folder holding data sets, for a data objective's --replay")
+      ->check(CLI::ExistingDirectory);
 
   std::string keys_section;
   CLI::App* config_keys = app.add_subcommand(
@@ -139,7 +148,7 @@ int main(int argc, char** argv) {
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (report->parsed()) return Report(report_folder);
-  if (verify->parsed()) return edgefl::VerifyRunFolder(verify_folder, verify_key);
+  if (verify->parsed()) return edgefl::VerifyRunFolder(verify_folder, verify_key, verify_replay, verify_data_dir);
   if (keys_init->parsed()) return edgefl::InitKeys(keys_dir, keys_nodes, keys_force);
   if (scale->parsed()) return edgefl::ScaleExperiments(scale_args, changes);
   if (predict->parsed()) {

@@ -211,6 +211,7 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.verbose_nodes = args.verbose_nodes;
       options.data_dir = args.data_dir;
       options.resume = variant.resume;
+      options.keep_updates = args.keep_updates;
       options.hostile_nodes = hostile;
       options.attack = attack;
       row.status = RunVariant(*config, options, g_stop, &row.result);

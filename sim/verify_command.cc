@@ -4,13 +4,14 @@
 #include <cstdio>
 
 #include "coordinator/audit_trail.h"
+#include "coordinator/run_replay.h"
 #include "core/log.h"
 #include "node/curve_keys.h"
 #include "sim/commands.h"
 
 namespace edgefl {
 
-int VerifyRunFolder(const std::string& dir, const std::string& key_path) {
+int VerifyRunFolder(const std::string& dir, const std::string& key_path, bool replay, const std::string& data_dir) {
   std::vector<uint8_t> key;
   if (!key_path.empty()) {
     CurveKeyPair pair;
@@ -34,6 +35,15 @@ int VerifyRunFolder(const std::string& dir, const std::string& key_path) {
   if (!report.last_model.empty()) std::printf("  last model: %s\n", report.last_model.c_str());
   std::printf("  model.bin: %s\n", report.model_checked ? "matches the chain" : "absent");
   std::printf("  checkpoint.bin: %s\n", report.checkpoint_checked ? "matches the chain" : "absent or before round 0");
+  if (!replay) return 0;
+  uint32_t rounds = 0;
+  const Status replayed = ReplayRun(dir, data_dir, key, &rounds);
+  if (!replayed.ok()) {
+    EDGEFL_LOG_ERROR("%s: NOT verified by replay (%u rounds matched first): %s", dir.c_str(), rounds,
+                     replayed.message());
+    return 1;
+  }
+  std::printf("  replay: %u rounds taken again from updates.bin, every model as the chain recorded it\n", rounds);
   return 0;
 }
 

@@ -124,7 +124,8 @@ TEST_CASE("a coordinator killed with SIGKILL resumes from its checkpoint; its no
   ProcessGroup group;
   size_t coordinator = 0;
   std::string endpoint;
-  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"}, 5000,
+  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                              {"--config", dir + "/config.toml", "--out", out, "--quiet", "--keep-updates"}, 5000,
                               &coordinator, &endpoint);
   REQUIRE_MESSAGE(s.ok(), s.message());
   size_t nodes[3];
@@ -155,11 +156,13 @@ TEST_CASE("a coordinator killed with SIGKILL resumes from its checkpoint; its no
   CheckRows(out, 3000);
   // The audit chain was cut back to the checkpoint and carried on: it holds
   // each round once and ends on model.bin's model.
-  const auto verified = testing::RunCommand(testing::Binary("edgefl") + " verify " + out);
+  // --replay: updates.bin was cut back with them, and every step follows.
+  const auto verified = testing::RunCommand(testing::Binary("edgefl") + " verify --replay " + out);
   INFO(verified.output);
   CHECK(verified.exit_code == 0);
   CHECK(verified.output.find("3000 rounds") != std::string::npos);
   CHECK(verified.output.find("model.bin: matches the chain") != std::string::npos);
+  CHECK(verified.output.find("replay: 3000 rounds") != std::string::npos);
   std::vector<float> model;
   uint64_t hash = 0;
   REQUIRE(ReadModelFile(out + "/model.bin", &model, &hash).ok());
