@@ -1,6 +1,7 @@
 #include "coordinator/run_replay.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -27,6 +28,10 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
   std::vector<AuditRound> chain;
   EDGEFL_RETURN_IF_ERROR(ReadAuditRounds(dir, key, &chain));
   std::vector<KeptUpdate> kept;
+  if (!std::filesystem::exists(dir + "/" + kUpdateLogFile)) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s/%s does not exist: the run kept no updates (start it "
+                         "with --keep-updates to replay it)", dir.c_str(), kUpdateLogFile);
+  }
   EDGEFL_RETURN_IF_ERROR(ReadUpdateLog(dir + "/" + kUpdateLogFile, &kept));
 
   // The coordinator's objects, as Coordinator builds them.

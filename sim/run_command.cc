@@ -96,8 +96,9 @@ void PrintTable(const std::vector<Row>& rows) {
               "bits/coord: update message bits per model coordinate, measured (payload and header);\n"
               "tail mean: mean loss over the last half of the rounds; theory: stationary loss (docs/theory.md 3.5)\n"
               "where a closed form applies; test acc: held-out accuracy of data objectives. Run folders hold\n"
-              "config.toml, metrics.csv, nodes.csv, checkpoint.bin, model.bin and summary.toml (docs/outputs.md);\n"
-              "`edgefl report` draws them, and `edgefl run --resume` carries an interrupted run on.\n");
+              "config.toml, metrics.csv, nodes.csv, checkpoint.bin, model.bin, summary.toml and audit.log\n"
+              "(docs/outputs.md); `edgefl report` draws them, `edgefl verify` checks the audit chain, and\n"
+              "`edgefl run --resume` carries an interrupted run on.\n");
 }
 
 void PrintAgreement(const std::vector<Row>& rows) {
