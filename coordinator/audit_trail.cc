@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -21,6 +20,13 @@ namespace edgefl {
 namespace {
 
 constexpr const char* kMagic = "edgefl-audit";
+
+// libsodium picks its fastest BLAKE2b for this CPU once; before that it
+// uses the portable one, with the same digests.
+void StartSodium() {
+  static const bool started = sodium_init() >= 0;
+  (void)started;
+}
 constexpr int kFormat = 1;
 
 // One line of audit.log, read back.
@@ -53,29 +59,28 @@ Line Parse(const std::string& text) {
 }
 
 struct Chain {
+  Line header;
   bool keyed = false;
   std::string key_id;
   std::string config;
   std::vector<Line> rounds;
-  bool torn = false;  // the file ended in a partial line (a crash), dropped
 };
 
-// Reads `path` and checks every link; with `check_macs`, every line's digest
-// too (always, for an unkeyed chain).
+// Reads `path` and checks every link; every line's digest too, where it can
+// (an unkeyed chain, or a keyed one with its key).
 Status ReadChain(const std::string& path, std::span<const uint8_t> key, Chain* chain) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(StatusCode::kInvalidArgument, "cannot read %s: %s", path.c_str(), std::strerror(errno));
-  std::stringstream whole;
-  whole << in.rdbuf();
-  const std::string text = whole.str();
+  std::vector<uint8_t> bytes;
+  EDGEFL_RETURN_IF_ERROR(ReadWholeFile(path, &bytes));
+  const std::string text(bytes.begin(), bytes.end());
+  // Whole lines only: a line a crash cut short is dropped.
   std::vector<std::string> lines;
   size_t start = 0;
   for (size_t end; (end = text.find('\n', start)) != std::string::npos; start = end + 1) {
     lines.push_back(text.substr(start, end - start));
   }
-  chain->torn = start < text.size();
   if (lines.empty()) return Status::Error(StatusCode::kMalformed, "%s: no header line", path.c_str());
   const Line header = Parse(lines[0]);
+  chain->header = header;
   if (lines[0].rfind(std::string(kMagic) + " " + std::to_string(kFormat) + " ", 0) != 0) {
     return Status::Error(StatusCode::kMalformed, "%s: not an edgefl audit log of format %d", path.c_str(), kFormat);
   }
@@ -129,6 +134,7 @@ Status ReadChain(const std::string& path, std::span<const uint8_t> key, Chain* c
 }  // namespace
 
 Digest Blake2b(std::span<const uint8_t> bytes, std::span<const uint8_t> key) {
+  StartSodium();
   Digest out;
   crypto_generichash(out.data(), out.size(), bytes.data(), bytes.size(), key.empty() ? nullptr : key.data(),
                      key.size());
@@ -141,16 +147,14 @@ Digest ModelDigest(std::span<const float> model) {
 }
 
 std::string ToHex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text(2 * bytes.size(), '0');
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    text[2 * i] = kDigits[bytes[i] >> 4];
-    text[2 * i + 1] = kDigits[bytes[i] & 15];
-  }
+  std::string text(2 * bytes.size() + 1, '\0');
+  sodium_bin2hex(text.data(), text.size(), bytes.data(), bytes.size());
+  text.pop_back();
   return text;
 }
 
 std::vector<uint8_t> AuditKeyFromSecret(const std::string& z85_secret_key) {
+  StartSodium();
   const std::string personal = "edgefl audit key";
   std::vector<uint8_t> key(crypto_generichash_BYTES);
   crypto_generichash_state state;
@@ -169,7 +173,6 @@ Status AuditTrail::Append(const std::string& text) {
 }
 
 Status AuditTrail::Open(const std::string& dir, std::string_view config_toml, std::vector<uint8_t> key) {
-  if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
   path_ = dir + "/" + kAuditFile;
   key_ = std::move(key);
   const Digest config = Blake2b({reinterpret_cast<const uint8_t*>(config_toml.data()), config_toml.size()});
@@ -187,7 +190,6 @@ Status AuditTrail::Resume(const std::string& dir, uint32_t rounds, std::string_v
                           std::vector<uint8_t> key, std::span<const float> model) {
   const std::string path = dir + "/" + kAuditFile;
   if (!std::filesystem::exists(path)) return Open(dir, config_toml, std::move(key));
-  if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
   Chain chain;
   EDGEFL_RETURN_IF_ERROR(ReadChain(path, key, &chain));
   if (chain.keyed && key.empty()) {
@@ -208,15 +210,12 @@ Status AuditTrail::Resume(const std::string& dir, uint32_t rounds, std::string_v
                          "one of them was changed after the run wrote it", rounds - 1, path.c_str());
   }
   // The header and the rounds the checkpoint holds, written anew.
-  std::ifstream in(path);
-  std::string header;
-  std::getline(in, header);
-  std::string kept = header + "\n";
+  std::string kept = chain.header.text + "\n";
   for (uint32_t r = 0; r < rounds; ++r) kept += chain.rounds[r].text + "\n";
   EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(path, kept));
   path_ = path;
   key_ = std::move(key);
-  const std::string& entry = rounds == 0 ? Parse(header).fields.at("entry") : chain.rounds[rounds - 1].fields["entry"];
+  const std::string& entry = (rounds == 0 ? chain.header : chain.rounds[rounds - 1]).fields["entry"];
   if (entry.size() != 64 || sodium_hex2bin(last_entry_.data(), last_entry_.size(), entry.c_str(), entry.size(),
                                            nullptr, nullptr, nullptr) != 0) {
     return Status::Error(StatusCode::kMalformed, "%s: an entry digest is not 64 hex digits", path.c_str());
@@ -255,6 +254,7 @@ Status AuditTrail::Record(uint32_t round, double step_size, std::span<const doub
     line_ += "-";
   } else {
     // The step size's f64 bytes, then the direction's, little-endian.
+    StartSodium();
     crypto_generichash_state state;
     crypto_generichash_init(&state, nullptr, 0, crypto_generichash_BYTES);
     crypto_generichash_update(&state, reinterpret_cast<const uint8_t*>(&step_size), sizeof(step_size));
@@ -280,7 +280,6 @@ AuditTrail::~AuditTrail() {
 }
 
 Status ReadAuditRounds(const std::string& dir, std::span<const uint8_t> key, std::vector<AuditRound>* rounds) {
-  if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
   Chain chain;
   EDGEFL_RETURN_IF_ERROR(ReadChain(dir + "/" + kAuditFile, key, &chain));
   rounds->clear();
@@ -289,7 +288,6 @@ Status ReadAuditRounds(const std::string& dir, std::span<const uint8_t> key, std
 }
 
 Status VerifyRun(const std::string& dir, std::span<const uint8_t> key, AuditReport* report) {
-  if (sodium_init() < 0) return Status::Error(StatusCode::kInternal, "libsodium could not start");
   const std::string path = dir + "/" + kAuditFile;
   Chain chain;
   EDGEFL_RETURN_IF_ERROR(ReadChain(path, key, &chain));
@@ -297,11 +295,9 @@ Status VerifyRun(const std::string& dir, std::span<const uint8_t> key, AuditRepo
   report->keyed = chain.keyed;
   report->macs_checked = !chain.keyed || !key.empty();
   // The config the chain starts from.
-  std::ifstream config_in(dir + "/" + kConfigFile, std::ios::binary);
-  std::stringstream config_text;
-  config_text << config_in.rdbuf();
-  const std::string config = config_text.str();
-  if (ToHex(Blake2b({reinterpret_cast<const uint8_t*>(config.data()), config.size()})) != chain.config) {
+  std::vector<uint8_t> config;
+  EDGEFL_RETURN_IF_ERROR(ReadWholeFile(dir + "/" + kConfigFile, &config));
+  if (ToHex(Blake2b(config)) != chain.config) {
     return Status::Error(StatusCode::kMalformed, "%s/%s is not the config the chain was started with", dir.c_str(),
                          kConfigFile);
   }

@@ -74,7 +74,6 @@ class ConnectionGuard {
 
   uint64_t closed_for_limits() const { return closed_for_limits_; }
   uint64_t failed_handshakes() const { return failed_handshakes_; }
-  uint32_t open_connections() const { return static_cast<uint32_t>(open_.size()); }
 
  private:
   struct Connection {

@@ -182,11 +182,12 @@ class Coordinator::Impl {
   // the connections that closed meanwhile.
   void PollOnce(int64_t timeout_ms) {
     Incoming in;
-    if (transport_.Receive(timeout_ms, aggregator_->ReceiveBuffer(), &in)) Handle(in);
+    if (transport_.Receive(timeout_ms, aggregator_->ReceiveBuffer(), &in)) HandleIncoming(in);
     NoteLostConnections();
   }
 
-  void Handle(const Incoming& in) {
+  // The transport's checks (the key's node, the size), then the message's.
+  void HandleIncoming(const Incoming& in) {
     const uint32_t node = NodeTable::IdOf(in.routing_id);
     if (!in.authenticated) {
       // A listed key speaking for another node: told why, and its

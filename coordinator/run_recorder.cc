@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "coordinator/atomic_file.h"
@@ -65,11 +64,10 @@ Status RunRecorder::Open(const std::string& dir, const ExperimentConfig& config)
 
 Status RunRecorder::Resume(const std::string& dir, uint32_t rounds, std::span<const float> model) {
   dir_ = dir;
-  std::ifstream config_file(dir + "/" + kConfigFile, std::ios::binary);
-  std::stringstream config_toml;
-  config_toml << config_file.rdbuf();
+  std::vector<uint8_t> config_toml;
+  EDGEFL_RETURN_IF_ERROR(ReadWholeFile(dir + "/" + kConfigFile, &config_toml));
   if (!model.empty()) {
-    EDGEFL_RETURN_IF_ERROR(audit_.Resume(dir, rounds, config_toml.str(), audit_key_, model));
+    EDGEFL_RETURN_IF_ERROR(audit_.Resume(dir, rounds, std::string(config_toml.begin(), config_toml.end()), audit_key_, model));
     if (keep_updates_ || std::filesystem::exists(dir + "/" + kUpdateLogFile)) {
       EDGEFL_RETURN_IF_ERROR(updates_.Resume(dir, rounds));
     }

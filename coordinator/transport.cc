@@ -1,11 +1,11 @@
 #include "coordinator/transport.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <chrono>
 #include <optional>
 
+#include "coordinator/node_table.h"
 #include "core/clock.h"
 
 namespace edgefl {
@@ -56,12 +56,11 @@ Status Transport::Bind(const std::string& endpoint, std::string* bound) {
 }
 
 bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming* in) {
-  // The connection events first, then the messages: an event queued before
-  // a message (a closed connection whose descriptor a new one reuses) is
-  // seen before it.
+  // Each wake-up reads the connection events before any message: an event
+  // queued before a message (a closed connection whose descriptor a new one
+  // reuses) is seen before it. A timeout still drains, for closes falling due.
   const int64_t until_ms = NowMs() + std::max<int64_t>(timeout_ms, 0);
   for (;;) {
-    guard_.Drain(NowMs());
     zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {guard_.handle(), 0, ZMQ_POLLIN, 0}};
     try {
       zmq::poll(items, 2, std::chrono::milliseconds(std::max<int64_t>(until_ms - NowMs(), 0)));
@@ -69,13 +68,10 @@ bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming
       if (e.num() == EINTR) return false;
       throw;
     }
+    guard_.Drain(NowMs());
     if (items[0].revents & ZMQ_POLLIN) break;
-    if (!(items[1].revents & ZMQ_POLLIN) && NowMs() >= until_ms) {
-      guard_.Drain(NowMs());  // closes that fell due while waiting
-      return false;
-    }
+    if (NowMs() >= until_ms) return false;
   }
-  guard_.Drain(NowMs());
   if (!socket_.recv(identity_, zmq::recv_flags::dontwait)) return false;
   if (!socket_.get(zmq::sockopt::rcvmore)) return false;  // a bare identity: nothing to do
   // The body is received whole, then copied into the lent buffer (zmq_recv
@@ -92,9 +88,7 @@ bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming
       const char* user = zmq_msg_gets(body_.handle(), "User-Id");
       in->authenticated = user != nullptr && std::string_view(static_cast<const char*>(identity_.data()),
                                                               identity_.size()) == user;
-      in->key_node = user != nullptr && std::strncmp(user, "node-", 5) == 0
-                         ? static_cast<uint32_t>(std::strtoul(user + 5, nullptr, 10))
-                         : UINT32_MAX;
+      in->key_node = user != nullptr ? NodeTable::IdOf(user) : kNoNode;
     }
   }
   while (socket_.get(zmq::sockopt::rcvmore)) {  // drain frames a node never sends

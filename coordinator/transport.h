@@ -42,7 +42,7 @@ struct TransportSecurity {
 struct Incoming {
   std::string_view routing_id;       // valid until the next Receive
   bool authenticated = true;         // with CURVE: the peer's key is the routing id's node's
-  uint32_t key_node = UINT32_MAX;    // with CURVE: the node whose key the peer holds (for the log)
+  uint32_t key_node = UINT32_MAX;    // with CURVE: the node whose key the peer holds (kNoNode: none)
   std::span<const uint8_t> bytes;    // in the lent buffer
   size_t untruncated_bytes = 0;      // > bytes.size() when it did not fit
   int fd = -1;                       // the connection's descriptor (ConnectionGuard)

@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "coordinator/atomic_file.h"
 
@@ -40,13 +38,6 @@ Status Records(const std::vector<uint8_t>& bytes, const std::string& path, std::
   return Status::Ok();
 }
 
-Status ReadAll(const std::string& path, std::vector<uint8_t>* bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::Error(StatusCode::kInvalidArgument, "cannot read %s: %s", path.c_str(), std::strerror(errno));
-  bytes->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status UpdateLog::Open(const std::string& dir) {
@@ -68,7 +59,7 @@ Status UpdateLog::Resume(const std::string& dir, uint32_t rounds) {
   const std::string path = dir + "/" + kUpdateLogFile;
   if (!std::filesystem::exists(path)) return Open(dir);
   std::vector<uint8_t> bytes;
-  EDGEFL_RETURN_IF_ERROR(ReadAll(path, &bytes));
+  EDGEFL_RETURN_IF_ERROR(ReadWholeFile(path, &bytes));
   std::vector<size_t> starts;
   EDGEFL_RETURN_IF_ERROR(Records(bytes, path, &starts));
   size_t keep = kHeaderBytes;
@@ -106,7 +97,7 @@ UpdateLog::~UpdateLog() {
 
 Status ReadUpdateLog(const std::string& path, std::vector<KeptUpdate>* updates) {
   std::vector<uint8_t> bytes;
-  EDGEFL_RETURN_IF_ERROR(ReadAll(path, &bytes));
+  EDGEFL_RETURN_IF_ERROR(ReadWholeFile(path, &bytes));
   std::vector<size_t> starts;
   EDGEFL_RETURN_IF_ERROR(Records(bytes, path, &starts));
   updates->clear();

@@ -15,7 +15,16 @@
 namespace edgefl {
 namespace {
 
-using Bucket = HandshakeBucket;
+struct Bucket {
+  double tokens = 0.0;
+  int64_t updated_ms = 0;
+};
+
+// The tokens `b` holds at `now`: refilled at per_second, at most burst.
+double Refilled(const Bucket& b, const HandshakeLimit& limit, int64_t now) {
+  return std::min<double>(limit.burst,
+                          b.tokens + limit.per_second * static_cast<double>(now - b.updated_ms) / 1000.0);
+}
 
 // Prunes `buckets` once it holds kMaxBuckets: a full bucket is the same as
 // none, so dropping full ones forgets nothing; when none is full (a spray
@@ -23,9 +32,7 @@ using Bucket = HandshakeBucket;
 void Prune(std::unordered_map<std::string, Bucket>& buckets, const HandshakeLimit& limit, int64_t now) {
   constexpr size_t kMaxBuckets = 4096;
   if (buckets.size() < kMaxBuckets) return;
-  const auto refilled = [&](const Bucket& b) {
-    return std::min<double>(limit.burst, b.tokens + limit.per_second * static_cast<double>(now - b.updated_ms) / 1000.0);
-  };
+  const auto refilled = [&](const Bucket& b) { return Refilled(b, limit, now); };
   std::erase_if(buckets, [&](const auto& entry) { return refilled(entry.second) >= limit.burst; });
   while (buckets.size() >= kMaxBuckets) {
     auto fullest = buckets.begin();
@@ -34,6 +41,19 @@ void Prune(std::unordered_map<std::string, Bucket>& buckets, const HandshakeLimi
     }
     buckets.erase(fullest);
   }
+}
+
+// Spends one token of `source`'s bucket; false when it is empty.
+bool Take(std::unordered_map<std::string, Bucket>& buckets, const HandshakeLimit& limit, const std::string& source,
+          int64_t now) {
+  Prune(buckets, limit, now);
+  auto [it, fresh] = buckets.try_emplace(source, Bucket{static_cast<double>(limit.burst), now});
+  Bucket& bucket = it->second;
+  bucket.tokens = Refilled(bucket, limit, now);
+  bucket.updated_ms = now;
+  if (bucket.tokens < 1.0) return false;
+  bucket.tokens -= 1.0;
+  return true;
 }
 
 }  // namespace
@@ -55,20 +75,6 @@ Status ZapHandler::Start() {
   }
   thread_ = std::thread([this] { Serve(); });
   return Status::Ok();
-}
-
-// Spends one token of `source`'s bucket (refilled at per_second, holding at
-// most burst); false when it is empty.
-bool ZapHandler::Take(std::unordered_map<std::string, HandshakeBucket>& buckets, const std::string& source, int64_t now) {
-  Prune(buckets, limit_, now);
-  auto [it, fresh] = buckets.try_emplace(source, Bucket{static_cast<double>(limit_.burst), now});
-  Bucket& bucket = it->second;
-  bucket.tokens = std::min<double>(limit_.burst, bucket.tokens + limit_.per_second *
-                                                                     static_cast<double>(now - bucket.updated_ms) / 1000.0);
-  bucket.updated_ms = now;
-  if (bucket.tokens < 1.0) return false;
-  bucket.tokens -= 1.0;
-  return true;
 }
 
 void ZapHandler::Serve() {
@@ -101,7 +107,7 @@ void ZapHandler::Serve() {
         status = "400", text = "a CURVE key is required";
       } else if (found == allow_.end()) {
         status = "400", text = std::string("key ") + key + " is not on the allow-list";
-      } else if (!Take(buckets, key, now)) {
+      } else if (!Take(buckets, limit_, key, now)) {
         status = "400", text = "too many handshakes with the key of node-" + std::to_string(found->second);
       } else {
         user = "node-" + std::to_string(found->second);

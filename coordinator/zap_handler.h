@@ -18,18 +18,12 @@
 #include <cstdint>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <zmq.hpp>
 
 #include "core/status.h"
 #include "node/curve_keys.h"
 
 namespace edgefl {
-
-struct HandshakeBucket {
-  double tokens = 0.0;
-  int64_t updated_ms = 0;
-};
 
 struct HandshakeLimit {
   uint32_t burst = 20;      // handshakes one key may start at once
@@ -49,7 +43,6 @@ class ZapHandler {
 
  private:
   void Serve();
-  bool Take(std::unordered_map<std::string, HandshakeBucket>& buckets, const std::string& source, int64_t now);
 
   zmq::context_t& context_;
   CurveAllowList allow_;

@@ -23,13 +23,7 @@ namespace {
 using testing::Binary;
 using testing::RunCommand;
 using testing::Contains;
-using testing::OpenDescriptors;
 using testing::WaitFor;
-
-long Rows(const std::string& path) {
-  const std::string text = testing::ReadFile(path);
-  return static_cast<long>(std::count(text.begin(), text.end(), '\n')) - 1;
-}
 
 TEST_CASE("a keyed audit chain finds a model.bin and a checkpoint.bin edited with their checksums recomputed") {
   const std::string dir = testing::ScratchDir("audit");
@@ -62,7 +56,7 @@ dimension = 50
                        -1, &index)
                 .ok());
   }
-  for (int wait = 0; wait < 1000 && Rows(out + "/metrics.csv") < 100; ++wait) usleep(20000);
+  testing::WaitForRows(out + "/metrics.csv", 100);
   group.Signal(coordinator, SIGTERM);  // a checkpoint, and model.bin
   WaitFor(group, coordinator);
   group.Stop(2000);

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -65,6 +67,16 @@ int CountProcesses(const std::string& needle) {
     if (cmdline.find(needle) != std::string::npos && cmdline.find("timeout") == std::string::npos) ++count;
   }
   return count;
+}
+
+long Rows(const std::string& path) {
+  const std::string text = ReadFile(path);
+  return static_cast<long>(std::count(text.begin(), text.end(), '\n')) - 1;
+}
+
+void WaitForRows(const std::string& path, long rows) {
+  for (int wait = 0; wait < 1000 && Rows(path) <= rows; ++wait) usleep(20000);
+  REQUIRE(Rows(path) > rows);
 }
 
 int OpenDescriptors(int pid) {

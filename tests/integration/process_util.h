@@ -34,6 +34,11 @@ ChildExit WaitFor(ProcessGroup& group, size_t index);
 // Counts running processes whose command line contains `needle`.
 int CountProcesses(const std::string& needle);
 
+// The data rows of a CSV file (its lines less the header).
+long Rows(const std::string& path);
+// Waits (up to 20 s) until the CSV file at `path` has more than `rows` rows.
+void WaitForRows(const std::string& path, long rows);
+
 // The open file descriptors of process `pid` (0 when it is gone).
 int OpenDescriptors(int pid);
 

@@ -28,7 +28,8 @@ namespace {
 using testing::Binary;
 using testing::RunCommand;
 using testing::Contains;
-using testing::OpenDescriptors;
+using testing::Rows;
+using testing::WaitForRows;
 using testing::WaitFor;
 
 // State a checkpoint must carry: adam's moments, the running norm estimate
@@ -78,17 +79,6 @@ size_t StartNode(ProcessGroup& group, const std::string& endpoint, int id) {
   REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1, &index)
               .ok());
   return index;
-}
-
-long Rows(const std::string& path) {
-  const std::string text = testing::ReadFile(path);
-  return std::count(text.begin(), text.end(), '\n') - 1;
-}
-
-// Waits (up to 20 s) until metrics.csv has more than `rows` rows.
-void WaitForRows(const std::string& path, long rows) {
-  for (int wait = 0; wait < 1000 && Rows(path) <= rows; ++wait) usleep(20000);
-  REQUIRE(Rows(path) > rows);
 }
 
 // metrics.csv holds rounds 0 .. rounds-1 once each, in order; nodes.csv
