@@ -106,8 +106,12 @@ void ConnectionGuard::Drain(int64_t now_ms) {
       ++i;
       continue;
     }
+    // Only the connection it was meant for: once that one has closed, its
+    // descriptor may already carry a new connection (a node's).
     const auto it = open_.find(pending_closes_[i].fd);
-    if (it != open_.end() && !it->second.closing) Close(it->first, it->second);
+    if (it != open_.end() && it->second.order == pending_closes_[i].order && !it->second.closing) {
+      Close(it->first, it->second);
+    }
     pending_closes_[i] = pending_closes_.back();
     pending_closes_.pop_back();
   }
@@ -177,11 +181,12 @@ void ConnectionGuard::Bind(int fd, uint32_t node) {
 }
 
 void ConnectionGuard::CloseAt(int fd, int64_t at_ms) {
-  if (open_.count(fd) == 0) return;
+  const auto it = open_.find(fd);
+  if (it == open_.end()) return;
   for (const PendingClose& p : pending_closes_) {
-    if (p.fd == fd) return;
+    if (p.fd == fd && p.order == it->second.order) return;
   }
-  pending_closes_.push_back({fd, at_ms});
+  pending_closes_.push_back({fd, it->second.order, at_ms});
 }
 
 bool ConnectionGuard::TakeClosedNode(uint32_t* node) {

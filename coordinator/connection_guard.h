@@ -85,6 +85,7 @@ class ConnectionGuard {
   };
   struct PendingClose {
     int fd;
+    uint64_t order;  // the connection's: a descriptor reused by a later one is not it
     int64_t at_ms;
   };
 
