@@ -1,4 +1,4 @@
-// edgefl-audit-bench: what audit.log (coordinator/audit_trail.h) costs a
+// edgefl-audit-bench: what audit.log (runfiles/audit_trail.h) costs a
 // round at a realistic dimension: the digests of the N accepted updates as
 // received, of the step (a float64 direction) and of the model after it,
 // and the line written, for dense (identity, 4d bytes an update) and sign
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/audit_trail.h"
+#include "runfiles/audit_trail.h"
 
 namespace {
 

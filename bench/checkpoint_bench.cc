@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/checkpoint.h"
-#include "coordinator/model_file.h"
-#include "coordinator/run_state.h"
-#include "coordinator/server_step.h"
+#include "runfiles/checkpoint.h"
+#include "runfiles/model_file.h"
+#include "runfiles/run_state.h"
+#include "strategy/server_step.h"
 #include "core/rng.h"
 
 namespace {

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <string>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "node/node_runtime.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"

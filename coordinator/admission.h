@@ -9,7 +9,7 @@
 
 #include <string_view>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "coordinator/node_table.h"
 #include "schemas/codec/wire.h"
 

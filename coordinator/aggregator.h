@@ -24,8 +24,8 @@
 #include <memory>
 #include <span>
 
-#include "coordinator/experiment_config.h"
-#include "coordinator/state_io.h"
+#include "experiment/experiment_config.h"
+#include "core/state_io.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {

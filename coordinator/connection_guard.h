@@ -1,5 +1,5 @@
 // ConnectionGuard: keeps count of the coordinator's TCP connections, from
-// the events ZeroMQ reports about its ROUTER socket (node/socket_monitor.h),
+// the events ZeroMQ reports about its ROUTER socket (net/socket_monitor.h),
 // and closes those it must:
 //   - A connection that has not joined a node (a node before its Hello is
 //     accepted, a scanner, a connection that never sends a greeting) is
@@ -32,7 +32,7 @@
 
 #include "core/log_throttle.h"
 #include "core/status.h"
-#include "node/socket_monitor.h"
+#include "net/socket_monitor.h"
 
 namespace edgefl {
 

@@ -17,10 +17,10 @@
 #include <span>
 #include <string>
 
-#include "coordinator/checkpoint.h"
-#include "coordinator/experiment_config.h"
-#include "coordinator/run_outcome.h"
-#include "coordinator/run_recorder.h"
+#include "runfiles/checkpoint.h"
+#include "experiment/experiment_config.h"
+#include "runfiles/run_outcome.h"
+#include "runfiles/run_recorder.h"
 #include "coordinator/transport.h"
 #include "core/status.h"
 

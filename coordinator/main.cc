@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "coordinator/coordinator.h"
-#include "coordinator/experiment_config.h"
-#include "coordinator/resume.h"
-#include "coordinator/run_completion.h"
-#include "coordinator/run_folder.h"
-#include "coordinator/run_recorder.h"
+#include "experiment/experiment_config.h"
+#include "runfiles/resume.h"
+#include "runfiles/run_completion.h"
+#include "runfiles/run_folder.h"
+#include "runfiles/run_recorder.h"
 #include "core/command_line.h"
 #include "core/log.h"
 

@@ -17,7 +17,7 @@
 
 #include "coordinator/aggregator.h"
 #include "coordinator/exact_sum.h"
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "core/status.h"
 #include "maths/classifier.h"
 #include "maths/objective.h"

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "coordinator/run_recorder.h"
+#include "runfiles/run_recorder.h"
 
 namespace edgefl {
 

@@ -6,14 +6,14 @@
 #include <vector>
 
 #include "coordinator/aggregator.h"
-#include "coordinator/audit_trail.h"
-#include "coordinator/experiment_config.h"
+#include "runfiles/audit_trail.h"
+#include "experiment/experiment_config.h"
 #include "coordinator/model_evaluator.h"
 #include "coordinator/node_table.h"
-#include "coordinator/run_folder.h"
-#include "coordinator/server_step.h"
+#include "runfiles/run_folder.h"
+#include "strategy/server_step.h"
 #include "coordinator/update_collector.h"
-#include "coordinator/update_log.h"
+#include "runfiles/update_log.h"
 #include "maths/vector_norms.h"
 #include "schemas/codec/wire.h"
 

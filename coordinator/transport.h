@@ -26,7 +26,7 @@
 #include "coordinator/zap_handler.h"
 #include "core/status.h"
 #include "flatbuffers/flatbuffers.h"
-#include "node/curve_keys.h"
+#include "net/curve_keys.h"
 
 namespace edgefl {
 

@@ -10,7 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/log_throttle.h"
-#include "node/socket_poll.h"
+#include "net/socket_poll.h"
 
 namespace edgefl {
 namespace {

@@ -21,7 +21,7 @@
 #include <zmq.hpp>
 
 #include "core/status.h"
-#include "node/curve_keys.h"
+#include "net/curve_keys.h"
 
 namespace edgefl {
 

@@ -13,7 +13,7 @@
 
 #include "coordinator/admission.h"
 #include "coordinator/aggregator.h"
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "coordinator/node_table.h"
 #include "coordinator/update_collector.h"
 #include "node/node_runtime.h"

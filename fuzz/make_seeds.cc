@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "node/arena.h"
 #include "node/node_runtime.h"
 #include "schemas/codec/wire.h"

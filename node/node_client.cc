@@ -11,8 +11,8 @@
 #include "node/arena.h"
 #include "node/memory_budget.h"
 #include "node/node_runtime.h"
-#include "node/socket_monitor.h"
-#include "node/socket_poll.h"
+#include "net/socket_monitor.h"
+#include "net/socket_poll.h"
 #include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string>
 
-#include "node/curve_keys.h"
+#include "net/curve_keys.h"
 
 #include "core/status.h"
 #include "node/attack.h"
@@ -33,7 +33,7 @@ struct NodeOptions {
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
   NodeAttack attack;                 // a testing aid: a hostile node (node/attack.h); none by default
-  // CURVE (node/curve_keys.h): this node's key pair and the coordinator's
+  // CURVE (net/curve_keys.h): this node's key pair and the coordinator's
   // public key; both empty for a plain connection.
   CurveKeyPair key;
   std::string server_public_key;

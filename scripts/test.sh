@@ -14,7 +14,8 @@ bash scripts/setup.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFL_WERROR=ON
 cmake --build build-test -j"$jobs"
 
-cross_tests="schemas_test maths_test node_test node_allocation_test coordinator_test coordinator_allocation_test"
+cross_tests="schemas_test maths_test node_test node_allocation_test coordinator_test coordinator_allocation_test strategy_test
+  runfiles_test"
 cross=0
 if bash scripts/setup_cross.sh aarch64; then
   cross=1

@@ -9,7 +9,7 @@
 #include <optional>
 #include <span>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 
 namespace edgefl {
 

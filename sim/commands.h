@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/command_line.h"
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "sim/sde_predictor.h"
 
 namespace edgefl {

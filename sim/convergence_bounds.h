@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 
 namespace edgefl {
 

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "core/rng.h"
 #include "core/status.h"
 #include "maths/classifier.h"

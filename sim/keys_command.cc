@@ -1,13 +1,13 @@
 // edgefl keys init DIR --nodes N: a coordinator key pair, N node key pairs
 // and the allow-list binding each node's public key to its id
-// (node/curve_keys.h), for CURVE-secured runs (docs/deploy.md).
+// (net/curve_keys.h), for CURVE-secured runs (docs/deploy.md).
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 
 #include "core/log.h"
-#include "node/curve_keys.h"
+#include "net/curve_keys.h"
 #include "sim/commands.h"
 
 namespace edgefl {

@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "coordinator/atomic_file.h"
-#include "coordinator/run_outcome.h"
+#include "runfiles/atomic_file.h"
+#include "runfiles/run_outcome.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "sim/process_group.h"

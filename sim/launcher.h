@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
-#include "coordinator/run_recorder.h"
+#include "experiment/experiment_config.h"
+#include "runfiles/run_recorder.h"
 #include "core/status.h"
 #include "sim/process_group.h"
 

@@ -19,7 +19,7 @@
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
 // config, 3 a variant diverged (and none failed), 130 interrupted. `report`
 // exits with 0, or 1 when it could not read the folder or draw it.
-#include "coordinator/config_keys.h"
+#include "experiment/config_keys.h"
 #include "core/command_line.h"
 #include "core/log.h"
 #include "sim/commands.h"

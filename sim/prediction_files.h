@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "core/status.h"
 #include "sim/agreement.h"
 #include "sim/round_cost.h"

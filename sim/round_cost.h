@@ -8,7 +8,7 @@
 
 #include <cstdint>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 
 namespace edgefl {
 

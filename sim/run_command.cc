@@ -8,10 +8,10 @@
 #include <ctime>
 #include <filesystem>
 
-#include "coordinator/resume.h"
-#include "coordinator/run_completion.h"
-#include "coordinator/run_folder.h"
-#include "coordinator/run_outcome.h"
+#include "runfiles/resume.h"
+#include "runfiles/run_completion.h"
+#include "runfiles/run_folder.h"
+#include "runfiles/run_outcome.h"
 #include "core/log.h"
 #include "node/attack.h"
 #include "sim/agreement.h"

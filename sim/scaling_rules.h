@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
+#include "experiment/experiment_config.h"
 #include "core/status.h"
 
 namespace edgefl {

@@ -9,8 +9,8 @@
 #include <memory>
 #include <thread>
 
-#include "coordinator/server_step.h"
-#include "coordinator/step_rule.h"
+#include "strategy/server_step.h"
+#include "strategy/step_rule.h"
 #include "core/vectors.h"
 #include "core/rng.h"
 #include "maths/compressor_maths.h"

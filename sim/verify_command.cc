@@ -1,12 +1,12 @@
 // `edgefl verify RUN_FOLDER [--key coordinator.key]`: checks a run folder's
 // audit.log chain and that model.bin and checkpoint.bin hold the models it
-// recorded (coordinator/audit_trail.h).
+// recorded (runfiles/audit_trail.h).
 #include <cstdio>
 
-#include "coordinator/audit_trail.h"
+#include "runfiles/audit_trail.h"
 #include "coordinator/run_replay.h"
 #include "core/log.h"
-#include "node/curve_keys.h"
+#include "net/curve_keys.h"
 #include "sim/commands.h"
 
 namespace edgefl {

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/checkpoint.h"
-#include "coordinator/model_file.h"
-#include "coordinator/run_state.h"
+#include "runfiles/checkpoint.h"
+#include "runfiles/model_file.h"
+#include "runfiles/run_state.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"
 #include "tests/integration/process_util.h"

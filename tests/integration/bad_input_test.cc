@@ -15,7 +15,7 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "coordinator/run_recorder.h"
+#include "runfiles/run_recorder.h"
 #include "schemas/codec/wire.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <string>
 
-#include "coordinator/run_recorder.h"
+#include "runfiles/run_recorder.h"
 #include "tests/integration/process_util.h"
 
 namespace edgefl {

@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "coordinator/checkpoint.h"
-#include "coordinator/model_file.h"
-#include "coordinator/run_recorder.h"
+#include "runfiles/checkpoint.h"
+#include "runfiles/model_file.h"
+#include "runfiles/run_recorder.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"
 #include "tests/integration/process_util.h"

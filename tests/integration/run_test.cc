@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/experiment_config.h"
-#include "coordinator/run_recorder.h"
+#include "experiment/experiment_config.h"
+#include "runfiles/run_recorder.h"
 #include "maths/compressor_maths.h"
 #include "sim/closed_forms.h"
 #include "tests/integration/process_util.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "coordinator/run_recorder.h"
-#include "node/curve_keys.h"
+#include "runfiles/run_recorder.h"
+#include "net/curve_keys.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"
 #include "tests/integration/process_util.h"

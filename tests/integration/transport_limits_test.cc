@@ -17,8 +17,8 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "coordinator/run_recorder.h"
-#include "node/curve_keys.h"
+#include "runfiles/run_recorder.h"
+#include "net/curve_keys.h"
 #include "schemas/codec/wire.h"
 #include "sim/launcher.h"
 #include "sim/process_group.h"

@@ -1,0 +1,607 @@
+#include "experiment/experiment_config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "experiment/config_keys.h"
+#include "maths/data_objective.h"
+#include "maths/gradient_noise.h"
+#include "maths/dataset.h"
+#include "maths/synthetic_objective.h"
+
+namespace edgefl {
+namespace {
+
+Status Bad(const char* format, auto... args) { return Status::Error(StatusCode::kInvalidArgument, format, args...); }
+
+// Reads every key of VisitConfigKeys from a document, checking types and
+// ranges; any key of a section it did not ask for is reported as unknown.
+// Keeps the first error.
+class KeyReader {
+ public:
+  explicit KeyReader(const toml::table& root) : root_(root) {}
+
+  void Section(const char* section) {
+    FinishSection();
+    section_ = section;
+    table_ = nullptr;
+    seen_.clear();
+    const toml::node* node = root_.get(section);
+    if (node != nullptr) {
+      table_ = node->as_table();
+      if (table_ == nullptr) Fail(Bad("'%s' must be a table ([%s])", section, section));
+    }
+  }
+
+  template <typename T>
+  void Integer(const char* key, T& out, int64_t lo, int64_t hi, const KeyDoc&) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const auto value = node->value<int64_t>();
+    if (!node->is_integer() || !value) {
+      Fail(Bad("%s.%s must be an integer", section_, key));
+    } else if (*value < lo || *value > hi) {
+      Fail(Bad("%s.%s = %lld: must be in [%lld, %lld]", section_, key, static_cast<long long>(*value),
+               static_cast<long long>(lo), static_cast<long long>(hi)));
+    } else {
+      out = static_cast<T>(*value);
+    }
+  }
+
+  void Number(const char* key, double& out, const NumberRange& range, const KeyDoc&) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const auto value = node->value<double>();  // integers convert too
+    if (!(node->is_floating_point() || node->is_integer()) || !value || !std::isfinite(*value)) {
+      Fail(Bad("%s.%s must be a finite number", section_, key));
+    } else if (!range.Contains(*value)) {
+      const bool interval = std::isfinite(range.lo) && std::isfinite(range.hi);
+      Fail(Bad("%s.%s = %g: must be %s%s", section_, key, *value, interval ? "in " : "", range.Describe().c_str()));
+    } else {
+      out = *value;
+    }
+  }
+
+  template <typename Kind>
+  void Word(const char* key, Kind& out, std::span<const codec::KindName<Kind>> names, const KeyDoc&) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const auto value = node->value<std::string>();
+    std::string allowed;
+    for (const auto& entry : names) allowed += (allowed.empty() ? "" : ", ") + std::string(entry.name);
+    if (!value) {
+      Fail(Bad("%s.%s must be a string, one of: %s", section_, key, allowed.c_str()));
+    } else if (!codec::KindIn(names, value->c_str(), &out)) {
+      Fail(Bad("%s.%s = \"%s\": must be one of: %s", section_, key, value->c_str(), allowed.c_str()));
+    }
+  }
+
+  void Text(const char* key, std::string& out, const KeyDoc&) {
+    const toml::node* node = Find(key);
+    if (node == nullptr) return;
+    const auto value = node->value<std::string>();
+    if (!value) {
+      Fail(Bad("%s.%s must be a string", section_, key));
+    } else {
+      out = *value;
+    }
+  }
+
+  template <size_t N>
+  void Text(const char* key, char (&out)[N], const KeyDoc& doc) {
+    std::string value = out;
+    Text(key, value, doc);
+    if (value.size() >= N) {
+      Fail(Bad("%s.%s: \"%s\" is too long (at most %zu bytes)", section_, key, value.c_str(), N - 1));
+      return;
+    }
+    std::memcpy(out, value.c_str(), value.size() + 1);
+  }
+
+  // Call after the last key: reports a section's unknown key, then the first
+  // error.
+  Status Finish() {
+    FinishSection();
+    return status_;
+  }
+
+ private:
+  const toml::node* Find(const char* key) {
+    seen_.emplace_back(key);
+    return table_ == nullptr ? nullptr : table_->get(key);
+  }
+  void FinishSection() {
+    if (!status_.ok() || table_ == nullptr) return;
+    for (const auto& [key, value] : *table_) {
+      bool known = false;
+      for (const std::string& seen : seen_) known = known || seen == key.str();
+      if (!known) {
+        Fail(Bad("unknown key '%s.%.*s'", section_, static_cast<int>(key.str().size()), key.str().data()));
+        return;
+      }
+    }
+  }
+  void Fail(Status s) {
+    if (status_.ok()) status_ = s;
+  }
+
+  const toml::table& root_;
+  const char* section_ = "";
+  const toml::table* table_ = nullptr;
+  std::vector<std::string> seen_;
+  Status status_;
+};
+
+// Writes every key of VisitConfigKeys into a document.
+class KeyWriter {
+ public:
+  explicit KeyWriter(toml::table& root) : root_(root) {}
+
+  void Section(const char* section) { table_ = root_.insert(section, toml::table{}).first->second.as_table(); }
+  template <typename T>
+  void Integer(const char* key, const T& value, int64_t, int64_t, const KeyDoc&) {
+    table_->insert(key, static_cast<int64_t>(value));
+  }
+  void Number(const char* key, double value, const NumberRange&, const KeyDoc&) { table_->insert(key, value); }
+  template <typename Kind>
+  void Word(const char* key, Kind value, std::span<const codec::KindName<Kind>> names, const KeyDoc&) {
+    table_->insert(key, codec::NameIn(names, value));
+  }
+  void Text(const char* key, const std::string& value, const KeyDoc&) { table_->insert(key, value); }
+  template <size_t N>
+  void Text(const char* key, const char (&value)[N], const KeyDoc&) {
+    table_->insert(key, std::string(value, strnlen(value, N)));
+  }
+
+ private:
+  toml::table& root_;
+  toml::table* table_ = nullptr;
+};
+
+// What a step rule needs of the rest of the config.
+Status CheckStepRule(const ExperimentConfig& c) {
+  const bool fitted_from_nothing = c.step.smoothness == SmoothnessSource::kOnline && c.step.l0 == 0.0 &&
+                                   c.step.l1 == 0.0;  // cautious steps until the fit (server_step.h)
+  if (UsesSmoothness(c.step.rule) && !(c.step.l0 > 0.0) && !fitted_from_nothing) {
+    return Bad("step.l0 = %g: step.rule = \"%s\" divides by L0 + L1 n_k, so it needs step.l0 > 0", c.step.l0,
+               StepRuleName(c.step.rule));
+  }
+  if (c.step.rule == StepRuleKind::kL0L1 && !std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
+    return Bad("step.rule = \"l0l1\" needs a finite noise variance (noise.nu > 2 for student-t; got %g)", c.noise.nu);
+  }
+  return Status::Ok();
+}
+
+// What an aggregator needs of the rest of the config.
+Status CheckAggregator(const ExperimentConfig& c) {
+  const AggregatorConfig& a = c.aggregator;
+  const char* kind = AggregatorName(a.kind);
+  if (IsSignVote(a.kind) && c.compressor.kind != wire::CompressorKind::Sign) {
+    return Bad("aggregator.kind = \"%s\" needs compressor.kind = \"sign\" (got \"%s\")", kind,
+               codec::CompressorName(c.compressor.kind));
+  }
+  if (IsSignVote(a.kind) && a.max_update_norm > 0.0) {
+    return Bad("aggregator.max_update_norm = %g: aggregator.kind = \"%s\" counts each update's signs once, so it has "
+               "no norm to bound (norm bounding is for mean, median, trimmed-mean and krum)",
+               a.max_update_norm, kind);
+  }
+  if (IsSignVote(a.kind) && a.node_momentum > 0.0) {
+    return Bad("aggregator.node_momentum = %g: aggregator.kind = \"%s\" counts signs, not values (node momentum is "
+               "for mean, median, trimmed-mean, krum and centered-clip)",
+               a.node_momentum, kind);
+  }
+  if (a.bucket_size > 1 && !KeepsEveryUpdate(a.kind)) {
+    return Bad("aggregator.bucket_size = %u: bucketing feeds bucket means to a robust rule (median, trimmed-mean, "
+               "krum or centered-clip), not to \"%s\"",
+               a.bucket_size, kind);
+  }
+  if (a.bucket_size > c.nodes) {
+    return Bad("aggregator.bucket_size = %u: more than run.nodes = %u", a.bucket_size, c.nodes);
+  }
+  // With bucketing, Krum's n and f count buckets.
+  const uint32_t inputs = (c.nodes + a.bucket_size - 1) / a.bucket_size;
+  const char* what = a.bucket_size > 1 ? "buckets ceil(run.nodes / bucket_size)" : "run.nodes";
+  if (a.kind == AggregatorKind::kKrum) {
+    if (inputs < 2 * a.byzantine + 3) {
+      return Bad("aggregator.byzantine = %u: krum needs %s >= 2f + 3 = %u (got %u)", a.byzantine, what,
+                 2 * a.byzantine + 3, inputs);
+    }
+    if (a.krum_select > inputs - a.byzantine) {
+      return Bad("aggregator.krum_select = %u: krum averages at most %s - byzantine = %u updates", a.krum_select, what,
+                 inputs - a.byzantine);
+    }
+  }
+  // A round's updates are kept whole: 4 bytes a coordinate an update (and
+  // node momentum keeps two such rows a node).
+  constexpr uint64_t kMaxKeptValues = uint64_t{1} << 32;
+  const uint64_t kept = uint64_t{c.nodes} * c.objective.dimension;
+  if ((KeepsEveryUpdate(a.kind) || a.node_momentum > 0.0) && kept > kMaxKeptValues) {
+    return Bad("aggregator.kind = \"%s\" keeps every update of a round: run.nodes x objective.dimension = %llu values "
+               "(%.1f GiB) is more than the 2^32 (16 GiB) allowed",
+               kind, static_cast<unsigned long long>(kept), 4.0 * static_cast<double>(kept) / (1u << 30));
+  }
+  return Status::Ok();
+}
+
+// Why `name` cannot name a run folder, or nullptr. It becomes runs/<name>,
+// which --overwrite clears: a separator or ".." would put that folder, and
+// what is deleted there, anywhere on the disk.
+const char* BadRunName(const std::string& name) {
+  if (name.empty()) return "a run needs a name";
+  if (name.size() > kMaxRunNameBytes) return "too long (at most 100 characters)";
+  for (const char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '_' || c == '.' || c == '+';
+    if (!plain) return "only letters, digits and - _ . + may name a run folder (no '/', spaces or other characters)";
+  }
+  if (name[0] == '.' || name[0] == '-') return "must not start with '.' or '-'";
+  return nullptr;
+}
+
+// Whether the document sets section.key.
+bool Given(const toml::table& root, const char* section, const char* key) {
+  const toml::node* node = root.get(section);
+  return node != nullptr && node->as_table() != nullptr && node->as_table()->contains(key);
+}
+
+// step.l0 and step.l1 that the file leaves out. A synthetic objective
+// knows its own (SyntheticSmoothness), which a rule then steps with from
+// round 0, and the online fit starts from. A data objective does not: a
+// rule that divides by L0 + L1 n_k needs them declared, unless they are
+// fitted online, which then starts with cautious steps (l0 = 0: none
+// declared; server_step.h).
+Status ResolveSmoothness(const toml::table& root, ExperimentConfig* c) {
+  const bool l0_given = Given(root, "step", "l0"), l1_given = Given(root, "step", "l1");
+  if (!codec::IsDataObjective(c->objective.kind)) {
+    const SmoothnessConstants known = SyntheticSmoothness(c->objective);
+    if (!l0_given) c->step.l0 = known.l0;
+    if (!l1_given) c->step.l1 = known.l1;
+    return Status::Ok();
+  }
+  if (!UsesSmoothness(c->step.rule) || (l0_given && l1_given)) return Status::Ok();
+  if (c->step.smoothness == SmoothnessSource::kOnline) {
+    if (!l0_given && !l1_given) c->step.l0 = c->step.l1 = 0.0;
+    return Status::Ok();
+  }
+  return Bad("%s: step.rule = \"%s\" needs L0 and L1, which objective.kind = \"%s\" does not know: declare "
+             "step.l0 and step.l1, or fit them with step.smoothness = \"online\"",
+             l0_given ? "step.l1" : "step.l0", StepRuleName(c->step.rule), codec::ObjectiveName(c->objective.kind));
+}
+
+// Reads one resolved document (no variants left) into a config.
+Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
+  for (const auto& [key, value] : root) {
+    bool known = false;
+    for (const char* section : ConfigSections()) known = known || key.str() == section;
+    if (!known) return Bad("unknown section or key '%.*s'", static_cast<int>(key.str().size()), key.str().data());
+  }
+  KeyReader reader(root);
+  VisitConfigKeys(*c, reader);
+  EDGEFL_RETURN_IF_ERROR(reader.Finish());
+
+  // Sign compressors default to averaging signs (DSignSGD).
+  const bool plain_sign = c->compressor.kind == wire::CompressorKind::Sign;
+  if (!Given(root, "aggregator", "kind") && plain_sign) c->aggregator.kind = AggregatorKind::kSignMean;
+
+  // A data objective's dimension is its model's parameter count.
+  if (codec::IsDataObjective(c->objective.kind)) {
+    const DatasetInfo* info = FindDataset(c->objective.dataset);
+    if (info == nullptr) {
+      return Bad("objective.dataset = \"%s\": unknown data set (known: digits)", c->objective.dataset);
+    }
+    if (c->objective.kind == wire::ObjectiveKind::Mlp && c->objective.hidden == 0) {
+      return Bad("objective.hidden: an mlp needs hidden units (e.g. 32)");
+    }
+    const uint32_t parameters = ClassifierFor(c->objective, *info).ParameterCount();
+    if (Given(root, "objective", "dimension") && c->objective.dimension != parameters) {
+      return Bad("objective.dimension = %u: the %s on %s has %u parameters (leave dimension out)",
+                 c->objective.dimension, codec::ObjectiveName(c->objective.kind), info->name, parameters);
+    }
+    c->objective.dimension = parameters;
+  }
+
+  EDGEFL_RETURN_IF_ERROR(ResolveSmoothness(root, c));
+
+  // Checks across keys.
+  EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
+  EDGEFL_RETURN_IF_ERROR(CheckAggregator(*c));
+  EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
+  if (c->round.dead_after_ms <= c->round.heartbeat_ms) {
+    return Bad("round.dead_after_ms = %u: must exceed round.heartbeat_ms = %u", c->round.dead_after_ms,
+               c->round.heartbeat_ms);
+  }
+  return Status::Ok();
+}
+
+// Copies every key of `from` into `into`, section tables merged key by key.
+Status MergeInto(toml::table& into, const toml::table& from, std::string_view where) {
+  for (const auto& [key, value] : from) {
+    if (key.str() == "name") continue;
+    const toml::table* section = value.as_table();
+    if (section == nullptr) {
+      return Bad("%.*s: '%.*s' must be a table such as %.*s = { ... }", static_cast<int>(where.size()), where.data(),
+                 static_cast<int>(key.str().size()), key.str().data(), static_cast<int>(key.str().size()),
+                 key.str().data());
+    }
+    if (!into.contains(key.str())) into.insert(key.str(), toml::table{});
+    toml::table* target = into.get(key.str())->as_table();
+    if (target == nullptr) return Bad("'%.*s' must be a table", static_cast<int>(key.str().size()), key.str().data());
+    for (const auto& [inner_key, inner_value] : *section) target->insert_or_assign(inner_key.str(), inner_value);
+  }
+  return Status::Ok();
+}
+
+Status ApplyOverride(toml::table& root, const ConfigOverride& o) {
+  const size_t dot = o.key.find('.');
+  const std::string section = o.key.substr(0, dot);
+  const std::string key = o.key.substr(dot + 1);
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table* target = root.get(section)->as_table();
+  if (target == nullptr) return Bad("--set %s: '%s' is not a table", o.key.c_str(), section.c_str());
+  try {
+    toml::table parsed = toml::parse("v = " + o.value);
+    target->insert_or_assign(key, *parsed.get("v"));
+  } catch (const toml::parse_error&) {
+    target->insert_or_assign(key, o.value);  // a bare word: a string
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+namespace {
+
+constexpr codec::KindName<AggregatorKind> kAggregatorNames[] = {
+    {AggregatorKind::kMean, "mean"},
+    {AggregatorKind::kSignMean, "sign-mean"},
+    {AggregatorKind::kMajority, "majority"},
+    {AggregatorKind::kMedian, "median"},
+    {AggregatorKind::kTrimmedMean, "trimmed-mean"},
+    {AggregatorKind::kKrum, "krum"},
+    {AggregatorKind::kCenteredClip, "centered-clip"},
+};
+constexpr codec::KindName<StepRuleKind> kStepRuleNames[] = {
+    {StepRuleKind::kConstant, "constant"},     {StepRuleKind::kDecay, "decay"},   {StepRuleKind::kDecayTime, "decay-time"},
+    {StepRuleKind::kStepDecay, "step-decay"},  {StepRuleKind::kNormalized, "normalized"},
+    {StepRuleKind::kClip, "clip"},             {StepRuleKind::kVankov, "vankov"}, {StepRuleKind::kL0L1Gd, "l0l1-gd"},
+    {StepRuleKind::kL0L1, "l0l1"},
+};
+constexpr codec::KindName<LinkPreset> kLinkPresetNames[] = {
+    {LinkPreset::kNone, "none"}, {LinkPreset::kGbe, "gbe"},      {LinkPreset::kWifi, "wifi"},
+    {LinkPreset::k4g, "4g"},     {LinkPreset::k5g, "5g"},        {LinkPreset::kLteM, "lte-m"},
+    {LinkPreset::kNbIot, "nb-iot"}, {LinkPreset::kLoraWan, "lorawan"},
+};
+constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
+    {SmoothnessSource::kDeclared, "declared"},
+    {SmoothnessSource::kOnline, "online"},
+};
+constexpr codec::KindName<NormEstimateKind> kNormEstimateNames[] = {
+    {NormEstimateKind::kAggregate, "aggregate"},
+    {NormEstimateKind::kNodes, "nodes"},
+    {NormEstimateKind::kRunning, "running"},
+};
+
+constexpr codec::KindName<ServerOptimizerKind> kServerOptimizerNames[] = {
+    {ServerOptimizerKind::kSgd, "sgd"},         {ServerOptimizerKind::kMomentum, "momentum"},
+    {ServerOptimizerKind::kAdagrad, "adagrad"}, {ServerOptimizerKind::kAdam, "adam"},
+    {ServerOptimizerKind::kYogi, "yogi"},
+};
+
+}  // namespace
+
+std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { return kServerOptimizerNames; }
+std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return kNormEstimateNames; }
+std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { return kSmoothnessSourceNames; }
+std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
+
+double PresetUplinkBps(LinkPreset preset) {
+  // Uplink medians of public measurements (docs/config.md, [link]).
+  switch (preset) {
+    case LinkPreset::kNone:
+      return 0.0;
+    case LinkPreset::kGbe:
+      return 941e6;  // iperf3 on a Pi 4/5
+    case LinkPreset::kWifi:
+      return 87.5e6;  // Pi 4 at 5 GHz: 60-115 Mb/s
+    case LinkPreset::k4g:
+      return 7e6;  // 6-8 Mb/s
+    case LinkPreset::k5g:
+      return 18e6;  // 15-21 Mb/s
+    case LinkPreset::kLteM:
+      return 0.69e6;  // Cat-M1: 0.375-1 Mb/s
+    case LinkPreset::kNbIot:
+      return 11e3;  // 62-159 kb/s peak, about a tenth of that in practice
+    case LinkPreset::kLoraWan:
+      return 2.65e3;  // EU868: 0.3-5 kb/s, before its 1% duty cycle
+  }
+  return 0.0;
+}
+std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
+std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
+const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }
+
+bool IsSignVote(AggregatorKind kind) {
+  switch (kind) {
+    case AggregatorKind::kSignMean:
+    case AggregatorKind::kMajority:
+      return true;
+    case AggregatorKind::kMean:
+    case AggregatorKind::kMedian:
+    case AggregatorKind::kTrimmedMean:
+    case AggregatorKind::kKrum:
+    case AggregatorKind::kCenteredClip:
+      return false;
+  }
+  return false;
+}
+
+bool KeepsEveryUpdate(AggregatorKind kind) {
+  switch (kind) {
+    case AggregatorKind::kMedian:
+    case AggregatorKind::kTrimmedMean:
+    case AggregatorKind::kKrum:
+    case AggregatorKind::kCenteredClip:
+      return true;
+    case AggregatorKind::kMean:
+    case AggregatorKind::kSignMean:
+    case AggregatorKind::kMajority:
+      return false;
+  }
+  return false;
+}
+const char* StepRuleName(StepRuleKind kind) { return codec::NameIn(StepRuleNames(), kind); }
+
+codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
+  codec::TaskSpec task;
+  task.objective = objective;
+  task.noise = noise;
+  task.compressor = compressor;
+  task.batch_size = batch_size;
+  task.seed = seed;
+  task.node_index = node_index;
+  task.num_nodes = nodes;
+  return task;
+}
+
+uint32_t ExperimentConfig::QuorumCount() const {
+  const auto count = static_cast<uint32_t>(std::ceil(round.quorum * nodes - 1e-9));
+  return count < 1 ? 1 : count;
+}
+
+Status ParseOverride(std::string_view text, ConfigOverride* out) {
+  const size_t eq = text.find('=');
+  const size_t dot = text.find('.');
+  if (eq == std::string_view::npos || dot == std::string_view::npos || dot > eq || dot == 0 || dot + 1 == eq) {
+    return Bad("--set '%.*s': expected section.key=value, e.g. compressor.k=10", static_cast<int>(text.size()),
+               text.data());
+  }
+  out->key = std::string(text.substr(0, eq));
+  out->value = std::string(text.substr(eq + 1));
+  return Status::Ok();
+}
+
+Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& override_texts,
+                       std::vector<ExperimentConfig>* out) {
+  std::vector<ConfigOverride> overrides(override_texts.size());
+  for (size_t i = 0; i < override_texts.size(); ++i) EDGEFL_RETURN_IF_ERROR(ParseOverride(override_texts[i], &overrides[i]));
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return Bad("%.*s:%u:%u: %.*s", static_cast<int>(origin.size()), origin.data(), e.source().begin.line,
+               e.source().begin.column, static_cast<int>(e.description().size()), e.description().data());
+  }
+  toml::array variants;
+  if (const toml::node* node = root.get("variant")) {
+    if (node->as_array() == nullptr) return Bad("'variant' must be an array of tables ([[variant]])");
+    variants = *node->as_array();
+    root.erase("variant");
+  }
+  if (variants.empty()) variants.push_back(toml::table{});
+
+  out->clear();
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const toml::table* variant = variants[i].as_table();
+    char where[48];
+    std::snprintf(where, sizeof(where), "variant %zu", i + 1);
+    if (variant == nullptr) return Bad("%s must be a table", where);
+    toml::table merged = root;
+    EDGEFL_RETURN_IF_ERROR(MergeInto(merged, *variant, where));
+    for (const ConfigOverride& o : overrides) EDGEFL_RETURN_IF_ERROR(ApplyOverride(merged, o));
+    ExperimentConfig config;
+    Status s = ParseConfig(merged, &config);
+    if (!s.ok()) {
+      if (variants.size() == 1) return s;
+      return Bad("%s: %s", where, s.message());
+    }
+    const auto name = (*variant)["name"].value<std::string>();
+    if (name) config.name = *name;
+    if (const char* why = BadRunName(config.name)) {
+      if (name) return Bad("%s: name = \"%s\": %s", where, config.name.c_str(), why);
+      return Bad("run.name = \"%s\": %s", config.name.c_str(), why);
+    }
+    for (const ExperimentConfig& earlier : *out) {
+      if (earlier.name == config.name) return Bad("%s: name \"%s\" is used twice", where, config.name.c_str());
+    }
+    out->push_back(std::move(config));
+  }
+  return Status::Ok();
+}
+
+Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
+                          std::vector<ExperimentConfig>* out) {
+  // A folder reads as empty text, which is the default experiment, and a
+  // device such as /dev/zero never ends: only regular files, and of a size
+  // no hand-written config comes near.
+  struct stat info = {};
+  if (::stat(path.c_str(), &info) != 0) {
+    return Bad("cannot read config file '%s': %s", path.c_str(), std::strerror(errno));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return Bad("config file '%s' is not a regular file (%s)", path.c_str(),
+               S_ISDIR(info.st_mode) ? "a folder" : "a device, pipe or socket");
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Bad("cannot read config file '%s': %s", path.c_str(), std::strerror(errno));
+  std::string text(kMaxConfigFileBytes + 1, '\0');
+  file.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(file.gcount()));
+  if (text.size() > kMaxConfigFileBytes) {
+    return Bad("config file '%s' is larger than %zu bytes (1 MiB): not a config", path.c_str(), kMaxConfigFileBytes);
+  }
+  return LoadExperiments(text, path, overrides, out);
+}
+
+std::string ToToml(const ExperimentConfig& c) {
+  toml::table root;
+  KeyWriter writer(root);
+  VisitConfigKeys(c, writer);
+  std::ostringstream out;
+  out << root << "\n";
+  return out.str();
+}
+
+bool UsesNormEstimate(StepRuleKind rule) {
+  switch (rule) {
+    case StepRuleKind::kNormalized:
+    case StepRuleKind::kClip:
+    case StepRuleKind::kVankov:
+    case StepRuleKind::kL0L1Gd:
+    case StepRuleKind::kL0L1:
+      return true;
+    case StepRuleKind::kConstant:
+    case StepRuleKind::kDecay:
+    case StepRuleKind::kDecayTime:
+    case StepRuleKind::kStepDecay:
+      return false;
+  }
+  return false;
+}
+
+bool UsesSmoothness(StepRuleKind rule) {
+  switch (rule) {
+    case StepRuleKind::kVankov:
+    case StepRuleKind::kL0L1Gd:
+    case StepRuleKind::kL0L1:
+      return true;
+    case StepRuleKind::kConstant:
+    case StepRuleKind::kDecay:
+    case StepRuleKind::kDecayTime:
+    case StepRuleKind::kStepDecay:
+    case StepRuleKind::kNormalized:
+    case StepRuleKind::kClip:
+      return false;
+  }
+  return false;
+}
+
+}  // namespace edgefl

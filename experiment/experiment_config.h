@@ -1,0 +1,221 @@
+// ExperimentConfig: one federated experiment, as read from a TOML file
+// (config_keys.h declares every key; docs/config.md lists them). A file may hold [[variant]] tables that
+// each override parts of the base, e.g. the same run with two compressors;
+// loading yields one resolved config a variant. Unknown keys, wrong types
+// and out-of-range values are errors that name the key. Plain values; the
+// coordinator owns one, `edgefl run` one a variant.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "schemas/codec/task_spec.h"
+
+namespace edgefl {
+
+enum class AggregatorKind : uint8_t {
+  kMean,         // mean of the (unbiased) updates: DSGD, DCSGD
+  kSignMean,     // (1/N) sum_i sign(g_i): DSignSGD as in the papers (docs/theory.md 1)
+  kMajority,     // sign(sum_i sign(g_i)): majority vote
+  kMedian,       // coordinate-wise median (robust to hostile nodes)
+  kTrimmedMean,  // coordinate-wise mean without the trim fraction at each end
+  kKrum,         // (multi-)Krum, Blanchard et al. 2017
+  kCenteredClip, // centred clipping from last round's aggregate, Karimireddy, He, Jaggi 2021
+};
+
+// Whether an aggregator counts plain signs (sign-mean, majority) rather than
+// combining values.
+bool IsSignVote(AggregatorKind kind);
+// Whether an aggregator keeps every update of a round (median, trimmed
+// mean, Krum, centered-clip): 4 bytes a coordinate an update (update_rows.h).
+bool KeepsEveryUpdate(AggregatorKind kind);
+
+// How a round's updates become the direction (coordinator/aggregator.h).
+struct AggregatorConfig {
+  AggregatorKind kind = AggregatorKind::kMean;
+  double trim = 0.1;             // trimmed-mean: fraction dropped at each end, [0, 0.5)
+  uint32_t byzantine = 1;        // krum: f, the hostile nodes tolerated
+  uint32_t krum_select = 1;      // krum: m, the lowest-scoring updates averaged (1: Krum)
+  double max_update_norm = 0.0;  // every value aggregator: scale longer updates down to it (0: off)
+  double clip_radius = 1.0;      // centered-clip: tau
+  uint32_t clip_iterations = 1;  // centered-clip: L
+  uint32_t bucket_size = 1;      // median, trimmed-mean, krum, centered-clip: s, updates a bucket (1: off)
+  double node_momentum = 0.0;    // every value aggregator: beta of each node's momentum (0: off)
+
+  bool operator==(const AggregatorConfig&) const = default;
+};
+
+// The step rules (step_rule.h gives each formula and its source).
+enum class StepRuleKind : uint8_t {
+  kConstant,    // eta
+  kDecay,       // eta / (1 + k)^p
+  kDecayTime,   // eta / (1 + k eta)^p, in SDE time
+  kStepDecay,   // eta factor^floor(k / every)
+  kNormalized,  // eta / n_k
+  kClip,        // min(eta, gamma / n_k)
+  kVankov,      // 1 / (L0 + 1.5 L1 n_k)
+  kL0L1Gd,      // eta / (L0 + L1 n_k)
+  kL0L1,        // 2 eps s_k / (a + b n_k)
+};
+
+// n_k, the estimate of ||grad f(x_k)|| that normalising rules use.
+enum class NormEstimateKind : uint8_t {
+  kAggregate,  // ||direction||
+  kNodes,      // the mean of the norms the nodes report
+  kRunning,    // an exponential running mean of ||direction||
+};
+
+// Where L0 and L1 come from.
+enum class SmoothnessSource : uint8_t {
+  kDeclared,  // step.l0, step.l1
+  kOnline,    // estimated from the run's steps (smoothness_estimator.h), the declared ones until then
+};
+
+// Whether a rule reads n_k, and whether it reads L0 and L1.
+bool UsesNormEstimate(StepRuleKind rule);
+bool UsesSmoothness(StepRuleKind rule);
+
+struct StepConfig {
+  StepRuleKind rule = StepRuleKind::kConstant;
+  double eta = 0.1;
+  double decay_power = 0.5;     // decay, decay-time
+  double decay_factor = 0.5;    // step-decay
+  uint32_t decay_every = 100;   // step-decay
+  double clip_norm = 1.0;       // clip: gamma
+  double l0 = 1.0;              // vankov, l0l1-gd, l0l1
+  double l1 = 0.0;
+  SmoothnessSource smoothness = SmoothnessSource::kDeclared;
+  uint32_t smoothness_window = 32;
+  double eps = 0.5;             // l0l1: safety margin
+  double schedule_power = 0.0;  // l0l1: s_k = (1 + k)^-power
+  NormEstimateKind norm = NormEstimateKind::kAggregate;
+  double norm_smoothing = 0.9;  // running: n <- s n + (1 - s) ||direction||
+
+  bool operator==(const StepConfig&) const = default;
+};
+
+enum class ServerOptimizerKind : uint8_t {
+  kSgd,       // x -= eta d
+  kMomentum,  // FedAvgM
+  kAdagrad,   // FedAdagrad (Reddi et al. 2021)
+  kAdam,      // FedAdam
+  kYogi,      // FedYogi
+};
+
+// The server optimiser and its constants (server_optimizer.h).
+struct ServerConfig {
+  ServerOptimizerKind optimizer = ServerOptimizerKind::kSgd;
+  double momentum = 0.9;  // momentum: beta
+  double beta1 = 0.9;     // adagrad, adam, yogi: first moment
+  double beta2 = 0.99;    // adam, yogi: second moment
+  double tau = 1e-3;      // adagrad, adam, yogi: adaptivity floor
+
+  bool operator==(const ServerConfig&) const = default;
+};
+
+// A node's link, for forecasts (edgefl predict): the presets' uplink
+// figures are public medians (docs/config.md); a bandwidth of 0 takes the
+// preset's.
+enum class LinkPreset : uint8_t { kNone, kGbe, kWifi, k4g, k5g, kLteM, kNbIot, kLoraWan };
+
+struct LinkConfig {
+  LinkPreset preset = LinkPreset::kNone;
+  double uplink_bps = 0.0;    // 0: the preset's
+  double downlink_bps = 0.0;  // 0: the uplink's
+  double latency_ms = 0.0;    // one way
+  double compute_ms = 0.0;    // a node's computation a round
+
+  bool operator==(const LinkConfig&) const = default;
+};
+
+// Bits a second of the preset's uplink (0 for none).
+double PresetUplinkBps(LinkPreset preset);
+
+struct RoundConfig {
+  // A round closes when every live participant has answered, or at the
+  // deadline; it steps if at least `quorum` of the nodes' updates arrived.
+  // (Closing at the first `quorum` answers would make which updates count
+  // depend on timing, and the model on the scheduler.)
+  uint32_t deadline_ms = 10000;
+  double quorum = 0.5;               // fraction of nodes whose updates a step needs
+  uint32_t join_timeout_ms = 30000;  // nodes must join within this
+  uint32_t heartbeat_ms = 500;
+  uint32_t dead_after_ms = 5000;     // a node silent this long is dropped
+
+  bool operator==(const RoundConfig&) const = default;
+};
+
+struct ExperimentConfig {
+  std::string name = "run";
+  uint32_t nodes = 4;
+  uint32_t rounds = 100;
+  uint64_t seed = 1;
+  double target_loss = 0.0;           // stop once the loss is at or below it (0: off)
+  double divergence_factor = 1e6;     // diverged once loss > factor * max(initial loss, floor)
+  double divergence_floor = 1.0;
+  uint32_t checkpoint_every = 100;    // checkpoint.bin every this many rounds (0: only on a signal)
+  codec::ObjectiveSpec objective{.dimension = 100};
+  codec::NoiseSpec noise;
+  uint32_t batch_size = 1;
+  codec::CompressorSpec compressor;
+  AggregatorConfig aggregator;
+  StepConfig step;
+  ServerConfig server;
+  LinkConfig link;
+  RoundConfig round;
+
+  // The task node `node_index` receives in Welcome.
+  codec::TaskSpec TaskFor(uint32_t node_index) const;
+  // Number of updates a round needs: ceil(quorum * nodes - 1e-9), at least 1
+  // (the epsilon keeps 0.6 * 5 at 3 despite rounding).
+  uint32_t QuorumCount() const;
+
+  bool operator==(const ExperimentConfig&) const = default;
+};
+
+// A `section.key=value` override from the command line; value is TOML
+// (numbers, true/false, or a bare word taken as a string).
+struct ConfigOverride {
+  std::string key;
+  std::string value;
+};
+
+// Reads `text` (a TOML document; `origin` names it in messages) into one
+// config a variant, `overrides` ("section.key=value", as --set takes them)
+// applied last. Without [[variant]] tables the result holds one config
+// named after run.name.
+Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& overrides,
+                       std::vector<ExperimentConfig>* out);
+
+// A run's name (run.name, or a variant's name) names its folder: 1 to
+// kMaxRunNameBytes letters, digits, '-', '_', '.' or '+', not starting with
+// '.' or '-'. LoadExperiments refuses any other.
+inline constexpr size_t kMaxRunNameBytes = 100;
+
+// Reads a file; see LoadExperiments. Only a regular file of at most
+// kMaxConfigFileBytes is read.
+inline constexpr size_t kMaxConfigFileBytes = size_t{1} << 20;
+Status LoadExperimentFile(const std::string& path, const std::vector<std::string>& overrides,
+                          std::vector<ExperimentConfig>* out);
+
+// Parses "section.key=value".
+Status ParseOverride(std::string_view text, ConfigOverride* out);
+
+// The config as a TOML document with every key (config_keys.h), defaults
+// included: what a run folder keeps and what the coordinator reads back.
+std::string ToToml(const ExperimentConfig& config);
+
+std::span<const codec::KindName<AggregatorKind>> AggregatorNames();
+std::span<const codec::KindName<StepRuleKind>> StepRuleNames();
+std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
+std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
+std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
+std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
+const char* AggregatorName(AggregatorKind kind);
+const char* StepRuleName(StepRuleKind kind);
+
+}  // namespace edgefl
