@@ -255,7 +255,11 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Word("preset", c.link.preset, LinkPresetNames(),
          {"A node's uplink from public measurements, for `edgefl predict`'s time forecast: `gbe` 941 Mb/s, `wifi` "
           "87.5 Mb/s (Pi 4, 5 GHz), `4g` 7 Mb/s, `5g` 18 Mb/s, `lte-m` 0.69 Mb/s, `nb-iot` 11 kb/s, `lorawan` 2.65 "
-          "kb/s (before its 1% duty cycle). `edgefl run` does not shape links."});
+          "kb/s (before its 1% duty cycle)."});
+  v.Word("shaping", c.link.shaping, LinkShapingNames(),
+         {"How `edgefl run` makes the link what this section says: `none` runs over loopback as it is (the link is "
+          "only forecast), `token-bucket` has each node pace its traffic each way, `kernel` puts each node in a "
+          "network namespace behind a tbf qdisc (needs root; otherwise the token bucket, with the reason printed)."});
   v.Number("uplink_bps", c.link.uplink_bps, AtLeast(0.0), {"A node's uplink in bits a second; 0 takes the preset's."});
   v.Number("downlink_bps", c.link.downlink_bps, AtLeast(0.0),
            {"A node's downlink in bits a second; 0 takes the uplink's (links are often faster down)."});

@@ -380,6 +380,9 @@ constexpr codec::KindName<LinkPreset> kLinkPresetNames[] = {
     {LinkPreset::k4g, "4g"},     {LinkPreset::k5g, "5g"},        {LinkPreset::kLteM, "lte-m"},
     {LinkPreset::kNbIot, "nb-iot"}, {LinkPreset::kLoraWan, "lorawan"},
 };
+constexpr codec::KindName<LinkShaping> kLinkShapingNames[] = {
+    {LinkShaping::kNone, "none"}, {LinkShaping::kTokenBucket, "token-bucket"}, {LinkShaping::kKernel, "kernel"},
+};
 constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
     {SmoothnessSource::kDeclared, "declared"},
     {SmoothnessSource::kOnline, "online"},
@@ -402,6 +405,7 @@ std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames() { r
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return kNormEstimateNames; }
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { return kSmoothnessSourceNames; }
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
+std::span<const codec::KindName<LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
 
 double PresetUplinkBps(LinkPreset preset) {
   // Uplink medians of public measurements (docs/config.md, [link]).

@@ -122,8 +122,16 @@ struct ServerConfig {
 // preset's.
 enum class LinkPreset : uint8_t { kNone, kGbe, kWifi, k4g, k5g, kLteM, kNbIot, kLoraWan };
 
+// How `edgefl run` makes a node's link what [link] says.
+enum class LinkShaping : uint8_t {
+  kNone,         // loopback as it is: the link is only forecast
+  kTokenBucket,  // each node paces its own traffic, each direction (net/link_shaper.h)
+  kKernel,       // each node in a network namespace behind a tbf qdisc (root only)
+};
+
 struct LinkConfig {
   LinkPreset preset = LinkPreset::kNone;
+  LinkShaping shaping = LinkShaping::kNone;
   double uplink_bps = 0.0;    // 0: the preset's
   double downlink_bps = 0.0;  // 0: the uplink's
   double latency_ms = 0.0;    // one way
@@ -215,6 +223,7 @@ std::span<const codec::KindName<ServerOptimizerKind>> ServerOptimizerNames();
 std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
+std::span<const codec::KindName<LinkShaping>> LinkShapingNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

@@ -88,6 +88,7 @@ beta2 = 0.95
 tau = 0.01
 [link]
 preset = "lte-m"
+shaping = "token-bucket"
 uplink_bps = 1000000.0
 downlink_bps = 2000000.0
 latency_ms = 40.0
