@@ -1,6 +1,7 @@
 #include "coordinator/update_collector.h"
 
 #include <cmath>
+#include <cstring>
 
 namespace edgefl {
 
@@ -13,9 +14,10 @@ void UpdateCollector::Open(uint32_t round) {
   node_loss_count_ = 0;
   node_grad_norm_sum_ = 0.0;
   node_grad_norm_count_ = 0;
+  for (auto& held : held_) held.clear();
 }
 
-Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
+Status UpdateCollector::Check(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
   const auto refuse = [](auto... args) { return Status::Error(StatusCode::kMalformed, args...); };
   round_bytes_up_ += bytes;
   NodeSlot& slot = nodes_[node];
@@ -26,17 +28,25 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
   if (!slot.participant) return refuse("update from a node not asked in round %u", round);
   if (slot.answered) return refuse("duplicate update in round %u", round);
   if (update.node_id() != node) return refuse("update claims node id %u", update.node_id());
+  return Status::Ok();
+}
+
+Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
+  NodeSlot& slot = nodes_[node];
   codec::DecodedPayload decoded;
   const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
   if (!s.ok()) {
     if (s.code() == StatusCode::kOverflow) {
       slot.answered = true;  // its answer is in: it overflowed
-      return Status::Error(StatusCode::kOverflow, "round %u: %s", round, s.message());
+      slot.round.outcome = NodeOutcome::kOverflowed;
+      return Status::Error(StatusCode::kOverflow, "round %u: %s", round_, s.message());
     }
-    return refuse("round %u: %s", round, s.message());
+    slot.round.outcome = NodeOutcome::kRefused;
+    return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, s.message());
   }
   slot.answered = true;
   slot.round.accepted = true;
+  slot.round.outcome = NodeOutcome::kCounted;
   slot.round.loss = update.loss();
   slot.round.grad_norm = update.grad_norm();
   slot.round.compute_us = update.compute_us();
@@ -50,6 +60,32 @@ Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& 
     ++node_grad_norm_count_;
   }
   return Status::Ok();
+}
+
+Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {
+  EDGEFL_RETURN_IF_ERROR(Check(node, round, update, bytes));
+  return Add(node, update);
+}
+
+Status UpdateCollector::Hold(uint32_t node, uint32_t round, const wire::Update& update,
+                             std::span<const uint8_t> message) {
+  EDGEFL_RETURN_IF_ERROR(Check(node, round, update, message.size()));
+  if (held_.size() < nodes_.size()) held_.resize(nodes_.size());
+  held_[node].assign(message.begin(), message.end());
+  nodes_[node].answered = true;
+  return Status::Ok();
+}
+
+Status UpdateCollector::TakeHeld(uint32_t node) {
+  // Back into the aggregator's receive buffer, where Add expects an
+  // update's bytes (some aggregators keep views of them).
+  const std::vector<uint8_t>& held = held_[node];
+  const std::span<uint64_t> buffer = aggregator_.ReceiveBuffer();
+  std::memcpy(buffer.data(), held.data(), held.size());
+  const wire::Envelope* envelope = nullptr;
+  EDGEFL_RETURN_IF_ERROR(
+      codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(buffer.data()), held.size()}, &envelope));
+  return Add(node, *envelope->body_as_Update());
 }
 
 double UpdateCollector::mean_node_grad_norm() const {

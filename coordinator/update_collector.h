@@ -2,10 +2,14 @@
 // and is its round, the node was asked and has not answered, the node id
 // matches), decodes it against the run's compressor and adds it to the
 // aggregator; records the node's report. A refused update changes nothing
-// but the bytes counted. Not thread-safe.
+// but the bytes counted. Under the virtual clock the round decides which
+// updates count only once all are in: Hold checks an update and keeps a
+// copy of its message, and TakeHeld adds the ones chosen. Not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "coordinator/aggregator.h"
 #include "coordinator/node_table.h"
@@ -31,6 +35,20 @@ class UpdateCollector {
   // nodes, as divergence.
   Status Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
 
+  // Take's two halves: the checks before decoding (the round, the node's
+  // part in it, its id; the bytes are counted), and the decoding and adding
+  // of a checked update whose bytes lie in the aggregator's receive buffer.
+  Status Check(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
+  Status Add(uint32_t node, const wire::Update& update);
+
+  // Checks an update as Take does and keeps a copy of `message` (its
+  // whole envelope); the node has answered, and nothing is added yet.
+  Status Hold(uint32_t node, uint32_t round, const wire::Update& update, std::span<const uint8_t> message);
+  // Decodes and adds node `node`'s held update, as Take does.
+  Status TakeHeld(uint32_t node);
+  bool holds(uint32_t node) const { return node < held_.size() && !held_[node].empty(); }
+  std::span<const uint8_t> held(uint32_t node) const { return held_[node]; }
+
   uint32_t count() const { return aggregator_.count(); }
   uint64_t round_bytes_up() const { return round_bytes_up_; }
   // Mean of the nodes' reported losses this round (NaN when none was finite).
@@ -51,6 +69,7 @@ class UpdateCollector {
   uint32_t node_loss_count_ = 0;
   double node_grad_norm_sum_ = 0.0;
   uint32_t node_grad_norm_count_ = 0;
+  std::vector<std::vector<uint8_t>> held_;  // Hold's copies, by node; emptied each round
 };
 
 }  // namespace edgefl

@@ -67,9 +67,9 @@ static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs
 static_assert(sizeof(AggregatorConfig) == 56, "a new aggregator field needs its key in VisitConfigKeys");
 static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
-static_assert(sizeof(RoundConfig) == 32, "a new round field needs its key in VisitConfigKeys");
+static_assert(sizeof(RoundConfig) == 64, "a new round field needs its key in VisitConfigKeys");
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
-static_assert(sizeof(ExperimentConfig) == 520, "a new run field needs its key in VisitConfigKeys");
+static_assert(sizeof(ExperimentConfig) == 552, "a new run field needs its key in VisitConfigKeys");
 
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
@@ -271,7 +271,8 @@ void VisitConfigKeys(Config& c, Visitor& v) {
             {"How long a round collects updates after its RoundStart. The round closes earlier only once every "
              "live participant has answered."});
   v.Number("quorum", c.round.quorum, Between(0.0, 1.0, /*lo_open=*/true),
-           {"The fraction of `run.nodes` whose accepted updates a step needs: q = max(1, ⌈quorum × nodes − "
+           {"The fraction of the cohort K (`cohort`, or `run.nodes` when 0) whose accepted updates a step needs: "
+            "q = max(1, ⌈quorum × K − "
             "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row stop the run with an error, and "
             "so do fewer than q live nodes at the start of a round once `join_timeout_ms` has passed without "
             "enough of them rejoining. The default, half the nodes, keeps a run going when boards drop out; with "
@@ -286,6 +287,25 @@ void VisitConfigKeys(Config& c, Visitor& v) {
             {"A node silent for longer than this is dropped from the following rounds until it is heard from "
              "again.",
              "[50, 3600000], > `heartbeat_ms`"});
+  v.Integer("cohort", c.round.cohort, 0, 1000000,
+            {"K, the nodes a round steps on, drawn afresh each round from the available live nodes of the "
+             "population (`run.nodes`), uniformly and from `run.seed` alone; 0 asks every available node.",
+             "[0, 1000000], <= `run.nodes`"});
+  v.Number("over_commit", c.round.over_commit, Between(0.0, 10.0),
+           {"Asks ⌈K (1 + over_commit)⌉ nodes (at most `run.nodes`) and steps on the first K answers, as "
+            "production FL does to cut stragglers; later answers count as late. Which K answered first depends on "
+            "the machine's timing unless `clock = \"virtual\"`."});
+  v.Number("availability", c.round.availability, Between(0.0, 1.0, /*lo_open=*/true),
+           {"The probability that a node is available for a round (a seeded draw per node and round); unavailable "
+            "nodes are not asked."});
+  v.Number("dropout", c.round.dropout, Between(0.0, 1.0, false, /*hi_open=*/true),
+           {"The probability that an asked node's answer is lost (a seeded draw per node and round): it computes, "
+            "and the coordinator counts its update as dropped."});
+  v.Word("clock", c.round.clock, RoundClockNames(),
+         {"`wall`: updates count as they arrive, and `time_s` is the machine's. `virtual`: each asked node's "
+          "answer arrives at its modelled time, 2·latency + compute + its exact bytes over its link ([link]); "
+          "the deadline, over-commitment and `time_s` follow that time, so the same seed gives the same model "
+          "whatever the machine's scheduling."});
 }
 
 // docs/config.md's table of the keys of `section` ("run", "objective", ...),

@@ -315,6 +315,9 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
   EDGEFL_RETURN_IF_ERROR(CheckAggregator(*c));
   EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
+  if (c->round.cohort > c->nodes) {
+    return Bad("round.cohort = %u: must be at most run.nodes = %u (the population)", c->round.cohort, c->nodes);
+  }
   if (c->round.dead_after_ms <= c->round.heartbeat_ms) {
     return Bad("round.dead_after_ms = %u: must exceed round.heartbeat_ms = %u", c->round.dead_after_ms,
                c->round.heartbeat_ms);
@@ -383,6 +386,9 @@ constexpr codec::KindName<LinkPreset> kLinkPresetNames[] = {
 constexpr codec::KindName<LinkShaping> kLinkShapingNames[] = {
     {LinkShaping::kNone, "none"}, {LinkShaping::kTokenBucket, "token-bucket"}, {LinkShaping::kKernel, "kernel"},
 };
+constexpr codec::KindName<RoundClock> kRoundClockNames[] = {
+    {RoundClock::kWall, "wall"}, {RoundClock::kVirtual, "virtual"},
+};
 constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
     {SmoothnessSource::kDeclared, "declared"},
     {SmoothnessSource::kOnline, "online"},
@@ -406,6 +412,7 @@ std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames() { return 
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { return kSmoothnessSourceNames; }
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
+std::span<const codec::KindName<RoundClock>> RoundClockNames() { return kRoundClockNames; }
 
 double PresetUplinkBps(LinkPreset preset) {
   // Uplink medians of public measurements (docs/config.md, [link]).
@@ -476,9 +483,26 @@ codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   return task;
 }
 
+uint32_t ExperimentConfig::CohortSize() const { return round.cohort == 0 ? nodes : std::min(round.cohort, nodes); }
+
+uint32_t ExperimentConfig::AskedPerRound() const {
+  const double asked = std::ceil(CohortSize() * (1.0 + round.over_commit) - 1e-9);
+  return asked >= nodes ? nodes : static_cast<uint32_t>(asked);
+}
+
 uint32_t ExperimentConfig::QuorumCount() const {
-  const auto count = static_cast<uint32_t>(std::ceil(round.quorum * nodes - 1e-9));
+  const auto count = static_cast<uint32_t>(std::ceil(round.quorum * CohortSize() - 1e-9));
   return count < 1 ? 1 : count;
+}
+
+const LinkConfig& ExperimentConfig::LinkOf(uint32_t node) const {
+  (void)node;
+  return link;
+}
+
+ExperimentConfig::Participation ExperimentConfig::ParticipationOf(uint32_t node) const {
+  (void)node;
+  return {.availability = round.availability, .dropout = round.dropout};
 }
 
 Status ParseOverride(std::string_view text, ConfigOverride* out) {

@@ -143,16 +143,33 @@ struct LinkConfig {
 // Bits a second of the preset's uplink (0 for none).
 double PresetUplinkBps(LinkPreset preset);
 
+// What a round's time is read from.
+enum class RoundClock : uint8_t {
+  kWall,     // the machine's clock: updates count as they arrive
+  kVirtual,  // each node's modelled time (experiment/link_model.h): which updates count, and metrics' time_s,
+             // follow from the links and compute times, never from the machine's scheduling
+};
+
 struct RoundConfig {
   // A round closes when every live participant has answered, or at the
-  // deadline; it steps if at least `quorum` of the nodes' updates arrived.
+  // deadline; it steps if at least `quorum` of the cohort's updates arrived.
   // (Closing at the first `quorum` answers would make which updates count
   // depend on timing, and the model on the scheduler.)
   uint32_t deadline_ms = 10000;
-  double quorum = 0.5;               // fraction of nodes whose updates a step needs
+  double quorum = 0.5;               // fraction of the cohort whose updates a step needs
   uint32_t join_timeout_ms = 30000;  // nodes must join within this
   uint32_t heartbeat_ms = 500;
   uint32_t dead_after_ms = 5000;     // a node silent this long is dropped
+  // Participation (coordinator/cohort_sampler.h): of the population of
+  // run.nodes, each available in a round with `availability`, `cohort` are
+  // asked (0: every one), over-committed by `over_commit` (ask
+  // ceil(cohort (1 + over_commit)), step on the first `cohort` answers), and
+  // an asked node's answer is lost with `dropout`.
+  uint32_t cohort = 0;
+  double over_commit = 0.0;
+  double availability = 1.0;
+  double dropout = 0.0;
+  RoundClock clock = RoundClock::kWall;
 
   bool operator==(const RoundConfig&) const = default;
 };
@@ -178,9 +195,20 @@ struct ExperimentConfig {
 
   // The task node `node_index` receives in Welcome.
   codec::TaskSpec TaskFor(uint32_t node_index) const;
-  // Number of updates a round needs: ceil(quorum * nodes - 1e-9), at least 1
+  // K, the updates a round steps on: round.cohort, or every node when 0.
+  uint32_t CohortSize() const;
+  // K', the nodes asked a round: ceil(K (1 + round.over_commit) - 1e-9), at most run.nodes.
+  uint32_t AskedPerRound() const;
+  // Number of updates a round needs: ceil(quorum * K - 1e-9), at least 1
   // (the epsilon keeps 0.6 * 5 at 3 despite rounding).
   uint32_t QuorumCount() const;
+  // Node `node`'s link and its chances of taking part.
+  const LinkConfig& LinkOf(uint32_t node) const;
+  struct Participation {
+    double availability = 1.0;
+    double dropout = 0.0;
+  };
+  Participation ParticipationOf(uint32_t node) const;
 
   bool operator==(const ExperimentConfig&) const = default;
 };
@@ -224,6 +252,7 @@ std::span<const codec::KindName<NormEstimateKind>> NormEstimateNames();
 std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames();
+std::span<const codec::KindName<RoundClock>> RoundClockNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

@@ -20,8 +20,8 @@ namespace {
 
 constexpr const char* kMetricsHeader =
     "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,updates,"
-    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness\n";
-constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost\n";
+    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness,late,dropped,missing\n";
+constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost,outcome,arrival_s\n";
 
 }  // namespace
 
@@ -104,6 +104,26 @@ Status RunRecorder::WriteModel(std::span<const float> model, uint64_t* hash) {
   return WriteModelFile(dir_ + "/" + kModelFile, model, hash);
 }
 
+const char* NodeOutcomeName(NodeOutcome outcome) {
+  switch (outcome) {
+    case NodeOutcome::kNotAsked:
+      return "not-asked";
+    case NodeOutcome::kMissing:
+      return "missing";
+    case NodeOutcome::kCounted:
+      return "counted";
+    case NodeOutcome::kLate:
+      return "late";
+    case NodeOutcome::kDropped:
+      return "dropped";
+    case NodeOutcome::kRefused:
+      return "refused";
+    case NodeOutcome::kOverflowed:
+      return "overflowed";
+  }
+  return "?";
+}
+
 void RunRecorder::Record(const RoundMetrics& r) {
   if (metrics_ == nullptr) return;
   std::fprintf(metrics_, "%u,%.6f,%.9g,%.9g,%.9g,%.9g,%.9g,%llu,%llu,%u,%u,%u,", r.round, r.time_s, r.loss,
@@ -117,18 +137,22 @@ void RunRecorder::Record(const RoundMetrics& r) {
   // What the step rule computed eta_k from: n_k, and L0, L1 with where they came from.
   if (std::isfinite(r.norm_estimate)) std::fprintf(metrics_, "%.9g", r.norm_estimate);
   if (std::isfinite(r.l0)) {
-    std::fprintf(metrics_, ",%.9g,%.9g,%s\n", r.l0, r.l1, r.smoothness_estimated ? "estimated" : "declared");
+    std::fprintf(metrics_, ",%.9g,%.9g,%s", r.l0, r.l1, r.smoothness_estimated ? "estimated" : "declared");
   } else {
-    std::fprintf(metrics_, ",,,\n");
+    std::fprintf(metrics_, ",,,");
   }
+  std::fprintf(metrics_, ",%u,%u,%u\n", r.late, r.dropped, r.missing);
   std::fflush(metrics_);
 }
 
 void RunRecorder::RecordNode(const NodeRoundMetrics& r) {
   if (nodes_ == nullptr) return;
-  std::fprintf(nodes_, "%u,%u,%llu,%llu,%d,%.9g,%.9g,%u,%d\n", r.round, r.node,
+  std::fprintf(nodes_, "%u,%u,%llu,%llu,%d,%.9g,%.9g,%u,%d,%s,", r.round, r.node,
                static_cast<unsigned long long>(r.bytes_up), static_cast<unsigned long long>(r.bytes_down),
-               r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us, r.connection_lost ? 1 : 0);
+               r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us, r.connection_lost ? 1 : 0,
+               NodeOutcomeName(r.outcome));
+  if (std::isfinite(r.arrival_s)) std::fprintf(nodes_, "%.6f", r.arrival_s);
+  std::fputc('\n', nodes_);
   std::fflush(nodes_);
 }
 

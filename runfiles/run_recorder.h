@@ -44,12 +44,27 @@ struct RoundMetrics {
   bool smoothness_estimated = false;  // l0, l1 from the online fit
   uint64_t bytes_up = 0;     // update messages received this round
   uint64_t bytes_down = 0;   // round-start messages sent this round
-  uint32_t participants = 0; // nodes asked
+  uint32_t participants = 0; // nodes asked (the cohort, over-committed)
   uint32_t updates = 0;      // updates aggregated
+  uint32_t late = 0;         // answers after the deadline, or after the round had its cohort's
+  uint32_t dropped = 0;      // answers lost to round.dropout
+  uint32_t missing = 0;      // asked nodes that never answered
   uint32_t rejected = 0;     // messages refused this round
   double test_loss = 0.0;    // data objectives: held-out loss (NaN otherwise)
   double test_accuracy = 0.0;  // data objectives: held-out accuracy (NaN otherwise)
 };
+
+// What became of a node's part in a round (nodes.csv's outcome).
+enum class NodeOutcome : uint8_t {
+  kNotAsked,    // not in the cohort (a row only when it sent something)
+  kMissing,     // asked, and no update came
+  kCounted,     // its update was aggregated
+  kLate,        // its update came after the deadline, or after the round had its cohort's
+  kDropped,     // its update was lost to round.dropout
+  kRefused,     // its update was refused (docs/outputs.md: the coordinator's log says why)
+  kOverflowed,  // its values were too large to add (|v| >= 2^40 or not finite)
+};
+const char* NodeOutcomeName(NodeOutcome outcome);
 
 // One node's part of one round (nodes.csv).
 struct NodeRoundMetrics {
@@ -62,6 +77,8 @@ struct NodeRoundMetrics {
   double grad_norm = 0.0;
   uint32_t compute_us = 0;
   bool connection_lost = false;  // its connection closed while it was joined
+  NodeOutcome outcome = NodeOutcome::kNotAsked;
+  double arrival_s = NAN;    // its update's arrival after the round's start: modelled (virtual clock) or measured
 };
 
 struct RunSummary {

@@ -7,6 +7,7 @@
 // (ServerStep::Save). Plain values; not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +28,25 @@ struct RunState {
   uint64_t accepted_update_bytes = 0;
   double rounds_time_s = 0.0;       // metrics.csv's time_s at the end of the last round run
   double wall_time_s = 0.0;         // the run's wall time before this process took it over
+
+  // Folds round `m` (the round this state is at) into the summary.
+  void FoldRound(const RoundMetrics& m) {
+    summary.rounds = round + 1;
+    rounds_time_s = m.time_s;
+    summary.bytes_up += m.bytes_up;
+    summary.bytes_down += m.bytes_down;
+    summary.final_loss = m.loss;
+    summary.final_test_accuracy = m.test_accuracy;
+    if (!(summary.best_test_accuracy >= m.test_accuracy)) summary.best_test_accuracy = m.test_accuracy;
+    summary.final_grad_norm = m.grad_norm;
+    summary.best_loss = std::min(summary.best_loss, m.loss);
+    losses.push_back(m.loss);
+    // The mean of the last half of the losses (rounded up, so one round counts).
+    const size_t start = losses.size() / 2;
+    double sum = 0.0;
+    for (size_t i = start; i < losses.size(); ++i) sum += losses[i];
+    summary.tail_mean_loss = sum / static_cast<double>(losses.size() - start);
+  }
 
   void Save(StateWriter& out) const {
     out.Put(round);

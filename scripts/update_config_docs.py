@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rewrites the key tables of docs/config.md from `edgefl config-keys`.
 
-The keys are declared once, in coordinator/config_keys.h; a test fails until
+The keys are declared once, in experiment/config_keys.h; a test fails until
 docs/config.md holds the tables that declaration prints. After changing a key:
 
     python3 scripts/update_config_docs.py [build/bin/edgefl]

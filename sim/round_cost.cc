@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "experiment/link_model.h"
 #include "maths/compressor_maths.h"
 #include "schemas/codec/wire.h"
 
@@ -13,15 +14,11 @@ RoundCost RoundCostOf(const ExperimentConfig& config) {
   RoundCost cost;
   cost.up_bytes = ExpectedUpdateMessageBytes(config.compressor, d);
   cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
-  const LinkConfig& link = config.link;
-  cost.uplink_bps = link.uplink_bps > 0.0 ? link.uplink_bps : PresetUplinkBps(link.preset);
-  cost.downlink_bps = link.downlink_bps > 0.0 ? link.downlink_bps : cost.uplink_bps;
-  if (!(cost.uplink_bps > 0.0)) {
-    cost.seconds = std::numeric_limits<double>::quiet_NaN();
-    return cost;
-  }
-  cost.seconds = 2.0 * link.latency_ms / 1000.0 + link.compute_ms / 1000.0 + 8.0 * cost.down_bytes / cost.downlink_bps +
-                 8.0 * cost.up_bytes / cost.uplink_bps;
+  const ResolvedLink link = Resolve(config.link);
+  cost.uplink_bps = link.uplink_bps;
+  cost.downlink_bps = link.downlink_bps;
+  cost.seconds = link.uplink_bps > 0.0 ? RoundSeconds(link, cost.down_bytes, cost.up_bytes)
+                                       : std::numeric_limits<double>::quiet_NaN();
   return cost;
 }
 

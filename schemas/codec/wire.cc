@@ -486,6 +486,25 @@ void EncodeError(FlatBufferBuilder& fbb, uint32_t round, wire::ErrorCode code, c
   FinishEnvelope(fbb, round, wire::Body::Error, wire::CreateError(fbb, code, text).Union(), version);
 }
 
+uint32_t ParticipantOf(const wire::Envelope& envelope) {
+  switch (envelope.body_type()) {
+    case wire::Body::Hello:
+      return envelope.body_as_Hello()->node_id();
+    case wire::Body::Update:
+      return envelope.body_as_Update()->node_id();
+    case wire::Body::Heartbeat:
+      return envelope.body_as_Heartbeat()->node_id();
+    case wire::Body::Bye:
+      return envelope.body_as_Bye()->node_id();
+    case wire::Body::NONE:
+    case wire::Body::Welcome:
+    case wire::Body::RoundStart:
+    case wire::Body::Error:
+      break;
+  }
+  return UINT32_MAX;
+}
+
 uint16_t ReplyVersion(std::span<const uint8_t> bytes) {
   if (reinterpret_cast<uintptr_t>(bytes.data()) % 8 != 0) return kProtocolVersion;
   flatbuffers::Verifier verifier(bytes.data(), bytes.size());

@@ -133,6 +133,10 @@ Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envel
 // they are a verified edgefl envelope (of any version), else ours.
 uint16_t ReplyVersion(std::span<const uint8_t> bytes);
 
+// The node a message speaks for: the node_id of a Hello, Update, Heartbeat
+// or Bye; UINT32_MAX for the coordinator's messages, which name none.
+uint32_t ParticipantOf(const wire::Envelope& envelope);
+
 // Hello: dimension 0 or <= kMaxDimension. The lists view the message.
 Status ReadHello(const wire::Hello& hello, HelloInfo* info);
 

@@ -99,6 +99,11 @@ quorum = 0.75
 join_timeout_ms = 4321
 heartbeat_ms = 111
 dead_after_ms = 2222
+cohort = 3
+over_commit = 0.5
+availability = 0.9
+dropout = 0.1
+clock = "virtual"
 )";
 
 // "section.key" -> the value as TOML text, for every key of a document.

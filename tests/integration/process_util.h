@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "sim/process_group.h"
 
@@ -41,6 +42,9 @@ void WaitForRows(const std::string& path, long rows);
 
 // The open file descriptors of process `pid` (0 when it is gone).
 int OpenDescriptors(int pid);
+
+// Column `name` of every data row of a CSV text (a metrics.csv or nodes.csv).
+std::vector<std::string> Column(const std::string& csv, const std::string& name);
 
 inline bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
 

@@ -18,6 +18,7 @@ namespace edgefl {
 namespace {
 
 using testing::Binary;
+using testing::Column;
 using testing::RunCommand;
 
 const char* kDsgdConfig = R"(
@@ -48,31 +49,6 @@ RunSummary Summary(const std::string& path) {
   const Status status = ReadSummary(path, &s);
   REQUIRE_MESSAGE(status.ok(), status.message());
   return s;
-}
-
-// Column `name` of every data row of a metrics.csv.
-std::vector<std::string> Column(const std::string& csv, const std::string& name) {
-  std::vector<std::string> rows, header;
-  size_t start = 0;
-  while (start < csv.size()) {
-    const size_t end = std::min(csv.find('\n', start), csv.size());
-    std::vector<std::string> cells;
-    size_t cell = start;
-    while (cell <= end) {
-      const size_t comma = std::min(csv.find(',', cell), end);
-      cells.push_back(csv.substr(cell, comma - cell));
-      cell = comma + 1;
-    }
-    if (header.empty()) {
-      header = cells;
-    } else {
-      const auto at = std::find(header.begin(), header.end(), name);
-      REQUIRE(at != header.end());
-      rows.push_back(cells.at(static_cast<size_t>(at - header.begin())));
-    }
-    start = end + 1;
-  }
-  return rows;
 }
 
 // agreement.toml's [agreement] table, which `edgefl run --predict` writes.

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -204,11 +205,13 @@ deadline_ms = 3000
   const std::string nodes = testing::ReadFile(dir + "/out/nodes.csv");
   CHECK(Contains(nodes, "connection_lost"));
   CHECK(Contains(nodes, "\n0,0,"));
-  // Round 1's row: node 0, its connection lost (the last column).
-  const size_t row = nodes.find("\n1,0,");
-  REQUIRE(row != std::string::npos);
-  const std::string line = nodes.substr(row + 1, nodes.find('\n', row + 1) - row - 1);
-  CHECK(line.substr(line.rfind(',') + 1) == "1");
+  // Round 1's row: node 0, its connection lost, and no update from it.
+  const auto rounds = testing::Column(nodes, "round"), lost = testing::Column(nodes, "connection_lost");
+  const auto outcomes = testing::Column(nodes, "outcome");
+  const auto row = std::find(rounds.begin(), rounds.end(), "1");
+  REQUIRE(row != rounds.end());
+  CHECK(lost[static_cast<size_t>(row - rounds.begin())] == "1");
+  CHECK(outcomes[static_cast<size_t>(row - rounds.begin())] == "missing");
 }
 
 TEST_CASE("hundreds of idle connections that never greet neither end the run nor keep a node out") {

@@ -1,0 +1,50 @@
+#include "coordinator/cohort_sampler.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/rng.h"
+
+namespace edgefl {
+namespace {
+
+// Purposes, above every node index so that no node's own stream
+// (DeriveSeed(seed, node, ...)) is ever one of these.
+constexpr uint64_t kAvailabilityDraw = 0xC0507'0000'0001ULL;
+constexpr uint64_t kCohortDraw = 0xC0507'0000'0002ULL;
+constexpr uint64_t kDropoutDraw = 0xC0507'0000'0003ULL;
+
+}  // namespace
+
+double CohortSampler::Uniform(uint64_t purpose, uint32_t round, uint32_t node) const {
+  return static_cast<double>(DeriveSeed(config_.seed, purpose, round, node) >> 11) * 0x1.0p-53;
+}
+
+bool CohortSampler::Available(uint32_t round, uint32_t node) const {
+  const double availability = config_.ParticipationOf(node).availability;
+  return availability >= 1.0 || Uniform(kAvailabilityDraw, round, node) < availability;
+}
+
+bool CohortSampler::DropsOut(uint32_t round, uint32_t node) const {
+  const double dropout = config_.ParticipationOf(node).dropout;
+  return dropout > 0.0 && Uniform(kDropoutDraw, round, node) < dropout;
+}
+
+uint32_t CohortSampler::Select(uint32_t round, NodeTable& nodes) const {
+  // Candidates: live nodes available this round, with their priorities.
+  std::vector<std::pair<uint64_t, uint32_t>> candidates;
+  for (uint32_t i = 0; i < nodes.size(); ++i) {
+    NodeSlot& slot = nodes[i];
+    slot.participant = false;
+    if (!slot.joined || !slot.alive || !Available(round, i)) continue;
+    candidates.emplace_back(DeriveSeed(config_.seed, kCohortDraw, round, i), i);
+  }
+  const uint32_t asked = std::min<uint32_t>(static_cast<uint32_t>(candidates.size()), config_.AskedPerRound());
+  // The lowest priorities: a uniform sample without replacement, whatever
+  // order the candidates are listed in (ties, at 2^-64, go to the lower id).
+  std::partial_sort(candidates.begin(), candidates.begin() + asked, candidates.end());
+  for (uint32_t k = 0; k < asked; ++k) nodes[candidates[k].second].participant = true;
+  return asked;
+}
+
+}  // namespace edgefl

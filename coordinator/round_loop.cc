@@ -1,0 +1,301 @@
+#include "coordinator/round_loop.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "coordinator/divergence.h"
+#include "coordinator/update_rows.h"
+#include "core/log.h"
+#include "maths/vector_norms.h"
+
+namespace edgefl {
+namespace {
+
+constexpr uint32_t kMaxFailedRounds = 3;
+constexpr int64_t kByeTimeoutMs = 2000;
+
+}  // namespace
+
+RoundLoop::RoundLoop(Session& session, ServerStep& step)
+    : s_(session),
+      step_(step),
+      intake_(session),
+      handler_(session, intake_),
+      cohort_(session.config),
+      virtual_clock_(session.config.round.clock == RoundClock::kVirtual),
+      direction_(session.dimension),
+      gradient_before_(session.config.step.smoothness == SmoothnessSource::kOnline ? session.dimension : 0) {}
+
+Status RoundLoop::JoinAll(const std::atomic<bool>& stop) {
+  const ExperimentConfig& config = s_.config;
+  const int64_t give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
+  while (!stop.load() && s_.nodes.JoinedCount() < config.nodes && s_.clock.NowMs() < give_up) {
+    handler_.PollOnce(give_up - s_.clock.NowMs());
+  }
+  if (stop.load()) return Status::Error(StatusCode::kUnavailable, "stopped while nodes were joining");
+  if (s_.nodes.JoinedCount() < config.nodes) {
+    return Status::Error(StatusCode::kTimeout, "only %u of %u nodes joined within %u ms (missing: %s)",
+                         s_.nodes.JoinedCount(), config.nodes, config.round.join_timeout_ms,
+                         s_.nodes.MissingIds().c_str());
+  }
+  EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config.name.c_str(), config.nodes, s_.dimension,
+                  codec::CompressorName(config.compressor.kind), AggregatorName(config.aggregator.kind),
+                  config.rounds);
+  if (config.CohortSize() < config.nodes || config.round.availability < 1.0 || config.round.dropout > 0.0) {
+    EDGEFL_LOG_INFO("each round asks %u of the %u nodes (cohort %u, over-commit %g, availability %g, dropout %g), "
+                    "%s clock",
+                    config.AskedPerRound(), config.nodes, config.CohortSize(), config.round.over_commit,
+                    config.round.availability, config.round.dropout, virtual_clock_ ? "virtual" : "wall");
+  }
+  if (config.AskedPerRound() > config.CohortSize() && !virtual_clock_) {
+    EDGEFL_LOG_WARN("round.over_commit with the wall clock: which %u answers count depends on the machine's timing, "
+                    "so the model is not reproducible bit for bit; round.clock = \"virtual\" makes it so",
+                    config.CohortSize());
+  }
+  if (KeepsEveryUpdate(config.aggregator.kind)) {
+    const double bytes = static_cast<double>(UpdateRows::BytesFor(config.nodes, s_.dimension));
+    const bool mib = bytes >= (1 << 20);
+    EDGEFL_LOG_INFO("%s keeps every update of a round: %.3g %s for %u updates of %u values",
+                    AggregatorName(config.aggregator.kind), bytes / (mib ? 1 << 20 : 1 << 10), mib ? "MiB" : "KiB",
+                    config.nodes, s_.dimension);
+  }
+  return Status::Ok();
+}
+
+Status RoundLoop::RunRounds(const std::atomic<bool>& stop, const std::function<Status()>& checkpoint,
+                            RunOutcome* outcome) {
+  const ExperimentConfig& config = s_.config;
+  RunState& state = s_.state;
+  rounds_start_ms_ = s_.clock.NowMs() - static_cast<int64_t>(std::llround(state.rounds_time_s * 1000.0));
+  const uint32_t progress_every = std::max(1u, config.rounds / 10);
+  const auto stopped = [&] {
+    state.summary.stop_reason = "stopped by signal";
+    *outcome = RunOutcome::kStopped;
+    return Status::Ok();
+  };
+  while (state.round < config.rounds) {
+    if (stop.load()) return stopped();
+    RoundMetrics m;
+    const RoundEnd end = RunRound(stop, &m);
+    // A round a signal cut short is not recorded: a resumed run runs it again.
+    if (end == RoundEnd::kCutShort) return stopped();
+    if (end == RoundEnd::kTooFewNodes) {
+      return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes available, quorum needs %u",
+                           state.round, m.participants, config.nodes, config.QuorumCount());
+    }
+    const uint32_t round = state.round;
+    state.FoldRound(m);
+    state.round = round + 1;
+    mid_round_ = false;
+    if ((round + 1) % progress_every == 0 || round + 1 == config.rounds) LogProgress(m);
+    if (const char* why = DivergenceOf(config, state, m, s_.overflows_in_round > 0)) {
+      EDGEFL_LOG_WARN("%s: diverged in round %u: %s", config.name.c_str(), round, why);
+      state.summary.diverged_at = round;
+      state.summary.stop_reason = "diverged";
+      *outcome = RunOutcome::kDiverged;
+      return Status::Ok();
+    }
+    // A round counts as failed only when it lacked its quorum: a rule may
+    // choose a step of 0 without the run taking it for lost nodes.
+    if (end == RoundEnd::kNoStep) {
+      if (++state.failed_in_a_row >= kMaxFailedRounds) {
+        return Status::Error(StatusCode::kUnavailable, "quorum of %u updates not reached in %u rounds in a row",
+                             config.QuorumCount(), kMaxFailedRounds);
+      }
+    } else {
+      state.failed_in_a_row = 0;
+      ++state.summary.steps;
+    }
+    if (config.target_loss > 0.0 && m.loss <= config.target_loss) {
+      state.summary.stop_reason = "target loss reached";
+      *outcome = RunOutcome::kTargetReached;
+      return Status::Ok();
+    }
+    if (config.checkpoint_every > 0 && state.round % config.checkpoint_every == 0 && state.round < config.rounds) {
+      EDGEFL_RETURN_IF_ERROR(checkpoint());
+    }
+  }
+  state.summary.stop_reason = "all rounds done";
+  *outcome = RunOutcome::kDone;
+  return Status::Ok();
+}
+
+void RoundLoop::StartRound() {
+  const uint32_t round = s_.state.round;
+  for (uint32_t offset = 0; offset < s_.dimension; offset += codec::kRoundStartPartValues) {
+    const uint32_t count = std::min(codec::kRoundStartPartValues, s_.dimension - offset);
+    codec::EncodeRoundStartFull(s_.fbb, round, std::span<const float>(s_.state.model).subspan(offset, count), offset);
+    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+      NodeSlot& slot = s_.nodes[i];
+      if (!slot.participant) continue;
+      if (s_.SendTo(i)) {
+        s_.round_metrics.bytes_down += s_.fbb.GetSize();
+        slot.round.bytes_down += s_.fbb.GetSize();
+      } else {
+        slot.participant = false;
+      }
+    }
+  }
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+    NodeSlot& slot = s_.nodes[i];
+    if (!slot.participant) continue;
+    ++s_.round_metrics.participants;
+    slot.round.outcome = NodeOutcome::kMissing;  // until an answer comes
+  }
+  intake_.Begin(s_.clock.NowMs());
+}
+
+RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {
+  const ExperimentConfig& config = s_.config;
+  const uint32_t round = s_.state.round;
+  s_.round_metrics = RoundMetrics();
+  s_.round_metrics.round = round;
+  s_.collector.Open(round);
+  s_.overflows_in_round = 0;
+
+  // The cohort, from the live nodes. Too few: lost nodes get
+  // join_timeout_ms to rejoin before the run gives up (a restarted node's
+  // id frees once its old connection is found dead, transport.h).
+  s_.recorder.audit().Begin(s_.state.model);
+  const auto select = [&] {
+    s_.nodes.BeginRound(round);
+    return cohort_.Select(round, s_.nodes);
+  };
+  uint32_t asked = select();
+  const int64_t give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
+  while (asked < config.QuorumCount() && !stop.load() && s_.clock.NowMs() < give_up) {
+    handler_.PollOnce(std::min<int64_t>(give_up - s_.clock.NowMs(), config.round.heartbeat_ms));
+    asked = select();
+  }
+  if (asked < config.QuorumCount()) {
+    s_.collector.Close();
+    m->participants = asked;
+    return RoundEnd::kTooFewNodes;
+  }
+  StartRound();
+
+  // Collect until the round is complete or the deadline.
+  const int64_t deadline = s_.clock.NowMs() + config.round.deadline_ms;
+  while (!stop.load() && s_.clock.NowMs() < deadline && !intake_.Complete()) {
+    handler_.PollOnce(std::min<int64_t>(deadline - s_.clock.NowMs(), config.round.heartbeat_ms));
+    s_.nodes.DropSilent(s_.clock.NowMs(), config.round.dead_after_ms);
+  }
+  s_.collector.Close();
+  if (stop.load() && !intake_.Complete()) return RoundEnd::kCutShort;
+  const double round_seconds = virtual_clock_ ? intake_.ChooseHeld(handler_) : 0.0;
+
+  RoundMetrics& metrics = s_.round_metrics;
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) metrics.missing += s_.nodes[i].round.outcome == NodeOutcome::kMissing;
+  metrics.bytes_up = s_.collector.round_bytes_up();
+  metrics.updates = s_.collector.count();
+  const bool stepped = s_.collector.count() >= config.QuorumCount();
+  if (!stepped) {
+    EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round, s_.collector.count(),
+                    config.QuorumCount());
+  }
+  StepAndEvaluate(stepped);
+  metrics.time_s = virtual_clock_ ? s_.state.rounds_time_s + round_seconds
+                                  : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
+  s_.recorder.Record(metrics);
+  if (const Status audited = s_.recorder.audit().Record(
+          round, metrics.step_size, stepped ? std::span<const double>(direction_) : std::span<const double>(),
+          s_.state.model);
+      !audited.ok()) {
+    EDGEFL_LOG_WARN("round %u: %s", round, audited.message());
+  }
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+    const NodeRoundMetrics& row = s_.nodes[i].round;
+    if (row.bytes_down > 0 || row.bytes_up > 0) s_.recorder.RecordNode(row);
+  }
+  *m = metrics;
+  return stepped ? RoundEnd::kStep : RoundEnd::kNoStep;
+}
+
+void RoundLoop::StepAndEvaluate(bool stepped) {
+  RoundMetrics& metrics = s_.round_metrics;
+  const uint32_t round = metrics.round;
+  if (stepped) {
+    mid_round_ = true;  // the model has moved; state.round not yet
+    s_.aggregator->Finish(direction_);
+    NoteAggregation(round);
+    metrics.direction_norm = EuclideanNorm(direction_);
+    metrics.step_size = step_.Apply(
+        {round, direction_, metrics.direction_norm, s_.collector.mean_node_grad_norm()}, s_.state.model);
+    const StepConfig& rule = s_.config.step;
+    if (UsesNormEstimate(rule.rule)) metrics.norm_estimate = step_.norm_estimate();
+    if (UsesSmoothness(rule.rule) || rule.smoothness == SmoothnessSource::kOnline) {
+      metrics.l0 = step_.l0();
+      metrics.l1 = step_.l1();
+      metrics.smoothness_estimated = step_.smoothness_estimated();
+    }
+    metrics.node_loss = s_.collector.mean_node_loss();
+  }
+  const Evaluation evaluation = s_.evaluator->Evaluate(s_.state.model);
+  if (stepped) step_.ObserveGradients(gradient_before_, s_.evaluator->gradient());
+  CopyGradient();
+  metrics.loss = evaluation.loss;
+  metrics.grad_norm = evaluation.grad_norm;
+  metrics.grad_max_abs = evaluation.grad_max_abs;
+  metrics.test_loss = evaluation.test_loss;
+  metrics.test_accuracy = evaluation.test_accuracy;
+}
+
+void RoundLoop::CopyGradient() {
+  if (s_.config.step.smoothness != SmoothnessSource::kOnline) return;
+  const std::span<const float> gradient = s_.evaluator->gradient();
+  std::copy(gradient.begin(), gradient.end(), gradient_before_.begin());
+}
+
+void RoundLoop::NoteAggregation(uint32_t round) {
+  bounded_updates_ += s_.aggregator->bounded();
+  if (!s_.aggregator->fell_back()) return;
+  if (fallback_rounds_++ == 0) {
+    const AggregatorConfig& a = s_.config.aggregator;
+    EDGEFL_LOG_WARN("round %u: %u updates, and krum needs 2f + 3 = %u (aggregator.byzantine = %u): this round and "
+                    "any other with too few take the coordinate-wise median instead",
+                    round, s_.collector.count(), 2 * a.byzantine + 3, a.byzantine);
+  }
+}
+
+void RoundLoop::SayWhatAggregationDid() const {
+  if (bounded_updates_ > 0) {
+    EDGEFL_LOG_INFO("aggregator.max_update_norm = %g scaled down %llu updates", s_.config.aggregator.max_update_norm,
+                    static_cast<unsigned long long>(bounded_updates_));
+  }
+  if (fallback_rounds_ > 0) {
+    EDGEFL_LOG_INFO("krum took the coordinate-wise median in %u rounds, for want of 2f + 3 updates",
+                    fallback_rounds_);
+  }
+}
+
+void RoundLoop::LogProgress(const RoundMetrics& m) const {
+  char accuracy[32] = "";
+  if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
+  EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", s_.config.name.c_str(),
+                  m.round + 1, s_.config.rounds, m.loss, accuracy, m.step_size,
+                  static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
+}
+
+void RoundLoop::SayBye(const char* reason) {
+  // A message sent just before a socket closes is not guaranteed to leave,
+  // so each node's answer is what proves it was told.
+  const auto send_bye = [&] {
+    codec::EncodeBye(s_.fbb, s_.state.round, kNoNode, reason);
+    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+      if (s_.nodes[i].joined && !s_.SendTo(i)) s_.nodes[i].joined = false;
+    }
+  };
+  send_bye();
+  s_.saying_bye = true;
+  const int64_t give_up = s_.clock.NowMs() + kByeTimeoutMs;
+  int64_t resend_at = s_.clock.NowMs() + 100;
+  while (s_.nodes.JoinedCount() > 0 && s_.clock.NowMs() < give_up) {
+    handler_.PollOnce(std::min(give_up, resend_at) - s_.clock.NowMs());
+    if (s_.clock.NowMs() >= resend_at) {
+      send_bye();  // to those that have not answered (a lost Bye)
+      resend_at = s_.clock.NowMs() + 100;
+    }
+  }
+}
+
+}  // namespace edgefl

@@ -1,0 +1,56 @@
+// Session: the state one run's coordinator parts share — the config and the
+// run's files, the clock, the socket, the nodes and the round's updates,
+// and what carries over between rounds (RunState). The MessageHandler reads
+// and answers messages into it; the RoundLoop runs rounds over it; the
+// Coordinator owns it and checkpoints its state. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "coordinator/aggregator.h"
+#include "coordinator/model_evaluator.h"
+#include "coordinator/node_table.h"
+#include "coordinator/transport.h"
+#include "coordinator/update_collector.h"
+#include "core/clock.h"
+#include "experiment/experiment_config.h"
+#include "runfiles/run_recorder.h"
+#include "runfiles/run_state.h"
+#include "schemas/codec/wire.h"
+
+namespace edgefl {
+
+struct Session {
+  Session(const ExperimentConfig& config, RunRecorder& recorder, const Clock& clock,
+          const TransportSecurity& security);
+
+  // Sends `fbb` to joined node `node`; a node that cannot be reached is
+  // marked not alive (it is heard from again when it reconnects).
+  bool SendTo(uint32_t node);
+  // One more message refused: in the run's total and the round's.
+  void CountRejected() {
+    ++state.summary.rejected;
+    ++round_metrics.rejected;
+  }
+
+  const ExperimentConfig& config;
+  RunRecorder& recorder;
+  const Clock& clock;
+  const uint32_t dimension;
+  // The largest update accepted (docs/protocol.md 1), from any encoder.
+  const size_t max_message_bytes;
+  Transport transport;
+  flatbuffers::FlatBufferBuilder fbb{4096};
+  std::unique_ptr<ModelEvaluator> evaluator;  // once Run has loaded the objective; nodes are refused until then
+  std::unique_ptr<Aggregator> aggregator;
+  NodeTable nodes;
+  UpdateCollector collector;
+  RunState state;
+  RoundMetrics round_metrics;          // the round being run
+  uint32_t overflows_in_round = 0;     // updates too large to add, this round
+  uint64_t connections_closed = 0;     // keys that spoke for another node
+  bool saying_bye = false;             // the run is over: Bye sent
+};
+
+}  // namespace edgefl

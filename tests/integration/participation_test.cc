@@ -1,0 +1,150 @@
+// Participation through the real binaries: a population larger than a
+// round's cohort, seeded cohorts, over-commitment, dropouts and the virtual
+// clock; nodes.csv and metrics.csv say who was asked and what became of
+// each answer.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "experiment/experiment_config.h"
+#include "experiment/link_model.h"
+#include "runfiles/run_recorder.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::Column;
+using testing::RunCommand;
+
+const char* kPopulationConfig = R"(
+[run]
+name = "population"
+nodes = 8
+rounds = 12
+seed = 11
+[objective]
+kind = "quadratic"
+dimension = 50
+[noise]
+sigma = 0.5
+[compressor]
+kind = "qsgd"
+levels = 4
+[step]
+eta = 0.1
+[round]
+cohort = 3
+quorum = 0.6
+deadline_ms = 5000
+)";
+
+struct Run {
+  RunSummary summary;
+  std::string metrics, nodes;
+};
+
+Run RunWith(const std::string& dir, const std::string& name, const std::string& sets) {
+  const std::string out = dir + "/" + name;
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + sets + " --out " + out);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  Run run;
+  const Status read = ReadSummary(out + "/population/summary.toml", &run.summary);
+  REQUIRE_MESSAGE(read.ok(), read.message());
+  run.metrics = testing::ReadFile(out + "/population/metrics.csv");
+  run.nodes = testing::ReadFile(out + "/population/nodes.csv");
+  return run;
+}
+
+// round -> the nodes nodes.csv lists with `outcome` in it.
+std::map<std::string, std::set<std::string>> NodesWith(const Run& run, const std::string& outcome) {
+  const auto rounds = Column(run.nodes, "round"), nodes = Column(run.nodes, "node");
+  const auto outcomes = Column(run.nodes, "outcome");
+  std::map<std::string, std::set<std::string>> by_round;
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    if (outcomes[i] == outcome) by_round[rounds[i]].insert(nodes[i]);
+  }
+  return by_round;
+}
+
+TEST_CASE("a cohort of 3 of 8 nodes a round: the same cohorts and model from the seed, on either clock") {
+  const std::string dir = testing::ScratchDir("participation_cohort");
+  testing::WriteFile(dir + "/config.toml", kPopulationConfig);
+  const Run wall = RunWith(dir, "wall", "--set round.dropout=0.25");
+  const Run again = RunWith(dir, "again", "--set round.dropout=0.25");
+  const Run virtual_clock = RunWith(dir, "virtual", "--set round.dropout=0.25 --set round.clock=virtual");
+
+  // Every round asks 3, and says what became of each.
+  for (const std::string& asked : Column(wall.metrics, "participants")) CHECK(asked == "3");
+  const auto counted = NodesWith(wall, "counted"), dropped = NodesWith(wall, "dropped");
+  long dropped_total = 0, counted_total = 0;
+  for (const auto& [round, nodes] : dropped) dropped_total += static_cast<long>(nodes.size());
+  for (const auto& [round, nodes] : counted) counted_total += static_cast<long>(nodes.size());
+  CHECK(dropped_total + counted_total == 3 * 12);
+  CHECK(dropped_total > 0);  // 36 draws at 0.25
+  CHECK(wall.summary.update_messages == static_cast<uint64_t>(counted_total));
+  for (const std::string& missing : Column(wall.metrics, "missing")) CHECK(missing == "0");
+  // Over 12 rounds, cohorts of 3 drawn from 8 reach most of the population.
+  std::set<std::string> ever;
+  for (const auto& [round, nodes] : NodesWith(wall, "counted")) ever.insert(nodes.begin(), nodes.end());
+  CHECK(ever.size() >= 6);
+
+  // Cohorts and dropouts come from the seed alone: the same twice, and the
+  // same on the virtual clock (no over-commitment: every answer counts).
+  CHECK(NodesWith(again, "counted") == counted);
+  CHECK(NodesWith(virtual_clock, "counted") == counted);
+  CHECK(NodesWith(virtual_clock, "dropped") == dropped);
+  CHECK(again.summary.model_hash == wall.summary.model_hash);
+  CHECK(virtual_clock.summary.model_hash == wall.summary.model_hash);
+}
+
+TEST_CASE("over-committed on the virtual clock: the first K by modelled arrival count, the same model twice") {
+  const std::string dir = testing::ScratchDir("participation_overcommit");
+  testing::WriteFile(dir + "/config.toml", kPopulationConfig);
+  // 4 asked (ceil(3 x 1.33)), the first 3 to arrive count. Every node's link is
+  // alike, so arrival ties and the lower ids count; latency 20 ms, 1 Mb/s.
+  const std::string sets = "--set round.clock=virtual --set round.over_commit=0.33 --set link.uplink_bps=1e6 "
+                           "--set link.latency_ms=20 --set link.compute_ms=5";
+  const Run first = RunWith(dir, "first", sets);
+  const Run second = RunWith(dir, "second", sets);
+  CHECK(first.summary.model_hash == second.summary.model_hash);
+  CHECK(first.metrics == second.metrics);  // virtual time: every column, time_s included
+  // nodes.csv too, but for compute_us, which the nodes measure.
+  for (const char* column : {"round", "node", "bytes_up", "bytes_down", "accepted", "loss", "outcome", "arrival_s"}) {
+    CHECK(Column(first.nodes, column) == Column(second.nodes, column));
+  }
+  for (const std::string& asked : Column(first.metrics, "participants")) CHECK(asked == "4");
+  for (const std::string& late : Column(first.metrics, "late")) CHECK(late == "1");
+  for (const std::string& updates : Column(first.metrics, "updates")) CHECK(updates == "3");
+
+  // time_s is the modelled time: each round lasts until its third update
+  // arrived, at 2 latency + compute + its exact bytes over the link.
+  const auto rounds = Column(first.nodes, "round"), outcomes = Column(first.nodes, "outcome");
+  const auto down = Column(first.nodes, "bytes_down"), up = Column(first.nodes, "bytes_up");
+  const auto arrival = Column(first.nodes, "arrival_s");
+  LinkConfig link;
+  link.uplink_bps = 1e6;
+  link.latency_ms = 20;
+  link.compute_ms = 5;
+  std::map<std::string, double> last_counted;
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    const double modelled = RoundSeconds(Resolve(link), std::stod(down[i]), std::stod(up[i]));
+    CHECK(std::stod(arrival[i]) == doctest::Approx(modelled).epsilon(1e-5));
+    if (outcomes[i] == "counted") last_counted[rounds[i]] = std::max(last_counted[rounds[i]], modelled);
+  }
+  double elapsed = 0.0;
+  const auto time_s = Column(first.metrics, "time_s");
+  for (size_t r = 0; r < time_s.size(); ++r) {
+    elapsed += last_counted[std::to_string(r)];
+    CHECK(std::stod(time_s[r]) == doctest::Approx(elapsed).epsilon(1e-5));
+  }
+}
+
+}  // namespace
+}  // namespace edgefl
