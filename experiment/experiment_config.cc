@@ -429,6 +429,29 @@ double PresetUplinkBps(LinkPreset preset) {
   }
   return 0.0;
 }
+double PresetDutyCycle(LinkPreset preset) { return preset == LinkPreset::kLoraWan ? 0.01 : 1.0; }
+
+codec::LinkSpec ResolveLink(const LinkConfig& link) {
+  codec::LinkSpec spec;
+  switch (link.shaping) {
+    case LinkShaping::kNone:
+      spec.shaping = wire::LinkShaping::None;
+      break;
+    case LinkShaping::kTokenBucket:
+      spec.shaping = wire::LinkShaping::TokenBucket;
+      break;
+    case LinkShaping::kKernel:
+      spec.shaping = wire::LinkShaping::Kernel;
+      break;
+  }
+  spec.uplink_bps = link.uplink_bps > 0.0 ? link.uplink_bps : PresetUplinkBps(link.preset);
+  spec.downlink_bps = link.downlink_bps > 0.0 ? link.downlink_bps : spec.uplink_bps;
+  spec.latency_ms = link.latency_ms;
+  spec.compute_ms = link.compute_ms;
+  spec.duty_cycle = PresetDutyCycle(link.preset);
+  return spec;
+}
+
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }
@@ -473,6 +496,7 @@ codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   task.seed = seed;
   task.node_index = node_index;
   task.num_nodes = nodes;
+  task.link = ResolveLink(link);
   return task;
 }
 

@@ -142,6 +142,13 @@ struct LinkConfig {
 
 // Bits a second of the preset's uplink (0 for none).
 double PresetUplinkBps(LinkPreset preset);
+// The fraction of time the preset's radio may transmit: 0.01 for LoRaWAN
+// (EU868's 1%), 1 for every other.
+double PresetDutyCycle(LinkPreset preset);
+// The link as a node must make it (TaskSpec.link): the preset's uplink where
+// uplink_bps is 0, the uplink where downlink_bps is 0, the preset's duty
+// cycle. `edgefl predict` reads the same figures (sim/round_cost.h).
+codec::LinkSpec ResolveLink(const LinkConfig& link);
 
 struct RoundConfig {
   // A round closes when every live participant has answered, or at the

@@ -13,9 +13,10 @@ RoundCost RoundCostOf(const ExperimentConfig& config) {
   RoundCost cost;
   cost.up_bytes = ExpectedUpdateMessageBytes(config.compressor, d);
   cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
-  const LinkConfig& link = config.link;
-  cost.uplink_bps = link.uplink_bps > 0.0 ? link.uplink_bps : PresetUplinkBps(link.preset);
-  cost.downlink_bps = link.downlink_bps > 0.0 ? link.downlink_bps : cost.uplink_bps;
+  // The figures the nodes' shapers enforce (TaskSpec.link).
+  const codec::LinkSpec link = ResolveLink(config.link);
+  cost.uplink_bps = link.uplink_bps;
+  cost.downlink_bps = link.downlink_bps;
   if (!(cost.uplink_bps > 0.0)) {
     cost.seconds = std::numeric_limits<double>::quiet_NaN();
     return cost;
