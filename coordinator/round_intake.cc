@@ -51,7 +51,7 @@ double RoundIntake::ChooseHeld(MessageHandler& handler) {
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeRoundMetrics& row = s_.nodes[i].round;
     if (!s_.collector.holds(i)) continue;
-    row.arrival_s = RoundSeconds(Resolve(s_.config.LinkOf(i)), static_cast<double>(row.bytes_down),
+    row.arrival_s = RoundSeconds(ResolveLink(s_.config.LinkOf(i)), static_cast<double>(row.bytes_down),
                                  static_cast<double>(s_.collector.held(i).size()));
     if (cohort_.DropsOut(round, i)) {
       row.outcome = NodeOutcome::kDropped;  // never arrives

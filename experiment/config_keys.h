@@ -258,13 +258,19 @@ void VisitConfigKeys(Config& c, Visitor& v) {
           "kb/s (before its 1% duty cycle)."});
   v.Word("shaping", c.link.shaping, LinkShapingNames(),
          {"How `edgefl run` makes the link what this section says: `none` runs over loopback as it is (the link is "
-          "only forecast), `token-bucket` has each node pace its traffic each way, `kernel` puts each node in a "
-          "network namespace behind a tbf qdisc (needs root; otherwise the token bucket, with the reason printed)."});
-  v.Number("uplink_bps", c.link.uplink_bps, AtLeast(0.0), {"A node's uplink in bits a second; 0 takes the preset's."});
-  v.Number("downlink_bps", c.link.downlink_bps, AtLeast(0.0),
+          "only forecast), `token-bucket` has each node hold every RoundStart and Update until it would have crossed "
+          "the link, each way, and wait out `compute_ms` (net/link_shaper.h), `kernel` puts each node in a network "
+          "namespace behind a tbf qdisc, the node adding the latency and `compute_ms` (needs root; otherwise the "
+          "token bucket, with the reason printed). A shaped link needs a rate: `uplink_bps` or a `preset`."});
+  v.Number("uplink_bps", c.link.uplink_bps, Between(0.0, codec::kMaxLinkBps),
+           {"A node's uplink in bits a second; 0 takes the preset's."});
+  v.Number("downlink_bps", c.link.downlink_bps, Between(0.0, codec::kMaxLinkBps),
            {"A node's downlink in bits a second; 0 takes the uplink's (links are often faster down)."});
-  v.Number("latency_ms", c.link.latency_ms, AtLeast(0.0), {"One-way latency, paid once each way a round."});
-  v.Number("compute_ms", c.link.compute_ms, AtLeast(0.0), {"A node's computation a round (gradient, compression)."});
+  v.Number("latency_ms", c.link.latency_ms, Between(0.0, codec::kMaxLinkMs),
+           {"One-way latency, paid once each way a round."});
+  v.Number("compute_ms", c.link.compute_ms, Between(0.0, codec::kMaxLinkMs),
+           {"A node's computation a round (gradient, compression). A shaped node that computes faster waits out the "
+            "difference."});
 
   v.Section("round");
   v.Integer("deadline_ms", c.round.deadline_ms, 10, 3600000,

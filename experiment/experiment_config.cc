@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "experiment/config_keys.h"
+#include "experiment/link_model.h"
 #include "maths/data_objective.h"
 #include "maths/gradient_noise.h"
 #include "maths/dataset.h"
@@ -436,6 +437,8 @@ double PresetUplinkBps(LinkPreset preset) {
   }
   return 0.0;
 }
+double PresetDutyCycle(LinkPreset preset) { return preset == LinkPreset::kLoraWan ? 0.01 : 1.0; }
+
 std::span<const codec::KindName<AggregatorKind>> AggregatorNames() { return kAggregatorNames; }
 std::span<const codec::KindName<StepRuleKind>> StepRuleNames() { return kStepRuleNames; }
 const char* AggregatorName(AggregatorKind kind) { return codec::NameIn(AggregatorNames(), kind); }
@@ -480,6 +483,7 @@ codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   task.seed = seed;
   task.node_index = node_index;
   task.num_nodes = nodes;
+  task.link = ResolveLink(link);
   return task;
 }
 

@@ -142,6 +142,9 @@ struct LinkConfig {
 
 // Bits a second of the preset's uplink (0 for none).
 double PresetUplinkBps(LinkPreset preset);
+// The fraction of time the preset's radio may transmit: 0.01 for LoRaWAN
+// (EU868's 1%), 1 for every other.
+double PresetDutyCycle(LinkPreset preset);
 
 // What a round's time is read from.
 enum class RoundClock : uint8_t {

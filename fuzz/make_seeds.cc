@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
   ExperimentConfig config;
   config.nodes = 4;
   config.objective.dimension = 64;
+  // A shaped link, so that the Welcome seed holds every LinkSpec field.
+  config.link = {.preset = LinkPreset::kLoraWan, .shaping = LinkShaping::kTokenBucket, .uplink_bps = 0.0,
+                 .downlink_bps = 1e6, .latency_ms = 20.0, .compute_ms = 5.0};
   codec::EncodeWelcome(fbb, config.TaskFor(1), 500, {});
   Write(wire_dir + "/welcome", fbb);
   std::vector<float> model(64, 0.5f);

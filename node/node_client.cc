@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <zmq.hpp>
 
 #include "core/clock.h"
@@ -10,6 +11,7 @@
 #include "core/rng.h"
 #include "node/arena.h"
 #include "node/memory_budget.h"
+#include "node/node_link.h"
 #include "node/node_runtime.h"
 #include "net/socket_monitor.h"
 #include "net/socket_poll.h"
@@ -62,6 +64,14 @@ class Node {
     EDGEFL_RETURN_IF_ERROR(Join(options_.join_timeout_ms, /*fresh_connections=*/true, &task, &shard));
     if (stop_.load()) return Status::Ok();  // interrupted before a task arrived
     EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
+    const Status done = ServeAndRejoin(task, shard);
+    link_.LogAchieved();
+    return done;
+  }
+
+ private:
+  // Serves rounds, joining the coordinator again whenever it is lost.
+  Status ServeAndRejoin(codec::TaskSpec& task, std::span<const uint32_t>& shard) {
     for (;;) {
       bool lost = false;
       const Status served = Serve(&lost);
@@ -76,6 +86,8 @@ class Node {
       }
       if (stop_.load()) return Status::Ok();
       assembled_values_ = 0;
+      model_on_link_.reset();  // a new coordinator sends its rounds afresh
+      update_on_link_.reset();
       if (task == runtime_->task()) {
         // The same run: this node's state (error feedback memory) carries on.
         EDGEFL_LOG_INFO("rejoined the coordinator at %s", options_.endpoint.c_str());
@@ -88,11 +100,11 @@ class Node {
       }
       runtime_.reset();
       arena_.reset();
+      link_.LogAchieved();  // the old task's link
       EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
     }
   }
 
- private:
   // A fresh connection to the coordinator (closing any earlier one at once).
   void Connect() {
     monitor_.reset();  // it watches the socket about to close
@@ -276,6 +288,8 @@ class Node {
                                          DefaultMemoryBudgetBytes(PhysicalMemoryBytes()), &arena_bytes));
     arena_ = std::make_unique<Arena>(arena_bytes);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
+    link_ = NodeLink(task.link);
+    link_.LogEnforced();
     if (options_.attack.kind != AttackKind::kNone) {
       EDGEFL_LOG_WARN("testing aid: this node is hostile, its gradients attacked with %s",
                       DescribeAttack(options_.attack).c_str());
@@ -286,13 +300,19 @@ class Node {
 
   // Answers rounds until the coordinator's Bye or a stop (Ok), a failure
   // (the reason), or until the coordinator is lost (*lost, and the reason):
-  // silent for lost_after_ms, or saying it does not know this node.
+  // silent for lost_after_ms, or saying it does not know this node. With a
+  // shaped link (node_link.h) a round's model is held until it has crossed
+  // the downlink, and its update until it has crossed the uplink; the loop
+  // sleeps until the next of those times, a message or a heartbeat.
   Status Serve(bool* lost) {
     const uint32_t d = runtime_->task().objective.dimension;
     flatbuffers::FlatBufferBuilder& control = runtime_->control_builder();
-    int64_t last_sent_ms = NowMs();
+    last_sent_ms_ = NowMs();
     while (!stop_.load()) {
-      const bool readable = WaitReadable(socket_, heartbeat_ms_);
+      int64_t wake_us = (last_sent_ms_ + heartbeat_ms_) * 1000;
+      if (model_on_link_) wake_us = std::min(wake_us, model_on_link_->crossed_us);
+      if (update_on_link_) wake_us = std::min(wake_us, update_on_link_->crossed_us);
+      const bool readable = WaitReadableUntilUs(socket_, wake_us);
       const int64_t now = NowMs();
       if (readable) {
         std::span<const uint8_t> bytes;
@@ -301,48 +321,18 @@ class Node {
         if (s.ok()) s = codec::ReadEnvelope(bytes, &envelope);
         if (!s.ok()) {
           EDGEFL_LOG_WARN("rejected a message: %s", s.message());
-          continue;
+          envelope = nullptr;
+        } else {
+          last_heard_ms_ = now;
         }
-        last_heard_ms_ = now;
-        switch (envelope->body_type()) {
-          case wire::Body::RoundStart: {
-            // The model arrives in consecutive parts (one for d <= 16384),
-            // each copied into the replica; the update waits for the last.
-            uint32_t offset = 0;
-            std::span<const float> part;
-            s = codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), d, &offset, &part);
-            if (s.ok() && offset != 0 && (envelope->round() != assembling_round_ || offset != assembled_values_)) {
-              s = Status::Error(StatusCode::kMalformed, "round start part at %u, expected round %u at %u", offset,
-                                assembling_round_, assembled_values_);
-            }
-            if (!s.ok()) {
-              EDGEFL_LOG_WARN("rejected round %u: %s", envelope->round(), s.message());
-              assembled_values_ = 0;  // wait for a round that starts at offset 0
-              continue;
-            }
-            if (offset == 0) assembling_round_ = envelope->round();
-            std::copy(part.begin(), part.end(), runtime_->model_replica().begin() + offset);
-            assembled_values_ = offset + static_cast<uint32_t>(part.size());
-            if (assembled_values_ < d) break;
-            assembled_values_ = 0;
-            // The last update leaves from the arena buffer this round's
-            // encodes into; ZeroMQ has long sent it unless the link stalls.
-            if (!update_sender_.WaitReleased(options_.lost_after_ms)) {
-              return Status::Error(StatusCode::kUnavailable, "round %u: the previous update is still being sent after %d ms",
-                                   envelope->round(), options_.lost_after_ms);
-            }
-            const auto update = runtime_->ComputeUpdate(envelope->round());
-            if (!update_sender_.Send(socket_, update)) {
-              EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", envelope->round());
-            }
-            last_sent_ms = NowMs();
-            round_ = envelope->round();
+        switch (envelope != nullptr ? envelope->body_type() : wire::Body::NONE) {
+          case wire::Body::RoundStart:
+            TakeRoundStart(*envelope, bytes.size(), d);
             break;
-          }
           case wire::Body::Bye:
             EDGEFL_LOG_INFO("coordinator ended the run: %s",
                             envelope->body_as_Bye()->reason() ? envelope->body_as_Bye()->reason()->c_str() : "");
-            codec::EncodeBye(control, round_, options_.node_id, "leaving");
+            codec::EncodeBye(control, last_round_, options_.node_id, "leaving");
             Send(socket_, control);
             return Status::Ok();
           case wire::Body::Error:
@@ -358,6 +348,7 @@ class Node {
           case wire::Body::Welcome:
             break;  // Heartbeat echoes and late Welcomes only prove liveness.
           case wire::Body::NONE:
+            break;  // rejected above (a verified envelope always has a body)
           case wire::Body::Hello:
           case wire::Body::Update:
             EDGEFL_LOG_WARN("rejected a %s message: a coordinator never sends one",
@@ -369,15 +360,100 @@ class Node {
         return Status::Error(StatusCode::kUnavailable, "lost the coordinator at %s: nothing heard for %d ms",
                              options_.endpoint.c_str(), options_.lost_after_ms);
       }
-      if (NowMs() - last_sent_ms >= heartbeat_ms_) {
-        codec::EncodeHeartbeat(control, round_, options_.node_id);
+      EDGEFL_RETURN_IF_ERROR(ComputeIfCrossed());
+      SendIfCrossed();
+      if (NowMs() - last_sent_ms_ >= heartbeat_ms_) {
+        codec::EncodeHeartbeat(control, last_round_, options_.node_id);
         Send(socket_, control);
-        last_sent_ms = NowMs();
+        last_sent_ms_ = NowMs();
       }
     }
-    codec::EncodeBye(control, round_, options_.node_id, "node stopped by signal");
+    codec::EncodeBye(control, last_round_, options_.node_id, "node stopped by signal");
     Send(socket_, control);
     return Status::Ok();
+  }
+
+  // A RoundStart part: it takes its time on the downlink (one rejected here
+  // too), is copied into the replica, and the round's last part puts the
+  // model on the link, to be computed once it has crossed.
+  void TakeRoundStart(const wire::Envelope& envelope, size_t bytes, uint32_t d) {
+    const int64_t received_us = NowUs();
+    const int64_t crossed_us = link_.DownlinkCrossedUs(bytes, received_us);
+    // The model arrives in consecutive parts (one for d <= 16384), each
+    // copied into the replica; the update waits for the last.
+    uint32_t offset = 0;
+    std::span<const float> part;
+    Status s = codec::ReadRoundStartFull(*envelope.body_as_RoundStart(), d, &offset, &part);
+    if (s.ok() && offset != 0 && (envelope.round() != assembling_round_ || offset != assembled_values_)) {
+      s = Status::Error(StatusCode::kMalformed, "round start part at %u, expected round %u at %u", offset,
+                        assembling_round_, assembled_values_);
+    }
+    if (!s.ok()) {
+      EDGEFL_LOG_WARN("rejected round %u: %s", envelope.round(), s.message());
+      assembled_values_ = 0;  // wait for a round that starts at offset 0
+      return;
+    }
+    if (model_on_link_) {
+      // The replica is about to change under a model still on the downlink:
+      // the coordinator has moved on (its deadline passed).
+      EDGEFL_LOG_WARN("round %u: dropped, round %u arrived before its model had crossed the link",
+                      model_on_link_->round, envelope.round());
+      model_on_link_.reset();
+    }
+    if (offset == 0) {
+      assembling_round_ = envelope.round();
+      assembling_ = {.bytes = 0, .received_us = received_us};
+    }
+    assembling_.bytes += bytes;
+    std::copy(part.begin(), part.end(), runtime_->model_replica().begin() + offset);
+    assembled_values_ = offset + static_cast<uint32_t>(part.size());
+    if (assembled_values_ < d) return;
+    assembled_values_ = 0;
+    model_on_link_ = OnLink{.round = envelope.round(), .bytes = assembling_.bytes,
+                            .handed_over_us = assembling_.received_us, .crossed_us = crossed_us};
+  }
+
+  // Computes the round's update once its model has crossed the downlink;
+  // the update is then held until it has crossed the uplink.
+  Status ComputeIfCrossed() {
+    if (!model_on_link_ || NowUs() < model_on_link_->crossed_us) return Status::Ok();
+    const OnLink model = *model_on_link_;
+    model_on_link_.reset();
+    link_.RecordDelivered(model.bytes, model.handed_over_us, model.crossed_us, NowUs());
+    if (update_on_link_) {
+      // Its buffer is about to be rewritten; the coordinator, having opened
+      // a later round, would refuse it as stale anyway.
+      EDGEFL_LOG_WARN("round %u: update dropped unsent, round %u began before it had crossed the link",
+                      update_on_link_->round, model.round);
+      update_on_link_.reset();
+    }
+    // The last update leaves from the arena buffer this round's encodes
+    // into; ZeroMQ has long sent it unless the link stalls.
+    if (!update_sender_.WaitReleased(options_.lost_after_ms)) {
+      return Status::Error(StatusCode::kUnavailable, "round %u: the previous update is still being sent after %d ms",
+                           model.round, options_.lost_after_ms);
+    }
+    update_bytes_ = runtime_->ComputeUpdate(model.round);
+    last_round_ = model.round;
+    // compute_ms counts from when the model crossed, not from when this
+    // thread woke, so timer lateness does not add to it.
+    const int64_t ready_us = link_.ComputeDoneUs(model.crossed_us, NowUs());
+    update_on_link_ = OnLink{.round = model.round, .bytes = update_bytes_.size(), .handed_over_us = ready_us,
+                             .crossed_us = link_.UplinkCrossedUs(update_bytes_.size(), ready_us)};
+    SendIfCrossed();
+    return Status::Ok();
+  }
+
+  // Sends the update once it has crossed the uplink.
+  void SendIfCrossed() {
+    if (!update_on_link_ || NowUs() < update_on_link_->crossed_us) return;
+    const OnLink update = *update_on_link_;
+    update_on_link_.reset();
+    if (!update_sender_.Send(socket_, update_bytes_)) {
+      EDGEFL_LOG_WARN("round %u: update not sent (coordinator gone?)", update.round);
+    }
+    link_.RecordSent(update.bytes, update.handed_over_us, update.crossed_us, NowUs());
+    last_sent_ms_ = NowMs();
   }
 
   static constexpr int kQueuedMessages = 4;
@@ -404,9 +480,28 @@ class Node {
   flatbuffers::FlatBufferBuilder fbb_{1024};  // Hello only: before the arena exists
   uint32_t heartbeat_ms_ = 500;
   int64_t last_heard_ms_ = 0;
-  uint32_t round_ = 0;
+  int64_t last_sent_ms_ = 0;
+  uint32_t last_round_ = 0;        // the last round answered (for which an update was computed)
   uint32_t assembling_round_ = 0;  // the round whose model parts are arriving
   uint32_t assembled_values_ = 0;  // how many of its coordinates have arrived
+  // The link (node_link.h) and what is on it: a round's model on the
+  // downlink, an update on the uplink, each handed over at `handed_over_us`
+  // (the round's first part received, the update ready) and held until
+  // `crossed_us`.
+  struct OnLink {
+    uint32_t round = 0;
+    size_t bytes = 0;
+    int64_t handed_over_us = 0;
+    int64_t crossed_us = 0;
+  };
+  NodeLink link_;
+  struct Assembling {
+    size_t bytes = 0;         // of the parts so far
+    int64_t received_us = 0;  // the first part
+  } assembling_;
+  std::optional<OnLink> model_on_link_;
+  std::optional<OnLink> update_on_link_;
+  std::span<const uint8_t> update_bytes_;  // the update on the uplink, in the runtime's builder
 };
 
 }  // namespace

@@ -14,7 +14,8 @@ RoundCost RoundCostOf(const ExperimentConfig& config) {
   RoundCost cost;
   cost.up_bytes = ExpectedUpdateMessageBytes(config.compressor, d);
   cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
-  const ResolvedLink link = Resolve(config.link);
+  // The figures the nodes' shapers enforce (TaskSpec.link).
+  const codec::LinkSpec link = ResolveLink(config.link);
   cost.uplink_bps = link.uplink_bps;
   cost.downlink_bps = link.downlink_bps;
   cost.seconds = link.uplink_bps > 0.0 ? RoundSeconds(link, cost.down_bytes, cost.up_bytes)

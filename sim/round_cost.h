@@ -2,6 +2,7 @@
 // bytes each way (the wire's own accounting, codec::UpdateMessageBytes and
 // codec::RoundStartBytes, not a second estimate) and the time a node spends:
 //   seconds = 2 latency + compute + 8 down_bytes / downlink_bps + 8 up_bytes / uplink_bps
+// (at least the update's air time over a duty cycle: experiment/link_model.h)
 // Nodes are alike and work in parallel; the coordinator's own link is taken
 // as no bottleneck. Pure function; thread-safe.
 #pragma once

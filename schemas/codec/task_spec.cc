@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 namespace edgefl::codec {
 namespace {
@@ -35,6 +36,12 @@ constexpr KindName<wire::SpectrumKind> kSpectrumNames[] = {
     {wire::SpectrumKind::Geometric, "geometric"},
 };
 
+constexpr KindName<wire::LinkShaping> kLinkShapingNames[] = {
+    {wire::LinkShaping::None, "none"},
+    {wire::LinkShaping::TokenBucket, "token-bucket"},
+    {wire::LinkShaping::Kernel, "kernel"},
+};
+
 bool Finite(double v) { return std::isfinite(v); }
 
 }  // namespace
@@ -44,6 +51,7 @@ std::span<const KindName<wire::NoiseKind>> NoiseNames() { return kNoiseNames; }
 std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames() { return kObjectiveNames; }
 std::span<const KindName<wire::SpectrumKind>> SpectrumNames() { return kSpectrumNames; }
 std::span<const KindName<wire::PartitionKind>> PartitionNames() { return kPartitionNames; }
+std::span<const KindName<wire::LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
 
 const char* CompressorName(wire::CompressorKind kind) { return NameIn(CompressorNames(), kind); }
 bool ParseCompressorName(const char* name, wire::CompressorKind* kind) { return KindIn(CompressorNames(), name, kind); }
@@ -55,6 +63,44 @@ const char* SpectrumName(wire::SpectrumKind kind) { return NameIn(SpectrumNames(
 bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind) { return KindIn(SpectrumNames(), name, kind); }
 const char* PartitionName(wire::PartitionKind kind) { return NameIn(PartitionNames(), kind); }
 bool ParsePartitionName(const char* name, wire::PartitionKind* kind) { return KindIn(PartitionNames(), name, kind); }
+const char* LinkShapingName(wire::LinkShaping shaping) { return NameIn(LinkShapingNames(), shaping); }
+
+namespace {
+
+// The link's figures: NaN, negative and absurd values are refused whatever
+// the shaping (they also feed `edgefl predict`), and a shaped link needs a
+// rate each way.
+Status ValidateLinkSpec(const LinkSpec& l) {
+  const auto bad = [](const char* format, auto... args) {
+    return Status::Error(StatusCode::kInvalidArgument, format, args...);
+  };
+  const char* shaping = LinkShapingName(l.shaping);
+  if (std::strcmp(shaping, "unknown") == 0) return bad("link.shaping: unknown shaping %u", static_cast<unsigned>(l.shaping));
+  const bool shaped = l.shaping != wire::LinkShaping::None;
+  const double least_bps = shaped ? kMinShapedLinkBps : 0.0;
+  for (const auto& [key, bps] : {std::pair{"link.uplink_bps", l.uplink_bps}, std::pair{"link.downlink_bps", l.downlink_bps}}) {
+    if (!(bps >= least_bps && bps <= kMaxLinkBps)) {  // NaN fails too
+      if (shaped && bps == 0.0) {
+        return bad("%s = 0: link.shaping = \"%s\" needs a rate each way: give link.uplink_bps or link.preset", key,
+                   shaping);
+      }
+      return bad("%s = %g: must be in [%g, %g] bits a second%s", key, bps, least_bps, kMaxLinkBps,
+                 shaped ? " on a shaped link" : "");
+    }
+  }
+  if (!(l.latency_ms >= 0.0 && l.latency_ms <= kMaxLinkMs)) {
+    return bad("link.latency_ms = %g: must be in [0, %g]", l.latency_ms, kMaxLinkMs);
+  }
+  if (!(l.compute_ms >= 0.0 && l.compute_ms <= kMaxLinkMs)) {
+    return bad("link.compute_ms = %g: must be in [0, %g]", l.compute_ms, kMaxLinkMs);
+  }
+  if (!(l.duty_cycle > 0.0 && l.duty_cycle <= 1.0)) {
+    return bad("link duty cycle = %g: must be in (0, 1]", l.duty_cycle);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status ValidateTaskSpec(const TaskSpec& spec) {
   const auto bad = [](const char* format, auto... args) {
@@ -135,7 +181,7 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   if (spec.node_index >= spec.num_nodes) {
     return bad("node index %u: must be below run.nodes = %u", spec.node_index, spec.num_nodes);
   }
-  return Status::Ok();
+  return ValidateLinkSpec(spec.link);
 }
 
 }  // namespace edgefl::codec

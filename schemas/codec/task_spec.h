@@ -64,6 +64,19 @@ struct CompressorSpec {
   bool operator==(const CompressorSpec&) const = default;
 };
 
+// The node's link ([link] in the config, resolved: the preset's figures in
+// place of zeros). The node makes its traffic cross it (node/node_link.h).
+struct LinkSpec {
+  wire::LinkShaping shaping = wire::LinkShaping::None;
+  double uplink_bps = 0.0;
+  double downlink_bps = 0.0;
+  double latency_ms = 0.0;  // one way
+  double compute_ms = 0.0;  // the least a round's computation takes
+  double duty_cycle = 1.0;  // LoRaWAN: 0.01
+
+  bool operator==(const LinkSpec&) const = default;
+};
+
 struct TaskSpec {
   ObjectiveSpec objective;
   NoiseSpec noise;
@@ -72,6 +85,7 @@ struct TaskSpec {
   uint64_t seed = 0;
   uint32_t node_index = 0;
   uint32_t num_nodes = 1;
+  LinkSpec link;
 
   bool operator==(const TaskSpec&) const = default;
 };
@@ -80,6 +94,11 @@ struct TaskSpec {
 inline constexpr uint32_t kMaxDimension = 1u << 28;
 // Largest QSGD level count: levels travel in at most 16 bits.
 inline constexpr uint32_t kMaxQsgdLevels = 65535;
+// Link figures a task may carry: rates up to 1 Tb/s (and at least 1 b/s
+// when shaped), latency and compute up to an hour.
+inline constexpr double kMaxLinkBps = 1e12;
+inline constexpr double kMinShapedLinkBps = 1.0;
+inline constexpr double kMaxLinkMs = 3.6e6;
 
 // Checks every field against its allowed range; the message names the key,
 // e.g. "compressor.k = 0: must be in [1, objective.dimension = 100]".
@@ -98,6 +117,7 @@ std::span<const KindName<wire::NoiseKind>> NoiseNames();
 std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames();
 std::span<const KindName<wire::SpectrumKind>> SpectrumNames();
 std::span<const KindName<wire::PartitionKind>> PartitionNames();
+std::span<const KindName<wire::LinkShaping>> LinkShapingNames();
 
 // The name of a kind ("unknown" for a value outside the table), and the
 // kind of a name (false for an unknown name).
@@ -129,5 +149,6 @@ const char* SpectrumName(wire::SpectrumKind kind);
 bool ParseSpectrumName(const char* name, wire::SpectrumKind* kind);
 const char* PartitionName(wire::PartitionKind kind);
 bool ParsePartitionName(const char* name, wire::PartitionKind* kind);
+const char* LinkShapingName(wire::LinkShaping shaping);
 
 }  // namespace edgefl::codec

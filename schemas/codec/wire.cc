@@ -332,8 +332,11 @@ void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartb
   const auto noise = wire::CreateNoiseSpec(fbb, task.noise.kind, task.noise.sigma, task.noise.nu, task.noise.sigma1);
   const auto& c = task.compressor;
   const auto compressor = wire::CreateCompressorSpec(fbb, c.kind, c.k, c.p, c.levels);
+  const auto& l = task.link;
+  const auto link = wire::CreateLinkSpec(fbb, l.shaping, l.uplink_bps, l.downlink_bps, l.latency_ms, l.compute_ms,
+                                         l.duty_cycle);
   const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
-                                         task.node_index, task.num_nodes);
+                                         task.node_index, task.num_nodes, link);
   const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms, shard_vector);
   FinishEnvelope(fbb, 0, wire::Body::Welcome, welcome.Union());
 }
@@ -583,6 +586,15 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
   task->seed = spec->seed();
   task->node_index = spec->node_index();
   task->num_nodes = spec->num_nodes();
+  task->link = {};  // absent: no shaping
+  if (const auto* l = spec->link()) {
+    task->link = {.shaping = l->shaping(),
+                  .uplink_bps = l->uplink_bps(),
+                  .downlink_bps = l->downlink_bps(),
+                  .latency_ms = l->latency_ms(),
+                  .compute_ms = l->compute_ms(),
+                  .duty_cycle = l->duty_cycle()};
+  }
   EDGEFL_RETURN_IF_ERROR(ValidateTaskSpec(*task));
   *heartbeat_ms = welcome.heartbeat_ms();
   if (*heartbeat_ms < 10 || *heartbeat_ms > 600000) return Malformed("welcome heartbeat %u ms out of range", *heartbeat_ms);

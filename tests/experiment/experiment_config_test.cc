@@ -61,6 +61,44 @@ TEST_CASE("errors name the key") {
   CHECK(Mentions(s, "test.toml:1"));
 }
 
+TEST_CASE("the task carries the link resolved: the preset's rate and duty cycle, the uplink for the downlink") {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(Load("[link]\npreset = \"lorawan\"\nshaping = \"token-bucket\"\nlatency_ms = 30\ncompute_ms = 4\n",
+               &configs)
+              .ok());
+  codec::LinkSpec link = configs[0].TaskFor(1).link;
+  CHECK(link.shaping == wire::LinkShaping::TokenBucket);
+  CHECK(link.uplink_bps == 2.65e3);
+  CHECK(link.downlink_bps == 2.65e3);
+  CHECK(link.duty_cycle == 0.01);
+  CHECK(link.latency_ms == 30.0);
+  CHECK(link.compute_ms == 4.0);
+
+  REQUIRE(Load("[link]\npreset = \"lte-m\"\nshaping = \"kernel\"\nuplink_bps = 5e5\ndownlink_bps = 2e6\n", &configs)
+              .ok());
+  link = configs[0].TaskFor(0).link;
+  CHECK(link.shaping == wire::LinkShaping::Kernel);
+  CHECK(link.uplink_bps == 5e5);  // given rates win over the preset's
+  CHECK(link.downlink_bps == 2e6);
+  CHECK(link.duty_cycle == 1.0);
+
+  REQUIRE(Load("[run]\nnodes = 2\n", &configs).ok());
+  CHECK(configs[0].TaskFor(0).link == codec::LinkSpec{});  // no [link]: no shaping, no figures
+}
+
+TEST_CASE("a shaped link needs a rate, and absurd link figures are refused, naming the key") {
+  std::vector<ExperimentConfig> configs;
+  Status s = Load("[link]\nshaping = \"token-bucket\"\nlatency_ms = 20\n", &configs);
+  CHECK(Mentions(s, "link.shaping = \"token-bucket\" needs a rate each way: give link.uplink_bps or link.preset"));
+  s = Load("[link]\nuplink_bps = 1e15\n", &configs);
+  CHECK(Mentions(s, "link.uplink_bps = 1e+15"));
+  s = Load("[link]\nlatency_ms = -1\n", &configs);
+  CHECK(Mentions(s, "link.latency_ms = -1"));
+  s = Load("[link]\nshaping = \"token-bucket\"\nuplink_bps = 0.25\n", &configs);
+  CHECK(Mentions(s, "link.uplink_bps = 0.25"));
+  CHECK(Load("[link]\nshaping = \"token-bucket\"\npreset = \"nb-iot\"\n", &configs).ok());
+}
+
 TEST_CASE("the robust aggregators' keys are checked against the rest of the config") {
   std::vector<ExperimentConfig> configs;
   Status s = Load("[aggregator]\nkind = \"trimmed-mean\"\ntrim = 0.5\n", &configs);

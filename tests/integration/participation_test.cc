@@ -134,7 +134,7 @@ TEST_CASE("over-committed on the virtual clock: the first K by modelled arrival 
   link.compute_ms = 5;
   std::map<std::string, double> last_counted;
   for (size_t i = 0; i < rounds.size(); ++i) {
-    const double modelled = RoundSeconds(Resolve(link), std::stod(down[i]), std::stod(up[i]));
+    const double modelled = RoundSeconds(ResolveLink(link), std::stod(down[i]), std::stod(up[i]));
     CHECK(std::stod(arrival[i]) == doctest::Approx(modelled).epsilon(1e-5));
     if (outcomes[i] == "counted") last_counted[rounds[i]] = std::max(last_counted[rounds[i]], modelled);
   }

@@ -1,6 +1,7 @@
 // The node's round loop never touches the heap: a counting replacement of
 // the global allocation functions must read zero over 1,000 rounds of
-// compute + compress + encode + send + receive, for every compressor. The
+// compute + compress + encode + send + receive, for every compressor, and
+// through a shaped link's buckets. The
 // arena's high-water mark is pinned, so a buffer that grows fails here.
 #include <doctest/doctest.h>
 
@@ -8,6 +9,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "net/socket_poll.h"
+#include "node/node_link.h"
 #include "node/node_runtime.h"
 #include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
@@ -76,6 +79,55 @@ TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate 
     CHECK(testing::StopCountingAllocations() == 0);
     CHECK(received == 1001);
   }
+}
+
+TEST_CASE("a shaped round (node_link.h: both buckets, the compute floor, the timed wait) allocates nothing") {
+  // The node client's round on a token-bucket link, on a clock of its own
+  // so the test does not sleep: the model's parts through the downlink, the
+  // update through the uplink, each recorded, and one timed wait on the
+  // socket a round as the client's loop makes.
+  codec::TaskSpec task = TaskWith({Kind::Sign});
+  task.link = {.shaping = wire::LinkShaping::TokenBucket,
+               .uplink_bps = 1e5,
+               .downlink_bps = 1e6,
+               .latency_ms = 20.0,
+               .compute_ms = 5.0,
+               .duty_cycle = 0.5};
+  Arena arena(PlanNodeMemory(task).total_bytes);
+  NodeRuntime runtime(task, arena);
+  REQUIRE(arena.status().ok());
+  NodeLink link(task.link);
+  ZeroCopySender sender;
+  zmq::context_t context;
+  zmq::socket_t node(context, zmq::socket_type::pair), coordinator(context, zmq::socket_type::pair);
+  coordinator.bind("inproc://shaped-round");
+  node.connect("inproc://shaped-round");
+  std::vector<uint64_t> inbox(MaxUpdateMessageBytes(task) / 8 + 1);
+  const std::span<uint8_t> inbox_bytes(reinterpret_cast<uint8_t*>(inbox.data()), inbox.size() * 8);
+  int64_t now = 1'000'000'000;
+  size_t received = 0;
+  for (uint32_t round = 0; round <= 1000; ++round) {
+    if (round == 1) testing::StartCountingAllocations();
+    const int64_t part = link.DownlinkCrossedUs(2000, now);
+    const int64_t model = link.DownlinkCrossedUs(2060, now + 3);
+    REQUIRE(part < model);
+    link.RecordDelivered(4060, now, model, model + 40);
+    REQUIRE(sender.WaitReleased(5000));
+    const auto message = runtime.ComputeUpdate(round);
+    const int64_t ready = link.ComputeDoneUs(model, model + 300);
+    const int64_t crossed = link.UplinkCrossedUs(message.size(), ready);
+    REQUIRE(crossed > ready);
+    REQUIRE(sender.Send(node, message));
+    link.RecordSent(message.size(), ready, crossed, crossed + 60);
+    REQUIRE(WaitReadableUntilUs(coordinator, NowUs() + 1000));
+    const auto got = coordinator.recv(zmq::mutable_buffer(inbox_bytes.data(), inbox_bytes.size()));
+    if (got) ++received;
+    now = crossed + 1000;
+  }
+  CHECK(testing::StopCountingAllocations() == 0);
+  CHECK(received == 1001);
+  CHECK(link.uplink().stats().crossed_messages == 1001);
+  CHECK(link.downlink().stats().messages == 2002);
 }
 
 TEST_CASE("data objectives (logistic, mlp) allocate nothing per round either") {

@@ -59,6 +59,12 @@ TaskSpec SampleTask() {
   t.seed = 0xDEADBEEFCAFEull;
   t.node_index = 3;
   t.num_nodes = 8;
+  t.link = {.shaping = wire::LinkShaping::TokenBucket,
+            .uplink_bps = 250000.5,
+            .downlink_bps = 1e6,
+            .latency_ms = 20.25,
+            .compute_ms = 7.5,
+            .duty_cycle = 0.01};
   return t;
 }
 
@@ -152,6 +158,95 @@ TEST_CASE("a welcome with an invalid task is refused by the node") {
   const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
   CHECK_FALSE(s.ok());
   CHECK(std::string(s.message()).find("compressor.k") != std::string::npos);
+}
+
+TEST_CASE("a welcome carries the link in every shaping, and a task without one reads as unshaped") {
+  flatbuffers::FlatBufferBuilder fbb;
+  TaskSpec got;
+  uint32_t heartbeat_ms = 0;
+  std::span<const uint32_t> shard;
+  for (const auto& [shaping, name] : LinkShapingNames()) {
+    CAPTURE(std::string(name));
+    TaskSpec sent = SampleTask();
+    sent.link.shaping = shaping;
+    EncodeWelcome(fbb, sent, 250);
+    const Message m(fbb);
+    const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
+    REQUIRE_MESSAGE(s.ok(), s.message());
+    CHECK(got.link == sent.link);
+    CHECK(got == sent);
+  }
+  CHECK(std::string(LinkShapingName(wire::LinkShaping::TokenBucket)) == "token-bucket");
+
+  // Built as a version 4 coordinator would, with no link: read as none.
+  TaskSpec sent = SampleTask();
+  fbb.Clear();
+  const auto objective = wire::CreateObjectiveSpec(fbb, wire::ObjectiveKind::Quadratic, 100);
+  const auto noise = wire::CreateNoiseSpec(fbb);
+  const auto compressor = wire::CreateCompressorSpec(fbb);
+  const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, 1, 5, 0, 2);
+  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, 250);
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(kProtocolVersion);
+  envelope.add_body_type(wire::Body::Welcome);
+  envelope.add_body(welcome.Union());
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+  const Message bare(fbb);
+  got.link = sent.link;  // a node's earlier task must not leak into this one
+  const Status s = ReadWelcome(*Read(bare)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(got.link == LinkSpec{});
+  CHECK(got.link.shaping == wire::LinkShaping::None);
+}
+
+TEST_CASE("a welcome whose link is out of range is refused, naming the figure") {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  struct Case {
+    const char* what;
+    void (*change)(LinkSpec&);
+    const char* says;
+  };
+  const Case cases[] = {
+      {"negative uplink", [](LinkSpec& l) { l.uplink_bps = -1.0; }, "link.uplink_bps = -1"},
+      {"NaN uplink", [](LinkSpec& l) { l.uplink_bps = kNaN; }, "link.uplink_bps = nan"},
+      {"infinite uplink", [](LinkSpec& l) { l.uplink_bps = kInf; }, "link.uplink_bps = inf"},
+      {"absurd uplink", [](LinkSpec& l) { l.uplink_bps = 1e13; }, "must be in [1, 1e+12]"},
+      {"shaped, too slow", [](LinkSpec& l) { l.uplink_bps = 0.5; }, "link.uplink_bps = 0.5"},
+      {"shaped, no downlink", [](LinkSpec& l) { l.downlink_bps = 0.0; }, "needs a rate each way"},
+      {"absurd downlink", [](LinkSpec& l) { l.downlink_bps = 1e300; }, "link.downlink_bps = 1e+300"},
+      {"negative latency", [](LinkSpec& l) { l.latency_ms = -3.0; }, "link.latency_ms = -3"},
+      {"NaN latency", [](LinkSpec& l) { l.latency_ms = kNaN; }, "link.latency_ms = nan"},
+      {"latency over an hour", [](LinkSpec& l) { l.latency_ms = 4e6; }, "link.latency_ms = 4e+06"},
+      {"negative compute", [](LinkSpec& l) { l.compute_ms = -1.0; }, "link.compute_ms = -1"},
+      {"no duty", [](LinkSpec& l) { l.duty_cycle = 0.0; }, "duty cycle = 0"},
+      {"duty over 1", [](LinkSpec& l) { l.duty_cycle = 1.5; }, "duty cycle = 1.5"},
+      {"NaN duty", [](LinkSpec& l) { l.duty_cycle = kNaN; }, "duty cycle = nan"},
+      {"unknown shaping", [](LinkSpec& l) { l.shaping = static_cast<wire::LinkShaping>(7); }, "link.shaping"},
+  };
+  flatbuffers::FlatBufferBuilder fbb;
+  for (const Case& c : cases) {
+    CAPTURE(std::string(c.what));
+    TaskSpec bad = SampleTask();
+    c.change(bad.link);
+    CHECK_FALSE(ValidateTaskSpec(bad).ok());
+    EncodeWelcome(fbb, bad, 250);
+    const Message m(fbb);
+    TaskSpec got;
+    uint32_t heartbeat_ms = 0;
+    std::span<const uint32_t> shard;
+    const Status s = ReadWelcome(*Read(m)->body_as_Welcome(), &got, &heartbeat_ms, &shard);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(std::string(s.message()).find(c.says) != std::string::npos, s.message());
+  }
+  // An unshaped link may leave its rates at 0 (no preset: only forecasts
+  // read them), but not out of range.
+  TaskSpec unshaped = SampleTask();
+  unshaped.link = {};
+  CHECK(ValidateTaskSpec(unshaped).ok());
+  unshaped.link.uplink_bps = -1.0;
+  CHECK_FALSE(ValidateTaskSpec(unshaped).ok());
 }
 
 TEST_CASE("a data objective's welcome carries the node's shard, increasing") {
@@ -766,10 +861,10 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
   CHECK(std::string(s.message()).find("protocol version") != std::string::npos);
 
   // Older peers drew rand-k (version 1) or Bernoulli (version 2) indices
-  // with other samplers, or (version 3) did not declare their objectives
-  // and noises: refused.
-  static_assert(kProtocolVersion == 4);
-  for (const uint16_t version : {uint16_t{1}, uint16_t{2}, uint16_t{3}}) {
+  // with other samplers, (version 3) did not declare their objectives and
+  // noises, or (version 4) would ignore the task's link: refused.
+  static_assert(kProtocolVersion == 5);
+  for (const uint16_t version : {uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}}) {
     fbb.Clear();
     wire::EnvelopeBuilder old(fbb);
     old.add_protocol_version(version);
@@ -777,7 +872,7 @@ TEST_CASE("a wrong protocol version or identifier is rejected") {
     const Message older(fbb);
     const Status s_old = ReadEnvelope(older.bytes(), &e);
     CHECK_FALSE(s_old.ok());
-    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 4";
+    const std::string expected = "protocol version " + std::to_string(version) + ", this build speaks 5";
     CHECK(std::string(s_old.message()).find(expected) != std::string::npos);
     CHECK(ReplyVersion(older.bytes()) == version);
   }
@@ -798,7 +893,7 @@ TEST_CASE("an error answers a peer of another version in that version, which the
   const wire::Envelope* e = nullptr;
   const Status refused = ReadEnvelope(old_hello.bytes(), &e);
   REQUIRE_FALSE(refused.ok());
-  CHECK(std::string(refused.message()) == "protocol version 3, this build speaks 4");
+  CHECK(std::string(refused.message()) == "protocol version 3, this build speaks 5");
   REQUIRE(ReplyVersion(old_hello.bytes()) == 3);
 
   EncodeError(fbb, 0, wire::ErrorCode::Malformed, refused.message(), ReplyVersion(old_hello.bytes()));
@@ -809,7 +904,7 @@ TEST_CASE("an error answers a peer of another version in that version, which the
   CHECK(error->protocol_version() == 3);
   REQUIRE(error->body_type() == wire::Body::Error);
   CHECK(error->body_as_Error()->code() == wire::ErrorCode::Malformed);
-  CHECK(std::string(error->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 4");
+  CHECK(std::string(error->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 5");
 
   // Bytes that are no envelope are answered in this build's version.
   const std::vector<uint64_t> junk = {0x0123456789abcdefull, 42};
