@@ -7,6 +7,7 @@
 // bucket. The shaped cases need root; elsewhere they say so and pass.
 #include <doctest/doctest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <memory>
@@ -201,6 +202,30 @@ TEST_CASE("kernel links: SIGTERM mid-run stops the run and removes every namespa
   CHECK(exit.exit_code == 130);
   CHECK(Leftovers(owner).empty());
   CHECK(testing::Rows(dir + "/out/shaped/kernel_links.csv") == 4);  // counters read before teardown
+}
+
+TEST_CASE("kernel links: a run killed with SIGKILL leaves its namespaces, and the next one removes them") {
+  if (!KernelLinksUnavailable().empty()) {
+    MESSAGE("skipped: kernel links cannot be made here: " << KernelLinksUnavailable());
+    return;
+  }
+  const std::string dir = testing::ScratchDir("kernel_links_sigkill");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  ProcessGroup group;
+  size_t run = 0;
+  REQUIRE(group
+              .Spawn({Binary("edgefl"), "run", dir + "/config.toml", "--rounds", "1000", "--set",
+                      "objective.dimension=2000", "--shaping", "kernel", "--out", dir + "/out"},
+                     -1, &run)
+              .ok());
+  const pid_t owner = group.Pid(run);
+  testing::WaitForRows(dir + "/out/shaped/metrics.csv", 1);
+  group.Signal(run, SIGKILL);  // its children follow (PR_SET_PDEATHSIG); its links stay
+  CHECK(testing::WaitFor(group, run).signal == SIGKILL);
+  CHECK(Leftovers(owner).size() == 3);  // the coordinator's namespace and the two nodes'
+  // What the next kernel-shaped run does first (its own pid is this one).
+  CHECK(RemoveStaleKernelLinks(getpid()) >= 3);
+  CHECK(Leftovers(owner).empty());
 }
 
 TEST_CASE("kernel links: where namespaces cannot be made, the run says why and falls back to the token bucket") {
