@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,7 +143,13 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   int64_t end_ms = 0;  // when the coordinator ended
   while (!coordinator_done) {
     if (!group.WaitAny(-1, &exit)) {
-      if (stop.load()) break;
+      if (stop.load()) {
+        // Ctrl-C at a terminal reached the coordinator too, a SIGTERM to
+        // edgefl run alone did not: either way it checkpoints and says Bye
+        // now, rather than running rounds until the grace below ends.
+        group.Signal(coordinator, SIGTERM);
+        break;
+      }
       continue;
     }
     if (exit.index == coordinator) {
