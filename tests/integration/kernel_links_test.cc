@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -230,7 +231,7 @@ TEST_CASE("kernel links: a run killed with SIGKILL leaves its namespaces, and th
 
 TEST_CASE("kernel links: where namespaces cannot be made, the run says why and falls back to the token bucket") {
   // An unprivileged container: root in a user namespace of its own, without
-  // CAP_NET_ADMIN over the machine's network.
+  // CAP_NET_ADMIN over the machine's network. Then a user who is not root.
   const auto probe = RunCommand("unshare --user --map-root-user true");
   if (probe.exit_code != 0) {
     MESSAGE("skipped: unshare --user is not available here: " << probe.output);
@@ -247,6 +248,17 @@ TEST_CASE("kernel links: where namespaces cannot be made, the run says why and f
   CHECK(Contains(r.output, "falls back to link.shaping = token-bucket"));
   CHECK(Contains(testing::ReadFile(dir + "/out/shaped/config.toml"), "shaping = 'token-bucket'"));
   CHECK(Summary(dir + "/out/shaped/summary.toml").steps == 3);
+
+  // Not root at all: said before anything is tried.
+  if (geteuid() != 0 || RunCommand("setpriv --reuid=65534 --regid=65534 --clear-groups true").exit_code != 0) return;
+  std::filesystem::create_directories(dir + "/nobody");
+  std::filesystem::permissions(dir + "/nobody", std::filesystem::perms::all);
+  const auto nobody = RunCommand("setpriv --reuid=65534 --regid=65534 --clear-groups " + Binary("edgefl") + " run " +
+                                 dir + "/config.toml --rounds 3 --shaping kernel --out " + dir + "/nobody/out");
+  INFO(nobody.output);
+  CHECK(nobody.exit_code == 0);
+  CHECK(Contains(nobody.output, "link.shaping = kernel cannot be set up here: not running as root"));
+  CHECK(Contains(nobody.output, "falls back to link.shaping = token-bucket"));
 }
 
 }  // namespace
