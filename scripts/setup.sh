@@ -13,6 +13,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev
   clang libclang-rt-14-dev
   gnuplot-nox  # `edgefl report` draws its figures with it (pngcairo, svg)
+  iproute2     # ip and tc: link.shaping = "kernel" (sim/kernel_links.h)
 )
 
 missing=()

@@ -25,6 +25,7 @@ int ExperimentArgs::Load(std::vector<ExperimentConfig>* configs, std::vector<con
   if (nodes) all_sets.push_back("run.nodes=" + std::to_string(nodes));
   if (rounds) all_sets.push_back("run.rounds=" + std::to_string(rounds));
   if (seed >= 0) all_sets.push_back("run.seed=" + std::to_string(seed));
+  if (!shaping.empty()) all_sets.push_back("link.shaping=" + shaping);
   const Status loaded = config_path.empty()
                             ? LoadExperiments(kQuickstartConfig, "quickstart (built in)", all_sets, configs)
                             : LoadExperimentFile(config_path, all_sets, configs);

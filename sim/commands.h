@@ -19,6 +19,7 @@ struct ExperimentArgs {
   std::vector<std::string> sets, only;
   uint32_t nodes = 0, rounds = 0;
   int64_t seed = -1;
+  std::string shaping;  // run's --shaping: link.shaping (empty: the config's)
 
   void AddTo(CLI::App* command);
   // Loads the config with every override (the shorthands after every --set)

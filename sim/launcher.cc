@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "sim/process_group.h"
+#include "sim/variant_links.h"
 
 namespace edgefl {
 namespace {
@@ -63,13 +65,14 @@ std::string Describe(const ChildExit& exit) {
 }  // namespace
 
 Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
-                        int timeout_ms, size_t* index, std::string* endpoint, const std::string& bind) {
+                        int timeout_ms, size_t* index, std::string* endpoint, const std::string& bind,
+                        int netns_fd) {
   int ready[2];
   if (pipe2(ready, O_CLOEXEC) != 0) return Status::Error(StatusCode::kInternal, "pipe: %s", std::strerror(errno));
   std::vector<std::string> argv = {bin_dir + "/edgefl-coordinator"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--bind", bind, "--ready-fd", "3"});
-  Status s = group.Spawn(argv, ready[1], index);
+  Status s = group.Spawn(argv, ready[1], index, netns_fd);
   close(ready[1]);
   if (s.ok()) s = ReadEndpoint(ready[0], timeout_ms, endpoint);
   close(ready[0]);
@@ -100,15 +103,30 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     EDGEFL_RETURN_IF_ERROR(WriteHostileToml(options.run_dir, first_hostile, config.nodes, options.attack));
   }
 
+  // Declared before the processes, so that they have ended (the group's
+  // destructor stops them) before their links are removed on an early return.
+  VariantLinks links;
+  ExperimentConfig shaped = config;
+  EDGEFL_RETURN_IF_ERROR(links.Prepare(&shaped, /*may_fall_back=*/!options.resume));
+  if (shaped.link.shaping != config.link.shaping) {
+    // The fallback: the coordinator tells the nodes (in their task) how
+    // their link is made, from this file.
+    EDGEFL_RETURN_IF_ERROR(WriteRunConfig(options.run_dir, shaped));
+  }
+  if (stop.load()) return Status::Error(StatusCode::kUnavailable, "interrupted");
+
   ProcessGroup group;
   size_t coordinator = 0;
   std::vector<std::string> coordinator_args = {"--config", config_path, "--out", options.run_dir};
   if (options.resume) coordinator_args = {"--resume", options.run_dir};
   if (options.keep_updates && !options.resume) coordinator_args.push_back("--keep-updates");
   if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
+  if (links.kernel()) coordinator_args.push_back("--insecure");  // its namespace is reached from the nodes' only
   std::string endpoint;
-  EDGEFL_RETURN_IF_ERROR(
-      SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms, &coordinator, &endpoint));
+  const int64_t start_ms = NowMs();
+  EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
+                                          &coordinator, &endpoint, links.CoordinatorBind(),
+                                          links.CoordinatorNamespaceFd()));
 
   for (uint32_t i = 0; i < config.nodes; ++i) {
     size_t index = 0;
@@ -116,19 +134,27 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
     if (i >= first_hostile) argv.insert(argv.end(), {"--attack", options.attack});
     if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
-    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
+    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index, links.NamespaceFd(i)));
   }
 
   // Wait for the coordinator; note nodes that fail on the way.
   ChildExit exit;
   bool coordinator_done = false;
+  int64_t end_ms = 0;  // when the coordinator ended
   while (!coordinator_done) {
     if (!group.WaitAny(-1, &exit)) {
-      if (stop.load()) break;
+      if (stop.load()) {
+        // Ctrl-C at a terminal reached the coordinator too, a SIGTERM to
+        // edgefl run alone did not: either way it checkpoints and says Bye
+        // now, rather than running rounds until the grace below ends.
+        group.Signal(coordinator, SIGTERM);
+        break;
+      }
       continue;
     }
     if (exit.index == coordinator) {
       coordinator_done = true;
+      end_ms = NowMs();
       // 3 is a diverged run, which its summary reports.
       if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130 && exit.exit_code != kDivergedExitCode)) {
         result->problems.push_back("coordinator: " + Describe(exit));
@@ -148,6 +174,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     }
   }
   group.Stop(2000);
+  links.Finish(options.run_dir, static_cast<double>((end_ms > 0 ? end_ms : NowMs()) - start_ms) / 1000.0);
 
   result->summary_read = ReadSummary(options.run_dir + "/summary.toml", &result->summary).ok();
   if (stop.load()) return Status::Error(StatusCode::kUnavailable, "interrupted");

@@ -41,11 +41,12 @@ struct VariantResult {
 };
 
 // Starts `bin_dir`/edgefl-coordinator with `args` (--config, --out, ...),
-// bound to `bind` (by default a free port on 127.0.0.1), and returns its
-// endpoint once it listens (or the reason it did not start within timeout_ms).
+// bound to `bind` (by default a free port on 127.0.0.1), in the network
+// namespace `netns_fd` (-1: this process's), and returns its endpoint once it
+// listens (or the reason it did not start within timeout_ms).
 Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
                         int timeout_ms, size_t* index, std::string* endpoint,
-                        const std::string& bind = "tcp://127.0.0.1:*");
+                        const std::string& bind = "tcp://127.0.0.1:*", int netns_fd = -1);
 
 // Runs `config` in options.run_dir, whose config.toml the caller has written
 // (WriteRunConfig) before any variant of a sweep runs; or, with

@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
   edgefl::RunArgs run_args;
   edgefl::PredictArgs predict_args;
   CLI::App* run = app.add_subcommand(
-      "run", "Run an experiment as real processes on this machine: a coordinator and N nodes over loopback TCP,\n"
-             "once for every [[variant]] of the config; prints a summary table.");
+      "run", "Run an experiment as real processes on this machine: a coordinator and N nodes over loopback TCP\n"
+             "(or, with link.shaping = kernel, over a bridge to a network namespace per node), once for every\n"
+             "[[variant]] of the config; prints a summary table.");
   args.AddTo(run);
   run->add_option("--out", run_args.out_dir, "Run folder (default: runs/<name>-<time>)");
   run->add_flag("--overwrite", run_args.overwrite,
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
   run->add_option("--bin-dir", run_args.bin_dir, "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
   run->add_option("--data-dir", run_args.data_dir, "Folder holding data sets, for the coordinator and every node")
       ->check(CLI::ExistingDirectory);
+  run->add_option("--shaping", args.shaping,
+                  "Same as --set link.shaping=MODE: none (loopback as it is), token-bucket (each node paces its\n"
+                  "traffic) or kernel (each node in a network namespace behind tbf qdiscs; needs root and iproute2,\n"
+                  "else the token bucket, with the reason printed)")
+      ->check(CLI::IsMember({"none", "token-bucket", "kernel"}));
   run->add_flag("--verbose-nodes", run_args.verbose_nodes, "Let nodes log everything");
   run->add_flag("--keep-updates", run_args.keep_updates,
                 "Keep every aggregated update in each variant's updates.bin (edgefl verify --replay)");
@@ -77,7 +83,8 @@ int main(int argc, char** argv) {
                 "agree; writes predicted.csv and agreement.toml beside each run");
   predict_args.AddTo(run);
   // A resumed run's config is the one in its folder.
-  for (const char* name : {"config", "--set", "--variant", "--nodes", "--rounds", "--seed", "--out", "--overwrite"}) {
+  for (const char* name :
+       {"config", "--set", "--variant", "--nodes", "--rounds", "--seed", "--shaping", "--out", "--overwrite"}) {
     run->get_option(name)->excludes(resume);
   }
   CLI::App* predict = app.add_subcommand(

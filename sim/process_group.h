@@ -29,8 +29,10 @@ class ProcessGroup {
   ~ProcessGroup();  // Stop()s whatever still runs
 
   // Starts argv[0] with argv. If `pass_fd` >= 0 it becomes fd 3 in the child.
-  // Returns the child's index.
-  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index);
+  // If `netns_fd` >= 0 (a network namespace, /run/netns/NAME), the child
+  // enters it with setns(2) before exec (sim/kernel_links.h). Returns the
+  // child's index.
+  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int netns_fd = -1);
 
   // Waits for the next child to exit, up to timeout_ms (-1: no limit).
   // Returns false on timeout or when a signal interrupted the wait.
