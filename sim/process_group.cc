@@ -16,7 +16,7 @@ namespace edgefl {
 
 ProcessGroup::~ProcessGroup() { Stop(2000); }
 
-Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index) {
+Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int output_fd) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -27,6 +27,10 @@ Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, si
     // Child: die with the launcher, even if it is SIGKILLed.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);
+    if (output_fd >= 0) {  // first: fd 3 may be the log's own number
+      dup2(output_fd, STDOUT_FILENO);
+      dup2(output_fd, STDERR_FILENO);
+    }
     if (pass_fd >= 0) {
       if (pass_fd != 3) {
         dup2(pass_fd, 3);

@@ -28,9 +28,10 @@ class ProcessGroup {
   ProcessGroup& operator=(const ProcessGroup&) = delete;
   ~ProcessGroup();  // Stop()s whatever still runs
 
-  // Starts argv[0] with argv. If `pass_fd` >= 0 it becomes fd 3 in the child.
-  // Returns the child's index.
-  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index);
+  // Starts argv[0] with argv. If `pass_fd` >= 0 it becomes fd 3 in the child;
+  // if `output_fd` >= 0 it becomes the child's stdout and stderr (a log
+  // file). Returns the child's index.
+  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int output_fd = -1);
 
   // Waits for the next child to exit, up to timeout_ms (-1: no limit).
   // Returns false on timeout or when a signal interrupted the wait.
