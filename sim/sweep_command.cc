@@ -275,7 +275,7 @@ int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
                  "edgefl: sweep of %s: %zu cells in %s, %zu of them already done, %zu to run%s, %u at a time%s\n",
                  Join(keys, " x ").c_str(), cells.size(), dir.c_str(), already, jobs.size(), carried.c_str(), parallel,
                  args.parallel != 0 ? "" : " (as many cells as the cores hold their coordinator and nodes)");
-    if (static_cast<uint64_t>(parallel) * (max_nodes + 1) > 2ull * cores) {
+    if (parallel > 1 && static_cast<uint64_t>(parallel) * (max_nodes + 1) > 2ull * cores) {
       std::fprintf(stderr,
                    "edgefl: sweep: %u cells of up to %u processes on %u cores: their wall-clock seconds will "
                    "include waiting for a core\n",
