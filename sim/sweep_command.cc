@@ -215,93 +215,105 @@ int TakeRecorded(const std::string& dir, ExperimentArgs* experiment, std::vector
   return 0;
 }
 
-}  // namespace
+// A sweep once checked: its folder, grid, cells and the cells to run.
+struct Sweep {
+  std::string dir;
+  std::vector<GridAxis> axes;
+  std::vector<SweepCell> cells;
+  std::vector<Job> jobs;  // the cells not done yet, in grid order
+  size_t already_done = 0;
+  uint32_t max_nodes = 1;  // of the cells to run
+};
 
-int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
-  std::string dir = args.out_dir;
-  if (dir.empty()) {
+// Reads the grid and the config, resolves and checks every cell, records the
+// sweep in its folder and sees which cells are done. Returns 0, or 2 after
+// saying what was wrong (then nothing has been written).
+int PlanSweep(ExperimentArgs experiment, const SweepArgs& args, Sweep* sweep) {
+  sweep->dir = args.out_dir;
+  if (sweep->dir.empty()) {
     const std::string stem =
         experiment.config_path.empty() ? "quickstart" : fs::path(experiment.config_path).stem().string();
-    dir = "runs/" + stem + "-sweep";
+    sweep->dir = "runs/" + stem + "-sweep";
   }
   std::vector<std::string> grid_args = args.grid;
   SweepRecord record{experiment.config_path, experiment.only, experiment.AllSets(), {}};
   if (args.resume) {
-    if (const int bad = TakeRecorded(dir, &experiment, &grid_args, &record)) return bad;
+    if (const int bad = TakeRecorded(sweep->dir, &experiment, &grid_args, &record)) return bad;
   }
 
-  // Every cell's config, checked before anything runs.
-  std::vector<GridAxis> axes;
   ExperimentConfig base;
-  Status s = ParseGrid(grid_args, experiment.AllSets(), &axes);
+  Status s = ParseGrid(grid_args, experiment.AllSets(), &sweep->axes);
   if (s.ok()) s = experiment.LoadOne({}, &base);
-  std::vector<SweepCell> cells = GridCells(axes);
+  sweep->cells = GridCells(sweep->axes);
   if (s.ok()) {
     s = ResolveCells([&](const std::vector<std::string>& overrides,
                          ExperimentConfig* config) { return experiment.LoadOne(overrides, config); },
-                     axes, &cells);
+                     sweep->axes, &sweep->cells);
   }
-  if (s.ok()) s = CheckSweepFolder(dir, base);
-  record.axes = axes;
-  if (s.ok()) s = WriteSweepRecord(dir, record, base);
+  if (s.ok()) s = CheckSweepFolder(sweep->dir, base);
+  record.axes = sweep->axes;
+  if (s.ok()) s = WriteSweepRecord(sweep->dir, record, base);
   if (!s.ok()) {
     EDGEFL_LOG_ERROR("%s", s.message());
     return 2;
   }
-
-  // What each cell's folder already holds.
-  std::vector<Job> jobs;
-  uint32_t max_nodes = 1;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const CellPlan plan = PlanCell(dir + "/" + cells[i].name, ToToml(cells[i].config));
-    if (plan.action == CellAction::kDone) continue;
-    jobs.push_back({i, plan});
-    max_nodes = std::max(max_nodes, cells[i].config.nodes);
-  }
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  uint32_t parallel = args.parallel != 0 ? args.parallel : DefaultParallel(cores, max_nodes);
-  parallel = static_cast<uint32_t>(std::min<size_t>(parallel, std::max<size_t>(jobs.size(), 1)));
-  std::vector<std::string> keys;
-  for (const GridAxis& axis : axes) keys.push_back(axis.key);
-  const size_t already = cells.size() - jobs.size();
-  if (jobs.empty()) {
-    std::fprintf(stderr, "edgefl: sweep: %zu of %zu cells already done in %s; nothing to run\n", already,
-                 cells.size(), dir.c_str());
-  } else {
-    const size_t resumed = static_cast<size_t>(std::count_if(
-        jobs.begin(), jobs.end(), [](const Job& job) { return job.plan.action == CellAction::kResume; }));
-    const std::string carried = resumed ? " (" + std::to_string(resumed) + " carried on from their checkpoints)" : "";
-    std::fprintf(stderr,
-                 "edgefl: sweep of %s: %zu cells in %s, %zu of them already done, %zu to run%s, %u at a time%s\n",
-                 Join(keys, " x ").c_str(), cells.size(), dir.c_str(), already, jobs.size(), carried.c_str(), parallel,
-                 args.parallel != 0 ? "" : " (as many cells as the cores hold their coordinator and nodes)");
-    if (parallel > 1 && static_cast<uint64_t>(parallel) * (max_nodes + 1) > 2ull * cores) {
-      std::fprintf(stderr,
-                   "edgefl: sweep: %u cells of up to %u processes on %u cores: their wall-clock seconds will "
-                   "include waiting for a core\n",
-                   parallel, max_nodes + 1, cores);
+  for (size_t i = 0; i < sweep->cells.size(); ++i) {
+    const SweepCell& cell = sweep->cells[i];
+    const CellPlan plan = PlanCell(sweep->dir + "/" + cell.name, ToToml(cell.config));
+    if (plan.action == CellAction::kDone) {
+      ++sweep->already_done;
+      continue;
     }
+    sweep->jobs.push_back({i, plan});
+    sweep->max_nodes = std::max(sweep->max_nodes, cell.config.nodes);
   }
+  return 0;
+}
 
-  // Run them, `parallel` at a time.
+// Says what the sweep is about to do.
+void Announce(const Sweep& sweep, uint32_t parallel, bool parallel_given, unsigned cores) {
+  if (sweep.jobs.empty()) {
+    std::fprintf(stderr, "edgefl: sweep: %zu of %zu cells already done in %s; nothing to run\n", sweep.already_done,
+                 sweep.cells.size(), sweep.dir.c_str());
+    return;
+  }
+  std::vector<std::string> keys;
+  for (const GridAxis& axis : sweep.axes) keys.push_back(axis.key);
+  const auto resumed = std::count_if(sweep.jobs.begin(), sweep.jobs.end(),
+                                     [](const Job& job) { return job.plan.action == CellAction::kResume; });
+  const std::string carried = resumed ? " (" + std::to_string(resumed) + " carried on from their checkpoints)" : "";
+  std::fprintf(stderr, "edgefl: sweep of %s: %zu cells in %s, %zu of them already done, %zu to run%s, %u at a time%s\n",
+               Join(keys, " x ").c_str(), sweep.cells.size(), sweep.dir.c_str(), sweep.already_done,
+               sweep.jobs.size(), carried.c_str(), parallel,
+               parallel_given ? "" : " (as many cells as the cores hold their coordinator and nodes)");
+  if (parallel > 1 && static_cast<uint64_t>(parallel) * (sweep.max_nodes + 1) > 2ull * cores) {
+    std::fprintf(stderr,
+                 "edgefl: sweep: %u cells of up to %u processes on %u cores: their wall-clock seconds will "
+                 "include waiting for a core\n",
+                 parallel, sweep.max_nodes + 1, cores);
+  }
+}
+
+// Runs the sweep's jobs, `parallel` at a time, until all have ended or a
+// signal stopped them; `results` gets each run cell's result.
+void RunJobs(Sweep& sweep, const SweepArgs& args, uint32_t parallel, std::vector<CellResult>* results) {
   InstallSignalHandlers();
   std::error_code ec;
   const std::string edgefl = fs::read_symlink("/proc/self/exe", ec).string();
   ProcessGroup group;
-  std::vector<CellResult> results(cells.size());
   SweepCounts counts;
-  counts.total = cells.size();
-  counts.done = already;
-  counts.to_run = jobs.size();
+  counts.total = sweep.cells.size();
+  counts.done = sweep.already_done;
+  counts.to_run = sweep.jobs.size();
   ProgressLine progress(isatty(STDERR_FILENO) != 0);
   const int64_t start_ms = NowMs();
   size_t next = 0;
   bool forwarded = false;
   for (;;) {
-    while (!g_stop.load() && counts.running < parallel && next < jobs.size()) {
-      Job& job = jobs[next++];
-      const SweepCell& cell = cells[job.cell];
-      const Status started = StartJob(group, edgefl, dir, cell, args, &job);
+    while (!g_stop.load() && counts.running < parallel && next < sweep.jobs.size()) {
+      Job& job = sweep.jobs[next++];
+      const SweepCell& cell = sweep.cells[job.cell];
+      const Status started = StartJob(group, edgefl, sweep.dir, cell, args, &job);
       if (started.ok()) {
         ++counts.running;
         if (!job.plan.why.empty()) {
@@ -309,7 +321,7 @@ int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
         }
         continue;
       }
-      results[job.cell].problem = started.message();
+      (*results)[job.cell].problem = started.message();
       ++counts.done, ++counts.ran, ++counts.failed;
       progress.Say("edgefl: sweep: " + cell.name + ": " + started.message(), counts, true);
     }
@@ -319,7 +331,7 @@ int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
     counts.elapsed_s = static_cast<double>(NowMs() - start_ms) / 1000.0;
     if (g_stop.load() && !forwarded) {
       // Each run stops at the end of its round and checkpoints (exit 130).
-      for (const Job& job : jobs) {
+      for (const Job& job : sweep.jobs) {
         if (job.running) group.Signal(job.process, SIGINT);
       }
       forwarded = true;
@@ -328,13 +340,13 @@ int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
       progress.Draw(counts);
       continue;
     }
-    const auto job = std::find_if(jobs.begin(), jobs.end(),
+    const auto job = std::find_if(sweep.jobs.begin(), sweep.jobs.end(),
                                   [&](const Job& j) { return j.running && j.process == exit.index; });
-    if (job == jobs.end()) continue;
+    if (job == sweep.jobs.end()) continue;
     job->running = false;
-    const SweepCell& cell = cells[job->cell];
-    const std::string cell_dir = dir + "/" + cell.name;
-    CellResult& result = results[job->cell];
+    const SweepCell& cell = sweep.cells[job->cell];
+    const std::string cell_dir = sweep.dir + "/" + cell.name;
+    CellResult& result = (*results)[job->cell];
     result = ReadCellResult(cell_dir, cell.config);
     result.problem = ExitProblem(exit, cell_dir + "/" + kCellLogFile);
     const std::string status = CellStatus(result);
@@ -346,38 +358,57 @@ int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
     progress.Say(line + "; " + ProgressText(counts, false), counts, status == "failed");
   }
   counts.elapsed_s = static_cast<double>(NowMs() - start_ms) / 1000.0;
-  if (!jobs.empty()) progress.Finish(counts);
+  if (!sweep.jobs.empty()) progress.Finish(counts);
+}
 
-  // Every cell of the grid, run now or before.
+// results.csv, the figures and the table, over every cell of the grid (run
+// now or before; `results` holds the problems of those run now). Returns
+// the exit code.
+int Conclude(const Sweep& sweep, std::vector<CellResult>* results) {
   bool failed = false, diverged = false;
-  for (size_t i = 0; i < cells.size(); ++i) {
-    const std::string problem = results[i].problem;
-    results[i] = ReadCellResult(dir + "/" + cells[i].name, cells[i].config);
-    results[i].problem = problem;
-    const std::string status = CellStatus(results[i]);
+  for (size_t i = 0; i < sweep.cells.size(); ++i) {
+    CellResult& result = (*results)[i];
+    const std::string problem = result.problem;
+    result = ReadCellResult(sweep.dir + "/" + sweep.cells[i].name, sweep.cells[i].config);
+    result.problem = problem;
+    const std::string status = CellStatus(result);
     failed = failed || status == "failed";
     diverged = diverged || status == "diverged";
   }
-  const std::string csv = dir + "/results.csv";
-  s = WriteFileAtomically(csv, ResultsCsv(axes, cells, results));
-  if (!s.ok()) {
-    EDGEFL_LOG_ERROR("%s", s.message());
+  const std::string csv = sweep.dir + "/results.csv";
+  const Status written_csv = WriteFileAtomically(csv, ResultsCsv(sweep.axes, sweep.cells, *results));
+  if (!written_csv.ok()) {
+    EDGEFL_LOG_ERROR("%s", written_csv.message());
     failed = true;
   }
   std::vector<std::string> written;
-  const Status drawn = WriteSweepReport(dir, cells, results, &written);
-  PrintTable(cells, results);
+  const Status drawn = WriteSweepReport(sweep.dir, sweep.cells, *results, &written);
+  PrintTable(sweep.cells, *results);
   std::printf("\nresults: %s\n", csv.c_str());
   if (drawn.ok()) {
     std::printf("figures: %s/report/ (loss_time, loss_bytes, loss_rounds, cells: .png and .svg; plot.gp)\n",
-                dir.c_str());
+                sweep.dir.c_str());
   } else {
     EDGEFL_LOG_WARN("figures not drawn: %s (results.csv is written)", drawn.message());
   }
-  std::printf("sweep folder: %s\n", dir.c_str());
+  std::printf("sweep folder: %s\n", sweep.dir.c_str());
   if (g_stop.load()) return 130;
   if (failed) return 1;
   return diverged ? kDivergedExitCode : 0;
+}
+
+}  // namespace
+
+int SweepExperiments(ExperimentArgs experiment, const SweepArgs& args) {
+  Sweep sweep;
+  if (const int bad = PlanSweep(std::move(experiment), args, &sweep)) return bad;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  uint32_t parallel = args.parallel != 0 ? args.parallel : DefaultParallel(cores, sweep.max_nodes);
+  parallel = static_cast<uint32_t>(std::min<size_t>(parallel, std::max<size_t>(sweep.jobs.size(), 1)));
+  Announce(sweep, parallel, args.parallel != 0, cores);
+  std::vector<CellResult> results(sweep.cells.size());
+  RunJobs(sweep, args, parallel, &results);
+  return Conclude(sweep, &results);
 }
 
 }  // namespace edgefl
