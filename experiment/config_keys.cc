@@ -73,7 +73,38 @@ class KeyDocWriter {
   std::string rows_;
 };
 
+// Looks for one "section.key" among the keys.
+class KeyFinder {
+ public:
+  explicit KeyFinder(std::string_view wanted) : wanted_(wanted) {}
+
+  void Section(const char* section) { section_ = section; }
+  template <typename T>
+  void Integer(const char* key, const T&, int64_t, int64_t, const KeyDoc&) { Check(key); }
+  void Number(const char* key, double, const NumberRange&, const KeyDoc&) { Check(key); }
+  template <typename Kind>
+  void Word(const char* key, Kind, std::span<const codec::KindName<Kind>>, const KeyDoc&) { Check(key); }
+  template <typename T>
+  void Text(const char* key, const T&, const KeyDoc&) { Check(key); }
+
+  bool found() const { return found_; }
+
+ private:
+  void Check(const char* key) { found_ = found_ || section_ + "." + key == wanted_; }
+
+  std::string_view wanted_;
+  std::string section_;
+  bool found_ = false;
+};
+
 }  // namespace
+
+bool IsConfigKey(std::string_view key) {
+  const ExperimentConfig defaults;
+  KeyFinder finder(key);
+  VisitConfigKeys(defaults, finder);
+  return finder.found();
+}
 
 std::string NumberRange::Describe() const {
   const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);

@@ -21,6 +21,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "experiment/experiment_config.h"
 
@@ -321,5 +322,8 @@ std::string ConfigKeysMarkdown(const std::string& section);
 
 // The sections, in file order.
 std::span<const char* const> ConfigSections();
+
+// Whether `key` ("section.key", as --set takes it) names a config key.
+bool IsConfigKey(std::string_view key);
 
 }  // namespace edgefl

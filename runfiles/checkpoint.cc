@@ -115,9 +115,9 @@ Status DecodeCheckpoint(std::span<const uint8_t> bytes, const std::string& origi
   return Status::Ok();
 }
 
-Status CheckSameConfig(const std::string& at_checkpoint, const std::string& now) {
-  const auto before = KeyValues(at_checkpoint);
-  const auto after = KeyValues(now);
+std::string ConfigChanges(const std::string& before_text, const std::string& now_text) {
+  const auto before = KeyValues(before_text);
+  const auto after = KeyValues(now_text);
   std::string changes;
   int count = 0;
   const auto note = [&](const std::string& key, const std::string* was, const std::string* is) {
@@ -136,9 +136,14 @@ Status CheckSameConfig(const std::string& at_checkpoint, const std::string& now)
   for (const auto& [key, value] : after) {
     if (!before.contains(key)) note(key, nullptr, &value);
   }
-  if (count == 0 && at_checkpoint != now) changes = "the text differs";  // not a ToToml text
-  if (changes.empty()) return Status::Ok();
+  if (count == 0 && before_text != now_text) changes = "the text differs";  // not a ToToml text
   if (count > 3) changes += "; and " + std::to_string(count - 3) + " more";
+  return changes;
+}
+
+Status CheckSameConfig(const std::string& at_checkpoint, const std::string& now) {
+  const std::string changes = ConfigChanges(at_checkpoint, now);
+  if (changes.empty()) return Status::Ok();
   return Status::Error(StatusCode::kInvalidArgument, "the config has changed since the checkpoint: %s",
                        changes.c_str());
 }

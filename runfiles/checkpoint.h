@@ -56,4 +56,9 @@ Status DecodeCheckpoint(std::span<const uint8_t> bytes, const std::string& origi
 // differ and their two values.
 Status CheckSameConfig(const std::string& at_checkpoint, const std::string& now);
 
+// How the ToToml text `now` differs from `before`: "" when they are the
+// same, else the first three keys that differ with both values
+// ("step.eta = 0.2, was 0.1; ..."), as CheckSameConfig reports them.
+std::string ConfigChanges(const std::string& before, const std::string& now);
+
 }  // namespace edgefl

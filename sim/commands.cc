@@ -20,12 +20,47 @@ void ExperimentArgs::AddTo(CLI::App* command) {
   command->add_option("--seed", seed, "Same as --set run.seed=S")->check(CLI::NonNegativeNumber);
 }
 
-int ExperimentArgs::Load(std::vector<ExperimentConfig>* configs, std::vector<const ExperimentConfig*>* chosen) const {
+std::vector<std::string> ExperimentArgs::AllSets() const {
   std::vector<std::string> all_sets = sets;
   if (nodes) all_sets.push_back("run.nodes=" + std::to_string(nodes));
   if (rounds) all_sets.push_back("run.rounds=" + std::to_string(rounds));
   if (seed >= 0) all_sets.push_back("run.seed=" + std::to_string(seed));
   if (!shaping.empty()) all_sets.push_back("link.shaping=" + shaping);
+  return all_sets;
+}
+
+Status ExperimentArgs::LoadOne(const std::vector<std::string>& extra, ExperimentConfig* config) const {
+  std::vector<std::string> all_sets = AllSets();
+  all_sets.insert(all_sets.end(), extra.begin(), extra.end());
+  std::vector<ExperimentConfig> configs;
+  EDGEFL_RETURN_IF_ERROR(config_path.empty()
+                             ? LoadExperiments(kQuickstartConfig, "quickstart (built in)", all_sets, &configs)
+                             : LoadExperimentFile(config_path, all_sets, &configs));
+  std::vector<const ExperimentConfig*> chosen;
+  std::string names;
+  for (const auto& c : configs) {
+    names += (names.empty() ? "" : ", ") + c.name;
+    bool wanted = only.empty();
+    for (const std::string& name : only) wanted = wanted || name == c.name;
+    if (wanted) chosen.push_back(&c);
+  }
+  const char* origin = config_path.empty() ? "the quickstart" : config_path.c_str();
+  if (chosen.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "no variant of %s is named as --variant asks (it has: %s)",
+                         origin, names.c_str());
+  }
+  if (chosen.size() > 1) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "%s has %zu variants (%s): a sweep runs one config; pick one with --variant NAME, or make "
+                         "what they change a --grid key",
+                         origin, chosen.size(), names.c_str());
+  }
+  *config = *chosen[0];
+  return Status::Ok();
+}
+
+int ExperimentArgs::Load(std::vector<ExperimentConfig>* configs, std::vector<const ExperimentConfig*>* chosen) const {
+  const std::vector<std::string> all_sets = AllSets();
   const Status loaded = config_path.empty()
                             ? LoadExperiments(kQuickstartConfig, "quickstart (built in)", all_sets, configs)
                             : LoadExperimentFile(config_path, all_sets, configs);

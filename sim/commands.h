@@ -26,6 +26,12 @@ struct ExperimentArgs {
   // and picks the variants --variant names (all without one). Returns 0, or
   // 2 after saying what was wrong.
   int Load(std::vector<ExperimentConfig>* configs, std::vector<const ExperimentConfig*>* chosen) const;
+  // The overrides Load applies: every --set, then the shorthands.
+  std::vector<std::string> AllSets() const;
+  // The one config of the file, or the one --variant picks, with `extra`
+  // overrides after AllSets(); a config with several variants and no
+  // --variant naming one is an error (edgefl sweep runs one config).
+  Status LoadOne(const std::vector<std::string>& extra, ExperimentConfig* config) const;
 };
 
 // The forecast's options, for predict and for run --predict.
@@ -59,6 +65,18 @@ struct RunArgs {
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);
+
+// `edgefl sweep`: the config over a grid of settings, each cell an `edgefl
+// run` in its own folder (sim/sweep_folder.h).
+struct SweepArgs {
+  std::vector<std::string> grid;  // section.key=v1,v2,...
+  uint32_t parallel = 0;          // cells at a time (0: from the cores and the cells' node counts)
+  std::string out_dir, bin_dir, data_dir;
+  bool resume = false;            // --out must hold a sweep; CONFIG and --grid default to its own
+};
+// 0 every cell done, 1 a cell failed, 2 bad command line, config or folder,
+// 3 a cell diverged (and none failed), 130 interrupted.
+int SweepExperiments(ExperimentArgs experiment, const SweepArgs& sweep);
 int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& predict, const std::string& out_dir);
 // `edgefl keys init`: writes CURVE keys for a coordinator and `nodes` nodes.
 int InitKeys(const std::string& dir, uint32_t nodes, bool force);

@@ -6,6 +6,9 @@
 //                         With --predict, each variant's forecast beside it.
 //   edgefl run --resume RUN_FOLDER  carry an interrupted run on from its
 //                         variants' checkpoints.
+//   edgefl sweep [CONFIG] --grid KEY=V1,V2 ...  the config over a grid of
+//                         settings: each cell an `edgefl run` in its own
+//                         folder, several at a time; results.csv and figures.
 //   edgefl predict [CONFIG]  forecast each variant's loss from the SDE models
 //                         (sim/sde_predictor.h), before running anything.
 //   edgefl scale [CONFIG] --change KEY=VALUE  the scaling-rule calculator:
@@ -17,7 +20,8 @@
 //                         model.bin and checkpoint.bin.
 //   edgefl config-keys    print every config key as docs/config.md lists it.
 // Exit codes: 0 every variant ran, 1 a variant failed, 2 bad command line or
-// config, 3 a variant diverged (and none failed), 130 interrupted. `report`
+// config, 3 a variant diverged (and none failed), 130 interrupted (`sweep`
+// the same, for its cells). `report`
 // exits with 0, or 1 when it could not read the folder or draw it.
 #include "experiment/config_keys.h"
 #include "core/command_line.h"
@@ -87,6 +91,40 @@ int main(int argc, char** argv) {
        {"config", "--set", "--variant", "--nodes", "--rounds", "--seed", "--shaping", "--out", "--overwrite"}) {
     run->get_option(name)->excludes(resume);
   }
+  edgefl::ExperimentArgs sweep_experiment;
+  edgefl::SweepArgs sweep_args;
+  CLI::App* sweep = app.add_subcommand(
+      "sweep", "Run the config over a grid of settings (--grid KEY=V1,V2 ...): every combination a real `edgefl run`\n"
+               "in its own folder, several at a time; results.csv and figures. Run again, it skips finished cells.");
+  sweep->footer(
+      "Each cell (a combination of --grid values) is an `edgefl run` of its one config into SWEEP_FOLDER/<cell>/,\n"
+      "its output in run.log there; each binds its coordinator to a free loopback port, so cells side by side\n"
+      "never share one. Every cell's config is checked before anything runs. Cells are named from their values\n"
+      "(kind-qsgd_eta-0.05) and ordered as nested loops, the first --grid the outermost. A config with several\n"
+      "[[variant]] tables is refused: pick one with --variant, or make what they change a --grid key.\n"
+      "Writes sweep.toml and base.toml (the grid and the base config: one base per folder), results.csv (one row\n"
+      "per cell: grid values, status, stop reason, rounds, final, tail mean and best loss, best test accuracy,\n"
+      "wall time, bytes each way, time to run.target_loss when set, model hash) and, with gnuplot,\n"
+      "SWEEP_FOLDER/report/ (loss against seconds, uplink MB and rounds, one curve per cell; time to target, or\n"
+      "final loss, per cell). Run again (or with --resume), a cell whose run has ended is left as it is and an\n"
+      "interrupted one is carried on from its checkpoint (edgefl run --resume). docs/outputs.md, \"Sweeps\".");
+  sweep_experiment.AddTo(sweep);
+  sweep->add_option("--grid", sweep_args.grid,
+                    "A config key and its values: section.key=v1,v2,... (repeatable: the cells are every\n"
+                    "combination), e.g. --grid compressor.kind=identity,qsgd --grid step.eta=0.05,0.1");
+  sweep->add_option("--parallel", sweep_args.parallel,
+                    "Cells run at a time (default: the cores / (run.nodes + 1) of the largest cell, at least 1,\n"
+                    "so that cells do not wait for cores and their wall-clock times compare)")
+      ->check(CLI::Range(1u, 1024u));
+  sweep->add_option("--out", sweep_args.out_dir,
+                    "Sweep folder (default: runs/<config name>-sweep); running the same sweep again carries it on");
+  sweep->add_flag("--resume", sweep_args.resume,
+                  "Carry on the sweep in --out (it must hold one); without CONFIG or --grid, the folder's own\n"
+                  "base config and grid (base.toml, sweep.toml)");
+  sweep->add_option("--bin-dir", sweep_args.bin_dir,
+                    "Where edgefl-coordinator and edgefl-node are (default: beside edgefl)");
+  sweep->add_option("--data-dir", sweep_args.data_dir, "Folder holding data sets, for every cell")
+      ->check(CLI::ExistingDirectory);
   CLI::App* predict = app.add_subcommand(
       "predict", "Forecast each variant's loss from the SDE models (docs/theory.md 3), without running anything:\n"
                  "expected loss per round with a 10-90% band over simulated paths, and a verdict.");
@@ -155,6 +193,7 @@ int main(int argc, char** argv) {
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
   if (report->parsed()) return Report(report_folder);
+  if (sweep->parsed()) return edgefl::SweepExperiments(sweep_experiment, sweep_args);
   if (verify->parsed()) return edgefl::VerifyRunFolder(verify_folder, verify_key, verify_replay, verify_data_dir);
   if (keys_init->parsed()) return edgefl::InitKeys(keys_dir, keys_nodes, keys_force);
   if (scale->parsed()) return edgefl::ScaleExperiments(scale_args, changes);

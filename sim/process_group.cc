@@ -18,7 +18,8 @@ namespace edgefl {
 
 ProcessGroup::~ProcessGroup() { Stop(2000); }
 
-Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int netns_fd) {
+Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int netns_fd,
+                           int output_fd) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -36,6 +37,10 @@ Status ProcessGroup::Spawn(const std::vector<std::string>& argv, int pass_fd, si
     if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0) {
       std::fprintf(stderr, "edgefl: cannot enter the network namespace for %s: %s\n", args[0], std::strerror(errno));
       _exit(127);
+    }
+    if (output_fd >= 0) {  // first: fd 3 may be the log's own number
+      dup2(output_fd, STDOUT_FILENO);
+      dup2(output_fd, STDERR_FILENO);
     }
     if (pass_fd >= 0) {
       if (pass_fd != 3) {

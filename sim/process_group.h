@@ -30,9 +30,11 @@ class ProcessGroup {
 
   // Starts argv[0] with argv. If `pass_fd` >= 0 it becomes fd 3 in the child.
   // If `netns_fd` >= 0 (a network namespace, /run/netns/NAME), the child
-  // enters it with setns(2) before exec (sim/kernel_links.h). Returns the
+  // enters it with setns(2) before exec (sim/kernel_links.h). If `output_fd`
+  // >= 0 it becomes the child's stdout and stderr (a log file). Returns the
   // child's index.
-  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int netns_fd = -1);
+  Status Spawn(const std::vector<std::string>& argv, int pass_fd, size_t* index, int netns_fd = -1,
+               int output_fd = -1);
 
   // Waits for the next child to exit, up to timeout_ms (-1: no limit).
   // Returns false on timeout or when a signal interrupted the wait.

@@ -26,22 +26,6 @@ bool IsVariantFolder(const fs::path& folder) {
   return fs::is_regular_file(folder / "metrics.csv", error) || fs::is_regular_file(folder / "predicted.csv", error);
 }
 
-Status ReadVariant(const fs::path& folder, VariantCurves* variant) {
-  variant->name = folder.filename().string();
-  std::error_code error;
-  if (fs::is_regular_file(folder / "metrics.csv", error)) {
-    MeasuredCurve curve;
-    EDGEFL_RETURN_IF_ERROR(ReadMetricsCsv((folder / "metrics.csv").string(), &curve));
-    variant->measured = std::move(curve);
-  }
-  if (fs::is_regular_file(folder / "predicted.csv", error)) {
-    PredictedCurve curve;
-    EDGEFL_RETURN_IF_ERROR(ReadPredictedCsv((folder / "predicted.csv").string(), &curve));
-    variant->predicted = std::move(curve);
-  }
-  return Status::Ok();
-}
-
 // A value that is not finite is written as gnuplot's missing marker '?':
 // gnuplot skips the point, where NaN would tear a filled band apart.
 void AppendNumber(std::string* out, double value) {
@@ -88,20 +72,6 @@ constexpr Figure kFigures[] = {
 // One colour a variant, measured and predicted alike.
 constexpr const char* kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
-
-// A gnuplot single-quoted string: nothing is special in it but the quote.
-std::string Quoted(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\n' || c == '\r') {
-      out += ' ';
-      continue;
-    }
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
 
 // The figure's x values of a curve, and the data file column they are in.
 const std::vector<double>& MeasuredX(const MeasuredCurve& curve, Axis axis, const std::vector<double>& megabytes,
@@ -163,22 +133,22 @@ FigurePlan PlanFigure(const Figure& figure, const std::vector<VariantCurves>& va
   const bool seconds = figure.axis == Axis::kSeconds;
   for (size_t v = 0; v < variants.size(); ++v) {
     const VariantCurves& variant = variants[v];
-    const std::string colour = Quoted(kColours[v % std::size(kColours)]);
+    const std::string colour = GnuplotQuoted(kColours[v % std::size(kColours)]);
     std::string band, mean;
     int column = 0;
     if (variant.predicted) {
       const PredictedCurve& curve = *variant.predicted;
       const std::vector<double> megabytes = CumulativeMegabytes(curve.bytes_up);
       const std::vector<double>& x = PredictedX(curve, figure.axis, megabytes, &column);
-      const std::string using_x = Quoted(PredictedDataName(variant)) + " using " + std::to_string(column) + ":";
+      const std::string using_x = GnuplotQuoted(PredictedDataName(variant)) + " using " + std::to_string(column) + ":";
       if (CollectPoints(x, {&curve.low_loss, &curve.high_loss}, &plan)) {
         band = using_x + "4:5 with filledcurves lc rgb " + colour + " title " +
-               Quoted(variant.name + " predicted 10-90%");
+               GnuplotQuoted(variant.name + " predicted 10-90%");
       }
       if (CollectPoints(x, {&curve.mean_loss}, &plan)) {
         plan.predicted = true;
         mean = using_x + "3 with lines lw 2 dt 2 lc rgb " + colour + " title " +
-               Quoted(variant.name + (seconds ? " predicted: [link] model" : " predicted mean"));
+               GnuplotQuoted(variant.name + (seconds ? " predicted: [link] model" : " predicted mean"));
       }
     }
     if (!band.empty()) plan.clauses.push_back(band);
@@ -188,9 +158,9 @@ FigurePlan PlanFigure(const Figure& figure, const std::vector<VariantCurves>& va
       const std::vector<double>& x = MeasuredX(curve, figure.axis, megabytes, &column);
       if (CollectPoints(x, {&curve.loss}, &plan)) {
         plan.measured = true;
-        plan.clauses.push_back(Quoted(MeasuredDataName(variant)) + " using " + std::to_string(column) +
+        plan.clauses.push_back(GnuplotQuoted(MeasuredDataName(variant)) + " using " + std::to_string(column) +
                                ":3 with lines lw 2 dt 1 lc rgb " + colour + " title " +
-                               Quoted(variant.name + (seconds ? " measured: wall clock" : " measured")));
+                               GnuplotQuoted(variant.name + (seconds ? " measured: wall clock" : " measured")));
       }
     }
     if (!mean.empty()) plan.clauses.push_back(mean);
@@ -293,6 +263,24 @@ std::vector<double> CumulativeMegabytes(const std::vector<double>& bytes_up) {
   return megabytes;
 }
 
+Status ReadVariantFolder(const std::string& folder_name, VariantCurves* variant) {
+  const fs::path folder(folder_name);
+  *variant = {};
+  variant->name = folder.filename().string();
+  std::error_code error;
+  if (fs::is_regular_file(folder / "metrics.csv", error)) {
+    MeasuredCurve curve;
+    EDGEFL_RETURN_IF_ERROR(ReadMetricsCsv((folder / "metrics.csv").string(), &curve));
+    variant->measured = std::move(curve);
+  }
+  if (fs::is_regular_file(folder / "predicted.csv", error)) {
+    PredictedCurve curve;
+    EDGEFL_RETURN_IF_ERROR(ReadPredictedCsv((folder / "predicted.csv").string(), &curve));
+    variant->predicted = std::move(curve);
+  }
+  return Status::Ok();
+}
+
 Status ReadRunFolder(const std::string& run_folder, std::vector<VariantCurves>* variants) {
   variants->clear();
   std::error_code error;
@@ -303,7 +291,7 @@ Status ReadRunFolder(const std::string& run_folder, std::vector<VariantCurves>* 
   }
   if (IsVariantFolder(folder)) {
     variants->emplace_back();
-    return ReadVariant(folder, &variants->back());
+    return ReadVariantFolder(folder.string(), &variants->back());
   }
   std::vector<fs::path> subfolders;
   for (const fs::directory_entry& entry : fs::directory_iterator(folder, error)) {
@@ -322,7 +310,7 @@ Status ReadRunFolder(const std::string& run_folder, std::vector<VariantCurves>* 
   std::sort(subfolders.begin(), subfolders.end());
   for (const fs::path& subfolder : subfolders) {
     variants->emplace_back();
-    EDGEFL_RETURN_IF_ERROR(ReadVariant(subfolder, &variants->back()));
+    EDGEFL_RETURN_IF_ERROR(ReadVariantFolder(subfolder.string(), &variants->back()));
   }
   return Status::Ok();
 }
@@ -350,6 +338,19 @@ std::vector<std::string> ReportImageNames() {
   return names;
 }
 
+std::string GnuplotQuoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+      continue;
+    }
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
 std::string GnuplotScript(const std::string& title, const std::vector<VariantCurves>& variants) {
   std::string out =
       "# edgefl report: loss against rounds, seconds and cumulative uplink MB,\n"
@@ -371,14 +372,14 @@ std::string GnuplotScript(const std::string& title, const std::vector<VariantCur
     out += "\n# Loss against " + std::string(figure.against) + ".\n";
     out += "unset label 1\nset autoscale xy\n";
     out += plan.all_positive && !plan.clauses.empty() ? "set logscale y\n" : "unset logscale y\n";
-    out += "set title " + Quoted(title + ": loss against " + figure.against) + "\n";
-    out += "set xlabel " + Quoted(XLabel(figure, plan)) + "\n";
+    out += "set title " + GnuplotQuoted(title + ": loss against " + figure.against) + "\n";
+    out += "set xlabel " + GnuplotQuoted(XLabel(figure, plan)) + "\n";
     std::string plot;
     if (plan.clauses.empty()) {
       const std::string why = figure.axis == Axis::kSeconds
                                   ? "no measured loss, and predicted.csv gives no time_s (no [link] bandwidth)"
                                   : "no finite loss";
-      out += "set label 1 " + Quoted("nothing to plot: " + why) +
+      out += "set label 1 " + GnuplotQuoted("nothing to plot: " + why) +
              " at graph 0.5,0.5 center\nset xrange [0:1]\nset yrange [0:1]\n";
       plot = "plot -1 notitle\n";  // an empty frame: the line lies below the range
     } else {
@@ -387,34 +388,29 @@ std::string GnuplotScript(const std::string& title, const std::vector<VariantCur
         plot += "  " + plan.clauses[i] + (i + 1 < plan.clauses.size() ? ", \\\n" : "\n");
       }
     }
-    out += "set terminal @png_terminal\nset output " + Quoted(std::string(figure.stem) + ".png") + "\n" + plot;
-    out += "set terminal @svg_terminal\nset output " + Quoted(std::string(figure.stem) + ".svg") + "\nreplot\n";
+    out += "set terminal @png_terminal\nset output " + GnuplotQuoted(std::string(figure.stem) + ".png") + "\n" + plot;
+    out += "set terminal @svg_terminal\nset output " + GnuplotQuoted(std::string(figure.stem) + ".svg") + "\nreplot\n";
     out += "unset output\n";
   }
   return out;
 }
 
-Status WriteRunReport(const std::string& run_folder, std::vector<std::string>* written) {
-  written->clear();
-  std::vector<VariantCurves> variants;
-  EDGEFL_RETURN_IF_ERROR(ReadRunFolder(run_folder, &variants));
+void AddCurveData(const std::vector<VariantCurves>& variants, ReportFiles* files) {
+  for (const VariantCurves& variant : variants) {
+    if (variant.measured) files->data.emplace_back(MeasuredDataName(variant), MeasuredDataFile(*variant.measured));
+    if (variant.predicted) files->data.emplace_back(PredictedDataName(variant), PredictedDataFile(*variant.predicted));
+  }
+}
+
+Status DrawReport(const std::string& report_dir, const ReportFiles& files, std::vector<std::string>* written) {
   std::error_code error;
-  const std::string title = fs::canonical(run_folder, error).filename().string();
-  const fs::path report = fs::path(run_folder) / "report";
+  const fs::path report(report_dir);
   fs::create_directories(report, error);
   if (error) {
     return Status::Error(StatusCode::kInternal, "cannot create %s: %s", report.c_str(), error.message().c_str());
   }
-  for (const VariantCurves& variant : variants) {
-    if (variant.measured) {
-      EDGEFL_RETURN_IF_ERROR(WriteFile(report / MeasuredDataName(variant), MeasuredDataFile(*variant.measured), written));
-    }
-    if (variant.predicted) {
-      EDGEFL_RETURN_IF_ERROR(
-          WriteFile(report / PredictedDataName(variant), PredictedDataFile(*variant.predicted), written));
-    }
-  }
-  EDGEFL_RETURN_IF_ERROR(WriteFile(report / "plot.gp", GnuplotScript(title, variants), written));
+  for (const auto& [name, text] : files.data) EDGEFL_RETURN_IF_ERROR(WriteFile(report / name, text, written));
+  EDGEFL_RETURN_IF_ERROR(WriteFile(report / "plot.gp", files.script, written));
 
   const std::string gnuplot = FindOnPath("gnuplot");
   if (gnuplot.empty()) {
@@ -424,9 +420,9 @@ Status WriteRunReport(const std::string& run_folder, std::vector<std::string>* w
                          report.c_str());
   }
   // No stale figure from an earlier report may pass for a new one.
-  for (const std::string& name : ReportImageNames()) fs::remove(report / name, error);
+  for (const std::string& name : files.images) fs::remove(report / name, error);
   EDGEFL_RETURN_IF_ERROR(RunGnuplot(gnuplot, report.string()));
-  for (const std::string& name : ReportImageNames()) {
+  for (const std::string& name : files.images) {
     const fs::path image = report / name;
     if (!fs::is_regular_file(image, error) || fs::file_size(image, error) == 0) {
       return Status::Error(StatusCode::kInternal, "gnuplot wrote no %s (its messages are above)", image.c_str());
@@ -434,6 +430,19 @@ Status WriteRunReport(const std::string& run_folder, std::vector<std::string>* w
     written->push_back(image.string());
   }
   return Status::Ok();
+}
+
+Status WriteRunReport(const std::string& run_folder, std::vector<std::string>* written) {
+  written->clear();
+  std::vector<VariantCurves> variants;
+  EDGEFL_RETURN_IF_ERROR(ReadRunFolder(run_folder, &variants));
+  std::error_code error;
+  const std::string title = fs::canonical(run_folder, error).filename().string();
+  ReportFiles files;
+  AddCurveData(variants, &files);
+  files.script = GnuplotScript(title, variants);
+  files.images = ReportImageNames();
+  return DrawReport((fs::path(run_folder) / "report").string(), files, written);
 }
 
 }  // namespace edgefl

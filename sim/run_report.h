@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -43,6 +44,10 @@ Status ReadPredictedCsv(const std::string& path, PredictedCurve* curve);
 // The running sum of per-round bytes, in MB (1e6 bytes).
 std::vector<double> CumulativeMegabytes(const std::vector<double>& bytes_up);
 
+// One variant's folder: its metrics.csv and predicted.csv, whichever it
+// holds (neither: no curve); the variant is named after the folder.
+Status ReadVariantFolder(const std::string& folder, VariantCurves* variant);
+
 // `run_folder` is one variant's folder when it holds metrics.csv or
 // predicted.csv itself; otherwise every subfolder holding either is a
 // variant, in name order. No variant at all is an error.
@@ -66,6 +71,27 @@ std::vector<std::string> ReportImageNames();
 // MB), each as PNG and SVG, reading the data files from its own folder.
 // `title` heads every figure (the run folder's name).
 std::string GnuplotScript(const std::string& title, const std::vector<VariantCurves>& variants);
+
+// A gnuplot single-quoted string of `text` (line breaks become spaces).
+std::string GnuplotQuoted(const std::string& text);
+
+// What a report folder gets: data files (name in the folder, content), the
+// script plot.gp, and the images the script must write there.
+struct ReportFiles {
+  std::vector<std::pair<std::string, std::string>> data;
+  std::string script;
+  std::vector<std::string> images;
+};
+
+// The data files of the variants' curves (MeasuredDataName and
+// PredictedDataName, for GnuplotScript's plot).
+void AddCurveData(const std::vector<VariantCurves>& variants, ReportFiles* files);
+
+// Writes the data files and plot.gp into `report_dir` (created as needed),
+// then runs the gnuplot found on PATH there and checks that it wrote every
+// image. `written` gets every file's path, even when gnuplot is missing
+// (a kUnavailable error saying how to draw them) or fails.
+Status DrawReport(const std::string& report_dir, const ReportFiles& files, std::vector<std::string>* written);
 
 // Reads `run_folder`, writes report/ with its data files and plot.gp, and
 // runs the gnuplot found on PATH in report/. `written` gets the path of every

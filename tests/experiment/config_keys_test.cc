@@ -252,6 +252,15 @@ void CheckEveryKindNamed(const Kind (&values)[N], std::span<const codec::KindNam
   }
 }
 
+TEST_CASE("IsConfigKey knows each section.key and nothing else") {
+  for (const char* key : {"run.name", "step.eta", "compressor.kind", "link.preset", "round.deadline_ms"}) {
+    CHECK_MESSAGE(IsConfigKey(key), key);
+  }
+  for (const char* key : {"step.etaa", "eta", "step", "step.", ".eta", "variant.name", "step.eta.x", ""}) {
+    CHECK_FALSE_MESSAGE(IsConfigKey(key), key);
+  }
+}
+
 TEST_CASE("every kind the schema declares has a config name") {
   CheckEveryKindNamed(wire::EnumValuesCompressorKind(), codec::CompressorNames());
   CheckEveryKindNamed(wire::EnumValuesNoiseKind(), codec::NoiseNames());
