@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "experiment/link_model.h"
 
 namespace edgefl {
 namespace {
@@ -41,7 +42,29 @@ std::string_view Admission::Check(uint32_t node, const wire::Hello& hello, std::
     written = std::snprintf(reason.data(), reason.size(), "node does not support noise.kind = \"%s\"",
                             codec::NoiseName(config_.noise.kind));
   }
+  if (written == 0) NoteProfileFit(node, info);
   return {reason.data(), std::min(static_cast<size_t>(std::max(written, 0)), reason.size() - 1)};
+}
+
+void Admission::NoteProfileFit(uint32_t node, const codec::HelloInfo& info) const {
+  const DeviceProfile* profile = config_.ProfileOf(node);
+  if (profile == nullptr) return;
+  const uint64_t budget =
+      profile->memory_budget_bytes > 0 ? profile->memory_budget_bytes : BoardMemoryBudgetBytes(profile->board);
+  if (info.memory_budget_bytes > 0 && budget > 0 && info.memory_budget_bytes < budget) {
+    EDGEFL_LOG_WARN("node %u (profile \"%s\") declares a memory budget of %llu bytes, less than its profile's %llu: "
+                    "the board is smaller than the experiment assumes",
+                    node, profile->name.c_str(), static_cast<unsigned long long>(info.memory_budget_bytes),
+                    static_cast<unsigned long long>(budget));
+  }
+  const double profile_uplink = ResolveLink(config_.LinkOf(node)).uplink_bps;
+  if (info.uplink_bps > 0 && profile_uplink > 0.0 &&
+      (static_cast<double>(info.uplink_bps) < 0.5 * profile_uplink ||
+       static_cast<double>(info.uplink_bps) > 2.0 * profile_uplink)) {
+    EDGEFL_LOG_WARN("node %u (profile \"%s\") declares an uplink of %llu b/s, its profile %.4g b/s: forecasts and "
+                    "the virtual clock use the profile's",
+                    node, profile->name.c_str(), static_cast<unsigned long long>(info.uplink_bps), profile_uplink);
+  }
 }
 
 void Admission::Join(uint32_t node, std::string_view routing_id, int64_t now_ms, bool in_round) {

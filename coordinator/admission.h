@@ -28,6 +28,11 @@ class Admission {
   void Join(uint32_t node, std::string_view routing_id, int64_t now_ms, bool in_round);
 
  private:
+  // Warns when a node's Hello says its board is smaller, or its link other,
+  // than its device profile assumes (a node is not refused for it: the
+  // node itself refuses a task past its memory budget).
+  void NoteProfileFit(uint32_t node, const codec::HelloInfo& info) const;
+
   const ExperimentConfig& config_;
   NodeTable& nodes_;
 };

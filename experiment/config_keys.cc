@@ -126,4 +126,11 @@ std::string ConfigKeysMarkdown(const std::string& section) {
   return "| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n" + writer.rows();
 }
 
+std::string ProfileKeysMarkdown() {
+  const DeviceProfile defaults;
+  KeyDocWriter writer("profile");
+  VisitProfileKeys(defaults, writer);
+  return "| key | type | default | allowed | meaning |\n|---|---|---|---|---|\n" + writer.rows();
+}
+
 }  // namespace edgefl

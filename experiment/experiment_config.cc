@@ -483,7 +483,7 @@ codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   task.seed = seed;
   task.node_index = node_index;
   task.num_nodes = nodes;
-  task.link = ResolveLink(link);
+  task.link = ResolveLink(LinkOf(node_index));
   return task;
 }
 
@@ -499,16 +499,6 @@ uint32_t ExperimentConfig::QuorumCount() const {
   return count < 1 ? 1 : count;
 }
 
-const LinkConfig& ExperimentConfig::LinkOf(uint32_t node) const {
-  (void)node;
-  return link;
-}
-
-ExperimentConfig::Participation ExperimentConfig::ParticipationOf(uint32_t node) const {
-  (void)node;
-  return {.availability = round.availability, .dropout = round.dropout};
-}
-
 Status ParseOverride(std::string_view text, ConfigOverride* out) {
   const size_t eq = text.find('=');
   const size_t dot = text.find('.');
@@ -518,6 +508,44 @@ Status ParseOverride(std::string_view text, ConfigOverride* out) {
   }
   out->key = std::string(text.substr(0, eq));
   out->value = std::string(text.substr(eq + 1));
+  return Status::Ok();
+}
+
+// Reads the [[profile]] tables (experiment_config.h, DeviceProfile).
+Status ParseProfiles(const toml::array& tables, std::vector<DeviceProfile>* out) {
+  out->clear();
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const toml::table* table = tables[i].as_table();
+    if (table == nullptr) return Bad("profile %zu must be a table ([[profile]])", i + 1);
+    toml::table wrapper;
+    wrapper.insert("profile", *table);
+    DeviceProfile profile;
+    KeyReader reader(wrapper);
+    VisitProfileKeys(profile, reader);
+    if (const Status s = reader.Finish(); !s.ok()) return Bad("profile %zu: %s", i + 1, s.message());
+    for (const DeviceProfile& earlier : *out) {
+      if (earlier.name == profile.name) return Bad("profile %zu: name \"%s\" is used twice", i + 1, profile.name.c_str());
+    }
+    out->push_back(std::move(profile));
+  }
+  return Status::Ok();
+}
+
+// What the profiles need of the rest of the config: room in the population,
+// and a task each of their nodes can take (a shaped link needs a rate).
+Status CheckProfiles(const ExperimentConfig& c) {
+  uint64_t first = 0;
+  for (const DeviceProfile& profile : c.profiles) {
+    if (first + profile.nodes > c.nodes) {
+      return Bad("profile \"%s\": its %u nodes take ids %llu..%llu, past run.nodes = %u", profile.name.c_str(),
+                 profile.nodes, static_cast<unsigned long long>(first),
+                 static_cast<unsigned long long>(first + profile.nodes - 1), c.nodes);
+    }
+    if (const Status s = codec::ValidateTaskSpec(c.TaskFor(static_cast<uint32_t>(first))); !s.ok()) {
+      return Bad("profile \"%s\": %s", profile.name.c_str(), s.message());
+    }
+    first += profile.nodes;
+  }
   return Status::Ok();
 }
 
@@ -539,6 +567,12 @@ Status LoadExperiments(std::string_view text, std::string_view origin, const std
     root.erase("variant");
   }
   if (variants.empty()) variants.push_back(toml::table{});
+  std::vector<DeviceProfile> profiles;
+  if (const toml::node* node = root.get("profile")) {
+    if (node->as_array() == nullptr) return Bad("'profile' must be an array of tables ([[profile]])");
+    EDGEFL_RETURN_IF_ERROR(ParseProfiles(*node->as_array(), &profiles));
+    root.erase("profile");
+  }
 
   out->clear();
   for (size_t i = 0; i < variants.size(); ++i) {
@@ -550,7 +584,9 @@ Status LoadExperiments(std::string_view text, std::string_view origin, const std
     EDGEFL_RETURN_IF_ERROR(MergeInto(merged, *variant, where));
     for (const ConfigOverride& o : overrides) EDGEFL_RETURN_IF_ERROR(ApplyOverride(merged, o));
     ExperimentConfig config;
+    config.profiles = profiles;
     Status s = ParseConfig(merged, &config);
+    if (s.ok()) s = CheckProfiles(config);
     if (!s.ok()) {
       if (variants.size() == 1) return s;
       return Bad("%s: %s", where, s.message());
@@ -597,6 +633,16 @@ std::string ToToml(const ExperimentConfig& c) {
   toml::table root;
   KeyWriter writer(root);
   VisitConfigKeys(c, writer);
+  if (!c.profiles.empty()) {
+    toml::array tables;
+    for (const DeviceProfile& profile : c.profiles) {
+      toml::table wrapper;
+      KeyWriter profile_writer(wrapper);
+      VisitProfileKeys(profile, profile_writer);
+      tables.push_back(*wrapper.get("profile")->as_table());
+    }
+    root.insert("profile", std::move(tables));
+  }
   std::ostringstream out;
   out << root << "\n";
   return out.str();

@@ -177,6 +177,40 @@ struct RoundConfig {
   bool operator==(const RoundConfig&) const = default;
 };
 
+// DeviceProfile: a group of the population's nodes alike in board, link and
+// participation — e.g. "40 Pi Zero 2 on LTE-M, 8 Pi 5 on Wi-Fi" is two
+// [[profile]] tables. Profiles take node ids in file order (the first
+// profile's `nodes` get ids 0, 1, ...); nodes beyond the profiles keep
+// [link] and [round]'s figures. A profile's link keys replace [link]'s
+// (its shaping is [link]'s: one mode a run); its computation a round is
+// `compute_ms` where given, else its board's factor times [link]'s
+// compute_ms (the reference board, a Pi 5); its memory budget is passed to
+// its nodes' processes (`edgefl-node --memory-budget`), so a board refuses
+// a task larger than it can hold. Plain values.
+// Boards with built-in figures (docs/config.md, "Device profiles", gives
+// their sources): how many times a Pi 5's time a round's computation
+// takes, and the memory budget a node on it gets by default.
+enum class Board : uint8_t { kNone, kPiZero2, kPi3, kPi4, kPi5 };
+std::span<const codec::KindName<Board>> BoardNames();
+double BoardComputeFactor(Board board);
+uint64_t BoardMemoryBudgetBytes(Board board);  // 0: the node's own default
+
+struct DeviceProfile {
+  std::string name = "profile";
+  uint32_t nodes = 1;
+  Board board = Board::kNone;
+  LinkPreset preset = LinkPreset::kNone;
+  double uplink_bps = 0.0;    // 0: the preset's ([link]'s when neither is given)
+  double downlink_bps = 0.0;  // 0: the uplink's
+  double latency_ms = -1.0;   // < 0: [link]'s
+  double compute_ms = -1.0;   // < 0: the board's factor times [link]'s
+  uint64_t memory_budget_bytes = 0;  // 0: the board's
+  double availability = -1.0;        // < 0: [round]'s
+  double dropout = -1.0;             // < 0: [round]'s
+
+  bool operator==(const DeviceProfile&) const = default;
+};
+
 struct ExperimentConfig {
   std::string name = "run";
   uint32_t nodes = 4;
@@ -195,6 +229,7 @@ struct ExperimentConfig {
   ServerConfig server;
   LinkConfig link;
   RoundConfig round;
+  std::vector<DeviceProfile> profiles;  // [[profile]] tables, in file order
 
   // The task node `node_index` receives in Welcome.
   codec::TaskSpec TaskFor(uint32_t node_index) const;
@@ -205,8 +240,10 @@ struct ExperimentConfig {
   // Number of updates a round needs: ceil(quorum * K - 1e-9), at least 1
   // (the epsilon keeps 0.6 * 5 at 3 despite rounding).
   uint32_t QuorumCount() const;
-  // Node `node`'s link and its chances of taking part.
-  const LinkConfig& LinkOf(uint32_t node) const;
+  // The profile node `node` belongs to, or nullptr (experiment/device_profile.cc).
+  const DeviceProfile* ProfileOf(uint32_t node) const;
+  // Node `node`'s link (its profile's, or [link]) and its chances of taking part.
+  LinkConfig LinkOf(uint32_t node) const;
   struct Participation {
     double availability = 1.0;
     double dropout = 0.0;

@@ -134,6 +134,12 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
     if (i >= first_hostile) argv.insert(argv.end(), {"--attack", options.attack});
     if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
+    // A profile's board gets its memory budget, and refuses a task past it.
+    if (const DeviceProfile* profile = config.ProfileOf(i)) {
+      const uint64_t budget = profile->memory_budget_bytes > 0 ? profile->memory_budget_bytes
+                                                               : BoardMemoryBudgetBytes(profile->board);
+      if (budget > 0) argv.insert(argv.end(), {"--memory-budget", std::to_string(budget)});
+    }
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index, links.NamespaceFd(i)));
   }
 

@@ -208,6 +208,10 @@ int main(int argc, char** argv) {
       found = true;
       std::printf("### `[%s]`\n\n%s\n", section, edgefl::ConfigKeysMarkdown(section).c_str());
     }
+    if (keys_section.empty() || keys_section == "profile") {
+      found = true;
+      std::printf("### `[[profile]]`\n\n%s\n", edgefl::ProfileKeysMarkdown().c_str());
+    }
     if (!found) {
       std::string sections;
       for (const char* section : edgefl::ConfigSections()) sections += (sections.empty() ? "" : ", ") + std::string(section);

@@ -146,5 +146,75 @@ TEST_CASE("over-committed on the virtual clock: the first K by modelled arrival 
   }
 }
 
+TEST_CASE("device profiles: a slow board on a thin link is slow, and under over-commitment its answers come late") {
+  const std::string dir = testing::ScratchDir("participation_profiles");
+  testing::WriteFile(dir + "/config.toml", std::string(kPopulationConfig) + R"(
+[[profile]]
+name = "zero2-lte-m"
+nodes = 3
+board = "pi-zero-2"
+preset = "lte-m"
+latency_ms = 60
+[[profile]]
+name = "pi5-wifi"
+nodes = 3
+board = "pi-5"
+preset = "wifi"
+latency_ms = 5
+)");
+  // 8 nodes: 3 slow, 3 fast, 2 on [link]. Cohort 4, over-committed to 6.
+  const Run run = RunWith(dir, "profiles", "--set round.clock=virtual --set round.cohort=4 --set round.over_commit=0.5 "
+                                          "--set link.compute_ms=10 --set link.uplink_bps=1e6 --set link.latency_ms=20");
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(LoadExperimentFile(dir + "/config.toml", {"link.compute_ms=10", "link.uplink_bps=1e6", "link.latency_ms=20"},
+                             &configs).ok());
+  const ExperimentConfig& config = configs[0];
+  const auto nodes = Column(run.nodes, "node"), outcomes = Column(run.nodes, "outcome");
+  const auto down = Column(run.nodes, "bytes_down"), up = Column(run.nodes, "bytes_up");
+  const auto arrival = Column(run.nodes, "arrival_s");
+  long slow_counted = 0, slow_late = 0, fast_counted = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto node = static_cast<uint32_t>(std::stoul(nodes[i]));
+    // Each arrival is its own profile's: 2 latency + the board's compute + its bytes over its link.
+    const double modelled = RoundSeconds(ResolveLink(config.LinkOf(node)), std::stod(down[i]), std::stod(up[i]));
+    CHECK(std::stod(arrival[i]) == doctest::Approx(modelled).epsilon(1e-5));
+    if (node < 3) {
+      slow_counted += outcomes[i] == "counted";
+      slow_late += outcomes[i] == "late";
+    } else if (node < 6) {
+      fast_counted += outcomes[i] == "counted";
+    }
+  }
+  // The fast boards answer first whenever asked; the slow ones are late
+  // whenever the round already had its 4 (Pi Zero 2: 65 ms of compute and
+  // 120 ms of latency against the Pi 5's 10 ms and 10 ms).
+  CHECK(fast_counted > 0);
+  CHECK(slow_late > 0);
+  CHECK(fast_counted > slow_counted);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (std::stoul(nodes[i]) >= 3 && std::stoul(nodes[i]) < 6) CHECK(outcomes[i] == "counted");
+  }
+}
+
+TEST_CASE("a profile's memory budget reaches its nodes, which refuse a task past it") {
+  const std::string dir = testing::ScratchDir("participation_memory");
+  testing::WriteFile(dir + "/config.toml", std::string(kPopulationConfig) + R"(
+[[profile]]
+name = "tiny"
+nodes = 2
+memory_budget = 100000
+)");
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --set objective.dimension=50000 " +
+                            "--set round.join_timeout_ms=3000 --out " + dir + "/out");
+  INFO(r.output);
+  // Nodes 0 and 1 (the profile) refuse; the run carries on with the
+  // other six, and says which nodes ended.
+  CHECK(r.exit_code != 0);
+  CHECK(testing::Contains(r.output, "edgefl-node 0: error: memory budget of 100000 bytes is too small"));
+  CHECK(testing::Contains(r.output, "edgefl-node 1: error: memory budget of 100000 bytes is too small"));
+  CHECK(!testing::Contains(r.output, "edgefl-node 2: error"));
+  CHECK(testing::Contains(r.output, "node 0: exit code 1"));
+}
+
 }  // namespace
 }  // namespace edgefl
