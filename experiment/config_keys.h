@@ -262,8 +262,8 @@ void VisitConfigKeys(Config& c, Visitor& v) {
          {"How `edgefl run` makes the link what this section says: `none` runs over loopback as it is (the link is "
           "only forecast), `token-bucket` has each node hold every RoundStart and Update until it would have crossed "
           "the link, each way, and wait out `compute_ms` (net/link_shaper.h), `kernel` puts each node in a network "
-          "namespace behind a tbf qdisc, the node adding the latency and `compute_ms` (needs root; otherwise the "
-          "token bucket, with the reason printed). A shaped link needs a rate: `uplink_bps` or a `preset`."});
+          "namespace behind a tbf qdisc, the node adding the latency, `compute_ms` and the head start tbf's burst "
+          "gives each message (needs root; otherwise the token bucket, with the reason printed). A shaped link needs a rate: `uplink_bps` or a `preset`."});
   v.Number("uplink_bps", c.link.uplink_bps, Between(0.0, codec::kMaxLinkBps),
            {"A node's uplink in bits a second; 0 takes the preset's."});
   v.Number("downlink_bps", c.link.downlink_bps, Between(0.0, codec::kMaxLinkBps),

@@ -410,7 +410,8 @@ class Node {
     if (assembled_values_ < d) return;
     assembled_values_ = 0;
     model_on_link_ = OnLink{.round = envelope.round(), .bytes = assembling_.bytes,
-                            .handed_over_us = assembling_.received_us, .crossed_us = crossed_us};
+                            .handed_over_us = assembling_.received_us,
+                            .crossed_us = link_.ModelCrossedUs(assembling_.bytes, crossed_us)};
   }
 
   // Computes the round's update once its model has crossed the downlink;

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "core/log.h"
+#include "net/tbf_burst.h"
 
 namespace edgefl {
 namespace {
@@ -26,14 +27,24 @@ const char* RateText(double bps, char (&out)[24]) {
   return out;
 }
 
-void LogDirection(const char* name, const LinkShaper& shaper, const char* unit) {
+// tbf's head start for a message of `bytes` at `bps` (net/tbf_burst.h), in
+// whole microseconds.
+int64_t HeadStartUs(double bps, size_t bytes) {
+  return std::llround(1e6 * TbfMessageHeadStartSeconds(bps, static_cast<double>(bytes)));
+}
+
+// `head_starts_us`: in kernel mode, the head starts added over all messages.
+void LogDirection(const char* name, const LinkShaper& shaper, const char* unit, int64_t head_starts_us) {
   const LinkStats& s = shaper.stats();
   char set[24], enforced[24], achieved[24];
-  const double late_ms = s.crossed_messages > 0 ? s.late_us / 1000.0 / static_cast<double>(s.crossed_messages) : 0.0;
+  const double per_message = s.crossed_messages > 0 ? 1.0 / static_cast<double>(s.crossed_messages) : 0.0;
+  const double late_ms = s.late_us / 1000.0 * per_message;
   if (std::isinf(shaper.shape().rate_bps)) {  // kernel shaping: the node only delays
-    EDGEFL_LOG_INFO("link %s: %llu %s, %llu bytes, each held %.3g ms (%.3f ms late on average)", name,
-                    static_cast<unsigned long long>(s.crossed_messages), unit,
-                    static_cast<unsigned long long>(s.crossed_bytes), shaper.shape().latency_us / 1000.0, late_ms);
+    EDGEFL_LOG_INFO("link %s: %llu %s, %llu bytes, each held %.3g ms latency + %.3g ms tbf head start on average "
+                    "(%.3f ms late on average)",
+                    name, static_cast<unsigned long long>(s.crossed_messages), unit,
+                    static_cast<unsigned long long>(s.crossed_bytes), shaper.shape().latency_us / 1000.0,
+                    static_cast<double>(head_starts_us) / 1000.0 * per_message, late_ms);
     return;
   }
   EDGEFL_LOG_INFO("link %s: %llu %s, %llu bytes; set %s, scheduled %s, achieved %s (%.3f ms late on average)", name,
@@ -64,12 +75,24 @@ int64_t NodeLink::DownlinkCrossedUs(size_t bytes, int64_t received_us) {
   return shaped() ? downlink_.ReleaseAtUs(bytes, received_us) : received_us;
 }
 
+int64_t NodeLink::ModelCrossedUs(size_t model_bytes, int64_t last_part_crossed_us) {
+  if (spec_.shaping != wire::LinkShaping::Kernel) return last_part_crossed_us;
+  const int64_t head_start_us = HeadStartUs(spec_.downlink_bps, model_bytes);
+  downlink_head_starts_us_ += head_start_us;
+  return last_part_crossed_us + head_start_us;
+}
+
 int64_t NodeLink::ComputeDoneUs(int64_t began_us, int64_t finished_us) const {
   return shaped() ? std::max(finished_us, began_us + compute_us_) : finished_us;
 }
 
 int64_t NodeLink::UplinkCrossedUs(size_t bytes, int64_t ready_us) {
-  return shaped() ? uplink_.ReleaseAtUs(bytes, ready_us) : ready_us;
+  if (!shaped()) return ready_us;
+  const int64_t crossed_us = uplink_.ReleaseAtUs(bytes, ready_us);
+  if (spec_.shaping != wire::LinkShaping::Kernel) return crossed_us;
+  const int64_t head_start_us = HeadStartUs(spec_.uplink_bps, bytes);
+  uplink_head_starts_us_ += head_start_us;
+  return crossed_us + head_start_us;
 }
 
 void NodeLink::RecordDelivered(size_t bytes, int64_t received_us, int64_t scheduled_us, int64_t delivered_us) {
@@ -86,8 +109,11 @@ void NodeLink::LogEnforced() const {
   char up[24], down[24];
   if (spec_.shaping == wire::LinkShaping::Kernel) {
     EDGEFL_LOG_INFO("link (kernel): the kernel paces uplink %s and downlink %s; this node adds %.3g ms latency each "
-                    "way and holds each round's computation to at least %.3g ms",
+                    "way, tbf's head start (up to %.3g ms up, %.3g ms down), and holds each round's computation to "
+                    "at least %.3g ms",
                     RateText(spec_.uplink_bps, up), RateText(spec_.downlink_bps, down), spec_.latency_ms,
+                    1000.0 * TbfMessageHeadStartSeconds(spec_.uplink_bps, std::numeric_limits<double>::infinity()),
+                    1000.0 * TbfMessageHeadStartSeconds(spec_.downlink_bps, std::numeric_limits<double>::infinity()),
                     spec_.compute_ms);
     if (spec_.duty_cycle < 1.0) {
       EDGEFL_LOG_WARN("link (kernel): the %.3g%% duty cycle is not enforced (a tbf qdisc has none); use "
@@ -104,8 +130,8 @@ void NodeLink::LogEnforced() const {
 
 void NodeLink::LogAchieved() const {
   if (!shaped()) return;
-  LogDirection("downlink", downlink_, "rounds");
-  LogDirection("uplink", uplink_, "updates");
+  LogDirection("downlink", downlink_, "rounds", downlink_head_starts_us_);
+  LogDirection("uplink", uplink_, "updates", uplink_head_starts_us_);
 }
 
 }  // namespace edgefl

@@ -24,9 +24,18 @@
 //
 // Shaping none: nothing is held (every call returns its own time). Kernel: a
 // tbf qdisc paces the rates outside the process and the node adds what the
-// kernel here cannot, the latency (no netem) and compute_ms; the duty cycle
-// is then not enforced. Token bucket: all of it, the uplink also keeping the
-// duty cycle (only the node's own transmissions are limited by it).
+// kernel here cannot: the latency (no netem), compute_ms, and each message's
+// head start. tbf lets the first burst of bytes of a message on an idle link
+// through at once (net/tbf_burst.h: min(8 burst / rate, 8 bytes / rate),
+// 12.2 ms at 1 Mb/s), so without it a round of small messages would take up
+// to two head starts less than the link's time; the node holds each message
+// that much longer, and a round costs what it costs with the token bucket.
+// The burst is a fixed figure of the rate, so the node computes it from its
+// task's rates as the launcher did. Holding the message also keeps the link
+// idle for as long as tbf takes to refill its bucket, so the next message
+// starts on a full one again. The duty cycle is not enforced. Token bucket:
+// all of it, the uplink also keeping the duty cycle (only the node's own
+// transmissions are limited by it).
 //
 // Plain values, no allocation after construction (the round loop calls it);
 // logs only in LogEnforced and LogAchieved. Not thread-safe.
@@ -49,12 +58,17 @@ class NodeLink {
 
   // When a RoundStart part of `bytes` received at `received_us` has crossed.
   int64_t DownlinkCrossedUs(size_t bytes, int64_t received_us);
+  // When a round's whole model, `model_bytes` over its parts, has crossed,
+  // its last part having crossed at `last_part_crossed_us`: then, in kernel
+  // mode, plus tbf's head start for the model (the coordinator sends the
+  // parts back to back, so tbf sees one message).
+  int64_t ModelCrossedUs(size_t model_bytes, int64_t last_part_crossed_us);
   // When the round's computation is done: it began when the round's model
   // had crossed (`began_us`), really finished at `finished_us`, and takes at
   // least compute_ms.
   int64_t ComputeDoneUs(int64_t began_us, int64_t finished_us) const;
   // When an Update of `bytes` handed over at `ready_us` has crossed: the time
-  // to send it.
+  // to send it (in kernel mode, the latency and tbf's head start for it).
   int64_t UplinkCrossedUs(size_t bytes, int64_t ready_us);
 
   // What really happened, by the node's clock: a round's model (`bytes` over
@@ -78,6 +92,9 @@ class NodeLink {
   LinkShaper uplink_;
   LinkShaper downlink_;
   int64_t compute_us_ = 0;
+  // Kernel mode: the head starts added, summed over the messages, for LogAchieved.
+  int64_t uplink_head_starts_us_ = 0;
+  int64_t downlink_head_starts_us_ = 0;
 };
 
 }  // namespace edgefl

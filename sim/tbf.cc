@@ -11,9 +11,8 @@ namespace edgefl {
 TbfParams TbfFor(double goodput_bps, uint64_t largest_message_bytes, uint64_t socket_queue_bytes) {
   TbfParams p;
   p.goodput_bps = goodput_bps;
-  p.rate_bps = static_cast<uint64_t>(std::ceil(goodput_bps * kFrameBytes / kSegmentPayloadBytes));
-  const uint64_t tick_bytes = (p.rate_bps / 8 + kKernelHz - 1) / kKernelHz;
-  p.burst_bytes = std::max(tick_bytes, kMinBurstBytes);
+  p.rate_bps = TbfRateBps(goodput_bps);
+  p.burst_bytes = TbfBurstBytes(p.rate_bps);
   const auto message_on_wire =
       static_cast<uint64_t>(std::ceil(static_cast<double>(largest_message_bytes) * kFrameBytes / kSegmentPayloadBytes));
   p.limit_bytes = p.burst_bytes + std::max(message_on_wire, socket_queue_bytes) + kGsoBytes;
@@ -21,8 +20,7 @@ TbfParams TbfFor(double goodput_bps, uint64_t largest_message_bytes, uint64_t so
 }
 
 double HeadStartSeconds(const TbfParams& params) {
-  return params.rate_bps > 0 ? 8.0 * static_cast<double>(params.burst_bytes) / static_cast<double>(params.rate_bps)
-                             : 0.0;
+  return TbfHeadStartSeconds(params.rate_bps, params.burst_bytes);
 }
 
 uint64_t SocketQueueBytes() {

@@ -2,29 +2,12 @@
 // direction of a node's link, and the counters `tc -s qdisc show` reports
 // for it. Pure functions; thread-safe.
 //
-// rate: [link] rates are what TCP's payload gets (the presets are iperf3
-// goodputs, docs/config.md), but tbf counts whole frames. A full TCP
-// segment on a veth is a 1514-byte frame (14 Ethernet + 20 IPv4 + 32 TCP
-// with timestamps) carrying 1448 payload bytes, so
-//   tbf rate = goodput x 1514 / 1448          (+4.6%)
-// and an update of B bytes takes 8 B / goodput on the wire, as
-// sim/round_cost.h counts it.
-//
-// burst: the bucket's depth. It must hold what the link sends between two
-// wake-ups of the qdisc's timer, a kernel tick at most (rate / HZ; HZ = 250
-// in Debian's kernels and this project's machine, and the watchdog is an
-// hrtimer, so this is a bound rather than the rule: measured here under
-// load, a bucket of one frame at 10 Mb/s gave 97% of the rate, 4 ms of it
-// 100%), and at least one full frame, or tbf drops every frame larger than
-// it; tc rounds the burst to its time unit (1600 comes back as 1599), so the
-// floor is 1600, not 1514:
-//   burst = max(ceil(rate / 8 / 250), 1600) bytes
-// The head start: an idle link starts a message with a full bucket, whose
-// bytes pass at once, so a message arrives burst / rate early (12.2 ms at
-// 1 Mb/s, 122 ms at 100 kb/s; a real link of that rate would still be
-// sending them). A round of one message each way is early by two head
-// starts: negligible for messages much larger than the burst, not for a
-// few-kilobyte update on a 100 kb/s link (docs/performance.md).
+// rate and burst: net/tbf_burst.h, shared with the node, which adds back
+// the head start the burst gives a message on an idle link (node/node_link.h):
+//   tbf rate = goodput x 1514 / 1448
+//   burst = max(ceil(rate / 8 / 250), 1600) bytes    (250: fixed, not HZ)
+// so an update of B bytes takes 8 B / goodput on the wire, as
+// sim/round_cost.h counts it, less the head start the node adds back.
 // limit: the bytes that may wait in the queue before tbf drops. TCP copes
 // with drops, but a dropped segment waits for a retransmission timeout
 // (200 ms at least) and the round's time jumps. Each veth carries one
@@ -39,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "net/tbf_burst.h"
+
 namespace edgefl {
 
 struct TbfParams {
@@ -48,10 +33,6 @@ struct TbfParams {
   uint64_t limit_bytes = 0;
 };
 
-inline constexpr double kFrameBytes = 1514.0;          // a full Ethernet frame of a TCP segment
-inline constexpr double kSegmentPayloadBytes = 1448.0; // its payload (MTU 1500, TCP timestamps on)
-inline constexpr uint64_t kMinBurstBytes = 1600;
-inline constexpr uint64_t kKernelHz = 250;
 inline constexpr uint64_t kGsoBytes = 65536;
 inline constexpr uint64_t kDefaultSocketQueueBytes = 1 << 20;  // tcp_limit_output_bytes before Linux 6.x raised it
 
@@ -60,7 +41,8 @@ inline constexpr uint64_t kDefaultSocketQueueBytes = 1 << 20;  // tcp_limit_outp
 TbfParams TbfFor(double goodput_bps, uint64_t largest_message_bytes, uint64_t socket_queue_bytes);
 
 // burst / rate in seconds: how much earlier than on a real link of that
-// rate a message arrives after the link was idle.
+// rate a message larger than the burst arrives after the link was idle
+// (TbfHeadStartSeconds).
 double HeadStartSeconds(const TbfParams& params);
 
 // net.ipv4.tcp_limit_output_bytes of this machine, or kDefaultSocketQueueBytes.

@@ -110,10 +110,9 @@ Status VariantLinks::Prepare(ExperimentConfig* config, bool may_fall_back) {
                   Rate(spec.uplink.goodput_bps).c_str(), Qdisc(spec.uplink).c_str());
   EDGEFL_LOG_INFO("%s: downlink %s: %s on each node's veth on the bridge", variant_.c_str(),
                   Rate(spec.downlink.goodput_bps).c_str(), Qdisc(spec.downlink).c_str());
-  if (config->link.latency_ms > 0) {
-    EDGEFL_LOG_INFO("%s: latency %g ms each way: added by the nodes (tbf cannot delay)", variant_.c_str(),
-                    config->link.latency_ms);
-  }
+  EDGEFL_LOG_INFO("%s: latency %g ms each way and each message's head start: added by the nodes (tbf cannot delay; "
+                  "net/tbf_burst.h)",
+                  variant_.c_str(), config->link.latency_ms);
   // A slow link can make a round longer than the round's own limits.
   if (cost.seconds * 1000.0 > config->round.deadline_ms) {
     EDGEFL_LOG_WARN("%s: a round is forecast to take %.3g s on this link, longer than round.deadline_ms = %d: "

@@ -1,12 +1,15 @@
 // The node's side of [link] (node/node_link.h) on times passed in: a round
 // costs 2 latency + compute + the bytes each way at their rates, as
-// sim/round_cost.h forecasts; kernel shaping leaves the rates to the kernel;
-// none holds nothing.
+// sim/round_cost.h forecasts; kernel shaping leaves the rates to the kernel
+// and adds back the head start tbf gives a message; none holds nothing.
 #include "node/node_link.h"
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
+
+#include "net/tbf_burst.h"
 
 namespace edgefl {
 namespace {
@@ -57,20 +60,37 @@ TEST_CASE("the duty cycle limits the uplink only") {
   CHECK(link.DownlinkCrossedUs(100, down) == down + 100 + 15000);
 }
 
-TEST_CASE("kernel shaping adds only the latency and the computation's floor; none adds nothing") {
+TEST_CASE("kernel shaping adds the latency, tbf's head start and the computation's floor; none adds nothing") {
   NodeLink kernel(Link(wire::LinkShaping::Kernel, 0.01));
   CHECK(kernel.shaped());
+  // The kernel paces the bytes: each part is held for the latency only.
   CHECK(kernel.DownlinkCrossedUs(1 << 20, kT0) == kT0 + 15000);
-  CHECK(kernel.DownlinkCrossedUs(1 << 20, kT0) == kT0 + 15000);  // the kernel paces the bytes
+  CHECK(kernel.DownlinkCrossedUs(1 << 20, kT0) == kT0 + 15000);
+  // The whole model, once, for the head start tbf gave it: at 8 Mb/s tbf's
+  // burst is 4 ms of the link (net/tbf_burst.h).
+  const int64_t down_head_us = std::llround(1e6 * TbfMessageHeadStartSeconds(8e6, 2 << 20));
+  CHECK(down_head_us == doctest::Approx(4000).epsilon(0.001));
+  CHECK(kernel.ModelCrossedUs(2 << 20, kT0 + 15000) == kT0 + 15000 + down_head_us);
   CHECK(kernel.ComputeDoneUs(kT0, kT0 + 1) == kT0 + 10000);
-  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000);
-  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000);  // no duty cycle either
+  // At 200 kb/s the burst is one frame (1600 B): 61 ms of the link.
+  const int64_t up_head_us = std::llround(1e6 * TbfMessageHeadStartSeconds(200e3, 1 << 20));
+  CHECK(up_head_us == std::llround(8e6 * 1600 / static_cast<double>(TbfRateBps(200e3))));
+  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000 + up_head_us);
+  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000 + up_head_us);  // no duty cycle either
+  // A message smaller than the burst crosses tbf at once: held its whole time at the rate.
+  CHECK(kernel.UplinkCrossedUs(100, kT0) == kT0 + 15000 + 4000);
+  CHECK(kernel.ModelCrossedUs(100, kT0) == kT0 + 100);
+
+  // The token bucket has no head start: a model's last part is the model.
+  NodeLink bucket(Link(wire::LinkShaping::TokenBucket));
+  CHECK(bucket.ModelCrossedUs(2 << 20, kT0 + 7) == kT0 + 7);
 
   NodeLink none(Link(wire::LinkShaping::None));
   CHECK_FALSE(none.shaped());
   CHECK(none.DownlinkCrossedUs(1 << 20, kT0) == kT0);
   CHECK(none.ComputeDoneUs(kT0, kT0 + 1) == kT0 + 1);
   CHECK(none.UplinkCrossedUs(1 << 20, kT0 + 7) == kT0 + 7);
+  CHECK(none.ModelCrossedUs(1 << 20, kT0 + 7) == kT0 + 7);
   none.RecordSent(10, kT0, kT0, kT0 + 5);
   CHECK(none.uplink().stats().crossed_messages == 0);
   CHECK_FALSE(NodeLink().shaped());

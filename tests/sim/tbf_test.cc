@@ -14,9 +14,9 @@ TEST_CASE("tbf's rate carries the link's rate as TCP payload: frames of 1514 byt
   CHECK(static_cast<double>(p.rate_bps) * kSegmentPayloadBytes / kFrameBytes == doctest::Approx(1e6).epsilon(1e-6));
 }
 
-TEST_CASE("tbf's burst is one full frame on slow links and one tick (rate / 250 Hz) on fast ones") {
+TEST_CASE("tbf's burst is one full frame on slow links and 4 ms (rate / 250, whatever HZ) on fast ones") {
   CHECK(TbfFor(100e3, 1000, 1 << 20).burst_bytes == kMinBurstBytes);
-  CHECK(TbfFor(1e6, 1000, 1 << 20).burst_bytes == kMinBurstBytes);  // 523 B a tick: less than a frame
+  CHECK(TbfFor(1e6, 1000, 1 << 20).burst_bytes == kMinBurstBytes);  // 523 B in 4 ms: less than a frame
   const TbfParams fast = TbfFor(100e6, 1000, 1 << 20);
   CHECK(fast.burst_bytes == (fast.rate_bps / 8 + 249) / 250);       // 52280 B: 4 ms of the link
   CHECK(fast.burst_bytes > kMinBurstBytes);
