@@ -80,6 +80,7 @@ struct UpdateHeader {
   double loss = 0.0;
   double grad_norm = 0.0;
   uint32_t compute_us = 0;
+  uint32_t weight = 1;  // the samples behind the update (Update.weight)
 };
 
 void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
@@ -199,6 +200,10 @@ class DecodeScratch {
 // kMaxUpdateMagnitude) and decodes it.
 Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& compressor, uint32_t dimension,
                            DecodeScratch& scratch, DecodedPayload* out);
+
+// The weight an Update declares: Update.weight, with 0 (absent, as from a
+// node that does not send it) read as 1.
+inline uint32_t UpdateWeight(const wire::Update& update) { return update.weight() == 0 ? 1 : update.weight(); }
 
 // Writes a decoded update as out.size() (= its dimension) dense values, zero
 // where a sparse update has none: for tools and tests, as the coordinator
