@@ -119,8 +119,11 @@ void ExactSum::FoldBlock(uint32_t start, uint32_t count) {
   for (int32_t* row : rows) std::fill(row, row + count, 0);
 }
 
-void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const float> values) {
-  for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]));
+// |ToFixed(v)| <= 2^104 and w <= 2^20 (codec::kMaxRoundWeight): every
+// product fits a Fixed, and Add takes it.
+void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const float> values, uint32_t weight) {
+  const Fixed w = weight;
+  for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]) * w);
 }
 
 ExactSum::Fixed ExactSum::Sum(uint32_t j) const {
@@ -128,6 +131,15 @@ ExactSum::Fixed ExactSum::Sum(uint32_t j) const {
   const Fixed unfolded = (static_cast<Fixed>(limbs_[j]) << 78) + (static_cast<Fixed>(limbs_[d + j]) << 52) +
                          (static_cast<Fixed>(limbs_[2 * d + j]) << 26) + limbs_[3 * d + j];
   return static_cast<Fixed>(high_[j]) * (Fixed{1} << kLowBits) + low_[j] + unfolded;
+}
+
+ExactDivisor::ExactDivisor(uint64_t divisor) {
+  assert(divisor > 0);
+  shift_ = std::countr_zero(divisor);
+  const ExactSum::UnsignedFixed odd = divisor >> shift_;
+  ExactSum::UnsignedFixed inverse = odd;  // right in the low 3 bits
+  for (int bits = 3; bits < 128; bits *= 2) inverse *= 2 - odd * inverse;
+  inverse_ = inverse;
 }
 
 }  // namespace edgefl

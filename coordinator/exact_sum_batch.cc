@@ -50,11 +50,26 @@ void AddOrdinaryValue(float v, int32_t* const rows[4], uint32_t j) {
   for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
 }
 
+// SplitOrdinary for x = w v, a weighted value: w < 2^21 and v's 24-bit
+// significand make x exact in double (at most 44 bits), and while |x| < 2^40
+// the steps above are exact in double for the same reasons (f - q keeps at
+// most 44 bits), and x has no bits below v's lowest, so x 2^64 is an integer
+// too and its limbs are below 2^26 like any value's.
+void SplitWeighted(double x, int32_t q[4]) {
+  double f = x * 0x1.0p-14;
+  for (int i = 0; i < 3; ++i) {
+    q[i] = static_cast<int32_t>(f);
+    f = (f - static_cast<double>(q[i])) * 0x1.0p26;
+  }
+  q[3] = static_cast<int32_t>(f);
+}
+
 // Limb row i holds the bits of v * 2^64 from 2^(26 (3 - i)) up, that is the
 // bits of v from 2^kRowLowestBit[i] to 2^(kRowLowestBit[i] + 25).
 constexpr int kRowLowestBit[4] = {14, -12, -38, -64};
 // 2^-kRowLowestBit[i]: the scaling that starts a split at row i.
 constexpr float kRowScale[4] = {0x1.0p-14f, 0x1.0p12f, 0x1.0p38f, 0x1.0p64f};
+constexpr double kRowScaleDouble[4] = {0x1.0p-14, 0x1.0p12, 0x1.0p38, 0x1.0p64};
 
 // The limb rows a block's values can touch: rows first..last (none when
 // first > last), or not ordinary when some value needs ToFixed.
@@ -72,15 +87,18 @@ struct RowSpan {
 
 // A value with exponent e has bits from 2^(e - 23) to 2^e, so only the rows
 // that meet [min_e - 23, max_e] over a block's nonzero values can be
-// nonzero: most gradients need two of the four rows.
-[[gnu::always_inline]] inline RowSpan RowsReached(BlockMagnitude m) {
+// nonzero: most gradients need two of the four rows. Weighted by w <= 2^c
+// (c = `weight_bits`), a value's top bit rises by at most c and its lowest
+// does not fall, and the block stays ordinary while |w v| < 2^40.
+[[gnu::always_inline]] inline RowSpan RowsReached(BlockMagnitude m, int weight_bits = 0) {
   RowSpan span;
   if (m.largest_bits == 0) return span;  // all zero: nothing to add
-  if (m.largest_bits >= kOrdinaryEndBits || m.smallest_nonzero_bits < kOrdinaryMinBits) {
+  if (m.largest_bits >= kOrdinaryEndBits - (static_cast<uint32_t>(weight_bits) << 23) ||
+      m.smallest_nonzero_bits < kOrdinaryMinBits) {
     span.ordinary = false;
     return span;
   }
-  const int max_exponent = static_cast<int>(m.largest_bits >> 23) - 127;
+  const int max_exponent = static_cast<int>(m.largest_bits >> 23) - 127 + weight_bits;
   const int min_exponent = static_cast<int>(m.smallest_nonzero_bits >> 23) - 127;
   span.first = 0;
   while (kRowLowestBit[span.first] > max_exponent) ++span.first;
@@ -147,6 +165,45 @@ template <int First, int Last>
   }
 }
 
+// rows[i][j] += q_i of weights[u] * vectors[u][j] (SplitWeighted's
+// steps), as AddLimbsOfRows for weighted values: each product and split in
+// double lanes, four at a time, every product ordinary with no bits outside
+// rows [First, Last].
+template <int First, int Last>
+[[gnu::always_inline]] inline void AddWeightedLimbsOfRows(const float* const* vectors, const double* weights,
+                                                          uint32_t n, uint32_t count, int32_t* const rows[4]) {
+  typedef double F64x4 __attribute__((vector_size(32)));
+  constexpr int kRows = Last - First + 1;
+  uint32_t j = 0;
+  for (; j + kLanes <= count; j += kLanes) {
+    I32x8 sum[kRows];
+    for (int r = 0; r < kRows; ++r) std::memcpy(&sum[r], rows[First + r] + j, sizeof(sum[r]));
+    for (uint32_t u = 0; u < n; ++u) {
+      F32x8 v;
+      std::memcpy(&v, vectors[u] + j, sizeof(v));
+      const double scale = weights[u] * kRowScaleDouble[First];  // a power of two times w: exact
+      F64x4 low = __builtin_convertvector(__builtin_shufflevector(v, v, 0, 1, 2, 3), F64x4) * scale;
+      F64x4 high = __builtin_convertvector(__builtin_shufflevector(v, v, 4, 5, 6, 7), F64x4) * scale;
+      for (int r = 0; r + 1 < kRows; ++r) {
+        const I32x4 q_low = __builtin_convertvector(low, I32x4), q_high = __builtin_convertvector(high, I32x4);
+        sum[r] += __builtin_shufflevector(q_low, q_high, 0, 1, 2, 3, 4, 5, 6, 7);
+        low = (low - __builtin_convertvector(q_low, F64x4)) * 0x1.0p26;
+        high = (high - __builtin_convertvector(q_high, F64x4)) * 0x1.0p26;
+      }
+      sum[kRows - 1] += __builtin_shufflevector(__builtin_convertvector(low, I32x4),
+                                                __builtin_convertvector(high, I32x4), 0, 1, 2, 3, 4, 5, 6, 7);
+    }
+    for (int r = 0; r < kRows; ++r) std::memcpy(rows[First + r] + j, &sum[r], sizeof(sum[r]));
+  }
+  for (uint32_t u = 0; u < n; ++u) {
+    for (uint32_t k = j; k < count; ++k) {
+      int32_t q[4];
+      SplitWeighted(weights[u] * vectors[u][k], q);
+      for (int i = 0; i < 4; ++i) rows[i][k] += q[i];
+    }
+  }
+}
+
 // Calls body.template operator()<First, Last>() for a nonempty span: one
 // unrolled kernel for each of the ten row ranges. The bodies are marked
 // always_inline so that they take the calling clone's ISA (a lambda is a
@@ -175,6 +232,13 @@ EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* const* vectors, uint32_t
   });
 }
 
+EDGEFL_VECTOR_CLONES void AddWeightedLimbs(const float* const* vectors, const double* weights, uint32_t n,
+                                           uint32_t count, RowSpan span, int32_t* const rows[4]) {
+  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
+    AddWeightedLimbsOfRows<First, Last>(vectors, weights, n, count, rows);
+  });
+}
+
 EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
                                        uint32_t count, RowSpan span, int32_t* const rows[4]) {
   ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
@@ -187,6 +251,7 @@ EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32
 EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
   const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
   const float* ordinary[kMaxUnfolded];
+  double weights[kMaxUnfolded];
   for (uint32_t start = 0, block = 0; start < dimension_; start += kMagnitudeBlock, ++block) {
     const uint32_t count = std::min(kMagnitudeBlock, dimension_ - start);
     if (fold) FoldBlock(start, count);
@@ -194,8 +259,10 @@ EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> b
     RowsAt(start, rows);
     RowSpan rows_reached;
     uint32_t n = 0;
+    bool weighted = false;  // some ordinary vector of the block has a weight above 1
     for (size_t u = 0; u < batch.size(); ++u) {
       const DenseAddend& addend = batch[u];
+      assert(addend.weight >= 1);
       const float* v;
       if (addend.decode_block != nullptr) {
         float* out = decoded_.get() + u * kMagnitudeBlock;
@@ -206,10 +273,22 @@ EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> b
         v = addend.values.data() + start;
       }
       const RowSpan span =
-          RowsReached(addend.magnitudes.empty() ? ScanBlockMagnitude(v, count) : addend.magnitudes[block]);
+          RowsReached(addend.magnitudes.empty() ? ScanBlockMagnitude(v, count) : addend.magnitudes[block],
+                      std::bit_width(addend.weight - 1));
       if (span.ordinary) {
-        if (!span.empty()) ordinary[n++] = v;
+        if (!span.empty()) {
+          weights[n] = addend.weight;
+          weighted = weighted || addend.weight != 1;
+          ordinary[n++] = v;
+        }
         rows_reached.Merge(span);
+        continue;
+      }
+      if (addend.weight != 1) {  // w ToFixed(v), exact in 128 bits (w v < 2^60)
+        const Fixed w = addend.weight;
+        for (uint32_t j = 0; j < count; ++j) {
+          if (v[j] != 0.0f) Add(start + j, ToFixed(v[j]) * w);
+        }
         continue;
       }
       for (uint32_t j = 0; j < count; ++j) {
@@ -220,7 +299,12 @@ EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> b
         }
       }
     }
-    if (n > 0) AddOrdinaryLimbs(ordinary, n, count, rows_reached, rows);
+    if (n == 0) continue;
+    if (weighted) {
+      AddWeightedLimbs(ordinary, weights, n, count, rows_reached, rows);
+    } else {
+      AddOrdinaryLimbs(ordinary, n, count, rows_reached, rows);
+    }
   }
 }
 
@@ -232,15 +316,21 @@ EDGEFL_VECTOR_CLONES void ExactSum::AddSignsBatch(std::span<const SignAddend> ba
   RowSpan rows_reached;
   uint32_t n = 0;
   for (const SignAddend& addend : batch) {
-    assert(addend.packed.size() * 8 >= dimension_);
-    if (IsOrdinary(addend.magnitude)) {
-      SplitOrdinary(addend.magnitude, limbs[n]);
+    assert(addend.packed.size() * 8 >= dimension_ && addend.weight >= 1);
+    // Weighted, the limbs of w * magnitude (exact in double) while it stays ordinary.
+    const double weighted = static_cast<double>(addend.magnitude) * addend.weight;
+    if (IsOrdinary(addend.magnitude) && std::fabs(weighted) < 0x1.0p40) {
+      if (addend.weight == 1) {
+        SplitOrdinary(addend.magnitude, limbs[n]);
+      } else {
+        SplitWeighted(weighted, limbs[n]);
+      }
       for (int i = 0; i < 4; ++i) {
         if (limbs[n][i] != 0) rows_reached.Merge({true, i, i});
       }
       ordinary[n++] = addend.packed.data();
     } else {
-      const Fixed m = ToFixed(addend.magnitude);
+      const Fixed m = ToFixed(addend.magnitude) * Fixed{addend.weight};
       for (uint32_t j = 0; j < dimension_; ++j) Add(j, (addend.packed[j >> 3] >> (j & 7)) & 1u ? -m : m);
     }
   }
