@@ -11,6 +11,9 @@
 //                     message (the codec's cost) and, for held updates, from
 //                     as many distinct messages (out of cache at d = 1e6,
 //                     beside memcpy of as many distinct buffers)
+//   ... w=7           the same with every update weighted by 7
+//                     (aggregator.weighting = "samples"): the exact sum
+//                     splits w v in double lanes instead of v in float ones
 //
 // Throughput is in GB/s of the dense input a codec stands for (4 bytes x d),
 // whatever its wire size, so a codec is compared with copying the gradient.
@@ -61,6 +64,7 @@ struct BenchCase {
   const char* label;
   codec::CompressorSpec spec;
   AggregatorKind aggregator;
+  uint32_t weight = 1;  // each update's weight (aggregator.weighting = "samples" when > 1)
 };
 
 // Runs `body` once untimed (warm-up: page faults, caches, branch history),
@@ -190,9 +194,9 @@ bool RunCase(const BenchCase& c, std::span<const float> gradient, int repeats, C
                    status = codec::DecodeUpdatePayload(*update, c.spec, d, scratch, &decoded);
                    if (!status.ok()) return;
                    if (is_mean) {
-                     mean.Add(decoded, values_stay_valid);
+                     mean.Add(decoded, values_stay_valid, c.weight);
                    } else {
-                     votes.Add(decoded);
+                     votes.AddFrom(u, decoded, c.weight);
                    }
                  }
                  mean.Flush();
@@ -273,6 +277,11 @@ int Main(int argc, char** argv) {
       {"scaled-sign", spec(Kind::ScaledSign), AggregatorKind::kMean},
       {"ef-sign", spec(Kind::EfSign), AggregatorKind::kMean},
       {"top-k d/100", spec(Kind::TopK, k), AggregatorKind::kMean},
+      {"identity w=7", spec(Kind::Identity), AggregatorKind::kMean, 7},
+      {"qsgd s=15 w=7", spec(Kind::Qsgd, 0, 1.0, 15), AggregatorKind::kMean, 7},
+      {"rand-k d/100 w=7", spec(Kind::RandK, k), AggregatorKind::kMean, 7},
+      {"scaled-sign w=7", spec(Kind::ScaledSign), AggregatorKind::kMean, 7},
+      {"sign w=7", spec(Kind::Sign), AggregatorKind::kSignMean, 7},
   };
 
   if (std::none_of(std::begin(cases), std::end(cases),

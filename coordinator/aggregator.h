@@ -14,12 +14,36 @@
 // n is the number of updates accepted this round. Median, trimmed mean,
 // krum and centered-clip keep every update of a round (O(n d)); with
 // aggregator.max_update_norm, updates are scaled down to that norm first
-// (norm_bound.h). An aggregator also owns
+// (norm_bound.h).
+//
+// Weights (aggregator.weighting = "samples"): each update comes with the
+// samples behind it, w_i = Update.weight (0 read as 1), and the rules that
+// take weights count it w_i times, exactly (integers), so the result is
+// still the same whatever the arrival order:
+//   mean          sum_i w_i C_i(g_i) / sum_i w_i, FedAvg (McMahan et al. 2017): ExactSum adds w_i ToFixed(v)
+//                 and Finish divides by gcd_i w_i exactly before the one rounding, so equal weights give
+//                 the unweighted mean bit for bit. With max_update_norm each update is bounded first, then
+//                 weighted (a node's share of the mean is w_i / sum w, not 1/n); with node_momentum the rule
+//                 weighs node i's momentum by this round's w_i.
+//   sign-mean     sum_i w_i sign(g_i) / sum_i w_i, integer counts, divided by the gcd the same way
+//   majority      sign(sum_i w_i sign(g_i)), a vote weighted by samples; ties give 0
+// The robust rules (median, trimmed-mean, krum, centered-clip, and
+// bucketing, which feeds them) refuse weights at config time: they resist
+// hostile nodes by giving each node one vote, and weights are what a node
+// says of itself, so a hostile node would claim the largest allowed and
+// outvote the rest; a weighted median or Krum would also need a trusted
+// sample count, which the coordinator does not have. A round's weights total
+// at most codec::kMaxRoundWeight = 2^20 (the exact sums' headroom): the
+// coordinator refuses an update heavier than 2^20 / run.nodes, and a config
+// whose nodes would send one. Without weights every update weighs 1.
+//
+// An aggregator also owns
 // the buffers update messages are received into, since some (the mean)
 // keep decoded updates as views of those bytes until they add them. Not
 // thread-safe.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -47,11 +71,16 @@ class Aggregator {
   // Adds one decoded update of the run's compressor, whose bytes lie in the
   // buffer ReceiveBuffer() returned last.
   virtual void Add(const codec::DecodedPayload& update) = 0;
-  // The same, from node `node` (< the run's nodes, once a round): what the
-  // coordinator calls. Rules that look at who sent what (node momentum,
-  // bucketing) need it; the others ignore it.
-  virtual void AddFrom(uint32_t node, const codec::DecodedPayload& update) {
+  // The same, from node `node` (< the run's nodes, once a round), counted
+  // `weight` (>= 1) times: what the coordinator calls. Rules that look at who
+  // sent what (node momentum, bucketing) need the node, rules that take
+  // weights (the mean and sign votes, above) the weight; the others ignore
+  // the node, and are given weight 1 only (the config refuses weights for
+  // them).
+  virtual void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) {
     (void)node;
+    (void)weight;
+    assert(weight == 1 && "this rule takes no weights");
     Add(update);
   }
   // Updates added this round.

@@ -47,7 +47,9 @@ void BucketingAggregator::Reset() {
   rule_->StartRound(round_);
 }
 
-void BucketingAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update) {
+void BucketingAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) {
+  (void)weight;
+  assert(weight == 1 && "bucketing takes no weights");
   if (rows_.count() >= rows_.capacity()) return;  // UpdateRows asserts
   nodes_.push_back(node);
   rows_.Add(update);

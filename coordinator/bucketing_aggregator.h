@@ -51,8 +51,10 @@ class BucketingAggregator final : public Aggregator {
   }
   std::span<uint64_t> ReceiveBuffer() override { return receive_buffer_; }
   // Without a node id (tests), the update's arrival index stands in.
-  void Add(const codec::DecodedPayload& update) override { AddFrom(rows_.count(), update); }
-  void AddFrom(uint32_t node, const codec::DecodedPayload& update) override;
+  void Add(const codec::DecodedPayload& update) override { AddFrom(rows_.count(), update, 1); }
+  // Weight 1 only: bucketing feeds robust rules, which take no weights
+  // (aggregator.h).
+  void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override;
   uint32_t count() const override { return rows_.count(); }
   void Finish(std::span<double> direction) override;
   uint32_t bounded() const override { return rows_.bounded(); }

@@ -3,180 +3,16 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
-#include <cmath>
 #include <cstring>
 
 #include "core/vectors.h"
 
-// The kernels below use the eight-lane vector types of core/vectors.h.
+// The 128-bit sums: ToFixed, scalar adds, and folding the limb rows into
+// the sums. The batch kernels (AddDenseBatch, AddSignsBatch) that fill the
+// limb rows are in exact_sum_batch.cc.
 
 namespace edgefl {
 namespace {
-
-// Float bit patterns (sign cleared) bounding the ordinary values
-// 2^-41 <= |v| < 2^40, whose v * 2^64 is an integer below 2^104.
-constexpr uint32_t kOrdinaryMinBits = (127 - 41) << 23;
-constexpr uint32_t kOrdinaryEndBits = (127 + 40) << 23;
-
-bool IsOrdinary(float v) {
-  const uint32_t abs_bits = std::bit_cast<uint32_t>(v) & 0x7FFFFFFFu;
-  return abs_bits - kOrdinaryMinBits < kOrdinaryEndBits - kOrdinaryMinBits || abs_bits == 0;
-}
-
-// v * 2^64 = q0 2^78 + q1 2^52 + q2 2^26 + q3 for ordinary v, |q_i| < 2^26,
-// every q_i with the sign of v. Each step is exact in float: f = v 2^-14 is a
-// power-of-two scaling (|f| < 2^26); q = trunc(f) is an integer below 2^26;
-// f - q keeps f's bits below 1, which fit f's 24-bit significand; scaling by
-// 2^26 is exact again. After three rounds f = v 2^64 mod 2^26 is an integer,
-// because an ordinary v has no bits below 2^-64. The vector kernel performs
-// the same steps lane by lane.
-void SplitOrdinary(float v, int32_t q[4]) {
-  float f = v * 0x1.0p-14f;
-  for (int i = 0; i < 3; ++i) {
-    q[i] = static_cast<int32_t>(f);
-    f = (f - static_cast<float>(q[i])) * 0x1.0p26f;
-  }
-  q[3] = static_cast<int32_t>(f);
-}
-
-// rows[i][j] += q_i of one ordinary v: the scalar path beside the kernels.
-void AddOrdinaryValue(float v, int32_t* const rows[4], uint32_t j) {
-  int32_t q[4];
-  SplitOrdinary(v, q);
-  for (int i = 0; i < 4; ++i) rows[i][j] += q[i];
-}
-
-// Limb row i holds the bits of v * 2^64 from 2^(26 (3 - i)) up, that is the
-// bits of v from 2^kRowLowestBit[i] to 2^(kRowLowestBit[i] + 25).
-constexpr int kRowLowestBit[4] = {14, -12, -38, -64};
-// 2^-kRowLowestBit[i]: the scaling that starts a split at row i.
-constexpr float kRowScale[4] = {0x1.0p-14f, 0x1.0p12f, 0x1.0p38f, 0x1.0p64f};
-
-// The limb rows a block's values can touch: rows first..last (none when
-// first > last), or not ordinary when some value needs ToFixed.
-struct RowSpan {
-  bool ordinary = true;
-  int first = 4;
-  int last = -1;
-
-  bool empty() const { return first > last; }
-  void Merge(RowSpan other) {
-    first = std::min(first, other.first);
-    last = std::max(last, other.last);
-  }
-};
-
-// A value with exponent e has bits from 2^(e - 23) to 2^e, so only the rows
-// that meet [min_e - 23, max_e] over a block's nonzero values can be
-// nonzero: most gradients need two of the four rows.
-[[gnu::always_inline]] inline RowSpan RowsReached(BlockMagnitude m) {
-  RowSpan span;
-  if (m.largest_bits == 0) return span;  // all zero: nothing to add
-  if (m.largest_bits >= kOrdinaryEndBits || m.smallest_nonzero_bits < kOrdinaryMinBits) {
-    span.ordinary = false;
-    return span;
-  }
-  const int max_exponent = static_cast<int>(m.largest_bits >> 23) - 127;
-  const int min_exponent = static_cast<int>(m.smallest_nonzero_bits >> 23) - 127;
-  span.first = 0;
-  while (kRowLowestBit[span.first] > max_exponent) ++span.first;
-  span.last = 3;
-  while (kRowLowestBit[span.last] + 25 < min_exponent - 23) --span.last;
-  return span;
-}
-
-// rows[i][j] += q_i of vectors[u][j] for u < n, j < count and i in
-// [First, Last], every value ordinary with no bits outside those rows. The
-// rows of eight coordinates are loaded once, take every vector's limbs in
-// registers, and are stored once. Starting at row First gives the same f as
-// the steps above it, which produce q = 0 and leave f scaled by 2^26; at row
-// Last f is an integer (no lower bits).
-template <int First, int Last>
-[[gnu::always_inline]] inline void AddLimbsOfRows(const float* const* vectors, uint32_t n, uint32_t count,
-                                                  int32_t* const rows[4]) {
-  constexpr int kRows = Last - First + 1;
-  uint32_t j = 0;
-  for (; j + kLanes <= count; j += kLanes) {
-    I32x8 sum[kRows];
-    for (int r = 0; r < kRows; ++r) std::memcpy(&sum[r], rows[First + r] + j, sizeof(sum[r]));
-    for (uint32_t u = 0; u < n; ++u) {
-      F32x8 f;
-      std::memcpy(&f, vectors[u] + j, sizeof(f));
-      f *= kRowScale[First];
-      for (int r = 0; r + 1 < kRows; ++r) {
-        const I32x8 q = __builtin_convertvector(f, I32x8);
-        sum[r] += q;
-        f = (f - __builtin_convertvector(q, F32x8)) * 0x1.0p26f;
-      }
-      sum[kRows - 1] += __builtin_convertvector(f, I32x8);
-    }
-    for (int r = 0; r < kRows; ++r) std::memcpy(rows[First + r] + j, &sum[r], sizeof(sum[r]));
-  }
-  for (uint32_t u = 0; u < n; ++u) {
-    for (uint32_t k = j; k < count; ++k) AddOrdinaryValue(vectors[u][k], rows, k);
-  }
-}
-
-// rows[i][j] += q[u][i] where bit j of packed[u] is clear, -q[u][i] where it
-// is set, for u < n, j < count and i in [First, Last] (q[u][i] = 0 outside).
-template <int First, int Last>
-[[gnu::always_inline]] inline void AddSignLimbsOfRows(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
-                                                      uint32_t count, int32_t* const rows[4]) {
-  constexpr int kRows = Last - First + 1;
-  const I32x8 lane_bit = {1, 2, 4, 8, 16, 32, 64, 128};
-  uint32_t j = 0;
-  for (; j + kLanes <= count; j += kLanes) {
-    I32x8 sum[kRows];
-    for (int r = 0; r < kRows; ++r) std::memcpy(&sum[r], rows[First + r] + j, sizeof(sum[r]));
-    for (uint32_t u = 0; u < n; ++u) {
-      const I32x8 byte = I32x8{} + static_cast<int32_t>(packed[u][j / 8]);
-      const I32x8 negative = (byte & lane_bit) != 0;  // -1 where set
-      for (int r = 0; r < kRows; ++r) sum[r] += ((I32x8{} + q[u][First + r]) ^ negative) - negative;
-    }
-    for (int r = 0; r < kRows; ++r) std::memcpy(rows[First + r] + j, &sum[r], sizeof(sum[r]));
-  }
-  for (uint32_t u = 0; u < n; ++u) {
-    for (uint32_t k = j; k < count; ++k) {
-      const bool negative = (packed[u][k >> 3] >> (k & 7)) & 1u;
-      for (int i = First; i <= Last; ++i) rows[i][k] += negative ? -q[u][i] : q[u][i];
-    }
-  }
-}
-
-// Calls body.template operator()<First, Last>() for a nonempty span: one
-// unrolled kernel for each of the ten row ranges. The bodies are marked
-// always_inline so that they take the calling clone's ISA (a lambda is a
-// function of its own, built for the baseline unless inlined).
-template <typename Body>
-[[gnu::always_inline]] inline void ForRowSpan(RowSpan span, Body&& body) {
-  switch (span.first * 4 + span.last) {
-    case 0 * 4 + 0: return body.template operator()<0, 0>();
-    case 0 * 4 + 1: return body.template operator()<0, 1>();
-    case 0 * 4 + 2: return body.template operator()<0, 2>();
-    case 0 * 4 + 3: return body.template operator()<0, 3>();
-    case 1 * 4 + 1: return body.template operator()<1, 1>();
-    case 1 * 4 + 2: return body.template operator()<1, 2>();
-    case 1 * 4 + 3: return body.template operator()<1, 3>();
-    case 2 * 4 + 2: return body.template operator()<2, 2>();
-    case 2 * 4 + 3: return body.template operator()<2, 3>();
-    case 3 * 4 + 3: return body.template operator()<3, 3>();
-    default: assert(false);
-  }
-}
-
-EDGEFL_VECTOR_CLONES void AddOrdinaryLimbs(const float* const* vectors, uint32_t n, uint32_t count, RowSpan span,
-                                           int32_t* const rows[4]) {
-  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
-    AddLimbsOfRows<First, Last>(vectors, n, count, rows);
-  });
-}
-
-EDGEFL_VECTOR_CLONES void AddSignLimbs(const uint8_t* const* packed, const int32_t (*q)[4], uint32_t n,
-                                       uint32_t count, RowSpan span, int32_t* const rows[4]) {
-  ForRowSpan(span, [&]<int First, int Last>() __attribute__((always_inline)) {
-    AddSignLimbsOfRows<First, Last>(packed, q, n, count, rows);
-  });
-}
 
 // S += a0 2^78 + a1 2^52 + a2 2^26 + a3 (|a_i| < 2^31) for the sums kept as
 // high 2^62 + low (exact_sum.h): a0 2^78 = (a0 2^16) 2^62, a1 2^52 =
@@ -283,80 +119,11 @@ void ExactSum::FoldBlock(uint32_t start, uint32_t count) {
   for (int32_t* row : rows) std::fill(row, row + count, 0);
 }
 
-EDGEFL_VECTOR_CLONES void ExactSum::AddDenseBatch(std::span<const DenseAddend> batch) {
-  const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
-  const float* ordinary[kMaxUnfolded];
-  for (uint32_t start = 0, block = 0; start < dimension_; start += kMagnitudeBlock, ++block) {
-    const uint32_t count = std::min(kMagnitudeBlock, dimension_ - start);
-    if (fold) FoldBlock(start, count);
-    int32_t* rows[4];
-    RowsAt(start, rows);
-    RowSpan rows_reached;
-    uint32_t n = 0;
-    for (size_t u = 0; u < batch.size(); ++u) {
-      const DenseAddend& addend = batch[u];
-      const float* v;
-      if (addend.decode_block != nullptr) {
-        float* out = decoded_.get() + u * kMagnitudeBlock;
-        addend.decode_block(addend.context, start, count, out);
-        v = out;
-      } else {
-        assert(addend.values.size() >= dimension_);
-        v = addend.values.data() + start;
-      }
-      const RowSpan span =
-          RowsReached(addend.magnitudes.empty() ? ScanBlockMagnitude(v, count) : addend.magnitudes[block]);
-      if (span.ordinary) {
-        if (!span.empty()) ordinary[n++] = v;
-        rows_reached.Merge(span);
-        continue;
-      }
-      for (uint32_t j = 0; j < count; ++j) {
-        if (IsOrdinary(v[j])) {
-          AddOrdinaryValue(v[j], rows, j);
-        } else {
-          Add(start + j, ToFixed(v[j]));
-        }
-      }
-    }
-    if (n > 0) AddOrdinaryLimbs(ordinary, n, count, rows_reached, rows);
-  }
-}
-
-void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const float> values) {
-  for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]));
-}
-
-EDGEFL_VECTOR_CLONES void ExactSum::AddSignsBatch(std::span<const SignAddend> batch) {
-  const bool fold = CountUnfolded(static_cast<uint32_t>(batch.size()));
-  // Each ordinary magnitude's limbs, once for the whole vector.
-  int32_t limbs[kMaxUnfolded][4];
-  const uint8_t* ordinary[kMaxUnfolded];
-  RowSpan rows_reached;
-  uint32_t n = 0;
-  for (const SignAddend& addend : batch) {
-    assert(addend.packed.size() * 8 >= dimension_);
-    if (IsOrdinary(addend.magnitude)) {
-      SplitOrdinary(addend.magnitude, limbs[n]);
-      for (int i = 0; i < 4; ++i) {
-        if (limbs[n][i] != 0) rows_reached.Merge({true, i, i});
-      }
-      ordinary[n++] = addend.packed.data();
-    } else {
-      const Fixed m = ToFixed(addend.magnitude);
-      for (uint32_t j = 0; j < dimension_; ++j) Add(j, (addend.packed[j >> 3] >> (j & 7)) & 1u ? -m : m);
-    }
-  }
-  const uint8_t* packed[kMaxUnfolded];
-  for (uint32_t start = 0; start < dimension_; start += kMagnitudeBlock) {
-    const uint32_t count = std::min(kMagnitudeBlock, dimension_ - start);
-    if (fold) FoldBlock(start, count);
-    if (rows_reached.empty()) continue;
-    int32_t* rows[4];
-    RowsAt(start, rows);
-    for (uint32_t u = 0; u < n; ++u) packed[u] = ordinary[u] + start / 8;
-    AddSignLimbs(packed, limbs, n, count, rows_reached, rows);
-  }
+// |ToFixed(v)| <= 2^104 and w <= 2^20 (codec::kMaxRoundWeight): every
+// product fits a Fixed, and Add takes it.
+void ExactSum::AddSparse(std::span<const uint32_t> indices, std::span<const float> values, uint32_t weight) {
+  const Fixed w = weight;
+  for (size_t i = 0; i < indices.size(); ++i) Add(indices[i], ToFixed(values[i]) * w);
 }
 
 ExactSum::Fixed ExactSum::Sum(uint32_t j) const {
@@ -364,6 +131,15 @@ ExactSum::Fixed ExactSum::Sum(uint32_t j) const {
   const Fixed unfolded = (static_cast<Fixed>(limbs_[j]) << 78) + (static_cast<Fixed>(limbs_[d + j]) << 52) +
                          (static_cast<Fixed>(limbs_[2 * d + j]) << 26) + limbs_[3 * d + j];
   return static_cast<Fixed>(high_[j]) * (Fixed{1} << kLowBits) + low_[j] + unfolded;
+}
+
+ExactDivisor::ExactDivisor(uint64_t divisor) {
+  assert(divisor > 0);
+  shift_ = std::countr_zero(divisor);
+  const ExactSum::UnsignedFixed odd = divisor >> shift_;
+  ExactSum::UnsignedFixed inverse = odd;  // right in the low 3 bits
+  for (int bits = 3; bits < 128; bits *= 2) inverse *= 2 - odd * inverse;
+  inverse_ = inverse;
 }
 
 }  // namespace edgefl

@@ -10,6 +10,17 @@
 // above 2^-41 — and sums 2^20 values of magnitude below 2^40
 // (codec::kMaxUpdateMagnitude, enforced on decode) without overflow.
 //
+// Weights: an addend of weight w (1 <= w <= 2^20) adds w * ToFixed(v), an
+// integer, so a weighted sum is exact and order-independent too, and the
+// same bit for bit as adding the vector w times. The weights count against
+// the 2^20 values above (codec::kMaxRoundWeight): weights totalling at most
+// 2^20 never overflow. Weighted values take the same limb rows: w v is exact
+// in double (a 24-bit significand times w < 2^21), and while |w v| < 2^40
+// the split below is exact in double too, giving four limbs below 2^26 as
+// any value's: a weighted vector counts once towards kMaxUnfolded, and
+// costs the kernels double lanes instead of float ones. Other values
+// (|w v| >= 2^40, or |v| below 2^-41) take w * ToFixed(v).
+//
 // Storage: each sum S_j is kept as two 64-bit limbs, S_j = high_j * 2^62 +
 // low_j with low_j in [0, 2^62). A limb of 62 rather than 64 bits leaves
 // headroom: an addend's low part (|L| < 2^62) never overflows low_j, and the
@@ -42,6 +53,7 @@ namespace edgefl {
 class ExactSum {
  public:
   __extension__ typedef __int128 Fixed;
+  __extension__ typedef unsigned __int128 UnsignedFixed;
   static constexpr int kFractionBits = 64;
   // Vectors summed in the int32 limb rows between folds.
   static constexpr uint32_t kMaxUnfolded = 32;
@@ -63,12 +75,14 @@ class ExactSum {
     std::span<const BlockMagnitude> magnitudes = {};
     BlockDecoder decode_block = nullptr;  // when set, used instead of `values`
     const void* context = nullptr;
+    uint32_t weight = 1;  // the vector counts this many times (>= 1)
   };
   // +magnitude at coordinate j where bit j of `packed` is clear, -magnitude
   // where it is set (bit j in byte j/8, LSB first, as codec::PackSigns).
   struct SignAddend {
     std::span<const uint8_t> packed;
     float magnitude = 0.0f;
+    uint32_t weight = 1;  // the vector counts this many times (>= 1)
   };
 
   // Adds values[j] to sum j for every j < dimension().
@@ -81,13 +95,14 @@ class ExactSum {
   // vectors cost one pass over the rows instead of B. The same sums as
   // AddDense each, bit for bit.
   void AddDenseBatch(std::span<const DenseAddend> batch);
-  void AddSigns(std::span<const uint8_t> packed, float magnitude) {
-    const SignAddend addend{packed, magnitude};
+  void AddSigns(std::span<const uint8_t> packed, float magnitude, uint32_t weight = 1) {
+    const SignAddend addend{packed, magnitude, weight};
     AddSignsBatch({&addend, 1});
   }
   // Adds every sign vector of `batch` (at most kMaxUnfolded) in one pass.
   void AddSignsBatch(std::span<const SignAddend> batch);
-  void AddSparse(std::span<const uint32_t> indices, std::span<const float> values);
+  // Adds weight * values[i] to sum indices[i].
+  void AddSparse(std::span<const uint32_t> indices, std::span<const float> values, uint32_t weight = 1);
   void Add(uint32_t j, Fixed value);
 
   // The exact sum j in units of 2^-64.
@@ -132,6 +147,27 @@ class ExactSum {
   std::unique_ptr<int32_t[]> limbs_;  // four rows of dimension_: q0, q1, q2, q3 sums
   std::unique_ptr<float[]> decoded_;  // a block of each compact addend of a batch
   uint32_t unfolded_ = 0;             // vectors in limbs_ since the last fold
+};
+
+// Exact division by a divisor fixed in advance, without a division: for
+// every S that is a multiple of `divisor`, Quotient(S) = S / divisor. With
+// divisor = 2^s o, o odd, S >> s is exact, and multiplying it by o's inverse
+// modulo 2^128 gives the quotient, since q o = S / 2^s (Granlund and
+// Montgomery, "Division by Invariant Integers using Multiplication", PLDI
+// 1994, section 9). The inverse comes from Newton's iteration x <- x (2 -
+// o x), which doubles the correct low bits each time from the 3 that x = o
+// has (o^2 = 1 mod 8). The mean divides its weighted sums by the weights'
+// gcd with it, d sums a round, at the cost of a multiplication each.
+class ExactDivisor {
+ public:
+  explicit ExactDivisor(uint64_t divisor);
+  ExactSum::Fixed Quotient(ExactSum::Fixed multiple) const {
+    return static_cast<ExactSum::Fixed>(static_cast<ExactSum::UnsignedFixed>(multiple >> shift_) * inverse_);
+  }
+
+ private:
+  int shift_;
+  ExactSum::UnsignedFixed inverse_;
 };
 
 }  // namespace edgefl

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <numeric>
 
 #include "schemas/codec/bit_pack.h"
 
@@ -23,6 +24,8 @@ std::span<uint64_t> MeanAggregator::ReceiveBuffer() {
 
 void MeanAggregator::Reset() {
   count_ = 0;
+  total_weight_ = 0;
+  weight_gcd_ = 0;
   pending_count_ = 0;
   sum_.Clear();
 }
@@ -37,23 +40,28 @@ void DecodeCompactBlock(const void* context, uint32_t start, uint32_t count, flo
 
 }  // namespace
 
-void MeanAggregator::Add(const codec::DecodedPayload& update, bool values_stay_valid) {
+void MeanAggregator::Add(const codec::DecodedPayload& update, bool values_stay_valid, uint32_t weight) {
+  assert(weight >= 1);
   ++count_;
+  total_weight_ += weight;
+  weight_gcd_ = std::gcd(weight_gcd_, weight);
+  assert(total_weight_ <= codec::kMaxRoundWeight);
   using Form = codec::DecodedPayload::Form;
   if (update.form == Form::kSparse) {
-    sum_.AddSparse(update.indices, update.values);
+    sum_.AddSparse(update.indices, update.values, weight);
     return;
   }
-  // Dense, compact and sign updates are held when allowed. Held updates all
-  // have the run's one form: dense and compact are both dense addends.
+  // Dense, compact and sign updates are held when allowed, with their
+  // weights. Held updates all have the run's one form: dense and compact are
+  // both dense addends.
   const bool signs = update.form == Form::kSigns;
   const bool hold = values_stay_valid;
   assert(!hold || pending_count_ == 0 || pending_signs_held_ == signs);
   const size_t slot = pending_count_;
   if (signs) {
-    const ExactSum::SignAddend addend{update.sign_bits, update.sign_scale};
+    const ExactSum::SignAddend addend{update.sign_bits, update.sign_scale, weight};
     if (!hold) {
-      sum_.AddSigns(addend.packed, addend.magnitude);
+      sum_.AddSignsBatch({&addend, 1});
       return;
     }
     pending_signs_[slot] = addend;
@@ -71,6 +79,7 @@ void MeanAggregator::Add(const codec::DecodedPayload& update, bool values_stay_v
       std::copy_n(addend.magnitudes.begin(), blocks, kept.begin());
       addend.magnitudes = kept;
     }
+    addend.weight = weight;
     if (!hold) {
       sum_.AddDense(addend);
       return;
@@ -93,8 +102,18 @@ void MeanAggregator::Flush() {
 
 void MeanAggregator::Finish(std::span<double> direction) {
   Flush();
-  const double inverse = 1.0 / count_;
-  for (uint32_t j = 0; j < dimension_; ++j) direction[j] = sum_.Value(j, inverse);
+  // sum_i w_i v_i / sum_i w_i = sum_i (w_i/g) v_i / sum_i (w_i/g): the sums
+  // divided by g exactly, then rounded once. Unweighted, g = 1 and W = n.
+  const uint32_t g = std::max(weight_gcd_, 1u);
+  const double inverse = 1.0 / static_cast<double>(total_weight_ / g);
+  if (g == 1) {
+    for (uint32_t j = 0; j < dimension_; ++j) direction[j] = sum_.Value(j, inverse);
+    return;
+  }
+  const ExactDivisor divisor(g);
+  for (uint32_t j = 0; j < dimension_; ++j) {
+    direction[j] = static_cast<double>(divisor.Quotient(sum_.Sum(j))) * 0x1.0p-64 * inverse;
+  }
 }
 
 }  // namespace edgefl

@@ -1,7 +1,14 @@
-// MeanAggregator: the mean (1/n) sum_i C_i(g_i) of a round's updates, from
-// an exact fixed-point sum (exact_sum.h), so independent of their order.
-// Takes every form a compressor produces: dense, compact (QSGD, natural),
-// sparse and signs (+-scale a coordinate).
+// MeanAggregator: the mean (1/n) sum_i C_i(g_i) of a round's updates, or
+// with weights w_i the weighted mean sum_i w_i C_i(g_i) / sum_i w_i (FedAvg,
+// McMahan et al. 2017), from an exact fixed-point sum (exact_sum.h), so
+// independent of their order. Takes every form a compressor produces:
+// dense, compact (QSGD, natural), sparse and signs (+-scale a coordinate).
+// Weighted exactly: the sums hold sum_i w_i ToFixed(v_i), and Finish
+// divides them by g = gcd_i w_i exactly (ExactDivisor) before the one
+// rounding, so weights with a common factor give the sums of the reduced
+// weights, bit for bit, and equal weights the unweighted mean's bits. The
+// weights of a round must total at most codec::kMaxRoundWeight (2^20), the
+// sums' headroom; the coordinator refuses heavier updates (update_collector.h).
 // Updates whose bytes the caller keeps valid are held back and added up to
 // kMaxPending at a time, one pass over the sums for them all; compact ones
 // are expanded a block at a time on the way. Through the Aggregator
@@ -42,18 +49,26 @@ class MeanAggregator final : public Aggregator {
   std::span<uint64_t> ReceiveBuffer() override;
   void Add(const codec::DecodedPayload& update) override { Add(update, hold_updates_); }
   void Reset() override;
-  // Adds one decoded update (any form the run's compressor produces). With
-  // `values_stay_valid`, a dense, compact or sign update may be held back
-  // instead (the held ones must all have one form, as a run's updates do),
-  // and its values must then stay valid until pending() drops back to 0 (Add
-  // flushes when kMaxPending are held; Flush, Finish and Reset too). So a
-  // caller that receives each update into buffer number pending() of
-  // kMaxPending never overwrites a held update.
-  void Add(const codec::DecodedPayload& update, bool values_stay_valid);
+  // Weighted: the update counts `weight` (>= 1) times.
+  void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override {
+    (void)node;
+    Add(update, hold_updates_, weight);
+  }
+  // Adds one decoded update (any form the run's compressor produces),
+  // counted `weight` times. With `values_stay_valid`, a dense, compact or
+  // sign update may be held back instead (the held ones must all have one
+  // form, as a run's updates do), and its values must then stay valid until
+  // pending() drops back to 0 (Add flushes when kMaxPending are held; Flush,
+  // Finish and Reset too). So a caller that receives each update into buffer
+  // number pending() of kMaxPending never overwrites a held update.
+  void Add(const codec::DecodedPayload& update, bool values_stay_valid, uint32_t weight = 1);
   // Adds the held-back updates.
   void Flush();
   uint32_t pending() const { return static_cast<uint32_t>(pending_count_); }
   uint32_t count() const override { return count_; }
+  // The weights added this round, in all; their gcd (0 before any).
+  uint64_t total_weight() const { return total_weight_; }
+  uint32_t weight_gcd() const { return weight_gcd_; }
   // Flushes, then writes the direction, for count() > 0.
   void Finish(std::span<double> direction) override;
   // The exact sum of this round's updates (flushed), e.g. for a relay to
@@ -66,6 +81,8 @@ class MeanAggregator final : public Aggregator {
  private:
   uint32_t dimension_;
   uint32_t count_ = 0;
+  uint64_t total_weight_ = 0;
+  uint32_t weight_gcd_ = 0;
   ExactSum sum_;
   // Updates held back, all dense addends or all signs (a run has one
   // form), with what their addends point to: the compact views and the

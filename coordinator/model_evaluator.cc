@@ -31,6 +31,16 @@ Status ModelEvaluator::Create(const ExperimentConfig& config, const std::string&
                              "node %u's shard has %zu samples; a Welcome carries at most %u (use more nodes)", i,
                              partition.shards[i].size(), codec::kMaxShardSamples);
       }
+      // Each node's updates weigh its shard (node_runtime.h), which the
+      // coordinator would refuse past MaxUpdateWeight: say so now, once.
+      const uint32_t max_weight = codec::MaxUpdateWeight(config.nodes);
+      if (config.aggregator.weighting == Weighting::kSamples && partition.shards[i].size() > max_weight) {
+        return Status::Error(StatusCode::kInvalidArgument,
+                             "aggregator.weighting = \"samples\": node %u's shard has %zu samples, more than the %u "
+                             "one update may weigh with run.nodes = %u (a round's weights total at most 2^20, the "
+                             "exact sum's headroom)",
+                             i, partition.shards[i].size(), max_weight, config.nodes);
+      }
     }
     std::vector<uint32_t> train;
     for (const auto& shard : partition.shards) train.insert(train.end(), shard.begin(), shard.end());

@@ -26,7 +26,7 @@ void NodeMomentumAggregator::StartRound(uint32_t round) {
   rule_->StartRound(round);
 }
 
-void NodeMomentumAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update) {
+void NodeMomentumAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) {
   assert(node < nodes_ && pending_ < nodes_);
   if (node >= nodes_ || pending_ >= nodes_) return;
   const std::span<float> m = new_row(pending_);
@@ -41,7 +41,7 @@ void NodeMomentumAggregator::AddFrom(uint32_t node, const codec::DecodedPayload&
   codec::DecodedPayload momentum;
   momentum.form = codec::DecodedPayload::Form::kDense;
   momentum.dense = m;
-  rule_->AddFrom(node, momentum);
+  rule_->AddFrom(node, momentum, weight);
 }
 
 void NodeMomentumAggregator::Finish(std::span<double> direction) {

@@ -15,6 +15,9 @@
 // inside the updates' spread (alie) stands out of the momenta's, where a
 // robust rule finds it. Under the mean the mean of the momenta is the
 // momentum of the mean, server momentum in the exponential-average form.
+// With weights (aggregator.weighting = "samples", the mean only) the rule
+// weighs m_i by the w_i of node i's update this round; the momentum itself
+// is the node's own and unweighted.
 //
 // Independent of arrival order: m_i depends on node i's updates alone,
 // computed in double and rounded once to float, and the rule is
@@ -44,8 +47,9 @@ class NodeMomentumAggregator final : public Aggregator {
   void StartRound(uint32_t round) override;
   std::span<uint64_t> ReceiveBuffer() override { return rule_->ReceiveBuffer(); }
   // Without a node id (tests), the update's arrival index stands in.
-  void Add(const codec::DecodedPayload& update) override { AddFrom(pending_, update); }
-  void AddFrom(uint32_t node, const codec::DecodedPayload& update) override;
+  void Add(const codec::DecodedPayload& update) override { AddFrom(pending_, update, 1); }
+  // The rule sees node `node`'s new momentum with this update's weight.
+  void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override;
   uint32_t count() const override { return rule_->count(); }
   void Finish(std::span<double> direction) override;
   uint32_t bounded() const override { return rule_->bounded(); }

@@ -27,18 +27,18 @@ void NormBoundingAggregator::Reset() {
   bounded_ = 0;
 }
 
-void NormBoundingAggregator::Add(const codec::DecodedPayload& update) {
+void NormBoundingAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) {
   const std::span<float> values(scratch_.get(), dimension_);
   codec::ExpandUpdate(update, values);
   if (!BoundNorm(values, max_norm_)) {
-    inner_->Add(update);  // within the bound: exactly as without one
+    inner_->AddFrom(node, update, weight);  // within the bound: exactly as without one
     return;
   }
   ++bounded_;
   codec::DecodedPayload scaled;
   scaled.form = codec::DecodedPayload::Form::kDense;
   scaled.dense = values;
-  inner_->Add(scaled);
+  inner_->AddFrom(node, scaled, weight);
 }
 
 }  // namespace edgefl

@@ -8,7 +8,9 @@
 // wrapped in NormBoundingAggregator, which expands each update, measures
 // it, and hands the mean either the update unchanged or its scaled-down
 // dense copy. Sign votes (sign-mean, majority) give every node one vote a
-// coordinate already; the config refuses a bound with them.
+// coordinate already; the config refuses a bound with them. Under weights
+// (aggregator.h) the bound applies to the update, before its weight: a node
+// then moves the weighted mean by at most bound w_i / sum_i w_i.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +39,9 @@ class NormBoundingAggregator final : public Aggregator {
 
   void Reset() override;
   std::span<uint64_t> ReceiveBuffer() override { return inner_->ReceiveBuffer(); }
-  void Add(const codec::DecodedPayload& update) override;
+  void Add(const codec::DecodedPayload& update) override { AddFrom(0, update, 1); }
+  // Bounds the update, then hands it to the rule with its node and weight.
+  void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override;
   uint32_t count() const override { return inner_->count(); }
   void Finish(std::span<double> direction) override { inner_->Finish(direction); }
   uint32_t bounded() const override { return bounded_; }

@@ -47,7 +47,7 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
                                    codec::UpdateSizeLimit(config.compressor, d), config.seed);
   NodeTable nodes(config.nodes);
   for (uint32_t i = 0; i < config.nodes; ++i) nodes[i].joined = nodes[i].alive = true;
-  UpdateCollector collector(config.compressor, d, *aggregator, nodes);
+  UpdateCollector collector(config.compressor, d, *aggregator, nodes, config.aggregator.weighting);
   ServerStep step(config.step, config.server, StepFactsOf(config), d);
   std::vector<double> direction(d);
 

@@ -15,7 +15,7 @@ Session::Session(const ExperimentConfig& run_config, RunRecorder& run_recorder, 
       aggregator(MakeAggregator(run_config.aggregator, run_config.compressor.kind, run_config.nodes, dimension,
                                 max_message_bytes, run_config.seed)),
       nodes(run_config.nodes),
-      collector(run_config.compressor, dimension, *aggregator, nodes),
+      collector(run_config.compressor, dimension, *aggregator, nodes, run_config.aggregator.weighting),
       state(dimension, run_config.nodes) {}
 
 bool Session::SendTo(uint32_t node) {

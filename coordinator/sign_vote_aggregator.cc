@@ -1,6 +1,8 @@
 #include "coordinator/sign_vote_aggregator.h"
 
 #include <algorithm>
+#include <cassert>
+#include <numeric>
 
 #include "schemas/codec/bit_pack.h"
 
@@ -11,19 +13,38 @@ SignVoteAggregator::SignVoteAggregator(Vote vote, uint32_t dimension, size_t max
 
 void SignVoteAggregator::Reset() {
   count_ = 0;
+  total_weight_ = 0;
+  weight_gcd_ = 0;
   std::fill(counts_.get(), counts_.get() + dimension_, 0);
 }
 
-void SignVoteAggregator::Add(const codec::DecodedPayload& update) {
+void SignVoteAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) {
+  (void)node;
+  assert(weight >= 1);
   ++count_;
-  codec::AccumulateSigns(update.sign_bits, {counts_.get(), dimension_});
+  total_weight_ += weight;
+  weight_gcd_ = std::gcd(weight_gcd_, weight);
+  assert(total_weight_ <= codec::kMaxRoundWeight);
+  if (weight == 1) {
+    codec::AccumulateSigns(update.sign_bits, {counts_.get(), dimension_});
+    return;
+  }
+  const int32_t w = static_cast<int32_t>(weight);
+  for (uint32_t j = 0; j < dimension_; ++j) counts_[j] += codec::SignBit(update.sign_bits, j) ? -w : w;
 }
 
 void SignVoteAggregator::Finish(std::span<double> direction) {
-  const double inverse = 1.0 / count_;
+  // Counts and total reduced by the weights' gcd, which divides both
+  // exactly: unweighted, g = 1 and the total is n.
+  const int32_t g = static_cast<int32_t>(std::max(weight_gcd_, 1u));
+  const double inverse = 1.0 / static_cast<double>(total_weight_ / static_cast<uint32_t>(g));
   switch (vote_) {
     case Vote::kMean:
-      for (uint32_t j = 0; j < dimension_; ++j) direction[j] = counts_[j] * inverse;
+      if (g == 1) {
+        for (uint32_t j = 0; j < dimension_; ++j) direction[j] = counts_[j] * inverse;
+      } else {
+        for (uint32_t j = 0; j < dimension_; ++j) direction[j] = (counts_[j] / g) * inverse;
+      }
       break;
     case Vote::kMajority:
       for (uint32_t j = 0; j < dimension_; ++j) direction[j] = (counts_[j] > 0) - (counts_[j] < 0);

@@ -3,7 +3,12 @@
 // mean (1/n) sum_i sign(g_i) (DSignSGD, docs/theory.md 1) or the majority
 // vote sign(sum_i sign(g_i)), where a tie gives 0. Configuration pairs it
 // with compressor.kind = "sign" only. Counts are added as each update
-// arrives, so one receive buffer serves. Not thread-safe.
+// arrives, so one receive buffer serves. With weights w_i (aggregator.h)
+// the counts are sum_i w_i sign(g_i), still integers: the mean divides them
+// by sum_i w_i (both reduced by gcd_i w_i first, exactly, so equal weights
+// give the unweighted mean's bits) and the majority takes their sign. The
+// weights total at most 2^20 (codec::kMaxRoundWeight), so the counts fit
+// int32. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -23,16 +28,22 @@ class SignVoteAggregator final : public Aggregator {
 
   void Reset() override;
   std::span<uint64_t> ReceiveBuffer() override { return receive_buffer_; }
-  void Add(const codec::DecodedPayload& update) override;
+  void Add(const codec::DecodedPayload& update) override { AddFrom(0, update, 1); }
+  // Counts the update's signs `weight` (>= 1) times.
+  void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override;
   uint32_t count() const override { return count_; }
   void Finish(std::span<double> direction) override;
-  // sum_i sign(g_i) a coordinate, e.g. for a relay to forward with count().
+  // sum_i w_i sign(g_i) a coordinate, e.g. for a relay to forward with
+  // count() and total_weight().
   std::span<const int32_t> counts() const { return {counts_.get(), dimension_}; }
+  uint64_t total_weight() const { return total_weight_; }
 
  private:
   Vote vote_;
   uint32_t dimension_;
   uint32_t count_ = 0;
+  uint64_t total_weight_ = 0;
+  uint32_t weight_gcd_ = 0;
   std::unique_ptr<int32_t[]> counts_;
   std::vector<uint64_t> receive_buffer_;
 };

@@ -33,6 +33,16 @@ Status UpdateCollector::Check(uint32_t node, uint32_t round, const wire::Update&
 
 Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
   NodeSlot& slot = nodes_[node];
+  // Refused like a malformed payload: a node's weight is the samples it
+  // says it has, and a heavier one could overflow the round's exact sums.
+  const uint32_t weight = weighted_ ? codec::UpdateWeight(update) : 1;
+  if (weight > max_weight_) {
+    slot.round.outcome = NodeOutcome::kRefused;
+    return Status::Error(StatusCode::kMalformed,
+                         "round %u: update weight %u is more than %u, the most one update may weigh with run.nodes = "
+                         "%u (a round's weights total at most 2^20)",
+                         round_, weight, max_weight_, nodes_.size());
+  }
   codec::DecodedPayload decoded;
   const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
   if (!s.ok()) {
@@ -50,7 +60,7 @@ Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
   slot.round.loss = update.loss();
   slot.round.grad_norm = update.grad_norm();
   slot.round.compute_us = update.compute_us();
-  aggregator_.AddFrom(node, decoded);
+  aggregator_.AddFrom(node, decoded, weight);
   if (std::isfinite(update.loss())) {
     node_loss_sum_ += update.loss();
     ++node_loss_count_;

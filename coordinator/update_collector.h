@@ -4,7 +4,12 @@
 // aggregator; records the node's report. A refused update changes nothing
 // but the bytes counted. Under the virtual clock the round decides which
 // updates count only once all are in: Hold checks an update and keeps a
-// copy of its message, and TakeHeld adds the ones chosen. Not thread-safe.
+// copy of its message, and TakeHeld adds the ones chosen. Under
+// aggregator.weighting = "samples" each update is added with its
+// Update.weight (0 read as 1), and one heavier than
+// codec::MaxUpdateWeight(run.nodes) is refused, so that a round's weights
+// never total more than the exact sums hold (aggregator.h); otherwise every
+// update weighs 1 and Update.weight is not read. Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -19,9 +24,16 @@ namespace edgefl {
 
 class UpdateCollector {
  public:
+  // `nodes` holds the run's nodes (run.nodes of them).
   UpdateCollector(const codec::CompressorSpec& compressor, uint32_t dimension, Aggregator& aggregator,
-                  NodeTable& nodes)
-      : compressor_(compressor), dimension_(dimension), aggregator_(aggregator), nodes_(nodes), scratch_(dimension) {}
+                  NodeTable& nodes, Weighting weighting = Weighting::kUniform)
+      : compressor_(compressor),
+        dimension_(dimension),
+        aggregator_(aggregator),
+        nodes_(nodes),
+        weighted_(weighting == Weighting::kSamples),
+        max_weight_(codec::MaxUpdateWeight(static_cast<uint32_t>(nodes.size()))),
+        scratch_(dimension) {}
 
   // Opens round `round`: no updates yet.
   void Open(uint32_t round);
@@ -36,8 +48,9 @@ class UpdateCollector {
   Status Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
 
   // Take's two halves: the checks before decoding (the round, the node's
-  // part in it, its id; the bytes are counted), and the decoding and adding
-  // of a checked update whose bytes lie in the aggregator's receive buffer.
+  // part in it, its id; the bytes are counted), and the weighing, decoding
+  // and adding of a checked update whose bytes lie in the aggregator's
+  // receive buffer.
   Status Check(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
   Status Add(uint32_t node, const wire::Update& update);
 
@@ -61,6 +74,8 @@ class UpdateCollector {
   const uint32_t dimension_;
   Aggregator& aggregator_;
   NodeTable& nodes_;
+  const bool weighted_;         // aggregator.weighting = "samples"
+  const uint32_t max_weight_;   // the heaviest update accepted then
   codec::DecodeScratch scratch_;
   bool open_ = false;
   uint32_t round_ = 0;

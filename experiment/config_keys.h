@@ -167,6 +167,15 @@ void VisitConfigKeys(Config& c, Visitor& v) {
           "`trimmed-mean`, `krum` and `centered-clip` resist hostile nodes.",
           nullptr,
           "`\"mean\"`, or `\"sign-mean\"` when `compressor.kind = \"sign\"` and `aggregator.kind` is not given"});
+  v.Word("weighting", c.aggregator.weighting, WeightingNames(),
+         {"How much each accepted update counts: `uniform`, once, the mean (1/n) Σ_i v_i; `samples`, by the samples "
+          "behind it, n_i (a data objective's node weighs its shard, a synthetic one its batch, sent as "
+          "`Update.weight`, docs/protocol.md 3), FedAvg's Σ_i n_i v_i / Σ_i n_i (McMahan et al. 2017), `sign-mean` "
+          "Σ_i n_i sign(g_i) / Σ_i n_i and `majority` the sign of Σ_i n_i sign(g_i). Still exact and independent of "
+          "arrival order; equal weights give `uniform`'s model bit for bit. The robust kinds refuse `samples` "
+          "(below).",
+          "`uniform`, `samples`; `samples` only with `mean`, `sign-mean` and `majority`, and with at most 2^20 / "
+          "`run.nodes` samples a node"});
   v.Number("trim", c.aggregator.trim, Between(0.0, 0.5, false, /*hi_open=*/true),
            {"`trimmed-mean`: the fraction of each coordinate's values dropped at each end, ⌊trim·n⌋ of the largest "
             "and as many of the smallest. Other kinds ignore it."});

@@ -18,6 +18,7 @@
 #include "maths/gradient_noise.h"
 #include "maths/dataset.h"
 #include "maths/synthetic_objective.h"
+#include "schemas/codec/wire.h"
 
 namespace edgefl {
 namespace {
@@ -199,6 +200,23 @@ Status CheckAggregator(const ExperimentConfig& c) {
     return Bad("aggregator.node_momentum = %g: aggregator.kind = \"%s\" counts signs, not values (node momentum is "
                "for mean, median, trimmed-mean, krum and centered-clip)",
                a.node_momentum, kind);
+  }
+  if (a.weighting == Weighting::kSamples && !TakesWeights(a.kind)) {
+    return Bad("aggregator.weighting = \"samples\": aggregator.kind = \"%s\" resists hostile nodes by giving each "
+               "node one vote, and weights that nodes report about themselves would let one claim the votes of many "
+               "(weights are for mean, sign-mean and majority; use weighting = \"uniform\")",
+               kind);
+  }
+  // A synthetic objective's nodes each weigh their batch; a data
+  // objective's weigh their shards, which the coordinator checks once it has
+  // drawn them (ModelEvaluator::Create).
+  const uint32_t max_weight = codec::MaxUpdateWeight(c.nodes);
+  if (a.weighting == Weighting::kSamples && !codec::IsDataObjective(c.objective.kind) && c.batch_size > max_weight) {
+    return Bad("aggregator.weighting = \"samples\": each update would weigh noise.batch_size = %u samples, more than "
+               "the %u one update may weigh with run.nodes = %u (a round's weights total at most 2^20, the exact "
+               "sum's headroom); every node of a synthetic objective weighs the same, so weighting = \"uniform\" "
+               "gives the same mean",
+               c.batch_size, max_weight, c.nodes);
   }
   if (a.bucket_size > 1 && !KeepsEveryUpdate(a.kind)) {
     return Bad("aggregator.bucket_size = %u: bucketing feeds bucket means to a robust rule (median, trimmed-mean, "
@@ -390,6 +408,9 @@ constexpr codec::KindName<LinkShaping> kLinkShapingNames[] = {
 constexpr codec::KindName<RoundClock> kRoundClockNames[] = {
     {RoundClock::kWall, "wall"}, {RoundClock::kVirtual, "virtual"},
 };
+constexpr codec::KindName<Weighting> kWeightingNames[] = {
+    {Weighting::kUniform, "uniform"}, {Weighting::kSamples, "samples"},
+};
 constexpr codec::KindName<SmoothnessSource> kSmoothnessSourceNames[] = {
     {SmoothnessSource::kDeclared, "declared"},
     {SmoothnessSource::kOnline, "online"},
@@ -414,6 +435,7 @@ std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { ret
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
 std::span<const codec::KindName<RoundClock>> RoundClockNames() { return kRoundClockNames; }
+std::span<const codec::KindName<Weighting>> WeightingNames() { return kWeightingNames; }
 
 double PresetUplinkBps(LinkPreset preset) {
   // Uplink medians of public measurements (docs/config.md, [link]).
@@ -457,6 +479,8 @@ bool IsSignVote(AggregatorKind kind) {
   }
   return false;
 }
+
+bool TakesWeights(AggregatorKind kind) { return kind == AggregatorKind::kMean || IsSignVote(kind); }
 
 bool KeepsEveryUpdate(AggregatorKind kind) {
   switch (kind) {

@@ -27,9 +27,19 @@ enum class AggregatorKind : uint8_t {
   kCenteredClip, // centred clipping from last round's aggregate, Karimireddy, He, Jaggi 2021
 };
 
+// How much each accepted update counts (coordinator/aggregator.h).
+enum class Weighting : uint8_t {
+  kUniform,  // each once: (1/n) sum_i v_i
+  kSamples,  // each by the samples behind it, Update.weight: FedAvg's sum_i n_i v_i / sum_i n_i
+};
+
 // Whether an aggregator counts plain signs (sign-mean, majority) rather than
 // combining values.
 bool IsSignVote(AggregatorKind kind);
+// Whether an aggregator weighs updates (mean, sign-mean, majority). The
+// robust ones give each node one vote: weights the nodes report themselves
+// would let a hostile node buy more, so the config refuses them there.
+bool TakesWeights(AggregatorKind kind);
 // Whether an aggregator keeps every update of a round (median, trimmed
 // mean, Krum, centered-clip): 4 bytes a coordinate an update (update_rows.h).
 bool KeepsEveryUpdate(AggregatorKind kind);
@@ -37,6 +47,7 @@ bool KeepsEveryUpdate(AggregatorKind kind);
 // How a round's updates become the direction (coordinator/aggregator.h).
 struct AggregatorConfig {
   AggregatorKind kind = AggregatorKind::kMean;
+  Weighting weighting = Weighting::kUniform;
   double trim = 0.1;             // trimmed-mean: fraction dropped at each end, [0, 0.5)
   uint32_t byzantine = 1;        // krum: f, the hostile nodes tolerated
   uint32_t krum_select = 1;      // krum: m, the lowest-scoring updates averaged (1: Krum)
@@ -293,6 +304,7 @@ std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames();
 std::span<const codec::KindName<RoundClock>> RoundClockNames();
+std::span<const codec::KindName<Weighting>> WeightingNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

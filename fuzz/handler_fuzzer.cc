@@ -1,8 +1,8 @@
 // libFuzzer target: the coordinator's handling of messages from nodes, past
 // the transport: the envelope, Admission's checks of a Hello, and the
 // UpdateCollector taking updates (checks, decoding, the aggregator) for a
-// round, then the aggregate. The input picks the compressor and aggregator
-// and is a sequence of messages, each [node id: 1 byte][size: 2 bytes, LE]
+// round, then the aggregate. The input picks the compressor, aggregator and
+// weighting and is a sequence of messages, each [node id: 1 byte][size: 2 bytes, LE]
 // [bytes]. Whatever arrives, nothing may crash, and the direction is finite.
 // scripts/fuzz.sh builds and runs it; fuzz/corpus/handler/ holds seeds.
 #include <cmath>
@@ -26,12 +26,14 @@ using namespace edgefl;
 constexpr uint32_t kNodes = 4;
 constexpr uint32_t kDimension = 64;
 
-// The (compressor, aggregator) pairs a run may have.
+// The (compressor, aggregator) pairs a run may have, and the weighting of
+// those that take weights.
 struct Setup {
   codec::CompressorSpec compressor;
   AggregatorKind aggregator;
   double node_momentum = 0.0;
   uint32_t bucket_size = 1;
+  Weighting weighting = Weighting::kUniform;
 };
 const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMean},
@@ -50,6 +52,12 @@ const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kCenteredClip},
     {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kCenteredClip, 0.9, 2},
     {{.kind = wire::CompressorKind::Qsgd, .levels = 4}, AggregatorKind::kMedian, 0.5, 2},
+    {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMean, 0.0, 1, Weighting::kSamples},
+    {{.kind = wire::CompressorKind::Qsgd, .levels = 4}, AggregatorKind::kMean, 0.9, 1, Weighting::kSamples},
+    {{.kind = wire::CompressorKind::RandK, .k = 8}, AggregatorKind::kMean, 0.0, 1, Weighting::kSamples},
+    {{.kind = wire::CompressorKind::ScaledSign}, AggregatorKind::kMean, 0.0, 1, Weighting::kSamples},
+    {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kSignMean, 0.0, 1, Weighting::kSamples},
+    {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kMajority, 0.0, 1, Weighting::kSamples},
 };
 
 }  // namespace
@@ -65,12 +73,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.aggregator.byzantine = 0;
   config.aggregator.node_momentum = setup.node_momentum;
   config.aggregator.bucket_size = setup.bucket_size;
+  config.aggregator.weighting = setup.weighting;
   const size_t max_bytes = codec::UpdateSizeLimit(config.compressor, kDimension);
   auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, kNodes, kDimension, max_bytes);
   NodeTable nodes(kNodes);
   for (uint32_t i = 0; i < kNodes; ++i) nodes[i].joined = nodes[i].alive = true;
   Admission admission(config, nodes);
-  UpdateCollector collector(config.compressor, kDimension, *aggregator, nodes);
+  UpdateCollector collector(config.compressor, kDimension, *aggregator, nodes, config.aggregator.weighting);
   collector.Open(0);
   nodes.BeginRound(0);
 

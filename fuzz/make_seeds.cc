@@ -1,11 +1,13 @@
 // Writes the fuzzers' seed corpora (fuzz/corpus/): one well-formed message
 // of every kind the coordinator and the nodes read, and an update of every
-// compressor at the fuzzers' dimension, made by the node's own runtime.
+// compressor at the fuzzers' dimension, made by the node's own runtime, and
+// for the handler a round of two weighted updates for each weighted setup.
 //   edgefl-fuzz-seeds fuzz/corpus
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiment/experiment_config.h"
@@ -86,6 +88,28 @@ int main(int argc, char** argv) {
     const std::vector<uint8_t> second = Framed(0, 2, update);
     two.insert(two.end(), second.begin() + 1, second.end());
     Write(handler_dir + "/" + name, two);
+  }
+  // The handler fuzzer's weighted setups (aggregator.weighting = "samples",
+  // kSetups 16 to 21): two nodes of different weights, their batch sizes.
+  const std::pair<uint8_t, codec::CompressorSpec> weighted[] = {
+      {16, {.kind = wire::CompressorKind::Identity}},   {17, {.kind = wire::CompressorKind::Qsgd, .levels = 4}},
+      {18, {.kind = wire::CompressorKind::RandK, .k = 8}}, {19, {.kind = wire::CompressorKind::ScaledSign}},
+      {20, {.kind = wire::CompressorKind::Sign}},       {21, {.kind = wire::CompressorKind::Sign}},
+  };
+  for (const auto& [setup, compressor] : weighted) {
+    config.compressor = compressor;
+    std::vector<uint8_t> two = {setup};
+    for (const uint8_t node : {1, 2}) {
+      config.batch_size = node == 1 ? 3 : 5;
+      const codec::TaskSpec task = config.TaskFor(node);
+      Arena arena(PlanNodeMemory(task).total_bytes);
+      NodeRuntime runtime(task, arena);
+      const std::vector<uint8_t> framed = Framed(setup, node, runtime.ComputeUpdate(0, model));
+      two.insert(two.end(), framed.begin() + 1, framed.end());
+    }
+    Write(handler_dir + "/update_" + codec::CompressorName(compressor.kind) + "_" + std::to_string(setup) +
+              "_weighted",
+          two);
   }
   std::printf("seeds in %s and %s\n", wire_dir.c_str(), handler_dir.c_str());
   return 0;

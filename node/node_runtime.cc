@@ -110,7 +110,8 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
       update_allocator_(arena.Allocate<uint8_t>(UpdateBuilderBytes(task), "update message")),
       control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
       update_builder_(update_allocator_.capacity(), &update_allocator_),
-      control_builder_(control_allocator_.capacity(), &control_allocator_) {
+      control_builder_(control_allocator_.capacity(), &control_allocator_),
+      weight_(data != nullptr ? static_cast<uint32_t>(shard.size()) : task.batch_size) {
   if (data == nullptr) {
     objective_ = &synthetic_.emplace(task.objective, spectrum_);
     return;
@@ -141,6 +142,7 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
 
   codec::UpdateHeader header;
   header.node_id = task_.node_index;
+  header.weight = weight_;
   rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
   header.loss = objective_->SampleLossAndGradient(model_, rng_, gradient_);
 

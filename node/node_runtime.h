@@ -98,6 +98,9 @@ class NodeRuntime {
   flatbuffers::FlatBufferBuilder& control_builder() { return control_builder_; }
 
   const codec::TaskSpec& task() const { return task_; }
+  // The samples behind each update, sent as its weight (FedAvg's n_i): the
+  // shard's for a data objective, the batch's for a synthetic one.
+  uint32_t weight() const { return weight_; }
   const Compressor& compressor() const { return compressor_; }
 
  private:
@@ -116,6 +119,7 @@ class NodeRuntime {
   flatbuffers::FlatBufferBuilder control_builder_;
   Rng rng_;
   NodeAttack attack_;
+  uint32_t weight_;
 };
 
 }  // namespace edgefl

@@ -371,6 +371,7 @@ void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& he
   b.add_loss(header.loss);
   b.add_grad_norm(header.grad_norm);
   b.add_compute_us(header.compute_us);
+  b.add_weight(header.weight);
   FinishEnvelope(fbb, round, wire::Body::Update, b.Finish().Union());
   fbb.ForceDefaults(false);
 }

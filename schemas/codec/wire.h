@@ -29,6 +29,17 @@ inline constexpr uint16_t kProtocolVersion = 5;
 // (coordinator/exact_sum.h) is sized for values below it.
 inline constexpr float kMaxUpdateMagnitude = 0x1.0p40f;
 
+// Under aggregator.weighting = "samples" each update counts Update.weight
+// times (FedAvg's n_i) in the coordinator's exact sums, which hold a round's
+// sum of weight x value exactly while the weights total at most
+// kMaxRoundWeight: 2^20 x 2^104 (a value below 2^40 in units of 2^-64) is
+// 2^124, within the sums' 125 bits (coordinator/exact_sum.h). A round has at
+// most run.nodes updates, so one update may weigh MaxUpdateWeight(nodes);
+// the coordinator refuses a heavier one, and a run whose nodes would send
+// one (docs/protocol.md 3, Update).
+inline constexpr uint32_t kMaxRoundWeight = uint32_t{1} << 20;
+constexpr uint32_t MaxUpdateWeight(uint32_t nodes) { return nodes == 0 ? kMaxRoundWeight : kMaxRoundWeight / nodes; }
+
 // ------------------------------------------------------------------ encoding
 
 // Every kind of each enum that this build's node implements: what its Hello
@@ -80,6 +91,7 @@ struct UpdateHeader {
   double loss = 0.0;
   double grad_norm = 0.0;
   uint32_t compute_us = 0;
+  uint32_t weight = 1;  // the samples behind the update (Update.weight)
 };
 
 void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
@@ -199,6 +211,10 @@ class DecodeScratch {
 // kMaxUpdateMagnitude) and decodes it.
 Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& compressor, uint32_t dimension,
                            DecodeScratch& scratch, DecodedPayload* out);
+
+// The weight an Update declares: Update.weight, with 0 (absent, as from a
+// node that does not send it) read as 1.
+inline uint32_t UpdateWeight(const wire::Update& update) { return update.weight() == 0 ? 1 : update.weight(); }
 
 // Writes a decoded update as out.size() (= its dimension) dense values, zero
 // where a sparse update has none: for tools and tests, as the coordinator

@@ -2,7 +2,7 @@
 // the run's node count: rounds of StartRound, AddFrom and Finish never
 // touch the heap, whatever the kind, including the robust ones that keep a
 // round's updates, Krum's fallback to the median, centred clipping,
-// bucketing and node momentum.
+// bucketing and node momentum, and the rules that take weights, weighted.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -33,6 +33,7 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
     bool sign;
     uint32_t bucket_size = 1;
     double node_momentum = 0.0;
+    bool weighted = false;  // aggregator.weighting = "samples"
   };
   const Case cases[] = {
       {AggregatorKind::kMean, 1, 0.0, false},         {AggregatorKind::kMean, 1, 10.0, false},
@@ -44,6 +45,9 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
       {AggregatorKind::kCenteredClip, 1, 0.0, false, 3},
       {AggregatorKind::kKrum, 1, 0.0, false, 1, 0.9}, {AggregatorKind::kMean, 1, 10.0, false, 1, 0.9},
       {AggregatorKind::kMean, 1, 0.0, true, 1, 0.5},  {AggregatorKind::kCenteredClip, 1, 0.0, true, 2, 0.9},
+      {AggregatorKind::kMean, 1, 0.0, false, 1, 0.0, true},  {AggregatorKind::kMean, 1, 10.0, false, 1, 0.9, true},
+      {AggregatorKind::kMean, 1, 0.0, true, 1, 0.5, true},   {AggregatorKind::kSignMean, 1, 0.0, true, 1, 0.0, true},
+      {AggregatorKind::kMajority, 1, 0.0, true, 1, 0.0, true},
   };
   for (const Case& c : cases) {
     CAPTURE(std::string(AggregatorName(c.kind)));
@@ -51,6 +55,7 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
     CAPTURE(c.bound);
     CAPTURE(c.bucket_size);
     CAPTURE(c.node_momentum);
+    CAPTURE(c.weighted);
     AggregatorConfig config;
     config.kind = c.kind;
     config.trim = 0.25;
@@ -60,6 +65,7 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
     config.clip_iterations = 3;
     config.bucket_size = c.bucket_size;
     config.node_momentum = c.node_momentum;
+    config.weighting = c.weighted ? Weighting::kSamples : Weighting::kUniform;
     const auto compressor = c.sign ? wire::CompressorKind::Sign : wire::CompressorKind::Identity;
     const auto aggregator = MakeAggregator(config, compressor, kNodes, d, 4096, 1);
     std::vector<double> direction(d);
@@ -75,7 +81,7 @@ TEST_CASE("rounds of every aggregator allocate nothing") {
           p.form = codec::DecodedPayload::Form::kDense;
           p.dense = rows[i];
         }
-        aggregator->AddFrom(i, p);
+        aggregator->AddFrom(i, p, c.weighted ? 1 + 37 * i : 1);  // weights 1, 38, 75, ...: gcd 1
       }
       aggregator->Finish(direction);
     };

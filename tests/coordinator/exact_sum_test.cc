@@ -139,6 +139,69 @@ TEST_CASE("dense and sign fast paths agree with ToFixed, value by value") {
   }
 }
 
+TEST_CASE("weighted vectors sum as w ToFixed(v), value by value, alone and in batches, weights up to 2^19") {
+  // Weights that keep w v in the limb rows, and ones that take it past 2^40
+  // (with the largest values) to w ToFixed(v); weight-1 vectors in the same
+  // batches; in all at most 2^20, the sums' headroom.
+  const uint32_t kWeights[] = {1, 3, 7, 180, 1437, 2, 31};
+  for (uint32_t d : {1u, 7u, 8u, 13u, 511u, 512u, 513u, 1500u}) {
+    CAPTURE(d);
+    Rng rng(DeriveSeed(12, d));
+    constexpr size_t n = 3 * ExactSum::kMaxUnfolded + 5;
+    std::vector<std::vector<float>> updates(n, std::vector<float>(d));
+    std::vector<uint32_t> weights(n);
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; ++i) {
+      weights[i] = i == 5 ? 1u << 19 : kWeights[i % std::size(kWeights)];
+      total += weights[i];
+      for (auto& x : updates[i]) {
+        x = i % 3 == 0 ? static_cast<float>(rng.Normal()) : i % 3 == 1 ? OrdinaryValue(rng) : AwkwardValue(rng);
+      }
+    }
+    std::vector<uint8_t> signs((d + 7) / 8);
+    for (auto& b : signs) b = static_cast<uint8_t>(rng.Below(256));
+    const float magnitudes[] = {0.37f, -0x1.fffffep39f, 0x1.8p-60f, 3.5e5f, 1e-30f};
+    const uint32_t sign_weights[] = {1437, 3, 7, 1437, 2};
+    for (uint32_t w : sign_weights) total += w;
+    REQUIRE(total <= (uint64_t{1} << 20));
+
+    ExactSum reference(d);
+    for (size_t i = 0; i < n; ++i) {
+      for (uint32_t j = 0; j < d; ++j) reference.Add(j, ExactSum::ToFixed(updates[i][j]) * weights[i]);
+    }
+    for (size_t k = 0; k < std::size(magnitudes); ++k) {
+      const ExactSum::Fixed m = ExactSum::ToFixed(magnitudes[k]) * sign_weights[k];
+      for (uint32_t j = 0; j < d; ++j) reference.Add(j, (signs[j / 8] >> (j % 8)) & 1 ? -m : m);
+    }
+
+    ExactSum alone(d), batched_by_7(d), batched_by_max(d);
+    for (size_t i = 0; i < n; ++i) alone.AddDense({updates[i], {}, nullptr, nullptr, weights[i]});
+    for (size_t k = 0; k < std::size(magnitudes); ++k) alone.AddSigns(signs, magnitudes[k], sign_weights[k]);
+    std::vector<std::vector<BlockMagnitude>> scanned(n, std::vector<BlockMagnitude>(MagnitudeBlocks(d)));
+    for (size_t i = 0; i < n; ++i) ScanBlockMagnitudes(updates[i], scanned[i]);
+    for (auto [sum, size] : {std::pair{&batched_by_7, size_t{7}}, std::pair{&batched_by_max, size_t{ExactSum::kMaxUnfolded}}}) {
+      std::vector<ExactSum::DenseAddend> batch;
+      for (size_t i = 0; i < n; ++i) {
+        const std::span<const BlockMagnitude> m = size == 7 ? std::span<const BlockMagnitude>(scanned[i]) : std::span<const BlockMagnitude>();
+        batch.push_back({updates[i], m, nullptr, nullptr, weights[i]});
+        if (batch.size() == size || i + 1 == n) {
+          sum->AddDenseBatch(batch);
+          batch.clear();
+        }
+      }
+      std::vector<ExactSum::SignAddend> sign_batch;
+      for (size_t k = 0; k < std::size(magnitudes); ++k) sign_batch.push_back({signs, magnitudes[k], sign_weights[k]});
+      sum->AddSignsBatch(sign_batch);
+    }
+    bool same = true;
+    for (uint32_t j = 0; j < d; ++j) {
+      same = same && alone.Sum(j) == reference.Sum(j) && batched_by_7.Sum(j) == reference.Sum(j) &&
+             batched_by_max.Sum(j) == reference.Sum(j);
+    }
+    CHECK(same);
+  }
+}
+
 TEST_CASE("vectors whose values span any range of exponents sum exactly") {
   // The vector kernel adds only the limb rows a block's exponent range can
   // reach; every (smallest, largest) exponent pair of ordinary values checks

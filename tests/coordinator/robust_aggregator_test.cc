@@ -339,7 +339,7 @@ TEST_CASE("robust aggregators and the bounded mean take every form a compressor'
 std::vector<double> AggregateFrom(Aggregator& aggregator, const Rows& rows, const std::vector<uint32_t>& nodes,
                                   uint32_t round = 0) {
   aggregator.StartRound(round);
-  for (size_t i = 0; i < rows.size(); ++i) aggregator.AddFrom(nodes[i], Dense(rows[i]));
+  for (size_t i = 0; i < rows.size(); ++i) aggregator.AddFrom(nodes[i], Dense(rows[i]), 1);
   std::vector<double> direction(rows.at(0).size());
   aggregator.Finish(direction);
   return direction;
@@ -442,7 +442,7 @@ TEST_CASE("centered-clip's centre survives a checkpoint: a loaded copy carries o
       first->Save(out);
       // A round without Finish (no quorum) leaves the state as it was.
       first->StartRound(2);
-      first->AddFrom(0, Dense(rounds[3][0]));
+      first->AddFrom(0, Dense(rounds[3][0]), 1);
       auto resumed = MakeAggregator(c, wire::CompressorKind::Identity, n, d, 0, 11);
       StateReader in(out.bytes());
       REQUIRE(resumed->Load(in).ok());
@@ -519,7 +519,7 @@ TEST_CASE("node momentum: m_i = beta m_i + (1 - beta) g_i, and the rule combines
   CHECK(AggregateFrom(*aggregator, {{4, 4}}, {1}, 1) == std::vector<double>{1, 7});
   // A round without a step changes nothing: node 0 sends (400, 400), no Finish.
   aggregator->StartRound(2);
-  aggregator->AddFrom(0, Dense({400, 400}));
+  aggregator->AddFrom(0, Dense({400, 400}), 1);
   // Round 3, arriving 1 then 0: m_0 = 0.75 (4, 0) + 0.25 (0, 4) = (3, 1); m_1 = 0.75 (1, 7) + 0.25 (1, -1) = (1, 5).
   CHECK(AggregateFrom(*aggregator, {{1, -1}, {0, 4}}, {1, 0}, 3) == std::vector<double>{2, 3});
   const auto& momentum = dynamic_cast<const NodeMomentumAggregator&>(*aggregator);

@@ -16,6 +16,7 @@ Status Load(const std::string& text, std::vector<ExperimentConfig>* out, std::ve
 }
 
 bool Mentions(const Status& s, const char* what) { return std::string(s.message()).find(what) != std::string::npos; }
+bool Mentions(const Status& s, const std::string& what) { return Mentions(s, what.c_str()); }
 
 TEST_CASE("a minimal config takes every default") {
   std::vector<ExperimentConfig> configs;
@@ -149,6 +150,50 @@ TEST_CASE("the robust aggregators' keys are checked against the rest of the conf
       CHECK_MESSAGE(loaded.ok(), loaded.message());
     }
   }
+}
+
+TEST_CASE("aggregator.weighting: samples for the mean and the sign votes, refused by the robust rules and past "
+          "the exact sums' headroom") {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(Load("[run]\nnodes = 3\n", &configs).ok());
+  CHECK(configs[0].aggregator.weighting == Weighting::kUniform);
+  // The mean, bounded or with node momentum, and both sign votes take weights.
+  for (const char* text : {"[aggregator]\nweighting = \"samples\"\n",
+                           "[aggregator]\nweighting = \"samples\"\nmax_update_norm = 2.0\nnode_momentum = 0.9\n",
+                           "[compressor]\nkind = \"qsgd\"\nlevels = 4\n[aggregator]\nweighting = \"samples\"\n",
+                           "[compressor]\nkind = \"sign\"\n[aggregator]\nweighting = \"samples\"\n",
+                           "[compressor]\nkind = \"sign\"\n[aggregator]\nkind = \"majority\"\nweighting = \"samples\"\n",
+                           "[objective]\nkind = \"mlp\"\ndataset = \"digits\"\nhidden = 8\n[aggregator]\n"
+                           "weighting = \"samples\"\n"}) {
+    CAPTURE(text);
+    configs.clear();
+    const Status s = Load(text, &configs);
+    CHECK_MESSAGE(s.ok(), s.message());
+    CHECK(configs.at(0).aggregator.weighting == Weighting::kSamples);
+  }
+  // The robust rules, and bucketing, which feeds them, refuse it, saying why.
+  for (const char* kind : {"median", "trimmed-mean", "krum", "centered-clip"}) {
+    CAPTURE(kind);
+    const Status s = Load(std::string("[run]\nnodes = 6\n[aggregator]\nkind = \"") + kind +
+                              "\"\nbyzantine = 0\nweighting = \"samples\"\n",
+                          &configs);
+    CHECK(Mentions(s, std::string("aggregator.weighting = \"samples\": aggregator.kind = \"") + kind +
+                          "\" resists hostile nodes by giving each node one vote"));
+  }
+  CHECK(Mentions(Load("[run]\nnodes = 6\n[aggregator]\nkind = \"median\"\nbucket_size = 2\nweighting = \"samples\"\n",
+                      &configs),
+                 "one vote"));
+  CHECK(Mentions(Load("[aggregator]\nweighting = \"fedavg\"\n", &configs),
+                 "aggregator.weighting = \"fedavg\": must be one of: uniform, samples"));
+  // A synthetic objective's nodes weigh their batch: 2^20 / run.nodes at most.
+  CHECK(Load("[run]\nnodes = 16\n[noise]\nbatch_size = 65536\n[aggregator]\nweighting = \"samples\"\n", &configs)
+            .ok());
+  const Status heavy =
+      Load("[run]\nnodes = 16\n[noise]\nbatch_size = 65537\n[aggregator]\nweighting = \"samples\"\n", &configs);
+  CHECK(Mentions(heavy, "aggregator.weighting = \"samples\": each update would weigh noise.batch_size = 65537 "
+                        "samples, more than the 65536 one update may weigh with run.nodes = 16"));
+  // Uniform weights do not read the batch.
+  CHECK(Load("[run]\nnodes = 16\n[noise]\nbatch_size = 65537\n", &configs).ok());
 }
 
 TEST_CASE("variants override the base, overrides apply to every variant") {

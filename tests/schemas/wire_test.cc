@@ -516,7 +516,7 @@ TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its ro
       if (spec.kind == Kind::Natural) p.codes = codes;
       flatbuffers::FlatBufferBuilder fbb;
       for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
-                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, 2.5, 300}}}) {
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, 2.5, 300, 1437}}}) {
         EncodeUpdate(fbb, round, header, p);
         CHECK(fbb.GetSize() == UpdateMessageBytes(spec, d, kept));
       }
@@ -597,6 +597,7 @@ std::vector<uint8_t> DocumentedUpdate(uint32_t round, const UpdateHeader& h, con
   fbb.AddElement<double>(field(3), h.loss, 0.0);
   fbb.AddElement<double>(field(4), h.grad_norm, 0.0);
   fbb.AddElement<uint32_t>(field(5), h.compute_us, 0);
+  fbb.AddElement<uint32_t>(field(6), h.weight, 0);
   const flatbuffers::uoffset_t update = fbb.EndTable(start);
   start = fbb.StartTable();
   fbb.AddElement<uint16_t>(field(0), kProtocolVersion, 0);
@@ -638,7 +639,7 @@ TEST_CASE("the documented builder calls reproduce EncodeUpdate's bytes for every
       p.codes = codes;
       // Defaults (round 0, node 0, a scale of 1) are written too.
       for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
-                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, -2.5, 300}}}) {
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, -2.5, 300, 1437}}}) {
         CAPTURE(d);
         CAPTURE(CompressorName(kind));
         CAPTURE(round);
@@ -649,6 +650,42 @@ TEST_CASE("the documented builder calls reproduce EncodeUpdate's bytes for every
       }
     }
   }
+}
+
+TEST_CASE("an update carries its weight; 0, or a builder that leaves the field out, reads as 1") {
+  const std::vector<float> values = {1.0f, -2.0f};
+  PayloadView p;
+  p.type = wire::Payload::DenseF32;
+  p.values = values;
+  flatbuffers::FlatBufferBuilder fbb;
+  for (const auto& [sent, read] : {std::pair<uint32_t, uint32_t>{1437, 1437}, {1, 1}, {0, 1}, {UINT32_MAX, UINT32_MAX}}) {
+    CAPTURE(sent);
+    UpdateHeader header;
+    header.weight = sent;
+    EncodeUpdate(fbb, 3, header, p);
+    const Message m(fbb);
+    const wire::Update* update = Read(m)->body_as_Update();
+    REQUIRE(update != nullptr);
+    CHECK(update->weight() == sent);
+    CHECK(UpdateWeight(*update) == read);
+  }
+  // A node that does not know the field (the generated builder without
+  // ForceDefaults writes no default scalar; here the field is simply absent).
+  fbb.Clear();
+  const auto body = fbb.CreateVector(values.data(), values.size());
+  const auto dense = wire::CreateDenseF32(fbb, body);
+  wire::UpdateBuilder b(fbb);
+  b.add_node_id(2);
+  b.add_payload_type(wire::Payload::DenseF32);
+  b.add_payload(dense.Union());
+  const auto update_offset = b.Finish();
+  fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 3, wire::Body::Update, update_offset.Union()),
+             wire::EnvelopeIdentifier());
+  const Message m(fbb);
+  const wire::Update* update = Read(m)->body_as_Update();
+  REQUIRE(update != nullptr);
+  CHECK(update->weight() == 0);
+  CHECK(UpdateWeight(*update) == 1);
 }
 
 TEST_CASE("UpdateSizeLimit is docs/protocol.md's max(4096, roundup8(P + 256)), and every update fits it") {

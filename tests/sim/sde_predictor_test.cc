@@ -160,15 +160,15 @@ TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and com
   CHECK(std::isnan(RoundCostOf(c).seconds));  // no [link]: no time
   c.link = {.preset = LinkPreset::kLteM, .latency_ms = 50.0, .compute_ms = 2.0};
   const RoundCost cost = RoundCostOf(c);
-  CHECK(cost.up_bytes == 4112.0);    // docs/protocol.md 8: identity at d = 1000
+  CHECK(cost.up_bytes == 4120.0);    // docs/protocol.md 8: identity at d = 1000
   CHECK(cost.down_bytes == 4060.0);  // a RoundStart of 1000 values
   CHECK(cost.uplink_bps == 0.69e6);
   CHECK(cost.downlink_bps == 0.69e6);
-  CHECK(cost.seconds == doctest::Approx(0.1 + 0.002 + 8.0 * (4060 + 4112) / 0.69e6));
+  CHECK(cost.seconds == doctest::Approx(0.1 + 0.002 + 8.0 * (4060 + 4120) / 0.69e6));
   c.compressor = {.kind = wire::CompressorKind::Sign};
   c.link.downlink_bps = 10e6;
-  CHECK(RoundCostOf(c).up_bytes == 248.0);
-  CHECK(RoundCostOf(c).seconds == doctest::Approx(0.102 + 8.0 * 4060 / 10e6 + 8.0 * 248 / 0.69e6));
+  CHECK(RoundCostOf(c).up_bytes == 256.0);
+  CHECK(RoundCostOf(c).seconds == doctest::Approx(0.102 + 8.0 * 4060 / 10e6 + 8.0 * 256 / 0.69e6));
 }
 
 TEST_CASE("what the predictor does not model yet is refused with a reason") {
