@@ -4,7 +4,7 @@
 // its cohort's K takes it as late, and any other is decoded and added. On
 // the virtual clock every answer is held until the round closes, and
 // ChooseHeld counts those whose modelled arrival makes them count
-// (virtual_round.h). Complete() says when the round has what it waits for.
+// (experiment/virtual_round.h). Complete() says when the round has what it waits for.
 // A counted update goes to the audit chain and the kept updates. Not
 // thread-safe.
 #pragma once
@@ -16,7 +16,7 @@
 #include "coordinator/cohort_sampler.h"
 #include "coordinator/message_handler.h"
 #include "coordinator/session.h"
-#include "coordinator/virtual_round.h"
+#include "experiment/virtual_round.h"
 
 namespace edgefl {
 

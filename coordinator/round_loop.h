@@ -3,7 +3,7 @@
 // answers until the round is complete (every asked node answered, or the
 // cohort's K with over-commitment) or its deadline, decides which answers
 // count (as they arrive on the wall clock; by modelled arrival under the
-// virtual clock, virtual_round.h), takes one server step when a quorum
+// virtual clock, experiment/virtual_round.h), takes one server step when a quorum
 // counted, evaluates, and records the round. Decisions read the Session's
 // clock. Not thread-safe.
 #pragma once

@@ -73,4 +73,24 @@ Agreement Compare(double initial_loss, std::span<const double> losses, int64_t d
   return a;
 }
 
+TimeAgreement CompareTime(std::span<const double> time_s, std::span<const double> losses, double target_loss,
+                          double seconds_per_round, const Prediction& prediction) {
+  TimeAgreement t;
+  if (time_s.empty() || !std::isfinite(seconds_per_round)) return t;
+  t.compared = true;
+  const auto rounds = static_cast<double>(time_s.size());
+  t.measured_seconds_per_round = time_s.back() / rounds;
+  t.predicted_seconds_per_round = seconds_per_round;
+  t.relative_error = seconds_per_round / t.measured_seconds_per_round - 1.0;
+  t.target_reached = target_loss > 0.0 && !losses.empty() && losses.back() <= target_loss;
+  if (t.target_reached) {
+    t.measured_rounds_to_target = rounds;
+    t.measured_seconds_to_target = time_s.back();
+    t.predicted_rounds_to_target = prediction.target_rounds;
+    t.predicted_seconds_to_target = prediction.target_seconds;
+    t.target_relative_error = t.predicted_seconds_to_target / t.measured_seconds_to_target - 1.0;
+  }
+  return t;
+}
+
 }  // namespace edgefl

@@ -9,7 +9,11 @@
 //     close together are correlated, batches far apart nearly not), the
 //     predicted one's from the spread over paths;
 //   relative error = predicted / measured - 1, with the combined standard
-//     error sqrt(se_m^2 + se_p^2) / measured.
+//     error sqrt(se_m^2 + se_p^2) / measured;
+//   time: the run's seconds a round (metrics.csv's time_s at its last round
+//     over its rounds) against the forecast's expected round length
+//     (sim/round_cost.h), and, when the run stopped at run.target_loss, its
+//     rounds and seconds to it against the paths' mean first passage.
 // Pure functions.
 #pragma once
 
@@ -48,5 +52,21 @@ struct Agreement {
 // `diverged_at` its summary's; the prediction over the same rounds.
 Agreement Compare(double initial_loss, std::span<const double> losses, int64_t diverged_at,
                   const Prediction& prediction);
+
+struct TimeAgreement {
+  bool compared = false;  // the forecast has a time ([link] bandwidth) and the run a time_s
+  double measured_seconds_per_round = 0.0;
+  double predicted_seconds_per_round = 0.0;
+  double relative_error = 0.0;  // predicted / measured - 1
+  bool target_reached = false;  // the run's loss reached run.target_loss (it stops there)
+  double measured_rounds_to_target = 0.0, measured_seconds_to_target = 0.0;
+  double predicted_rounds_to_target = 0.0, predicted_seconds_to_target = 0.0;  // NaN: no path reached it
+  double target_relative_error = 0.0;  // of the seconds
+};
+
+// `time_s` and `losses` the run's metrics.csv columns; `seconds_per_round`
+// the forecast's round length (NaN without a [link] bandwidth).
+TimeAgreement CompareTime(std::span<const double> time_s, std::span<const double> losses, double target_loss,
+                          double seconds_per_round, const Prediction& prediction);
 
 }  // namespace edgefl

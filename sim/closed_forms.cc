@@ -8,6 +8,7 @@
 #include "maths/gradient_noise.h"
 #include "maths/compressor_maths.h"
 #include "maths/synthetic_objective.h"
+#include "sim/round_cost.h"
 
 namespace edgefl {
 
@@ -34,17 +35,20 @@ std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
       c.aggregator.max_update_norm > 0.0) {
     return std::nullopt;
   }
+  // N is the updates a step averages: K of a cohort, when that is the same every round.
+  const std::optional<uint32_t> nodes = FixedCountedUpdates(c);
+  if (!nodes) return std::nullopt;
   using Kind = wire::CompressorKind;
   const Kind kind = c.compressor.kind;
   if (kind == Kind::Sign && c.aggregator.kind == AggregatorKind::kSignMean) {
-    return StationaryLossSignSgd(c.objective.dimension, c.step.eta, NoiseScale(c.noise, c.batch_size), c.nodes);
+    return StationaryLossSignSgd(c.objective.dimension, c.step.eta, NoiseScale(c.noise, c.batch_size), *nodes);
   }
   if (kind != Kind::Identity && kind != Kind::Bernoulli && kind != Kind::RandK) return std::nullopt;
   if (c.aggregator.kind != AggregatorKind::kMean) return std::nullopt;
   std::vector<float> lambda(c.objective.dimension);
   FillSpectrum(c.objective, lambda);
   return StationaryLossDcsgd(lambda, c.step.eta, CompressorOmega(c.compressor, c.objective.dimension),
-                             NoiseVariance(c.noise, c.batch_size), c.nodes);
+                             NoiseVariance(c.noise, c.batch_size), *nodes);
 }
 
 }  // namespace edgefl

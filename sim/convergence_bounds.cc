@@ -9,6 +9,7 @@
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
+#include "sim/round_cost.h"
 
 namespace edgefl {
 
@@ -24,10 +25,13 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
       c.aggregator.max_update_norm > 0.0) {
     return std::nullopt;
   }
+  // N is the updates a step averages: K of a cohort, when that is the same every round.
+  const std::optional<uint32_t> counted = FixedCountedUpdates(c);
+  if (!counted) return std::nullopt;
   ConvergenceBound b;
   b.mu = std::min(c.objective.lambda_min, c.objective.lambda_max);
   b.l = std::max(c.objective.lambda_min, c.objective.lambda_max);
-  const double eta = c.step.eta, d = c.objective.dimension, n = c.nodes;
+  const double eta = c.step.eta, d = c.objective.dimension, n = *counted;
   const double scale = eta * b.l * d / (4.0 * b.mu * n);
   using Kind = wire::CompressorKind;
   switch (c.compressor.kind) {
@@ -73,7 +77,9 @@ std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& c) {
   }
   double omega = CompressorOmega(c.compressor, c.objective.dimension);
   if (!std::isfinite(omega)) omega = 0.0;  // error feedback: its virtual iterate
-  const double n = c.nodes, d = c.objective.dimension;
+  // N: the updates a step averages, or when that varies the fewest a step
+  // can average (the quorum), where the limit is lowest.
+  const double n = FixedCountedUpdates(c).value_or(c.QuorumCount()), d = c.objective.dimension;
   const double l0 = std::max(c.objective.lambda_min, c.objective.lambda_max);
   if (c.objective.kind == wire::ObjectiveKind::Quadratic) {
     return StepLimit{2.0 / (l0 * (1.0 + omega / n)), "eta lambda_max (1 + omega/N) < 2, docs/theory.md 3.5"};

@@ -69,38 +69,39 @@ DataSde::Path::Path(const DataSde& model, uint64_t seed)
   }
 }
 
-void DataSde::Path::Drift(std::span<const float> x) {
+void DataSde::Path::Drift(std::span<const float> x, std::span<const uint32_t> cohort) {
   std::fill(drift_.begin(), drift_.end(), 0.0f);
-  const auto n = static_cast<float>(nodes_.size());
-  for (size_t i = 0; i < nodes_.size(); ++i) {
+  const auto n = static_cast<float>(cohort.size());
+  for (const uint32_t i : cohort) {
     nodes_[i].LossAndGradient(x, shard_gradients_[i]);
     for (size_t j = 0; j < drift_.size(); ++j) drift_[j] += shard_gradients_[i][j] / n;
   }
 }
 
-void DataSde::Path::Step(std::span<float> x, double eta, double dt, double correction) {
+void DataSde::Path::Step(std::span<float> x, double eta, double dt, double correction,
+                         std::span<const uint32_t> cohort) {
   const ExperimentConfig& c = model_.config_;
   if (c.compressor.kind == wire::CompressorKind::Sign || c.compressor.kind == wire::CompressorKind::ScaledSign) {
-    StepSigns(x, eta, dt);
+    StepSigns(x, eta, dt, cohort);
     return;
   }
   const size_t d = x.size();
-  const auto n = static_cast<float>(nodes_.size());
-  Drift(x);
+  const auto n = static_cast<float>(cohort.size());
+  Drift(x, cohort);
   if (correction != 0.0) {
-    // H times the drift: the mean of the shards' Hessian-vector products.
+    // H times the drift: the mean of the cohort's shards' Hessian-vector products.
     std::fill(hd_.begin(), hd_.end(), 0.0f);
-    for (DataObjective& node : nodes_) {
-      node.HessianVector(x, drift_, g_);
+    for (const uint32_t i : cohort) {
+      nodes_[i].HessianVector(x, drift_, g_);
       for (size_t j = 0; j < d; ++j) hd_[j] += g_[j] / n;
     }
   }
-  // The sum over the nodes of xi_i = g_i - grad F_i + c_i.
+  // The sum over the cohort of xi_i = g_i - grad F_i + c_i.
   const bool compression_noise = c.compressor.kind != wire::CompressorKind::Identity &&
                                  c.compressor.kind != wire::CompressorKind::EfSign &&
                                  c.compressor.kind != wire::CompressorKind::TopK;
   std::fill(noise_.begin(), noise_.end(), 0.0f);
-  for (size_t i = 0; i < nodes_.size(); ++i) {
+  for (const uint32_t i : cohort) {
     nodes_[i].SampleLossAndGradient(x, rng_, g_);
     AddGradientNoise(c.noise, c.batch_size, rng_, g_);
     for (size_t j = 0; j < d; ++j) noise_[j] += g_[j] - shard_gradients_[i][j];
@@ -108,22 +109,22 @@ void DataSde::Path::Step(std::span<float> x, double eta, double dt, double corre
     CompressorCovariance(c.compressor, g_, covariance_);
     for (size_t j = 0; j < d; ++j) noise_[j] += static_cast<float>(std::sqrt(covariance_[j]) * rng_.Normal());
   }
-  const double coefficient = std::sqrt(eta * dt) / static_cast<double>(nodes_.size());
+  const double coefficient = std::sqrt(eta * dt) / static_cast<double>(cohort.size());
   for (size_t j = 0; j < d; ++j) {
     const double drift = -drift_[j] + (correction != 0.0 ? correction * eta * hd_[j] : 0.0);
     x[j] = static_cast<float>(x[j] + dt * drift + coefficient * noise_[j]);
   }
 }
 
-void DataSde::Path::StepSigns(std::span<float> x, double eta, double dt) {
+void DataSde::Path::StepSigns(std::span<float> x, double eta, double dt, std::span<const uint32_t> cohort) {
   const ExperimentConfig& c = model_.config_;
   const size_t d = x.size();
-  const double n = static_cast<double>(nodes_.size());
+  const double n = static_cast<double>(cohort.size());
   const bool majority = c.aggregator.kind == AggregatorKind::kMajority;
-  Drift(x);
+  Drift(x, cohort);
   std::fill(sign_mean_.begin(), sign_mean_.end(), 0.0);
   std::fill(sign_variance_.begin(), sign_variance_.end(), 0.0);
-  for (size_t i = 0; i < nodes_.size(); ++i) {
+  for (const uint32_t i : cohort) {
     // The spread of this node's minibatch gradient, per coordinate: the
     // per-sample gradients' variance over the shard over B (draws with
     // replacement), plus the config's gradient noise.
@@ -160,7 +161,7 @@ void DataSde::Path::StepSigns(std::span<float> x, double eta, double dt) {
   if (majority) {
     for (size_t j = 0; j < d; ++j) {
       double plus = 0.0, minus = 0.0;
-      MajorityProbabilities(0.5 + sign_mean_[j], static_cast<uint32_t>(nodes_.size()), &plus, &minus);
+      MajorityProbabilities(0.5 + sign_mean_[j], static_cast<uint32_t>(cohort.size()), &plus, &minus);
       sign_mean_[j] = plus - minus;
       sign_variance_[j] = plus + minus - sign_mean_[j] * sign_mean_[j];
     }

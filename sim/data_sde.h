@@ -1,10 +1,13 @@
 // DataSde: the SDE forecast of a run on a data objective (logistic, mlp on
 // a data set, each node holding its shard as the coordinator deals them).
 // DCSGD's SDE (docs/theory.md 3.2) with the noise of the data itself rather
-// than a model of it:
-//   drift      -(1/N) sum_i grad F_i(x)  (+ or - (eta/2) H times it, 3.4),
-//              F_i node i's shard loss;
-//   diffusion  each Euler-Maruyama step adds sqrt(eta dt) (1/N) sum_i xi_i,
+// than a model of it, over the round's cohort C of m counted nodes (all N
+// when every node answers; sim/participation.h draws it each round):
+//   drift      -(1/m) sum_{i in C} grad F_i(x)  (+ or - (eta/2) H times it, 3.4),
+//              F_i node i's shard loss: with non-iid shards the cohort's
+//              mean gradient differs from the population's, and drawing C
+//              afresh each round is that heterogeneity's variance;
+//   diffusion  each Euler-Maruyama step adds sqrt(eta dt) (1/m) sum_{i in C} xi_i,
 //              xi_i = g_i - grad F_i(x) + c_i: g_i a minibatch gradient of
 //              shard i with the config's gradient noise, as the node draws
 //              it, and c_i Gaussian with the compressor's exact covariance
@@ -50,17 +53,18 @@ class DataSde {
    public:
     Path(const DataSde& model, uint64_t seed);
     // One Euler-Maruyama step of length dt in a round of step size eta, the
-    // drift's H term weighted by `correction` (+-1/2 or 0).
-    void Step(std::span<float> x, double eta, double dt, double correction);
+    // drift's H term weighted by `correction` (+-1/2 or 0), over the counted
+    // nodes `cohort` (ids, at least one).
+    void Step(std::span<float> x, double eta, double dt, double correction, std::span<const uint32_t> cohort);
     // The coordinator's loss at x (every training sample), and the norm of
     // the mean shard gradient.
     double Loss(std::span<const float> x, double* grad_norm);
 
    private:
-    // drift_ = the mean of the shards' gradients, each kept in shard_gradients_.
-    void Drift(std::span<const float> x);
+    // drift_ = the mean of the cohort's shards' gradients, each kept in shard_gradients_.
+    void Drift(std::span<const float> x, std::span<const uint32_t> cohort);
     // The sign family's step (see above).
-    void StepSigns(std::span<float> x, double eta, double dt);
+    void StepSigns(std::span<float> x, double eta, double dt, std::span<const uint32_t> cohort);
 
     const DataSde& model_;
     std::vector<std::vector<float>> batch_rows_;

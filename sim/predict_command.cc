@@ -43,17 +43,45 @@ void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t 
   }
 }
 
+// Who takes part in a round and how long it lasts, where that is not simply
+// every node at its link's time (sim/participation.h).
+void PrintCohort(const ExperimentConfig& config, const RoundCost& cost) {
+  const ParticipationExpectation& e = cost.participation;
+  const bool everyone = e.asked == config.nodes && e.counted == config.nodes && e.no_step == 0.0;
+  if (everyone) return;
+  const char* how = e.exact ? "exact" : "Monte Carlo";
+  std::printf("cohort: K = %u of %u nodes, %u asked a round, quorum %u: on average %.4g asked and %.4g counted, "
+              "%.3g%% of rounds without a step (%s",
+              config.CohortSize(), config.nodes, config.AskedPerRound(), config.QuorumCount(), e.asked, e.counted,
+              100.0 * e.no_step, how);
+  if (!e.exact) std::printf(" over %u draws", e.draws);
+  std::printf(")\n");
+  if (std::isfinite(cost.seconds)) {
+    std::printf("a round lasts %.4g s on average: its K-th counted answer (a node's exchange takes %.4g s), every "
+                "asked one, or the %.4g s deadline when one is lost or late\n",
+                cost.seconds, cost.node_seconds, config.round.deadline_ms / 1000.0);
+  }
+  if (e.too_few > 0.0) {
+    std::printf("warning: %.3g%% of rounds find fewer than the quorum's %u nodes available; the coordinator then ends "
+                "the run (after %.4g rounds on average); such rounds count no time here\n",
+                100.0 * e.too_few, config.QuorumCount(), 1.0 / e.too_few);
+  }
+}
+
 void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, const Prediction& p) {
   const RoundCost cost = RoundCostOf(config);
   std::printf("\n%s: %s, %s, %u paths, %u substeps a round\n", config.name.c_str(), p.model, p.drift,
               args.options.paths, p.substeps);
   if (*p.approximation) std::printf("approximation: %s\n", p.approximation);
+  // "a round: U B up and D B down a node, T s at ..." (scripts read it): T the round's expected length.
   std::printf("a round: %.0f B up and %.0f B down a node", cost.up_bytes, cost.down_bytes);
   if (std::isfinite(cost.seconds)) {
-    std::printf(", %.4g s at %.4g b/s up, %.4g b/s down ([link])\n", cost.seconds, cost.uplink_bps, cost.downlink_bps);
+    std::printf(", %.4g s at %.4g b/s up, %.4g b/s down ([link])\n", cost.seconds, cost.uplink_bps,
+                cost.downlink_bps);
   } else {
     std::printf(" (set [link] for a time forecast)\n");
   }
+  PrintCohort(config, cost);
   std::printf("%8s %12s %12s %12s %12s %12s %12s\n", "round", "E loss", "10%", "90%", "E |grad|", "time s", "MB up");
   const uint32_t step = args.every != 0 ? args.every : std::max(1u, config.rounds / 10);
   for (uint32_t k = 0; k < config.rounds; ++k) {
@@ -61,7 +89,7 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
     char seconds[16] = "-";  // no [link] bandwidth: no time
     if (std::isfinite(cost.seconds)) std::snprintf(seconds, sizeof(seconds), "%.5g", cost.seconds * (k + 1));
     std::printf("%8u %12.5g %12.5g %12.5g %12.5g %12s %12.5g\n", k, p.mean_loss[k], p.low_loss[k], p.high_loss[k],
-                p.mean_grad_norm[k], seconds, cost.up_bytes * config.nodes * (k + 1) / 1e6);
+                p.mean_grad_norm[k], seconds, cost.up_bytes_per_round() * (k + 1) / 1e6);
   }
   if (config.target_loss > 0.0) {
     const auto reached = std::find_if(p.mean_loss.begin(), p.mean_loss.end(),
@@ -70,8 +98,14 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
       std::printf("target loss %.4g: not reached in %u rounds\n", config.target_loss, config.rounds);
     } else {
       const auto k = static_cast<double>(reached - p.mean_loss.begin() + 1);
-      std::printf("target loss %.4g: after %.0f rounds, %.4g s, %.4g MB up\n", config.target_loss, k,
-                  cost.seconds * k, cost.up_bytes * config.nodes * k / 1e6);
+      std::printf("target loss %.4g: the expected loss reaches it after %.0f rounds, %.4g s, %.4g MB up\n",
+                  config.target_loss, k, cost.seconds * k, cost.up_bytes_per_round() * k / 1e6);
+    }
+    if (p.target_paths > 0) {
+      // What a run, which stops there, is compared with.
+      std::printf("  a path first reaches it after %.4g rounds on average", p.target_rounds);
+      if (std::isfinite(cost.seconds)) std::printf(", %.4g s", p.target_seconds);
+      std::printf(" (%u of %u paths reach it)\n", p.target_paths, args.options.paths);
     }
   }
   const auto theory = PredictedStationaryLoss(config);
@@ -128,7 +162,7 @@ int CompareForecasts(const std::vector<const ExperimentConfig*>& chosen, const P
         f.label = label;
         f.rounds = RoundsToTarget(p.mean_loss, target);
         f.seconds_per_round = cost.seconds;
-        f.up_bytes_per_round = cost.up_bytes * nodes;
+        f.up_bytes_per_round = cost.up_bytes_per_round();
         f.final_loss = p.mean_loss.back();
         f.verdict = ClassifyLosses(p.initial_loss, p.mean_loss, p.diverged_at);
         ranked.push_back(std::move(f));
@@ -172,7 +206,7 @@ int PredictExperiments(const ExperimentArgs& experiment, const PredictArgs& args
     }
     PrintForecast(*config, args, p);
     if (!out_dir.empty()) {
-      const Status written = WritePredictionCsv(out_dir + "/" + config->name, *config, p, RoundCostOf(*config));
+      const Status written = WritePredictionCsv(out_dir + "/" + config->name, p, RoundCostOf(*config));
       if (!written.ok()) {
         EDGEFL_LOG_ERROR("%s", written.message());
         failed = true;

@@ -20,7 +20,7 @@ Status CannotWrite(const std::string& path) {
 
 }  // namespace
 
-Status WritePredictionCsv(const std::string& dir, const ExperimentConfig& config, const Prediction& p,
+Status WritePredictionCsv(const std::string& dir, const Prediction& p,
                           const RoundCost& cost) {
   std::error_code ignored;
   std::filesystem::create_directories(dir, ignored);
@@ -28,7 +28,7 @@ Status WritePredictionCsv(const std::string& dir, const ExperimentConfig& config
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return CannotWrite(path);
   std::fprintf(file, "round,time_s,bytes_up,mean_loss,low_loss,high_loss,grad_norm,step_size\n");
-  const double bytes_up = cost.up_bytes * config.nodes;
+  const double bytes_up = cost.up_bytes_per_round();
   for (size_t k = 0; k < p.mean_loss.size(); ++k) {
     char seconds[32] = "";
     if (std::isfinite(cost.seconds)) std::snprintf(seconds, sizeof(seconds), "%.6f", cost.seconds * double(k + 1));
@@ -41,8 +41,8 @@ Status WritePredictionCsv(const std::string& dir, const ExperimentConfig& config
 }
 
 Status WriteAgreementToml(const std::string& dir, const PredictOptions& options, const Prediction& p,
-                          const Agreement& a) {
-  const toml::table t{
+                          const Agreement& a, const TimeAgreement& time) {
+  toml::table t{
       {"prediction", toml::table{{"model", p.model},
                                  {"approximation", p.approximation},
                                  {"paths", options.paths},
@@ -57,6 +57,23 @@ Status WriteAgreementToml(const std::string& dir, const PredictOptions& options,
                                 {"predicted_stationary_error", a.predicted.error},
                                 {"relative_error", a.relative_error},
                                 {"relative_error_sigma", a.relative_error_sigma}}}};
+  if (time.compared) {
+    toml::table times{{"measured_seconds_per_round", time.measured_seconds_per_round},
+                      {"predicted_seconds_per_round", time.predicted_seconds_per_round},
+                      {"relative_error", time.relative_error},
+                      {"target_reached", time.target_reached}};
+    if (time.target_reached) {
+      times.insert("measured_rounds_to_target", time.measured_rounds_to_target);
+      times.insert("measured_seconds_to_target", time.measured_seconds_to_target);
+      // NaN (no path reached it) is left out: TOML has nan, but readers stumble on it.
+      if (std::isfinite(time.predicted_seconds_to_target)) {
+        times.insert("predicted_rounds_to_target", time.predicted_rounds_to_target);
+        times.insert("predicted_seconds_to_target", time.predicted_seconds_to_target);
+        times.insert("target_relative_error", time.target_relative_error);
+      }
+    }
+    t.insert("time", std::move(times));
+  }
   const std::string path = dir + "/agreement.toml";
   std::ofstream file(path);
   file << t << "\n";
@@ -64,9 +81,10 @@ Status WriteAgreementToml(const std::string& dir, const PredictOptions& options,
   return Status::Ok();
 }
 
-Status ReadMetricsLosses(const std::string& path, std::vector<double>* losses) {
+Status ReadMetricsLosses(const std::string& path, std::vector<double>* losses, std::vector<double>* times) {
   losses->clear();
-  return ReadCsvColumns(path, {{"loss", losses}});
+  times->clear();
+  return ReadCsvColumns(path, {{"loss", losses}, {"time_s", times}});
 }
 
 }  // namespace edgefl

@@ -9,17 +9,45 @@
 
 namespace edgefl {
 
+namespace {
+
+double UpBytes(const ExperimentConfig& config) {
+  return ExpectedUpdateMessageBytes(config.compressor, config.objective.dimension);
+}
+
+// Round 0's RoundStart is 8 bytes shorter (no round field); every later one is this.
+double DownBytes(const ExperimentConfig& config) {
+  return static_cast<double>(codec::RoundStartBytes(config.objective.dimension, 1));
+}
+
+}  // namespace
+
+ParticipationModel CohortModelOf(const ExperimentConfig& config) {
+  return ParticipationModel(config, DownBytes(config), UpBytes(config));
+}
+
+std::optional<uint32_t> FixedCountedUpdates(const ExperimentConfig& config) {
+  const std::optional<RoundDraw> fixed = CohortModelOf(config).Fixed();
+  if (!fixed || fixed->counted == 0) return std::nullopt;
+  return fixed->counted;
+}
+
 RoundCost RoundCostOf(const ExperimentConfig& config) {
-  const uint32_t d = config.objective.dimension;
   RoundCost cost;
-  cost.up_bytes = ExpectedUpdateMessageBytes(config.compressor, d);
-  cost.down_bytes = static_cast<double>(codec::RoundStartBytes(d, 1));
+  cost.up_bytes = UpBytes(config);
+  cost.down_bytes = DownBytes(config);
   // The figures the nodes' shapers enforce (TaskSpec.link).
-  const codec::LinkSpec link = ResolveLink(config.link);
+  const codec::LinkSpec link = ResolveLink(config.LinkOf(0));
   cost.uplink_bps = link.uplink_bps;
   cost.downlink_bps = link.downlink_bps;
-  cost.seconds = link.uplink_bps > 0.0 ? RoundSeconds(link, cost.down_bytes, cost.up_bytes)
-                                       : std::numeric_limits<double>::quiet_NaN();
+  const ParticipationModel participation(config, cost.down_bytes, cost.up_bytes);
+  cost.participation = participation.Expected();
+  if (link.uplink_bps > 0.0) {
+    cost.node_seconds = participation.ArrivalSeconds(0);
+    cost.seconds = cost.participation.seconds;
+  } else {
+    cost.node_seconds = cost.seconds = std::numeric_limits<double>::quiet_NaN();
+  }
   return cost;
 }
 

@@ -63,6 +63,7 @@ struct Row {
   Status status;
   bool compared = false;  // --predict gave an agreement
   Agreement agreement;
+  TimeAgreement time;
 };
 
 void PrintTable(const std::vector<Row>& rows) {
@@ -118,6 +119,30 @@ void PrintAgreement(const std::vector<Row>& rows) {
   std::printf("\nstationary: mean loss over the last half of the rounds, +- its Monte-Carlo standard error (measured:\n"
               "10 batch means; predicted: spread over paths); rel. error: predicted / measured - 1. Each variant's\n"
               "folder holds predicted.csv and agreement.toml (docs/outputs.md).\n");
+  bool timed = false;
+  for (const Row& row : rows) timed = timed || (row.compared && row.time.compared);
+  if (!timed) return;
+  std::printf("\n%-16s %12s %12s %10s %22s %22s %10s\n", "variant", "measured s/r", "predicted", "rel. error",
+              "measured to target", "predicted to target", "rel. error");
+  for (const Row& row : rows) {
+    if (!row.compared || !row.time.compared) continue;
+    const TimeAgreement& t = row.time;
+    char measured[40] = "-", predicted[40] = "-", error[24] = "-";
+    if (t.target_reached) {
+      std::snprintf(measured, sizeof(measured), "%.4g s, %.0f r", t.measured_seconds_to_target,
+                    t.measured_rounds_to_target);
+      if (std::isfinite(t.predicted_seconds_to_target)) {
+        std::snprintf(predicted, sizeof(predicted), "%.4g s, %.1f r", t.predicted_seconds_to_target,
+                      t.predicted_rounds_to_target);
+        std::snprintf(error, sizeof(error), "%+.1f%%", 100 * t.target_relative_error);
+      }
+    }
+    std::printf("%-16s %12.4g %12.4g %9.1f%% %22s %22s %10s\n", row.config->name.c_str(), t.measured_seconds_per_round,
+                t.predicted_seconds_per_round, 100 * t.relative_error, measured, predicted, error);
+  }
+  std::printf("\nseconds a round: metrics.csv's time_s at the last round over the rounds, against the forecast's\n"
+              "expected round length ([link], [round]); to target: the run's rounds and time_s when it stopped at\n"
+              "run.target_loss, against the paths' mean first passage.\n");
 }
 
 // The forecast of a variant that ran, written beside its run, and compared.
@@ -128,12 +153,15 @@ void PredictBeside(Row& row, const PredictArgs& args, const std::string& data_di
   if (!ForecastVariant(*row.config, with_data, &p)) return;
   const std::string& dir = row.result.dir;
   std::vector<double> losses;
-  Status s = WritePredictionCsv(dir, *row.config, p, RoundCostOf(*row.config));
-  if (s.ok()) s = ReadMetricsLosses(dir + "/metrics.csv", &losses);
+  std::vector<double> times;
+  const RoundCost cost = RoundCostOf(*row.config);
+  Status s = WritePredictionCsv(dir, p, cost);
+  if (s.ok()) s = ReadMetricsLosses(dir + "/metrics.csv", &losses, &times);
   if (s.ok()) {
     row.agreement = Compare(row.result.summary.initial_loss, losses, row.result.summary.diverged_at, p);
+    row.time = CompareTime(times, losses, row.config->target_loss, cost.seconds, p);
     row.compared = true;
-    s = WriteAgreementToml(dir, args.options, p, row.agreement);
+    s = WriteAgreementToml(dir, args.options, p, row.agreement, row.time);
   }
   if (!s.ok()) EDGEFL_LOG_ERROR("%s: %s", row.config->name.c_str(), s.message());
 }

@@ -19,6 +19,7 @@
 #include "maths/vector_norms.h"
 #include "sim/data_sde.h"
 #include "sim/gaussian_block.h"
+#include "sim/round_cost.h"
 #include "sim/sign_votes.h"
 
 namespace edgefl {
@@ -92,24 +93,55 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
   return Unsupported("this compressor");
 }
 
+// One path's figures after each round: its loss, gradient norm, step size
+// and the round's length as its cohort drew it.
+struct PathSpans {
+  std::span<double> losses, grad_norms, steps, seconds;
+};
+
+// Streams of path p, by purpose: the increments, scaled-sign's noisy
+// gradient, and the cohorts.
+constexpr uint64_t kIncrementStream = 0x5DE, kNoisyGradientStream = 0x5DF, kCohortStream = 0x5E0;
+
 // One path's buffers, random streams and step rule.
 struct PathState {
-  PathState(uint32_t d, uint64_t seed)
-      : x(d), g(d), hg(d, 0.0f), noisy(d), variance(d), z(d), lambda(d), m(d, 0.0f), covariance(d), normals(seed, d) {}
+  PathState(uint32_t d, uint64_t seed, uint32_t nodes, uint32_t cohort)
+      : x(d),
+        g(d),
+        hg(d, 0.0f),
+        noisy(d),
+        variance(d),
+        z(d),
+        lambda(d),
+        m(d, 0.0f),
+        covariance(d),
+        normals(seed, d),
+        draw(nodes),
+        counted(cohort) {}
   std::vector<float> x, g, hg, noisy, variance, z, lambda;
   std::vector<float> m;  // the server's momentum buffer (server.optimizer = "momentum")
   std::vector<double> covariance;  // qsgd's and natural's, given one noisy gradient
   GaussianBlock normals;
   Rng rng;  // scaled-sign's noisy gradient (the noise's own sampler)
+  Rng cohort_rng;  // the rounds' cohorts (sim/participation.h)
+  DrawBuffers draw;
+  uint32_t counted;  // m: the updates this round's step averages
   std::unique_ptr<StepRule> rule;
   double norm_estimate = 0.0;  // n_k of the last round
   double step_sizes_sum = 0.0;
+  uint32_t steps_taken = 0;    // rounds that stepped: a round short of its quorum makes none
 };
 
 class Simulator {
  public:
-  Simulator(const ExperimentConfig& config, const PredictOptions& options, Model model)
-      : c_(config), options_(options), model_(model), d_(config.objective.dimension), facts_(StepFactsOf(config)) {
+  Simulator(const ExperimentConfig& config, const PredictOptions& options, Model model,
+            const ParticipationModel& participation)
+      : c_(config),
+        options_(options),
+        model_(model),
+        d_(config.objective.dimension),
+        facts_(StepFactsOf(config)),
+        participation_(participation) {
     omega_ = facts_.omega;
     if (config.compressor.kind == Kind::RandK && d_ > 1) {
       rho_ = -static_cast<double>(d_ - config.compressor.k) /
@@ -136,24 +168,34 @@ class Simulator {
 
   uint32_t substeps() const { return substeps_; }
 
-  // Path p's loss, gradient norm and step size after each round.
-  void RunPath(uint32_t p, std::span<double> losses, std::span<double> grad_norms, std::span<double> steps,
-               double initial_loss) const {
-    PathState s(d_, DeriveSeed(c_.seed, 0x5DE, p));
-    s.rng.Seed(DeriveSeed(c_.seed, 0x5DF, p));
+  // Path p's loss, gradient norm, step size and length of each round.
+  void RunPath(uint32_t p, const PathSpans& out, double initial_loss) const {
+    PathState s(d_, DeriveSeed(c_.seed, kIncrementStream, p), c_.nodes, c_.CohortSize());
+    s.rng.Seed(DeriveSeed(c_.seed, kNoisyGradientStream, p));
+    s.cohort_rng.Seed(DeriveSeed(c_.seed, kCohortStream, p));
+    const std::span<double> losses = out.losses, grad_norms = out.grad_norms, steps = out.steps;
     SyntheticObjective objective(c_.objective, s.lambda);
     objective.InitialPoint(c_.seed, s.x);
     s.rule = MakeStepRule(c_.step, facts_);
     const double limit = c_.divergence_factor * std::max(initial_loss, c_.divergence_floor);
     bool diverged = false;
     for (uint32_t k = 0; k < c_.rounds; ++k) {
+      // The round's cohort: the step averages the m updates that count,
+      // and a round short of its quorum leaves x (and the rule) as they are.
+      const RoundDraw draw = participation_.Draw(s.cohort_rng, s.draw);
+      out.seconds[k] = draw.seconds;
       if (diverged) {
         losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
         steps[k] = 0.0;
         continue;
       }
-      const double eta = RoundStepSize(objective, s, k);
-      for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
+      double eta = 0.0;
+      if (draw.steps) {
+        s.counted = draw.counted;
+        eta = RoundStepSize(objective, s, k);
+        for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
+        ++s.steps_taken;
+      }
       const double loss = objective.Loss(s.x);
       diverged = !std::isfinite(loss) || loss > limit;
       objective.Gradient(s.x, s.g);
@@ -169,7 +211,7 @@ class Simulator {
   double RoundStepSize(SyntheticObjective& objective, PathState& s, uint32_t k) const {
     StepInputs in;
     in.round = k;
-    in.steps_taken = k;
+    in.steps_taken = s.steps_taken;
     in.step_sizes_sum = s.step_sizes_sum;
     in.l0 = c_.step.l0;
     in.l1 = c_.step.l1;
@@ -185,7 +227,7 @@ class Simulator {
         for (uint32_t j = 0; j < d_; ++j) aggregate_squared += double{s.hg[j]} * s.hg[j] + s.variance[j];
       } else {
         FillVariance(s, noise_variance);
-        for (const float v : s.variance) aggregate_squared += static_cast<double>(v) / c_.nodes;
+        for (const float v : s.variance) aggregate_squared += static_cast<double>(v) / s.counted;
       }
       const double aggregate_norm = std::sqrt(aggregate_squared);
       const double nodes_norm = std::sqrt(g_squared + d_ * noise_variance);
@@ -209,7 +251,7 @@ class Simulator {
   // The drift's stiffness a (the rate of its fastest mode) times eta_0, at
   // x_0, and the substeps that keep a dt at 0.02.
   uint32_t AutoSubsteps() const {
-    PathState s(d_, 0);
+    PathState s(d_, 0, c_.nodes, c_.CohortSize());
     SyntheticObjective objective(c_.objective, s.lambda);
     objective.InitialPoint(c_.seed, s.x);
     std::vector<float> ones(d_, 1.0f);
@@ -235,7 +277,7 @@ class Simulator {
     objective.Gradient(s.x, s.g);
     const double slope = NoiseVarianceSlope(c_.noise, c_.batch_size);
     const double noise_variance = NoiseVarianceAt(slope != 0.0 ? SquaredNorm(s.g) : 0.0);
-    const double coefficient = std::sqrt(eta / c_.nodes * dt);  // sqrt(eta/N) sqrt(dt)
+    const double coefficient = std::sqrt(eta / s.counted * dt);  // sqrt(eta/m) sqrt(dt)
     s.normals.Fill(s.z);
     if (IsSignFamily(model_)) {
       StepSign(s, eta, dt, std::sqrt(noise_variance), std::sqrt(eta * dt));
@@ -340,32 +382,33 @@ class Simulator {
   // The aggregate's mean (into hg) and variance (into variance) per
   // coordinate, given the gradient g and the noise scale s, with
   // Xi = F(g / s) - 1/2 the mean of one sign over 2:
-  //   mean of signs (P1 Thm 3.10): 2 Xi and (1 - 4 Xi^2) / N;
+  // over the m counted nodes (s.counted):
+  //   mean of signs (P1 Thm 3.10): 2 Xi and (1 - 4 Xi^2) / m;
   //   majority vote: P(S > 0) - P(S < 0) and P(S != 0) - mean^2, S the sum
-  //     of N signs, each +1 with probability F(g / s);
-  //   scaled signs (mean): m 2 Xi and m^2 (1 - 4 Xi^2) / N, m = |g_i|_1 / d of
+  //     of m signs, each +1 with probability F(g / s);
+  //   scaled signs (mean): a 2 Xi and a^2 (1 - 4 Xi^2) / m, a = |g_i|_1 / d of
   //     one noisy gradient drawn a step (an approximation: the scale is
   //     taken independent of each coordinate's sign).
   void FillSignMoments(PathState& s, double scale) const {
-    double m = 1.0;
+    double a = 1.0;
     if (model_ == Model::kScaledSign) {
       std::copy(s.g.begin(), s.g.end(), s.noisy.begin());
       AddGradientNoise(c_.noise, c_.batch_size, s.rng, s.noisy);
       double l1 = 0.0;
       for (const float v : s.noisy) l1 += std::fabs(double{v});
-      m = l1 / d_;
+      a = l1 / d_;
     }
     for (uint32_t j = 0; j < d_; ++j) {
       const double xi = Xi(s.g[j], scale);
-      double mean = 2.0 * xi, variance = (1.0 - 4.0 * xi * xi) / c_.nodes;
+      double mean = 2.0 * xi, variance = (1.0 - 4.0 * xi * xi) / s.counted;
       if (model_ == Model::kMajority) {
         double plus = 0.0, minus = 0.0;
-        MajorityProbabilities(0.5 + xi, c_.nodes, &plus, &minus);
+        MajorityProbabilities(0.5 + xi, s.counted, &plus, &minus);
         mean = plus - minus;
         variance = plus + minus - mean * mean;
       }
-      s.hg[j] = static_cast<float>(m * mean);
-      s.variance[j] = static_cast<float>(std::max(0.0, m * m * variance));
+      s.hg[j] = static_cast<float>(a * mean);
+      s.variance[j] = static_cast<float>(std::max(0.0, a * a * variance));
     }
   }
 
@@ -388,6 +431,7 @@ class Simulator {
   Model model_;
   uint32_t d_;
   StepRunFacts facts_;
+  const ParticipationModel& participation_;
   double omega_ = 0.0;
   double rho_ = 0.0;         // rand-k's off-diagonal factor
   double correction_ = 0.0;  // the drift's H grad f term, per unit of eta
@@ -426,14 +470,14 @@ bool ParseSdeDrift(const char* name, SdeDrift* drift) {
   return false;
 }
 
-// Runs `run_path(p, losses, grad_norms, steps)` for every path on the
-// threads, path p on thread p % threads, and summarises the paths into *out.
+// Runs `run_path(p, spans)` for every path on the threads, path p on thread
+// p % threads, and summarises the paths into *out.
 template <typename RunPath>
 void RunPaths(const ExperimentConfig& config, const PredictOptions& options, const RunPath& run_path,
               Prediction* out) {
   const uint32_t rounds = config.rounds, paths = options.paths;
   const size_t cells = size_t{paths} * rounds;
-  std::vector<double> losses(cells), grad_norms(cells), steps(cells);
+  std::vector<double> losses(cells), grad_norms(cells), steps(cells), seconds(cells);
   uint32_t threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, paths);
   // Path p on thread p % threads; each path's numbers depend on p alone.
@@ -443,8 +487,10 @@ void RunPaths(const ExperimentConfig& config, const PredictOptions& options, con
     workers.emplace_back([&, t] {
       for (uint32_t p = t; p < paths; p += threads) {
         const size_t at = size_t{p} * rounds;
-        run_path(p, std::span<double>(losses).subspan(at, rounds), std::span<double>(grad_norms).subspan(at, rounds),
-                 std::span<double>(steps).subspan(at, rounds));
+        run_path(p, PathSpans{.losses = std::span<double>(losses).subspan(at, rounds),
+                              .grad_norms = std::span<double>(grad_norms).subspan(at, rounds),
+                              .steps = std::span<double>(steps).subspan(at, rounds),
+                              .seconds = std::span<double>(seconds).subspan(at, rounds)});
         done.fetch_add(1, std::memory_order_relaxed);
       }
     });
@@ -499,9 +545,34 @@ void RunPaths(const ExperimentConfig& config, const PredictOptions& options, con
   const double spread = paths > 1 ? (tail_squares - tail_sum * out->tail_mean) / (paths - 1) : 0.0;
   out->tail_error = std::isfinite(out->tail_mean) ? std::sqrt(std::max(0.0, spread) / paths)
                                                   : std::numeric_limits<double>::infinity();
+  // First passage: a run stops in the round its loss first reaches the
+  // target, so its time to the target is each path's, averaged.
+  out->target_paths = 0;
+  out->target_rounds = out->target_seconds = std::numeric_limits<double>::quiet_NaN();
+  if (config.target_loss > 0.0) {
+    double rounds_sum = 0.0, seconds_sum = 0.0;
+    for (uint32_t p = 0; p < paths; ++p) {
+      double elapsed = 0.0;
+      for (uint32_t k = 0; k < rounds; ++k) {
+        const size_t at = size_t{p} * rounds + k;
+        elapsed += seconds[at];
+        if (losses[at] <= config.target_loss) {
+          ++out->target_paths;
+          rounds_sum += k + 1;
+          seconds_sum += elapsed;
+          break;
+        }
+      }
+    }
+    if (out->target_paths > 0) {
+      out->target_rounds = rounds_sum / out->target_paths;
+      out->target_seconds = seconds_sum / out->target_paths;
+    }
+  }
 }
 
-Status PredictData(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
+Status PredictData(const ExperimentConfig& config, const PredictOptions& options,
+                   const ParticipationModel& participation, Prediction* out) {
   std::unique_ptr<DataSde> data;
   EDGEFL_RETURN_IF_ERROR(DataSde::Create(config, options.data_dir, &data));
   std::vector<float> x0(data->dimension());
@@ -515,25 +586,36 @@ Status PredictData(const ExperimentConfig& config, const PredictOptions& options
                                                                       : 0.0;
   const double limit = config.divergence_factor * std::max(out->initial_loss, config.divergence_floor);
   const StepRunFacts facts = StepFactsOf(config);
-  const auto run_path = [&](uint32_t p, std::span<double> losses, std::span<double> grad_norms,
-                            std::span<double> steps) {
-    DataSde::Path path(*data, DeriveSeed(config.seed, 0x5DE, p));
+  const auto run_path = [&](uint32_t p, const PathSpans& spans) {
+    const std::span<double> losses = spans.losses, grad_norms = spans.grad_norms, steps = spans.steps;
+    DataSde::Path path(*data, DeriveSeed(config.seed, kIncrementStream, p));
+    Rng cohort_rng(DeriveSeed(config.seed, kCohortStream, p));
+    DrawBuffers draws(config.nodes);
     std::vector<float> x = x0;
     const auto rule = MakeStepRule(config.step, facts);
     double step_sizes_sum = 0.0;
+    uint32_t steps_taken = 0;
     bool diverged = false;
     for (uint32_t k = 0; k < config.rounds; ++k) {
+      // The counted nodes' shards make the round's drift and noise (with
+      // non-iid shards, the cohort's own mean gradient: its heterogeneity).
+      const RoundDraw draw = participation.Draw(cohort_rng, draws);
+      spans.seconds[k] = draw.seconds;
       if (diverged) {
         losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
         steps[k] = 0.0;
         continue;
       }
-      StepInputs in;
-      in.round = in.steps_taken = k;
-      in.step_sizes_sum = step_sizes_sum;
-      const double eta = rule->StepSize(in);
-      step_sizes_sum += eta;
-      for (uint32_t m = 0; m < out->substeps; ++m) path.Step(x, eta, eta / out->substeps, correction);
+      double eta = 0.0;
+      if (draw.steps) {
+        StepInputs in;
+        in.round = k;
+        in.steps_taken = steps_taken++;
+        in.step_sizes_sum = step_sizes_sum;
+        eta = rule->StepSize(in);
+        step_sizes_sum += eta;
+        for (uint32_t m = 0; m < out->substeps; ++m) path.Step(x, eta, eta / out->substeps, correction, draws.counted);
+      }
       double norm = 0.0;
       const double loss = path.Loss(x, &norm);
       diverged = !std::isfinite(loss) || loss > limit;
@@ -598,21 +680,18 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   if (config.server.optimizer == ServerOptimizerKind::kMomentum) {
     out->drift = "first-order drift, with the server's momentum buffer as a second state";
   }
-  if (model == Model::kData) return PredictData(config, options, out);
+  const ParticipationModel participation = CohortModelOf(config);
+  if (model == Model::kData) return PredictData(config, options, participation, out);
   std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);
   SyntheticObjective objective(config.objective, lambda);
   objective.InitialPoint(config.seed, x0);
   const double initial_loss = objective.Loss(x0);
   out->initial_loss = initial_loss;
 
-  const Simulator simulator(config, options, model);
+  const Simulator simulator(config, options, model, participation);
   out->substeps = simulator.substeps();
   RunPaths(
-      config, options,
-      [&](uint32_t p, std::span<double> losses, std::span<double> grad_norms, std::span<double> steps) {
-        simulator.RunPath(p, losses, grad_norms, steps, initial_loss);
-      },
-      out);
+      config, options, [&](uint32_t p, const PathSpans& spans) { simulator.RunPath(p, spans, initial_loss); }, out);
   return Status::Ok();
 }
 

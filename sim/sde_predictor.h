@@ -2,14 +2,21 @@
 // before spending any bandwidth. Euler-Maruyama in SDE time (round k spans
 // eta_k, in `substeps` steps), over many independent paths, each on its own random stream, so
 // the forecast is the same bit for bit whatever the thread count:
-//   dX = drift dt + sqrt(eta/N) Sigma(X)^(1/2) dW
+//   dX = drift dt + sqrt(eta/m_k) Sigma(X)^(1/2) dW
+// m_k is the number of updates round k's step averages: each path draws
+// every round's cohort (sim/participation.h: availability, the uniform
+// sample of K' asked nodes, dropouts, arrivals against the deadline, the
+// first K counted) from a stream of its own, so the forecast averages over
+// cohorts as it does over noise. With everyone asked and answering, m_k = N
+// every round. A round with fewer than the quorum counted makes no step: x
+// and the step rule stay as they were (docs/theory.md 3.6).
 //   DSGD, DCSGD (P1 Thm 3.2, 3.6): Sigma = the noise covariance plus the
 //     compressor's exact covariance E[Phi Phi^T] (docs/theory.md 3.2), averaged
 //     over the noise: in closed form for bernoulli and rand-k (its negative
 //     correlation included), and for qsgd and natural from one noisy gradient
 //     drawn a step (an unbiased Monte-Carlo estimate of the average);
 //   DSignSGD, mean of signs (P1 Thm 3.10): drift -2 Xi(grad f / s), diffusion
-//     sqrt(eta/N) (1 - 4 Xi^2)^(1/2), Xi = F - 1/2 with F the standardised
+//     sqrt(eta/m) (1 - 4 Xi^2)^(1/2), Xi = F - 1/2 with F the standardised
 //     noise CDF (maths/gradient_noise.h).
 // Increments are standard normal draws (sim/gaussian_block.h).
 // The drift of DSGD/DCSGD is -grad f, plus (eta/2) H grad f for the
@@ -19,7 +26,7 @@
 // Step rules: the schedules exactly; the normalising rules (normalized, clip,
 // vankov, l0l1-gd, l0l1) per path, eta_k fixed for the round from the rule
 // fed the path's expected norms at the round's start: the aggregate's
-// sqrt(|grad f|^2 + tr Sigma / N), the nodes' sqrt(|grad f|^2 + tr noise), with
+// sqrt(|grad f|^2 + tr Sigma / m), the nodes' sqrt(|grad f|^2 + tr noise), with
 // the declared L0 and L1 (step.smoothness = "online" is modelled by them).
 // The biased compressors, approximately (Prediction::approximation says how):
 //   majority vote: the vote's exact per-coordinate mean and variance in the
@@ -88,6 +95,14 @@ struct Prediction {
   double tail_error = 0.0;
   uint32_t diverged_paths = 0;     // paths whose loss passed the run's divergence test
   int64_t diverged_at = -1;        // the first round in which most paths had diverged
+  // run.target_loss > 0: each path's first passage, the round its loss first
+  // reached the target (a run stops there), over the paths that reached it:
+  // the mean number of rounds to it, that round included, and the mean time,
+  // the sum of those rounds' lengths as the path's cohorts drew them. NaN when
+  // no path reached it.
+  uint32_t target_paths = 0;
+  double target_rounds = 0.0;
+  double target_seconds = 0.0;
 };
 
 // Forecasts config.rounds rounds of `config`.

@@ -114,10 +114,10 @@ Status VariantLinks::Prepare(ExperimentConfig* config, bool may_fall_back) {
                   "net/tbf_burst.h)",
                   variant_.c_str(), config->link.latency_ms);
   // A slow link can make a round longer than the round's own limits.
-  if (cost.seconds * 1000.0 > config->round.deadline_ms) {
+  if (cost.node_seconds * 1000.0 > config->round.deadline_ms) {
     EDGEFL_LOG_WARN("%s: a round is forecast to take %.3g s on this link, longer than round.deadline_ms = %d: "
                     "updates will miss their round (raise it: --set round.deadline_ms=...)",
-                    variant_.c_str(), cost.seconds, static_cast<int>(config->round.deadline_ms));
+                    variant_.c_str(), cost.node_seconds, static_cast<int>(config->round.deadline_ms));
   }
   const double update_ms = 8000.0 * cost.up_bytes / cost.uplink_bps;
   if (update_ms > config->round.dead_after_ms) {

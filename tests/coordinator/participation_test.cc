@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "coordinator/cohort_sampler.h"
-#include "coordinator/virtual_round.h"
+#include "experiment/virtual_round.h"
 
 namespace edgefl {
 namespace {

@@ -6,7 +6,9 @@
 // over-commitment the rest are late). The round's length is when its last
 // counted update arrived once it has its K, or every asked node has
 // answered in time; otherwise the deadline, which it waited for. Pure
-// function: the same arrivals give the same choice on every machine.
+// function: the same arrivals give the same choice on every machine. The
+// coordinator's virtual clock (coordinator/round_intake.h) and the forecast's
+// cohort draws (sim/participation.h) share it, so both end a round alike.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "coordinator/virtual_round.h"
+#include "experiment/virtual_round.h"
 
 #include <algorithm>
 
