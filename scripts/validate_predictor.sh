@@ -192,13 +192,19 @@ table() {
 
 variants() { grep -A1 '^\[\[variant\]\]' "$out/$1.toml" | sed -n "s/^name = \"\(.*\)\"/$1\/\1/p" | sed "s|^|$out/|"; }
 
+# The section scripts/forecast_vs_shaped.sh keeps at the end of the page stays.
+kept="$out/kept.md"
+if [ -f "$doc" ]; then awk '/^## Time and cohorts against shaped runs/ { keep = 1 } keep' "$doc" >"$kept"; fi
+
 {
   cat <<'EOF_DOC'
 # Validation of the SDE predictor against real runs
 
-`bash scripts/validate_predictor.sh` regenerates this page (about five minutes on two cores). Each case is
-`edgefl run --predict`: a coordinator and N node processes over loopback TCP, then the forecast of the same config
-(`edgefl predict`'s defaults: 256 paths, the curvature-corrected drift of docs/theory.md 3.4, automatic substeps).
+`bash scripts/validate_predictor.sh` regenerates this page (about five minutes on two cores), but for its last
+section, "Time and cohorts against shaped runs", which `bash scripts/forecast_vs_shaped.sh` regenerates. Each case
+is `edgefl run --predict`: a coordinator and N node processes over loopback TCP, then the forecast of the same
+config (`edgefl predict`'s defaults: 256 paths, the curvature-corrected drift of docs/theory.md 3.4, automatic
+substeps).
 
 - **Stationary loss**: the mean loss over the last half of the rounds (2000 of 4000). Measured ± the standard error
   of 10 batch means of that half; predicted ± the spread of the paths' own tail means over √256. The relative error's
@@ -248,5 +254,9 @@ EOF_DOC
   table $(variants biased)
   echo
   echo "Measured on $(nproc) cores, $(date -u +%Y-%m-%d)."
+  if [ -s "$kept" ]; then
+    echo
+    cat "$kept"
+  fi
 } >"$doc"
 echo "validate: wrote $doc" >&2

@@ -86,14 +86,19 @@ void DataSde::Path::Step(std::span<float> x, double eta, double dt, double corre
     return;
   }
   const size_t d = x.size();
-  const auto n = static_cast<float>(cohort.size());
   Drift(x, cohort);
   if (correction != 0.0) {
-    // H times the drift: the mean of the cohort's shards' Hessian-vector products.
+    // H times the drift, H the mean of every shard's Hessian: the
+    // population's curvature, not the cohort's (docs/theory.md 3.6). A small
+    // non-iid cohort's curvature can pass 2/eta in some direction for a
+    // round; the corrected flow then grows as exp(eta l (eta l / 2 - 1))
+    // where the iteration grows as |1 - eta l|, and such rounds blew up
+    // paths of runs that converged.
     std::fill(hd_.begin(), hd_.end(), 0.0f);
-    for (const uint32_t i : cohort) {
-      nodes_[i].HessianVector(x, drift_, g_);
-      for (size_t j = 0; j < d; ++j) hd_[j] += g_[j] / n;
+    const auto population = static_cast<float>(nodes_.size());
+    for (DataObjective& node : nodes_) {
+      node.HessianVector(x, drift_, g_);
+      for (size_t j = 0; j < d; ++j) hd_[j] += g_[j] / population;
     }
   }
   // The sum over the cohort of xi_i = g_i - grad F_i + c_i.

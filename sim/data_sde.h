@@ -3,10 +3,11 @@
 // DCSGD's SDE (docs/theory.md 3.2) with the noise of the data itself rather
 // than a model of it, over the round's cohort C of m counted nodes (all N
 // when every node answers; sim/participation.h draws it each round):
-//   drift      -(1/m) sum_{i in C} grad F_i(x)  (+ or - (eta/2) H times it, 3.4),
-//              F_i node i's shard loss: with non-iid shards the cohort's
-//              mean gradient differs from the population's, and drawing C
-//              afresh each round is that heterogeneity's variance;
+//   drift      -(1/m) sum_{i in C} grad F_i(x)  (+ or - (eta/2) H times it, 3.4,
+//              H the mean of every shard's Hessian, the population's: see
+//              Step), F_i node i's shard loss: with non-iid shards the
+//              cohort's mean gradient differs from the population's, and
+//              drawing C afresh each round is that heterogeneity's variance;
 //   diffusion  each Euler-Maruyama step adds sqrt(eta dt) (1/m) sum_{i in C} xi_i,
 //              xi_i = g_i - grad F_i(x) + c_i: g_i a minibatch gradient of
 //              shard i with the config's gradient noise, as the node draws
