@@ -68,9 +68,19 @@ ParticipationModel::ParticipationModel(const ExperimentConfig& config, std::vect
     alike_ = alike_ && node.arrival_s == nodes_[0].arrival_s && node.availability == nodes_[0].availability &&
              node.dropout == nodes_[0].dropout;
   }
+  if (asked_ == nodes_.size()) everyone_ = Fixed();
 }
 
 RoundDraw ParticipationModel::Draw(Rng& rng, DrawBuffers& b) const {
+  if (everyone_) {
+    // Nothing to draw (the general case below would draw nothing either, at
+    // O(N log N) a round): the K lowest ids count, as ties go to the lower id.
+    if (b.counted.size() != everyone_->counted) {
+      b.counted.resize(everyone_->counted);
+      for (uint32_t i = 0; i < everyone_->counted; ++i) b.counted[i] = i;
+    }
+    return *everyone_;
+  }
   RoundDraw draw;
   const auto n = static_cast<uint32_t>(nodes_.size());
   b.available.clear();

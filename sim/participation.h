@@ -44,7 +44,7 @@ struct RoundDraw {
   double seconds = 0.0;   // the round's length
 };
 
-// A thread's working memory for Draw, sized for the population once.
+// A thread's working memory for one model's Draw, sized for the population once.
 struct DrawBuffers {
   explicit DrawBuffers(uint32_t nodes);
   std::vector<uint32_t> available;
@@ -98,6 +98,7 @@ class ParticipationModel {
 
  private:
   std::vector<Node> nodes_;
+  std::optional<RoundDraw> everyone_;  // Fixed() when every node is asked: Draw draws nothing
   uint32_t cohort_, asked_, quorum_;
   double deadline_s_;
   uint64_t seed_;

@@ -20,8 +20,7 @@ Status CannotWrite(const std::string& path) {
 
 }  // namespace
 
-Status WritePredictionCsv(const std::string& dir, const Prediction& p,
-                          const RoundCost& cost) {
+Status WritePredictionCsv(const std::string& dir, const Prediction& p, const RoundCost& cost) {
   std::error_code ignored;
   std::filesystem::create_directories(dir, ignored);
   const std::string path = dir + "/predicted.csv";

@@ -20,8 +20,7 @@
 
 namespace edgefl {
 
-Status WritePredictionCsv(const std::string& dir, const Prediction& prediction,
-                          const RoundCost& cost);
+Status WritePredictionCsv(const std::string& dir, const Prediction& prediction, const RoundCost& cost);
 
 Status WriteAgreementToml(const std::string& dir, const PredictOptions& options, const Prediction& prediction,
                           const Agreement& agreement, const TimeAgreement& time);

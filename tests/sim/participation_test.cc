@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -72,6 +73,32 @@ TEST_CASE("a cohort with dropouts: the round lasts a node's exchange, or the dea
   c.round.deadline_ms = 10;
   CHECK(RoundCostOf(c).seconds == doctest::Approx(0.01));
   CHECK(RoundCostOf(c).participation.no_step == doctest::Approx(1.0));
+}
+
+TEST_CASE("every node asked: nothing drawn, the K lowest ids count (ties go to the lower id), as the general case") {
+  ExperimentConfig c = Cohort();
+  c.nodes = 6;
+  c.round.over_commit = 0.5;  // K' = 6 = N: all asked, the first 4 answers count
+  const ParticipationModel model = CohortModelOf(c);
+  Rng rng(1);
+  DrawBuffers buffers(6);
+  const RoundDraw draw = model.Draw(rng, buffers);
+  CHECK(draw.asked == 6);
+  CHECK(draw.counted == 4);
+  CHECK(draw.steps);
+  CHECK(draw.seconds == model.ArrivalSeconds(0));
+  CHECK(buffers.counted == std::vector<uint32_t>{0, 1, 2, 3});
+  // The general rule on the same arrivals (experiment/virtual_round.h).
+  std::vector<Arrival> arrivals;
+  for (uint32_t i = 6; i-- > 0;) arrivals.push_back({.seconds = model.ArrivalSeconds(i), .node = i});
+  CHECK(ChooseArrivals(arrivals, 6, 4, 0.3) == draw.seconds);
+  std::vector<uint32_t> counted;
+  for (const Arrival& a : arrivals) {
+    if (a.counts) counted.push_back(a.node);
+  }
+  std::sort(counted.begin(), counted.end());
+  CHECK(counted == buffers.counted);
+  CHECK(rng.NextU64() == Rng(1).NextU64());  // nothing drawn
 }
 
 TEST_CASE("availability: fewer available than the quorum is flagged, as the coordinator ends the run there") {
