@@ -18,31 +18,12 @@
 #include "sim/closed_forms.h"
 #include "sim/commands.h"
 #include "sim/launcher.h"
+#include "sim/stop_signal.h"
 #include "sim/prediction_files.h"
 #include "sim/round_cost.h"
 
 namespace edgefl {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-void OnSignal(int) { g_stop.store(true); }
-
-void InstallSignalHandlers() {
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;  // no SA_RESTART: waits return on Ctrl-C
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-std::string Timestamp() {
-  char text[32];
-  const std::time_t now = std::time(nullptr);
-  std::tm local = {};
-  localtime_r(&now, &local);
-  std::strftime(text, sizeof(text), "%Y%m%d-%H%M%S", &local);
-  return text;
-}
 
 std::string HumanBytes(double bytes) {
   char text[32];
@@ -209,11 +190,11 @@ struct Planned {
 // `hostile`: the last this many nodes of every variant run with --attack.
 int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const PredictArgs& predict,
                const std::string& out_dir, uint32_t hostile) {
-  InstallSignalHandlers();
+  std::atomic<bool>& stop = StopOnSignal();
   std::vector<Row> rows;
   bool failed = false, diverged = false;
   for (const Planned& variant : plan) {
-    if (g_stop.load()) break;
+    if (stop.load()) break;
     const ExperimentConfig* config = variant.config;
     Row row(config);
     if (variant.finished) {
@@ -243,18 +224,18 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.keep_updates = args.keep_updates;
       options.hostile_nodes = hostile;
       options.attack = attack;
-      row.status = RunVariant(*config, options, g_stop, &row.result);
+      row.status = RunVariant(*config, options, stop, &row.result);
     }
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
              !row.result.summary.ok;
     diverged = diverged || (row.result.summary_read && row.result.summary.diverged_at >= 0);
-    if (args.predict && row.result.summary_read && !g_stop.load()) PredictBeside(row, predict, args.data_dir);
+    if (args.predict && row.result.summary_read && !stop.load()) PredictBeside(row, predict, args.data_dir);
     rows.push_back(std::move(row));
   }
   PrintTable(rows);
   if (args.predict) PrintAgreement(rows);
   std::printf("run folder: %s\n", out_dir.c_str());
-  if (g_stop.load()) return 130;
+  if (stop.load()) return 130;
   if (failed) return 1;
   return diverged ? kDivergedExitCode : 0;
 }
@@ -333,7 +314,7 @@ int RunExperiments(const ExperimentArgs& experiment, const RunArgs& args, const 
     const std::string stem = experiment.config_path.empty()
                                  ? "quickstart"
                                  : std::filesystem::path(experiment.config_path).stem().string();
-    const Status made = MakeFreshFolder("runs/" + stem + "-" + Timestamp(), &out_dir);
+    const Status made = MakeFreshFolder("runs/" + stem + "-" + LocalTime("%Y%m%d-%H%M%S"), &out_dir);
     if (!made.ok()) {
       EDGEFL_LOG_ERROR("%s", made.message());
       return 2;

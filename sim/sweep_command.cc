@@ -29,6 +29,7 @@
 #include "runfiles/run_outcome.h"
 #include "sim/commands.h"
 #include "sim/launcher.h"
+#include "sim/stop_signal.h"
 #include "sim/process_group.h"
 #include "sim/sweep_folder.h"
 #include "sim/sweep_progress.h"
@@ -39,26 +40,6 @@ namespace edgefl {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::atomic<bool> g_stop{false};
-
-void OnSignal(int) { g_stop.store(true); }
-
-void InstallSignalHandlers() {
-  struct sigaction action = {};
-  action.sa_handler = OnSignal;  // no SA_RESTART: waits return on Ctrl-C
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-std::string Now() {
-  char text[32];
-  const std::time_t now = std::time(nullptr);
-  std::tm local = {};
-  localtime_r(&now, &local);
-  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &local);
-  return text;
-}
 
 std::string Join(const std::vector<std::string>& parts, const char* separator) {
   std::string out;
@@ -135,7 +116,7 @@ Status StartJob(ProcessGroup& group, const std::string& edgefl, const std::strin
   if (log < 0) {
     return Status::Error(StatusCode::kInvalidArgument, "cannot write %s: %s", log_path.c_str(), std::strerror(errno));
   }
-  std::string header = "\n# edgefl sweep, " + Now() + ": " + Join(argv, " ") + "\n";
+  std::string header = "\n# edgefl sweep, " + LocalTime("%Y-%m-%d %H:%M:%S") + ": " + Join(argv, " ") + "\n";
   if (!job->plan.why.empty()) header += "# afresh: " + job->plan.why + "\n";
   const bool logged = write(log, header.data(), header.size()) == static_cast<ssize_t>(header.size());
   Status s = logged ? group.Spawn(argv, -1, &job->process, /*netns_fd=*/-1, log)
@@ -297,7 +278,7 @@ void Announce(const Sweep& sweep, uint32_t parallel, bool parallel_given, unsign
 // Runs the sweep's jobs, `parallel` at a time, until all have ended or a
 // signal stopped them; `results` gets each run cell's result.
 void RunJobs(Sweep& sweep, const SweepArgs& args, uint32_t parallel, std::vector<CellResult>* results) {
-  InstallSignalHandlers();
+  std::atomic<bool>& stop = StopOnSignal();
   std::error_code ec;
   const std::string edgefl = fs::read_symlink("/proc/self/exe", ec).string();
   ProcessGroup group;
@@ -310,7 +291,7 @@ void RunJobs(Sweep& sweep, const SweepArgs& args, uint32_t parallel, std::vector
   size_t next = 0;
   bool forwarded = false;
   for (;;) {
-    while (!g_stop.load() && counts.running < parallel && next < sweep.jobs.size()) {
+    while (!stop.load() && counts.running < parallel && next < sweep.jobs.size()) {
       Job& job = sweep.jobs[next++];
       const SweepCell& cell = sweep.cells[job.cell];
       const Status started = StartJob(group, edgefl, sweep.dir, cell, args, &job);
@@ -329,7 +310,7 @@ void RunJobs(Sweep& sweep, const SweepArgs& args, uint32_t parallel, std::vector
     ChildExit exit;
     const bool ended = group.WaitAny(250, &exit);
     counts.elapsed_s = static_cast<double>(NowMs() - start_ms) / 1000.0;
-    if (g_stop.load() && !forwarded) {
+    if (stop.load() && !forwarded) {
       // Each run stops at the end of its round and checkpoints (exit 130).
       for (const Job& job : sweep.jobs) {
         if (job.running) group.Signal(job.process, SIGINT);
@@ -392,7 +373,7 @@ int Conclude(const Sweep& sweep, std::vector<CellResult>* results) {
     EDGEFL_LOG_WARN("figures not drawn: %s (results.csv is written)", drawn.message());
   }
   std::printf("sweep folder: %s\n", sweep.dir.c_str());
-  if (g_stop.load()) return 130;
+  if (StopRequested()) return 130;
   if (failed) return 1;
   return diverged ? kDivergedExitCode : 0;
 }
