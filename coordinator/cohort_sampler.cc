@@ -21,8 +21,9 @@ double CohortSampler::Uniform(uint64_t purpose, uint32_t round, uint32_t node) c
 }
 
 bool CohortSampler::Available(uint32_t round, uint32_t node) const {
-  const double availability = config_.ParticipationOf(node).availability;
-  return availability >= 1.0 || Uniform(kAvailabilityDraw, round, node) < availability;
+  const ExperimentConfig::Participation p = config_.ParticipationOf(node);
+  if (!p.schedule.Includes(round)) return false;
+  return p.availability >= 1.0 || Uniform(kAvailabilityDraw, round, node) < p.availability;
 }
 
 bool CohortSampler::DropsOut(uint32_t round, uint32_t node) const {

@@ -1,6 +1,7 @@
 // CohortSampler: who takes part in a round. Each round, every node of the
-// population that has joined and is alive is available with its
-// availability (round.availability, or its profile's), and the cohort is a
+// population that has joined, is alive and is on its availability schedule
+// that round is available with its availability (round.availability, or
+// its profile's), and the cohort is a
 // uniform sample of the available nodes without replacement: the
 // round.cohort nodes (every available one when 0), over-committed by
 // round.over_commit, whose seeded priorities are lowest. An asked node's
@@ -29,7 +30,8 @@ class CohortSampler {
   // Whether node `node`'s answer in `round` is lost (its dropout draw).
   bool DropsOut(uint32_t round, uint32_t node) const;
 
-  // Whether node `node` is available in `round` (its availability draw).
+  // Whether node `node` is available in `round` (its schedule, then its
+  // availability draw).
   bool Available(uint32_t round, uint32_t node) const;
 
  private:

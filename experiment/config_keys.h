@@ -68,10 +68,10 @@ static_assert(sizeof(codec::CompressorSpec) == 24, "a new compressor field needs
 static_assert(sizeof(AggregatorConfig) == 56, "a new aggregator field needs its key in VisitConfigKeys");
 static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in VisitConfigKeys");
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
-static_assert(sizeof(RoundConfig) == 64, "a new round field needs its key in VisitConfigKeys");
+static_assert(sizeof(RoundConfig) == 72, "a new round field needs its key in VisitConfigKeys");
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
-static_assert(sizeof(ExperimentConfig) == 576, "a new run field needs its key in VisitConfigKeys");
-static_assert(sizeof(DeviceProfile) == 96, "a new profile field needs its key in VisitProfileKeys");
+static_assert(sizeof(ExperimentConfig) == 584, "a new run field needs its key in VisitConfigKeys");
+static_assert(sizeof(DeviceProfile) == 112, "a new profile field needs its key in VisitProfileKeys");
 
 template <typename Config, typename Visitor>
 void VisitConfigKeys(Config& c, Visitor& v) {
@@ -318,6 +318,15 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Number("dropout", c.round.dropout, Between(0.0, 1.0, false, /*hi_open=*/true),
            {"The probability that an asked node's answer is lost (a seeded draw per node and round): it computes, "
             "and the coordinator counts its update as dropped."});
+  v.Integer("schedule_period", c.round.schedule.period, 0, 1000000,
+            {"Availability schedules: a node can be asked only in the `schedule_on` rounds from round "
+             "`schedule_start` of every `schedule_period` rounds (wrapping; rounds count from 0), and there with "
+             "its `availability`. E.g. 24, 8, 22: rounds 22, 23, 0..5 of each 24. Every round must have a quorum "
+             "of the population on schedule. 0: every round."});
+  v.Integer("schedule_on", c.round.schedule.on, 0, 1000000,
+            {"The rounds of each `schedule_period` a node can be asked in.", "[1, `schedule_period`]; 0 without one"});
+  v.Integer("schedule_start", c.round.schedule.start, 0, 1000000,
+            {"The round of each `schedule_period` its on rounds begin at.", "[0, `schedule_period`)"});
   v.Word("clock", c.round.clock, RoundClockNames(),
          {"`wall`: updates count as they arrive, and `time_s` is the machine's. `virtual`: each asked node's "
           "answer arrives at its modelled time, 2·latency + compute + its exact bytes over its link ([link]); "
@@ -348,6 +357,10 @@ void VisitProfileKeys(Profile& p, Visitor& v) {
   v.Number("availability", p.availability, {-1.0, 1.0, false, false},
            {"As `round.availability`; −1 takes it.", "−1, or (0, 1]"});
   v.Number("dropout", p.dropout, {-1.0, 1.0, false, true}, {"As `round.dropout`; −1 takes it.", "−1, or [0, 1)"});
+  v.Integer("schedule_period", p.schedule.period, 0, 1000000,
+            {"As `round.schedule_period`, for this profile's nodes; 0 takes [round]'s schedule (all three keys)."});
+  v.Integer("schedule_on", p.schedule.on, 0, 1000000, {"As `round.schedule_on`.", "[1, `schedule_period`]"});
+  v.Integer("schedule_start", p.schedule.start, 0, 1000000, {"As `round.schedule_start`.", "[0, `schedule_period`)"});
 }
 
 // docs/config.md's table of the keys of `section` ("run", "objective", ...),

@@ -555,24 +555,6 @@ Status ParseProfiles(const toml::array& tables, std::vector<DeviceProfile>* out)
   return Status::Ok();
 }
 
-// What the profiles need of the rest of the config: room in the population,
-// and a task each of their nodes can take (a shaped link needs a rate).
-Status CheckProfiles(const ExperimentConfig& c) {
-  uint64_t first = 0;
-  for (const DeviceProfile& profile : c.profiles) {
-    if (first + profile.nodes > c.nodes) {
-      return Bad("profile \"%s\": its %u nodes take ids %llu..%llu, past run.nodes = %u", profile.name.c_str(),
-                 profile.nodes, static_cast<unsigned long long>(first),
-                 static_cast<unsigned long long>(first + profile.nodes - 1), c.nodes);
-    }
-    if (const Status s = codec::ValidateTaskSpec(c.TaskFor(static_cast<uint32_t>(first))); !s.ok()) {
-      return Bad("profile \"%s\": %s", profile.name.c_str(), s.message());
-    }
-    first += profile.nodes;
-  }
-  return Status::Ok();
-}
-
 Status LoadExperiments(std::string_view text, std::string_view origin, const std::vector<std::string>& override_texts,
                        std::vector<ExperimentConfig>* out) {
   std::vector<ConfigOverride> overrides(override_texts.size());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "experiment/availability_schedule.h"
 #include "schemas/codec/task_spec.h"
 
 namespace edgefl {
@@ -178,11 +179,13 @@ struct RoundConfig {
   // run.nodes, each available in a round with `availability`, `cohort` are
   // asked (0: every one), over-committed by `over_commit` (ask
   // ceil(cohort (1 + over_commit)), step on the first `cohort` answers), and
-  // an asked node's answer is lost with `dropout`.
+  // an asked node's answer is lost with `dropout`. A node outside its
+  // `schedule`'s on rounds is not available at all.
   uint32_t cohort = 0;
   double over_commit = 0.0;
   double availability = 1.0;
   double dropout = 0.0;
+  AvailabilitySchedule schedule{};
   RoundClock clock = RoundClock::kWall;
 
   bool operator==(const RoundConfig&) const = default;
@@ -218,6 +221,7 @@ struct DeviceProfile {
   uint64_t memory_budget_bytes = 0;  // 0: the board's
   double availability = -1.0;        // < 0: [round]'s
   double dropout = -1.0;             // < 0: [round]'s
+  AvailabilitySchedule schedule{};     // period 0: [round]'s
 
   bool operator==(const DeviceProfile&) const = default;
 };
@@ -258,11 +262,18 @@ struct ExperimentConfig {
   struct Participation {
     double availability = 1.0;
     double dropout = 0.0;
+    AvailabilitySchedule schedule{};
   };
   Participation ParticipationOf(uint32_t node) const;
 
   bool operator==(const ExperimentConfig&) const = default;
 };
+
+// What the profiles and schedules need of the rest of the config: room in
+// the population, a task each profile's nodes can take (a shaped link needs
+// a rate), schedules whose keys agree, and a quorum on schedule every round
+// (experiment/device_profile.cc; LoadExperiments calls it).
+Status CheckProfiles(const ExperimentConfig& config);
 
 // A `section.key=value` override from the command line; value is TOML
 // (numbers, true/false, or a bare word taken as a string).

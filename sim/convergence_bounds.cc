@@ -13,9 +13,9 @@
 
 namespace edgefl {
 
-double ConvergenceBound::At(double initial_loss, double rounds, double eta) const {
-  if (!(delta > 0.0)) return std::numeric_limits<double>::infinity();
-  const double decay = std::exp(-2.0 * mu * delta * rounds * eta);
+double ConvergenceBound::At(double initial_loss, double rounds) const {
+  if (!holds) return std::numeric_limits<double>::infinity();
+  const double decay = std::pow(std::max(0.0, contraction), rounds);
   return initial_loss * decay + (1.0 - decay) * floor;
 }
 
@@ -44,9 +44,12 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
       const double variance = NoiseVariance(c.noise, c.batch_size);
       if (!std::isfinite(variance)) return std::nullopt;
       const double omega = CompressorOmega(c.compressor, c.objective.dimension);
-      b.theorem = "P1 Thm 3 (DCSGD)";
-      b.delta = 1.0 - eta * b.l * b.l * omega / (2.0 * b.mu * n);
-      b.floor = b.delta > 0.0 ? scale * variance * (1.0 + omega) / b.delta : std::numeric_limits<double>::infinity();
+      b.theorem = "descent lemma under PL for DCSGD's iteration (P1 Thm 3's floor with A for Delta)";
+      const double a = 1.0 - eta * b.l * (1.0 + omega / n) / 2.0;
+      b.step_limit = 2.0 / (b.l * (1.0 + omega / n));
+      b.holds = a > 0.0;
+      b.contraction = 1.0 - 2.0 * b.mu * eta * a;
+      b.floor = b.holds ? scale * variance * (1.0 + omega) / a : std::numeric_limits<double>::infinity();
       return b;
     }
     case Kind::Sign: {
@@ -55,9 +58,10 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
       if (!(s > 0.0)) return std::nullopt;
       const double h = 1e-6;  // F'(0), by a central difference of the CDF
       const double density = (StandardNoiseCdf(c.noise, h) - StandardNoiseCdf(c.noise, -h)) / (2.0 * h);
-      b.theorem = "P1 Thm 4 (DSignSGD)";
+      b.theorem = "P1 Thm 4 (DSignSGD's SDE)";
       b.assumption = "l taken as F'(0), the noise density at 0; the theorem states Student-t noise";
-      b.delta = density / s;
+      b.holds = true;
+      b.contraction = std::exp(-2.0 * b.mu * density / s * eta);
       b.floor = scale * s / density;
       return b;
     }
@@ -82,7 +86,7 @@ std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& c) {
   const double n = FixedCountedUpdates(c).value_or(c.QuorumCount()), d = c.objective.dimension;
   const double l0 = std::max(c.objective.lambda_min, c.objective.lambda_max);
   if (c.objective.kind == wire::ObjectiveKind::Quadratic) {
-    return StepLimit{2.0 / (l0 * (1.0 + omega / n)), "eta lambda_max (1 + omega/N) < 2, docs/theory.md 3.5"};
+    return StepLimit{2.0 / (l0 * (1.0 + omega / n)), "eta lambda_max (1 + omega/N) < 2, docs/theory.md 3.5", true};
   }
   std::vector<float> lambda(c.objective.dimension), x0(c.objective.dimension), g(c.objective.dimension);
   SyntheticObjective objective(c.objective, lambda);
@@ -94,7 +98,7 @@ std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& c) {
   const double rho = 1.0 + (omega + d * sigma1 * (1.0 + omega)) / n;
   const double big_g = l0 + l1 * std::sqrt(SquaredNorm(g));
   return StepLimit{2.0 / (big_g * rho + l1 * d * sigma0 * (1.0 + omega) / n),
-                   "P2's condition at x_0, docs/theory.md 4.2"};
+                   "P2's condition at x_0, docs/theory.md 4.2", false};
 }
 
 }  // namespace edgefl

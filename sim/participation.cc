@@ -47,7 +47,8 @@ std::vector<ParticipationModel::Node> NodesOf(const ExperimentConfig& config, do
     const ExperimentConfig::Participation p = config.ParticipationOf(i);
     nodes[i] = {.arrival_s = RoundSeconds(ResolveLink(config.LinkOf(i)), down_bytes, up_bytes),
                 .availability = p.availability,
-                .dropout = p.dropout};
+                .dropout = p.dropout,
+                .schedule = p.schedule};
   }
   return nodes;
 }
@@ -62,16 +63,19 @@ ParticipationModel::ParticipationModel(const ExperimentConfig& config, std::vect
       cohort_(config.CohortSize()),
       asked_(config.AskedPerRound()),
       quorum_(config.QuorumCount()),
+      rounds_(config.rounds),
       deadline_s_(config.round.deadline_ms / 1000.0),
       seed_(config.seed) {
   for (const Node& node : nodes_) {
     alike_ = alike_ && node.arrival_s == nodes_[0].arrival_s && node.availability == nodes_[0].availability &&
              node.dropout == nodes_[0].dropout;
+    scheduled_ = scheduled_ || node.schedule.period > 0;
   }
+  alike_ = alike_ && !scheduled_;
   if (asked_ == nodes_.size()) everyone_ = Fixed();
 }
 
-RoundDraw ParticipationModel::Draw(Rng& rng, DrawBuffers& b) const {
+RoundDraw ParticipationModel::Draw(Rng& rng, DrawBuffers& b, uint32_t round) const {
   if (everyone_) {
     // Nothing to draw (the general case below would draw nothing either, at
     // O(N log N) a round): the K lowest ids count, as ties go to the lower id.
@@ -85,6 +89,7 @@ RoundDraw ParticipationModel::Draw(Rng& rng, DrawBuffers& b) const {
   const auto n = static_cast<uint32_t>(nodes_.size());
   b.available.clear();
   for (uint32_t i = 0; i < n; ++i) {
+    if (!nodes_[i].schedule.Includes(round)) continue;
     const double availability = nodes_[i].availability;
     if (availability >= 1.0 || rng.Uniform() < availability) b.available.push_back(i);
   }
@@ -167,7 +172,11 @@ ParticipationExpectation ParticipationModel::MonteCarlo(uint32_t draws, uint64_t
   Rng rng(seed);
   DrawBuffers buffers(nodes());
   for (uint32_t k = 0; k < draws; ++k) {
-    const RoundDraw d = Draw(rng, buffers);
+    // With schedules, rounds differ: every round of the run in turn, or
+    // rounds drawn uniformly when there are more rounds than draws.
+    uint32_t round = 0;
+    if (scheduled_) round = draws >= rounds_ ? k % rounds_ : static_cast<uint32_t>(rng.Below(rounds_));
+    const RoundDraw d = Draw(rng, buffers, round);
     e.asked += d.asked;
     e.counted += d.counted;
     e.seconds += d.seconds;

@@ -1,7 +1,8 @@
 // ParticipationModel: a round's cohort and its length, as the coordinator
 // makes them (coordinator/cohort_sampler.h, coordinator/round_intake.h),
 // drawn for the forecast. Each round, of the population of run.nodes:
-//   available   node i with its availability a_i (ParticipationOf);
+//   available   node i, when the round is on its schedule, with its
+//               availability a_i (ParticipationOf);
 //   asked       a uniform sample without replacement of K' = AskedPerRound()
 //               of the available ones (all of them when fewer);
 //   dropped     each asked node's answer lost with its dropout q_i;
@@ -19,9 +20,10 @@
 // coordinator's seeded hashes: a forecast averages over cohorts, where a run
 // is one sequence of them.
 // Expected() gives the mean round: exact, by summing the binomial draws, when
-// every node has the same link and participation; otherwise by Monte Carlo
-// over Draw from a seed fixed by run.seed (kMonteCarloDraws rounds, fewer for
-// large populations), so the same config gives the same figures. Immutable
+// every node has the same link and participation and no schedule; otherwise
+// by Monte Carlo over Draw from a seed fixed by run.seed (kMonteCarloDraws
+// rounds, fewer for large populations, cycling through the run's rounds when
+// schedules make rounds differ), so the same config gives the same figures. Immutable
 // after construction; Draw writes only into the caller's DrawBuffers, so one
 // model serves every thread.
 #pragma once
@@ -75,14 +77,16 @@ class ParticipationModel {
     double arrival_s = 0.0;
     double availability = 1.0;
     double dropout = 0.0;
+    AvailabilitySchedule schedule{};
   };
   // The rounds of `config` (cohort, over-commitment, quorum, deadline, seed)
   // over these nodes, one for each of run.nodes.
   ParticipationModel(const ExperimentConfig& config, std::vector<Node> nodes);
 
-  RoundDraw Draw(Rng& rng, DrawBuffers& buffers) const;
+  // Round `round` (from 0; schedules make rounds differ).
+  RoundDraw Draw(Rng& rng, DrawBuffers& buffers, uint32_t round) const;
 
-  // Every node has the same link, availability and dropout.
+  // Every node has the same link, availability and dropout, and no schedule.
   bool alike() const { return alike_; }
   // Every round counts the same number of updates at the same time (alike
   // nodes, all available, none dropping): that draw.
@@ -99,10 +103,11 @@ class ParticipationModel {
  private:
   std::vector<Node> nodes_;
   std::optional<RoundDraw> everyone_;  // Fixed() when every node is asked: Draw draws nothing
-  uint32_t cohort_, asked_, quorum_;
+  uint32_t cohort_, asked_, quorum_, rounds_;
   double deadline_s_;
   uint64_t seed_;
   bool alike_ = true;
+  bool scheduled_ = false;  // some node has a schedule
 };
 
 }  // namespace edgefl

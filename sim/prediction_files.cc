@@ -26,13 +26,13 @@ Status WritePredictionCsv(const std::string& dir, const Prediction& p, const Rou
   const std::string path = dir + "/predicted.csv";
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return CannotWrite(path);
-  std::fprintf(file, "round,time_s,bytes_up,mean_loss,low_loss,high_loss,grad_norm,step_size\n");
+  std::fprintf(file, "round,time_s,bytes_up,mean_loss,low_loss,high_loss,grad_norm,step_size,diverged\n");
   const double bytes_up = cost.up_bytes_per_round();
   for (size_t k = 0; k < p.mean_loss.size(); ++k) {
     char seconds[32] = "";
     if (std::isfinite(cost.seconds)) std::snprintf(seconds, sizeof(seconds), "%.6f", cost.seconds * double(k + 1));
-    std::fprintf(file, "%zu,%s,%.0f,%.9g,%.9g,%.9g,%.9g,%.9g\n", k, seconds, bytes_up, p.mean_loss[k], p.low_loss[k],
-                 p.high_loss[k], p.mean_grad_norm[k], p.mean_step[k]);
+    std::fprintf(file, "%zu,%s,%.0f,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g\n", k, seconds, bytes_up, p.mean_loss[k],
+                 p.low_loss[k], p.high_loss[k], p.mean_grad_norm[k], p.mean_step[k], p.diverged_fraction[k]);
   }
   const bool written = std::ferror(file) == 0;
   if (std::fclose(file) != 0 || !written) return CannotWrite(path);

@@ -39,9 +39,20 @@ void PrintPlan(const ExperimentConfig& base, const std::vector<std::string>& cha
   }
   std::printf("to keep the floor, change one of:\n");
   for (const ScalingProposal& p : plan.proposals) {
-    std::printf("  %-17s = %-10.4g floor %-10s (proxy x %.4g), %s; P1's guarantee (4.1): %s\n", p.key.c_str(),
-                p.value, FloorText(p.floor).c_str(), p.kept_ratio, StabilityText(p.stability).c_str(),
-                p.guaranteed ? "yes" : "no");
+    char how[64];
+    if (p.exact) {
+      std::snprintf(how, sizeof(how), "solved on the closed form");
+    } else {
+      std::snprintf(how, sizeof(how), "proxy x %.4g, no closed form", p.kept_ratio);
+    }
+    std::printf("  %-17s = %-10.4g floor %-10s (%s), %s; the bound of 4.1 holds: %s\n", p.key.c_str(), p.value,
+                FloorText(p.floor).c_str(), how, StabilityText(p.stability).c_str(), p.guaranteed ? "yes" : "no");
+  }
+  bool proxy = false;
+  for (const ScalingProposal& p : plan.proposals) proxy = proxy || !p.exact;
+  if (proxy) {
+    std::printf("warning: a proposal scaled by the proxy keeps eta (1 + omega) s^2 / N, not the floor itself: near "
+                "the stability limit the floor grows faster; check it with `edgefl predict`\n");
   }
   if (!plan.sign && (base.compressor.kind == wire::CompressorKind::Qsgd ||
                      base.compressor.kind == wire::CompressorKind::Natural ||
@@ -59,7 +70,13 @@ int ScaleExperiments(const ExperimentArgs& experiment, const std::vector<std::st
   std::vector<ExperimentConfig> configs, changed_configs;
   std::vector<const ExperimentConfig*> chosen, changed_chosen;
   if (const int bad = experiment.Load(&configs, &chosen)) return bad;
+  // The changed config: the base's overrides, shorthands (--nodes, ...)
+  // included, then the changes, which win over them.
   ExperimentArgs with_changes = experiment;
+  with_changes.sets = experiment.AllSets();
+  with_changes.nodes = with_changes.rounds = 0;
+  with_changes.seed = -1;
+  with_changes.shaping.clear();
   for (const std::string& change : changes) with_changes.sets.push_back(change);
   if (const int bad = with_changes.Load(&changed_configs, &changed_chosen)) return bad;
   bool failed = false;

@@ -7,6 +7,7 @@
 #include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "sim/closed_forms.h"
+#include "sim/convergence_bounds.h"
 
 namespace edgefl {
 namespace {
@@ -26,17 +27,16 @@ double Proxy(const ExperimentConfig& c) {
 }
 
 double LambdaMax(const ExperimentConfig& c) { return std::max(c.objective.lambda_min, c.objective.lambda_max); }
-double LambdaMin(const ExperimentConfig& c) { return std::min(c.objective.lambda_min, c.objective.lambda_max); }
 
 double Stability(const ExperimentConfig& c) {
   if (IsSign(c)) return std::numeric_limits<double>::quiet_NaN();
   return c.step.eta * LambdaMax(c) * (1.0 + Omega(c) / c.nodes);
 }
 
+// The bound of docs/theory.md 4.1 holds for the config (its condition on the step).
 bool Guaranteed(const ExperimentConfig& c) {
-  if (IsSign(c)) return true;  // P1 Thm 4 sets no condition on eta
-  const double omega = Omega(c), l = LambdaMax(c);
-  return omega == 0.0 || c.step.eta < 2.0 * LambdaMin(c) * c.nodes / (l * l * omega);
+  const std::optional<ConvergenceBound> bound = TheoremBound(c);
+  return bound && bound->holds;
 }
 
 Status Check(const ExperimentConfig& c, const char* which) {
@@ -64,6 +64,47 @@ Status Check(const ExperimentConfig& c, const char* which) {
   return Status::Ok();
 }
 
+// The floor of `c` with one knob set by `apply(c, value)`, +infinity where
+// there is none (past the stability limit).
+template <typename Apply>
+double FloorWith(ExperimentConfig c, const Apply& apply, double value) {
+  apply(c, value);
+  const std::optional<double> floor = PredictedStationaryLoss(c);
+  return floor && std::isfinite(*floor) ? *floor : std::numeric_limits<double>::infinity();
+}
+
+// eta with the closed-form floor `target`: the floor grows with eta from 0
+// (to infinity at the stability limit), so bisection from [0, a bracket].
+std::optional<double> SolveEta(const ExperimentConfig& c, double target, double guess) {
+  const auto set = [](ExperimentConfig& config, double eta) { config.step.eta = eta; };
+  double lo = 0.0, hi = guess;
+  for (int i = 0; i < 60 && FloorWith(c, set, hi) < target; ++i) hi *= 2.0;
+  if (FloorWith(c, set, hi) < target) return std::nullopt;
+  for (int i = 0; i < 100; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (FloorWith(c, set, mid) < target ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+// The least integer in [1, max] whose floor is at most `target` (the floor
+// falls as N or B grows), or nullopt when even `max` does not reach it.
+template <typename Apply>
+std::optional<uint32_t> SolveCount(const ExperimentConfig& c, double target, uint32_t max, const Apply& apply) {
+  const double tolerance = target * (1.0 + 1e-12);
+  if (FloorWith(c, apply, max) > tolerance) return std::nullopt;
+  uint32_t lo = 1, hi = max;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    if (FloorWith(c, apply, mid) <= tolerance) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
 }  // namespace
 
 Status PlanScaling(const ExperimentConfig& base, const ExperimentConfig& changed, ScalingPlan* plan) {
@@ -83,11 +124,17 @@ Status PlanScaling(const ExperimentConfig& base, const ExperimentConfig& changed
   plan->changed_floor = PredictedStationaryLoss(changed);
   plan->changed_stability = Stability(changed);
   const double r = plan->ratio;
-  const auto propose = [&](const char* key, const auto& apply) {
+  // Each knob: solved on the closed form where the base and the changed
+  // config have one (the floor kept exactly); otherwise the proxy's ratio.
+  const bool exact = plan->base_floor.has_value() && plan->changed_floor.has_value();
+  const double target = plan->base_floor.value_or(0.0);
+  const auto propose = [&](const char* key, const auto& apply, std::optional<double> solved, double by_proxy) {
     ScalingProposal p;
     p.key = key;
     p.config = changed;
-    p.value = apply(p.config);
+    p.exact = solved.has_value();
+    p.value = solved.value_or(by_proxy);
+    apply(p.config, p.value);
     p.kept_ratio = Proxy(p.config) / Proxy(base);
     p.floor = PredictedStationaryLoss(p.config);
     p.stability = Stability(p.config);
@@ -95,20 +142,28 @@ Status PlanScaling(const ExperimentConfig& base, const ExperimentConfig& changed
     plan->proposals.push_back(std::move(p));
   };
   if (changed.step.eta == base.step.eta) {
-    propose("step.eta", [&](ExperimentConfig& c) { return c.step.eta /= r; });
+    const auto set = [](ExperimentConfig& c, double eta) { c.step.eta = eta; };
+    const double by_proxy = changed.step.eta / r;
+    propose("step.eta", set, exact ? SolveEta(changed, target, by_proxy) : std::nullopt, by_proxy);
   }
   if (changed.nodes == base.nodes) {
-    propose("run.nodes", [&](ExperimentConfig& c) {
-      c.nodes = static_cast<uint32_t>(std::clamp(std::ceil(c.nodes * r - 1e-9), 1.0, 4096.0));
-      return static_cast<double>(c.nodes);
-    });
+    const auto set = [](ExperimentConfig& c, double n) { c.nodes = static_cast<uint32_t>(n); };
+    const double by_proxy = std::clamp(std::ceil(changed.nodes * r - 1e-9), 1.0, 4096.0);
+    std::optional<double> solved;
+    if (exact) {
+      if (const auto n = SolveCount(changed, target, 4096, set)) solved = *n;
+    }
+    propose("run.nodes", set, solved, by_proxy);
   }
   if (changed.batch_size == base.batch_size) {
-    propose("noise.batch_size", [&](ExperimentConfig& c) {
-      const double factor = plan->sign ? r * r : r;
-      c.batch_size = static_cast<uint32_t>(std::clamp(std::ceil(c.batch_size * factor - 1e-9), 1.0, double{1 << 24}));
-      return static_cast<double>(c.batch_size);
-    });
+    const auto set = [](ExperimentConfig& c, double b) { c.batch_size = static_cast<uint32_t>(b); };
+    const double factor = plan->sign ? r * r : r;
+    const double by_proxy = std::clamp(std::ceil(changed.batch_size * factor - 1e-9), 1.0, double{1 << 24});
+    std::optional<double> solved;
+    if (exact) {
+      if (const auto b = SolveCount(changed, target, 1u << 24, set)) solved = *b;
+    }
+    propose("noise.batch_size", set, solved, by_proxy);
   }
   return Status::Ok();
 }

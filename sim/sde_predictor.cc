@@ -182,7 +182,7 @@ class Simulator {
     for (uint32_t k = 0; k < c_.rounds; ++k) {
       // The round's cohort: the step averages the m updates that count,
       // and a round short of its quorum leaves x (and the rule) as they are.
-      const RoundDraw draw = participation_.Draw(s.cohort_rng, s.draw);
+      const RoundDraw draw = participation_.Draw(s.cohort_rng, s.draw, k);
       out.seconds[k] = draw.seconds;
       if (diverged) {
         losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
@@ -222,7 +222,7 @@ class Simulator {
       double aggregate_squared = g_squared;
       if (IsSignFamily(model_)) {
         // E |aggregate|^2 = sum_j mean_j^2 + variance_j.
-        FillSignMoments(s, std::sqrt(noise_variance));
+        FillSignMoments(s, CdfScaleAt(g_squared));
         aggregate_squared = 0.0;
         for (uint32_t j = 0; j < d_; ++j) aggregate_squared += double{s.hg[j]} * s.hg[j] + s.variance[j];
       } else {
@@ -241,6 +241,15 @@ class Simulator {
 
   double NoiseVarianceAt(double g_squared) const {
     return NoiseVariance(c_.noise, c_.batch_size) + NoiseVarianceSlope(c_.noise, c_.batch_size) * g_squared;
+  }
+
+  // The s of noise = s Z with Z the standardised noise whose CDF F the sign
+  // moments take: the noise's standard deviation for Gaussian and affine
+  // noise, but sigma / sqrt(B) for Student-t, whose Z has variance
+  // nu / (nu - 2) (infinite for nu <= 2, where the signs are still fine).
+  double CdfScaleAt(double g_squared) const {
+    if (c_.noise.kind == wire::NoiseKind::StudentT) return NoiseScale(c_.noise, c_.batch_size);
+    return std::sqrt(NoiseVarianceAt(g_squared));
   }
 
   // Xi(g / s) = F(g / s) - 1/2: E sign(g + s Z) = 2 Xi, Var = 1 - 4 Xi^2.
@@ -263,7 +272,7 @@ class Simulator {
     double stiffness = eta * curvature;
     if (model_ == Model::kSignMean) {
       // The drift -2 Xi(lambda x / s) has slope 2 F'(0) lambda / s at 0.
-      const double scale = std::sqrt(NoiseVarianceAt(0.0));
+      const double scale = CdfScaleAt(0.0);
       const double h = 1e-4;
       const double density = (StandardNoiseCdf(c_.noise, h) - StandardNoiseCdf(c_.noise, -h)) / (2 * h);
       stiffness = scale > 0.0 ? 2.0 * density * eta * curvature / scale : std::numeric_limits<double>::infinity();
@@ -276,13 +285,14 @@ class Simulator {
   void Step(SyntheticObjective& objective, PathState& s, double eta, double dt) const {
     objective.Gradient(s.x, s.g);
     const double slope = NoiseVarianceSlope(c_.noise, c_.batch_size);
-    const double noise_variance = NoiseVarianceAt(slope != 0.0 ? SquaredNorm(s.g) : 0.0);
-    const double coefficient = std::sqrt(eta / s.counted * dt);  // sqrt(eta/m) sqrt(dt)
+    const double g_squared = slope != 0.0 ? SquaredNorm(s.g) : 0.0;
     s.normals.Fill(s.z);
     if (IsSignFamily(model_)) {
-      StepSign(s, eta, dt, std::sqrt(noise_variance), std::sqrt(eta * dt));
+      StepSign(s, eta, dt, CdfScaleAt(g_squared), std::sqrt(eta * dt));
       return;
     }
+    const double noise_variance = NoiseVarianceAt(g_squared);
+    const double coefficient = std::sqrt(eta / s.counted * dt);  // sqrt(eta/m) sqrt(dt)
     if (correction_ != 0.0) objective.HessianVector(s.x, s.g, s.hg);
     FillVariance(s, noise_variance);
     if (rho_ < 0.0) ApplyRandKCorrelation(s);
@@ -510,41 +520,54 @@ void RunPaths(const ExperimentConfig& config, const PredictOptions& options, con
   out->mean_grad_norm.assign(rounds, 0.0);
   out->mean_step.assign(rounds, 0.0);
   out->diverged_paths = 0;
-  out->diverged_at = -1;
+  out->diverged_at = out->first_diverged_at = -1;
+  out->diverged_fraction.assign(rounds, 0.0);
   std::vector<double> column(paths);
   for (uint32_t k = 0; k < rounds; ++k) {
+    // The means are over the paths still finite: one diverged path would
+    // make them infinite, where a run has most likely not diverged; how
+    // many did is said apart (diverged_fraction).
     double sum = 0.0, grad_sum = 0.0, step_sum = 0.0;
     uint32_t diverged = 0;
     for (uint32_t p = 0; p < paths; ++p) {
       const size_t at = size_t{p} * rounds + k;
       column[p] = losses[at];
+      step_sum += steps[at];
+      if (std::isinf(column[p])) {
+        ++diverged;
+        continue;
+      }
       sum += column[p];
       grad_sum += grad_norms[at];
-      step_sum += steps[at];
-      diverged += std::isinf(column[p]) ? 1 : 0;
     }
-    out->mean_loss[k] = sum / paths;
-    out->mean_grad_norm[k] = grad_sum / paths;
+    const uint32_t finite = paths - diverged;
+    const double infinity = std::numeric_limits<double>::infinity();
+    out->mean_loss[k] = finite > 0 ? sum / finite : infinity;
+    out->mean_grad_norm[k] = finite > 0 ? grad_sum / finite : infinity;
     out->mean_step[k] = step_sum / paths;
     out->low_loss[k] = Quantile(column, 0.1);
     out->high_loss[k] = Quantile(column, 0.9);
+    out->diverged_fraction[k] = static_cast<double>(diverged) / paths;
+    if (out->first_diverged_at < 0 && diverged > 0) out->first_diverged_at = k;
     if (out->diverged_at < 0 && 2 * diverged > paths) out->diverged_at = k;
     if (k + 1 == rounds) out->diverged_paths = diverged;
   }
-  // Each path's tail mean, then their mean and its standard error.
+  // Each finite path's tail mean, then their mean and its standard error.
   const uint32_t tail_start = rounds / 2;
   double tail_sum = 0.0, tail_squares = 0.0;
+  uint32_t tails = 0;
   for (uint32_t p = 0; p < paths; ++p) {
     double path_sum = 0.0;
     for (uint32_t k = tail_start; k < rounds; ++k) path_sum += losses[size_t{p} * rounds + k];
     const double path_tail = path_sum / (rounds - tail_start);
+    if (!std::isfinite(path_tail)) continue;
     tail_sum += path_tail;
     tail_squares += path_tail * path_tail;
+    ++tails;
   }
-  out->tail_mean = tail_sum / paths;
-  const double spread = paths > 1 ? (tail_squares - tail_sum * out->tail_mean) / (paths - 1) : 0.0;
-  out->tail_error = std::isfinite(out->tail_mean) ? std::sqrt(std::max(0.0, spread) / paths)
-                                                  : std::numeric_limits<double>::infinity();
+  out->tail_mean = tails > 0 ? tail_sum / tails : std::numeric_limits<double>::infinity();
+  const double spread = tails > 1 ? (tail_squares - tail_sum * out->tail_mean) / (tails - 1) : 0.0;
+  out->tail_error = tails > 1 ? std::sqrt(std::max(0.0, spread) / tails) : std::numeric_limits<double>::infinity();
   // First passage: a run stops in the round its loss first reaches the
   // target, so its time to the target is each path's, averaged.
   out->target_paths = 0;
@@ -599,7 +622,7 @@ Status PredictData(const ExperimentConfig& config, const PredictOptions& options
     for (uint32_t k = 0; k < config.rounds; ++k) {
       // The counted nodes' shards make the round's drift and noise (with
       // non-iid shards, the cohort's own mean gradient: its heterogeneity).
-      const RoundDraw draw = participation.Draw(cohort_rng, draws);
+      const RoundDraw draw = participation.Draw(cohort_rng, draws, k);
       spans.seconds[k] = draw.seconds;
       if (diverged) {
         losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();

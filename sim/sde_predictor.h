@@ -82,19 +82,26 @@ struct Prediction {
   const char* approximation = "";   // what the model approximates beyond the papers ("" if nothing)
   uint32_t substeps = 0;            // as used
   double initial_loss = 0.0;        // f(x_0)
-  std::vector<double> mean_loss;    // E f(X) after each round, over the paths
+  // E f(X) after each round, over the paths that have not diverged (a
+  // diverged path's loss is infinite; diverged_fraction counts them).
+  std::vector<double> mean_loss;
   std::vector<double> low_loss;     // the 10% and 90% quantiles over the paths
   std::vector<double> high_loss;
   std::vector<double> mean_grad_norm;  // E |grad f(X)| after each round
   std::vector<double> mean_step;       // E eta_k (the same on every path for the schedules)
   // The stationary loss: each path's mean loss over the last half of the
-  // rounds, averaged over the paths, and the Monte-Carlo standard error of
-  // that average (the paths' spread / sqrt(paths)). Infinite when a path
-  // diverged.
+  // rounds, averaged over the paths that did not diverge, and the
+  // Monte-Carlo standard error of that average (their spread / sqrt(their
+  // number)). Infinite when every path diverged.
   double tail_mean = 0.0;
   double tail_error = 0.0;
   uint32_t diverged_paths = 0;     // paths whose loss passed the run's divergence test
   int64_t diverged_at = -1;        // the first round in which most paths had diverged
+  int64_t first_diverged_at = -1;  // the first round in which any path had
+  // The fraction of paths diverged by each round: where some paths diverge
+  // and others settle (metastable runs), the chance that a run has diverged
+  // by then.
+  std::vector<double> diverged_fraction;
   // run.target_loss > 0: each path's first passage, the round its loss first
   // reached the target (a run stops there), over the paths that reached it:
   // the mean number of rounds to it, that round included, and the mean time,

@@ -97,6 +97,32 @@ TEST_CASE("cohorts: only live, available nodes are asked; over-commitment asks m
   CHECK(std::abs(dropped - 0.2 * kDraws) < 5 * std::sqrt(kDraws * 0.2 * 0.8));
 }
 
+TEST_CASE("schedules: a node is asked only in its on rounds, its profile's or [round]'s") {
+  ExperimentConfig config;
+  config.nodes = 6;
+  config.round.cohort = 2;
+  config.round.schedule = {.period = 3, .on = 1, .start = 2};  // nodes 4, 5: rounds 2, 5, 8, ...
+  DeviceProfile night;
+  night.name = "night";
+  night.nodes = 4;
+  night.schedule = {.period = 4, .on = 2, .start = 3};  // nodes 0..3: rounds 3, 4, 7, 8, ...
+  config.profiles.push_back(night);
+  const CohortSampler sampler(config);
+  NodeTable nodes = LiveNodes(6);
+  std::vector<uint32_t> times(6, 0);
+  for (uint32_t round = 0; round < 120; ++round) {
+    nodes.BeginRound(round);
+    const uint32_t asked = sampler.Select(round, nodes);
+    const bool night_on = round % 4 == 3 || round % 4 == 0, day_on = round % 3 == 2;
+    CHECK(asked == std::min<uint32_t>(2, (night_on ? 4 : 0) + (day_on ? 2 : 0)));
+    for (uint32_t i : Asked(nodes)) {
+      CHECK((i < 4 ? night_on : day_on));
+      ++times[i];
+    }
+  }
+  for (uint32_t t : times) CHECK(t > 0);
+}
+
 TEST_CASE("the virtual clock counts answers by modelled arrival, ties to the lower id, within the deadline") {
   // Asked 5, K = 3: nodes 4 and 1 tie at 0.2 s, node 2 at 0.5, node 0 at
   // 0.9, node 3 after the deadline.

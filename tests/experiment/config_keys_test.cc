@@ -103,6 +103,9 @@ cohort = 3
 over_commit = 0.5
 availability = 0.9
 dropout = 0.1
+schedule_period = 5
+schedule_on = 5
+schedule_start = 2
 clock = "virtual"
 )";
 

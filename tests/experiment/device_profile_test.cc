@@ -102,5 +102,60 @@ TEST_CASE("bad profiles are errors that name the profile and the key") {
   CHECK(!LoadError(shaped + "[[profile]]\nnodes = 1\n").empty());
 }
 
+TEST_CASE("availability schedules: the on rounds of each period, wrapping past its end") {
+  const AvailabilitySchedule night{.period = 24, .on = 8, .start = 22};
+  std::vector<uint32_t> on;
+  for (uint32_t round = 0; round < 48; ++round) {
+    if (night.Includes(round)) on.push_back(round);
+  }
+  CHECK(on == std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 22, 23, 24, 25, 26, 27, 28, 29, 46, 47});
+  CHECK(AvailabilitySchedule{}.Includes(12345));
+  CHECK(AvailabilitySchedule{.period = 5, .on = 5, .start = 3}.Includes(7));
+
+  // A profile's schedule replaces [round]'s; without one it takes [round]'s.
+  // Nodes 3 and 4 in rounds 2, 5, 8, ..., the other four in the rest; a
+  // quorum of 2 of the 6.
+  std::string text = kTwoProfiles;
+  text.replace(text.find("dropout = 0.1\n"), 14,
+               "dropout = 0.1\nquorum = 0.3\nschedule_period = 3\nschedule_on = 2\n");
+  const ExperimentConfig c = Load(text + "schedule_period = 3\nschedule_on = 1\nschedule_start = 2\n");
+  const AvailabilitySchedule rest{.period = 3, .on = 2, .start = 0}, third{.period = 3, .on = 1, .start = 2};
+  CHECK(c.ParticipationOf(3).schedule == third);
+  CHECK(c.ParticipationOf(0).schedule == rest);
+  CHECK(c.ParticipationOf(5).schedule == rest);
+  CHECK(Load(ToToml(c)) == c);
+}
+
+TEST_CASE("bad schedules are errors that name the key, and every round needs a quorum on schedule") {
+  const std::string base = "[run]\nnodes = 4\nrounds = 50\n[round]\n";
+  const std::string strict = "[run]\nnodes = 4\nrounds = 50\n[round]\nquorum = 0.75\n";
+  CHECK(LoadError(base + "schedule_period = 4\nschedule_on = 5\n").find("round.schedule_on = 5") !=
+        std::string::npos);
+  CHECK(LoadError(base + "schedule_period = 4\nschedule_on = 0\n").find("round.schedule_on = 0") !=
+        std::string::npos);
+  CHECK(LoadError(base + "schedule_period = 4\nschedule_on = 2\nschedule_start = 4\n")
+            .find("round.schedule_start = 4") != std::string::npos);
+  CHECK(LoadError(base + "schedule_on = 2\n").find("need a schedule_period") != std::string::npos);
+  CHECK(LoadError(base + "[[profile]]\nname = \"night\"\nnodes = 2\nschedule_period = 3\nschedule_on = 4\n")
+            .find("profile \"night\".schedule_on = 4") != std::string::npos);
+
+  // 4 nodes, quorum 2 (half of them): a day pair on schedule in rounds 0..9
+  // of every 20 and a night pair in rounds 10..19 leave two every round...
+  const std::string pairs =
+      "[[profile]]\nname = \"day\"\nnodes = 2\nschedule_period = 20\nschedule_on = 10\n"
+      "[[profile]]\nname = \"night\"\nnodes = 2\nschedule_period = 20\nschedule_on = 10\nschedule_start = 10\n";
+  CHECK(Load(base + pairs).profiles.size() == 2);
+  // ...but not the 3 of quorum 0.75: the first round short of it is named.
+  const std::string error = LoadError(strict + pairs);
+  CHECK(error.find("2 of run.nodes = 4 nodes on schedule in round 0") != std::string::npos);
+  CHECK(error.find("quorum of 3") != std::string::npos);
+  // A gap: the night pair starting a round late leaves none in round 10.
+  const std::string gap = base +
+                          "[[profile]]\nname = \"day\"\nnodes = 2\nschedule_period = 20\nschedule_on = 10\n"
+                          "[[profile]]\nname = \"night\"\nnodes = 2\nschedule_period = 20\nschedule_on = 9\n"
+                          "schedule_start = 11\n";
+  CHECK(LoadError(gap).find("0 of run.nodes = 4 nodes on schedule in round 10") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace edgefl

@@ -199,6 +199,38 @@ latency_ms = 5
   }
 }
 
+TEST_CASE("availability schedules: a profile is asked only in its on rounds, and a schedule without a quorum is refused") {
+  const std::string dir = testing::ScratchDir("participation_schedule");
+  // Nodes 0..3 on schedule in rounds 1 and 2 of every 4; nodes 4..7 always.
+  const std::string night = R"(
+[[profile]]
+name = "night"
+nodes = 4
+schedule_period = 4
+schedule_on = 2
+schedule_start = 1
+)";
+  testing::WriteFile(dir + "/config.toml", std::string(kPopulationConfig) + night);
+  const Run run = RunWith(dir, "schedule", "--set round.clock=virtual");
+  const auto rounds = Column(run.nodes, "round"), nodes = Column(run.nodes, "node");
+  long night_rows = 0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (std::stoul(nodes[i]) >= 4) continue;
+    ++night_rows;
+    INFO("node " << nodes[i] << " listed in round " << rounds[i]);
+    CHECK((std::stoul(rounds[i]) % 4 == 1 || std::stoul(rounds[i]) % 4 == 2));
+  }
+  CHECK(night_rows > 0);  // 6 on rounds of 12, 3 asked of 8
+  for (const std::string& asked : Column(run.metrics, "participants")) CHECK(asked == "3");
+
+  // Every node of the population on that schedule leaves rounds 0 and 3 with none.
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --set round.schedule_period=4 " +
+                            "--set round.schedule_on=2 --set round.schedule_start=1 --out " + dir + "/refused");
+  INFO(r.output);
+  CHECK(r.exit_code != 0);
+  CHECK(testing::Contains(r.output, "0 of run.nodes = 8 nodes on schedule in round 0"));
+}
+
 TEST_CASE("a profile's memory budget reaches its nodes, which refuse a task past it") {
   const std::string dir = testing::ScratchDir("participation_memory");
   testing::WriteFile(dir + "/config.toml", std::string(kPopulationConfig) + R"(

@@ -24,27 +24,36 @@ ExperimentConfig Quadratic(double lambda_min, double lambda_max) {
   return c;
 }
 
-TEST_CASE("DCSGD's bound: on an isotropic quadratic without compression it is the first-order SDE's floor") {
-  const ExperimentConfig c = Quadratic(2.0, 2.0);
-  const auto bound = TheoremBound(c);
-  REQUIRE(bound.has_value());
-  CHECK(bound->delta == 1.0);
-  CHECK(bound->floor == doctest::Approx(0.05 * 100 / (4.0 * 4)));  // eta d s^2 / (4N)
-  CHECK(bound->At(50.0, 0, c.step.eta) == 50.0);
-  CHECK(bound->At(50.0, 1e6, c.step.eta) == doctest::Approx(bound->floor));
+TEST_CASE("DCSGD's bound: on an isotropic quadratic it is the exact floor of the discrete iteration") {
+  // mu = L = lambda: floor = eta lambda d s^2 (1 + omega) / (4 lambda N A) =
+  // sum_j eta (1 + omega) s^2 / (4 N (1 - eta lambda (1 + omega/N) / 2)).
+  ExperimentConfig c = Quadratic(2.0, 2.0);
+  for (const double p : {1.0, 0.25}) {
+    c.compressor = {.kind = p < 1.0 ? wire::CompressorKind::Bernoulli : wire::CompressorKind::Identity, .p = p};
+    const auto bound = TheoremBound(c);
+    REQUIRE(bound.has_value());
+    CHECK(bound->holds);
+    CHECK(bound->floor == doctest::Approx(*PredictedStationaryLoss(c)).epsilon(1e-9));
+    CHECK(bound->At(50.0, 0) == 50.0);
+    CHECK(bound->At(50.0, 1e6) == doctest::Approx(bound->floor));
+  }
 }
 
-TEST_CASE("DCSGD's bound lies above the exact floor, and vanishes past eta = 2 mu N / (L^2 omega)") {
+TEST_CASE("DCSGD's bound lies above the exact floor up to the stability limit, and holds nowhere past it") {
   ExperimentConfig c = Quadratic(1.0, 4.0);
-  c.compressor = {.kind = wire::CompressorKind::RandK, .k = 20};  // omega = 4
-  const auto bound = TheoremBound(c);
-  REQUIRE(bound.has_value());
-  CHECK(bound->delta == doctest::Approx(1.0 - 0.05 * 16 * 4 / (2.0 * 4)));
-  CHECK(bound->floor > *PredictedStationaryLoss(c));
-  c.step.eta = 2.0 * 1 * 4 / (16.0 * 4) * 1.01;
-  CHECK(TheoremBound(c)->delta < 0.0);
+  c.compressor = {.kind = wire::CompressorKind::RandK, .k = 20};  // omega = 4, N = 4: eta < 2 / (4 x 2)
+  for (const double eta : {0.01, 0.1, 0.2, 0.249}) {
+    c.step.eta = eta;
+    const auto bound = TheoremBound(c);
+    REQUIRE(bound.has_value());
+    CHECK(bound->holds);
+    CHECK(bound->step_limit == doctest::Approx(0.25));
+    CHECK(bound->floor >= *PredictedStationaryLoss(c));
+  }
+  c.step.eta = 0.25 * 1.01;
+  CHECK_FALSE(TheoremBound(c)->holds);
   CHECK(std::isinf(TheoremBound(c)->floor));
-  CHECK(std::isinf(TheoremBound(c)->At(1.0, 10, c.step.eta)));
+  CHECK(std::isinf(TheoremBound(c)->At(1.0, 10)));
 }
 
 TEST_CASE("DSignSGD's bound with Gaussian noise is 2 L / mu times the closed-form floor") {
@@ -67,7 +76,7 @@ TEST_CASE("the forecast stays under the bound, round after round") {
   PredictOptions options;
   options.paths = 32;
   REQUIRE(PredictLoss(c, options, &p).ok());
-  for (uint32_t k = 0; k < c.rounds; k += 10) CHECK(p.mean_loss[k] <= bound->At(p.initial_loss, k + 1, c.step.eta));
+  for (uint32_t k = 0; k < c.rounds; k += 10) CHECK(p.mean_loss[k] <= bound->At(p.initial_loss, k + 1));
 }
 
 TEST_CASE("the stability limit a diverging forecast names") {

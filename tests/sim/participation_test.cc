@@ -82,7 +82,7 @@ TEST_CASE("every node asked: nothing drawn, the K lowest ids count (ties go to t
   const ParticipationModel model = CohortModelOf(c);
   Rng rng(1);
   DrawBuffers buffers(6);
-  const RoundDraw draw = model.Draw(rng, buffers);
+  const RoundDraw draw = model.Draw(rng, buffers, 0);
   CHECK(draw.asked == 6);
   CHECK(draw.counted == 4);
   CHECK(draw.steps);
@@ -142,6 +142,39 @@ TEST_CASE("nodes on different links: the round's length is an order statistic of
   CHECK(e.seconds == doctest::Approx(0.4 * 9 / 7.0).epsilon(0.01));
   // The same seed, the same figures.
   CHECK(ParticipationModel(c, nodes).Expected().seconds == e.seconds);
+}
+
+TEST_CASE("availability schedules: a node off schedule is never drawn, and the mean round averages the run's rounds") {
+  ExperimentConfig c = Cohort();
+  c.round.deadline_ms = 2000;
+  c.rounds = 100;
+  // Nodes 0..3 answer at 0.1 s and are on schedule in even rounds only;
+  // nodes 4..7 answer at 0.2 s in every round. 4 asked a round, all count.
+  std::vector<ParticipationModel::Node> nodes;
+  for (uint32_t i = 0; i < 8; ++i) {
+    nodes.push_back({.arrival_s = i < 4 ? 0.1 : 0.2,
+                     .schedule = i < 4 ? AvailabilitySchedule{.period = 2, .on = 1} : AvailabilitySchedule{}});
+  }
+  const ParticipationModel model(c, nodes);
+  CHECK_FALSE(model.alike());
+  Rng rng(5);
+  DrawBuffers buffers(8);
+  bool early_asked = false;
+  for (uint32_t round = 0; round < 200; ++round) {
+    const RoundDraw draw = model.Draw(rng, buffers, round);
+    REQUIRE(draw.counted == 4);
+    const bool early = buffers.counted.front() < 4;
+    if (round % 2 == 1) CHECK_FALSE(early);  // off schedule
+    early_asked = early_asked || early;
+  }
+  CHECK(early_asked);
+  // Odd rounds ask nodes 4..7 and last 0.2 s; even rounds draw 4 of 8 and
+  // last 0.1 s only when all four are early ones, with probability 1/70.
+  const ParticipationExpectation e = model.Expected();
+  CHECK_FALSE(e.exact);
+  const double mean = 0.2 - 0.5 * 0.1 / 70.0;
+  // A round's sd is at most 0.1 sqrt(1/70): 4 standard errors of 20000 draws.
+  CHECK(std::abs(e.seconds - mean) < 4 * 0.1 * std::sqrt(1.0 / 70.0) / std::sqrt(20000.0));
 }
 
 Prediction Predict(const ExperimentConfig& c) {
