@@ -8,7 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
+# FUZZ_DEBUG_FLAGS: the debug information (default -g; -gline-tables-only
+# keeps the files and lines of a sanitizer's report and compiles faster).
+debug="${FUZZ_DEBUG_FLAGS:--g}"
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEDGEFL_FUZZ=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 $debug -DNDEBUG" \
   -DEDGEFL_BUILD_TESTS=OFF -DEDGEFL_BUILD_BENCH=OFF -DEDGEFL_STATIC_NODE=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target edgefl-fuzz-wire edgefl-fuzz-handler
 mkdir -p build-fuzz/findings

@@ -8,6 +8,7 @@
 #   scripts/test_cross.sh aarch64 -R node # extra arguments go to ctest
 #   EDGEFL_JOBS=1 scripts/test_cross.sh   # build and test parallelism
 #   EDGEFL_CROSS_TARGETS="node_test" ...  # build only these targets
+#   EDGEFL_CROSS_FLAGS="-O2 -DNDEBUG" ... # the build's flags (default: -O2 -g -DNDEBUG)
 #
 # Tests that exec sibling programs (the integration tests) are not built in
 # cross builds: the kernel cannot exec an ARM binary without binfmt_misc.
@@ -36,7 +37,7 @@ build="build-${target}"
 bash scripts/setup_cross.sh "$target"
 cmake -S . -B "$build" \
   -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchains/${triplet}.cmake" \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo ${EDGEFL_CROSS_FLAGS:+-DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$EDGEFL_CROSS_FLAGS"} \
   -DEDGEFL_BUILD_TESTS=ON -DEDGEFL_BUILD_BENCH=OFF -DEDGEFL_WERROR=OFF
 # EDGEFL_CROSS_TARGETS limits the build to some targets (CI builds only the
 # node's and coordinator's unit tests).
