@@ -88,8 +88,16 @@ int64_t NodeLink::ComputeDoneUs(int64_t began_us, int64_t finished_us) const {
 
 int64_t NodeLink::UplinkCrossedUs(size_t bytes, int64_t ready_us) {
   if (!shaped()) return ready_us;
-  const int64_t crossed_us = uplink_.ReleaseAtUs(bytes, ready_us);
-  if (spec_.shaping != wire::LinkShaping::Kernel) return crossed_us;
+  if (spec_.shaping != wire::LinkShaping::Kernel) return uplink_.ReleaseAtUs(bytes, ready_us);
+  // Kernel: a tbf qdisc has no duty cycle, so the node keeps it: a message
+  // starts no sooner than its air time at the rate over the duty after the
+  // one before started, as the token bucket's would (net/link_shaper.h).
+  const int64_t start_us = std::max(ready_us, duty_free_us_);
+  if (spec_.duty_cycle < 1.0) {
+    const double air_us = 8e6 * static_cast<double>(bytes) / spec_.uplink_bps;
+    duty_free_us_ = start_us + static_cast<int64_t>(std::llround(air_us / spec_.duty_cycle));
+  }
+  const int64_t crossed_us = uplink_.ReleaseAtUs(bytes, start_us);  // the latency (the kernel paces the rate)
   const int64_t head_start_us = HeadStartUs(spec_.uplink_bps, bytes);
   uplink_head_starts_us_ += head_start_us;
   return crossed_us + head_start_us;
@@ -116,8 +124,7 @@ void NodeLink::LogEnforced() const {
                     1000.0 * TbfMessageHeadStartSeconds(spec_.downlink_bps, std::numeric_limits<double>::infinity()),
                     spec_.compute_ms);
     if (spec_.duty_cycle < 1.0) {
-      EDGEFL_LOG_WARN("link (kernel): the %.3g%% duty cycle is not enforced (a tbf qdisc has none); use "
-                      "link.shaping = \"token-bucket\" for it",
+      EDGEFL_LOG_INFO("link (kernel): this node keeps the uplink's %.3g%% duty cycle (a tbf qdisc has none)",
                       spec_.duty_cycle * 100.0);
     }
     return;

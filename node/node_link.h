@@ -33,9 +33,10 @@
 // The burst is a fixed figure of the rate, so the node computes it from its
 // task's rates as the launcher did. Holding the message also keeps the link
 // idle for as long as tbf takes to refill its bucket, so the next message
-// starts on a full one again. The duty cycle is not enforced. Token bucket:
-// all of it, the uplink also keeping the duty cycle (only the node's own
-// transmissions are limited by it).
+// starts on a full one again. A tbf qdisc has no duty cycle either, so the
+// node holds each Update until the one before has been off the air for its
+// off-period. Token bucket: all of it, the uplink also keeping the duty
+// cycle (only the node's own transmissions are limited by it).
 //
 // Plain values, no allocation after construction (the round loop calls it);
 // logs only in LogEnforced and LogAchieved. Not thread-safe.
@@ -92,6 +93,8 @@ class NodeLink {
   LinkShaper uplink_;
   LinkShaper downlink_;
   int64_t compute_us_ = 0;
+  // Kernel mode: when the duty cycle lets the next Update start.
+  int64_t duty_free_us_ = INT64_MIN;
   // Kernel mode: the head starts added, summed over the messages, for LogAchieved.
   int64_t uplink_head_starts_us_ = 0;
   int64_t downlink_head_starts_us_ = 0;

@@ -87,6 +87,9 @@ void PredictArgs::AddTo(CLI::App* command) {
       ->check(CLI::Range(1u, 1000u));
   command->add_option("--threads", options.threads, "Threads (default: every core; the result is the same)");
   command->add_option("--drift", drift_name, "first-order, corrected (default; docs/theory.md 3.4) or second-order");
+  command->add_option("--model", model_name,
+                      "auto (default: the SDE, or the iteration itself where the SDE fails; docs/theory.md 3.7), "
+                      "sde or discrete");
   command->add_option("--every", every, "Print every this many rounds (default: a tenth of the rounds)");
 }
 
@@ -105,6 +108,10 @@ void PredictArgs::AddCompareTo(CLI::App* command) {
 int PredictArgs::Resolve() {
   if (!ParseSdeDrift(drift_name.c_str(), &options.drift)) {
     EDGEFL_LOG_ERROR("--drift %s: must be one of first-order, corrected, second-order", drift_name.c_str());
+    return 2;
+  }
+  if (!ParsePathModel(model_name.c_str(), &options.model)) {
+    EDGEFL_LOG_ERROR("--model %s: must be one of auto, sde, discrete", model_name.c_str());
     return 2;
   }
   return 0;

@@ -38,6 +38,7 @@ struct ExperimentArgs {
 struct PredictArgs {
   PredictOptions options;
   std::string drift_name = "corrected";
+  std::string model_name = "auto";
   uint32_t every = 0;  // print every this many rounds (0: a tenth)
   // --compare: rank the variants, each at every step size and node count
   // listed (its own when none is), by time to run.target_loss.

@@ -92,6 +92,7 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
   std::printf("\n%s: %s, %s, %u paths, %u substeps a round\n", config.name.c_str(), p.model, p.drift,
               args.options.paths, p.substeps);
   if (*p.approximation) std::printf("approximation: %s\n", p.approximation);
+  if (!p.why_discrete.empty()) std::printf("not the SDE, the iteration itself: %s\n", p.why_discrete.c_str());
   // "a round: U B up and D B down a node, T s at ..." (scripts read it): T the round's expected length.
   std::printf("a round: %.0f B up and %.0f B down a node", cost.up_bytes, cost.down_bytes);
   if (std::isfinite(cost.seconds)) {

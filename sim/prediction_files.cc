@@ -44,6 +44,7 @@ Status WriteAgreementToml(const std::string& dir, const PredictOptions& options,
   toml::table t{
       {"prediction", toml::table{{"model", p.model},
                                  {"approximation", p.approximation},
+                                 {"not_the_sde_because", p.why_discrete},
                                  {"paths", options.paths},
                                  {"substeps", p.substeps},
                                  {"drift", SdeDriftName(options.drift)}}},

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "strategy/server_step.h"
@@ -18,6 +19,7 @@
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
 #include "sim/data_sde.h"
+#include "sim/discrete_round.h"
 #include "sim/gaussian_block.h"
 #include "sim/round_cost.h"
 #include "sim/sign_votes.h"
@@ -117,7 +119,9 @@ struct PathState {
         covariance(d),
         normals(seed, d),
         draw(nodes),
-        counted(cohort) {}
+        counted(cohort),
+        counts(d),
+        marks(d) {}
   std::vector<float> x, g, hg, noisy, variance, z, lambda;
   std::vector<float> m;  // the server's momentum buffer (server.optimizer = "momentum")
   std::vector<double> covariance;  // qsgd's and natural's, given one noisy gradient
@@ -126,6 +130,7 @@ struct PathState {
   Rng cohort_rng;  // the rounds' cohorts (sim/participation.h)
   DrawBuffers draw;
   uint32_t counted;  // m: the updates this round's step averages
+  std::vector<uint32_t> counts, marks;  // the discrete model's scratch (sim/discrete_round.h)
   std::unique_ptr<StepRule> rule;
   double norm_estimate = 0.0;  // n_k of the last round
   double step_sizes_sum = 0.0;
@@ -134,8 +139,10 @@ struct PathState {
 
 class Simulator {
  public:
+  // `discrete`: step by the iteration itself (sim/discrete_round.h), one
+  // step a round, rather than the SDE's substeps.
   Simulator(const ExperimentConfig& config, const PredictOptions& options, Model model,
-            const ParticipationModel& participation)
+            const ParticipationModel& participation, bool discrete)
       : c_(config),
         options_(options),
         model_(model),
@@ -164,6 +171,10 @@ class Simulator {
       correction_ = 0.0;  // no curvature correction is derived for the momentum pair
     }
     substeps_ = options.substeps != 0 ? options.substeps : AutoSubsteps();
+    if (discrete) {
+      discrete_.emplace(config);
+      substeps_ = 1;
+    }
   }
 
   uint32_t substeps() const { return substeps_; }
@@ -193,7 +204,11 @@ class Simulator {
       if (draw.steps) {
         s.counted = draw.counted;
         eta = RoundStepSize(objective, s, k);
-        for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
+        if (discrete_) {
+          DiscreteStep(objective, s, eta);
+        } else {
+          for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
+        }
         ++s.steps_taken;
       }
       const double loss = objective.Loss(s.x);
@@ -279,6 +294,23 @@ class Simulator {
     }
     if (!std::isfinite(stiffness)) return 64;
     return static_cast<uint32_t>(std::clamp(std::ceil(stiffness / 0.02), 4.0, 64.0));
+  }
+
+  // The round as the run makes it: the aggregate of the counted updates
+  // drawn from its sufficient statistics, then the server's step (plain, or
+  // heavy-ball: m' = beta m + aggregate, x' = x - eta m').
+  void DiscreteStep(SyntheticObjective& objective, PathState& s, double eta) const {
+    objective.Gradient(s.x, s.g);
+    s.normals.Fill(s.z);
+    discrete_->Draw(s.g, s.counted, s.z, s.rng, s.counts, s.marks, s.hg);
+    for (uint32_t j = 0; j < d_; ++j) {
+      double step = s.hg[j];
+      if (momentum_) {
+        s.m[j] = static_cast<float>(beta_ * s.m[j] + step);
+        step = s.m[j];
+      }
+      s.x[j] = static_cast<float>(s.x[j] - eta * step);
+    }
   }
 
   // One Euler-Maruyama step of length dt within a round of step size eta.
@@ -448,6 +480,7 @@ class Simulator {
   bool momentum_ = false;    // heavy-ball momentum at the server, as a second state
   double beta_ = 0.0;
   uint32_t substeps_ = 4;
+  std::optional<DiscreteAggregate> discrete_;
 };
 
 double Quantile(std::vector<double>& values, double q) {
@@ -457,6 +490,28 @@ double Quantile(std::vector<double>& values, double q) {
 }
 
 }  // namespace
+
+const char* PathModelName(PathModel model) {
+  switch (model) {
+    case PathModel::kAuto:
+      return "auto";
+    case PathModel::kSde:
+      return "sde";
+    case PathModel::kDiscrete:
+      return "discrete";
+  }
+  return "unknown";
+}
+
+bool ParsePathModel(const char* name, PathModel* model) {
+  for (const PathModel m : {PathModel::kAuto, PathModel::kSde, PathModel::kDiscrete}) {
+    if (std::strcmp(name, PathModelName(m)) == 0) {
+      *model = m;
+      return true;
+    }
+  }
+  return false;
+}
 
 const char* SdeDriftName(SdeDrift drift) {
   switch (drift) {
@@ -703,6 +758,25 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   if (config.server.optimizer == ServerOptimizerKind::kMomentum) {
     out->drift = "first-order drift, with the server's momentum buffer as a second state";
   }
+  // The iteration itself where asked, or (auto) where the SDE fails.
+  bool discrete = false;
+  out->why_discrete.clear();
+  if (options.model == PathModel::kDiscrete) {
+    const char* why_not = DiscreteAggregate::Unsupported(config);
+    if (why_not == nullptr && model != Model::kDcsgd) why_not = "a biased compressor";
+    if (why_not != nullptr) {
+      return Status::Error(StatusCode::kInvalidArgument, "--model discrete does not model %s; --model sde does",
+                           why_not);
+    }
+    discrete = true;
+  } else if (options.model == PathModel::kAuto && model == Model::kDcsgd) {
+    out->why_discrete = DiscreteReason(config);
+    discrete = !out->why_discrete.empty();
+  }
+  if (discrete) {
+    out->model = "DCSGD's iteration itself, from each round's sufficient statistics (docs/theory.md 3.7)";
+    out->drift = "one step a round";
+  }
   const ParticipationModel participation = CohortModelOf(config);
   if (model == Model::kData) return PredictData(config, options, participation, out);
   std::vector<float> lambda(config.objective.dimension), x0(config.objective.dimension);
@@ -711,7 +785,7 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   const double initial_loss = objective.Loss(x0);
   out->initial_loss = initial_loss;
 
-  const Simulator simulator(config, options, model, participation);
+  const Simulator simulator(config, options, model, participation, discrete);
   out->substeps = simulator.substeps();
   RunPaths(
       config, options, [&](uint32_t p, const PathSpans& spans) { simulator.RunPath(p, spans, initial_loss); }, out);

@@ -59,8 +59,18 @@ enum class SdeDrift : uint8_t {
 const char* SdeDriftName(SdeDrift drift);
 bool ParseSdeDrift(const char* name, SdeDrift* drift);
 
+// Which model steps a path: the SDE of docs/theory.md 3, or the iteration
+// itself from its sufficient statistics (sim/discrete_round.h, 3.7); auto
+// takes the iteration where the SDE's continuous limit fails (DCSGD on the
+// quartic or the cosh, or with bernoulli or rand-k at half its stability
+// limit or more on the quadratic) and the SDE elsewhere.
+enum class PathModel : uint8_t { kAuto, kSde, kDiscrete };
+const char* PathModelName(PathModel model);
+bool ParsePathModel(const char* name, PathModel* model);
+
 struct PredictOptions {
   uint32_t paths = 256;
+  PathModel model = PathModel::kAuto;
   // Euler-Maruyama steps per round, each of dt = eta_k / substeps. 0 picks
   // enough that the scheme's own error is about 1%: its stationary variance
   // exceeds the SDE's by a factor of about 1 + a dt / 2, a the drift's
@@ -80,6 +90,7 @@ struct Prediction {
   const char* model = "";           // which SDE, in words
   const char* drift = "";           // which drift (docs/theory.md 3.4)
   const char* approximation = "";   // what the model approximates beyond the papers ("" if nothing)
+  std::string why_discrete;         // auto: why the iteration replaced the SDE ("" when it did not)
   uint32_t substeps = 0;            // as used
   double initial_loss = 0.0;        // f(x_0)
   // E f(X) after each round, over the paths that have not diverged (a

@@ -76,9 +76,14 @@ TEST_CASE("kernel shaping adds the latency, tbf's head start and the computation
   const int64_t up_head_us = std::llround(1e6 * TbfMessageHeadStartSeconds(200e3, 1 << 20));
   CHECK(up_head_us == std::llround(8e6 * 1600 / static_cast<double>(TbfRateBps(200e3))));
   CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000 + up_head_us);
-  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + 15000 + up_head_us);  // no duty cycle either
+  // The duty cycle (1%), which tbf has not: the next Update, ready at once,
+  // starts 100 x the first one's air time (41.9 s at 200 kb/s) after it.
+  const int64_t off_us = std::llround(8e6 * (1 << 20) / 200e3 / 0.01);
+  CHECK(kernel.UplinkCrossedUs(1 << 20, kT0) == kT0 + off_us + 15000 + up_head_us);
   // A message smaller than the burst crosses tbf at once: held its whole time at the rate.
-  CHECK(kernel.UplinkCrossedUs(100, kT0) == kT0 + 15000 + 4000);
+  NodeLink always_on(Link(wire::LinkShaping::Kernel));
+  CHECK(always_on.UplinkCrossedUs(100, kT0) == kT0 + 15000 + 4000);
+  CHECK(always_on.UplinkCrossedUs(100, kT0) == kT0 + 15000 + 4000);  // no duty cycle: no wait
   CHECK(kernel.ModelCrossedUs(100, kT0) == kT0 + 100);
 
   // The token bucket has no head start: a model's last part is the model.
