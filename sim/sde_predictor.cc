@@ -1,14 +1,11 @@
 #include "sim/sde_predictor.h"
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
-#include <thread>
 
 #include "strategy/server_step.h"
 #include "strategy/step_rule.h"
@@ -18,9 +15,10 @@
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
-#include "sim/data_sde.h"
+#include "sim/data_forecast.h"
 #include "sim/discrete_round.h"
 #include "sim/gaussian_block.h"
+#include "sim/path_runner.h"
 #include "sim/round_cost.h"
 #include "sim/sign_votes.h"
 
@@ -95,15 +93,6 @@ Status CheckSupported(const ExperimentConfig& c, Model* model) {
   return Unsupported("this compressor");
 }
 
-// One path's figures after each round: its loss, gradient norm, step size
-// and the round's length as its cohort drew it.
-struct PathSpans {
-  std::span<double> losses, grad_norms, steps, seconds;
-};
-
-// Streams of path p, by purpose: the increments, scaled-sign's noisy
-// gradient, and the cohorts.
-constexpr uint64_t kIncrementStream = 0x5DE, kNoisyGradientStream = 0x5DF, kCohortStream = 0x5E0;
 
 // One path's buffers, random streams and step rule.
 struct PathState {
@@ -483,11 +472,6 @@ class Simulator {
   std::optional<DiscreteAggregate> discrete_;
 };
 
-double Quantile(std::vector<double>& values, double q) {
-  const auto at = values.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(values.size() - 1));
-  std::nth_element(values.begin(), at, values.end());
-  return *at;
-}
 
 }  // namespace
 
@@ -535,176 +519,7 @@ bool ParseSdeDrift(const char* name, SdeDrift* drift) {
   return false;
 }
 
-// Runs `run_path(p, spans)` for every path on the threads, path p on thread
-// p % threads, and summarises the paths into *out.
-template <typename RunPath>
-void RunPaths(const ExperimentConfig& config, const PredictOptions& options, const RunPath& run_path,
-              Prediction* out) {
-  const uint32_t rounds = config.rounds, paths = options.paths;
-  const size_t cells = size_t{paths} * rounds;
-  std::vector<double> losses(cells), grad_norms(cells), steps(cells), seconds(cells);
-  uint32_t threads = options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, paths);
-  // Path p on thread p % threads; each path's numbers depend on p alone.
-  std::atomic<uint32_t> done{0};
-  std::vector<std::thread> workers;
-  for (uint32_t t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      for (uint32_t p = t; p < paths; p += threads) {
-        const size_t at = size_t{p} * rounds;
-        run_path(p, PathSpans{.losses = std::span<double>(losses).subspan(at, rounds),
-                              .grad_norms = std::span<double>(grad_norms).subspan(at, rounds),
-                              .steps = std::span<double>(steps).subspan(at, rounds),
-                              .seconds = std::span<double>(seconds).subspan(at, rounds)});
-        done.fetch_add(1, std::memory_order_relaxed);
-      }
-    });
-  }
-  if (options.progress) {
-    while (done.load(std::memory_order_relaxed) < paths) {
-      options.progress(done.load(std::memory_order_relaxed), paths);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    options.progress(paths, paths);
-  }
-  for (auto& worker : workers) worker.join();
 
-  out->mean_loss.assign(rounds, 0.0);
-  out->low_loss.assign(rounds, 0.0);
-  out->high_loss.assign(rounds, 0.0);
-  out->mean_grad_norm.assign(rounds, 0.0);
-  out->mean_step.assign(rounds, 0.0);
-  out->diverged_paths = 0;
-  out->diverged_at = out->first_diverged_at = -1;
-  out->diverged_fraction.assign(rounds, 0.0);
-  std::vector<double> column(paths);
-  for (uint32_t k = 0; k < rounds; ++k) {
-    // The means are over the paths still finite: one diverged path would
-    // make them infinite, where a run has most likely not diverged; how
-    // many did is said apart (diverged_fraction).
-    double sum = 0.0, grad_sum = 0.0, step_sum = 0.0;
-    uint32_t diverged = 0;
-    for (uint32_t p = 0; p < paths; ++p) {
-      const size_t at = size_t{p} * rounds + k;
-      column[p] = losses[at];
-      step_sum += steps[at];
-      if (std::isinf(column[p])) {
-        ++diverged;
-        continue;
-      }
-      sum += column[p];
-      grad_sum += grad_norms[at];
-    }
-    const uint32_t finite = paths - diverged;
-    const double infinity = std::numeric_limits<double>::infinity();
-    out->mean_loss[k] = finite > 0 ? sum / finite : infinity;
-    out->mean_grad_norm[k] = finite > 0 ? grad_sum / finite : infinity;
-    out->mean_step[k] = step_sum / paths;
-    out->low_loss[k] = Quantile(column, 0.1);
-    out->high_loss[k] = Quantile(column, 0.9);
-    out->diverged_fraction[k] = static_cast<double>(diverged) / paths;
-    if (out->first_diverged_at < 0 && diverged > 0) out->first_diverged_at = k;
-    if (out->diverged_at < 0 && 2 * diverged > paths) out->diverged_at = k;
-    if (k + 1 == rounds) out->diverged_paths = diverged;
-  }
-  // Each finite path's tail mean, then their mean and its standard error.
-  const uint32_t tail_start = rounds / 2;
-  double tail_sum = 0.0, tail_squares = 0.0;
-  uint32_t tails = 0;
-  for (uint32_t p = 0; p < paths; ++p) {
-    double path_sum = 0.0;
-    for (uint32_t k = tail_start; k < rounds; ++k) path_sum += losses[size_t{p} * rounds + k];
-    const double path_tail = path_sum / (rounds - tail_start);
-    if (!std::isfinite(path_tail)) continue;
-    tail_sum += path_tail;
-    tail_squares += path_tail * path_tail;
-    ++tails;
-  }
-  out->tail_mean = tails > 0 ? tail_sum / tails : std::numeric_limits<double>::infinity();
-  const double spread = tails > 1 ? (tail_squares - tail_sum * out->tail_mean) / (tails - 1) : 0.0;
-  out->tail_error = tails > 1 ? std::sqrt(std::max(0.0, spread) / tails) : std::numeric_limits<double>::infinity();
-  // First passage: a run stops in the round its loss first reaches the
-  // target, so its time to the target is each path's, averaged.
-  out->target_paths = 0;
-  out->target_rounds = out->target_seconds = std::numeric_limits<double>::quiet_NaN();
-  if (config.target_loss > 0.0) {
-    double rounds_sum = 0.0, seconds_sum = 0.0;
-    for (uint32_t p = 0; p < paths; ++p) {
-      double elapsed = 0.0;
-      for (uint32_t k = 0; k < rounds; ++k) {
-        const size_t at = size_t{p} * rounds + k;
-        elapsed += seconds[at];
-        if (losses[at] <= config.target_loss) {
-          ++out->target_paths;
-          rounds_sum += k + 1;
-          seconds_sum += elapsed;
-          break;
-        }
-      }
-    }
-    if (out->target_paths > 0) {
-      out->target_rounds = rounds_sum / out->target_paths;
-      out->target_seconds = seconds_sum / out->target_paths;
-    }
-  }
-}
-
-Status PredictData(const ExperimentConfig& config, const PredictOptions& options,
-                   const ParticipationModel& participation, Prediction* out) {
-  std::unique_ptr<DataSde> data;
-  EDGEFL_RETURN_IF_ERROR(DataSde::Create(config, options.data_dir, &data));
-  std::vector<float> x0(data->dimension());
-  data->InitialPoint(x0);
-  double grad_norm = 0.0;
-  out->initial_loss = DataSde::Path(*data, 0).Loss(x0, &grad_norm);
-  // No cheap bound on the curvature: 4 steps a round unless asked.
-  out->substeps = options.substeps != 0 ? options.substeps : 4;
-  const double correction = options.drift == SdeDrift::kCorrected    ? 0.5
-                            : options.drift == SdeDrift::kSecondOrder ? -0.5
-                                                                      : 0.0;
-  const double limit = config.divergence_factor * std::max(out->initial_loss, config.divergence_floor);
-  const StepRunFacts facts = StepFactsOf(config);
-  const auto run_path = [&](uint32_t p, const PathSpans& spans) {
-    const std::span<double> losses = spans.losses, grad_norms = spans.grad_norms, steps = spans.steps;
-    DataSde::Path path(*data, DeriveSeed(config.seed, kIncrementStream, p));
-    Rng cohort_rng(DeriveSeed(config.seed, kCohortStream, p));
-    DrawBuffers draws(config.nodes);
-    std::vector<float> x = x0;
-    const auto rule = MakeStepRule(config.step, facts);
-    double step_sizes_sum = 0.0;
-    uint32_t steps_taken = 0;
-    bool diverged = false;
-    for (uint32_t k = 0; k < config.rounds; ++k) {
-      // The counted nodes' shards make the round's drift and noise (with
-      // non-iid shards, the cohort's own mean gradient: its heterogeneity).
-      const RoundDraw draw = participation.Draw(cohort_rng, draws, k);
-      spans.seconds[k] = draw.seconds;
-      if (diverged) {
-        losses[k] = grad_norms[k] = std::numeric_limits<double>::infinity();
-        steps[k] = 0.0;
-        continue;
-      }
-      double eta = 0.0;
-      if (draw.steps) {
-        StepInputs in;
-        in.round = k;
-        in.steps_taken = steps_taken++;
-        in.step_sizes_sum = step_sizes_sum;
-        eta = rule->StepSize(in);
-        step_sizes_sum += eta;
-        for (uint32_t m = 0; m < out->substeps; ++m) path.Step(x, eta, eta / out->substeps, correction, draws.counted);
-      }
-      double norm = 0.0;
-      const double loss = path.Loss(x, &norm);
-      diverged = !std::isfinite(loss) || loss > limit;
-      losses[k] = diverged ? std::numeric_limits<double>::infinity() : loss;
-      grad_norms[k] = diverged ? std::numeric_limits<double>::infinity() : norm;
-      steps[k] = eta;
-    }
-  };
-  RunPaths(config, options, run_path, out);
-  return Status::Ok();
-}
 
 Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
   Model model = Model::kDcsgd;

@@ -93,8 +93,9 @@ struct Prediction {
   std::string why_discrete;         // auto: why the iteration replaced the SDE ("" when it did not)
   uint32_t substeps = 0;            // as used
   double initial_loss = 0.0;        // f(x_0)
-  // E f(X) after each round, over the paths that have not diverged (a
-  // diverged path's loss is infinite; diverged_fraction counts them).
+  // E f(X) after each round, over the paths that never diverge (a diverged
+  // path's loss is infinite, and one on its way out huge; diverged_fraction
+  // counts them), or when every path does, over those still finite.
   std::vector<double> mean_loss;
   std::vector<double> low_loss;     // the 10% and 90% quantiles over the paths
   std::vector<double> high_loss;

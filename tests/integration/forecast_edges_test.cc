@@ -155,5 +155,21 @@ TEST_CASE("DCSGD's bound lies above real runs up to the stability limit, and non
   CHECK(!testing::Contains(r.output, "E loss <="));
 }
 
+TEST_CASE("edgefl scale: a --change wins over --nodes, and the proposals keep the floor on the closed form") {
+  const std::string dir = testing::ScratchDir("forecast_edges_scale");
+  testing::WriteFile(dir + "/config.toml", kQuadratic);
+  // Bernoulli omega 4, eta 0.1, N 4 -> 16: the proxy's eta 0.4 would settle
+  // a fifth above the base's floor; the closed form's is lower.
+  const auto r = RunCommand(Binary("edgefl") + " scale " + dir + "/config.toml --nodes 4 --change run.nodes=16 " +
+                            "--set compressor.kind=bernoulli --set compressor.p=0.2 --set step.eta=0.1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(testing::Contains(r.output, "change:  run.nodes=16"));
+  CHECK(testing::Contains(r.output, "floor x 0.25"));  // 4 / 16: the change was applied
+  CHECK(testing::Contains(r.output, "step.eta          = 0.3"));
+  CHECK(testing::Contains(r.output, "solved on the closed form"));
+  CHECK(!testing::Contains(r.output, "warning: a proposal scaled by the proxy"));
+}
+
 }  // namespace
 }  // namespace edgefl
