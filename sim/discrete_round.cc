@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <cstdio>
 
 #include "maths/compressor_maths.h"
@@ -73,8 +72,8 @@ std::string DiscreteReason(const ExperimentConfig& c) {
   const double stability = c.step.eta * lambda * (1.0 + omega / m);
   if (stability < 1.0) return "";
   std::snprintf(text, sizeof(text),
-                "eta lambda_max (1 + omega/m) = %.3g, %.0f%% of the stability limit 2: the iteration's loss has a "
-                "lighter tail than the SDE's there",
+                "eta lambda_max (1 + omega/m) = %.3g, %.0f%% of the stability limit 2, where the SDE's Gaussian kicks "
+                "misstate the iteration's heavy-tailed loss",
                 stability, 50.0 * stability);
   return text;
 }

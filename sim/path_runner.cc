@@ -88,10 +88,9 @@ void RunPaths(const ExperimentConfig& config, const PredictOptions& options, con
       grad_sum += grad_norms[at];
       ++counted;
     }
-    const uint32_t finite = counted;
     const double infinity = std::numeric_limits<double>::infinity();
-    out->mean_loss[k] = finite > 0 ? sum / finite : infinity;
-    out->mean_grad_norm[k] = finite > 0 ? grad_sum / finite : infinity;
+    out->mean_loss[k] = counted > 0 ? sum / counted : infinity;
+    out->mean_grad_norm[k] = counted > 0 ? grad_sum / counted : infinity;
     out->mean_step[k] = step_sum / paths;
     out->low_loss[k] = Quantile(column, 0.1);
     out->high_loss[k] = Quantile(column, 0.9);
