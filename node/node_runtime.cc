@@ -62,6 +62,8 @@ const char* NodeBufferName(NodeBuffer buffer) {
       return "update message";
     case NodeBuffer::kControlMessage:
       return "control message";
+    case NodeBuffer::kCount:
+      break;
   }
   return "unknown";
 }
@@ -102,13 +104,14 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
 NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Dataset* data,
                          std::span<const uint32_t> shard)
     : task_(task),
-      spectrum_(arena.Allocate<float>(data != nullptr ? 0 : task.objective.dimension, "objective spectrum")),
-      model_(arena.Allocate<float>(task.objective.dimension, "model replica")),
-      gradient_(arena.Allocate<float>(task.objective.dimension, "gradient")),
+      plan_(PlanNodeMemory(task, static_cast<uint32_t>(shard.size()))),
+      spectrum_(Carve<float>(arena, NodeBuffer::kObjectiveSpectrum)),
+      model_(Carve<float>(arena, NodeBuffer::kModelReplica)),
+      gradient_(Carve<float>(arena, NodeBuffer::kGradient)),
       compressor_(task.compressor, task.objective.dimension, arena),
-      receive_buffer_(arena.Allocate<uint8_t>(MaxRoundStartBytes(task), "receive buffer")),
-      update_allocator_(arena.Allocate<uint8_t>(UpdateBuilderBytes(task), "update message")),
-      control_allocator_(arena.Allocate<uint8_t>(kControlMessageBytes, "control message")),
+      receive_buffer_(Carve<uint8_t>(arena, NodeBuffer::kReceiveBuffer)),
+      update_allocator_(Carve<uint8_t>(arena, NodeBuffer::kUpdateMessage)),
+      control_allocator_(Carve<uint8_t>(arena, NodeBuffer::kControlMessage)),
       update_builder_(update_allocator_.capacity(), &update_allocator_),
       control_builder_(control_allocator_.capacity(), &control_allocator_),
       weight_(data != nullptr ? static_cast<uint32_t>(shard.size()) : task.batch_size) {
@@ -116,17 +119,15 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
     objective_ = &synthetic_.emplace(task.objective, spectrum_);
     return;
   }
-  const uint32_t f = data->info->features;
   const Classifier classifier = ClassifierFor(task.objective, *data->info);
-  const auto rows = arena.Allocate<float>(shard.size() * f, "data shard");
-  const auto labels = arena.Allocate<uint8_t>(shard.size(), "data shard labels");
-  const DataObjectiveMemory memory{
-      .rows = rows,
-      .labels = labels,
-      .batch_rows = arena.Allocate<float>(size_t{task.batch_size} * f, "minibatch"),
-      .batch_labels = arena.Allocate<uint8_t>(task.batch_size, "minibatch labels"),
-      .workspace = arena.Allocate<float>(classifier.WorkspaceFloats(task.batch_size), "classifier workspace"),
-      .hessian_scratch = {}};
+  const auto rows = Carve<float>(arena, NodeBuffer::kDataShard);
+  const auto labels = Carve<uint8_t>(arena, NodeBuffer::kDataShardLabels);
+  const DataObjectiveMemory memory{.rows = rows,
+                                   .labels = labels,
+                                   .batch_rows = Carve<float>(arena, NodeBuffer::kMinibatch),
+                                   .batch_labels = Carve<uint8_t>(arena, NodeBuffer::kMinibatchLabels),
+                                   .workspace = Carve<float>(arena, NodeBuffer::kClassifierWorkspace),
+                                   .hessian_scratch = {}};
   if (!arena.status().ok()) return;  // it names the buffer that did not fit
   GatherRows(*data, shard, rows, labels);
   objective_ = &data_.emplace(classifier, task.batch_size, memory);

@@ -22,8 +22,10 @@
 
 namespace edgefl {
 
-// Every buffer a node may carve from its arena, in arena order. A plan has
-// one slot for each, so it cannot hold more lines than there are buffers.
+// Every buffer a node may carve from its arena. A plan has one slot for
+// each, so it cannot hold more lines than there are buffers; the plan's
+// sizes and NodeBufferName are what NodeRuntime carves, so the printed plan
+// and the arena cannot disagree.
 enum class NodeBuffer : uint8_t {
   kDataShard,
   kDataShardLabels,
@@ -37,8 +39,9 @@ enum class NodeBuffer : uint8_t {
   kReceiveBuffer,
   kUpdateMessage,
   kControlMessage,
+  kCount,  // not a buffer: how many there are
 };
-inline constexpr size_t kNodeBufferCount = static_cast<size_t>(NodeBuffer::kControlMessage) + 1;
+inline constexpr size_t kNodeBufferCount = static_cast<size_t>(NodeBuffer::kCount);
 const char* NodeBufferName(NodeBuffer buffer);
 
 struct MemoryPlan {
@@ -48,6 +51,7 @@ struct MemoryPlan {
 
   // Plans `buffer` (each at most once).
   void Add(NodeBuffer buffer, size_t size_bytes);
+  size_t BytesOf(NodeBuffer buffer) const { return bytes[static_cast<size_t>(buffer)]; }
 };
 
 // Every buffer a node needs for `task`, all carved from one Arena: the
@@ -92,6 +96,8 @@ class NodeRuntime {
   // are attacked after the noise, before compression.
   void set_attack(const NodeAttack& attack) { attack_ = attack; }
 
+  // The plan this node's buffers were carved by (PlanNodeMemory).
+  const MemoryPlan& memory_plan() const { return plan_; }
   // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.
   std::span<uint8_t> receive_buffer() { return receive_buffer_; }
   // A builder for heartbeats and byes.
@@ -104,7 +110,14 @@ class NodeRuntime {
   const Compressor& compressor() const { return compressor_; }
 
  private:
+  // `buffer`'s planned bytes as elements of T, carved under its name.
+  template <typename T>
+  std::span<T> Carve(Arena& arena, NodeBuffer buffer) {
+    return arena.Allocate<T>(plan_.BytesOf(buffer) / sizeof(T), NodeBufferName(buffer));
+  }
+
   codec::TaskSpec task_;
+  MemoryPlan plan_;
   std::span<float> spectrum_;
   std::span<float> model_;
   std::span<float> gradient_;

@@ -338,12 +338,16 @@ name = "signs"
 run = { rounds = 200 }
 compressor = { kind = "sign" }
 )");
-  auto r = RunCommand("timeout --preserve-status -s INT 0.5 " + Binary("edgefl") + " run " + dir +
-                      "/config.toml --out " + dir + "/out");
-  INFO(r.output);
-  REQUIRE(r.exit_code == 130);
+  // Ctrl-C once the first variant has run some rounds (a fixed delay was
+  // too short on a loaded machine: the run folder did not exist yet).
+  ProcessGroup group;
+  size_t run = 0;
+  REQUIRE(group.Spawn({Binary("edgefl"), "run", dir + "/config.toml", "--out", dir + "/out"}, -1, &run).ok());
+  WaitForRows(dir + "/out/resumable/metrics.csv", 100);
+  group.Signal(run, SIGINT);
+  REQUIRE(WaitFor(group, run).exit_code == 130);
   CHECK(testing::ReadFile(dir + "/out/signs/metrics.csv").empty());  // never started
-  r = RunCommand(Binary("edgefl") + " run --resume " + dir + "/out");
+  auto r = RunCommand(Binary("edgefl") + " run --resume " + dir + "/out");
   INFO(r.output);
   CHECK(r.exit_code == 0);
   CHECK(Summary(dir + "/out/resumable/summary.toml").model_hash == reference);

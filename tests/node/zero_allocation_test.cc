@@ -254,6 +254,22 @@ TEST_CASE("the memory plan has one slot a buffer: every buffer named, a plan's t
   }
 }
 
+TEST_CASE("the node carves exactly its plan: every buffer the plan's size, the arena filled to the plan's total") {
+  for (const auto& compressor : kAllCompressors) {
+    const codec::TaskSpec task = TaskWith(compressor);
+    const MemoryPlan plan = PlanNodeMemory(task);
+    Arena arena(plan.total_bytes);
+    NodeRuntime runtime(task, arena);
+    REQUIRE_MESSAGE(arena.status().ok(), arena.status().message());
+    CHECK(runtime.memory_plan().total_bytes == plan.total_bytes);
+    CHECK(runtime.model_replica().size_bytes() == plan.BytesOf(NodeBuffer::kModelReplica));
+    CHECK(runtime.receive_buffer().size_bytes() == plan.BytesOf(NodeBuffer::kReceiveBuffer));
+    // Only the arena's own start alignment (kAlignment, in the plan) may be left over.
+    CHECK(arena.used() <= plan.total_bytes);
+    CHECK(plan.total_bytes - arena.used() <= Arena::kAlignment);
+  }
+}
+
 TEST_CASE("a budget below the plan fails at start, naming the buffer and the bytes") {
   const codec::TaskSpec task = TaskWith({Kind::TopK, 100});
   Arena arena(PlanNodeMemory(task).total_bytes / 2);
