@@ -79,7 +79,10 @@ std::string DiscreteReason(const ExperimentConfig& c) {
 }
 
 DiscreteAggregate::DiscreteAggregate(const ExperimentConfig& config)
-    : config_(config), kind_(config.compressor.kind), student_t_(config.noise.kind == wire::NoiseKind::StudentT) {
+    : noise_(config.noise),
+      batch_size_(config.batch_size),
+      kind_(config.compressor.kind),
+      student_t_(config.noise.kind == wire::NoiseKind::StudentT) {
   const double d = config.objective.dimension;
   if (kind_ == Kind::Bernoulli) {
     keep_ = config.compressor.p;
@@ -112,7 +115,7 @@ double DiscreteAggregate::NoiseSum(uint32_t c, double scale, float z, Rng& rng) 
   if (c == 0 || scale == 0.0) return 0.0;
   if (!student_t_) return std::sqrt(static_cast<double>(c)) * scale * z;
   double sum = 0.0;
-  for (uint32_t i = 0; i < c; ++i) sum += rng.StudentT(config_.noise.nu);
+  for (uint32_t i = 0; i < c; ++i) sum += rng.StudentT(noise_.nu);
   return scale * sum;
 }
 
@@ -121,10 +124,10 @@ void DiscreteAggregate::Draw(std::span<const float> g, uint32_t m, std::span<con
   const auto d = static_cast<uint32_t>(g.size());
   // The noise's scale per node and coordinate: its standard deviation for
   // Gaussian and affine noise (the latter from |grad f|), Student-t's s.
-  double scale = NoiseScale(config_.noise, config_.batch_size);
+  double scale = NoiseScale(noise_, batch_size_);
   if (!student_t_) {
-    const double slope = NoiseVarianceSlope(config_.noise, config_.batch_size);
-    scale = std::sqrt(NoiseVariance(config_.noise, config_.batch_size) + (slope != 0.0 ? slope * SquaredNorm(g) : 0.0));
+    const double slope = NoiseVarianceSlope(noise_, batch_size_);
+    scale = std::sqrt(NoiseVariance(noise_, batch_size_) + (slope != 0.0 ? slope * SquaredNorm(g) : 0.0));
   }
   if (kind_ == Kind::RandK) CountRandK(m, rng, counts, marks);
   const double per_update = scale_ / m;

@@ -47,7 +47,8 @@ class DiscreteAggregate {
   void CountRandK(uint32_t m, Rng& rng, std::span<uint32_t> counts, std::span<uint32_t> marks) const;
   double NoiseSum(uint32_t c, double scale, float z, Rng& rng) const;
 
-  ExperimentConfig config_;
+  codec::NoiseSpec noise_;
+  uint32_t batch_size_;
   wire::CompressorKind kind_;
   double keep_ = 1.0;   // bernoulli's p
   double scale_ = 1.0;  // 1/p, d/k or 1

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -472,54 +471,17 @@ class Simulator {
   std::optional<DiscreteAggregate> discrete_;
 };
 
+constexpr codec::KindName<PathModel> kPathModelNames[] = {
+    {PathModel::kAuto, "auto"}, {PathModel::kSde, "sde"}, {PathModel::kDiscrete, "discrete"}};
+constexpr codec::KindName<SdeDrift> kSdeDriftNames[] = {
+    {SdeDrift::kFirstOrder, "first-order"}, {SdeDrift::kCorrected, "corrected"}, {SdeDrift::kSecondOrder, "second-order"}};
 
 }  // namespace
 
-const char* PathModelName(PathModel model) {
-  switch (model) {
-    case PathModel::kAuto:
-      return "auto";
-    case PathModel::kSde:
-      return "sde";
-    case PathModel::kDiscrete:
-      return "discrete";
-  }
-  return "unknown";
-}
-
-bool ParsePathModel(const char* name, PathModel* model) {
-  for (const PathModel m : {PathModel::kAuto, PathModel::kSde, PathModel::kDiscrete}) {
-    if (std::strcmp(name, PathModelName(m)) == 0) {
-      *model = m;
-      return true;
-    }
-  }
-  return false;
-}
-
-const char* SdeDriftName(SdeDrift drift) {
-  switch (drift) {
-    case SdeDrift::kFirstOrder:
-      return "first-order";
-    case SdeDrift::kCorrected:
-      return "corrected";
-    case SdeDrift::kSecondOrder:
-      return "second-order";
-  }
-  return "unknown";
-}
-
-bool ParseSdeDrift(const char* name, SdeDrift* drift) {
-  for (const SdeDrift d : {SdeDrift::kFirstOrder, SdeDrift::kCorrected, SdeDrift::kSecondOrder}) {
-    if (std::strcmp(name, SdeDriftName(d)) == 0) {
-      *drift = d;
-      return true;
-    }
-  }
-  return false;
-}
-
-
+const char* PathModelName(PathModel model) { return codec::NameIn<PathModel>(kPathModelNames, model); }
+bool ParsePathModel(const char* name, PathModel* model) { return codec::KindIn<PathModel>(kPathModelNames, name, model); }
+const char* SdeDriftName(SdeDrift drift) { return codec::NameIn<SdeDrift>(kSdeDriftNames, drift); }
+bool ParseSdeDrift(const char* name, SdeDrift* drift) { return codec::KindIn<SdeDrift>(kSdeDriftNames, name, drift); }
 
 Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
   Model model = Model::kDcsgd;
