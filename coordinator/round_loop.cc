@@ -22,6 +22,7 @@ RoundLoop::RoundLoop(Session& session, ServerStep& step)
       intake_(session),
       handler_(session, intake_),
       cohort_(session.config),
+      privacy_(session.config),
       virtual_clock_(session.config.round.clock == RoundClock::kVirtual),
       direction_(session.dimension),
       gradient_before_(session.config.step.smoothness == SmoothnessSource::kOnline ? session.dimension : 0) {}
@@ -194,6 +195,7 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
                     config.QuorumCount());
   }
   StepAndEvaluate(stepped);
+  metrics.epsilon = privacy_.EpsilonAfter(round + 1, s_.state.summary.steps + (stepped ? 1 : 0));
   metrics.time_s = virtual_clock_ ? s_.state.rounds_time_s + round_seconds
                                   : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
   s_.recorder.Record(metrics);
@@ -217,6 +219,7 @@ void RoundLoop::StepAndEvaluate(bool stepped) {
   if (stepped) {
     mid_round_ = true;  // the model has moved; state.round not yet
     s_.aggregator->Finish(direction_);
+    AddCentralNoise(s_.config, round, s_.collector.count(), direction_);
     NoteAggregation(round);
     metrics.direction_norm = EuclideanNorm(direction_);
     metrics.step_size = step_.Apply(

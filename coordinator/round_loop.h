@@ -14,6 +14,7 @@
 
 #include "coordinator/cohort_sampler.h"
 #include "coordinator/message_handler.h"
+#include "coordinator/privacy_ledger.h"
 #include "coordinator/session.h"
 #include "coordinator/round_intake.h"
 #include "runfiles/run_outcome.h"
@@ -60,6 +61,7 @@ class RoundLoop {
   RoundIntake intake_;
   MessageHandler handler_;
   CohortSampler cohort_;
+  PrivacyLedger privacy_;
   const bool virtual_clock_;
   std::vector<double> direction_;
   std::vector<float> gradient_before_;  // grad f at the round's start (step.smoothness = "online")

@@ -1,3 +1,4 @@
+#include "coordinator/privacy_ledger.h"
 #include "coordinator/run_replay.h"
 
 #include <algorithm>
@@ -78,6 +79,7 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
     }
     if (chain[r].stepped) {
       aggregator->Finish(direction);
+      AddCentralNoise(config, r, collector.count(), direction);
       step.Apply({r, direction, EuclideanNorm(direction), collector.mean_node_grad_norm()}, model);
     }
     if (online) {

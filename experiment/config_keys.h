@@ -70,7 +70,9 @@ static_assert(sizeof(StepConfig) == 104, "a new step field needs its key in Visi
 static_assert(sizeof(ServerConfig) == 40, "a new server field needs its key in VisitConfigKeys");
 static_assert(sizeof(RoundConfig) == 72, "a new round field needs its key in VisitConfigKeys");
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
-static_assert(sizeof(ExperimentConfig) == 584, "a new run field needs its key in VisitConfigKeys");
+static_assert(sizeof(codec::LocalSpec) == 64, "a new local field needs its key in VisitConfigKeys");
+static_assert(sizeof(PrivacyConfig) == 32, "a new privacy field needs its key in VisitConfigKeys");
+static_assert(sizeof(ExperimentConfig) == 680, "a new run field needs its key in VisitConfigKeys");
 static_assert(sizeof(DeviceProfile) == 112, "a new profile field needs its key in VisitProfileKeys");
 
 template <typename Config, typename Visitor>
@@ -148,6 +150,50 @@ void VisitConfigKeys(Config& c, Visitor& v) {
            {"Degrees of freedom of `student-t` (1 is Cauchy). The range is checked whatever the kind."});
   v.Integer("batch_size", c.batch_size, 1, 1 << 24,
             {"B. A batch divides sigma by √B.", "[1, 16777216] (2^24)"});
+
+  v.Section("local");
+  v.Integer("steps", c.local.steps, 1, codec::kMaxLocalSteps,
+            {"E, the local steps a node takes each round from the round's model x_0: x_{t+1} = x_t − lr·u_t, u_t its "
+             "optimizer's direction at the minibatch gradient g_t. It sends the sum of its directions, Σ_t u_t = "
+             "(x_0 − x_E)/lr, which the coordinator treats as the round's gradient (docs/theory.md 6.1). With 1 "
+             "step and `sgd` that is g_0 itself, and `lr` does not matter."});
+  v.Number("lr", c.local.lr, Between(0.0, 1e6, /*lo_open=*/true),
+           {"The local step size: a node's steps move its own copy by lr·u_t. The coordinator moves the model by "
+            "eta_k times the aggregate of the sums Σ_t u_t, so `step.eta` = `local.lr` with the `constant` rule, the "
+            "`mean` and server `sgd` is FedAvg (the model becomes the mean of the nodes' x_E), and eta/lr is the "
+            "server learning rate of FedOpt (docs/theory.md 6.1)."});
+  v.Word("optimizer", c.local.optimizer, codec::LocalOptimizerNames(),
+         {"The direction u_t of each local step: `sgd` g; `momentum` (heavy ball) m ← momentum·m + g, u = m; "
+          "`nesterov` m ← momentum·m + g, u = g + momentum·m; `adam` (Kingma & Ba, bias-corrected) m ← "
+          "momentum·m + (1 − momentum)·g, v ← beta2·v + (1 − beta2)·g², u = m̂/(√v̂ + epsilon). docs/protocol.md "
+          "7.1 gives the arithmetic."});
+  v.Number("momentum", c.local.momentum, Between(0.0, 1.0, false, /*hi_open=*/true),
+           {"beta of `momentum` and `nesterov`, and `adam`'s beta1."});
+  v.Number("beta2", c.local.beta2, Between(0.0, 1.0, false, /*hi_open=*/true), {"`adam`'s second-moment decay."});
+  v.Number("epsilon", c.local.epsilon, Between(0.0, 1.0, /*lo_open=*/true), {"`adam`'s floor on √v̂."});
+  v.Number("prox_mu", c.local.prox_mu, Between(0.0, 1e6),
+           {"FedProx (Li et al. 2020): each local step's gradient gains mu·(x_t − x_0), the gradient of "
+            "mu/2·‖x − x_0‖², which keeps a node near the round's model. 0 turns it off; it acts from the second "
+            "local step."});
+  v.Word("state", c.local.keep_state, StateLifetimeNames(),
+         {"How long the optimizer's moments live: `round`, reset to zero at each round's start (a fresh optimizer "
+          "each round, as FL clients usually build one), or `run`, kept across the rounds a node takes part in "
+          "(Adam's step count too). `sgd` has none."});
+
+  v.Section("privacy");
+  v.Word("mode", c.privacy.mode, PrivacyModeNames(),
+         {"Differential privacy as DP-FedAvg does it (McMahan et al. 2018): `local`, each node clips its update to "
+          "`clip_norm` and adds N(0, (noise_multiplier·clip_norm)²) to each coordinate before compressing it; "
+          "`central`, nodes clip, and the coordinator bounds each decoded update to `clip_norm` and adds "
+          "N(0, (noise_multiplier·clip_norm/n)²) to the mean of the round's n updates. Either way metrics.csv and "
+          "summary.toml report epsilon at `delta` (docs/theory.md 6.3). `off`: no noise."});
+  v.Number("clip_norm", c.privacy.clip_norm, Between(0.0, 1e12),
+           {"C: each node scales its update (the sum of its directions) down to L2 norm C before compression. 0 "
+            "turns clipping off; `local` and `central` need it > 0."});
+  v.Number("noise_multiplier", c.privacy.noise_multiplier, Between(0.0, 1e6),
+           {"z: the noise's standard deviation is z·C. `local` and `central` need it > 0."});
+  v.Number("delta", c.privacy.delta, Between(0.0, 1.0, /*lo_open=*/true, /*hi_open=*/true),
+           {"The delta of the reported (epsilon, delta) guarantee; below 1/`run.nodes` is the usual choice."});
 
   v.Section("compressor");
   v.Word("kind", c.compressor.kind, codec::CompressorNames(),

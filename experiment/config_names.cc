@@ -30,6 +30,11 @@ constexpr codec::KindName<LinkPreset> kLinkPresetNames[] = {
 constexpr codec::KindName<LinkShaping> kLinkShapingNames[] = {
     {LinkShaping::kNone, "none"}, {LinkShaping::kTokenBucket, "token-bucket"}, {LinkShaping::kKernel, "kernel"},
 };
+constexpr codec::KindName<PrivacyMode> kPrivacyModeNames[] = {
+    {PrivacyMode::kOff, "off"}, {PrivacyMode::kLocal, "local"}, {PrivacyMode::kCentral, "central"},
+};
+// local.state: whether the optimiser's moments outlive the round.
+constexpr codec::KindName<bool> kStateLifetimeNames[] = {{false, "round"}, {true, "run"}};
 constexpr codec::KindName<RoundClock> kRoundClockNames[] = {
     {RoundClock::kWall, "wall"}, {RoundClock::kVirtual, "virtual"},
 };
@@ -61,6 +66,8 @@ std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPre
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
 std::span<const codec::KindName<RoundClock>> RoundClockNames() { return kRoundClockNames; }
 std::span<const codec::KindName<Weighting>> WeightingNames() { return kWeightingNames; }
+std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames() { return kPrivacyModeNames; }
+std::span<const codec::KindName<bool>> StateLifetimeNames() { return kStateLifetimeNames; }
 
 double PresetUplinkBps(LinkPreset preset) {
   // Uplink medians of public measurements (docs/config.md, [link]).

@@ -191,6 +191,7 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   EDGEFL_RETURN_IF_ERROR(codec::ValidateTaskSpec(c->TaskFor(0)));
   EDGEFL_RETURN_IF_ERROR(CheckAggregator(*c));
   EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
+  EDGEFL_RETURN_IF_ERROR(CheckPrivacy(*c));
   if (c->round.cohort > c->nodes) {
     return Bad("round.cohort = %u: must be at most run.nodes = %u (the population)", c->round.cohort, c->nodes);
   }
@@ -247,6 +248,9 @@ codec::TaskSpec ExperimentConfig::TaskFor(uint32_t node_index) const {
   task.node_index = node_index;
   task.num_nodes = nodes;
   task.link = ResolveLink(LinkOf(node_index));
+  task.local = local;
+  task.privacy = {.clip_norm = privacy.clip_norm,
+                  .noise_multiplier = privacy.mode == PrivacyMode::kLocal ? privacy.noise_multiplier : 0.0};
   return task;
 }
 

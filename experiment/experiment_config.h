@@ -191,6 +191,22 @@ struct RoundConfig {
   bool operator==(const RoundConfig&) const = default;
 };
 
+// Differential privacy, as DP-FedAvg does it (McMahan et al. 2018; docs/theory.md 6).
+enum class PrivacyMode : uint8_t {
+  kOff,      // no noise (clip_norm may still clip the nodes' updates)
+  kLocal,    // each node clips its update and adds N(0, (z C)^2) per coordinate before compression
+  kCentral,  // nodes clip; the coordinator bounds each decoded update to C and adds N(0, (z C / n)^2) to the mean
+};
+
+struct PrivacyConfig {
+  PrivacyMode mode = PrivacyMode::kOff;
+  double clip_norm = 0.0;         // C
+  double noise_multiplier = 0.0;  // z
+  double delta = 1e-5;            // the delta epsilon is reported at
+
+  bool operator==(const PrivacyConfig&) const = default;
+};
+
 // DeviceProfile: a group of the population's nodes alike in board, link and
 // participation — e.g. "40 Pi Zero 2 on LTE-M, 8 Pi 5 on Wi-Fi" is two
 // [[profile]] tables. Profiles take node ids in file order (the first
@@ -238,7 +254,9 @@ struct ExperimentConfig {
   codec::ObjectiveSpec objective{.dimension = 100};
   codec::NoiseSpec noise;
   uint32_t batch_size = 1;
+  codec::LocalSpec local;
   codec::CompressorSpec compressor;
+  PrivacyConfig privacy;
   AggregatorConfig aggregator;
   StepConfig step;
   ServerConfig server;
@@ -274,6 +292,11 @@ struct ExperimentConfig {
 // a rate), schedules whose keys agree, and a quorum on schedule every round
 // (experiment/device_profile.cc; LoadExperiments calls it).
 Status CheckProfiles(const ExperimentConfig& config);
+
+// What privacy needs of the rest of the config: a clip norm and a noise
+// multiplier for its noise, and under central DP an aggregator whose
+// sensitivity is one update's norm (experiment/privacy_config.cc).
+Status CheckPrivacy(const ExperimentConfig& config);
 
 // A `section.key=value` override from the command line; value is TOML
 // (numbers, true/false, or a bare word taken as a string).
@@ -316,6 +339,8 @@ std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames();
 std::span<const codec::KindName<RoundClock>> RoundClockNames();
 std::span<const codec::KindName<Weighting>> WeightingNames();
+std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames();
+std::span<const codec::KindName<bool>> StateLifetimeNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

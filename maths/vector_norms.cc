@@ -78,6 +78,14 @@ EDGEFL_VECTOR_CLONES double AddAndL1Norm(std::span<float> p, std::span<const flo
   return LaneSum<Term::kAbs, true>(p.data(), add.data(), p.size());
 }
 
+double ClipToNorm(std::span<float> v, double bound) {
+  const double norm = std::sqrt(SquaredNorm(v));
+  if (!(norm > bound)) return norm;
+  const double scale = bound / norm * (1.0 - 0x1p-20);
+  for (float& x : v) x = static_cast<float>(static_cast<double>(x) * scale);
+  return norm;
+}
+
 double EuclideanNorm(std::span<const double> v) {
   double sum = 0.0;
   for (const double x : v) sum += x * x;

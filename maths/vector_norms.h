@@ -14,6 +14,12 @@ double L1Norm(std::span<const float> v);       // sum of |v_j|
 // at least p.size() long.
 double AddAndL1Norm(std::span<float> p, std::span<const float> add);
 
+// DP-FedAvg's clipping: scales v to L2 norm at most `bound` when it is
+// longer, by (bound / ||v||) (1 - 2^-20), each product rounded to f32 once;
+// the margin keeps f32 rounding (at most 2^-24 relative a coordinate) from
+// carrying the result past the bound. Returns ||v|| before.
+double ClipToNorm(std::span<float> v, double bound);
+
 // ||v||_2 of a double vector (the coordinator's aggregates), summed in index
 // order.
 double EuclideanNorm(std::span<const double> v);

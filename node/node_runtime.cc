@@ -12,12 +12,6 @@
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
-namespace {
-
-size_t Rounded(size_t bytes) { return (bytes + Arena::kAlignment - 1) / Arena::kAlignment * Arena::kAlignment; }
-
-}  // namespace
-
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
   const uint32_t d = task.objective.dimension;
   return codec::UpdateMessageBytes(task.compressor, d, MaxKeptValues(task.compressor, d));
@@ -36,47 +30,6 @@ size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
   return (values * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
-const char* NodeBufferName(NodeBuffer buffer) {
-  switch (buffer) {
-    case NodeBuffer::kDataShard:
-      return "data shard";
-    case NodeBuffer::kDataShardLabels:
-      return "data shard labels";
-    case NodeBuffer::kMinibatch:
-      return "minibatch";
-    case NodeBuffer::kMinibatchLabels:
-      return "minibatch labels";
-    case NodeBuffer::kClassifierWorkspace:
-      return "classifier workspace";
-    case NodeBuffer::kObjectiveSpectrum:
-      return "objective spectrum";
-    case NodeBuffer::kModelReplica:
-      return "model replica";
-    case NodeBuffer::kGradient:
-      return "gradient";
-    case NodeBuffer::kCompressorBuffers:
-      return "compressor buffers";
-    case NodeBuffer::kReceiveBuffer:
-      return "receive buffer";
-    case NodeBuffer::kUpdateMessage:
-      return "update message";
-    case NodeBuffer::kControlMessage:
-      return "control message";
-    case NodeBuffer::kCount:
-      break;
-  }
-  return "unknown";
-}
-
-void MemoryPlan::Add(NodeBuffer buffer, size_t size_bytes) {
-  const auto i = static_cast<size_t>(buffer);
-  assert(!used[i] && "a buffer is planned once");
-  if (used[i]) total_bytes -= Rounded(bytes[i]);
-  used[i] = true;
-  bytes[i] = size_bytes;
-  total_bytes += Rounded(size_bytes);
-}
-
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
   const size_t d = task.objective.dimension;
   MemoryPlan plan;
@@ -93,6 +46,7 @@ MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
   }
   plan.Add(NodeBuffer::kModelReplica, d * sizeof(float));
   plan.Add(NodeBuffer::kGradient, d * sizeof(float));
+  LocalTrainer::Plan(task.local, task.objective.dimension, &plan);
   plan.Add(NodeBuffer::kCompressorBuffers, Compressor::ArenaBytes(task.compressor, task.objective.dimension));
   plan.Add(NodeBuffer::kReceiveBuffer, MaxRoundStartBytes(task));
   plan.Add(NodeBuffer::kUpdateMessage, UpdateBuilderBytes(task));
@@ -108,6 +62,7 @@ NodeRuntime::NodeRuntime(const codec::TaskSpec& task, Arena& arena, const Datase
       spectrum_(Carve<float>(arena, NodeBuffer::kObjectiveSpectrum)),
       model_(Carve<float>(arena, NodeBuffer::kModelReplica)),
       gradient_(Carve<float>(arena, NodeBuffer::kGradient)),
+      trainer_(task.local, plan_, arena),
       compressor_(task.compressor, task.objective.dimension, arena),
       receive_buffer_(Carve<uint8_t>(arena, NodeBuffer::kReceiveBuffer)),
       update_allocator_(Carve<uint8_t>(arena, NodeBuffer::kUpdateMessage)),
@@ -138,33 +93,55 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<co
   return ComputeUpdate(round);
 }
 
+uint64_t NodeRuntime::SeedOf(uint32_t round, Stream stream, uint32_t t) const {
+  return DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(stream) + kLocalStepStride * t);
+}
+
+double NodeRuntime::NoisyGradient(uint32_t round, uint32_t t) {
+  const std::span<const float> x = trainer_.position(model_);
+  rng_.Seed(SeedOf(round, Stream::kMinibatch, t));
+  const double loss = objective_->SampleLossAndGradient(x, rng_, gradient_);
+  if (UsesGradientBeforeNoise(attack_)) {
+    // A hostile node's update built from the gradient before noise (node/attack.h).
+    // Synthetic objectives have their optimum at x* = 0, so x - x* is the model.
+    const AttackContext context{.noise_std = AttackNoiseStd(task_.noise, task_.batch_size, gradient_),
+                                .away = synthetic_.has_value() ? x : std::span<const float>()};
+    ApplyAttack(attack_, context, gradient_);
+  } else {
+    rng_.Seed(SeedOf(round, Stream::kNoise, t));
+    AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
+    ApplyAttack(attack_, {}, gradient_);
+  }
+  return loss;
+}
+
 std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
   const int64_t start_us = NowUs();
 
   codec::UpdateHeader header;
   header.node_id = task_.node_index;
   header.weight = weight_;
-  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kMinibatch)));
-  header.loss = objective_->SampleLossAndGradient(model_, rng_, gradient_);
-
-  if (UsesGradientBeforeNoise(attack_)) {
-    // A hostile node's update built from the gradient before noise (node/attack.h).
-    // Synthetic objectives have their optimum at x* = 0, so x - x* is the model.
-    const AttackContext context{.noise_std = AttackNoiseStd(task_.noise, task_.batch_size, gradient_),
-                                .away = synthetic_.has_value() ? std::span<const float>(model_)
-                                                               : std::span<const float>()};
-    ApplyAttack(attack_, context, gradient_);
-  } else {
-    rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kNoise)));
-    AddGradientNoise(task_.noise, task_.batch_size, rng_, gradient_);
-    ApplyAttack(attack_, {}, gradient_);
+  trainer_.BeginRound(model_);
+  for (uint32_t t = 0; t < task_.local.steps; ++t) {
+    const double loss = NoisyGradient(round, t);
+    if (t == 0) header.loss = loss;  // at the round's model
+    trainer_.Step(t, gradient_, model_);
   }
+  const std::span<float> update = trainer_.update(gradient_);
 
-  header.grad_norm = std::sqrt(SquaredNorm(gradient_));
+  const codec::PrivacySpec& privacy = task_.privacy;
+  if (privacy.clip_norm > 0.0) ClipToNorm(update, privacy.clip_norm);
+  if (privacy.noise_multiplier > 0.0) {
+    const codec::NoiseSpec noise{.kind = wire::NoiseKind::Gaussian,
+                                 .sigma = privacy.noise_multiplier * privacy.clip_norm};
+    rng_.Seed(SeedOf(round, Stream::kPrivacy));
+    AddGradientNoise(noise, /*batch_size=*/1, rng_, update);
+  }
+  header.grad_norm = std::sqrt(SquaredNorm(update));
 
-  rng_.Seed(DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(Stream::kCompression)));
+  rng_.Seed(SeedOf(round, Stream::kCompression));
   codec::PayloadView payload;
-  compressor_.Compress(gradient_, rng_, &payload);
+  compressor_.Compress(update, rng_, &payload);
   header.compute_us = static_cast<uint32_t>(NowUs() - start_us);
   codec::EncodeUpdate(update_builder_, round, header, payload);
   return {update_builder_.GetBufferPointer(), update_builder_.GetSize()};

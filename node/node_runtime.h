@@ -1,8 +1,15 @@
 // NodeRuntime: everything a node computes in a round, over memory carved
-// once from its Arena: the objective's spectrum, a model replica, the
-// gradient, the compressor's buffers and the outgoing message. ComputeUpdate
-// is the round's whole work (gradient, noise, compression, encoding) and
-// does not allocate once the builder has reached its planned size.
+// once from its Arena by one MemoryPlan. ComputeUpdate is the round's whole
+// work, a pipeline of stages that each own their buffers:
+//
+//   local training  E steps of the local optimiser, each at a minibatch
+//                   gradient with its noise (LocalTrainer, the objective)
+//   clip            the update scaled to privacy.clip_norm (ClipToNorm)
+//   privacy noise   N(0, (z C)^2) per coordinate, under local DP
+//   compression     the payload (Compressor)
+//   encoding        the Update message
+//
+// It does not allocate once the builder has reached its planned size.
 // Not thread-safe: one per node process.
 #pragma once
 
@@ -15,44 +22,14 @@
 #include "node/attack.h"
 #include "node/arena_allocator.h"
 #include "node/compressor.h"
+#include "node/local_trainer.h"
+#include "node/memory_plan.h"
 #include "maths/data_objective.h"
 #include "maths/dataset.h"
 #include "maths/synthetic_objective.h"
 #include "schemas/codec/task_spec.h"
 
 namespace edgefl {
-
-// Every buffer a node may carve from its arena. A plan has one slot for
-// each, so it cannot hold more lines than there are buffers; the plan's
-// sizes and NodeBufferName are what NodeRuntime carves, so the printed plan
-// and the arena cannot disagree.
-enum class NodeBuffer : uint8_t {
-  kDataShard,
-  kDataShardLabels,
-  kMinibatch,
-  kMinibatchLabels,
-  kClassifierWorkspace,
-  kObjectiveSpectrum,
-  kModelReplica,
-  kGradient,
-  kCompressorBuffers,
-  kReceiveBuffer,
-  kUpdateMessage,
-  kControlMessage,
-  kCount,  // not a buffer: how many there are
-};
-inline constexpr size_t kNodeBufferCount = static_cast<size_t>(NodeBuffer::kCount);
-const char* NodeBufferName(NodeBuffer buffer);
-
-struct MemoryPlan {
-  size_t bytes[kNodeBufferCount] = {};  // by NodeBuffer
-  bool used[kNodeBufferCount] = {};
-  size_t total_bytes = 0;  // including alignment padding
-
-  // Plans `buffer` (each at most once).
-  void Add(NodeBuffer buffer, size_t size_bytes);
-  size_t BytesOf(NodeBuffer buffer) const { return bytes[static_cast<size_t>(buffer)]; }
-};
 
 // Every buffer a node needs for `task`, all carved from one Arena: the
 // budget a board must have. Data objectives also need their shard's size.
@@ -74,8 +51,11 @@ size_t MaxRoundStartBytes(const codec::TaskSpec& task);
 // they never overwrite an update still on its way out.
 inline constexpr size_t kControlMessageBytes = 1024;
 
-// Random streams of a node, derived from (run seed, node index, round).
-enum class Stream : uint64_t { kNoise = 1, kCompression = 2, kMinibatch = 3 };
+// Random streams of a node, derived from (run seed, node index, round,
+// purpose). Local step t > 0 draws its minibatch and noise from purpose
+// + kLocalStepStride t (docs/protocol.md 6.6).
+enum class Stream : uint64_t { kNoise = 1, kCompression = 2, kMinibatch = 3, kPrivacy = 4 };
+inline constexpr uint64_t kLocalStepStride = 256;
 
 class NodeRuntime {
  public:
@@ -96,6 +76,7 @@ class NodeRuntime {
   // are attacked after the noise, before compression.
   void set_attack(const NodeAttack& attack) { attack_ = attack; }
 
+  const LocalTrainer& trainer() const { return trainer_; }
   // The plan this node's buffers were carved by (PlanNodeMemory).
   const MemoryPlan& memory_plan() const { return plan_; }
   // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.
@@ -110,17 +91,20 @@ class NodeRuntime {
   const Compressor& compressor() const { return compressor_; }
 
  private:
-  // `buffer`'s planned bytes as elements of T, carved under its name.
+  // The gradient at the trainer's position for local step `t`, its noise
+  // (and a hostile node's attack) added; returns the minibatch loss.
+  double NoisyGradient(uint32_t round, uint32_t t);
+  // The seed of `stream` for local step t of `round`.
+  uint64_t SeedOf(uint32_t round, Stream stream, uint32_t t = 0) const;
   template <typename T>
-  std::span<T> Carve(Arena& arena, NodeBuffer buffer) {
-    return arena.Allocate<T>(plan_.BytesOf(buffer) / sizeof(T), NodeBufferName(buffer));
-  }
+  std::span<T> Carve(Arena& arena, NodeBuffer buffer) { return plan_.Carve<T>(arena, buffer); }
 
   codec::TaskSpec task_;
   MemoryPlan plan_;
   std::span<float> spectrum_;
   std::span<float> model_;
   std::span<float> gradient_;
+  LocalTrainer trainer_;
   Compressor compressor_;
   std::optional<SyntheticObjective> synthetic_;
   std::optional<DataObjective> data_;

@@ -12,6 +12,8 @@
 #include "runfiles/run_folder.h"
 
 #define TOML_EXCEPTIONS 1
+#include <limits>
+
 #include <toml++/toml.h>
 
 namespace edgefl {
@@ -20,7 +22,10 @@ namespace {
 
 constexpr const char* kMetricsHeader =
     "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,updates,"
-    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness,late,dropped,missing\n";
+    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness,late,dropped,missing,epsilon\n";
+// What ReadSummary takes for an absent figure: a double, so that value_or
+// reads each figure as a double (NAN, a float, would round every one to f32).
+constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost,outcome,arrival_s\n";
 
 }  // namespace
@@ -141,7 +146,9 @@ void RunRecorder::Record(const RoundMetrics& r) {
   } else {
     std::fprintf(metrics_, ",,,");
   }
-  std::fprintf(metrics_, ",%u,%u,%u\n", r.late, r.dropped, r.missing);
+  std::fprintf(metrics_, ",%u,%u,%u,", r.late, r.dropped, r.missing);
+  if (std::isfinite(r.epsilon)) std::fprintf(metrics_, "%.9g", r.epsilon);
+  std::fputc('\n', metrics_);
   std::fflush(metrics_);
 }
 
@@ -189,6 +196,7 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"payload_bits_per_coordinate", s.payload_bits_per_coordinate},
                 {"measured_bits_per_coordinate", s.measured_bits_per_coordinate}};
   if (std::isfinite(s.omega)) t.insert("omega", s.omega);
+  if (std::isfinite(s.epsilon)) t.insert("epsilon", s.epsilon);
   if (std::isfinite(s.final_test_accuracy)) {
     t.insert("final_test_accuracy", s.final_test_accuracy);
     t.insert("best_test_accuracy", s.best_test_accuracy);
@@ -218,11 +226,11 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->ok = t["ok"].value_or(false);
   out->rounds = t["rounds"].value_or(0u);
   out->steps = t["steps"].value_or(0u);
-  out->initial_loss = t["initial_loss"].value_or(NAN);
-  out->final_loss = t["final_loss"].value_or(NAN);
-  out->best_loss = t["best_loss"].value_or(NAN);
-  out->tail_mean_loss = t["tail_mean_loss"].value_or(NAN);
-  out->final_grad_norm = t["final_grad_norm"].value_or(NAN);
+  out->initial_loss = t["initial_loss"].value_or(kAbsent);
+  out->final_loss = t["final_loss"].value_or(kAbsent);
+  out->best_loss = t["best_loss"].value_or(kAbsent);
+  out->tail_mean_loss = t["tail_mean_loss"].value_or(kAbsent);
+  out->final_grad_norm = t["final_grad_norm"].value_or(kAbsent);
   out->diverged_at = t["diverged_at"].value_or(int64_t{-1});
   out->bytes_up = static_cast<uint64_t>(t["bytes_up"].value_or(int64_t{0}));
   out->bytes_down = static_cast<uint64_t>(t["bytes_down"].value_or(int64_t{0}));
@@ -234,9 +242,10 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
   out->measured_bits_per_coordinate = t["measured_bits_per_coordinate"].value_or(0.0);
-  out->omega = t["omega"].value_or(NAN);
-  out->final_test_accuracy = t["final_test_accuracy"].value_or(NAN);
-  out->best_test_accuracy = t["best_test_accuracy"].value_or(NAN);
+  out->omega = t["omega"].value_or(kAbsent);
+  out->final_test_accuracy = t["final_test_accuracy"].value_or(kAbsent);
+  out->best_test_accuracy = t["best_test_accuracy"].value_or(kAbsent);
+  out->epsilon = t["epsilon"].value_or(kAbsent);
   out->model_hash = std::strtoull(t["model_hash"].value_or(std::string("0")).c_str(), nullptr, 16);
   return Status::Ok();
 }

@@ -52,6 +52,7 @@ struct RoundMetrics {
   uint32_t rejected = 0;     // messages refused this round
   double test_loss = 0.0;    // data objectives: held-out loss (NaN otherwise)
   double test_accuracy = 0.0;  // data objectives: held-out accuracy (NaN otherwise)
+  double epsilon = NAN;      // privacy spent by the end of the round, at privacy.delta (NaN without privacy)
 };
 
 // What became of a node's part in a round (nodes.csv's outcome).
@@ -111,6 +112,7 @@ struct RunSummary {
   uint64_t model_hash = 0;                   // the hash of model.bin's values (codec::ModelHash of the model)
   double final_test_accuracy = NAN;          // data objectives (NaN otherwise)
   double best_test_accuracy = NAN;
+  double epsilon = NAN;                      // privacy spent, at privacy.delta (NaN without privacy)
   bool ok = true;                            // false when an error ended the run
 };
 

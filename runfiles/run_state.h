@@ -39,6 +39,7 @@ struct RunState {
     summary.final_test_accuracy = m.test_accuracy;
     if (!(summary.best_test_accuracy >= m.test_accuracy)) summary.best_test_accuracy = m.test_accuracy;
     summary.final_grad_norm = m.grad_norm;
+    summary.epsilon = m.epsilon;
     summary.best_loss = std::min(summary.best_loss, m.loss);
     losses.push_back(m.loss);
     // The mean of the last half of the losses (rounded up, so one round counts).

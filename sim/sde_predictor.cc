@@ -39,6 +39,21 @@ Status Unsupported(const char* what) {
 
 // What a config asks the simulator for, checked once.
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
+  // Local training and privacy change what a node sends (docs/theory.md 6).
+  if (c.local.steps > 1 || c.local.optimizer != wire::LocalOptimizer::Sgd) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "edgefl predict models one gradient a node a round: local.steps = %u of local.optimizer = "
+                         "\"%s\" send the sum of the directions along each node's own local path, which neither the "
+                         "SDE nor the iteration model follows yet (docs/theory.md 6.1)",
+                         c.local.steps, codec::NameIn(codec::LocalOptimizerNames(), c.local.optimizer));
+  }
+  if (c.privacy.clip_norm > 0.0 || c.privacy.mode != PrivacyMode::kOff) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "edgefl predict does not model privacy: clipping (privacy.clip_norm = %g) scales each update "
+                         "by a factor of its own norm, which is not the affine noise the SDE takes, and the DP noise "
+                         "comes with it (docs/theory.md 6.3)",
+                         c.privacy.clip_norm);
+  }
   const bool momentum = c.server.optimizer == ServerOptimizerKind::kMomentum;
   if (c.server.optimizer != ServerOptimizerKind::kSgd && !momentum) {
     return Unsupported("the adaptive server optimisers (adagrad, adam, yogi)");

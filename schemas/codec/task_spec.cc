@@ -42,6 +42,13 @@ constexpr KindName<wire::LinkShaping> kLinkShapingNames[] = {
     {wire::LinkShaping::Kernel, "kernel"},
 };
 
+constexpr KindName<wire::LocalOptimizer> kLocalOptimizerNames[] = {
+    {wire::LocalOptimizer::Sgd, "sgd"},
+    {wire::LocalOptimizer::Momentum, "momentum"},
+    {wire::LocalOptimizer::Nesterov, "nesterov"},
+    {wire::LocalOptimizer::Adam, "adam"},
+};
+
 bool Finite(double v) { return std::isfinite(v); }
 
 }  // namespace
@@ -52,6 +59,7 @@ std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames() { return kObject
 std::span<const KindName<wire::SpectrumKind>> SpectrumNames() { return kSpectrumNames; }
 std::span<const KindName<wire::PartitionKind>> PartitionNames() { return kPartitionNames; }
 std::span<const KindName<wire::LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
+std::span<const KindName<wire::LocalOptimizer>> LocalOptimizerNames() { return kLocalOptimizerNames; }
 
 const char* CompressorName(wire::CompressorKind kind) { return NameIn(CompressorNames(), kind); }
 bool ParseCompressorName(const char* name, wire::CompressorKind* kind) { return KindIn(CompressorNames(), name, kind); }
@@ -96,6 +104,36 @@ Status ValidateLinkSpec(const LinkSpec& l) {
   }
   if (!(l.duty_cycle > 0.0 && l.duty_cycle <= 1.0)) {
     return bad("link duty cycle = %g: must be in (0, 1]", l.duty_cycle);
+  }
+  return Status::Ok();
+}
+
+// The local optimiser's and privacy's figures (each range as its config key
+// states it).
+Status ValidateTraining(const LocalSpec& l, const PrivacySpec& p) {
+  const auto bad = [](const char* format, auto... args) {
+    return Status::Error(StatusCode::kInvalidArgument, format, args...);
+  };
+  if (l.steps < 1 || l.steps > kMaxLocalSteps) {
+    return bad("local.steps = %u: must be in [1, %u]", l.steps, kMaxLocalSteps);
+  }
+  if (!(l.lr > 0.0 && l.lr <= 1e6)) return bad("local.lr = %g: must be in (0, 1e6]", l.lr);
+  if (std::strcmp(NameIn(LocalOptimizerNames(), l.optimizer), "unknown") == 0) {
+    return bad("local.optimizer: unknown optimizer %u", static_cast<unsigned>(l.optimizer));
+  }
+  if (!(l.momentum >= 0.0 && l.momentum < 1.0)) return bad("local.momentum = %g: must be in [0, 1)", l.momentum);
+  if (!(l.beta2 >= 0.0 && l.beta2 < 1.0)) return bad("local.beta2 = %g: must be in [0, 1)", l.beta2);
+  if (!(l.epsilon > 0.0 && l.epsilon <= 1.0)) return bad("local.epsilon = %g: must be in (0, 1]", l.epsilon);
+  if (!(l.prox_mu >= 0.0 && l.prox_mu <= 1e6)) return bad("local.prox_mu = %g: must be in [0, 1e6]", l.prox_mu);
+  if (!(p.clip_norm >= 0.0 && p.clip_norm <= 1e12)) {
+    return bad("privacy.clip_norm = %g: must be in [0, 1e12]", p.clip_norm);
+  }
+  if (!(p.noise_multiplier >= 0.0 && p.noise_multiplier <= 1e6)) {
+    return bad("privacy.noise_multiplier = %g: must be in [0, 1e6]", p.noise_multiplier);
+  }
+  if (p.noise_multiplier > 0.0 && p.clip_norm == 0.0) {
+    return bad("privacy.noise_multiplier = %g needs privacy.clip_norm > 0: the noise is scaled by the clip norm",
+               p.noise_multiplier);
   }
   return Status::Ok();
 }
@@ -181,6 +219,7 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
   if (spec.node_index >= spec.num_nodes) {
     return bad("node index %u: must be below run.nodes = %u", spec.node_index, spec.num_nodes);
   }
+  EDGEFL_RETURN_IF_ERROR(ValidateTraining(spec.local, spec.privacy));
   return ValidateLinkSpec(spec.link);
 }
 

@@ -77,6 +77,35 @@ struct LinkSpec {
   bool operator==(const LinkSpec&) const = default;
 };
 
+// How a node trains in a round ([local] in the config; docs/protocol.md
+// 7.1): `steps` local steps of `optimizer` at step size `lr`, sending the
+// sum of the steps' directions. steps = 1 with sgd is one plain gradient.
+struct LocalSpec {
+  uint32_t steps = 1;
+  double lr = 0.1;
+  wire::LocalOptimizer optimizer = wire::LocalOptimizer::Sgd;
+  double momentum = 0.9;  // momentum, nesterov; adam's beta1
+  double beta2 = 0.999;   // adam
+  double epsilon = 1e-8;  // adam
+  double prox_mu = 0.0;   // FedProx: mu/2 ||x - x_0||^2 added to each step's objective
+  bool keep_state = false;
+
+  bool operator==(const LocalSpec&) const = default;
+  // True when the node holds optimiser moments.
+  bool HasMoments() const { return optimizer != wire::LocalOptimizer::Sgd; }
+};
+
+// Differential privacy at the node: the update is clipped to L2 norm
+// clip_norm (0: not clipped), then takes Gaussian noise of standard
+// deviation noise_multiplier * clip_norm per coordinate (local DP; 0 under
+// central DP, whose noise the coordinator adds).
+struct PrivacySpec {
+  double clip_norm = 0.0;
+  double noise_multiplier = 0.0;
+
+  bool operator==(const PrivacySpec&) const = default;
+};
+
 struct TaskSpec {
   ObjectiveSpec objective;
   NoiseSpec noise;
@@ -86,12 +115,16 @@ struct TaskSpec {
   uint32_t node_index = 0;
   uint32_t num_nodes = 1;
   LinkSpec link;
+  LocalSpec local;
+  PrivacySpec privacy;
 
   bool operator==(const TaskSpec&) const = default;
 };
 
 // Largest dimension a run may declare (indices are u32; 2^28 f32 = 1 GiB).
 inline constexpr uint32_t kMaxDimension = 1u << 28;
+// Most local steps a round (each a gradient of the node's objective).
+inline constexpr uint32_t kMaxLocalSteps = 10000;
 // Largest QSGD level count: levels travel in at most 16 bits.
 inline constexpr uint32_t kMaxQsgdLevels = 65535;
 // Link figures a task may carry: rates up to 1 Tb/s (and at least 1 b/s
@@ -118,6 +151,7 @@ std::span<const KindName<wire::ObjectiveKind>> ObjectiveNames();
 std::span<const KindName<wire::SpectrumKind>> SpectrumNames();
 std::span<const KindName<wire::PartitionKind>> PartitionNames();
 std::span<const KindName<wire::LinkShaping>> LinkShapingNames();
+std::span<const KindName<wire::LocalOptimizer>> LocalOptimizerNames();
 
 // The name of a kind ("unknown" for a value outside the table), and the
 // kind of a name (false for an unknown name).

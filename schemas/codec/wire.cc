@@ -335,8 +335,12 @@ void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartb
   const auto& l = task.link;
   const auto link = wire::CreateLinkSpec(fbb, l.shaping, l.uplink_bps, l.downlink_bps, l.latency_ms, l.compute_ms,
                                          l.duty_cycle);
+  const auto& t = task.local;
+  const auto local = wire::CreateLocalSpec(fbb, t.steps, t.lr, t.optimizer, t.momentum, t.beta2, t.epsilon,
+                                           t.prox_mu, t.keep_state);
+  const auto privacy = wire::CreatePrivacySpec(fbb, task.privacy.clip_norm, task.privacy.noise_multiplier);
   const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
-                                         task.node_index, task.num_nodes, link);
+                                         task.node_index, task.num_nodes, link, local, privacy);
   const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms, shard_vector);
   FinishEnvelope(fbb, 0, wire::Body::Welcome, welcome.Union());
 }
@@ -595,6 +599,21 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
                   .latency_ms = l->latency_ms(),
                   .compute_ms = l->compute_ms(),
                   .duty_cycle = l->duty_cycle()};
+  }
+  task->local = {};  // absent: one plain gradient step
+  if (const auto* t = spec->local()) {
+    task->local = {.steps = t->steps(),
+                   .lr = t->lr(),
+                   .optimizer = t->optimizer(),
+                   .momentum = t->momentum(),
+                   .beta2 = t->beta2(),
+                   .epsilon = t->epsilon(),
+                   .prox_mu = t->prox_mu(),
+                   .keep_state = t->keep_state()};
+  }
+  task->privacy = {};  // absent: no clipping, no noise
+  if (const auto* p = spec->privacy()) {
+    task->privacy = {.clip_norm = p->clip_norm(), .noise_multiplier = p->noise_multiplier()};
   }
   EDGEFL_RETURN_IF_ERROR(ValidateTaskSpec(*task));
   *heartbeat_ms = welcome.heartbeat_ms();

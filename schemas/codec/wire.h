@@ -22,7 +22,7 @@ namespace edgefl::codec {
 
 // Version 5: the task carries the node's link (TaskSpec.link). Version 4: Hello
 // lists the objective and noise kinds a node implements.
-inline constexpr uint16_t kProtocolVersion = 5;
+inline constexpr uint16_t kProtocolVersion = 6;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator

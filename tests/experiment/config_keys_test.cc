@@ -50,6 +50,20 @@ sigma = 0.5
 sigma1 = 0.3
 nu = 4.0
 batch_size = 3
+[local]
+steps = 3
+lr = 0.05
+optimizer = "adam"
+momentum = 0.8
+beta2 = 0.99
+epsilon = 1e-6
+prox_mu = 0.01
+state = "run"
+[privacy]
+mode = "local"
+clip_norm = 2.5
+noise_multiplier = 0.7
+delta = 1e-6
 [compressor]
 kind = "sign"
 k = 3

@@ -180,5 +180,36 @@ TEST_CASE("a run has ended by its checkpoint's word, or without one by its summa
   fs::remove_all(dir);
 }
 
+TEST_CASE("summary.toml's figures read back as the doubles written, not rounded to f32") {
+  // ReadSummary once read every figure through value_or(NAN), a float, so a
+  // loss, an accuracy or an epsilon came back rounded to 24 bits.
+  const std::string dir = TempDir();
+  RunRecorder recorder;
+  REQUIRE(recorder.Open(dir, ExperimentConfig{}).ok());
+  RunSummary summary;
+  summary.initial_loss = 1250.0000000001;
+  summary.final_loss = 0.1 + 0.2;
+  summary.best_loss = 1.0 / 3.0;
+  summary.tail_mean_loss = 40043.549689742184;
+  summary.final_grad_norm = 1e-300;
+  summary.omega = 9.000000000000002;
+  summary.final_test_accuracy = 0.77437325905292476;
+  summary.best_test_accuracy = 0.7771587743732591;
+  summary.epsilon = 40043.549689742184;
+  REQUIRE(recorder.Finish(summary).ok());
+  RunSummary read;
+  REQUIRE(ReadSummary(dir + "/summary.toml", &read).ok());
+  CHECK(read.initial_loss == summary.initial_loss);
+  CHECK(read.final_loss == summary.final_loss);
+  CHECK(read.best_loss == summary.best_loss);
+  CHECK(read.tail_mean_loss == summary.tail_mean_loss);
+  CHECK(read.final_grad_norm == summary.final_grad_norm);
+  CHECK(read.omega == summary.omega);
+  CHECK(read.final_test_accuracy == summary.final_test_accuracy);
+  CHECK(read.best_test_accuracy == summary.best_test_accuracy);
+  CHECK(read.epsilon == summary.epsilon);
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace edgefl

@@ -179,6 +179,19 @@ TEST_CASE("what the predictor does not model yet is refused with a reason") {
   c = Quadratic();
   c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 1.5};
   CHECK(std::string(PredictLoss(c, {}, &p).message()).find("infinite variance") != std::string::npos);
+  // Local training: five steps of sgd, or one of adam (a sign-like direction).
+  c = Quadratic();
+  c.local.steps = 5;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("local.steps = 5") != std::string::npos);
+  c = Quadratic();
+  c.local.optimizer = wire::LocalOptimizer::Adam;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("\"adam\"") != std::string::npos);
+  // Clipping alone, and central DP.
+  c = Quadratic();
+  c.privacy.clip_norm = 1.0;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("does not model privacy") != std::string::npos);
+  c.privacy = {.mode = PrivacyMode::kCentral, .clip_norm = 1.0, .noise_multiplier = 1.0, .delta = 1e-5};
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("does not model privacy") != std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+#include "node/local_trainer.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgefl {
+
+using Optimizer = wire::LocalOptimizer;
+
+void LocalTrainer::Plan(const codec::LocalSpec& spec, uint32_t dimension, MemoryPlan* plan) {
+  const size_t vector_bytes = size_t{dimension} * sizeof(float);
+  if (spec.steps > 1) {
+    plan->Add(NodeBuffer::kLocalModel, vector_bytes);
+    plan->Add(NodeBuffer::kDirectionSum, vector_bytes);
+  }
+  if (spec.HasMoments()) plan->Add(NodeBuffer::kFirstMoment, vector_bytes);
+  if (spec.optimizer == Optimizer::Adam) plan->Add(NodeBuffer::kSecondMoment, vector_bytes);
+}
+
+LocalTrainer::LocalTrainer(const codec::LocalSpec& spec, const MemoryPlan& plan, Arena& arena)
+    : spec_(spec),
+      local_model_(plan.Carve<float>(arena, NodeBuffer::kLocalModel)),
+      direction_sum_(plan.Carve<float>(arena, NodeBuffer::kDirectionSum)),
+      first_moment_(plan.Carve<float>(arena, NodeBuffer::kFirstMoment)),
+      second_moment_(plan.Carve<float>(arena, NodeBuffer::kSecondMoment)) {}
+
+void LocalTrainer::BeginRound(std::span<const float> model) {
+  if (!local_model_.empty()) std::copy(model.begin(), model.end(), local_model_.begin());
+  std::fill(direction_sum_.begin(), direction_sum_.end(), 0.0f);
+  if (!spec_.keep_state) {
+    std::fill(first_moment_.begin(), first_moment_.end(), 0.0f);
+    std::fill(second_moment_.begin(), second_moment_.end(), 0.0f);
+    adam_step_ = 0;
+  }
+}
+
+void LocalTrainer::Step(uint32_t t, std::span<float> g, std::span<const float> model) {
+  if (spec_.prox_mu > 0.0 && t > 0) {
+    const auto mu = static_cast<float>(spec_.prox_mu);
+    for (size_t j = 0; j < g.size(); ++j) g[j] = g[j] + mu * (local_model_[j] - model[j]);
+  }
+  if (spec_.optimizer == Optimizer::Adam) ++adam_step_;
+  Direct(spec_, adam_step_, g, first_moment_, second_moment_);
+  if (local_model_.empty()) return;  // one step: u_0 is the update
+  const auto lr = static_cast<float>(spec_.lr);
+  for (size_t j = 0; j < g.size(); ++j) {
+    local_model_[j] = local_model_[j] - lr * g[j];
+    direction_sum_[j] = direction_sum_[j] + g[j];
+  }
+}
+
+void LocalTrainer::Direct(const codec::LocalSpec& spec, uint64_t adam_step, std::span<float> g,
+                          std::span<float> m, std::span<float> v) {
+  const auto beta = static_cast<float>(spec.momentum);
+  switch (spec.optimizer) {
+    case Optimizer::Sgd:
+      return;
+    case Optimizer::Momentum:
+      for (size_t j = 0; j < g.size(); ++j) {
+        m[j] = beta * m[j] + g[j];
+        g[j] = m[j];
+      }
+      return;
+    case Optimizer::Nesterov:
+      for (size_t j = 0; j < g.size(); ++j) {
+        m[j] = beta * m[j] + g[j];
+        g[j] = g[j] + beta * m[j];
+      }
+      return;
+    case Optimizer::Adam: {
+      const auto one_minus_beta1 = static_cast<float>(1.0 - spec.momentum);
+      const auto beta2 = static_cast<float>(spec.beta2);
+      const auto one_minus_beta2 = static_cast<float>(1.0 - spec.beta2);
+      const double steps = static_cast<double>(adam_step);
+      const auto correction1 = static_cast<float>(1.0 - std::pow(spec.momentum, steps));
+      const auto correction2 = static_cast<float>(1.0 - std::pow(spec.beta2, steps));
+      const auto epsilon = static_cast<float>(spec.epsilon);
+      for (size_t j = 0; j < g.size(); ++j) {
+        m[j] = beta * m[j] + one_minus_beta1 * g[j];
+        v[j] = beta2 * v[j] + one_minus_beta2 * (g[j] * g[j]);
+        g[j] = (m[j] / correction1) / (std::sqrt(v[j] / correction2) + epsilon);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace edgefl

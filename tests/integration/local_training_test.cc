@@ -1,0 +1,142 @@
+// Local training and differential privacy end to end, through the real
+// binaries: nodes that take E steps of an optimiser with FedProx's pull,
+// clip, and add local DP noise train the same model twice; central DP's
+// noise is the coordinator's, replays, and both report the epsilon the
+// accountant gives for the run's mechanism; configs the accountant cannot
+// vouch for are refused before any node starts.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "maths/privacy_accountant.h"
+#include "runfiles/run_recorder.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::Contains;
+using testing::RunCommand;
+
+RunSummary Summary(const std::string& path) {
+  RunSummary s;
+  const Status status = ReadSummary(path, &s);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return s;
+}
+
+constexpr const char* kConfig = R"(
+[run]
+name = "local"
+nodes = 6
+rounds = 40
+seed = 3
+[objective]
+dimension = 2000
+lambda_min = 0.5
+lambda_max = 2.0
+[noise]
+sigma = 0.5
+[step]
+eta = 0.05
+)";
+
+TEST_CASE("five adam steps with FedProx, clipping and local DP: the same model twice, epsilon as the accountant") {
+  const std::string dir = testing::ScratchDir("local_training");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string run = Binary("edgefl") + " run " + dir +
+                          "/config.toml --set local.steps=5 --set local.optimizer=adam --set local.lr=0.01 "
+                          "--set local.prox_mu=0.1 --set local.state=run --set compressor.kind=ef-sign "
+                          "--set privacy.mode=local --set privacy.clip_norm=30 --set privacy.noise_multiplier=0.05 ";
+  std::vector<RunSummary> summaries;
+  for (const char* out : {"/a", "/b"}) {
+    const auto r = RunCommand(run + "--out " + dir + out, 300);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    summaries.push_back(Summary(dir + out + "/local/summary.toml"));
+    CHECK(summaries.back().ok);
+    CHECK(summaries.back().steps == 40);
+  }
+  CHECK(summaries[0].model_hash == summaries[1].model_hash);
+  CHECK(summaries[0].final_loss < 0.05 * summaries[0].initial_loss);
+
+  // Local DP: every node may release in every round, q = 1, and any two of
+  // a node's data sets move its clipped update by up to 2C: multiplier z/2.
+  PrivacyAccountant accountant(1.0, 0.05 / 2.0);
+  accountant.Step(40);
+  const double expected = accountant.EpsilonAt(1e-5).epsilon;
+  INFO("summary epsilon " << summaries[0].epsilon << ", the accountant's " << expected);
+  CHECK(std::fabs(summaries[0].epsilon - expected) <= 1e-9 * expected);
+  const auto column = testing::Column(testing::ReadFile(dir + "/a/local/metrics.csv"), "epsilon");
+  REQUIRE(column.size() == 40);
+  double previous = 0.0;
+  for (const std::string& cell : column) {
+    const double epsilon = std::stod(cell);
+    CHECK(epsilon > previous);
+    previous = epsilon;
+  }
+  CHECK(previous == doctest::Approx(expected).epsilon(1e-8));
+}
+
+TEST_CASE("central DP: the coordinator's noise on a Poisson sample, replayed, and its epsilon") {
+  const std::string dir = testing::ScratchDir("central_dp");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir +
+                                "/config.toml --set round.availability=0.5 --set round.quorum=0.1 "
+                                "--set privacy.mode=central --set privacy.clip_norm=60 "
+                                "--set privacy.noise_multiplier=0.05 --set privacy.delta=1e-3 --keep-updates --out " +
+                                out,
+                            300);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const RunSummary s = Summary(out + "/local/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.steps > 30);  // a round without a sampled node makes no step
+  PrivacyAccountant accountant(0.5, 0.05);
+  accountant.Step(s.steps);
+  const double expected = accountant.EpsilonAt(1e-3).epsilon;
+  INFO("summary epsilon " << s.epsilon << ", the accountant's " << expected);
+  CHECK(std::fabs(s.epsilon - expected) <= 1e-9 * expected);
+  CHECK(s.final_loss < 0.1 * s.initial_loss);
+
+  // The replay draws the same noise from the run's seed and lands on the same model.
+  const auto replay = RunCommand(Binary("edgefl") + " verify --replay " + out + "/local");
+  INFO(replay.output);
+  CHECK(replay.exit_code == 0);
+  CHECK(Contains(replay.output, "replay: 40 rounds taken again"));
+}
+
+TEST_CASE("privacy the accountant cannot vouch for is refused before any node starts") {
+  const std::string dir = testing::ScratchDir("privacy_refused");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  struct Case {
+    const char* flags;
+    const char* message;
+  };
+  for (const Case& c : {
+           Case{"--set privacy.mode=central --set privacy.clip_norm=1 --set privacy.noise_multiplier=1 "
+                "--set aggregator.kind=median",
+                "privacy.mode = \"central\" needs aggregator.kind = \"mean\""},
+           Case{"--set privacy.mode=central --set privacy.clip_norm=1 --set privacy.noise_multiplier=1 "
+                "--set round.cohort=3",
+                "leave round.cohort at 0 (got 3)"},
+           Case{"--set privacy.mode=local --set privacy.noise_multiplier=1",
+                "privacy.noise_multiplier = 1 needs privacy.clip_norm > 0"},
+           Case{"--set privacy.noise_multiplier=1 --set privacy.clip_norm=1", "privacy.mode = \"off\""},
+           Case{"--set local.steps=0", "local.steps"},
+           Case{"--set local.optimizer=lion", "local.optimizer"},
+       }) {
+    CAPTURE(c.flags);
+    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + c.flags + " --out " + dir + "/x");
+    INFO(r.output);
+    CHECK(r.exit_code != 0);
+    CHECK(Contains(r.output, c.message));
+  }
+}
+
+}  // namespace
+}  // namespace edgefl
