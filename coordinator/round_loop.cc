@@ -125,7 +125,10 @@ void RoundLoop::StartRound() {
   const uint32_t round = s_.state.round;
   for (uint32_t offset = 0; offset < s_.dimension; offset += codec::kRoundStartPartValues) {
     const uint32_t count = std::min(codec::kRoundStartPartValues, s_.dimension - offset);
-    codec::EncodeRoundStartFull(s_.fbb, round, std::span<const float>(s_.state.model).subspan(offset, count), offset);
+    const std::span<const float> control =
+        s_.state.control.empty() ? std::span<const float>() : std::span<const float>(s_.state.control).subspan(offset, count);
+    codec::EncodeRoundStartFull(s_.fbb, round, std::span<const float>(s_.state.model).subspan(offset, count), offset,
+                                control);
     for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
       NodeSlot& slot = s_.nodes[i];
       if (!slot.participant) continue;
@@ -220,6 +223,7 @@ void RoundLoop::StepAndEvaluate(bool stepped) {
     mid_round_ = true;  // the model has moved; state.round not yet
     s_.aggregator->Finish(direction_);
     AddCentralNoise(s_.config, round, s_.collector.count(), direction_);
+    if (s_.control) s_.control->Step(s_.state.control);
     NoteAggregation(round);
     metrics.direction_norm = EuclideanNorm(direction_);
     metrics.step_size = step_.Apply(

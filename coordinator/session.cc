@@ -10,13 +10,15 @@ Session::Session(const ExperimentConfig& run_config, RunRecorder& run_recorder, 
       recorder(run_recorder),
       clock(run_clock),
       dimension(run_config.objective.dimension),
-      max_message_bytes(codec::UpdateSizeLimit(run_config.compressor, run_config.objective.dimension)),
+      max_message_bytes(codec::UpdateSizeLimit(run_config.compressor, run_config.objective.dimension,
+                                               run_config.local.HasControl())),
       transport(max_message_bytes, run_config.round.heartbeat_ms, run_config.round.dead_after_ms, security),
       aggregator(MakeAggregator(run_config.aggregator, run_config.compressor.kind, run_config.nodes, dimension,
                                 max_message_bytes, run_config.seed)),
+      control(run_config.local.HasControl() ? std::make_unique<ControlVariate>(dimension, run_config.nodes) : nullptr),
       nodes(run_config.nodes),
-      collector(run_config.compressor, dimension, *aggregator, nodes, run_config.aggregator.weighting),
-      state(dimension, run_config.nodes) {}
+      collector(run_config.compressor, dimension, *aggregator, nodes, run_config.aggregator.weighting, control.get()),
+      state(dimension, run_config.nodes, run_config.local.HasControl()) {}
 
 bool Session::SendTo(uint32_t node) {
   if (transport.Send(nodes[node].routing_id, fbb)) return true;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "coordinator/aggregator.h"
+#include "coordinator/control_variate.h"
 #include "coordinator/model_evaluator.h"
 #include "coordinator/node_table.h"
 #include "coordinator/transport.h"
@@ -44,6 +45,7 @@ struct Session {
   flatbuffers::FlatBufferBuilder fbb{4096};
   std::unique_ptr<ModelEvaluator> evaluator;  // once Run has loaded the objective; nodes are refused until then
   std::unique_ptr<Aggregator> aggregator;
+  std::unique_ptr<ControlVariate> control;  // local.optimizer = "scaffold" only; c is state.control
   NodeTable nodes;
   UpdateCollector collector;
   RunState state;

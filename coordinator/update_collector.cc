@@ -9,6 +9,7 @@ void UpdateCollector::Open(uint32_t round) {
   round_ = round;
   open_ = true;
   aggregator_.StartRound(round);
+  if (control_ != nullptr) control_->Reset();
   round_bytes_up_ = 0;
   node_loss_sum_ = 0.0;
   node_loss_count_ = 0;
@@ -43,6 +44,13 @@ Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
                          "%u (a round's weights total at most 2^20)",
                          round_, weight, max_weight_, nodes_.size());
   }
+  std::span<const float> control_delta;
+  if (control_ != nullptr) {
+    if (const Status c = codec::ReadControlDelta(update, dimension_, &control_delta); !c.ok()) {
+      slot.round.outcome = NodeOutcome::kRefused;
+      return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, c.message());
+    }
+  }
   codec::DecodedPayload decoded;
   const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
   if (!s.ok()) {
@@ -61,6 +69,7 @@ Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
   slot.round.grad_norm = update.grad_norm();
   slot.round.compute_us = update.compute_us();
   aggregator_.AddFrom(node, decoded, weight);
+  if (control_ != nullptr) control_->Add(control_delta);
   if (std::isfinite(update.loss())) {
     node_loss_sum_ += update.loss();
     ++node_loss_count_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "coordinator/aggregator.h"
+#include "coordinator/control_variate.h"
 #include "coordinator/node_table.h"
 #include "schemas/codec/wire.h"
 
@@ -25,11 +26,15 @@ namespace edgefl {
 class UpdateCollector {
  public:
   // `nodes` holds the run's nodes (run.nodes of them).
+  // `control`: SCAFFOLD's server variate, which each counted update's
+  // control change goes to (an update without a valid one is refused);
+  // nullptr otherwise.
   UpdateCollector(const codec::CompressorSpec& compressor, uint32_t dimension, Aggregator& aggregator,
-                  NodeTable& nodes, Weighting weighting = Weighting::kUniform)
+                  NodeTable& nodes, Weighting weighting = Weighting::kUniform, ControlVariate* control = nullptr)
       : compressor_(compressor),
         dimension_(dimension),
         aggregator_(aggregator),
+        control_(control),
         nodes_(nodes),
         weighted_(weighting == Weighting::kSamples),
         max_weight_(codec::MaxUpdateWeight(static_cast<uint32_t>(nodes.size()))),
@@ -73,6 +78,7 @@ class UpdateCollector {
   const codec::CompressorSpec& compressor_;
   const uint32_t dimension_;
   Aggregator& aggregator_;
+  ControlVariate* control_;
   NodeTable& nodes_;
   const bool weighted_;         // aggregator.weighting = "samples"
   const uint32_t max_weight_;   // the heaviest update accepted then

@@ -165,8 +165,10 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Word("optimizer", c.local.optimizer, codec::LocalOptimizerNames(),
          {"The direction u_t of each local step: `sgd` g; `momentum` (heavy ball) m ← momentum·m + g, u = m; "
           "`nesterov` m ← momentum·m + g, u = g + momentum·m; `adam` (Kingma & Ba, bias-corrected) m ← "
-          "momentum·m + (1 − momentum)·g, v ← beta2·v + (1 − beta2)·g², u = m̂/(√v̂ + epsilon). docs/protocol.md "
-          "7.1 gives the arithmetic."});
+          "momentum·m + (1 − momentum)·g, v ← beta2·v + (1 − beta2)·g², u = m̂/(√v̂ + epsilon); `scaffold` "
+          "(Karimireddy et al. 2020) u = g − c_i + c, with the node's control variate c_i and the coordinator's c "
+          "(sent beside the model), c_i ← c_i − c + Σ_t u_t/E after the round, and c_i's change sent beside the "
+          "update (4d bytes each way). docs/protocol.md 7.1 gives the arithmetic."});
   v.Number("momentum", c.local.momentum, Between(0.0, 1.0, false, /*hi_open=*/true),
            {"beta of `momentum` and `nesterov`, and `adam`'s beta1."});
   v.Number("beta2", c.local.beta2, Between(0.0, 1.0, false, /*hi_open=*/true), {"`adam`'s second-moment decay."});

@@ -13,6 +13,13 @@ const char* ModeName(PrivacyMode mode) { return codec::NameIn(PrivacyModeNames()
 
 Status CheckPrivacy(const ExperimentConfig& c) {
   const PrivacyConfig& p = c.privacy;
+  // SCAFFOLD's control change is a second release of each node's data that
+  // the clipping and the accountant do not cover.
+  if (c.local.HasControl() && (p.mode != PrivacyMode::kOff || p.clip_norm > 0.0)) {
+    return Bad("local.optimizer = \"scaffold\" sends each node's control variate change beside its update, unclipped "
+               "and without noise: it cannot run with privacy (privacy.mode = \"%s\", clip_norm = %g)",
+               ModeName(p.mode), p.clip_norm);
+  }
   if (p.mode == PrivacyMode::kOff) {
     if (p.noise_multiplier > 0.0) {
       return Bad("privacy.noise_multiplier = %g with privacy.mode = \"off\": no noise is added; set privacy.mode to "

@@ -15,22 +15,32 @@ void LocalTrainer::Plan(const codec::LocalSpec& spec, uint32_t dimension, Memory
   }
   if (spec.HasMoments()) plan->Add(NodeBuffer::kFirstMoment, vector_bytes);
   if (spec.optimizer == Optimizer::Adam) plan->Add(NodeBuffer::kSecondMoment, vector_bytes);
+  if (spec.HasControl()) {
+    plan->Add(NodeBuffer::kClientControl, vector_bytes);
+    plan->Add(NodeBuffer::kServerControl, vector_bytes);
+    plan->Add(NodeBuffer::kControlDelta, vector_bytes);
+  }
 }
 
 LocalTrainer::LocalTrainer(const codec::LocalSpec& spec, const MemoryPlan& plan, Arena& arena)
     : spec_(spec),
       local_model_(plan.Carve<float>(arena, NodeBuffer::kLocalModel)),
       direction_sum_(plan.Carve<float>(arena, NodeBuffer::kDirectionSum)),
-      first_moment_(plan.Carve<float>(arena, NodeBuffer::kFirstMoment)),
-      second_moment_(plan.Carve<float>(arena, NodeBuffer::kSecondMoment)) {}
+      client_control_(plan.Carve<float>(arena, NodeBuffer::kClientControl)),
+      server_control_(plan.Carve<float>(arena, NodeBuffer::kServerControl)),
+      control_delta_(plan.Carve<float>(arena, NodeBuffer::kControlDelta)),
+      state_{.first_moment = plan.Carve<float>(arena, NodeBuffer::kFirstMoment),
+             .second_moment = plan.Carve<float>(arena, NodeBuffer::kSecondMoment),
+             .client_control = client_control_,
+             .server_control = server_control_} {}
 
 void LocalTrainer::BeginRound(std::span<const float> model) {
   if (!local_model_.empty()) std::copy(model.begin(), model.end(), local_model_.begin());
   std::fill(direction_sum_.begin(), direction_sum_.end(), 0.0f);
   if (!spec_.keep_state) {
-    std::fill(first_moment_.begin(), first_moment_.end(), 0.0f);
-    std::fill(second_moment_.begin(), second_moment_.end(), 0.0f);
-    adam_step_ = 0;
+    std::fill(state_.first_moment.begin(), state_.first_moment.end(), 0.0f);
+    std::fill(state_.second_moment.begin(), state_.second_moment.end(), 0.0f);
+    state_.adam_step = 0;
   }
 }
 
@@ -39,8 +49,7 @@ void LocalTrainer::Step(uint32_t t, std::span<float> g, std::span<const float> m
     const auto mu = static_cast<float>(spec_.prox_mu);
     for (size_t j = 0; j < g.size(); ++j) g[j] = g[j] + mu * (local_model_[j] - model[j]);
   }
-  if (spec_.optimizer == Optimizer::Adam) ++adam_step_;
-  Direct(spec_, adam_step_, g, first_moment_, second_moment_);
+  Direct(spec_, state_, g);
   if (local_model_.empty()) return;  // one step: u_0 is the update
   const auto lr = static_cast<float>(spec_.lr);
   for (size_t j = 0; j < g.size(); ++j) {
@@ -49,9 +58,18 @@ void LocalTrainer::Step(uint32_t t, std::span<float> g, std::span<const float> m
   }
 }
 
-void LocalTrainer::Direct(const codec::LocalSpec& spec, uint64_t adam_step, std::span<float> g,
-                          std::span<float> m, std::span<float> v) {
+void LocalTrainer::EndRound(std::span<const float> update) {
+  if (!spec_.HasControl()) return;
+  const auto steps = static_cast<float>(spec_.steps);
+  for (size_t j = 0; j < update.size(); ++j) {
+    control_delta_[j] = update[j] / steps - server_control_[j];
+    client_control_[j] = client_control_[j] + control_delta_[j];
+  }
+}
+
+void LocalTrainer::Direct(const codec::LocalSpec& spec, OptimizerState& state, std::span<float> g) {
   const auto beta = static_cast<float>(spec.momentum);
+  const std::span<float> m = state.first_moment, v = state.second_moment;
   switch (spec.optimizer) {
     case Optimizer::Sgd:
       return;
@@ -68,10 +86,10 @@ void LocalTrainer::Direct(const codec::LocalSpec& spec, uint64_t adam_step, std:
       }
       return;
     case Optimizer::Adam: {
+      const double steps = static_cast<double>(++state.adam_step);
       const auto one_minus_beta1 = static_cast<float>(1.0 - spec.momentum);
       const auto beta2 = static_cast<float>(spec.beta2);
       const auto one_minus_beta2 = static_cast<float>(1.0 - spec.beta2);
-      const double steps = static_cast<double>(adam_step);
       const auto correction1 = static_cast<float>(1.0 - std::pow(spec.momentum, steps));
       const auto correction2 = static_cast<float>(1.0 - std::pow(spec.beta2, steps));
       const auto epsilon = static_cast<float>(spec.epsilon);
@@ -80,6 +98,11 @@ void LocalTrainer::Direct(const codec::LocalSpec& spec, uint64_t adam_step, std:
         v[j] = beta2 * v[j] + one_minus_beta2 * (g[j] * g[j]);
         g[j] = (m[j] / correction1) / (std::sqrt(v[j] / correction2) + epsilon);
       }
+      return;
+    }
+    case Optimizer::Scaffold: {
+      const std::span<const float> ci = state.client_control, c = state.server_control;
+      for (size_t j = 0; j < g.size(); ++j) g[j] = (g[j] - ci[j]) + c[j];
       return;
     }
   }

@@ -35,6 +35,12 @@ const char* NodeBufferName(NodeBuffer buffer) {
       return "first moment";
     case NodeBuffer::kSecondMoment:
       return "second moment";
+    case NodeBuffer::kClientControl:
+      return "node control variate";
+    case NodeBuffer::kServerControl:
+      return "server control variate";
+    case NodeBuffer::kControlDelta:
+      return "control delta";
     case NodeBuffer::kCompressorBuffers:
       return "compressor buffers";
     case NodeBuffer::kReceiveBuffer:

@@ -28,6 +28,9 @@ enum class NodeBuffer : uint8_t {
   kDirectionSum,   // sum of the local steps' directions (local.steps > 1)
   kFirstMoment,    // momentum, nesterov, adam
   kSecondMoment,   // adam
+  kClientControl,  // scaffold: c_i, this node's control variate
+  kServerControl,  // scaffold: c, the coordinator's (from RoundStart)
+  kControlDelta,   // scaffold: c_i+ - c_i, sent with the update
   kCompressorBuffers,
   kReceiveBuffer,
   kUpdateMessage,

@@ -382,8 +382,9 @@ class Node {
     // The model arrives in consecutive parts (one for d <= 16384), each
     // copied into the replica; the update waits for the last.
     uint32_t offset = 0;
-    std::span<const float> part;
-    Status s = codec::ReadRoundStartFull(*envelope.body_as_RoundStart(), d, &offset, &part);
+    std::span<const float> part, control;
+    Status s = codec::ReadRoundStartFull(*envelope.body_as_RoundStart(), d, &offset, &part,
+                                         runtime_->task().local.HasControl(), &control);
     if (s.ok() && offset != 0 && (envelope.round() != assembling_round_ || offset != assembled_values_)) {
       s = Status::Error(StatusCode::kMalformed, "round start part at %u, expected round %u at %u", offset,
                         assembling_round_, assembled_values_);
@@ -406,6 +407,7 @@ class Node {
     }
     assembling_.bytes += bytes;
     std::copy(part.begin(), part.end(), runtime_->model_replica().begin() + offset);
+    std::copy(control.begin(), control.end(), runtime_->server_control().begin() + offset);
     assembled_values_ = offset + static_cast<uint32_t>(part.size());
     if (assembled_values_ < d) return;
     assembled_values_ = 0;

@@ -14,7 +14,7 @@
 namespace edgefl {
 size_t MaxUpdateMessageBytes(const codec::TaskSpec& task) {
   const uint32_t d = task.objective.dimension;
-  return codec::UpdateMessageBytes(task.compressor, d, MaxKeptValues(task.compressor, d));
+  return codec::UpdateMessageBytes(task.compressor, d, MaxKeptValues(task.compressor, d), task.local.HasControl());
 }
 
 size_t UpdateBuilderBytes(const codec::TaskSpec& task) {
@@ -26,8 +26,10 @@ size_t UpdateBuilderBytes(const codec::TaskSpec& task) {
 }
 
 size_t MaxRoundStartBytes(const codec::TaskSpec& task) {
+  // Scaffold's control values travel beside the model's, as many.
   const size_t values = std::min(task.objective.dimension, codec::kRoundStartPartValues);
-  return (values * sizeof(float) + 256 + 7) / 8 * 8;
+  const size_t vectors = task.local.HasControl() ? 2 : 1;
+  return (vectors * values * sizeof(float) + 256 + 7) / 8 * 8;
 }
 
 MemoryPlan PlanNodeMemory(const codec::TaskSpec& task, uint32_t shard_rows) {
@@ -128,6 +130,8 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round) {
     trainer_.Step(t, gradient_, model_);
   }
   const std::span<float> update = trainer_.update(gradient_);
+  trainer_.EndRound(update);
+  header.control_delta = trainer_.control_delta();
 
   const codec::PrivacySpec& privacy = task_.privacy;
   if (privacy.clip_norm > 0.0) ClipToNorm(update, privacy.clip_norm);

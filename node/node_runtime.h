@@ -44,7 +44,8 @@ size_t MaxUpdateMessageBytes(const codec::TaskSpec& task);
 size_t UpdateBuilderBytes(const codec::TaskSpec& task);
 
 // Largest RoundStart a node accepts: one part of the model (at most
-// codec::kRoundStartPartValues values) and its framing.
+// codec::kRoundStartPartValues values), Scaffold's control values beside it,
+// and its framing.
 size_t MaxRoundStartBytes(const codec::TaskSpec& task);
 
 // Heartbeat and Bye messages are built in a small buffer of their own, so
@@ -77,6 +78,8 @@ class NodeRuntime {
   void set_attack(const NodeAttack& attack) { attack_ = attack; }
 
   const LocalTrainer& trainer() const { return trainer_; }
+  // SCAFFOLD's c, where the parts of a round start's control values are copied.
+  std::span<float> server_control() { return trainer_.server_control(); }
   // The plan this node's buffers were carved by (PlanNodeMemory).
   const MemoryPlan& memory_plan() const { return plan_; }
   // Where received messages land, sized by MaxRoundStartBytes, 8-aligned.

@@ -29,7 +29,7 @@
 namespace edgefl {
 
 inline constexpr char kCheckpointMagic[8] = {'E', 'D', 'G', 'E', 'F', 'L', 'C', 'K'};
-inline constexpr uint32_t kCheckpointFormatVersion = 1;
+inline constexpr uint32_t kCheckpointFormatVersion = 2;  // 2: RunState ends with the control variate
 inline constexpr size_t kCheckpointHeaderBytes = 40;
 
 struct Checkpoint {

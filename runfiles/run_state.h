@@ -17,7 +17,9 @@
 namespace edgefl {
 
 struct RunState {
-  RunState(uint32_t dimension, uint32_t nodes) : model(dimension), overflowed(nodes) {}
+  // `with_control`: the run keeps SCAFFOLD's control variate (local.optimizer = "scaffold").
+  RunState(uint32_t dimension, uint32_t nodes, bool with_control = false)
+      : model(dimension), overflowed(nodes), control(with_control ? dimension : 0) {}
 
   uint32_t round = 0;               // the next round to run: the rounds done
   std::vector<float> model;
@@ -28,6 +30,7 @@ struct RunState {
   uint64_t accepted_update_bytes = 0;
   double rounds_time_s = 0.0;       // metrics.csv's time_s at the end of the last round run
   double wall_time_s = 0.0;         // the run's wall time before this process took it over
+  std::vector<float> control;       // SCAFFOLD's c (empty otherwise)
 
   // Folds round `m` (the round this state is at) into the summary.
   void FoldRound(const RoundMetrics& m) {
@@ -66,8 +69,9 @@ struct RunState {
     }
     out.Put(s.diverged_at);
     for (const uint64_t v : {s.bytes_up, s.bytes_down, s.update_messages, s.rejected}) out.Put(v);
+    out.PutSpan(std::span<const float>(control));
   }
-  // The model and `overflowed` must already have the run's sizes.
+  // The model, `overflowed` and `control` must already have the run's sizes.
   Status Load(StateReader& in) {
     EDGEFL_RETURN_IF_ERROR(in.Get(&round));
     EDGEFL_RETURN_IF_ERROR(in.Get(&failed_in_a_row));
@@ -88,6 +92,7 @@ struct RunState {
     }
     EDGEFL_RETURN_IF_ERROR(in.Get(&s.diverged_at));
     for (uint64_t* v : {&s.bytes_up, &s.bytes_down, &s.update_messages, &s.rejected}) EDGEFL_RETURN_IF_ERROR(in.Get(v));
+    EDGEFL_RETURN_IF_ERROR(in.GetSpan(std::span<float>(control)));
     return Status::Ok();
   }
 };

@@ -47,6 +47,7 @@ constexpr KindName<wire::LocalOptimizer> kLocalOptimizerNames[] = {
     {wire::LocalOptimizer::Momentum, "momentum"},
     {wire::LocalOptimizer::Nesterov, "nesterov"},
     {wire::LocalOptimizer::Adam, "adam"},
+    {wire::LocalOptimizer::Scaffold, "scaffold"},
 };
 
 bool Finite(double v) { return std::isfinite(v); }

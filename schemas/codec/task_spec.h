@@ -91,8 +91,12 @@ struct LocalSpec {
   bool keep_state = false;
 
   bool operator==(const LocalSpec&) const = default;
-  // True when the node holds optimiser moments.
-  bool HasMoments() const { return optimizer != wire::LocalOptimizer::Sgd; }
+  // True when the node holds optimiser moments (momentum, nesterov, adam).
+  bool HasMoments() const {
+    return optimizer != wire::LocalOptimizer::Sgd && optimizer != wire::LocalOptimizer::Scaffold;
+  }
+  // SCAFFOLD: control variates travel both ways.
+  bool HasControl() const { return optimizer == wire::LocalOptimizer::Scaffold; }
 };
 
 // Differential privacy at the node: the update is clipped to L2 norm

@@ -351,13 +351,16 @@ void EncodeRefusal(FlatBufferBuilder& fbb, const char* reason) {
   FinishEnvelope(fbb, 0, wire::Body::Welcome, wire::CreateWelcome(fbb, false, text).Union());
 }
 
-void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<const float> values, uint32_t offset) {
+void EncodeRoundStartFull(FlatBufferBuilder& fbb, uint32_t round, std::span<const float> values, uint32_t offset,
+                          std::span<const float> control) {
   fbb.Clear();
   const auto model = CopyVector(fbb, values);
+  const auto control_vector = control.empty() ? Offset<flatbuffers::Vector<float>>() : CopyVector(fbb, control);
   wire::RoundStartBuilder b(fbb);
   b.add_form(wire::ModelForm::Full);
   b.add_model(model);
   b.add_model_offset(offset);
+  if (!control.empty()) b.add_control(control_vector);
   FinishEnvelope(fbb, round, wire::Body::RoundStart, b.Finish().Union());
 }
 
@@ -368,6 +371,8 @@ void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& he
   // and the values kept (UpdateMessageBytes), which time models rely on.
   fbb.ForceDefaults(true);
   const auto body = EncodePayload(fbb, payload);
+  const auto control = header.control_delta.empty() ? Offset<flatbuffers::Vector<float>>()
+                                                    : CopyVector(fbb, header.control_delta);
   wire::UpdateBuilder b(fbb);
   b.add_node_id(header.node_id);
   b.add_payload_type(payload.type);
@@ -376,11 +381,12 @@ void EncodeUpdate(FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& he
   b.add_grad_norm(header.grad_norm);
   b.add_compute_us(header.compute_us);
   b.add_weight(header.weight);
+  if (!header.control_delta.empty()) b.add_control_delta(control);
   FinishEnvelope(fbb, round, wire::Body::Update, b.Finish().Union());
   fbb.ForceDefaults(false);
 }
 
-size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept) {
+size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept, bool control_delta) {
   // Encodes one update of that shape, with each array cut to a length of
   // the same residue mod 8 (at most 15 elements): the largest alignment in
   // an Update is 8, so 8 more elements of an array shift everything after
@@ -429,8 +435,9 @@ size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, 
   p.packed_levels = packed_levels;
   p.packed_signs = packed_signs;
   p.codes = codes;
+  const std::vector<float> control(control_delta ? cut(d, sizeof(float)) : 0);
   FlatBufferBuilder fbb(512);
-  EncodeUpdate(fbb, 1, {}, p);
+  EncodeUpdate(fbb, 1, {.control_delta = control}, p);
   return fbb.GetSize() + cut_bytes;
 }
 
@@ -456,11 +463,12 @@ size_t MaxPayloadBytes(const CompressorSpec& compressor, uint32_t dimension) {
   return 4 * d;
 }
 
-size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension) {
-  return std::max<size_t>(4096, (MaxPayloadBytes(compressor, dimension) + 256 + 7) / 8 * 8);
+size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension, bool control_delta) {
+  const size_t control = control_delta ? 4 * size_t{dimension} + 8 : 0;
+  return std::max<size_t>(4096, (MaxPayloadBytes(compressor, dimension) + control + 256 + 7) / 8 * 8);
 }
 
-size_t RoundStartBytes(uint32_t dimension, uint32_t round) {
+size_t RoundStartBytes(uint32_t dimension, uint32_t round, bool control) {
   // Parts of equal length and offsets of one kind (0, or not) have one size:
   // encode the first part, one later full part and the last part.
   const uint32_t parts = (dimension + kRoundStartPartValues - 1) / kRoundStartPartValues;
@@ -468,7 +476,8 @@ size_t RoundStartBytes(uint32_t dimension, uint32_t round) {
   FlatBufferBuilder fbb(1024);
   const auto part_bytes = [&](uint32_t offset) {
     const uint32_t count = std::min(kRoundStartPartValues, dimension - offset);
-    EncodeRoundStartFull(fbb, round, std::span<const float>(values).first(count), offset);
+    const std::span<const float> part = std::span<const float>(values).first(count);
+    EncodeRoundStartFull(fbb, round, part, offset, control ? part : std::span<const float>());
     return size_t{fbb.GetSize()};
   };
   if (parts == 1) return part_bytes(0);
@@ -631,7 +640,7 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
 }
 
 Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
-                          std::span<const float>* values) {
+                          std::span<const float>* values, bool with_control, std::span<const float>* control) {
   if (start.form() != wire::ModelForm::Full) return Malformed("round start in step form is not supported yet");
   const auto part = AsSpan(start.model());
   const uint32_t first = start.model_offset();
@@ -642,8 +651,30 @@ Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uin
   for (float v : part) {
     if (!std::isfinite(v)) return Malformed("round start model has a non-finite value");
   }
+  const auto control_part = AsSpan(start.control());
+  if (control_part.size() != (with_control ? part.size() : 0)) {
+    return Malformed("round start holds %zu control values beside %zu model values: expected %zu", control_part.size(),
+                     part.size(), with_control ? part.size() : size_t{0});
+  }
+  for (float v : control_part) {
+    if (!std::isfinite(v)) return Malformed("round start control variate has a non-finite value");
+  }
   *offset = first;
   *values = part;
+  if (control != nullptr) *control = control_part;
+  return Status::Ok();
+}
+
+Status ReadControlDelta(const wire::Update& update, uint32_t dimension, std::span<const float>* values) {
+  const auto delta = AsSpan(update.control_delta());
+  if (delta.size() != dimension) {
+    return Malformed("update holds %zu control values: a scaffold update carries one a coordinate, %u", delta.size(),
+                     dimension);
+  }
+  for (float v : delta) {
+    if (!(std::fabs(v) < kMaxUpdateMagnitude)) return Malformed("update control value %g is not below 2^40", v);
+  }
+  *values = delta;
   return Status::Ok();
 }
 

@@ -92,6 +92,8 @@ struct UpdateHeader {
   double grad_norm = 0.0;
   uint32_t compute_us = 0;
   uint32_t weight = 1;  // the samples behind the update (Update.weight)
+  // Scaffold: c_i+ - c_i, all d values (Update.control_delta); empty otherwise.
+  std::span<const float> control_delta;
 };
 
 void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
@@ -104,16 +106,19 @@ void EncodeRefusal(flatbuffers::FlatBufferBuilder& fbb, const char* reason);
 inline constexpr uint32_t kRoundStartPartValues = 16384;
 
 // The Full RoundStart part holding model coordinates [offset, offset +
-// values.size()).
+// values.size()), and for Scaffold the control variate's same coordinates
+// (`control`, as long as `values`; empty otherwise).
 void EncodeRoundStartFull(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, std::span<const float> values,
-                          uint32_t offset = 0);
+                          uint32_t offset = 0, std::span<const float> control = {});
 void EncodeUpdate(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
                   const PayloadView& payload);
 // The exact size of every Update that EncodeUpdate writes for `compressor`
 // at dimension d, whatever its round, node and values (it writes fields at
 // their defaults too). `kept`: the values a sparse update carries (k for
 // rand-k and top-k, the sampled count for bernoulli); others ignore it.
-size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept);
+// `control_delta`: the update carries Scaffold's d control values.
+size_t UpdateMessageBytes(const CompressorSpec& compressor, uint32_t dimension, uint32_t kept,
+                          bool control_delta = false);
 // The largest payload an Update for `compressor` may carry at dimension d,
 // in bytes (docs/protocol.md 1): 4d for identity and bernoulli, 4k for
 // rand-k, 8k for top-k, ceil(d(b + 1)/8) + 8 for qsgd (b = BitsFor(levels)),
@@ -122,11 +127,13 @@ size_t MaxPayloadBytes(const CompressorSpec& compressor, uint32_t dimension);
 // The largest Update a coordinator accepts: max(4096, roundup8(P + 256))
 // with P = MaxPayloadBytes. The 256 bytes are room for the tables around the
 // payload as any FlatBuffers builder lays them out, not only this codec's
-// (which needs about 120); every Update EncodeUpdate writes fits.
-size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension);
+// (which needs about 120); every Update EncodeUpdate writes fits. Scaffold's
+// control values add 4d + 8 to P (`control_delta`).
+size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension, bool control_delta = false);
 // The bytes of the RoundStart parts that carry a model of dimension d in
-// round `round`, as the coordinator sends them to each node.
-size_t RoundStartBytes(uint32_t dimension, uint32_t round);
+// round `round`, as the coordinator sends them to each node (with Scaffold's
+// control variate beside it: `control`).
+size_t RoundStartBytes(uint32_t dimension, uint32_t round, bool control = false);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
 void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
 // `version`: the envelope's protocol_version. An Error answering a peer of
@@ -166,9 +173,13 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
                    std::span<const uint32_t>* shard);
 
 // A Full RoundStart part: 1 to kRoundStartPartValues finite values at
-// *offset, inside [0, dimension).
+// *offset, inside [0, dimension), and its control values: as many, finite,
+// when `with_control` (Scaffold), none otherwise.
 Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
-                          std::span<const float>* values);
+                          std::span<const float>* values, bool with_control = false,
+                          std::span<const float>* control = nullptr);
+// Scaffold's Update.control_delta: d finite values below kMaxUpdateMagnitude.
+Status ReadControlDelta(const wire::Update& update, uint32_t dimension, std::span<const float>* values);
 
 // An update's payload after checking. Dense f32 and sparse values point into
 // the message (sampled indices into the DecodeScratch); signs stay packed;

@@ -476,7 +476,7 @@ dimension = 50
     hijacker.connect(endpoint);
     hijacker.send(zmq::const_buffer(hello.GetBufferPointer(), hello.GetSize()), zmq::send_flags::dontwait);
     for (uint32_t round = 0; round < 30000; round += 6000) {
-      codec::EncodeUpdate(update, round, {0, 1.0, 1.0, 1}, payload);
+      codec::EncodeUpdate(update, round, {0, 1.0, 1.0, 1, 1, {}}, payload);
       hijacker.send(zmq::const_buffer(update.GetBufferPointer(), update.GetSize()), zmq::send_flags::dontwait);
     }
     codec::EncodeBye(bye, 0, 0, "spoofed");
@@ -540,7 +540,7 @@ quorum = 0.6
       codec::PayloadView payload;
       payload.type = wire::Payload::DenseF32;
       payload.values = huge;
-      codec::EncodeUpdate(fbb, e->round(), {2, 1.0, 1.0, 1}, payload);
+      codec::EncodeUpdate(fbb, e->round(), {2, 1.0, 1.0, 1, 1, {}}, payload);
       hostile.send(zmq::const_buffer(fbb.GetBufferPointer(), fbb.GetSize()));
       ++answered;
     }

@@ -161,7 +161,7 @@ void PlayOversizeNode(const std::string& endpoint) {
       socket.send(zmq::buffer(just_over));
       // A valid update exactly at the limit: a third-party encoder's layout,
       // here the C++ one followed by zeros up to the limit, is accepted.
-      codec::EncodeUpdate(fbb, 0, {0, 1.0, 1.0, 1}, payload);
+      codec::EncodeUpdate(fbb, 0, {0, 1.0, 1.0, 1, 1, {}}, payload);
       std::vector<uint8_t> at_limit(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
       if (at_limit.size() >= limit) return;  // (no doctest assertion on this thread; the run then fails)
       at_limit.resize(limit, 0);

@@ -33,7 +33,7 @@ class WirePath {
     Rng rng(seed);
     codec::PayloadView payload;
     compressor_.Compress(grad, rng, &payload);
-    codec::EncodeUpdate(fbb_, 0, {0, 0.0, 0.0, 0}, payload);
+    codec::EncodeUpdate(fbb_, 0, {0, 0.0, 0.0, 0, 1, {}}, payload);
     aligned_.resize((fbb_.GetSize() + 7) / 8);
     std::memcpy(aligned_.data(), fbb_.GetBufferPointer(), fbb_.GetSize());
     const wire::Envelope* e = nullptr;

@@ -45,6 +45,7 @@ struct ReferenceOptimizer {
   codec::LocalSpec spec;
   std::vector<float> m, v;
   uint64_t t = 0;
+  std::vector<float> ci, c;  // scaffold
 
   void Direct(std::vector<float>& g) {
     const float beta = static_cast<float>(spec.momentum);
@@ -72,22 +73,30 @@ struct ReferenceOptimizer {
         }
         break;
       }
+      case Optimizer::Scaffold:
+        for (size_t j = 0; j < g.size(); ++j) g[j] = (g[j] - ci[j]) + c[j];
+        break;
     }
   }
 };
 
+constexpr Optimizer kAllOptimizers[] = {Optimizer::Sgd, Optimizer::Momentum, Optimizer::Nesterov, Optimizer::Adam,
+                                        Optimizer::Scaffold};
+
 TEST_CASE("each optimiser's direction is the documented arithmetic, bit for bit, over many steps") {
   constexpr size_t d = 257;
-  for (const Optimizer optimizer : {Optimizer::Sgd, Optimizer::Momentum, Optimizer::Nesterov, Optimizer::Adam}) {
+  for (const Optimizer optimizer : kAllOptimizers) {
     CAPTURE(codec::NameIn(codec::LocalOptimizerNames(), optimizer));
     const codec::LocalSpec spec = Spec(optimizer);
-    ReferenceOptimizer reference{spec, {}, {}, 0};
+    const std::vector<float> ci = Gradient(1001, d), c = Gradient(1002, d);
+    ReferenceOptimizer reference{spec, {}, {}, 0, ci, c};
     std::vector<float> m(d), v(d);
+    OptimizerState state{.first_moment = m, .second_moment = v, .client_control = ci, .server_control = c};
     for (uint64_t step = 1; step <= 50; ++step) {
       std::vector<float> g = Gradient(step, d);
       std::vector<float> expected = g;
       reference.Direct(expected);
-      LocalTrainer::Direct(spec, step, g, m, v);
+      LocalTrainer::Direct(spec, state, g);
       for (size_t j = 0; j < d; ++j) REQUIRE(g[j] == expected[j]);
     }
   }
@@ -102,10 +111,11 @@ TEST_CASE("adam matches Kingma and Ba's algorithm in double within f32 rounding"
   const codec::LocalSpec spec = Spec(Optimizer::Adam);
   std::vector<float> m(d), v(d);
   std::vector<double> md(d), vd(d);
+  OptimizerState state{.first_moment = m, .second_moment = v};
   for (uint64_t t = 1; t <= 200; ++t) {
     std::vector<float> g = Gradient(100 + t, d);
     const std::vector<float> raw = g;
-    LocalTrainer::Direct(spec, t, g, m, v);
+    LocalTrainer::Direct(spec, state, g);
     for (size_t j = 0; j < d; ++j) {
       md[j] = spec.momentum * md[j] + (1.0 - spec.momentum) * raw[j];
       vd[j] = spec.beta2 * vd[j] + (1.0 - spec.beta2) * raw[j] * raw[j];
@@ -117,7 +127,8 @@ TEST_CASE("adam matches Kingma and Ba's algorithm in double within f32 rounding"
   // The first step of Adam is sign(g) up to epsilon: m̂ = g, v̂ = g².
   std::vector<float> m0(d), v0(d), g = Gradient(7, d);
   const std::vector<float> raw = g;
-  LocalTrainer::Direct(spec, 1, g, m0, v0);
+  OptimizerState first{.first_moment = m0, .second_moment = v0};
+  LocalTrainer::Direct(spec, first, g);
   for (size_t j = 0; j < d; ++j) CHECK(g[j] == doctest::Approx(raw[j] / (std::fabs(raw[j]) + 1e-6)).epsilon(1e-6));
 }
 
@@ -143,13 +154,22 @@ std::vector<float> SentValues(std::span<const uint8_t> message) {
   return {dense->values()->begin(), dense->values()->end()};
 }
 
+std::vector<float> SentControlDelta(std::span<const uint8_t> message) {
+  const wire::Envelope* envelope = nullptr;
+  REQUIRE(codec::ReadEnvelope(message, &envelope).ok());
+  const auto* delta = envelope->body_as_Update()->control_delta();
+  if (delta == nullptr) return {};
+  return {delta->begin(), delta->end()};
+}
+
 float Lambda(const codec::TaskSpec& task, size_t j) {
   const double t = static_cast<double>(j) / (task.objective.dimension - 1);
   return static_cast<float>(task.objective.lambda_min + (task.objective.lambda_max - task.objective.lambda_min) * t);
 }
 
-TEST_CASE("a round of E local steps sends the sum of the directions, FedProx's pull included, moments as chosen") {
-  for (const Optimizer optimizer : {Optimizer::Sgd, Optimizer::Momentum, Optimizer::Nesterov, Optimizer::Adam}) {
+TEST_CASE("a round of E local steps sends the sum of the directions, FedProx's pull included, moments as chosen, "
+          "and scaffold's control change") {
+  for (const Optimizer optimizer : kAllOptimizers) {
     for (const double mu : {0.0, 0.3}) {
       for (const bool keep : {false, true}) {
         codec::LocalSpec local = Spec(optimizer, 5);
@@ -164,11 +184,16 @@ TEST_CASE("a round of E local steps sends the sum of the directions, FedProx's p
         NodeRuntime runtime(task, arena);
         REQUIRE(arena.status().ok());
 
-        ReferenceOptimizer reference{local, {}, {}, 0};
+        ReferenceOptimizer reference{local, {}, {}, 0, std::vector<float>(d, 0.0f), {}};
         std::vector<float> model(d);
         for (uint32_t j = 0; j < d; ++j) model[j] = 1.0f - 0.04f * static_cast<float>(j);
         for (uint32_t round = 0; round < 3; ++round) {
-          if (!keep) reference = ReferenceOptimizer{local, {}, {}, 0};
+          if (!keep) reference = ReferenceOptimizer{local, {}, {}, 0, reference.ci, {}};
+          // The coordinator's c of the round, as a RoundStart would bring it.
+          reference.c = Gradient(50 + round, d);
+          if (local.HasControl()) {
+            std::copy(reference.c.begin(), reference.c.end(), runtime.server_control().begin());
+          }
           std::vector<float> x = model, sum(d, 0.0f);
           for (uint32_t t = 0; t < local.steps; ++t) {
             std::vector<float> g(d);
@@ -182,9 +207,22 @@ TEST_CASE("a round of E local steps sends the sum of the directions, FedProx's p
               sum[j] = sum[j] + g[j];
             }
           }
-          const std::vector<float> sent = SentValues(runtime.ComputeUpdate(round, model));
+          const auto message = runtime.ComputeUpdate(round, model);
+          const std::vector<float> sent = SentValues(message);
           REQUIRE(sent.size() == d);
           for (uint32_t j = 0; j < d; ++j) REQUIRE(sent[j] == sum[j]);
+          const std::vector<float> delta = SentControlDelta(message);
+          if (local.HasControl()) {
+            // Option II: c_i+ = c_i - c + (sum_t u_t)/E, the change sent.
+            REQUIRE(delta.size() == d);
+            for (uint32_t j = 0; j < d; ++j) {
+              const float expected = sum[j] / static_cast<float>(local.steps) - reference.c[j];
+              REQUIRE(delta[j] == expected);
+              reference.ci[j] = reference.ci[j] + expected;
+            }
+          } else {
+            CHECK(delta.empty());
+          }
           for (uint32_t j = 0; j < d; ++j) model[j] -= 0.1f * sum[j];  // the next round's model
         }
       }
@@ -217,11 +255,21 @@ TEST_CASE("each optimiser plans exactly the buffers it carves") {
     size_t extra_vectors;
   };
   for (const Case c : {Case{Optimizer::Sgd, 1, 0}, Case{Optimizer::Sgd, 5, 2}, Case{Optimizer::Momentum, 1, 1},
-                       Case{Optimizer::Nesterov, 5, 3}, Case{Optimizer::Adam, 1, 2}, Case{Optimizer::Adam, 5, 4}}) {
+                       Case{Optimizer::Nesterov, 5, 3}, Case{Optimizer::Adam, 1, 2}, Case{Optimizer::Adam, 5, 4},
+                       Case{Optimizer::Scaffold, 1, 3}, Case{Optimizer::Scaffold, 5, 5}}) {
     const codec::TaskSpec task = QuadraticTask(Spec(c.optimizer, c.steps), 1024);
     const MemoryPlan plan = PlanNodeMemory(task);
     const MemoryPlan base = PlanNodeMemory(QuadraticTask(codec::LocalSpec{}, 1024));
-    CHECK(plan.total_bytes - base.total_bytes == c.extra_vectors * vector_bytes);
+    size_t trainer_bytes = 0;
+    for (const NodeBuffer buffer : {NodeBuffer::kLocalModel, NodeBuffer::kDirectionSum, NodeBuffer::kFirstMoment,
+                                    NodeBuffer::kSecondMoment, NodeBuffer::kClientControl,
+                                    NodeBuffer::kServerControl, NodeBuffer::kControlDelta}) {
+      trainer_bytes += plan.BytesOf(buffer);
+    }
+    CHECK(trainer_bytes == c.extra_vectors * vector_bytes);
+    // Scaffold's messages also grow: the update by its control change, the
+    // round start by the control values beside the model.
+    if (c.optimizer != Optimizer::Scaffold) CHECK(plan.total_bytes - base.total_bytes == trainer_bytes);
     Arena arena(plan.total_bytes);
     NodeRuntime runtime(task, arena);
     REQUIRE(arena.status().ok());

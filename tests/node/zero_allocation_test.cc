@@ -94,20 +94,25 @@ codec::TaskSpec TrainingTask(wire::LocalOptimizer optimizer) {
                 .epsilon = 1e-8,
                 .prox_mu = 0.1,
                 .keep_state = true};
-  task.privacy = {.clip_norm = 1.0, .noise_multiplier = 0.5};
+  // Scaffold's control change goes out unclipped: it runs without privacy.
+  if (optimizer != wire::LocalOptimizer::Scaffold) task.privacy = {.clip_norm = 1.0, .noise_multiplier = 0.5};
   return task;
 }
 
 constexpr wire::LocalOptimizer kAllOptimizers[] = {wire::LocalOptimizer::Sgd, wire::LocalOptimizer::Momentum,
-                                                   wire::LocalOptimizer::Nesterov, wire::LocalOptimizer::Adam};
+                                                   wire::LocalOptimizer::Nesterov, wire::LocalOptimizer::Adam,
+                                                   wire::LocalOptimizer::Scaffold};
 
 TEST_CASE("1,000 rounds of five local steps of every optimiser, with FedProx, clipping and local DP, allocate "
           "nothing, and each optimiser's arena is pinned") {
   // The plain task's ef-sign arena is 21952 bytes at d = 1000; five steps add
   // the local model and the direction sum (2 x 4000 bytes), each moment
-  // 4000 more (each rounded up to 64 bytes: 4032).
+  // 4000 more (each rounded up to 64 bytes: 4032); scaffold's three control
+  // vectors 3 x 4032 more, and its two messages 8000 bytes more between them
+  // (the update's control change and the round start's control values, each
+  // 4000 bytes and a length, in 64-byte lines).
   constexpr size_t pinned[std::size(kAllOptimizers)] = {21952 + 2 * 4032, 21952 + 3 * 4032, 21952 + 3 * 4032,
-                                                        21952 + 4 * 4032};
+                                                        21952 + 4 * 4032, 21952 + 5 * 4032 + 8000};
   size_t i = 0;
   for (const auto optimizer : kAllOptimizers) {
     CAPTURE(codec::NameIn(codec::LocalOptimizerNames(), optimizer));

@@ -343,7 +343,7 @@ TEST_CASE("round start parts: offsets inside the model, at most kRoundStartPartV
 // Encodes `payload` as an update and decodes it back for `spec`.
 Status RoundTrip(const PayloadView& payload, const CompressorSpec& spec, uint32_t d, std::vector<float>* dense,
                  flatbuffers::FlatBufferBuilder& fbb) {
-  EncodeUpdate(fbb, 3, {1, 0.5, 2.0, 10}, payload);
+  EncodeUpdate(fbb, 3, {1, 0.5, 2.0, 10, 1, {}}, payload);
   const Message m(fbb);
   const auto* e = Read(m);
   REQUIRE(e->body_type() == wire::Body::Update);
@@ -516,7 +516,7 @@ TEST_CASE("UpdateMessageBytes is the exact size of every update, whatever its ro
       if (spec.kind == Kind::Natural) p.codes = codes;
       flatbuffers::FlatBufferBuilder fbb;
       for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
-                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, 2.5, 300, 1437}}}) {
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, 2.5, 300, 1437, {}}}}) {
         EncodeUpdate(fbb, round, header, p);
         CHECK(fbb.GetSize() == UpdateMessageBytes(spec, d, kept));
       }
@@ -639,7 +639,7 @@ TEST_CASE("the documented builder calls reproduce EncodeUpdate's bytes for every
       p.codes = codes;
       // Defaults (round 0, node 0, a scale of 1) are written too.
       for (const auto& [round, header] : {std::pair<uint32_t, UpdateHeader>{0, {}},
-                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, -2.5, 300, 1437}}}) {
+                                          std::pair<uint32_t, UpdateHeader>{77, {5, 1.5, -2.5, 300, 1437, {}}}}) {
         CAPTURE(d);
         CAPTURE(CompressorName(kind));
         CAPTURE(round);
@@ -853,7 +853,7 @@ TEST_CASE("truncated buffers are rejected") {
   PayloadView p;
   p.type = wire::Payload::DenseF32;
   p.values = v;
-  EncodeUpdate(fbb, 1, {0, 0.0, 0.0, 0}, p);
+  EncodeUpdate(fbb, 1, {0, 0.0, 0.0, 0, 1, {}}, p);
   const Message full(fbb);
   for (size_t cut = 0; cut < full.size; cut += 7) {
     Message m = full;
@@ -962,7 +962,7 @@ TEST_CASE("random corruption never crashes the reader") {
   std::vector<uint16_t> levels(d, 2);
   PackedQuantized storage;
   const PayloadView quantized = QuantizedView(3.0f, 4, levels, v, &storage);
-  EncodeUpdate(fbb, 2, {0, 1.0, 1.0, 0}, quantized);
+  EncodeUpdate(fbb, 2, {0, 1.0, 1.0, 0, 1, {}}, quantized);
   const Message original(fbb);
   DecodeScratch scratch(d);
   int accepted = 0, rejected = 0;
