@@ -44,10 +44,12 @@ class Coordinator::Impl {
     }
     resumed_ = true;
     const auto kind = config_.compressor.kind;
-    if (kind == wire::CompressorKind::EfSign || kind == wire::CompressorKind::TopK) {
-      EDGEFL_LOG_WARN("compressor.kind = \"%s\" keeps error-feedback memory on the nodes, which no checkpoint "
-                      "holds: the resumed run is not the uninterrupted one bit for bit",
-                      codec::CompressorName(kind));
+    const codec::LocalSpec& local = config_.local;
+    if (kind == wire::CompressorKind::EfSign || kind == wire::CompressorKind::TopK || local.HasControl() ||
+        (local.keep_state && local.HasMoments())) {
+      EDGEFL_LOG_INFO("the nodes keep state across rounds (error memory, moments or control variates), which this "
+                      "checkpoint does not hold: each node restores its own from its --state-dir (edgefl run gives "
+                      "them <run folder>/node-state); a node without it starts from zero and says so");
     }
     return Status::Ok();
   }

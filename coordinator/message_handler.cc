@@ -163,7 +163,10 @@ void MessageHandler::HandleHello(std::string_view routing_id, uint32_t node, con
     return;
   }
   admission_.Join(node, routing_id, s_.clock.NowMs(), s_.collector.open());
-  codec::EncodeWelcome(s_.fbb, s_.config.TaskFor(node), s_.config.round.heartbeat_ms, s_.evaluator->Shard(node));
+  codec::EncodeWelcome(s_.fbb, s_.config.TaskFor(node), s_.config.round.heartbeat_ms, s_.evaluator->Shard(node),
+                       {.first_round = s_.state.round,
+                        .checkpoint_every = s_.config.checkpoint_every,
+                        .coordinator_instance = s_.instance});
   s_.SendTo(node);
 }
 

@@ -1,5 +1,8 @@
 #include "coordinator/session.h"
 
+#include <random>
+
+#include "core/clock.h"
 #include "core/log.h"
 
 namespace edgefl {
@@ -18,7 +21,8 @@ Session::Session(const ExperimentConfig& run_config, RunRecorder& run_recorder, 
       control(run_config.local.HasControl() ? std::make_unique<ControlVariate>(dimension, run_config.nodes) : nullptr),
       nodes(run_config.nodes),
       collector(run_config.compressor, dimension, *aggregator, nodes, run_config.aggregator.weighting, control.get()),
-      state(dimension, run_config.nodes, run_config.local.HasControl()) {}
+      state(dimension, run_config.nodes, run_config.local.HasControl()),
+      instance((uint64_t{std::random_device{}()} << 32) ^ std::random_device{}() ^ static_cast<uint64_t>(NowUs())) {}
 
 bool Session::SendTo(uint32_t node) {
   if (transport.Send(nodes[node].routing_id, fbb)) return true;

@@ -53,6 +53,9 @@ struct Session {
   uint32_t overflows_in_round = 0;     // updates too large to add, this round
   uint64_t connections_closed = 0;     // keys that spoke for another node
   bool saying_bye = false;             // the run is over: Bye sent
+  // Drawn once a coordinator process (Welcome.coordinator_instance): a node
+  // that keeps state tells a resumed coordinator from the one it left.
+  const uint64_t instance;
 };
 
 }  // namespace edgefl

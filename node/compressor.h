@@ -38,6 +38,8 @@ class Compressor {
   static size_t ArenaBytes(const codec::CompressorSpec& spec, uint32_t dimension);
 
   std::span<const float> error_memory() const { return error_; }
+  // The same, writable: what a node's saved state restores (node_state_store.h).
+  std::span<float> mutable_error_memory() { return error_; }
 
  private:
   void CompressQsgd(std::span<const float> grad, Rng& rng, codec::PayloadView* out);

@@ -44,6 +44,26 @@ void LocalTrainer::BeginRound(std::span<const float> model) {
   }
 }
 
+namespace {
+
+template <typename T>
+std::span<uint8_t> BytesOf(std::span<T> values) {
+  return {reinterpret_cast<uint8_t*>(values.data()), values.size_bytes()};
+}
+
+}  // namespace
+
+std::array<std::span<uint8_t>, 4> LocalTrainer::persistent_state() {
+  std::array<std::span<uint8_t>, 4> parts{};
+  if (spec_.keep_state) {
+    parts[0] = BytesOf(state_.first_moment);
+    parts[1] = BytesOf(state_.second_moment);
+    if (spec_.optimizer == Optimizer::Adam) parts[2] = BytesOf(std::span<uint64_t>(&state_.adam_step, 1));
+  }
+  parts[3] = BytesOf(client_control_);
+  return parts;
+}
+
 void LocalTrainer::Step(uint32_t t, std::span<float> g, std::span<const float> model) {
   if (spec_.prox_mu > 0.0 && t > 0) {
     const auto mu = static_cast<float>(spec_.prox_mu);

@@ -16,6 +16,7 @@
 // nothing allocates once constructed. Not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -64,6 +65,11 @@ class LocalTrainer {
   // (adam_step counts from 1): the arithmetic of docs/protocol.md 7.1, kept
   // apart so that tests can hold it to a reference.
   static void Direct(const codec::LocalSpec& spec, OptimizerState& state, std::span<float> gradient);
+
+  // What outlives a round, as bytes to save and restore: the moments and
+  // Adam's step count when they live for the run, and SCAFFOLD's c_i (each
+  // empty where the optimiser has none).
+  std::array<std::span<uint8_t>, 4> persistent_state();
 
   const codec::LocalSpec& spec() const { return spec_; }
   std::span<const float> first_moment() const { return state_.first_moment; }

@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
                  "task needs, refused over a quarter of physical memory or 256 MiB, whichever is less)");
   app.add_option("--data-dir", options.data_dir, "Folder holding data sets (default: $EDGEFL_DATA_DIR, then /usr/local/share/edgefl/data)")
       ->check(CLI::ExistingDirectory);
+  app.add_option("--state-dir", options.state_dir,
+                 "Keep this node's state across rounds (error memory, moments kept for the run, SCAFFOLD's control\n"
+                 "variate) in this folder, so that a restarted node or a resumed run carries on exactly; created\n"
+                 "if missing (edgefl run passes <run folder>/node-state)");
   app.add_flag("--print-memory-plan", options.print_memory_plan, "Print each buffer and its bytes after joining");
   app.add_option("--join-timeout-ms", options.join_timeout_ms, "Give up joining after this long")
       ->check(CLI::Range(100, 3600000));

@@ -13,6 +13,7 @@
 #include "node/memory_budget.h"
 #include "node/node_link.h"
 #include "node/node_runtime.h"
+#include "node/node_state_store.h"
 #include "net/socket_monitor.h"
 #include "net/socket_poll.h"
 #include "node/zero_copy_sender.h"
@@ -65,6 +66,7 @@ class Node {
     if (stop_.load()) return Status::Ok();  // interrupted before a task arrived
     EDGEFL_RETURN_IF_ERROR(Prepare(task, shard));
     const Status done = ServeAndRejoin(task, shard);
+    LeaveState();
     link_.LogAchieved();
     return done;
   }
@@ -78,6 +80,7 @@ class Node {
       if (!lost) return served;
       // The coordinator is gone, or a new one (e.g. resumed from a
       // checkpoint) does not know this node: join it again.
+      LeaveState();  // this process may end before it rejoins
       if (options_.rejoin_timeout_ms == 0) return served;
       EDGEFL_LOG_WARN("%s; rejoining for up to %d ms", served.message(), options_.rejoin_timeout_ms);
       const Status joined = Join(options_.rejoin_timeout_ms, /*fresh_connections=*/false, &task, &shard);
@@ -89,8 +92,12 @@ class Node {
       model_on_link_.reset();  // a new coordinator sends its rounds afresh
       update_on_link_.reset();
       if (task == runtime_->task()) {
-        // The same run: this node's state (error feedback memory) carries on.
+        // The same run: this node's state (error feedback memory) carries
+        // on, unless a resumed coordinator restarts at a round it has
+        // already computed.
         EDGEFL_LOG_INFO("rejoined the coordinator at %s", options_.endpoint.c_str());
+        state_.Joined(position_.first_round, position_.coordinator_instance != served_instance_);
+        served_instance_ = position_.coordinator_instance;
         continue;
       }
       EDGEFL_LOG_INFO("rejoined the coordinator at %s with a new task", options_.endpoint.c_str());
@@ -246,7 +253,8 @@ class Node {
                                envelope->body_as_Error()->message() ? envelope->body_as_Error()->message()->c_str() : "");
         }
         if (envelope->body_type() != wire::Body::Welcome) continue;
-        EDGEFL_RETURN_IF_ERROR(codec::ReadWelcome(*envelope->body_as_Welcome(), task, &heartbeat_ms_, shard));
+        EDGEFL_RETURN_IF_ERROR(
+            codec::ReadWelcome(*envelope->body_as_Welcome(), task, &heartbeat_ms_, shard, &position_));
         if (options_.dimension != 0 && options_.dimension != task->objective.dimension) {
           return Status::Error(StatusCode::kRefused, "coordinator assigned dimension %u, this node has %u",
                                task->objective.dimension, options_.dimension);
@@ -295,7 +303,11 @@ class Node {
                       DescribeAttack(options_.attack).c_str());
       runtime_->set_attack(options_.attack);
     }
-    return arena_->status();
+    EDGEFL_RETURN_IF_ERROR(arena_->status());
+    EDGEFL_RETURN_IF_ERROR(state_.Open(options_.state_dir, options_.node_id, *runtime_, position_.checkpoint_every));
+    state_.Joined(position_.first_round, /*new_coordinator=*/true);
+    served_instance_ = position_.coordinator_instance;
+    return Status::Ok();
   }
 
   // Answers rounds until the coordinator's Bye or a stop (Ok), a failure
@@ -436,7 +448,11 @@ class Node {
       return Status::Error(StatusCode::kUnavailable, "round %u: the previous update is still being sent after %d ms",
                            model.round, options_.lost_after_ms);
     }
+    if (const Status saved = state_.BeforeRound(model.round); !saved.ok()) {
+      EDGEFL_LOG_WARN("round %u: %s; a resumed run would not find this node's state", model.round, saved.message());
+    }
     update_bytes_ = runtime_->ComputeUpdate(model.round);
+    state_.AfterRound(model.round);
     last_round_ = model.round;
     // compute_ms counts from when the model crossed, not from when this
     // thread woke, so timer lateness does not add to it.
@@ -505,6 +521,13 @@ class Node {
   std::optional<OnLink> model_on_link_;
   std::optional<OnLink> update_on_link_;
   std::span<const uint8_t> update_bytes_;  // the update on the uplink, in the runtime's builder
+  codec::RunPosition position_;            // from the last Welcome
+  uint64_t served_instance_ = 0;           // the coordinator process this node served last
+  NodeStateStore state_;
+
+  void LeaveState() {
+    if (const Status s = state_.Leave(); !s.ok()) EDGEFL_LOG_WARN("%s", s.message());
+  }
 };
 
 }  // namespace

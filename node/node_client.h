@@ -32,6 +32,7 @@ struct NodeOptions {
   int rejoin_timeout_ms = 300000;    // 0: end at once when the coordinator is lost
   bool print_memory_plan = false;
   std::string data_dir;              // where data sets are (see node/dataset.h)
+  std::string state_dir;             // where the node keeps its state across restarts (node_state_store.h); "" off
   NodeAttack attack;                 // a testing aid: a hostile node (node/attack.h); none by default
   // CURVE (net/curve_keys.h): this node's key pair and the coordinator's
   // public key; both empty for a plain connection.

@@ -95,6 +95,13 @@ std::span<const uint8_t> NodeRuntime::ComputeUpdate(uint32_t round, std::span<co
   return ComputeUpdate(round);
 }
 
+std::array<std::span<uint8_t>, 5> NodeRuntime::persistent_state() {
+  const std::span<float> error = compressor_.mutable_error_memory();
+  const auto trainer = trainer_.persistent_state();
+  return {std::span<uint8_t>(reinterpret_cast<uint8_t*>(error.data()), error.size_bytes()), trainer[0], trainer[1],
+          trainer[2], trainer[3]};
+}
+
 uint64_t NodeRuntime::SeedOf(uint32_t round, Stream stream, uint32_t t) const {
   return DeriveSeed(task_.seed, task_.node_index, round, static_cast<uint64_t>(stream) + kLocalStepStride * t);
 }

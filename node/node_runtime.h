@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <array>
 #include <span>
 
 #include "flatbuffers/flatbuffers.h"
@@ -78,6 +79,10 @@ class NodeRuntime {
   void set_attack(const NodeAttack& attack) { attack_ = attack; }
 
   const LocalTrainer& trainer() const { return trainer_; }
+  // What this node carries from one round to the next (error memory,
+  // moments kept for the run, SCAFFOLD's c_i), as bytes to save and restore;
+  // all empty for a node without such state.
+  std::array<std::span<uint8_t>, 5> persistent_state();
   // SCAFFOLD's c, where the parts of a round start's control values are copied.
   std::span<float> server_control() { return trainer_.server_control(); }
   // The plan this node's buffers were carved by (PlanNodeMemory).

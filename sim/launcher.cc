@@ -134,6 +134,9 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
     if (i >= first_hostile) argv.insert(argv.end(), {"--attack", options.attack});
     if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
+    // Each node keeps its state (error memory, moments, control variate)
+    // in the run folder, so that --resume restores it.
+    argv.insert(argv.end(), {"--state-dir", options.run_dir + "/node-state"});
     // A profile's board gets its memory budget, and refuses a task past it.
     if (const DeviceProfile* profile = config.ProfileOf(i)) {
       const uint64_t budget = profile->memory_budget_bytes > 0 ? profile->memory_budget_bytes

@@ -321,7 +321,7 @@ void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
 }
 
 void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms,
-                   std::span<const uint32_t> shard) {
+                   std::span<const uint32_t> shard, RunPosition position) {
   fbb.Clear();
   const auto shard_vector = shard.empty() ? Offset<flatbuffers::Vector<uint32_t>>() : CopyVector(fbb, shard);
   const auto& o = task.objective;
@@ -341,7 +341,8 @@ void EncodeWelcome(FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartb
   const auto privacy = wire::CreatePrivacySpec(fbb, task.privacy.clip_norm, task.privacy.noise_multiplier);
   const auto spec = wire::CreateTaskSpec(fbb, objective, noise, compressor, task.batch_size, task.seed,
                                          task.node_index, task.num_nodes, link, local, privacy);
-  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms, shard_vector);
+  const auto welcome = wire::CreateWelcome(fbb, true, 0, spec, heartbeat_ms, shard_vector, position.first_round,
+                                           position.checkpoint_every, position.coordinator_instance);
   FinishEnvelope(fbb, 0, wire::Body::Welcome, welcome.Union());
 }
 
@@ -564,7 +565,12 @@ Status ReadHello(const wire::Hello& hello, HelloInfo* info) {
 }
 
 Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms,
-                   std::span<const uint32_t>* shard) {
+                   std::span<const uint32_t>* shard, RunPosition* position) {
+  if (position != nullptr) {
+    *position = {.first_round = welcome.first_round(),
+                 .checkpoint_every = welcome.checkpoint_every(),
+                 .coordinator_instance = welcome.coordinator_instance()};
+  }
   if (!welcome.accepted()) {
     return Status::Error(StatusCode::kRefused, "coordinator refused this node: %s",
                          welcome.reason() != nullptr ? welcome.reason()->c_str() : "(no reason given)");

@@ -97,8 +97,14 @@ struct UpdateHeader {
 };
 
 void EncodeHello(flatbuffers::FlatBufferBuilder& fbb, const HelloInfo& hello);
+// What a Welcome says beside the task: the run's timing of rounds.
+struct RunPosition {
+  uint32_t first_round = 0;            // the next round the coordinator runs
+  uint32_t checkpoint_every = 0;       // run.checkpoint_every
+  uint64_t coordinator_instance = 0;   // drawn afresh by each coordinator process
+};
 void EncodeWelcome(flatbuffers::FlatBufferBuilder& fbb, const TaskSpec& task, uint32_t heartbeat_ms,
-                   std::span<const uint32_t> shard = {});
+                   std::span<const uint32_t> shard = {}, RunPosition position = {});
 void EncodeRefusal(flatbuffers::FlatBufferBuilder& fbb, const char* reason);
 // A RoundStart carries at most this many model values (64 KiB); a longer
 // model is sent as consecutive parts, so that a node never holds more than a
@@ -170,7 +176,7 @@ inline constexpr size_t kHandshakeBufferBytes = 4 * kMaxShardSamples + 4096;
 // indices, at most kMaxShardSamples, empty unless the objective is a data
 // objective (which must have one).
 Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heartbeat_ms,
-                   std::span<const uint32_t>* shard);
+                   std::span<const uint32_t>* shard, RunPosition* position = nullptr);
 
 // A Full RoundStart part: 1 to kRoundStartPartValues finite values at
 // *offset, inside [0, dimension), and its control values: as many, finite,

@@ -10,8 +10,12 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
+
 #include "maths/privacy_accountant.h"
+#include "runfiles/checkpoint.h"
 #include "runfiles/run_recorder.h"
+#include "sim/launcher.h"
 #include "tests/integration/process_util.h"
 
 namespace edgefl {
@@ -141,6 +145,125 @@ TEST_CASE("scaffold on non-IID digits: control variates both ways, the same mode
   const double down_ratio =
       static_cast<double>(summaries[0].bytes_down) / static_cast<double>(summaries[2].bytes_down);
   CHECK(down_ratio == doctest::Approx(2.0).epsilon(0.02));
+}
+
+// Node state a resume must restore: ef-sign's error memory with Adam's
+// moments and step count kept for the run, and top-k's error memory with
+// SCAFFOLD's control variate c_i.
+constexpr const char* kStatefulConfig = R"(
+[run]
+name = "stateful"
+nodes = 3
+rounds = 400
+seed = 5
+checkpoint_every = 50
+[objective]
+dimension = 200
+[local]
+steps = 2
+lr = 0.01
+[step]
+eta = 0.01
+[round]
+heartbeat_ms = 100
+)";
+
+struct StatefulCase {
+  const char* name;
+  std::vector<std::string> sets;
+};
+
+std::vector<StatefulCase> StatefulCases() {
+  return {{"ef-sign-adam", {"compressor.kind=ef-sign", "local.optimizer=adam", "local.state=run"}},
+          {"top-k-scaffold", {"compressor.kind=top-k", "compressor.k=20", "local.optimizer=scaffold"}}};
+}
+
+std::string ConfigWith(const std::string& dir, const StatefulCase& c) {
+  std::string text = kStatefulConfig;
+  std::vector<std::string> sets = c.sets;
+  std::vector<edgefl::ExperimentConfig> configs;
+  REQUIRE(LoadExperiments(text, "stateful.toml", sets, &configs).ok());
+  const std::string path = dir + "/" + c.name + ".toml";
+  testing::WriteFile(path, ToToml(configs[0]));
+  return path;
+}
+
+size_t StartStatefulNode(ProcessGroup& group, const std::string& endpoint, int id, const std::string& state_dir) {
+  size_t index = 0;
+  REQUIRE(group
+              .Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet",
+                      "--state-dir", state_dir},
+                     -1, &index)
+              .ok());
+  return index;
+}
+
+TEST_CASE("node state (error memory, moments, control variates) survives a resume: the uninterrupted model") {
+  const std::string dir = testing::ScratchDir("node_state");
+  for (const StatefulCase& c : StatefulCases()) {
+    CAPTURE(c.name);
+    const std::string config = ConfigWith(dir, c);
+    const auto reference_run = RunCommand(Binary("edgefl") + " run " + config + " --out " + dir + "/" + c.name + "-ref");
+    INFO(reference_run.output);
+    REQUIRE(reference_run.exit_code == 0);
+    const uint64_t reference = Summary(dir + "/" + c.name + "-ref/stateful/summary.toml").model_hash;
+
+    // SIGTERM mid-run (its own checkpoint, a round perhaps cut short after
+    // the nodes computed it), then new node processes with the same state
+    // folder.
+    {
+      const std::string out = dir + "/" + c.name + "-term";
+      const std::string state = out + "-node-state";
+      ProcessGroup group;
+      size_t coordinator = 0;
+      std::string endpoint;
+      Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", config, "--out", out, "--quiet"}, 5000,
+                                  &coordinator, &endpoint);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      for (int i = 0; i < 3; ++i) StartStatefulNode(group, endpoint, i, state);
+      testing::WaitForRows(out + "/metrics.csv", 130);
+      group.Signal(coordinator, SIGTERM);
+      CHECK(testing::WaitFor(group, coordinator).exit_code == 130);
+      group.Stop(3000);
+      ProcessGroup again;
+      s = SpawnCoordinator(again, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &coordinator, &endpoint);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      for (int i = 0; i < 3; ++i) StartStatefulNode(again, endpoint, i, state);
+      CHECK(testing::WaitFor(again, coordinator).exit_code == 0);
+      const RunSummary summary = Summary(out + "/summary.toml");
+      CHECK(summary.rounds == 400);
+      CHECK(summary.model_hash == reference);
+    }
+    // SIGKILL: the coordinator resumes from its last multiple of 50, and the
+    // nodes, which have computed past it, rejoin and go back to it.
+    {
+      const std::string out = dir + "/" + c.name + "-kill";
+      const std::string state = out + "-node-state";
+      ProcessGroup group;
+      size_t coordinator = 0;
+      std::string endpoint;
+      Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", config, "--out", out, "--quiet"}, 5000,
+                                  &coordinator, &endpoint);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      size_t nodes[3];
+      for (int i = 0; i < 3; ++i) nodes[i] = StartStatefulNode(group, endpoint, i, state);
+      testing::WaitForRows(out + "/metrics.csv", 130);
+      group.Signal(coordinator, SIGKILL);
+      CHECK(testing::WaitFor(group, coordinator).signal == SIGKILL);
+      Checkpoint header;
+      REQUIRE(ReadCheckpointHeader(out + "/checkpoint.bin", &header).ok());
+      CHECK(header.round % 50 == 0);
+      CHECK(header.round <= testing::Rows(out + "/metrics.csv"));  // the nodes have mostly computed past it
+      size_t resumed = 0;
+      s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &resumed, &endpoint, endpoint);
+      REQUIRE_MESSAGE(s.ok(), s.message());
+      CHECK(testing::WaitFor(group, resumed).exit_code == 0);
+      for (const size_t node : nodes) CHECK(testing::WaitFor(group, node).exit_code == 0);
+      const RunSummary summary = Summary(out + "/summary.toml");
+      CHECK(summary.rounds == 400);
+      CHECK(summary.model_hash == reference);
+    }
+  }
 }
 
 TEST_CASE("privacy the accountant cannot vouch for is refused before any node starts") {
