@@ -1,6 +1,7 @@
 // Peak resident memory of a real edgefl-node process (ru_maxrss, from
-// wait4) for d = 1e4, 1e5, 1e6 and each compressor, beside its arena (the
-// memory plan) and the bare minimum a node cannot do without: model,
+// wait4) for d = 1e4, 1e5, 1e6 and each compressor, then at d = 1e6 for
+// each local optimiser with five local steps, beside its arena (the memory
+// plan) and the bare minimum a node cannot do without: model,
 // gradient and one update message. Each case runs a coordinator and one
 // node over loopback for a few rounds. Target: RSS <= arena + 4 MiB.
 // Prints figures; never fails on them.
@@ -50,16 +51,32 @@ int main(int argc, char** argv) {
               "RSS-arena", "anon-arena", "RSS <= arena + 4");
   const char* compressors[][2] = {{"identity", ""}, {"rand-k", "k"}, {"bernoulli", "p"}, {"qsgd", "levels"},
                                   {"natural", ""},  {"sign", ""},    {"ef-sign", ""},    {"top-k", "k"}};
+  struct Case {
+    uint32_t d;
+    std::string compressor;
+    std::string parameter;
+    std::string local;  // a [local] table's keys, or ""
+  };
+  std::vector<Case> cases;
   for (uint32_t d : {10000u, 100000u, 1000000u}) {
-    for (const auto& [name, parameter] : compressors) {
+    for (const auto& [name, parameter] : compressors) cases.push_back({d, name, parameter, ""});
+  }
+  for (const char* optimizer : {"sgd", "momentum", "nesterov", "adam", "scaffold"}) {
+    cases.push_back({1000000u, "identity", "", std::string("steps = 5\noptimizer = \"") + optimizer + "\""});
+  }
+  for (const Case& c : cases) {
+    {
+      const uint32_t d = c.d;
+      const char* name = c.compressor.c_str();
       std::string extra;
-      if (std::strcmp(parameter, "k") == 0) extra = ", k = " + std::to_string(d / 100);
-      if (std::strcmp(parameter, "p") == 0) extra = ", p = 0.01";
-      if (std::strcmp(parameter, "levels") == 0) extra = ", levels = 15";
+      if (c.parameter == "k") extra = ", k = " + std::to_string(d / 100);
+      if (c.parameter == "p") extra = ", p = 0.01";
+      if (c.parameter == "levels") extra = ", levels = 15";
       const std::string config_path = work + "/config.toml";
       std::ofstream(config_path) << "[run]\nnodes = 1\nrounds = " << rounds << "\n[objective]\ndimension = " << d
                                  << "\n[compressor]\nkind = \"" << name << "\"" << (extra.empty() ? "" : "\n")
-                                 << (extra.empty() ? "" : extra.substr(2)) << "\n[step]\neta = 0.01\n";
+                                 << (extra.empty() ? "" : extra.substr(2)) << "\n[step]\neta = 0.01\n"
+                                 << (c.local.empty() ? "" : "[local]\n" + c.local + "\n");
       std::vector<edgefl::ExperimentConfig> configs;
       if (!edgefl::LoadExperimentFile(config_path, {}, &configs).ok()) {
         std::printf("bad config for %s\n", name);
@@ -91,7 +108,12 @@ int main(int argc, char** argv) {
       const double arena = static_cast<double>(plan.total_bytes);
       const double rss = static_cast<double>(node_rss_kib) * 1024.0;
       const double anon = static_cast<double>(node_anon_kib) * 1024.0;
-      std::printf("%-9u %-12s %9.2f %9.2f %9.2f %9.2f %11.2f %11.2f  %s\n", d, name, rss / mib, anon / mib, arena / mib,
+      const std::string label =
+          c.local.empty()
+              ? c.compressor
+              : std::string(edgefl::codec::NameIn(edgefl::codec::LocalOptimizerNames(), configs[0].local.optimizer)) +
+                    " E=5";
+      std::printf("%-9u %-12s %9.2f %9.2f %9.2f %9.2f %11.2f %11.2f  %s\n", d, label.c_str(), rss / mib, anon / mib, arena / mib,
                   minimum / mib, (rss - arena) / mib, (anon - arena) / mib, (rss - arena) / mib <= 4.0 ? "met" : "missed");
       std::fflush(stdout);
     }

@@ -59,20 +59,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       codec::TaskSpec task;
       uint32_t heartbeat_ms = 0;
       std::span<const uint32_t> shard;
-      (void)codec::ReadWelcome(*envelope->body_as_Welcome(), &task, &heartbeat_ms, &shard);
+      codec::RunPosition position;
+      (void)codec::ReadWelcome(*envelope->body_as_Welcome(), &task, &heartbeat_ms, &shard, &position);
       break;
     }
     case wire::Body::RoundStart: {
       uint32_t offset = 0;
-      std::span<const float> values;
-      if (codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), kDimension, &offset, &values).ok()) {
-        if (offset + values.size() > kDimension) __builtin_trap();
+      std::span<const float> values, control;
+      for (const bool with_control : {false, true}) {  // SCAFFOLD's control values beside the model
+        if (codec::ReadRoundStartFull(*envelope->body_as_RoundStart(), kDimension, &offset, &values, with_control,
+                                      &control)
+                .ok()) {
+          if (offset + values.size() > kDimension) __builtin_trap();
+          if (control.size() != (with_control ? values.size() : 0)) __builtin_trap();
+        }
       }
       break;
     }
-    case wire::Body::Update:
+    case wire::Body::Update: {
       DecodeUpdate(*envelope->body_as_Update());
+      std::span<const float> delta;
+      if (codec::ReadControlDelta(*envelope->body_as_Update(), kDimension, &delta).ok() && delta.size() != kDimension) {
+        __builtin_trap();
+      }
       break;
+    }
     case wire::Body::Error:
     case wire::Body::Bye:
     case wire::Body::Heartbeat:
