@@ -266,8 +266,9 @@ void RoundLoop::NoteAggregation(uint32_t round) {
 
 void RoundLoop::SayWhatAggregationDid() const {
   if (bounded_updates_ > 0) {
-    EDGEFL_LOG_INFO("aggregator.max_update_norm = %g scaled down %llu updates", s_.config.aggregator.max_update_norm,
-                    static_cast<unsigned long long>(bounded_updates_));
+    EDGEFL_LOG_INFO("a norm bound of %g (aggregator.max_update_norm, or privacy.clip_norm under central DP) scaled "
+                    "down %llu updates",
+                    AggregatorAsRun(s_.config).max_update_norm, static_cast<unsigned long long>(bounded_updates_));
   }
   if (fallback_rounds_ > 0) {
     EDGEFL_LOG_INFO("krum took the coordinate-wise median in %u rounds, for want of 2f + 3 updates",

@@ -44,7 +44,7 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
   evaluator->Evaluate(model);
   const bool online = config.step.smoothness == SmoothnessSource::kOnline;
   std::vector<float> gradient_before(evaluator->gradient().begin(), evaluator->gradient().end());
-  auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, config.nodes, d,
+  auto aggregator = MakeAggregator(AggregatorAsRun(config), config.compressor.kind, config.nodes, d,
                                    codec::UpdateSizeLimit(config.compressor, d, config.local.HasControl()), config.seed);
   NodeTable nodes(config.nodes);
   for (uint32_t i = 0; i < config.nodes; ++i) nodes[i].joined = nodes[i].alive = true;

@@ -298,6 +298,11 @@ Status CheckProfiles(const ExperimentConfig& config);
 // sensitivity is one update's norm (experiment/privacy_config.cc).
 Status CheckPrivacy(const ExperimentConfig& config);
 
+// The aggregator the coordinator builds: [aggregator] as given, except that
+// central DP bounds every decoded update to privacy.clip_norm (the tighter
+// of it and aggregator.max_update_norm), the sensitivity its noise assumes.
+AggregatorConfig AggregatorAsRun(const ExperimentConfig& config);
+
 // A `section.key=value` override from the command line; value is TOML
 // (numbers, true/false, or a bare word taken as a string).
 struct ConfigOverride {

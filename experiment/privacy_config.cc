@@ -1,5 +1,7 @@
 // What differential privacy needs of the rest of the config
 // (experiment_config.h, PrivacyConfig).
+#include <algorithm>
+
 #include "experiment/experiment_config.h"
 
 namespace edgefl {
@@ -10,6 +12,15 @@ Status Bad(const char* format, auto... args) { return Status::Error(StatusCode::
 const char* ModeName(PrivacyMode mode) { return codec::NameIn(PrivacyModeNames(), mode); }
 
 }  // namespace
+
+AggregatorConfig AggregatorAsRun(const ExperimentConfig& c) {
+  AggregatorConfig aggregator = c.aggregator;
+  if (c.privacy.mode == PrivacyMode::kCentral) {
+    const double bound = aggregator.max_update_norm;
+    aggregator.max_update_norm = bound > 0.0 ? std::min(bound, c.privacy.clip_norm) : c.privacy.clip_norm;
+  }
+  return aggregator;
+}
 
 Status CheckPrivacy(const ExperimentConfig& c) {
   const PrivacyConfig& p = c.privacy;

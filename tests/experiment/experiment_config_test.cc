@@ -336,5 +336,29 @@ TEST_CASE("L0 and L1 left out are a synthetic objective's own; a data objective 
   CHECK(configs[0].step.l0 == 1.0);
 }
 
+TEST_CASE("central DP bounds every decoded update to the clip norm; the other modes leave the aggregator alone") {
+  std::vector<ExperimentConfig> configs;
+  REQUIRE(Load("[privacy]\nmode = \"central\"\nclip_norm = 2.5\nnoise_multiplier = 1.0\n", &configs).ok());
+  CHECK(AggregatorAsRun(configs[0]).max_update_norm == 2.5);
+  // The tighter of the two bounds.
+  REQUIRE(Load("[privacy]\nmode = \"central\"\nclip_norm = 2.5\nnoise_multiplier = 1.0\n[aggregator]\n"
+               "max_update_norm = 1.5\n",
+               &configs)
+              .ok());
+  CHECK(AggregatorAsRun(configs[0]).max_update_norm == 1.5);
+  REQUIRE(Load("[privacy]\nmode = \"central\"\nclip_norm = 2.5\nnoise_multiplier = 1.0\n[aggregator]\n"
+               "max_update_norm = 7\n",
+               &configs)
+              .ok());
+  CHECK(AggregatorAsRun(configs[0]).max_update_norm == 2.5);
+  // Local DP and clipping alone: the nodes clip; the coordinator takes [aggregator] as it is.
+  REQUIRE(Load("[privacy]\nmode = \"local\"\nclip_norm = 2.5\nnoise_multiplier = 1.0\n", &configs).ok());
+  CHECK(AggregatorAsRun(configs[0]).max_update_norm == 0.0);
+  REQUIRE(Load("[privacy]\nclip_norm = 2.5\n", &configs).ok());
+  CHECK(AggregatorAsRun(configs[0]).max_update_norm == 0.0);
+  CHECK(configs[0].TaskFor(0).privacy.clip_norm == 2.5);
+  CHECK(configs[0].TaskFor(0).privacy.noise_multiplier == 0.0);
+}
+
 }  // namespace
 }  // namespace edgefl

@@ -139,7 +139,7 @@ TEST_CASE("two of ten nodes hiding in the noise (alie) or pushing at the norm bo
   run("clean", "");
   run("alie", "alie:1");
   // The bound never scales a max-norm update down (the coordinator would
-  // log "aggregator.max_update_norm = 20 scaled down N updates").
+  // log "a norm bound of 20 (...) scaled down N updates").
   CHECK(run("max-norm", "max-norm:20").find("scaled down") == std::string::npos);
   const auto tail = [&](const char* scenario, const char* variant) {
     return Summary(dir + "/" + scenario + "/" + variant + "/summary.toml").tail_mean_loss;
