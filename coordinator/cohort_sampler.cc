@@ -31,6 +31,12 @@ bool CohortSampler::DropsOut(uint32_t round, uint32_t node) const {
   return dropout > 0.0 && Uniform(kDropoutDraw, round, node) < dropout;
 }
 
+uint32_t CohortSampler::AvailableCount(uint32_t round) const {
+  uint32_t available = 0;
+  for (uint32_t node = 0; node < config_.nodes; ++node) available += Available(round, node) ? 1 : 0;
+  return available;
+}
+
 uint32_t CohortSampler::Select(uint32_t round, NodeTable& nodes) const {
   // Candidates: live nodes available this round, with their priorities.
   std::vector<std::pair<uint64_t, uint32_t>> candidates;

@@ -33,6 +33,9 @@ class CohortSampler {
   // Whether node `node` is available in `round` (its schedule, then its
   // availability draw).
   bool Available(uint32_t round, uint32_t node) const;
+  // How many of the population are available in `round`, alive or not: when
+  // fewer than the quorum, waiting for lost nodes cannot help.
+  uint32_t AvailableCount(uint32_t round) const;
 
  private:
   // A uniform draw in [0, 1) for (purpose, round, node).

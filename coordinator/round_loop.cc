@@ -103,7 +103,7 @@ Status RoundLoop::RunRounds(const std::atomic<bool>& stop, const std::function<S
         return Status::Error(StatusCode::kUnavailable, "quorum of %u updates not reached in %u rounds in a row",
                              config.QuorumCount(), kMaxFailedRounds);
       }
-    } else {
+    } else if (end == RoundEnd::kStep) {
       state.failed_in_a_row = 0;
       ++state.summary.steps;
     }
@@ -166,12 +166,16 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
     return cohort_.Select(round, s_.nodes);
   };
   uint32_t asked = select();
+  // Fewer than the quorum drawn available (with round.availability < 1, as
+  // Poisson sampling under central DP, a round may draw none): a round
+  // without a step, as a real one would be, and no wait for lost nodes.
+  const bool few_drawn = cohort_.AvailableCount(round) < config.QuorumCount();
   const int64_t give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
-  while (asked < config.QuorumCount() && !stop.load() && s_.clock.NowMs() < give_up) {
+  while (!few_drawn && asked < config.QuorumCount() && !stop.load() && s_.clock.NowMs() < give_up) {
     handler_.PollOnce(std::min<int64_t>(give_up - s_.clock.NowMs(), config.round.heartbeat_ms));
     asked = select();
   }
-  if (asked < config.QuorumCount()) {
+  if (asked < config.QuorumCount() && !few_drawn) {
     s_.collector.Close();
     m->participants = asked;
     return RoundEnd::kTooFewNodes;
@@ -193,7 +197,10 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
   metrics.bytes_up = s_.collector.round_bytes_up();
   metrics.updates = s_.collector.count();
   const bool stepped = s_.collector.count() >= config.QuorumCount();
-  if (!stepped) {
+  if (!stepped && few_drawn) {
+    EDGEFL_LOG_INFO("round %u: %u nodes drawn available, quorum needs %u: no step", round,
+                    cohort_.AvailableCount(round), config.QuorumCount());
+  } else if (!stepped) {
     EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round, s_.collector.count(),
                     config.QuorumCount());
   }
@@ -213,7 +220,8 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
     if (row.bytes_down > 0 || row.bytes_up > 0) s_.recorder.RecordNode(row);
   }
   *m = metrics;
-  return stepped ? RoundEnd::kStep : RoundEnd::kNoStep;
+  if (stepped) return RoundEnd::kStep;
+  return few_drawn ? RoundEnd::kFewDrawn : RoundEnd::kNoStep;
 }
 
 void RoundLoop::StepAndEvaluate(bool stepped) {

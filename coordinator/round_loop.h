@@ -46,6 +46,7 @@ class RoundLoop {
   enum class RoundEnd {
     kStep,         // recorded, with a step
     kNoStep,       // recorded, without its quorum of updates: no step
+    kFewDrawn,     // recorded, no step: the availability draws left fewer than the quorum (not a failure)
     kTooFewNodes,  // not started: fewer live nodes than the quorum (m->participants of them)
     kCutShort,     // a signal came before every participant answered: not recorded, no step
   };

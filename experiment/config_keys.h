@@ -340,7 +340,8 @@ void VisitConfigKeys(Config& c, Visitor& v) {
             "q = max(1, ⌈quorum × K − "
             "10⁻⁹⌉). A round with fewer makes no step. Three such rounds in a row stop the run with an error, and "
             "so do fewer than q live nodes at the start of a round once `join_timeout_ms` has passed without "
-            "enough of them rejoining. The default, half the nodes, keeps a run going when boards drop out; with "
+            "enough of them rejoining; but a round whose availability draws (`availability`, schedules) leave "
+            "fewer than q of the population available makes no step at once, and is no failure. The default, half the nodes, keeps a run going when boards drop out; with "
             "1.0 every lost node must come back."});
   v.Integer("join_timeout_ms", c.round.join_timeout_ms, 100, 3600000,
             {"All `run.nodes` nodes must join within this time, or the run fails; later, lost nodes get as "

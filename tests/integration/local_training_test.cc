@@ -114,6 +114,41 @@ TEST_CASE("central DP: the coordinator's noise on a Poisson sample, replayed, an
   CHECK(Contains(replay.output, "replay: 40 rounds taken again"));
 }
 
+TEST_CASE("a Poisson sample that draws fewer than the quorum makes a round without a step, not a failure") {
+  // Three nodes each available with probability 0.3: a round finds none
+  // with probability 0.343, and three such rounds in a row are likely in 60.
+  // Once that waited join_timeout_ms for nodes no wait could bring, then
+  // ended the run.
+  const std::string dir = testing::ScratchDir("poisson_empty");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir +
+                                "/config.toml --nodes 3 --rounds 60 --set round.availability=0.3 "
+                                "--set round.quorum=0.3 --set privacy.mode=central --set privacy.clip_norm=60 "
+                                "--set privacy.noise_multiplier=0.05 --set round.join_timeout_ms=20000 --out " +
+                                out,
+                            120);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const RunSummary s = Summary(out + "/local/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.rounds == 60);
+  CHECK(s.steps < 50);
+  CHECK(s.steps > 20);
+  CHECK(s.wall_time_s < 10.0);  // no round waited for the 20 s join timeout
+  const auto updates = testing::Column(testing::ReadFile(out + "/local/metrics.csv"), "updates");
+  int empty_in_a_row = 0, longest = 0;
+  for (const std::string& cell : updates) {
+    empty_in_a_row = cell == "0" ? empty_in_a_row + 1 : 0;
+    longest = std::max(longest, empty_in_a_row);
+  }
+  MESSAGE("60 rounds at q = 0.3 of 3 nodes: " << s.steps << " steps, at most " << longest << " empty rounds in a row");
+  CHECK(longest >= 3);  // what once ended the run
+  PrivacyAccountant accountant(0.3, 0.05);
+  accountant.Step(s.steps);
+  CHECK(std::fabs(s.epsilon - accountant.EpsilonAt(1e-5).epsilon) <= 1e-9 * s.epsilon);
+}
+
 TEST_CASE("scaffold on non-IID digits: control variates both ways, the same model twice, and better than FedAvg") {
   // The digits MLP on Dirichlet(0.3) shards, five local steps: FedAvg's
   // nodes drift towards their own classes, SCAFFOLD's corrections hold
