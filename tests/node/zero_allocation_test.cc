@@ -12,9 +12,11 @@
 #include "net/socket_poll.h"
 #include "node/node_link.h"
 #include "node/node_runtime.h"
+#include "node/node_state_store.h"
 #include "node/zero_copy_sender.h"
 #include "schemas/codec/wire.h"
 #include "tests/counting_allocator.h"
+#include "tests/temp_files.h"
 
 namespace edgefl {
 namespace {
@@ -130,6 +132,30 @@ TEST_CASE("1,000 rounds of five local steps of every optimiser, with FedProx, cl
     }
     CHECK(testing::StopCountingAllocations() == 0);
   }
+}
+
+TEST_CASE("saving the node's state before each round (--state-dir) allocates nothing") {
+  // Adam's moments kept for the run and ef-sign's memory, a copy written
+  // before each of 1,000 rounds, and a checkpoint copy every 100.
+  codec::TaskSpec task = TrainingTask(wire::LocalOptimizer::Adam);
+  Arena arena(PlanNodeMemory(task).total_bytes);
+  NodeRuntime runtime(task, arena);
+  REQUIRE(arena.status().ok());
+  const std::string dir = testing::TempDir("edgefl-node-state");
+  NodeStateStore store;
+  REQUIRE(store.Open(dir, task.node_index, runtime, 100).ok());
+  REQUIRE(store.active());
+  store.Joined(0, true);
+  std::vector<float> model(task.objective.dimension, 0.5f);
+  for (uint32_t round = 0; round <= 1000; ++round) {
+    if (round == 1) testing::StartCountingAllocations();
+    REQUIRE(store.BeforeRound(round).ok());
+    REQUIRE(!runtime.ComputeUpdate(round, model).empty());
+    store.AfterRound(round);
+  }
+  CHECK(testing::StopCountingAllocations() == 0);
+  REQUIRE(store.Leave().ok());
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("a shaped round (node_link.h: both buckets, the compute floor, the timed wait) allocates nothing") {
