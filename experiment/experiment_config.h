@@ -287,6 +287,14 @@ struct ExperimentConfig {
   bool operator==(const ExperimentConfig&) const = default;
 };
 
+// Whether each node sends one plain stochastic gradient a round: one sgd step
+// without FedProx, no clipping, no privacy noise. The papers' SDEs, bounds
+// and closed forms (docs/theory.md 3-5) are of such runs.
+inline bool SendsPlainGradient(const ExperimentConfig& c) {
+  return c.local.steps == 1 && c.local.optimizer == wire::LocalOptimizer::Sgd && c.local.prox_mu == 0.0 &&
+         c.privacy.mode == PrivacyMode::kOff && c.privacy.clip_norm == 0.0;
+}
+
 // What the profiles and schedules need of the rest of the config: room in
 // the population, a task each profile's nodes can take (a shaped link needs
 // a rate), schedules whose keys agree, and a quorum on schedule every round

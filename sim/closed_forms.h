@@ -20,6 +20,13 @@ namespace edgefl {
 double StationaryLossDcsgd(std::span<const float> lambda, double eta, double omega, double noise_variance,
                            uint32_t nodes);
 
+// E local sgd steps of size local.lr a round, dense updates (docs/theory.md
+// 6.1; sim/local_steps.h): each coordinate is the AR(1) x <- (1 - eta gain) x
+// - eta xi with Var xi = V/N, so E f = sum_j lambda_j eta V_j / (2 N gain_j
+// (2 - eta gain_j)); infinity unless 0 < eta gain_j < 2 for every j.
+double StationaryLossLocalSgd(std::span<const float> lambda, double eta, const codec::LocalSpec& local,
+                              double noise_variance, uint32_t nodes);
+
 // DSignSGD, mean of signs, small signal-to-noise (docs/theory.md 3.5):
 //   E f = d eta s / (4 N sqrt(2/pi)), whatever the spectrum.
 double StationaryLossSignSgd(uint32_t dimension, double eta, double noise_scale, uint32_t nodes);

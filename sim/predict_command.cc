@@ -129,7 +129,10 @@ void PrintForecast(const ExperimentConfig& config, const PredictArgs& args, cons
     }
   }
   const auto theory = PredictedStationaryLoss(config);
-  if (theory) std::printf("closed-form stationary loss (docs/theory.md 3.5): %.5g\n", *theory);
+  if (theory) {
+    std::printf("closed-form stationary loss (docs/theory.md %s): %.5g\n", config.local.steps > 1 ? "6.1" : "3.5",
+                *theory);
+  }
   if (const auto bound = TheoremBound(config)) {
     if (bound->holds) {
       std::printf("bound, %s (docs/theory.md 4.1; mu = %.4g, L = %.4g): E loss <= %.5g after round %u, floor %.5g%s%s\n",

@@ -57,6 +57,14 @@ Status Check(const ExperimentConfig& c, const char* which) {
                          "the %s config: the scaling rules do not model norm bounding (aggregator.max_update_norm = %g)",
                          which, c.aggregator.max_update_norm);
   }
+  if (!SendsPlainGradient(c)) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "the %s config: the scaling rules are for nodes that send one gradient a round (docs/theory.md "
+                         "5), not local steps, clipping or privacy noise (local.steps = %u, local.optimizer = \"%s\", "
+                         "privacy.clip_norm = %g)",
+                         which, c.local.steps, codec::NameIn(codec::LocalOptimizerNames(), c.local.optimizer),
+                         c.privacy.clip_norm);
+  }
   if (!std::isfinite(Proxy(c)) || !(Proxy(c) > 0.0)) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "the %s config: its noise has no finite, non-zero variance, so it has no floor to keep", which);

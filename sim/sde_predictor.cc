@@ -16,6 +16,7 @@
 #include "maths/vector_norms.h"
 #include "sim/data_forecast.h"
 #include "sim/discrete_round.h"
+#include "sim/local_steps.h"
 #include "sim/gaussian_block.h"
 #include "sim/path_runner.h"
 #include "sim/round_cost.h"
@@ -29,7 +30,9 @@ using Kind = wire::CompressorKind;
 // kDcsgd also models error feedback (ef-sign, top-k) by its virtual iterate;
 // the sign family (mean of signs, majority vote, scaled signs) shares one
 // step from each coordinate's aggregate mean and variance.
-enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign, kData };
+// kLocalSgd: E local sgd steps on the quadratic, one exact linear step a
+// round (sim/local_steps.h).
+enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign, kData, kLocalSgd };
 
 bool IsSignFamily(Model m) { return m == Model::kSignMean || m == Model::kMajority || m == Model::kScaledSign; }
 
@@ -40,19 +43,41 @@ Status Unsupported(const char* what) {
 // What a config asks the simulator for, checked once.
 Status CheckSupported(const ExperimentConfig& c, Model* model) {
   // Local training and privacy change what a node sends (docs/theory.md 6).
-  if (c.local.steps > 1 || c.local.optimizer != wire::LocalOptimizer::Sgd) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "edgefl predict models one gradient a node a round: local.steps = %u of local.optimizer = "
-                         "\"%s\" send the sum of the directions along each node's own local path, which neither the "
-                         "SDE nor the iteration model follows yet (docs/theory.md 6.1)",
-                         c.local.steps, codec::NameIn(codec::LocalOptimizerNames(), c.local.optimizer));
-  }
   if (c.privacy.clip_norm > 0.0 || c.privacy.mode != PrivacyMode::kOff) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "edgefl predict does not model privacy: clipping (privacy.clip_norm = %g) scales each update "
                          "by a factor of its own norm, which is not the affine noise the SDE takes, and the DP noise "
                          "comes with it (docs/theory.md 6.3)",
                          c.privacy.clip_norm);
+  }
+  if (c.local.steps > 1 || c.local.optimizer != wire::LocalOptimizer::Sgd || c.local.prox_mu > 0.0) {
+    // E sgd steps on the quadratic with Gaussian noise and dense updates are
+    // one linear step with Gaussian noise; elsewhere a node's sum of
+    // directions follows its own nonlinear path.
+    const char* missing = nullptr;
+    if (c.local.optimizer != wire::LocalOptimizer::Sgd) {
+      missing = "a local optimiser other than sgd";
+    } else if (c.local.prox_mu > 0.0) {
+      missing = "FedProx's proximal term";
+    } else if (c.objective.kind != wire::ObjectiveKind::Quadratic) {
+      missing = "local steps on an objective other than the quadratic";
+    } else if (c.noise.kind != wire::NoiseKind::Gaussian && c.noise.kind != wire::NoiseKind::None) {
+      missing = "local steps with noise other than gaussian";
+    } else if (c.compressor.kind != Kind::Identity || c.aggregator.kind != AggregatorKind::kMean) {
+      missing = "local steps with a compressor or a robust aggregator";
+    } else if (UsesNormEstimate(c.step.rule)) {
+      missing = "local steps with a normalising step rule";
+    }
+    if (missing != nullptr) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "edgefl predict does not model %s (local.steps = %u, local.optimizer = \"%s\"): a node's "
+                           "sum of directions then follows its own path, which neither the SDE nor the iteration model "
+                           "follows; it models E sgd steps on the quadratic with gaussian noise and dense updates, "
+                           "exactly (docs/theory.md 6.1)",
+                           missing, c.local.steps, codec::NameIn(codec::LocalOptimizerNames(), c.local.optimizer));
+    }
+    *model = Model::kLocalSgd;
+    return Status::Ok();
   }
   const bool momentum = c.server.optimizer == ServerOptimizerKind::kMomentum;
   if (c.server.optimizer != ServerOptimizerKind::kSgd && !momentum) {
@@ -178,6 +203,20 @@ class Simulator {
       discrete_.emplace(config);
       substeps_ = 1;
     }
+    if (model == Model::kLocalSgd) {
+      // Each coordinate's gain and noise over a round's E steps.
+      substeps_ = 1;
+      std::vector<float> lambda(d_);
+      SyntheticObjective(config.objective, lambda);
+      const double step_variance = NoiseVariance(config.noise, config.batch_size);
+      local_gain_.resize(d_);
+      local_spread_.resize(d_);
+      for (uint32_t j = 0; j < d_; ++j) {
+        const LocalSgdCoordinate c = LocalSgdOf(lambda[j], config.local.lr, config.local.steps, step_variance);
+        local_gain_[j] = c.gain;
+        local_spread_[j] = std::sqrt(c.noise_variance);
+      }
+    }
   }
 
   uint32_t substeps() const { return substeps_; }
@@ -207,7 +246,9 @@ class Simulator {
       if (draw.steps) {
         s.counted = draw.counted;
         eta = RoundStepSize(objective, s, k);
-        if (discrete_) {
+        if (model_ == Model::kLocalSgd) {
+          LocalSgdStep(s, eta);
+        } else if (discrete_) {
           DiscreteStep(objective, s, eta);
         } else {
           for (uint32_t m = 0; m < substeps_; ++m) Step(objective, s, eta, eta / substeps_);
@@ -308,6 +349,22 @@ class Simulator {
     discrete_->Draw(s.g, s.counted, s.z, s.rng, s.counts, s.marks, s.hg);
     for (uint32_t j = 0; j < d_; ++j) {
       double step = s.hg[j];
+      if (momentum_) {
+        s.m[j] = static_cast<float>(beta_ * s.m[j] + step);
+        step = s.m[j];
+      }
+      s.x[j] = static_cast<float>(s.x[j] - eta * step);
+    }
+  }
+
+  // A round of E local sgd steps at every counted node, exactly: the mean of
+  // the m nodes' sums of directions is gain x + N(0, spread^2 / m) per
+  // coordinate (sim/local_steps.h).
+  void LocalSgdStep(PathState& s, double eta) const {
+    s.normals.Fill(s.z);
+    const double per_node = 1.0 / std::sqrt(static_cast<double>(s.counted));
+    for (uint32_t j = 0; j < d_; ++j) {
+      double step = local_gain_[j] * s.x[j] + local_spread_[j] * per_node * s.z[j];
       if (momentum_) {
         s.m[j] = static_cast<float>(beta_ * s.m[j] + step);
         step = s.m[j];
@@ -484,6 +541,7 @@ class Simulator {
   double beta_ = 0.0;
   uint32_t substeps_ = 4;
   std::optional<DiscreteAggregate> discrete_;
+  std::vector<double> local_gain_, local_spread_;  // kLocalSgd: each coordinate's over a round's E steps
 };
 
 constexpr codec::KindName<PathModel> kPathModelNames[] = {
@@ -531,6 +589,10 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
       out->drift = "first-order drift";
       out->approximation = "the scale |g|_1 / d taken independent of each coordinate's sign";
       break;
+    case Model::kLocalSgd:
+      out->model = "E local sgd steps a round as one linear step with Gaussian noise (docs/theory.md 6.1), exact";
+      out->drift = "one step a round";
+      break;
     case Model::kData:
       if (config.compressor.kind == Kind::Sign || config.compressor.kind == Kind::ScaledSign) {
         out->model = "DSignSGD SDE (P1 Thm 3.10) on the data's minibatch gradients";
@@ -553,7 +615,9 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   // The iteration itself where asked, or (auto) where the SDE fails.
   bool discrete = false;
   out->why_discrete.clear();
-  if (options.model == PathModel::kDiscrete) {
+  if (model == Model::kLocalSgd) {
+    // Already the iteration itself, whatever --model asks.
+  } else if (options.model == PathModel::kDiscrete) {
     const char* why_not = DiscreteAggregate::Unsupported(config);
     if (why_not == nullptr && model != Model::kDcsgd) why_not = "a biased compressor";
     if (why_not != nullptr) {

@@ -27,6 +27,7 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::Contains;
 using testing::RunCommand;
@@ -68,13 +69,6 @@ const std::string& KernelLinksUnavailable() {
     return s.ok() ? std::string() : std::string(s.message());
   }();
   return reason;
-}
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
 }
 
 // Column 1 (time_s) of every row of a metrics.csv.

@@ -18,6 +18,7 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::Contains;
 using testing::RunCommand;
@@ -53,13 +54,6 @@ std::string SetFlags(const std::vector<std::string>& sets) {
   std::string flags;
   for (const std::string& set : sets) flags += " --set " + set;
   return flags;
-}
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
 }
 
 // metrics.csv's time_s column: seconds from the first round's start to the

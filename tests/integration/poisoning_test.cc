@@ -16,6 +16,7 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::RunCommand;
 
@@ -51,13 +52,6 @@ aggregator = { kind = "trimmed-mean" }
 name = "krum"
 aggregator = { kind = "krum" }
 )";
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status read = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(read.ok(), read.message());
-  return s;
-}
 
 TEST_CASE("with one hostile node, median, trimmed-mean and krum end near a clean run's loss; the mean does not") {
   const std::string dir = testing::ScratchDir("poisoning");

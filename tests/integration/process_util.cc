@@ -113,4 +113,11 @@ std::vector<std::string> Column(const std::string& csv, const std::string& name)
   return rows;
 }
 
+RunSummary Summary(const std::string& path) {
+  RunSummary s;
+  const Status status = ReadSummary(path, &s);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  return s;
+}
+
 }  // namespace edgefl::testing

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runfiles/run_recorder.h"
 #include "sim/process_group.h"
 
 namespace edgefl::testing {
@@ -47,5 +48,8 @@ int OpenDescriptors(int pid);
 std::vector<std::string> Column(const std::string& csv, const std::string& name);
 
 inline bool Contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+
+// A run's summary.toml; fails the test, naming why, when it cannot be read.
+RunSummary Summary(const std::string& path);
 
 }  // namespace edgefl::testing

@@ -25,6 +25,7 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::RunCommand;
 using testing::Contains;
@@ -53,13 +54,6 @@ smoothness = "online"
 [round]
 heartbeat_ms = 100
 )";
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
-}
 
 // The uninterrupted run's model hash (run once).
 uint64_t ReferenceHash() {

@@ -17,6 +17,7 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::Column;
 using testing::RunCommand;
@@ -43,13 +44,6 @@ kind = "identity"
 [step]
 eta = 0.1
 )";
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
-}
 
 // agreement.toml's [agreement] table, which `edgefl run --predict` writes.
 toml::table Agreement(const std::string& path) {

@@ -16,6 +16,7 @@ namespace edgefl {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Summary;
 using testing::Binary;
 using testing::Contains;
 using testing::RunCommand;
@@ -39,13 +40,6 @@ eta = 0.1
 )";
 
 const char* kCells[] = {"kind-identity_eta-0.05", "kind-identity_eta-0.1", "kind-qsgd_eta-0.05", "kind-qsgd_eta-0.1"};
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
-}
 
 // Every file under `dir` and when it was last written.
 std::map<std::string, fs::file_time_type> WriteTimes(const std::string& dir) {

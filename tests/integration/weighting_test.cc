@@ -21,16 +21,10 @@
 namespace edgefl {
 namespace {
 
+using testing::Summary;
 using testing::Binary;
 using testing::Contains;
 using testing::RunCommand;
-
-RunSummary Summary(const std::string& path) {
-  RunSummary s;
-  const Status status = ReadSummary(path, &s);
-  REQUIRE_MESSAGE(status.ok(), status.message());
-  return s;
-}
 
 std::string Hex(uint64_t hash) {
   char text[17];

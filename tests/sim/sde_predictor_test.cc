@@ -8,6 +8,7 @@
 #include <numeric>
 #include <vector>
 
+#include "maths/synthetic_objective.h"
 #include "sim/closed_forms.h"
 #include "sim/round_cost.h"
 
@@ -171,6 +172,27 @@ TEST_CASE("a round's cost: the wire's exact bytes over the link, latency and com
   CHECK(RoundCostOf(c).seconds == doctest::Approx(0.102 + 8.0 * 4060 / 10e6 + 8.0 * 256 / 0.69e6));
 }
 
+TEST_CASE("E local sgd steps on the quadratic: the forecast settles at their closed form") {
+  // One exact linear step a round (sim/local_steps.h): 64 paths of 1000
+  // rounds, the tail's mean within 3% of docs/theory.md 6.1's floor.
+  ExperimentConfig c = Quadratic();
+  c.objective.lambda_max = 4.0;
+  c.local.steps = 5;
+  c.local.lr = 0.05;
+  c.step.eta = 0.05;
+  Prediction p;
+  PredictOptions options;
+  options.paths = 64;
+  options.threads = 2;
+  REQUIRE(PredictLoss(c, options, &p).ok());
+  CHECK(std::string(p.model).find("local sgd") != std::string::npos);
+  std::vector<float> lambda(100);
+  FillSpectrum(c.objective, lambda);
+  const double floor = StationaryLossLocalSgd(lambda, 0.05, c.local, 1.0, 4);
+  CHECK(PredictedStationaryLoss(c).value() == doctest::Approx(floor).epsilon(1e-12));
+  CHECK(TailMean(p) == doctest::Approx(floor).epsilon(0.03));
+}
+
 TEST_CASE("what the predictor does not model yet is refused with a reason") {
   ExperimentConfig c = Quadratic();
   c.server.optimizer = ServerOptimizerKind::kAdam;
@@ -179,13 +201,18 @@ TEST_CASE("what the predictor does not model yet is refused with a reason") {
   c = Quadratic();
   c.noise = {.kind = wire::NoiseKind::StudentT, .sigma = 1.0, .nu = 1.5};
   CHECK(std::string(PredictLoss(c, {}, &p).message()).find("infinite variance") != std::string::npos);
-  // Local training: five steps of sgd, or one of adam (a sign-like direction).
-  c = Quadratic();
-  c.local.steps = 5;
-  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("local.steps = 5") != std::string::npos);
+  // Local training it does not model: adam (a sign-like direction), FedProx,
+  // local steps beside a compressor.
   c = Quadratic();
   c.local.optimizer = wire::LocalOptimizer::Adam;
   CHECK(std::string(PredictLoss(c, {}, &p).message()).find("\"adam\"") != std::string::npos);
+  c = Quadratic();
+  c.local.steps = 5;
+  c.local.prox_mu = 0.1;
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("FedProx") != std::string::npos);
+  c.local.prox_mu = 0.0;
+  c.compressor = {.kind = wire::CompressorKind::Qsgd, .levels = 4};
+  CHECK(std::string(PredictLoss(c, {}, &p).message()).find("local steps with a compressor") != std::string::npos);
   // Clipping alone, and central DP.
   c = Quadratic();
   c.privacy.clip_norm = 1.0;
