@@ -16,6 +16,7 @@
 #include "maths/vector_norms.h"
 #include "sim/data_forecast.h"
 #include "sim/discrete_round.h"
+#include "sim/forecast_model.h"
 #include "sim/local_steps.h"
 #include "sim/gaussian_block.h"
 #include "sim/path_runner.h"
@@ -27,111 +28,7 @@ namespace {
 
 using Kind = wire::CompressorKind;
 
-// kDcsgd also models error feedback (ef-sign, top-k) by its virtual iterate;
-// the sign family (mean of signs, majority vote, scaled signs) shares one
-// step from each coordinate's aggregate mean and variance.
-// kLocalSgd: E local sgd steps on the quadratic, one exact linear step a
-// round (sim/local_steps.h).
-enum class Model : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign, kData, kLocalSgd };
-
-bool IsSignFamily(Model m) { return m == Model::kSignMean || m == Model::kMajority || m == Model::kScaledSign; }
-
-Status Unsupported(const char* what) {
-  return Status::Error(StatusCode::kInvalidArgument, "edgefl predict does not model %s yet", what);
-}
-
-// What a config asks the simulator for, checked once.
-Status CheckSupported(const ExperimentConfig& c, Model* model) {
-  // Local training and privacy change what a node sends (docs/theory.md 6).
-  if (c.privacy.clip_norm > 0.0 || c.privacy.mode != PrivacyMode::kOff) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "edgefl predict does not model privacy: clipping (privacy.clip_norm = %g) scales each update "
-                         "by a factor of its own norm, which is not the affine noise the SDE takes, and the DP noise "
-                         "comes with it (docs/theory.md 6.3)",
-                         c.privacy.clip_norm);
-  }
-  if (c.local.steps > 1 || c.local.optimizer != wire::LocalOptimizer::Sgd || c.local.prox_mu > 0.0) {
-    // E sgd steps on the quadratic with Gaussian noise and dense updates are
-    // one linear step with Gaussian noise; elsewhere a node's sum of
-    // directions follows its own nonlinear path.
-    const char* missing = nullptr;
-    if (c.local.optimizer != wire::LocalOptimizer::Sgd) {
-      missing = "a local optimiser other than sgd";
-    } else if (c.local.prox_mu > 0.0) {
-      missing = "FedProx's proximal term";
-    } else if (c.objective.kind != wire::ObjectiveKind::Quadratic) {
-      missing = "local steps on an objective other than the quadratic";
-    } else if (c.noise.kind != wire::NoiseKind::Gaussian && c.noise.kind != wire::NoiseKind::None) {
-      missing = "local steps with noise other than gaussian";
-    } else if (c.compressor.kind != Kind::Identity || c.aggregator.kind != AggregatorKind::kMean) {
-      missing = "local steps with a compressor or a robust aggregator";
-    } else if (UsesNormEstimate(c.step.rule)) {
-      missing = "local steps with a normalising step rule";
-    }
-    if (missing != nullptr) {
-      return Status::Error(StatusCode::kInvalidArgument,
-                           "edgefl predict does not model %s (local.steps = %u, local.optimizer = \"%s\"): a node's "
-                           "sum of directions then follows its own path, which neither the SDE nor the iteration model "
-                           "follows; it models E sgd steps on the quadratic with gaussian noise and dense updates, "
-                           "exactly (docs/theory.md 6.1)",
-                           missing, c.local.steps, codec::NameIn(codec::LocalOptimizerNames(), c.local.optimizer));
-    }
-    *model = Model::kLocalSgd;
-    return Status::Ok();
-  }
-  const bool momentum = c.server.optimizer == ServerOptimizerKind::kMomentum;
-  if (c.server.optimizer != ServerOptimizerKind::kSgd && !momentum) {
-    return Unsupported("the adaptive server optimisers (adagrad, adam, yogi)");
-  }
-  if (momentum && codec::IsDataObjective(c.objective.kind)) return Unsupported("momentum on a data objective");
-  if (c.aggregator.max_update_norm > 0.0) return Unsupported("norm bounding (aggregator.max_update_norm)");
-  if (codec::IsDataObjective(c.objective.kind)) {
-    // sim/data_sde.h: the data's own noise, for the DCSGD family.
-    const bool votes = c.aggregator.kind == AggregatorKind::kSignMean || c.aggregator.kind == AggregatorKind::kMajority;
-    if (c.aggregator.kind != AggregatorKind::kMean && !votes) return Unsupported("the robust aggregators");
-    if (UsesNormEstimate(c.step.rule)) return Unsupported("the normalising step rules on a data objective");
-    if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) return Unsupported("infinite-variance noise on a data objective");
-    *model = Model::kData;
-    return Status::Ok();
-  }
-  switch (c.compressor.kind) {
-    case Kind::Identity:
-    case Kind::RandK:
-    case Kind::Bernoulli:
-    case Kind::Qsgd:
-    case Kind::Natural:
-      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with this compressor");
-      if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
-        return Status::Error(StatusCode::kInvalidArgument,
-                             "noise.nu = %g: student-t noise with nu <= 2 has infinite variance, so DSGD and DCSGD "
-                             "have no SDE (and no finite floor; docs/theory.md 3.5)",
-                             c.noise.nu);
-      }
-      *model = Model::kDcsgd;
-      return Status::Ok();
-    case Kind::Sign:
-      if (KeepsEveryUpdate(c.aggregator.kind)) return Unsupported("this aggregator with sign");
-      *model = c.aggregator.kind == AggregatorKind::kMajority ? Model::kMajority : Model::kSignMean;
-      return Status::Ok();
-    case Kind::ScaledSign:
-      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with scaled-sign");
-      *model = Model::kScaledSign;
-      return Status::Ok();
-    case Kind::EfSign:
-    case Kind::TopK:
-      if (c.aggregator.kind != AggregatorKind::kMean) return Unsupported("this aggregator with error feedback");
-      if (!std::isfinite(NoiseVariance(c.noise, c.batch_size))) {
-        return Status::Error(StatusCode::kInvalidArgument,
-                             "noise.nu = %g: student-t noise with nu <= 2 has infinite variance, and the error-feedback "
-                             "model is DSGD's SDE, which then does not exist",
-                             c.noise.nu);
-      }
-      *model = Model::kErrorFeedback;
-      return Status::Ok();
-  }
-  return Unsupported("this compressor");
-}
-
+using Model = ForecastModel;
 
 // One path's buffers, random streams and step rule.
 struct PathState {
@@ -558,7 +455,7 @@ bool ParseSdeDrift(const char* name, SdeDrift* drift) { return codec::KindIn<Sde
 
 Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options, Prediction* out) {
   Model model = Model::kDcsgd;
-  EDGEFL_RETURN_IF_ERROR(CheckSupported(config, &model));
+  EDGEFL_RETURN_IF_ERROR(ChooseForecastModel(config, &model));
   if (options.paths < 1) return Status::Error(StatusCode::kInvalidArgument, "--paths must be at least 1");
   const char* drift = options.drift == SdeDrift::kCorrected    ? "curvature-corrected drift"
                       : options.drift == SdeDrift::kFirstOrder ? "first-order drift"
