@@ -169,7 +169,8 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
   // Fewer than the quorum drawn available (with round.availability < 1, as
   // Poisson sampling under central DP, a round may draw none): a round
   // without a step, as a real one would be, and no wait for lost nodes.
-  const bool few_drawn = cohort_.AvailableCount(round) < config.QuorumCount();
+  const uint32_t drawn = cohort_.AvailableCount(round);
+  const bool few_drawn = drawn < config.QuorumCount();
   const int64_t give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
   while (!few_drawn && asked < config.QuorumCount() && !stop.load() && s_.clock.NowMs() < give_up) {
     handler_.PollOnce(std::min<int64_t>(give_up - s_.clock.NowMs(), config.round.heartbeat_ms));
@@ -198,8 +199,8 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
   metrics.updates = s_.collector.count();
   const bool stepped = s_.collector.count() >= config.QuorumCount();
   if (!stepped && few_drawn) {
-    EDGEFL_LOG_INFO("round %u: %u nodes drawn available, quorum needs %u: no step", round,
-                    cohort_.AvailableCount(round), config.QuorumCount());
+    EDGEFL_LOG_INFO("round %u: %u nodes drawn available, quorum needs %u: no step", round, drawn,
+                    config.QuorumCount());
   } else if (!stepped) {
     EDGEFL_LOG_WARN("round %u: %u updates, quorum needs %u: no step", round, s_.collector.count(),
                     config.QuorumCount());

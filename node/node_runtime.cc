@@ -1,6 +1,5 @@
 #include "node/node_runtime.h"
 
-#include <cassert>
 #include <cmath>
 
 #include "core/clock.h"

@@ -55,24 +55,16 @@ bool MakeDirectories(const std::string& dir) {
   return stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
-bool WriteAll(int fd, const iovec* parts, int count) {
-  std::vector<iovec> left;  // only on a short write, which regular files do not make
-  ssize_t total = 0;
-  for (int i = 0; i < count; ++i) total += static_cast<ssize_t>(parts[i].iov_len);
-  ssize_t written = writev(fd, parts, count);
-  if (written == total) return true;
-  if (written < 0) return false;
-  left.assign(parts, parts + count);
-  for (iovec& part : left) {
-    const size_t skip = std::min(static_cast<size_t>(written), part.iov_len);
-    part.iov_base = static_cast<uint8_t*>(part.iov_base) + skip;
-    part.iov_len -= skip;
-    written -= static_cast<ssize_t>(skip);
-    while (part.iov_len > 0) {
-      const ssize_t n = write(fd, part.iov_base, part.iov_len);
+// Writes every piece whole (a regular file takes each write at once; the
+// loop only covers a short write).
+bool WriteAll(int fd, const iovec* pieces, int count) {
+  for (int i = 0; i < count; ++i) {
+    const auto* at = static_cast<const uint8_t*>(pieces[i].iov_base);
+    for (size_t left = pieces[i].iov_len; left > 0;) {
+      const ssize_t n = write(fd, at, left);
       if (n <= 0) return false;
-      part.iov_base = static_cast<uint8_t*>(part.iov_base) + n;
-      part.iov_len -= static_cast<size_t>(n);
+      at += n;
+      left -= static_cast<size_t>(n);
     }
   }
   return true;

@@ -52,8 +52,8 @@ std::optional<double> PredictedStationaryLoss(const ExperimentConfig& c) {
   }
   // Of the nodes' own training, only E plain sgd steps are linear (no
   // moments, no pull, no clipping by the update's own norm).
-  if (!SendsPlainGradient(c) && !(c.local.optimizer == wire::LocalOptimizer::Sgd && c.local.prox_mu == 0.0 &&
-                                  c.privacy.mode == PrivacyMode::kOff && c.privacy.clip_norm == 0.0)) {
+  if (c.local.optimizer != wire::LocalOptimizer::Sgd || c.local.prox_mu > 0.0 || c.privacy.mode != PrivacyMode::kOff ||
+      c.privacy.clip_norm > 0.0) {
     return std::nullopt;
   }
   // N is the updates a step averages: K of a cohort, when that is the same every round.
