@@ -164,10 +164,20 @@ void MessageHandler::HandleHello(std::string_view routing_id, uint32_t node, con
   }
   admission_.Join(node, routing_id, s_.clock.NowMs(), s_.collector.open());
   codec::EncodeWelcome(s_.fbb, s_.config.TaskFor(node), s_.config.round.heartbeat_ms, s_.evaluator->Shard(node),
-                       {.first_round = s_.state.round,
-                        .checkpoint_every = s_.config.checkpoint_every,
-                        .coordinator_instance = s_.instance});
+                       CurrentRunPosition());
   s_.SendTo(node);
+}
+
+codec::RunPosition MessageHandler::CurrentRunPosition() const {
+  // A buffered run's nodes see task numbers as rounds, and its checkpoints
+  // fall on steps, not on their rounds: a node keeps no state copy at its
+  // checkpoints then, and a resumed run's tasks carry on the numbering.
+  if (s_.config.async.Buffered()) {
+    return {.first_round = s_.state.tasks_sent, .checkpoint_every = 0, .coordinator_instance = s_.instance};
+  }
+  return {.first_round = s_.state.round,
+          .checkpoint_every = s_.config.checkpoint_every,
+          .coordinator_instance = s_.instance};
 }
 
 void MessageHandler::Reject(uint32_t node, const char* format, ...) {

@@ -52,6 +52,9 @@ class MessageHandler {
   void AskToJoin(std::string_view routing_id, uint32_t node, wire::Body body);
   // Joined nodes whose connection closed: not alive until heard again.
   void NoteLostConnections();
+  // Where the run stands, for a Welcome: the round (a buffered run: the
+  // task) a joining node's first task has, and when it keeps state copies.
+  codec::RunPosition CurrentRunPosition() const;
   // Whether to log a rejection or refusal now (docs/outputs.md: the
   // summary counts them all).
   bool WarnAboutRefusal();

@@ -41,7 +41,7 @@ Status RoundIntake::OnUpdate(uint32_t node, uint32_t round, const wire::Update& 
     slot.round.outcome = NodeOutcome::kLate;
     ++s_.round_metrics.late;
   } else {
-    return Count(node, message, s_.collector.Add(node, update));
+    return s_.CountAdded(node, message, s_.collector.Add(node, update));
   }
   return Status::Ok();
 }
@@ -66,7 +66,8 @@ double RoundIntake::ChooseHeld(MessageHandler& handler) {
   std::sort(arrivals_.begin(), arrivals_.end(), [](const Arrival& a, const Arrival& b) { return a.node < b.node; });
   for (const Arrival& arrival : arrivals_) {
     if (arrival.counts) {
-      const Status counted = Count(arrival.node, s_.collector.held(arrival.node), s_.collector.TakeHeld(arrival.node));
+      const Status counted =
+          s_.CountAdded(arrival.node, s_.collector.held(arrival.node), s_.collector.TakeHeld(arrival.node));
       if (!counted.ok()) handler.Reject(arrival.node, "%s", counted.message());
     } else {
       s_.nodes[arrival.node].round.outcome = NodeOutcome::kLate;
@@ -74,23 +75,6 @@ double RoundIntake::ChooseHeld(MessageHandler& handler) {
     }
   }
   return seconds;
-}
-
-Status RoundIntake::Count(uint32_t node, std::span<const uint8_t> message, const Status& added) {
-  const uint32_t round = s_.state.round;
-  if (!added.ok()) {
-    if (added.code() == StatusCode::kOverflow) {
-      s_.state.overflowed[node] = 1;
-      ++s_.overflows_in_round;
-    }
-    return added;
-  }
-  ++s_.state.summary.update_messages;
-  s_.state.accepted_update_bytes += message.size();
-  if (const Status kept = s_.recorder.AcceptedUpdate(node, round, message); !kept.ok()) {
-    EDGEFL_LOG_WARN("%s", kept.message());
-  }
-  return Status::Ok();
 }
 
 }  // namespace edgefl

@@ -5,8 +5,8 @@
 // the virtual clock every answer is held until the round closes, and
 // ChooseHeld counts those whose modelled arrival makes them count
 // (experiment/virtual_round.h). Complete() says when the round has what it waits for.
-// A counted update goes to the audit chain and the kept updates. Not
-// thread-safe.
+// A counted update goes to the audit chain and the kept updates
+// (Session::CountAdded). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -38,10 +38,6 @@ class RoundIntake final : public UpdateSink {
   double ChooseHeld(MessageHandler& handler);
 
  private:
-  // An update the round counts (added: the collector's verdict): into the
-  // run's figures, the audit chain and the kept updates.
-  Status Count(uint32_t node, std::span<const uint8_t> message, const Status& added);
-
   Session& s_;
   CohortSampler cohort_;
   const bool virtual_;

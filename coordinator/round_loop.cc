@@ -20,10 +20,12 @@ RoundLoop::RoundLoop(Session& session, ServerStep& step)
     : s_(session),
       step_(step),
       intake_(session),
-      handler_(session, intake_),
+      buffered_(session),
+      handler_(session, session.config.async.Buffered() ? static_cast<UpdateSink&>(buffered_) : intake_),
       cohort_(session.config),
       privacy_(session.config),
       virtual_clock_(session.config.round.clock == RoundClock::kVirtual),
+      buffered_mode_(session.config.async.Buffered()),
       direction_(session.dimension),
       gradient_before_(session.config.step.smoothness == SmoothnessSource::kOnline ? session.dimension : 0) {}
 
@@ -47,6 +49,16 @@ Status RoundLoop::JoinAll(const std::atomic<bool>& stop) {
                     "%s clock",
                     config.AskedPerRound(), config.nodes, config.CohortSize(), config.round.over_commit,
                     config.round.availability, config.round.dropout, virtual_clock_ ? "virtual" : "wall");
+  }
+  if (buffered_mode_) {
+    const AsyncConfig& a = config.async;
+    EDGEFL_LOG_INFO("buffered: %u nodes train at once, a step every %u updates, staleness weight %s, at most %u "
+                    "versions stale, %s clock%s",
+                    a.concurrency > 0 ? a.concurrency : config.nodes, a.buffer,
+                    codec::NameIn(StalenessWeightingNames(), a.staleness), a.max_staleness,
+                    virtual_clock_ ? "virtual" : "wall",
+                    virtual_clock_ ? "" : ": which updates a step takes depends on the machine's timing, so the "
+                                          "model is not reproducible bit for bit; round.clock = \"virtual\" makes it so");
   }
   if (config.AskedPerRound() > config.CohortSize() && !virtual_clock_) {
     EDGEFL_LOG_WARN("round.over_commit with the wall clock: which %u answers count depends on the machine's timing, "
@@ -80,6 +92,10 @@ Status RoundLoop::RunRounds(const std::atomic<bool>& stop, const std::function<S
     const RoundEnd end = RunRound(stop, &m);
     // A round a signal cut short is not recorded: a resumed run runs it again.
     if (end == RoundEnd::kCutShort) return stopped();
+    if (end == RoundEnd::kTooFewNodes && buffered_mode_) {
+      return Status::Error(StatusCode::kUnavailable, "step %u: no task out and no live node to send one to for %u ms "
+                           "(round.join_timeout_ms)", state.round, config.round.join_timeout_ms);
+    }
     if (end == RoundEnd::kTooFewNodes) {
       return Status::Error(StatusCode::kUnavailable, "round %u: only %u of %u nodes available, quorum needs %u",
                            state.round, m.participants, config.nodes, config.QuorumCount());
@@ -150,6 +166,7 @@ void RoundLoop::StartRound() {
 }
 
 RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {
+  if (buffered_mode_) return RunBufferedStep(stop, m);
   const ExperimentConfig& config = s_.config;
   const uint32_t round = s_.state.round;
   s_.round_metrics = RoundMetrics();
@@ -206,9 +223,61 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
                     config.QuorumCount());
   }
   StepAndEvaluate(stepped);
+  Record(stepped,
+         virtual_clock_ ? s_.state.rounds_time_s + round_seconds
+                        : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0,
+         m);
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+    const NodeRoundMetrics& row = s_.nodes[i].round;
+    if (row.bytes_down > 0 || row.bytes_up > 0) s_.recorder.RecordNode(row);
+  }
+  if (stepped) return RoundEnd::kStep;
+  return few_drawn ? RoundEnd::kFewDrawn : RoundEnd::kNoStep;
+}
+
+RoundLoop::RoundEnd RoundLoop::RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m) {
+  const ExperimentConfig& config = s_.config;
+  s_.round_metrics = RoundMetrics();
+  s_.round_metrics.round = s_.state.round;
+  s_.collector.Open(s_.state.round);
+  s_.overflows_in_round = 0;
+  s_.recorder.audit().Begin(s_.state.model);
+  buffered_.BeginStep();
+  // Until the buffer is full. Nodes lost meanwhile have their work handed
+  // to idle ones; with none out and none to send to, lost nodes get
+  // join_timeout_ms to come back.
+  int64_t idle_since = s_.clock.NowMs();
+  for (;;) {
+    buffered_.TakeDue(handler_);
+    if (buffered_.Full() || stop.load()) break;
+    handler_.PollOnce(config.round.heartbeat_ms);
+    s_.nodes.DropSilent(s_.clock.NowMs(), config.round.dead_after_ms);
+    buffered_.Dispatch();
+    if (buffered_.busy() > 0) {
+      idle_since = s_.clock.NowMs();
+    } else if (s_.clock.NowMs() - idle_since > config.round.join_timeout_ms) {
+      s_.collector.Close();
+      return RoundEnd::kTooFewNodes;
+    }
+  }
+  s_.collector.Close();
+  if (!buffered_.Full()) return RoundEnd::kCutShort;
+  RoundMetrics& metrics = s_.round_metrics;
+  metrics.bytes_up = s_.collector.round_bytes_up();
+  metrics.updates = s_.collector.count();
+  buffered_.Describe(&metrics);
+  StepAndEvaluate(/*stepped=*/true);
+  const double time_s = virtual_clock_ ? buffered_.now_s() : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
+  Record(/*stepped=*/true, time_s, m);
+  return RoundEnd::kStep;
+}
+
+void RoundLoop::Record(bool stepped, double time_s, RoundMetrics* m) {
+  RoundMetrics& metrics = s_.round_metrics;
+  const uint32_t round = metrics.round;
   metrics.epsilon = privacy_.EpsilonAfter(round + 1, s_.state.summary.steps + (stepped ? 1 : 0));
-  metrics.time_s = virtual_clock_ ? s_.state.rounds_time_s + round_seconds
-                                  : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
+  metrics.version = s_.state.summary.steps + (stepped ? 1 : 0);
+  metrics.time_s = time_s;
   s_.recorder.Record(metrics);
   if (const Status audited = s_.recorder.audit().Record(
           round, metrics.step_size, stepped ? std::span<const double>(direction_) : std::span<const double>(),
@@ -216,13 +285,7 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
       !audited.ok()) {
     EDGEFL_LOG_WARN("round %u: %s", round, audited.message());
   }
-  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
-    const NodeRoundMetrics& row = s_.nodes[i].round;
-    if (row.bytes_down > 0 || row.bytes_up > 0) s_.recorder.RecordNode(row);
-  }
   *m = metrics;
-  if (stepped) return RoundEnd::kStep;
-  return few_drawn ? RoundEnd::kFewDrawn : RoundEnd::kNoStep;
 }
 
 void RoundLoop::StepAndEvaluate(bool stepped) {
@@ -231,6 +294,12 @@ void RoundLoop::StepAndEvaluate(bool stepped) {
   if (stepped) {
     mid_round_ = true;  // the model has moved; state.round not yet
     s_.aggregator->Finish(direction_);
+    if (buffered_mode_) {
+      const double scale = buffered_.step_scale();  // FedBuff's (1/K) sum_i w(s_i) g_i
+      if (scale != 1.0) {
+        for (double& v : direction_) v *= scale;
+      }
+    }
     AddCentralNoise(s_.config, round, s_.collector.count(), direction_);
     if (s_.control) s_.control->Step(s_.state.control);
     NoteAggregation(round);
@@ -288,8 +357,8 @@ void RoundLoop::SayWhatAggregationDid() const {
 void RoundLoop::LogProgress(const RoundMetrics& m) const {
   char accuracy[32] = "";
   if (std::isfinite(m.test_accuracy)) std::snprintf(accuracy, sizeof(accuracy), "  test acc %.3f", m.test_accuracy);
-  EDGEFL_LOG_INFO("%s: round %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", s_.config.name.c_str(),
-                  m.round + 1, s_.config.rounds, m.loss, accuracy, m.step_size,
+  EDGEFL_LOG_INFO("%s: %s %u/%u  loss %.4g%s  step %.3g  up %llu B  down %llu B", s_.config.name.c_str(),
+                  buffered_mode_ ? "step" : "round", m.round + 1, s_.config.rounds, m.loss, accuracy, m.step_size,
                   static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
 }
 

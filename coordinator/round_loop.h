@@ -1,5 +1,6 @@
 // RoundLoop: the coordinator's rounds. Joins the population, then, each
-// round: draws the cohort (CohortSampler), sends the model to it, collects
+// round (async.mode = "buffered": each step, whose updates BufferedIntake
+// gathers, coordinator/buffered_intake.h): draws the cohort (CohortSampler), sends the model to it, collects
 // answers until the round is complete (every asked node answered, or the
 // cohort's K with over-commitment) or its deadline, decides which answers
 // count (as they arrive on the wall clock; by modelled arrival under the
@@ -12,6 +13,7 @@
 #include <functional>
 #include <vector>
 
+#include "coordinator/buffered_intake.h"
 #include "coordinator/cohort_sampler.h"
 #include "coordinator/message_handler.h"
 #include "coordinator/privacy_ledger.h"
@@ -51,6 +53,10 @@ class RoundLoop {
     kCutShort,     // a signal came before every participant answered: not recorded, no step
   };
   RoundEnd RunRound(const std::atomic<bool>& stop, RoundMetrics* m);
+  // A buffered step: tasks out, updates in until the buffer holds K, the step.
+  RoundEnd RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m);
+  // The round's or step's row: metrics.csv, the audit chain and nodes.csv (sync rounds).
+  void Record(bool stepped, double time_s, RoundMetrics* m);
   // Sends the model to every participant, in parts, each encoded once.
   void StartRound();
   void StepAndEvaluate(bool stepped);
@@ -60,10 +66,12 @@ class RoundLoop {
   Session& s_;
   ServerStep& step_;
   RoundIntake intake_;
+  BufferedIntake buffered_;
   MessageHandler handler_;
   CohortSampler cohort_;
   PrivacyLedger privacy_;
   const bool virtual_clock_;
+  const bool buffered_mode_;
   std::vector<double> direction_;
   std::vector<float> gradient_before_;  // grad f at the round's start (step.smoothness = "online")
   uint64_t bounded_updates_ = 0;        // scaled down to aggregator.max_update_norm

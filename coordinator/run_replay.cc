@@ -26,6 +26,11 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
   std::vector<ExperimentConfig> configs;
   EDGEFL_RETURN_IF_ERROR(LoadExperimentFile(dir + "/" + kConfigFile, {}, &configs));
   const ExperimentConfig& config = configs[0];
+  if (config.async.Buffered()) {
+    return Status::Error(StatusCode::kInvalidArgument, "%s is a buffered run (async.mode = \"buffered\"): its steps "
+                         "weigh each update by its staleness, which %s does not keep, so it cannot be replayed; its "
+                         "audit chain is still checked without --replay", dir.c_str(), kUpdateLogFile);
+  }
   std::vector<AuditRound> chain;
   EDGEFL_RETURN_IF_ERROR(ReadAuditRounds(dir, key, &chain));
   std::vector<KeptUpdate> kept;

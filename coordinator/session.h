@@ -5,6 +5,7 @@
 // Coordinator owns it and checkpoints its state. Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 
@@ -29,6 +30,14 @@ struct Session {
   // Sends `fbb` to joined node `node`; a node that cannot be reached is
   // marked not alive (it is heard from again when it reconnects).
   bool SendTo(uint32_t node);
+  // The aggregator's verdict `added` on node `node`'s update `message`:
+  // counted into the run's figures, the audit chain and the kept updates
+  // when it was added; an overflow marks the node (divergence.h). Returns `added`.
+  Status CountAdded(uint32_t node, std::span<const uint8_t> message, const Status& added);
+  // The most updates one step adds: run.nodes, or a buffered step's K.
+  static uint32_t UpdatesPerStep(const ExperimentConfig& config) {
+    return config.async.Buffered() ? std::max(config.nodes, config.async.buffer) : config.nodes;
+  }
   // One more message refused: in the run's total and the round's.
   void CountRejected() {
     ++state.summary.rejected;

@@ -32,13 +32,13 @@ Status UpdateCollector::Check(uint32_t node, uint32_t round, const wire::Update&
   return Status::Ok();
 }
 
-Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
-  NodeSlot& slot = nodes_[node];
+Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row,
+                             uint32_t staleness_weight) {
   // Refused like a malformed payload: a node's weight is the samples it
   // says it has, and a heavier one could overflow the round's exact sums.
   const uint32_t weight = weighted_ ? codec::UpdateWeight(update) : 1;
   if (weight > max_weight_) {
-    slot.round.outcome = NodeOutcome::kRefused;
+    row.outcome = NodeOutcome::kRefused;
     return Status::Error(StatusCode::kMalformed,
                          "round %u: update weight %u is more than %u, the most one update may weigh with run.nodes = "
                          "%u (a round's weights total at most 2^20)",
@@ -47,28 +47,29 @@ Status UpdateCollector::Add(uint32_t node, const wire::Update& update) {
   std::span<const float> control_delta;
   if (control_ != nullptr) {
     if (const Status c = codec::ReadControlDelta(update, dimension_, &control_delta); !c.ok()) {
-      slot.round.outcome = NodeOutcome::kRefused;
+      row.outcome = NodeOutcome::kRefused;
       return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, c.message());
     }
   }
+  NodeSlot& slot = nodes_[node];
   codec::DecodedPayload decoded;
   const Status s = codec::DecodeUpdatePayload(update, compressor_, dimension_, scratch_, &decoded);
   if (!s.ok()) {
     if (s.code() == StatusCode::kOverflow) {
       slot.answered = true;  // its answer is in: it overflowed
-      slot.round.outcome = NodeOutcome::kOverflowed;
+      row.outcome = NodeOutcome::kOverflowed;
       return Status::Error(StatusCode::kOverflow, "round %u: %s", round_, s.message());
     }
-    slot.round.outcome = NodeOutcome::kRefused;
+    row.outcome = NodeOutcome::kRefused;
     return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, s.message());
   }
   slot.answered = true;
-  slot.round.accepted = true;
-  slot.round.outcome = NodeOutcome::kCounted;
-  slot.round.loss = update.loss();
-  slot.round.grad_norm = update.grad_norm();
-  slot.round.compute_us = update.compute_us();
-  aggregator_.AddFrom(node, decoded, weight);
+  row.accepted = true;
+  row.outcome = NodeOutcome::kCounted;
+  row.loss = update.loss();
+  row.grad_norm = update.grad_norm();
+  row.compute_us = update.compute_us();
+  aggregator_.AddFrom(node, decoded, weight * staleness_weight);
   if (control_ != nullptr) control_->Add(control_delta);
   if (std::isfinite(update.loss())) {
     node_loss_sum_ += update.loss();
@@ -95,16 +96,18 @@ Status UpdateCollector::Hold(uint32_t node, uint32_t round, const wire::Update& 
   return Status::Ok();
 }
 
-Status UpdateCollector::TakeHeld(uint32_t node) {
-  // Back into the aggregator's receive buffer, where Add expects an
-  // update's bytes (some aggregators keep views of them).
-  const std::vector<uint8_t>& held = held_[node];
+Status UpdateCollector::TakeHeld(uint32_t node) { return AddMessage(node, held_[node], nodes_[node].round, 1); }
+
+Status UpdateCollector::AddMessage(uint32_t node, std::span<const uint8_t> message, NodeRoundMetrics& row,
+                                   uint32_t staleness_weight) {
+  // Into the aggregator's receive buffer, where Add expects an update's
+  // bytes (some aggregators keep views of them).
   const std::span<uint64_t> buffer = aggregator_.ReceiveBuffer();
-  std::memcpy(buffer.data(), held.data(), held.size());
+  std::memcpy(buffer.data(), message.data(), message.size());
   const wire::Envelope* envelope = nullptr;
   EDGEFL_RETURN_IF_ERROR(
-      codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(buffer.data()), held.size()}, &envelope));
-  return Add(node, *envelope->body_as_Update());
+      codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(buffer.data()), message.size()}, &envelope));
+  return AddAs(node, *envelope->body_as_Update(), row, staleness_weight);
 }
 
 double UpdateCollector::mean_node_grad_norm() const {

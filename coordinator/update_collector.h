@@ -57,7 +57,16 @@ class UpdateCollector {
   // and adding of a checked update whose bytes lie in the aggregator's
   // receive buffer.
   Status Check(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes);
-  Status Add(uint32_t node, const wire::Update& update);
+  Status Add(uint32_t node, const wire::Update& update) { return AddAs(node, update, nodes_[node].round, 1); }
+  // Add, with the node's report written to `row`, and its weight
+  // multiplied by `staleness_weight` (buffered aggregation, staleness_weight.h).
+  Status AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row, uint32_t staleness_weight);
+  // AddAs for an update `message` (its whole envelope) held elsewhere: it is
+  // copied into the aggregator's receive buffer first.
+  Status AddMessage(uint32_t node, std::span<const uint8_t> message, NodeRoundMetrics& row,
+                    uint32_t staleness_weight);
+  // Counts `bytes` of update received from `node` outside Check.
+  void CountBytesUp(size_t bytes) { round_bytes_up_ += bytes; }
 
   // Checks an update as Take does and keeps a copy of `message` (its
   // whole envelope); the node has answered, and nothing is added yet.

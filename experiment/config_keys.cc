@@ -6,7 +6,7 @@
 namespace edgefl {
 namespace {
 
-constexpr const char* kSections[] = {"run", "objective", "noise", "local", "privacy", "compressor", "aggregator", "step", "server", "link", "round"};
+constexpr const char* kSections[] = {"run", "objective", "noise", "local", "privacy", "compressor", "aggregator", "step", "server", "link", "round", "async"};
 
 // A number as docs/config.md writes it: 0.1, 1e6, and whole numbers as 1.0
 // for a default (a TOML float) but 1 in a range.

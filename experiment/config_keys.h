@@ -72,7 +72,8 @@ static_assert(sizeof(RoundConfig) == 72, "a new round field needs its key in Vis
 static_assert(sizeof(LinkConfig) == 40, "a new link field needs its key in VisitConfigKeys");
 static_assert(sizeof(codec::LocalSpec) == 64, "a new local field needs its key in VisitConfigKeys");
 static_assert(sizeof(PrivacyConfig) == 32, "a new privacy field needs its key in VisitConfigKeys");
-static_assert(sizeof(ExperimentConfig) == 680, "a new run field needs its key in VisitConfigKeys");
+static_assert(sizeof(AsyncConfig) == 40, "a new async field needs its key in VisitConfigKeys");
+static_assert(sizeof(ExperimentConfig) == 720, "a new run field needs its key in VisitConfigKeys");
 static_assert(sizeof(DeviceProfile) == 112, "a new profile field needs its key in VisitProfileKeys");
 
 template <typename Config, typename Visitor>
@@ -381,6 +382,30 @@ void VisitConfigKeys(Config& c, Visitor& v) {
           "answer arrives at its modelled time, 2·latency + compute + its exact bytes over its link ([link]); "
           "the deadline, over-commitment and `time_s` follow that time, so the same seed gives the same model "
           "whatever the machine's scheduling."});
+
+  v.Section("async");
+  v.Word("mode", c.async.mode, AggregationModeNames(),
+         {"`sync`: rounds, each waiting for its cohort. `buffered`: FedBuff's asynchronous rounds: `concurrency` "
+          "nodes train at once, each on the model version it was sent, and the coordinator steps after every "
+          "`buffer` updates, weighing each by its staleness; `run.rounds` counts steps. With `round.clock = "
+          "\"virtual\"` each update arrives at its modelled time and the run is reproducible bit for bit."});
+  v.Integer("buffer", c.async.buffer, 0, 100000,
+            {"K, the updates a buffered step takes (FedBuff's buffer); the step is (1/K) Σ w(s_i) g_i.",
+             "[1, 100000] when buffered; 0 with `sync`"});
+  v.Integer("concurrency", c.async.concurrency, 0, 1000000,
+            {"How many nodes train at once; each that answers is replaced by an idle node drawn from `run.seed` "
+             "(itself when every node trains). 0: every node.",
+             "[0, `run.nodes`]"});
+  v.Word("staleness", c.async.staleness, StalenessWeightingNames(),
+         {"w(s), the weight of an update whose model is s versions old: `constant` 1, `polynomial` (1 + s)^−a, "
+          "`hinge` 1 up to s = b, then 1/(1 + a (s − b))."});
+  v.Number("staleness_exponent", c.async.staleness_exponent, Between(0.0, 10.0),
+           {"a of `polynomial` (0.5 is FedBuff's 1/√(1 + s))."});
+  v.Integer("hinge_after", c.async.hinge_after, 0, 1000000, {"b of `hinge`: updates up to b versions old weigh 1."});
+  v.Number("hinge_slope", c.async.hinge_slope, Between(0.0, 1e6), {"a of `hinge`."});
+  v.Integer("max_staleness", c.async.max_staleness, 0, 1000000,
+            {"An update more versions old than this is refused (nodes.csv says `stale`; metrics.csv counts them) "
+             "and its node given the current model."});
 }
 
 // Every key of a [[profile]] table; the visitor is config_keys.h's, with

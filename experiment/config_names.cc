@@ -35,6 +35,13 @@ constexpr codec::KindName<PrivacyMode> kPrivacyModeNames[] = {
 };
 // local.state: whether the optimiser's moments outlive the round.
 constexpr codec::KindName<bool> kStateLifetimeNames[] = {{false, "round"}, {true, "run"}};
+constexpr codec::KindName<AggregationMode> kAggregationModeNames[] = {
+    {AggregationMode::kSync, "sync"}, {AggregationMode::kBuffered, "buffered"}};
+constexpr codec::KindName<StalenessWeighting> kStalenessWeightingNames[] = {
+    {StalenessWeighting::kConstant, "constant"},
+    {StalenessWeighting::kPolynomial, "polynomial"},
+    {StalenessWeighting::kHinge, "hinge"},
+};
 constexpr codec::KindName<RoundClock> kRoundClockNames[] = {
     {RoundClock::kWall, "wall"}, {RoundClock::kVirtual, "virtual"},
 };
@@ -68,6 +75,8 @@ std::span<const codec::KindName<RoundClock>> RoundClockNames() { return kRoundCl
 std::span<const codec::KindName<Weighting>> WeightingNames() { return kWeightingNames; }
 std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames() { return kPrivacyModeNames; }
 std::span<const codec::KindName<bool>> StateLifetimeNames() { return kStateLifetimeNames; }
+std::span<const codec::KindName<AggregationMode>> AggregationModeNames() { return kAggregationModeNames; }
+std::span<const codec::KindName<StalenessWeighting>> StalenessWeightingNames() { return kStalenessWeightingNames; }
 
 double PresetUplinkBps(LinkPreset preset) {
   // Uplink medians of public measurements (docs/config.md, [link]).

@@ -192,6 +192,7 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   EDGEFL_RETURN_IF_ERROR(CheckAggregator(*c));
   EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
   EDGEFL_RETURN_IF_ERROR(CheckPrivacy(*c));
+  EDGEFL_RETURN_IF_ERROR(CheckAsync(*c));
   if (c->round.cohort > c->nodes) {
     return Bad("round.cohort = %u: must be at most run.nodes = %u (the population)", c->round.cohort, c->nodes);
   }

@@ -207,6 +207,37 @@ struct PrivacyConfig {
   bool operator==(const PrivacyConfig&) const = default;
 };
 
+// Buffered asynchronous aggregation (FedBuff, Nguyen et al. 2022;
+// coordinator/buffered_intake.h, docs/theory.md 7): each node trains on
+// the model version it was last sent, and the coordinator steps after every
+// `buffer` updates, each weighed by its staleness s (the versions made since
+// its model was sent).
+enum class AggregationMode : uint8_t {
+  kSync,      // rounds: the cohort gets one model, and the round waits for it (the default)
+  kBuffered,  // no rounds: `concurrency` nodes train at once, and a step comes every `buffer` updates
+};
+
+// w(s), what an update s versions stale is worth against a fresh one.
+enum class StalenessWeighting : uint8_t {
+  kConstant,    // 1
+  kPolynomial,  // (1 + s)^-a, a = staleness_exponent (FedBuff's 1/sqrt(1 + s) at a = 0.5)
+  kHinge,       // 1 for s <= b, else 1 / (1 + a (s - b)); a = hinge_slope, b = hinge_after (FedAsync)
+};
+
+struct AsyncConfig {
+  AggregationMode mode = AggregationMode::kSync;
+  StalenessWeighting staleness = StalenessWeighting::kPolynomial;
+  uint32_t buffer = 0;           // K, the updates a step takes (>= 1 when buffered)
+  uint32_t concurrency = 0;      // nodes training at once (0: every node)
+  uint32_t max_staleness = 1000; // a staler update is refused, and counted
+  uint32_t hinge_after = 4;      // b
+  double staleness_exponent = 0.5;  // a of the polynomial
+  double hinge_slope = 1.0;         // a of the hinge
+
+  bool Buffered() const { return mode == AggregationMode::kBuffered; }
+  bool operator==(const AsyncConfig&) const = default;
+};
+
 // DeviceProfile: a group of the population's nodes alike in board, link and
 // participation — e.g. "40 Pi Zero 2 on LTE-M, 8 Pi 5 on Wi-Fi" is two
 // [[profile]] tables. Profiles take node ids in file order (the first
@@ -262,6 +293,7 @@ struct ExperimentConfig {
   ServerConfig server;
   LinkConfig link;
   RoundConfig round;
+  AsyncConfig async;
   std::vector<DeviceProfile> profiles;  // [[profile]] tables, in file order
 
   // The task node `node_index` receives in Welcome.
@@ -305,6 +337,11 @@ Status CheckProfiles(const ExperimentConfig& config);
 // multiplier for its noise, and under central DP an aggregator whose
 // sensitivity is one update's norm (experiment/privacy_config.cc).
 Status CheckPrivacy(const ExperimentConfig& config);
+
+// What buffered aggregation needs of the rest of the config: a buffer,
+// rules that stay exact and order-free when one node may send two updates
+// a step, and no per-round participation settings (experiment/async_config.cc).
+Status CheckAsync(const ExperimentConfig& config);
 
 // The aggregator the coordinator builds: [aggregator] as given, except that
 // central DP bounds every decoded update to privacy.clip_norm (the tighter
@@ -354,6 +391,8 @@ std::span<const codec::KindName<RoundClock>> RoundClockNames();
 std::span<const codec::KindName<Weighting>> WeightingNames();
 std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames();
 std::span<const codec::KindName<bool>> StateLifetimeNames();
+std::span<const codec::KindName<AggregationMode>> AggregationModeNames();
+std::span<const codec::KindName<StalenessWeighting>> StalenessWeightingNames();
 const char* AggregatorName(AggregatorKind kind);
 const char* StepRuleName(StepRuleKind kind);
 

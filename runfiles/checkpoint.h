@@ -29,7 +29,8 @@
 namespace edgefl {
 
 inline constexpr char kCheckpointMagic[8] = {'E', 'D', 'G', 'E', 'F', 'L', 'C', 'K'};
-inline constexpr uint32_t kCheckpointFormatVersion = 2;  // 2: RunState ends with the control variate
+// 2: RunState ends with the control variate; 3: then with the tasks sent (buffered aggregation)
+inline constexpr uint32_t kCheckpointFormatVersion = 3;
 inline constexpr size_t kCheckpointHeaderBytes = 40;
 
 struct Checkpoint {

@@ -22,11 +22,12 @@ namespace {
 
 constexpr const char* kMetricsHeader =
     "round,time_s,loss,grad_norm,node_loss,step_size,direction_norm,bytes_up,bytes_down,participants,updates,"
-    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness,late,dropped,missing,epsilon\n";
+    "rejected,test_loss,test_accuracy,norm_estimate,l0,l1,smoothness,late,dropped,missing,epsilon,version,buffer_fill,"
+    "staleness_mean,staleness_max,stale\n";
 // What ReadSummary takes for an absent figure: a double, so that value_or
 // reads each figure as a double (NAN, a float, would round every one to f32).
 constexpr double kAbsent = std::numeric_limits<double>::quiet_NaN();
-constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost,outcome,arrival_s\n";
+constexpr const char* kNodesHeader = "round,node,bytes_up,bytes_down,accepted,loss,grad_norm,compute_us,connection_lost,outcome,arrival_s,staleness\n";
 
 }  // namespace
 
@@ -125,6 +126,8 @@ const char* NodeOutcomeName(NodeOutcome outcome) {
       return "refused";
     case NodeOutcome::kOverflowed:
       return "overflowed";
+    case NodeOutcome::kStale:
+      return "stale";
   }
   return "?";
 }
@@ -148,7 +151,7 @@ void RunRecorder::Record(const RoundMetrics& r) {
   }
   std::fprintf(metrics_, ",%u,%u,%u,", r.late, r.dropped, r.missing);
   if (std::isfinite(r.epsilon)) std::fprintf(metrics_, "%.9g", r.epsilon);
-  std::fputc('\n', metrics_);
+  std::fprintf(metrics_, ",%u,%u,%.6g,%u,%u\n", r.version, r.buffer_fill, r.staleness_mean, r.staleness_max, r.stale);
   std::fflush(metrics_);
 }
 
@@ -159,7 +162,7 @@ void RunRecorder::RecordNode(const NodeRoundMetrics& r) {
                r.accepted ? 1 : 0, r.loss, r.grad_norm, r.compute_us, r.connection_lost ? 1 : 0,
                NodeOutcomeName(r.outcome));
   if (std::isfinite(r.arrival_s)) std::fprintf(nodes_, "%.6f", r.arrival_s);
-  std::fputc('\n', nodes_);
+  std::fprintf(nodes_, ",%u\n", r.staleness);
   std::fflush(nodes_);
 }
 

@@ -53,6 +53,14 @@ struct RoundMetrics {
   double test_loss = 0.0;    // data objectives: held-out loss (NaN otherwise)
   double test_accuracy = 0.0;  // data objectives: held-out accuracy (NaN otherwise)
   double epsilon = NAN;      // privacy spent by the end of the round, at privacy.delta (NaN without privacy)
+  uint32_t version = 0;      // the model's version after the round: the steps taken so far
+  // Buffered aggregation (async.mode = "buffered"): the updates the step
+  // took (the buffer's fill), their staleness, and the updates refused as
+  // staler than async.max_staleness. Sync rounds write 0 staleness.
+  uint32_t buffer_fill = 0;
+  double staleness_mean = 0.0;
+  uint32_t staleness_max = 0;
+  uint32_t stale = 0;
 };
 
 // What became of a node's part in a round (nodes.csv's outcome).
@@ -64,6 +72,7 @@ enum class NodeOutcome : uint8_t {
   kDropped,     // its update was lost to round.dropout
   kRefused,     // its update was refused (docs/outputs.md: the coordinator's log says why)
   kOverflowed,  // its values were too large to add (|v| >= 2^40 or not finite)
+  kStale,       // buffered: its model was more than async.max_staleness versions old
 };
 const char* NodeOutcomeName(NodeOutcome outcome);
 
@@ -79,7 +88,9 @@ struct NodeRoundMetrics {
   uint32_t compute_us = 0;
   bool connection_lost = false;  // its connection closed while it was joined
   NodeOutcome outcome = NodeOutcome::kNotAsked;
-  double arrival_s = NAN;    // its update's arrival after the round's start: modelled (virtual clock) or measured
+  double arrival_s = NAN;    // its update's arrival after the round's start (buffered: its task's start):
+                             // modelled (virtual clock) or measured
+  uint32_t staleness = 0;    // buffered: versions made since its task's model (0 in sync rounds)
 };
 
 struct RunSummary {

@@ -31,6 +31,7 @@ struct RunState {
   double rounds_time_s = 0.0;       // metrics.csv's time_s at the end of the last round run
   double wall_time_s = 0.0;         // the run's wall time before this process took it over
   std::vector<float> control;       // SCAFFOLD's c (empty otherwise)
+  uint32_t tasks_sent = 0;          // buffered aggregation: tasks numbered so far (the next task's number)
 
   // Folds round `m` (the round this state is at) into the summary.
   void FoldRound(const RoundMetrics& m) {
@@ -70,6 +71,7 @@ struct RunState {
     out.Put(s.diverged_at);
     for (const uint64_t v : {s.bytes_up, s.bytes_down, s.update_messages, s.rejected}) out.Put(v);
     out.PutSpan(std::span<const float>(control));
+    out.Put(tasks_sent);
   }
   // The model, `overflowed` and `control` must already have the run's sizes.
   Status Load(StateReader& in) {
@@ -93,6 +95,7 @@ struct RunState {
     EDGEFL_RETURN_IF_ERROR(in.Get(&s.diverged_at));
     for (uint64_t* v : {&s.bytes_up, &s.bytes_down, &s.update_messages, &s.rejected}) EDGEFL_RETURN_IF_ERROR(in.Get(v));
     EDGEFL_RETURN_IF_ERROR(in.GetSpan(std::span<float>(control)));
+    EDGEFL_RETURN_IF_ERROR(in.Get(&tasks_sent));
     return Status::Ok();
   }
 };

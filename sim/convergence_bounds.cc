@@ -22,7 +22,7 @@ double ConvergenceBound::At(double initial_loss, double rounds) const {
 std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
   if (c.objective.kind != wire::ObjectiveKind::Quadratic || c.step.rule != StepRuleKind::kConstant ||
       c.server.optimizer != ServerOptimizerKind::kSgd || c.noise.kind == wire::NoiseKind::Affine ||
-      c.aggregator.max_update_norm > 0.0 || !SendsPlainGradient(c)) {
+      c.aggregator.max_update_norm > 0.0 || !SendsPlainGradient(c) || c.async.Buffered()) {
     return std::nullopt;
   }
   // N is the updates a step averages: K of a cohort, when that is the same every round.
@@ -76,7 +76,8 @@ std::optional<ConvergenceBound> TheoremBound(const ExperimentConfig& c) {
 std::optional<StepLimit> StepSizeLimit(const ExperimentConfig& c) {
   using Kind = wire::CompressorKind;
   if (codec::IsDataObjective(c.objective.kind) || c.aggregator.kind != AggregatorKind::kMean ||
-      c.compressor.kind == Kind::Sign || c.compressor.kind == Kind::ScaledSign || !SendsPlainGradient(c)) {
+      c.compressor.kind == Kind::Sign || c.compressor.kind == Kind::ScaledSign || !SendsPlainGradient(c) ||
+      c.async.Buffered()) {
     return std::nullopt;
   }
   double omega = CompressorOmega(c.compressor, c.objective.dimension);

@@ -57,6 +57,12 @@ Status Check(const ExperimentConfig& c, const char* which) {
                          "the %s config: the scaling rules do not model norm bounding (aggregator.max_update_norm = %g)",
                          which, c.aggregator.max_update_norm);
   }
+  if (c.async.Buffered()) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "the %s config: the scaling rules are for synchronous rounds, not buffered steps on stale "
+                         "models (async.mode = \"buffered\")",
+                         which);
+  }
   if (!SendsPlainGradient(c)) {
     return Status::Error(StatusCode::kInvalidArgument,
                          "the %s config: the scaling rules are for nodes that send one gradient a round (docs/theory.md "

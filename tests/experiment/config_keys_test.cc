@@ -121,6 +121,14 @@ schedule_period = 5
 schedule_on = 5
 schedule_start = 2
 clock = "virtual"
+[async]
+buffer = 4
+concurrency = 3
+staleness = "hinge"
+staleness_exponent = 0.75
+hinge_after = 2
+hinge_slope = 0.5
+max_staleness = 9
 )";
 
 // The keys whose non-default value the document above cannot hold as well,
@@ -129,6 +137,14 @@ clock = "virtual"
 const char* kKeysChangedApart = R"(
 [aggregator]
 weighting = "samples"
+)";
+
+// Buffered aggregation, which refuses the cohort and participation keys
+// the first document sets.
+const char* kBufferedKeysChanged = R"(
+[async]
+mode = "buffered"
+buffer = 2
 )";
 
 // "section.key" -> the value as TOML text, for every key of a document.
@@ -174,10 +190,10 @@ std::string ReadDocs() {
   return text.str();
 }
 
-// "section.key" of every key the two documents above change.
+// "section.key" of every key the documents above change.
 std::set<std::string> ChangedKeys() {
   std::set<std::string> changed;
-  for (const char* document : {kEveryKeyChanged, kKeysChangedApart}) {
+  for (const char* document : {kEveryKeyChanged, kKeysChangedApart, kBufferedKeysChanged}) {
     for (const auto& [key, value] : Flatten(document)) changed.insert(key);
   }
   return changed;
@@ -185,7 +201,7 @@ std::set<std::string> ChangedKeys() {
 
 TEST_CASE("every key, set to a non-default value, survives file -> config -> ToToml -> config") {
   const auto defaults = Flatten(ToToml(ExperimentConfig{}));
-  for (const char* document : {kEveryKeyChanged, kKeysChangedApart}) {
+  for (const char* document : {kEveryKeyChanged, kKeysChangedApart, kBufferedKeysChanged}) {
     std::vector<ExperimentConfig> from_file;
     const Status loaded = LoadExperiments(document, "every-key.toml", {}, &from_file);
     REQUIRE_MESSAGE(loaded.ok(), loaded.message());
@@ -210,7 +226,7 @@ TEST_CASE("every key, set to a non-default value, survives file -> config -> ToT
     CHECK(read_back[0] == from_file[0]);
     CHECK(!(read_back[0] == ExperimentConfig{}));
   }
-  // Between them the two documents change every key ToToml writes.
+  // Between them the documents change every key ToToml writes.
   std::set<std::string> written;
   for (const auto& [key, value] : defaults) written.insert(key);
   CHECK(ChangedKeys() == written);

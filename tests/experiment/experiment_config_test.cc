@@ -360,5 +360,45 @@ TEST_CASE("central DP bounds every decoded update to the clip norm; the other mo
   CHECK(configs[0].TaskFor(0).privacy.noise_multiplier == 0.0);
 }
 
+TEST_CASE("buffered aggregation: a buffer, the summing rules, and no per-round participation; each refusal says why") {
+  std::vector<ExperimentConfig> configs;
+  const std::string base = "[run]\nnodes = 6\n[async]\nmode = \"buffered\"\n";
+  REQUIRE(Load(base + "buffer = 3\nconcurrency = 4\nstaleness = \"hinge\"\nhinge_after = 2\n", &configs).ok());
+  CHECK(configs[0].async.Buffered());
+  CHECK(configs[0].async.buffer == 3);
+  CHECK(configs[0].async.concurrency == 4);
+  CHECK(configs[0].async.staleness == StalenessWeighting::kHinge);
+  CHECK(configs[0].async.hinge_after == 2);
+  // The defaults: sync, and FedBuff's 1/sqrt(1 + s) when buffered.
+  REQUIRE(Load("[run]\nnodes = 2\n", &configs).ok());
+  CHECK_FALSE(configs[0].async.Buffered());
+  CHECK(configs[0].async.staleness == StalenessWeighting::kPolynomial);
+  CHECK(configs[0].async.staleness_exponent == 0.5);
+
+  Status s = Load(base, &configs);
+  CHECK(Mentions(s, "async.buffer >= 1"));
+  s = Load(base + "buffer = 2\nconcurrency = 7\n", &configs);
+  CHECK(Mentions(s, "async.concurrency = 7"));
+  s = Load(base + "buffer = 2\n[aggregator]\nkind = \"median\"\n", &configs);
+  CHECK(Mentions(s, "a buffer may hold two updates from one fast node"));
+  s = Load(base + "buffer = 2\n[aggregator]\nnode_momentum = 0.5\n", &configs);
+  CHECK(Mentions(s, "without node_momentum or bucketing"));
+  s = Load(base + "buffer = 2\n[aggregator]\nweighting = \"samples\"\n", &configs);
+  CHECK(Mentions(s, "weighting"));
+  s = Load(base + "buffer = 2\n[round]\ncohort = 3\n", &configs);
+  CHECK(Mentions(s, "round.cohort"));
+  s = Load(base + "buffer = 2\n[round]\ndropout = 0.1\n", &configs);
+  CHECK(Mentions(s, "dropout 0.1"));
+  s = Load(base + "buffer = 2\n[local]\noptimizer = \"scaffold\"\n", &configs);
+  CHECK(Mentions(s, "scaffold"));
+  s = Load(base + "buffer = 2\n[privacy]\nmode = \"central\"\nclip_norm = 1\nnoise_multiplier = 1\n", &configs);
+  CHECK(Mentions(s, "privacy.mode = \"central\""));
+  s = Load(base + "buffer = 2\nstaleness = \"exponential\"\n", &configs);
+  CHECK(Mentions(s, "async.staleness = \"exponential\""));
+  // The sign votes sum exactly too.
+  CHECK(Load(base + "buffer = 2\n[compressor]\nkind = \"sign\"\n[aggregator]\nkind = \"majority\"\n", &configs)
+            .ok());
+}
+
 }  // namespace
 }  // namespace edgefl

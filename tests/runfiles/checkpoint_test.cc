@@ -208,7 +208,7 @@ TEST_CASE("a truncated, corrupted, foreign or other-version checkpoint is refuse
   }
   std::vector<uint8_t> version = good;
   version[8] = 7;
-  CHECK(refusal(version).find("checkpoint format version 7; this build reads version 2 only") != std::string::npos);
+  CHECK(refusal(version).find("checkpoint format version 7; this build reads version 3 only") != std::string::npos);
   CHECK(refusal({good.begin(), good.begin() + 30}).find("not an edgefl checkpoint") != std::string::npos);
   std::vector<uint8_t> model_file = good;
   std::memcpy(model_file.data(), "EDGEFLMD", 8);

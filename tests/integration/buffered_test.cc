@@ -1,0 +1,246 @@
+// Buffered asynchronous aggregation through the real binaries: on the
+// virtual clock the same config and seed give the same model, rows and
+// staleness whatever the machine does to the processes (nodes started in
+// another order, one stopped for a while); staler updates than
+// async.max_staleness are refused and counted; one node at a time with a
+// buffer of one, without noise, is the synchronous run bit for bit; and on
+// the wall clock a buffered run runs and says it is not reproducible.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runfiles/run_recorder.h"
+#include "sim/launcher.h"
+#include "sim/process_group.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::Column;
+using testing::RunCommand;
+using testing::Summary;
+
+// Two slow boards on LTE-M and four fast ones on Wi-Fi: the fast ones
+// answer several times while a slow one answers once, so the slow ones'
+// updates arrive stale.
+const char* kConfig = R"(
+[run]
+name = "buffered"
+nodes = 6
+rounds = 120
+seed = 5
+[objective]
+kind = "quadratic"
+dimension = 300
+[noise]
+sigma = 0.3
+[compressor]
+kind = "qsgd"
+levels = 8
+[step]
+eta = 0.05
+[link]
+compute_ms = 20
+[round]
+clock = "virtual"
+heartbeat_ms = 100
+[async]
+mode = "buffered"
+buffer = 3
+staleness = "polynomial"
+staleness_exponent = 0.5
+
+[[profile]]
+name = "zero2-lte-m"
+nodes = 2
+board = "pi-zero-2"
+preset = "lte-m"
+latency_ms = 60
+
+[[profile]]
+name = "pi5-wifi"
+nodes = 4
+board = "pi-5"
+preset = "wifi"
+latency_ms = 5
+)";
+
+struct Run {
+  RunSummary summary;
+  std::string metrics, nodes;
+};
+
+Run Read(const std::string& folder) {
+  return {Summary(folder + "/summary.toml"), testing::ReadFile(folder + "/metrics.csv"),
+          testing::ReadFile(folder + "/nodes.csv")};
+}
+
+Run RunWithEdgefl(const std::string& dir, const std::string& name, const std::string& sets = "") {
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + sets + " --out " + dir + "/" + name);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  return Read(dir + "/" + name + "/buffered");
+}
+
+double Sum(const std::vector<std::string>& column) {
+  double sum = 0.0;
+  for (const std::string& v : column) sum += std::stod(v);
+  return sum;
+}
+
+TEST_CASE("buffered on the virtual clock: the same model twice, with the nodes started shuffled and one stopped") {
+  const std::string dir = testing::ScratchDir("buffered_virtual");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const Run reference = RunWithEdgefl(dir, "reference");
+  CHECK(reference.summary.ok);
+  CHECK(reference.summary.steps == 120);
+
+  // The coordinator and its nodes by hand: the nodes join in another order,
+  // and node 1 (a slow board, whose update every step waits on in turn) is
+  // stopped for 0.8 s once the run is under way.
+  const std::string out = dir + "/by-hand";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"},
+                                    5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  std::vector<size_t> nodes(6);
+  for (const int id : {4, 1, 5, 0, 3, 2}) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &nodes[id])
+                .ok());
+    usleep(50 * 1000);
+  }
+  testing::WaitForRows(out + "/metrics.csv", 10);
+  group.Signal(nodes[1], SIGSTOP);
+  usleep(800 * 1000);
+  group.Signal(nodes[1], SIGCONT);
+  CHECK(testing::WaitFor(group, coordinator).exit_code == 0);
+  for (const size_t node : nodes) CHECK(testing::WaitFor(group, node).exit_code == 0);
+  const Run by_hand = Read(out);
+
+  CHECK(by_hand.summary.model_hash == reference.summary.model_hash);
+  CHECK(by_hand.metrics == reference.metrics);  // virtual time_s, staleness and bytes included
+  // nodes.csv: every column but compute_us, which the nodes measure.
+  for (const char* column : {"round", "node", "bytes_up", "bytes_down", "accepted", "loss", "grad_norm", "outcome",
+                             "arrival_s", "staleness"}) {
+    INFO(column);
+    CHECK(Column(by_hand.nodes, column) == Column(reference.nodes, column));
+  }
+
+  // Every step took a full buffer; the slow boards' updates came stale and
+  // were weighed down, the fast ones' mostly fresh.
+  for (const std::string& fill : Column(reference.metrics, "buffer_fill")) CHECK(fill == "3");
+  const auto versions = Column(reference.metrics, "version");
+  REQUIRE(versions.size() == 120);
+  CHECK(versions.front() == "1");
+  CHECK(versions.back() == "120");
+  const auto staleness = Column(reference.nodes, "staleness"), node_ids = Column(reference.nodes, "node");
+  const auto outcomes = Column(reference.nodes, "outcome");
+  double slow = 0.0, fast = 0.0;
+  int slow_n = 0, fast_n = 0;
+  for (size_t i = 0; i < staleness.size(); ++i) {
+    if (outcomes[i] != "counted") continue;
+    const bool is_slow = std::stoi(node_ids[i]) < 2;
+    (is_slow ? slow : fast) += std::stod(staleness[i]);
+    ++(is_slow ? slow_n : fast_n);
+  }
+  REQUIRE(slow_n > 0);
+  REQUIRE(fast_n > 0);
+  CHECK(fast_n > 4 * slow_n);  // a Wi-Fi Pi 5 answers far more often than an LTE-M Zero 2
+  CHECK(slow / slow_n > 2.0 * (fast / fast_n));
+  CHECK(slow / slow_n >= 1.0);
+  CHECK(Sum(Column(reference.metrics, "stale")) == 0.0);  // async.max_staleness = 1000 refuses none
+  // Modelled time runs on: each step ends at its buffer's last arrival.
+  const auto time_s = Column(reference.metrics, "time_s");
+  for (size_t i = 1; i < time_s.size(); ++i) CHECK(std::stod(time_s[i]) >= std::stod(time_s[i - 1]));
+  CHECK(reference.summary.final_loss < 0.5 * reference.summary.initial_loss);
+}
+
+TEST_CASE("buffered: updates staler than async.max_staleness are refused, counted, and the run goes on") {
+  const std::string dir = testing::ScratchDir("buffered_stale");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string sets = "--rounds 60 --set async.max_staleness=1";
+  const Run first = RunWithEdgefl(dir, "first", sets);
+  const Run second = RunWithEdgefl(dir, "second", sets);
+  CHECK(first.summary.model_hash == second.summary.model_hash);
+  CHECK(first.metrics == second.metrics);
+
+  // Every refusal is a nodes.csv row with outcome "stale" and staleness > 1,
+  // and metrics.csv's stale column counts them step by step.
+  const auto staleness = Column(first.nodes, "staleness"), outcomes = Column(first.nodes, "outcome");
+  const auto rounds = Column(first.nodes, "round");
+  int stale_rows = 0;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (outcomes[i] == "stale") {
+      ++stale_rows;
+      CHECK(std::stoi(staleness[i]) > 1);
+    } else if (outcomes[i] == "counted") {
+      CHECK(std::stoi(staleness[i]) <= 1);
+    }
+  }
+  CHECK(stale_rows > 0);
+  CHECK(Sum(Column(first.metrics, "stale")) == stale_rows);
+  for (const std::string& v : Column(first.metrics, "staleness_max")) CHECK(std::stoi(v) <= 1);
+  CHECK(first.summary.steps == 60);
+  CHECK(first.summary.rejected == 0);  // a stale update is no fault of its node's
+}
+
+TEST_CASE("buffered with one node at a time and a buffer of one, without noise: the synchronous run, bit for bit") {
+  // Each step takes one fresh update (staleness 0, weight Q, scale 1) of the
+  // model as it stands, and every node's gradient is the same without noise:
+  // FedSGD's step, whatever the task numbers and whichever node is drawn.
+  const std::string dir = testing::ScratchDir("buffered_as_sync");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "buffered"
+nodes = 4
+rounds = 40
+seed = 3
+[objective]
+kind = "quadratic"
+dimension = 100
+[noise]
+sigma = 0.0
+[compressor]
+kind = "identity"
+[step]
+eta = 0.1
+[link]
+compute_ms = 10
+[round]
+clock = "virtual"
+[async]
+buffer = 1
+concurrency = 1
+)");
+  const Run sync = RunWithEdgefl(dir, "sync");
+  const Run buffered = RunWithEdgefl(dir, "buffered", "--set async.mode=buffered");
+  CHECK(buffered.summary.model_hash == sync.summary.model_hash);
+  CHECK(Column(buffered.metrics, "loss") == Column(sync.metrics, "loss"));
+  for (const std::string& v : Column(buffered.metrics, "staleness_max")) CHECK(v == "0");
+  // The drawn node changes from task to task: the population takes turns.
+  std::set<std::string> drawn;
+  for (const std::string& node : Column(buffered.nodes, "node")) drawn.insert(node);
+  CHECK(drawn.size() == 4);
+
+  // On the wall clock a buffered run runs, and says it is not reproducible.
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --set async.mode=buffered --set "
+                            "round.clock=wall --set async.buffer=2 --set async.concurrency=0 --out " + dir + "/wall");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(testing::Contains(r.output, "not reproducible bit for bit"));
+  const Run wall = Read(dir + "/wall/buffered");
+  CHECK(wall.summary.steps == 40);
+  for (const std::string& fill : Column(wall.metrics, "buffer_fill")) CHECK(fill == "2");
+}
+
+}  // namespace
+}  // namespace edgefl
