@@ -22,10 +22,9 @@ Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
   // from the links and the buffer. The SDE here has no delay (docs/theory.md 7.3).
   if (c.async.Buffered()) {
     return Status::Error(StatusCode::kInvalidArgument,
-                         "edgefl predict does not model buffered aggregation (async.mode = \"buffered\"): each step "
-                         "takes gradients of models several versions old, a delay the SDE does not have, and "
-                         "forecasting the synchronous path instead would be wrong without saying so (docs/theory.md "
-                         "7.3); run it on the virtual clock to measure it");
+                         "edgefl predict does not model buffered aggregation (async.mode = \"buffered\"): its steps "
+                         "take gradients of stale models, a delay the SDE lacks (docs/theory.md 7.3); measure it on "
+                         "the virtual clock");
   }
   // Local training and privacy change what a node sends (docs/theory.md 6).
   if (c.privacy.clip_norm > 0.0 || c.privacy.mode != PrivacyMode::kOff) {

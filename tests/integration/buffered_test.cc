@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -162,6 +163,12 @@ TEST_CASE("buffered on the virtual clock: the same model twice, with the nodes s
   const auto time_s = Column(reference.metrics, "time_s");
   for (size_t i = 1; i < time_s.size(); ++i) CHECK(std::stod(time_s[i]) >= std::stod(time_s[i - 1]));
   CHECK(reference.summary.final_loss < 0.5 * reference.summary.initial_loss);
+
+  // predict refuses it, saying why, rather than forecast a synchronous run.
+  const auto predicted = RunCommand(Binary("edgefl") + " predict " + dir + "/config.toml");
+  CHECK(predicted.exit_code != 0);
+  CHECK(testing::Contains(predicted.output, "does not model buffered aggregation"));
+  CHECK(testing::Contains(predicted.output, "docs/theory.md 7.3"));
 }
 
 TEST_CASE("buffered: updates staler than async.max_staleness are refused, counted, and the run goes on") {
@@ -191,6 +198,157 @@ TEST_CASE("buffered: updates staler than async.max_staleness are refused, counte
   for (const std::string& v : Column(first.metrics, "staleness_max")) CHECK(std::stoi(v) <= 1);
   CHECK(first.summary.steps == 60);
   CHECK(first.summary.rejected == 0);  // a stale update is no fault of its node's
+}
+
+TEST_CASE("buffered: every compressor, the sign votes, server optimisers and the (L0,L1) rule, the same model twice") {
+  // Two slow nodes and four fast ones; each variant's model must come out
+  // the same twice on the virtual clock, and every variant must learn.
+  const std::string dir = testing::ScratchDir("buffered_every_kind");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "kinds"
+nodes = 6
+rounds = 60
+seed = 9
+[objective]
+kind = "quadratic"
+dimension = 200
+[noise]
+sigma = 0.2
+[step]
+eta = 0.05
+[link]
+compute_ms = 10
+[round]
+clock = "virtual"
+[async]
+mode = "buffered"
+buffer = 3
+staleness = "hinge"
+hinge_after = 1
+[[profile]]
+name = "slow"
+nodes = 2
+compute_ms = 45
+[[profile]]
+name = "fast"
+nodes = 4
+[[variant]]
+name = "identity"
+compressor = { kind = "identity" }
+[[variant]]
+name = "rand-k"
+compressor = { kind = "rand-k", k = 40 }
+[[variant]]
+name = "bernoulli"
+compressor = { kind = "bernoulli", p = 0.3 }
+[[variant]]
+name = "qsgd"
+compressor = { kind = "qsgd", levels = 4 }
+[[variant]]
+name = "natural"
+compressor = { kind = "natural" }
+[[variant]]
+name = "top-k"
+compressor = { kind = "top-k", k = 40 }
+[[variant]]
+name = "scaled-sign"
+compressor = { kind = "scaled-sign" }
+[[variant]]
+name = "ef-sign"
+compressor = { kind = "ef-sign" }
+[[variant]]
+name = "sign-mean"
+compressor = { kind = "sign" }
+aggregator = { kind = "sign-mean" }
+step = { eta = 0.02 }
+[[variant]]
+name = "majority"
+compressor = { kind = "sign" }
+aggregator = { kind = "majority" }
+step = { eta = 0.02 }
+[[variant]]
+name = "server-adam"
+compressor = { kind = "qsgd", levels = 4 }
+server = { optimizer = "adam" }
+step = { eta = 0.1 }
+[[variant]]
+name = "l0l1"
+compressor = { kind = "identity" }
+step = { rule = "l0l1", eta = 0.5 }
+)");
+  for (const char* pass : {"first", "second"}) {
+    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/" + pass, 240);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+  }
+  for (const char* variant : {"identity", "rand-k", "bernoulli", "qsgd", "natural", "top-k", "scaled-sign", "ef-sign",
+                              "sign-mean", "majority", "server-adam", "l0l1"}) {
+    INFO(variant);
+    const Run first = Read(dir + "/first/" + variant), second = Read(dir + "/second/" + variant);
+    CHECK(first.summary.ok);
+    CHECK(first.summary.steps == 60);
+    CHECK(first.summary.model_hash == second.summary.model_hash);
+    CHECK(first.metrics == second.metrics);
+    CHECK(first.summary.final_loss < 0.7 * first.summary.initial_loss);
+    double most = 0.0;
+    for (const std::string& v : Column(first.metrics, "staleness_max")) most = std::max(most, std::stod(v));
+    CHECK(most >= 2.0);  // the slow nodes' updates come stale, past the hinge
+  }
+}
+
+TEST_CASE("buffered: a coordinator stopped with SIGTERM resumes from its checkpoint and numbers its tasks on") {
+  // Its tasks out at the stop are lost, as a restarted server's would be, so
+  // the model is not the uninterrupted run's; every step is there once, in
+  // order, and modelled time carries on.
+  const std::string dir = testing::ScratchDir("buffered_resume");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                              {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set", "run.rounds=2000"},
+                              5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  std::vector<size_t> nodes(6);
+  for (int id = 0; id < 6; ++id) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &nodes[id])
+                .ok());
+  }
+  testing::WaitForRows(out + "/metrics.csv", 200);
+  group.Signal(coordinator, SIGTERM);
+  CHECK(testing::WaitFor(group, coordinator).exit_code == 130);
+  CHECK(Summary(out + "/summary.toml").stop_reason == "stopped by signal");
+  REQUIRE(testing::Rows(out + "/metrics.csv") < 2000);
+  group.Stop(3000);  // the nodes left on the coordinator's Bye
+
+  // New nodes carry the stopped run on.
+  ProcessGroup again;
+  s = SpawnCoordinator(again, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  for (int id = 0; id < 6; ++id) {
+    REQUIRE(again.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &nodes[id])
+                .ok());
+  }
+  CHECK(testing::WaitFor(again, coordinator).exit_code == 0);
+  for (const size_t node : nodes) CHECK(testing::WaitFor(again, node).exit_code == 0);
+  const Run run = Read(out);
+  CHECK(run.summary.ok);
+  CHECK(run.summary.steps == 2000);
+  const auto rounds = Column(run.metrics, "round"), versions = Column(run.metrics, "version");
+  const auto time_s = Column(run.metrics, "time_s");
+  REQUIRE(rounds.size() == 2000);
+  for (size_t i = 0; i < rounds.size(); ++i) {
+    CHECK(rounds[i] == std::to_string(i));
+    CHECK(versions[i] == std::to_string(i + 1));
+    if (i > 0) CHECK(std::stod(time_s[i]) >= std::stod(time_s[i - 1]));
+  }
+  const auto verified = RunCommand(Binary("edgefl") + " verify " + out);
+  INFO(verified.output);
+  CHECK(verified.exit_code == 0);
 }
 
 TEST_CASE("buffered with one node at a time and a buffer of one, without noise: the synchronous run, bit for bit") {
