@@ -3,19 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "coordinator/staleness_weight.h"
+#include "experiment/staleness_weight.h"
 #include "core/log.h"
-#include "core/rng.h"
+#include "experiment/buffered_schedule.h"
 #include "experiment/link_model.h"
 
 namespace edgefl {
-namespace {
-
-// The purpose of the draw of which idle node takes the next task, apart
-// from every node's own streams and the cohort sampler's.
-constexpr uint64_t kTaskDraw = 0xC0507'0000'0004ULL;
-
-}  // namespace
 
 BufferedIntake::BufferedIntake(Session& session)
     : s_(session), virtual_(session.config.round.clock == RoundClock::kVirtual), tasks_(session.config.nodes) {}
@@ -50,16 +43,11 @@ void BufferedIntake::Dispatch() {
       ++missing_;
       Close(i, row);
     }
-    if (!task.out && live) idle.emplace_back(DeriveSeed(s_.config.seed, kTaskDraw, s_.state.tasks_sent, i), i);
+    if (!task.out && live) idle.emplace_back(TaskDrawPriority(s_.config.seed, s_.state.tasks_sent, i), i);
   }
   const uint32_t concurrency = s_.config.async.concurrency > 0 ? s_.config.async.concurrency : nodes;
   if (busy_ >= concurrency || idle.empty()) return;
-  const uint32_t take = std::min<uint32_t>(concurrency - busy_, static_cast<uint32_t>(idle.size()));
-  // The lowest priorities: a uniform draw from the idle nodes, the same
-  // whatever order they are listed in; sent in node order.
-  std::partial_sort(idle.begin(), idle.begin() + take, idle.end());
-  idle.resize(take);
-  std::sort(idle.begin(), idle.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  ChooseTaskNodes(idle, concurrency - busy_);  // experiment/buffered_schedule.h
   for (const auto& [priority, node] : idle) Send(node);
 }
 

@@ -17,14 +17,30 @@ Status Unsupported(const char* what) {
 }  // namespace
 
 Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
-  // A buffered step takes gradients of models up to s versions old: a delay
-  // equation, dX = -eta grad f(X(t - tau)) dt + ..., whose delays follow
-  // from the links and the buffer. The SDE here has no delay (docs/theory.md 7.3).
+  // A buffered step takes gradients of models up to s versions old: the
+  // iteration with its delays, exact where every update is the plain noisy
+  // gradient of the quadratic (docs/theory.md 7.3).
   if (c.async.Buffered()) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "edgefl predict does not model buffered aggregation (async.mode = \"buffered\"): its steps "
-                         "take gradients of stale models, a delay the SDE lacks (docs/theory.md 7.3); measure it on "
-                         "the virtual clock");
+    const char* missing = nullptr;
+    if (c.objective.kind != wire::ObjectiveKind::Quadratic) {
+      missing = "an objective other than the quadratic";
+    } else if (c.noise.kind != wire::NoiseKind::Gaussian && c.noise.kind != wire::NoiseKind::None) {
+      missing = "noise other than gaussian";
+    } else if (c.compressor.kind != Kind::Identity || c.aggregator.kind != AggregatorKind::kMean) {
+      missing = "a compressor or a sign vote";
+    } else if (c.server.optimizer != ServerOptimizerKind::kSgd || UsesNormEstimate(c.step.rule)) {
+      missing = "a server optimiser or a normalising step rule";
+    } else if (!SendsPlainGradient(c)) {
+      missing = "local steps, clipping or privacy";
+    }
+    if (missing != nullptr) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "edgefl predict does not model buffered runs with %s: it takes the delayed iteration "
+                           "exactly for dense updates of the quadratic with gaussian noise (docs/theory.md 7.3)",
+                           missing);
+    }
+    *model = ForecastModel::kBuffered;
+    return Status::Ok();
   }
   // Local training and privacy change what a node sends (docs/theory.md 6).
   if (c.privacy.clip_norm > 0.0 || c.privacy.mode != PrivacyMode::kOff) {

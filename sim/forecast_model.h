@@ -13,8 +13,18 @@ namespace edgefl {
 // the sign family (mean of signs, majority vote, scaled signs) shares one
 // step from each coordinate's aggregate mean and variance; kData steps a data
 // objective from its own minibatch noise; kLocalSgd takes E local sgd steps on
-// the quadratic as one exact linear step a round (sim/local_steps.h).
-enum class ForecastModel : uint8_t { kDcsgd, kErrorFeedback, kSignMean, kMajority, kScaledSign, kData, kLocalSgd };
+// the quadratic as one exact linear step a round (sim/local_steps.h); kBuffered
+// steps a buffered run's iteration with its delays (sim/buffered_forecast.h).
+enum class ForecastModel : uint8_t {
+  kDcsgd,
+  kErrorFeedback,
+  kSignMean,
+  kMajority,
+  kScaledSign,
+  kData,
+  kLocalSgd,
+  kBuffered,
+};
 
 inline bool IsSignFamily(ForecastModel m) {
   return m == ForecastModel::kSignMean || m == ForecastModel::kMajority || m == ForecastModel::kScaledSign;

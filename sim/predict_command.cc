@@ -65,6 +65,24 @@ void PrintVerdict(const ExperimentConfig& config, const Prediction& p, uint32_t 
 // Who takes part in a round and how long it lasts, where that is not simply
 // every node at its link's time (sim/participation.h).
 void PrintCohort(const ExperimentConfig& config, const RoundCost& cost) {
+  if (config.async.Buffered()) {
+    // The schedule's figures (sim/round_cost.h, BufferedPlanOf).
+    const std::vector<BufferedStepPlan> plan = BufferedPlanOf(config);
+    double staleness_sum = 0.0, counted = 0.0;
+    uint32_t most = 0, stale = 0;
+    for (const BufferedStepPlan& step : plan) {
+      for (const uint32_t s : step.staleness) staleness_sum += s;
+      counted += static_cast<double>(step.staleness.size());
+      for (const uint32_t s : step.staleness) most = std::max(most, s);
+      stale += step.stale;
+    }
+    std::printf("buffered: a step every %u updates, %u nodes training at once; on the virtual clock's schedule a step "
+                "lasts %.4g s on average, its updates %.3g versions stale on average and at most %u, %u refused as "
+                "staler than %u\n",
+                config.async.buffer, config.async.concurrency > 0 ? config.async.concurrency : config.nodes,
+                cost.seconds, counted > 0.0 ? staleness_sum / counted : 0.0, most, stale, config.async.max_staleness);
+    return;
+  }
   const ParticipationExpectation& e = cost.participation;
   const bool everyone = e.asked == config.nodes && e.counted == config.nodes && e.no_step == 0.0;
   if (everyone) return;

@@ -32,6 +32,14 @@ std::optional<uint32_t> FixedCountedUpdates(const ExperimentConfig& config) {
   return fixed->counted;
 }
 
+std::vector<BufferedStepPlan> BufferedPlanOf(const ExperimentConfig& config) {
+  std::vector<double> task_seconds(config.nodes);
+  for (uint32_t i = 0; i < config.nodes; ++i) {
+    task_seconds[i] = RoundSeconds(ResolveLink(config.LinkOf(i)), DownBytes(config), UpBytes(config));
+  }
+  return PlanBufferedSteps(config, task_seconds, config.rounds);
+}
+
 RoundCost RoundCostOf(const ExperimentConfig& config) {
   RoundCost cost;
   cost.up_bytes = UpBytes(config);
@@ -42,6 +50,14 @@ RoundCost RoundCostOf(const ExperimentConfig& config) {
   cost.downlink_bps = link.downlink_bps;
   const ParticipationModel participation(config, cost.down_bytes, cost.up_bytes);
   cost.participation = participation.Expected();
+  if (config.async.Buffered()) {
+    const std::vector<BufferedStepPlan> plan = BufferedPlanOf(config);
+    const double steps = static_cast<double>(plan.size());
+    cost.participation = {.asked = static_cast<double>(config.async.buffer),
+                          .counted = static_cast<double>(config.async.buffer),
+                          .seconds = plan.empty() ? 0.0 : plan.back().end_s / steps,
+                          .exact = true};
+  }
   if (link.uplink_bps > 0.0) {
     cost.node_seconds = participation.ArrivalSeconds(0);
     cost.seconds = cost.participation.seconds;

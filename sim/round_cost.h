@@ -14,7 +14,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
+#include "experiment/buffered_schedule.h"
 #include "experiment/experiment_config.h"
 #include "sim/participation.h"
 
@@ -33,7 +35,14 @@ struct RoundCost {
   double up_bytes_per_round() const { return up_bytes * participation.asked; }
 };
 
+// A buffered config's (async.mode = "buffered") `seconds` is its mean step's
+// length over config.rounds steps, as BufferedPlanOf plans them, and each
+// step asks and counts K.
 RoundCost RoundCostOf(const ExperimentConfig& config);
+
+// A buffered config's config.rounds steps on the virtual clock, each node's
+// tasks taking its exchange of these bytes (experiment/buffered_schedule.h).
+std::vector<BufferedStepPlan> BufferedPlanOf(const ExperimentConfig& config);
 
 // The config's cohorts with these bytes each way (what the forecast's paths
 // draw their rounds from).

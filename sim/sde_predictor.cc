@@ -14,6 +14,7 @@
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
+#include "sim/buffered_forecast.h"
 #include "sim/data_forecast.h"
 #include "sim/discrete_round.h"
 #include "sim/forecast_model.h"
@@ -490,6 +491,10 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
       out->model = "E local sgd steps a round as one linear step with Gaussian noise (docs/theory.md 6.1), exact";
       out->drift = "one step a round";
       break;
+    case Model::kBuffered:
+      out->model = "the buffered iteration with its delays, on the virtual clock's schedule (docs/theory.md 7.3), exact";
+      out->drift = "one step a step";
+      break;
     case Model::kData:
       if (config.compressor.kind == Kind::Sign || config.compressor.kind == Kind::ScaledSign) {
         out->model = "DSignSGD SDE (P1 Thm 3.10) on the data's minibatch gradients";
@@ -512,6 +517,7 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
   // The iteration itself where asked, or (auto) where the SDE fails.
   bool discrete = false;
   out->why_discrete.clear();
+  if (model == Model::kBuffered) return PredictBuffered(config, options, out);
   if (model == Model::kLocalSgd) {
     // Already the iteration itself, whatever --model asks.
   } else if (options.model == PathModel::kDiscrete) {

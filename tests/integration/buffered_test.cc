@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -164,11 +165,65 @@ TEST_CASE("buffered on the virtual clock: the same model twice, with the nodes s
   for (size_t i = 1; i < time_s.size(); ++i) CHECK(std::stod(time_s[i]) >= std::stod(time_s[i - 1]));
   CHECK(reference.summary.final_loss < 0.5 * reference.summary.initial_loss);
 
-  // predict refuses it, saying why, rather than forecast a synchronous run.
+  // predict models dense updates only, and says so rather than forecast
+  // another run.
   const auto predicted = RunCommand(Binary("edgefl") + " predict " + dir + "/config.toml");
   CHECK(predicted.exit_code != 0);
-  CHECK(testing::Contains(predicted.output, "does not model buffered aggregation"));
+  CHECK(testing::Contains(predicted.output, "does not model buffered runs with a compressor"));
   CHECK(testing::Contains(predicted.output, "docs/theory.md 7.3"));
+}
+
+// agreement.toml's figure `key` in section `section`.
+double Agreement(const std::string& folder, const std::string& section, const std::string& key) {
+  const std::string text = testing::ReadFile(folder + "/agreement.toml");
+  const size_t at = text.find("\n" + key + " = ", text.find("[" + section + "]"));
+  REQUIRE_MESSAGE(at != std::string::npos, key);
+  return std::stod(text.substr(at + key.size() + 4));
+}
+
+TEST_CASE("predict forecasts buffered runs on the quadratic: stationary loss and time to target within 10%, and "
+          "the stability limit the delays bring") {
+  // examples/buffered.toml's population (12 Zero 2 on LTE-M, 12 Pi 5 on
+  // Wi-Fi) on a noisy quadratic with dense updates, K = 4 and K = 12, two seeds.
+  const std::string example = std::string(EDGEFL_SOURCE_DIR) + "/examples/buffered.toml";
+  const std::string quadratic = " --variant buffered-k4 --variant buffered-k12 --set objective.kind=quadratic --set "
+                                "objective.dimension=1000 --set noise.kind=gaussian --set noise.sigma=1 --set "
+                                "noise.batch_size=1 --set step.eta=0.05 --set compressor.kind=identity --predict";
+  const std::string dir = testing::ScratchDir("buffered_predict");
+  for (const char* seed : {"1", "2"}) {
+    const std::string stationary = dir + "/stationary-" + seed, target = dir + "/target-" + seed;
+    auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --rounds 400 --set run.seed=" + seed +
+                        " --out " + stationary, 240);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --set run.target_loss=3 --set run.seed=" +
+                   seed + " --out " + target, 240);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    for (const char* variant : {"buffered-k4", "buffered-k12"}) {
+      INFO(seed << " " << variant);
+      CHECK(std::abs(Agreement(stationary + "/" + variant, "agreement", "relative_error")) <= 0.10);
+      CHECK(Agreement(target + "/" + variant, "time", "measured_rounds_to_target") > 20.0);
+      CHECK(std::abs(Agreement(target + "/" + variant, "time", "target_relative_error")) <= 0.10);
+      CHECK(std::abs(Agreement(target + "/" + variant, "time", "relative_error")) <= 0.10);  // seconds a step
+    }
+  }
+
+  // At the edge delays bring: with curvatures up to 10 and eta = 0.14 the
+  // synchronous run converges (eta lambda_max = 1.4 < 2), buffered K = 4,
+  // whose Zero 2 updates are about 28 versions stale, diverges, and K = 12
+  // (about 9) still converges; the forecast says which.
+  const std::string edge = dir + "/edge";
+  const auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic +
+                            " --set objective.lambda_max=10 --set step.eta=0.14 --rounds 200 --out " + edge, 240);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 3);  // a variant diverged
+  const std::string k4 = testing::ReadFile(edge + "/buffered-k4/agreement.toml");
+  const std::string k12 = testing::ReadFile(edge + "/buffered-k12/agreement.toml");
+  CHECK(testing::Contains(k4, "measured_verdict = 'diverges'"));
+  CHECK(testing::Contains(k4, "predicted_verdict = 'diverges'"));
+  CHECK(testing::Contains(k12, "measured_verdict = 'converges'"));
+  CHECK(testing::Contains(k12, "predicted_verdict = 'converges'"));
 }
 
 TEST_CASE("buffered: updates staler than async.max_staleness are refused, counted, and the run goes on") {

@@ -1,4 +1,4 @@
-#include "coordinator/staleness_weight.h"
+#include "experiment/staleness_weight.h"
 
 #include <algorithm>
 #include <bit>

@@ -3,7 +3,7 @@
 // to s = b, then 1 / (1 + a (s - b)); and the integers a step counts them with.
 #include <doctest/doctest.h>
 
-#include "coordinator/staleness_weight.h"
+#include "experiment/staleness_weight.h"
 
 namespace edgefl {
 namespace {
