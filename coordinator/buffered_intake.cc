@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <utility>
 
-#include "experiment/staleness_weight.h"
 #include "core/log.h"
 #include "experiment/buffered_schedule.h"
 #include "experiment/link_model.h"
+#include "experiment/staleness_weight.h"
 
 namespace edgefl {
 
@@ -27,7 +27,7 @@ void BufferedIntake::BeginStep() {
     wall_origin_ms_ = s_.clock.NowMs() - static_cast<int64_t>(s_.state.rounds_time_s * 1000.0);
   }
   weight_sum_ = staleness_sum_ = 0;
-  staleness_max_ = stale_ = sent_ = missing_ = 0;
+  staleness_max_ = stale_ = missing_ = 0;
   Dispatch();
 }
 
@@ -38,7 +38,8 @@ void BufferedIntake::Dispatch() {
     Task& task = tasks_[i];
     const NodeSlot& slot = s_.nodes[i];
     const bool live = slot.joined && slot.alive;
-    if (task.out && !live) {
+    // A lost node's held update has arrived, in modelled time: it still counts.
+    if (task.out && !task.arrived && !live) {
       NodeRoundMetrics row{.round = s_.state.round, .node = i, .outcome = NodeOutcome::kMissing};
       ++missing_;
       Close(i, row);
@@ -73,7 +74,6 @@ void BufferedIntake::Send(uint32_t node) {
   }
   if (!task.out) return;
   ++busy_;
-  ++sent_;
   ++s_.round_metrics.participants;
 }
 

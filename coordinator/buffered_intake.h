@@ -3,13 +3,13 @@
 // rounds: each of async.concurrency nodes holds one task at a time — the
 // model as it stood when the task was sent, version v — and answers it with
 // one update. Each answer goes into the buffer weighed by its staleness
-// s = (versions now) - v (staleness_weight.h), or is refused past
+// s = (versions now) - v (experiment/staleness_weight.h), or is refused past
 // async.max_staleness; once the buffer holds K = async.buffer updates the
 // round loop steps, making version v + 1 (one metrics.csv row a step). A
 // node that has answered gets its next task at once; with a concurrency
 // below run.nodes an idle live node drawn from run.seed gets it instead.
 // Tasks are numbered across the run, and a task's number is the round its
-// RoundStart and Update carry (docs/protocol.md 6.7): a node sees one round
+// RoundStart and Update carry (docs/protocol.md 4.8): a node sees one round
 // a task, so its seed streams differ from task to task, and the coordinator
 // knows each task's version from its own record, not from the node.
 //
@@ -60,7 +60,7 @@ class BufferedIntake final : public UpdateSink {
   // the weighted mean; a majority vote is only weighted, its size left to the
   // step rule).
   double step_scale() const;
-  // The step's figures: buffer fill, staleness, refused stale updates, tasks sent.
+  // The step's figures: buffer fill, staleness, refused stale updates, abandoned tasks.
   void Describe(RoundMetrics* metrics) const;
 
  private:
@@ -99,7 +99,6 @@ class BufferedIntake final : public UpdateSink {
   uint64_t staleness_sum_ = 0;
   uint32_t staleness_max_ = 0;
   uint32_t stale_ = 0;
-  uint32_t sent_ = 0;
   uint32_t missing_ = 0;
   uint64_t stale_run_ = 0;  // stale updates over the run (the first is logged)
 };

@@ -267,8 +267,8 @@ RoundLoop::RoundEnd RoundLoop::RunBufferedStep(const std::atomic<bool>& stop, Ro
   metrics.updates = s_.collector.count();
   buffered_.Describe(&metrics);
   StepAndEvaluate(/*stepped=*/true);
-  const double time_s = virtual_clock_ ? buffered_.now_s() : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
-  Record(/*stepped=*/true, time_s, m);
+  Record(/*stepped=*/true,
+         virtual_clock_ ? buffered_.now_s() : static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0, m);
   return RoundEnd::kStep;
 }
 

@@ -1,12 +1,13 @@
 // RoundLoop: the coordinator's rounds. Joins the population, then, each
-// round (async.mode = "buffered": each step, whose updates BufferedIntake
-// gathers, coordinator/buffered_intake.h): draws the cohort (CohortSampler), sends the model to it, collects
+// round: draws the cohort (CohortSampler), sends the model to it, collects
 // answers until the round is complete (every asked node answered, or the
 // cohort's K with over-commitment) or its deadline, decides which answers
 // count (as they arrive on the wall clock; by modelled arrival under the
-// virtual clock, experiment/virtual_round.h), takes one server step when a quorum
-// counted, evaluates, and records the round. Decisions read the Session's
-// clock. Not thread-safe.
+// virtual clock, experiment/virtual_round.h), takes one server step when a
+// quorum counted, evaluates, and records the round. A buffered run
+// (async.mode = "buffered") has steps instead, each taking the K updates
+// BufferedIntake gathers (coordinator/buffered_intake.h). Decisions read the
+// Session's clock. Not thread-safe.
 #pragma once
 
 #include <atomic>
@@ -55,7 +56,7 @@ class RoundLoop {
   RoundEnd RunRound(const std::atomic<bool>& stop, RoundMetrics* m);
   // A buffered step: tasks out, updates in until the buffer holds K, the step.
   RoundEnd RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m);
-  // The round's or step's row: metrics.csv, the audit chain and nodes.csv (sync rounds).
+  // The round's or step's metrics.csv row and audit link.
   void Record(bool stepped, double time_s, RoundMetrics* m);
   // Sends the model to every participant, in parts, each encoded once.
   void StartRound();

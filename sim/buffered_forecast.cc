@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "maths/vector_norms.h"
 #include "experiment/buffered_schedule.h"
 #include "experiment/staleness_weight.h"
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
+#include "maths/vector_norms.h"
 #include "sim/gaussian_block.h"
 #include "sim/path_runner.h"
 #include "sim/round_cost.h"
@@ -75,6 +75,7 @@ Status PredictBuffered(const ExperimentConfig& c, const PredictOptions& options,
   const auto run_path = [&](uint32_t p, const PathSpans& spans) {
     std::vector<float> lambda_p(d), x(d), g(d), z(d);
     std::vector<float> history(static_cast<size_t>(depth) * d);
+    std::vector<double> delayed(d);
     SyntheticObjective path_objective(c.objective, lambda_p);
     path_objective.InitialPoint(c.seed, x);
     GaussianBlock normals(DeriveSeed(c.seed, kIncrementStream, p), d);
@@ -99,12 +100,16 @@ Status PredictBuffered(const ExperimentConfig& c, const PredictOptions& options,
       const double eta = rule->StepSize(in);
       step_sizes_sum += eta;
       normals.Fill(z);
+      // sum_i w_i x_{k - s_i}, the step's delayed models weighed, then the gradient's Lambda and the noise.
+      std::fill(delayed.begin(), delayed.end(), 0.0);
+      for (size_t i = 0; i < step.staleness.size(); ++i) {
+        const float* version = history.data() + static_cast<size_t>((k - step.staleness[i]) % depth) * d;
+        const double w = step.weight[i];
+        for (uint32_t j = 0; j < d; ++j) delayed[j] += w * version[j];
+      }
+      const double noise = step.noise_scale * sigma;
       for (uint32_t j = 0; j < d; ++j) {
-        double direction = step.noise_scale * sigma * z[j];
-        for (size_t i = 0; i < step.staleness.size(); ++i) {
-          const float* version = history.data() + static_cast<size_t>((k - step.staleness[i]) % depth) * d;
-          direction += step.weight[i] * lambda_p[j] * version[j];
-        }
+        const double direction = lambda_p[j] * delayed[j] + noise * z[j];
         x[j] = static_cast<float>(x[j] - eta * direction);
       }
       const double loss = path_objective.Loss(x);

@@ -28,6 +28,8 @@ Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
       missing = "noise other than gaussian";
     } else if (c.compressor.kind != Kind::Identity || c.aggregator.kind != AggregatorKind::kMean) {
       missing = "a compressor or a sign vote";
+    } else if (c.aggregator.max_update_norm > 0.0) {
+      missing = "norm bounding (aggregator.max_update_norm)";
     } else if (c.server.optimizer != ServerOptimizerKind::kSgd || UsesNormEstimate(c.step.rule)) {
       missing = "a server optimiser or a normalising step rule";
     } else if (!SendsPlainGradient(c)) {

@@ -184,29 +184,34 @@ double Agreement(const std::string& folder, const std::string& section, const st
 TEST_CASE("predict forecasts buffered runs on the quadratic: stationary loss and time to target within 10%, and "
           "the stability limit the delays bring") {
   // examples/buffered.toml's population (12 Zero 2 on LTE-M, 12 Pi 5 on
-  // Wi-Fi) on a noisy quadratic with dense updates, K = 4 and K = 12, two seeds.
+  // Wi-Fi) on a noisy quadratic with dense updates, K = 4 and K = 12: the
+  // stationary loss and seconds a step on two seeds, the time to a target on one.
   const std::string example = std::string(EDGEFL_SOURCE_DIR) + "/examples/buffered.toml";
   const std::string quadratic = " --variant buffered-k4 --variant buffered-k12 --set objective.kind=quadratic --set "
                                 "objective.dimension=1000 --set noise.kind=gaussian --set noise.sigma=1 --set "
                                 "noise.batch_size=1 --set step.eta=0.05 --set compressor.kind=identity --predict";
   const std::string dir = testing::ScratchDir("buffered_predict");
   for (const char* seed : {"1", "2"}) {
-    const std::string stationary = dir + "/stationary-" + seed, target = dir + "/target-" + seed;
-    auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --rounds 400 --set run.seed=" + seed +
-                        " --out " + stationary, 240);
-    INFO(r.output);
-    REQUIRE(r.exit_code == 0);
-    r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --set run.target_loss=3 --set run.seed=" +
-                   seed + " --out " + target, 240);
+    const std::string stationary = dir + "/stationary-" + seed;
+    const auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --rounds 300 --set run.seed=" +
+                              seed + " --out " + stationary, 240);
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
     for (const char* variant : {"buffered-k4", "buffered-k12"}) {
       INFO(seed << " " << variant);
       CHECK(std::abs(Agreement(stationary + "/" + variant, "agreement", "relative_error")) <= 0.10);
-      CHECK(Agreement(target + "/" + variant, "time", "measured_rounds_to_target") > 20.0);
-      CHECK(std::abs(Agreement(target + "/" + variant, "time", "target_relative_error")) <= 0.10);
-      CHECK(std::abs(Agreement(target + "/" + variant, "time", "relative_error")) <= 0.10);  // seconds a step
+      CHECK(std::abs(Agreement(stationary + "/" + variant, "time", "relative_error")) <= 0.10);  // seconds a step
     }
+  }
+  const std::string target = dir + "/target";
+  auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic + " --set run.target_loss=3 --out " + target,
+                      240);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* variant : {"buffered-k4", "buffered-k12"}) {
+    INFO(variant);
+    CHECK(Agreement(target + "/" + variant, "time", "measured_rounds_to_target") > 20.0);
+    CHECK(std::abs(Agreement(target + "/" + variant, "time", "target_relative_error")) <= 0.10);
   }
 
   // At the edge delays bring: with curvatures up to 10 and eta = 0.14 the
@@ -214,8 +219,8 @@ TEST_CASE("predict forecasts buffered runs on the quadratic: stationary loss and
   // whose Zero 2 updates are about 28 versions stale, diverges, and K = 12
   // (about 9) still converges; the forecast says which.
   const std::string edge = dir + "/edge";
-  const auto r = RunCommand(Binary("edgefl") + " run " + example + quadratic +
-                            " --set objective.lambda_max=10 --set step.eta=0.14 --rounds 200 --out " + edge, 240);
+  r = RunCommand(Binary("edgefl") + " run " + example + quadratic +
+                            " --set objective.lambda_max=10 --set step.eta=0.14 --rounds 150 --out " + edge, 240);
   INFO(r.output);
   REQUIRE(r.exit_code == 3);  // a variant diverged
   const std::string k4 = testing::ReadFile(edge + "/buffered-k4/agreement.toml");
