@@ -39,7 +39,8 @@ void BufferedIntake::Dispatch() {
     const NodeSlot& slot = s_.nodes[i];
     const bool live = slot.joined && slot.alive;
     // A lost node's held update has arrived, in modelled time: it still counts.
-    if (task.out && !task.arrived && !live) {
+    const bool overdue = s_.clock.NowMs() - task.sent_ms > static_cast<int64_t>(s_.config.round.deadline_ms);
+    if (task.out && !task.arrived && (!live || overdue)) {
       NodeRoundMetrics row{.round = s_.state.round, .node = i, .outcome = NodeOutcome::kMissing};
       ++missing_;
       Close(i, row);
@@ -59,6 +60,7 @@ void BufferedIntake::Send(uint32_t node) {
               .id = s_.state.tasks_sent++,
               .version = s_.state.round,
               .sent_s = now_s(),
+              .sent_ms = s_.clock.NowMs(),
               .message = std::move(buffer)};
   const uint32_t d = s_.dimension;
   for (uint32_t offset = 0; offset < d && task.out; offset += codec::kRoundStartPartValues) {

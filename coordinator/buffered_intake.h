@@ -21,7 +21,8 @@
 // could arrive before it (a bound: the same time without the update's
 // bytes). The same config and seed then give the same tasks, staleness and
 // model on every machine, whatever its scheduling; a node that is lost
-// (silent past round.dead_after_ms) is the one thing the machine decides.
+// (silent past round.dead_after_ms), or that leaves a task unanswered for
+// round.deadline_ms of real time, is the one thing the machine decides.
 // Not thread-safe.
 #pragma once
 
@@ -41,8 +42,9 @@ class BufferedIntake final : public UpdateSink {
   // Starts a step, at the time the last one ended: no updates yet; hands
   // tasks to idle nodes until `concurrency` train.
   void BeginStep();
-  // Abandons the tasks of nodes no longer alive (nodes.csv: missing), and
-  // hands their work to idle live nodes.
+  // Abandons the tasks of nodes no longer alive, and those unanswered
+  // round.deadline_ms after they were sent, on the wall clock (nodes.csv:
+  // missing), and hands their work to idle live nodes.
   void Dispatch();
   Status OnUpdate(uint32_t node, uint32_t round, const wire::Update& update,
                   std::span<const uint8_t> message) override;
@@ -70,6 +72,7 @@ class BufferedIntake final : public UpdateSink {
     uint32_t id = 0;       // its number: the round of its RoundStart and Update
     uint32_t version = 0;  // the model's version it was sent
     double sent_s = 0.0;
+    int64_t sent_ms = 0;  // on the wall clock, for round.deadline_ms
     double arrival_s = 0.0;
     uint64_t bytes_down = 0;
     uint64_t bytes_up = 0;

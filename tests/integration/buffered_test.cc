@@ -411,6 +411,50 @@ TEST_CASE("buffered: a coordinator stopped with SIGTERM resumes from its checkpo
   CHECK(verified.exit_code == 0);
 }
 
+TEST_CASE("buffered: a task left unanswered past round.deadline_ms is abandoned and its work handed on") {
+  // Node 1 stopped for 0.5 s, five times the deadline and short of
+  // dead_after_ms: its task is given up (nodes.csv: missing), the others
+  // carry the run on, and once it runs again it gets a fresh task.
+  const std::string dir = testing::ScratchDir("buffered_overdue");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const std::string out = dir + "/out";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                                    {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set",
+                                     "round.deadline_ms=100", "--set", "round.dead_after_ms=5000", "--set",
+                                     "run.rounds=3000"},
+                                    5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  std::vector<size_t> nodes(6);
+  for (int id = 0; id < 6; ++id) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &nodes[id])
+                .ok());
+  }
+  testing::WaitForRows(out + "/metrics.csv", 20);
+  group.Signal(nodes[1], SIGSTOP);
+  usleep(500 * 1000);
+  group.Signal(nodes[1], SIGCONT);
+  CHECK(testing::WaitFor(group, coordinator).exit_code == 0);
+  for (const size_t node : nodes) CHECK(testing::WaitFor(group, node).exit_code == 0);
+  const Run run = Read(out);
+  CHECK(run.summary.ok);
+  CHECK(run.summary.steps == 3000);
+  const auto node_ids = Column(run.nodes, "node"), outcomes = Column(run.nodes, "outcome");
+  int missing = 0, missing_all = 0, counted_after = 0;
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    missing_all += outcomes[i] == "missing";  // a node slowed by a busy machine may be given up too
+    if (node_ids[i] != "1") continue;
+    if (outcomes[i] == "missing") ++missing;
+    if (missing > 0 && outcomes[i] == "counted") ++counted_after;
+  }
+  CHECK(missing >= 1);
+  CHECK(counted_after >= 1);  // back at work after it ran again
+  CHECK(Sum(Column(run.metrics, "missing")) == missing_all);
+}
+
 TEST_CASE("buffered with one node at a time and a buffer of one, without noise: the synchronous run, bit for bit") {
   // Each step takes one fresh update (staleness 0, weight Q, scale 1) of the
   // model as it stands, and every node's gradient is the same without noise:
