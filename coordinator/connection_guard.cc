@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/log.h"
 
@@ -115,6 +116,23 @@ void ConnectionGuard::Drain(int64_t now_ms) {
     pending_closes_[i] = pending_closes_.back();
     pending_closes_.pop_back();
   }
+}
+
+std::string ConnectionGuard::NodeAddresses(size_t listed) const {
+  std::map<std::string, uint32_t> by_address;
+  for (const auto& [fd, c] : open_) {
+    if (c.node != kUnbound && !c.closing) ++by_address[c.address.empty() ? "?" : c.address];
+  }
+  std::string text;
+  size_t shown = 0;
+  for (const auto& [address, count] : by_address) {
+    if (shown++ == listed) {
+      text += ", and " + std::to_string(by_address.size() - listed) + " more";
+      break;
+    }
+    text += (text.empty() ? "" : ", ") + address + " (" + std::to_string(count) + ")";
+  }
+  return text;
 }
 
 void ConnectionGuard::Accepted(int fd, int64_t now_ms) {

@@ -72,6 +72,11 @@ class ConnectionGuard {
   // One joined node whose connection closed since the last call.
   bool TakeClosedNode(uint32_t* node);
 
+  // "10.79.0.11 (2), 10.79.0.12 (2)": the addresses nodes' connections
+  // come from, each with its count, in address order; at most `listed`
+  // addresses, then how many more.
+  std::string NodeAddresses(size_t listed = 8) const;
+
   uint64_t closed_for_limits() const { return closed_for_limits_; }
   uint64_t failed_handshakes() const { return failed_handshakes_; }
 

@@ -44,6 +44,8 @@ Status RoundLoop::JoinAll(const std::atomic<bool>& stop) {
   EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config.name.c_str(), config.nodes, s_.dimension,
                   codec::CompressorName(config.compressor.kind), AggregatorName(config.aggregator.kind),
                   config.rounds);
+  EDGEFL_LOG_INFO("%s: nodes connected from %s", config.name.c_str(),
+                  s_.transport.connections().NodeAddresses().c_str());
   if (config.CohortSize() < config.nodes || config.round.availability < 1.0 || config.round.dropout > 0.0) {
     EDGEFL_LOG_INFO("each round asks %u of the %u nodes (cohort %u, over-commit %g, availability %g, dropout %g), "
                     "%s clock",

@@ -1,13 +1,19 @@
 // edgefl-node: the board program. Joins a coordinator, takes its task, and
 // answers rounds until told to stop. Exit codes: 0 done, 1 failure,
-// 2 bad command line, 130 interrupted.
+// 2 bad command line, 130 interrupted; under --exit-policy zero, 0 for the
+// failure and the interruption too (node/node_identity.h).
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 
 #include "core/command_line.h"
 #include "core/log.h"
 #include "core/units.h"
 #include "node/node_client.h"
+#include "node/node_identity.h"
 
 namespace {
 
@@ -19,13 +25,21 @@ void OnSignal(int) { g_stop.store(true); }
 
 int main(int argc, char** argv) {
   edgefl::NodeOptions options;
-  std::string budget_text, attack_text, key_path, server_key;
+  std::string budget_text, attack_text, key_path, server_key, exit_policy_text = "fail";
+  std::optional<uint32_t> id_flag;
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
                "round with a compressed stochastic gradient."};
-  app.add_option("--connect", options.endpoint, "Coordinator endpoint, e.g. tcp://192.168.1.10:5555")->required();
-  app.add_option("--id", options.node_id, "This node's id: 0 .. nodes-1, unique in the run")->required();
+  app.add_option("--connect", options.endpoint,
+                 "Coordinator endpoint, e.g. tcp://192.168.1.10:5555 (default: $EDGEFL_COORDINATOR)");
+  app.add_option("--id", id_flag,
+                 "This node's id: 0 .. nodes-1, unique in the run (default: $EDGEFL_NODE_ID, then the launcher's\n"
+                 "rank: OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK, SLURM_PROCID)");
+  app.add_option("--exit-policy", exit_policy_text,
+                 "fail: exit 1 on a failure, 130 when stopped (the default); zero: exit 0 after logging them, as\n"
+                 "mpirun needs (it ends every node of a job when one exits non-zero). A bad command line exits 2")
+      ->check(CLI::IsMember({"fail", "zero"}));
   app.add_option("--dimension", options.dimension, "Refuse a task whose dimension differs (0: accept any)");
   app.add_option("--memory-budget", budget_text,
                  "Bytes this node's arena takes, e.g. 4MiB; a task that needs more is refused (default: what the\n"
@@ -57,17 +71,36 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Log errors only");
   if (const auto exit_code = edgefl::ParseCommandLine(app, argc, argv)) return *exit_code;
 
+  if (options.endpoint.empty()) {
+    const char* from_env = std::getenv("EDGEFL_COORDINATOR");
+    if (from_env != nullptr) options.endpoint = from_env;
+  }
+  // An empty EDGEFL_CONNECT in /etc/default/edgefl-node gives the unit an
+  // empty --connect: a bad command line (2, which systemd does not restart).
+  if (options.endpoint.empty()) {
+    EDGEFL_LOG_ERROR("--connect is empty: give the coordinator's endpoint, e.g. tcp://192.168.1.10:5555, or set "
+                     "EDGEFL_COORDINATOR");
+    return 2;
+  }
+  edgefl::NodeIdentity identity;
+  if (const edgefl::Status resolved = edgefl::ResolveNodeId(id_flag, [](const char* name) { return std::getenv(name); },
+                                                            &identity);
+      !resolved.ok()) {
+    EDGEFL_LOG_ERROR("%s", resolved.message());
+    return 2;
+  }
+  options.node_id = identity.id;
+  edgefl::ExitPolicy exit_policy = edgefl::ExitPolicy::kFail;
+  edgefl::ParseExitPolicy(exit_policy_text, &exit_policy);
   char tag[32];
   std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);
   edgefl::LogTag() = tag;
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
-  // An empty EDGEFL_CONNECT in /etc/default/edgefl-node gives the unit an
-  // empty --connect: a bad command line (2, which systemd does not restart).
-  if (options.endpoint.empty()) {
-    EDGEFL_LOG_ERROR("--connect is empty: give the coordinator's endpoint, e.g. tcp://192.168.1.10:5555");
-    return 2;
-  }
+  char host[256] = "?";
+  gethostname(host, sizeof(host) - 1);
+  EDGEFL_LOG_INFO("node id %u from %s, on host %s, for the coordinator at %s", identity.id, identity.from.c_str(), host,
+                  options.endpoint.c_str());
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;
@@ -102,9 +135,6 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, OnSignal);
 
   const edgefl::Status status = edgefl::RunNode(options, g_stop);
-  if (!status.ok()) {
-    EDGEFL_LOG_ERROR("%s", status.message());
-    return 1;
-  }
-  return g_stop.load() ? 130 : 0;
+  if (!status.ok()) EDGEFL_LOG_ERROR("%s", status.message());
+  return edgefl::ExitCodeFor(exit_policy, !status.ok(), g_stop.load());
 }

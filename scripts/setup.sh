@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev
   gnuplot-nox  # `edgefl report` draws its figures with it (pngcairo, svg)
   iproute2     # ip and tc: link.shaping = "kernel" (sim/kernel_links.h)
+  openmpi-bin  # mpirun, a launcher only: edgefl run --launcher mpirun (sim/mpirun_command.h)
 )
 
 missing=()

@@ -63,6 +63,13 @@ struct RunArgs {
   // edgefl-node --attack `attack` (node/attack.h).
   uint32_t hostile = 0;
   std::string attack;
+  // How the nodes start (sim/launcher.h): "processes" or "mpirun", with its
+  // hostfile and arguments; and where the coordinator binds.
+  std::string launcher = "processes";
+  std::string hostfile;
+  std::vector<std::string> launcher_args;
+  std::string bind;
+  bool insecure = false;  // the coordinator listens beyond loopback without keys
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "runfiles/run_outcome.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "sim/mpirun_command.h"
 #include "sim/process_group.h"
 #include "sim/variant_links.h"
 
@@ -55,6 +57,22 @@ Status WriteHostileToml(const std::string& dir, uint32_t first, uint32_t nodes, 
   file << "]\n";
   if (!file) return Status::Error(StatusCode::kInvalidArgument, "cannot write %s", path.c_str());
   return Status::Ok();
+}
+
+// How long the coordinator has to end once mpirun has (its nodes all gone).
+constexpr int64_t kNodesGoneGraceMs = 5000;
+
+// The path of `program` in a folder of $PATH, or "" when none holds it.
+std::string FindOnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string folders = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (size_t start = 0; start <= folders.size();) {
+    const size_t end = std::min(folders.find(':', start), folders.size());
+    const std::string candidate = folders.substr(start, end - start) + "/" + program;
+    if (end > start && access(candidate.c_str(), X_OK) == 0) return candidate;
+    start = end + 1;
+  }
+  return "";
 }
 
 std::string Describe(const ChildExit& exit) {
@@ -121,16 +139,24 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   if (options.resume) coordinator_args = {"--resume", options.run_dir};
   if (options.keep_updates && !options.resume) coordinator_args.push_back("--keep-updates");
   if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
-  if (links.kernel()) coordinator_args.push_back("--insecure");  // its namespace is reached from the nodes' only
+  // A kernel-shaped coordinator's namespace is reached from the nodes' only.
+  if (links.kernel() || options.insecure) coordinator_args.push_back("--insecure");
   std::string endpoint;
   const int64_t start_ms = NowMs();
+  if ((options.mpirun || !options.bind.empty()) && links.kernel()) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "link.shaping = \"kernel\" puts each node in a namespace of its own, which --launcher mpirun "
+                         "and --bind do not: use token-bucket shaping with them");
+  }
   EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
-                                          &coordinator, &endpoint, links.CoordinatorBind(),
+                                          &coordinator, &endpoint,
+                                          options.bind.empty() ? links.CoordinatorBind() : options.bind,
                                           links.CoordinatorNamespaceFd()));
 
+  // Each node's arguments after --connect and its id.
+  std::vector<std::vector<std::string>> node_args(config.nodes);
   for (uint32_t i = 0; i < config.nodes; ++i) {
-    size_t index = 0;
-    std::vector<std::string> argv = {options.bin_dir + "/edgefl-node", "--connect", endpoint, "--id", std::to_string(i)};
+    std::vector<std::string>& argv = node_args[i];
     argv.push_back(options.verbose_nodes ? "--verbose" : "--quiet");
     if (i >= first_hostile) argv.insert(argv.end(), {"--attack", options.attack});
     if (!options.data_dir.empty()) argv.insert(argv.end(), {"--data-dir", options.data_dir});
@@ -143,15 +169,50 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
                                                                : BoardMemoryBudgetBytes(profile->board);
       if (budget > 0) argv.insert(argv.end(), {"--memory-budget", std::to_string(budget)});
     }
-    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index, links.NamespaceFd(i)));
   }
+  const std::string node_binary = options.bin_dir + "/edgefl-node";
+  if (options.mpirun) {
+    // One mpirun: the nodes are its ranks (their ids), and a handled
+    // failure of one must not end the job (--exit-policy zero).
+    for (std::vector<std::string>& argv : node_args) {
+      argv.insert(argv.begin(), {"--connect", endpoint, "--exit-policy", "zero"});
+    }
+    const std::string found = FindOnPath("mpirun");
+    if (found.empty()) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "--launcher mpirun: no mpirun on PATH (install Open MPI: apt-get install openmpi-bin)");
+    }
+    const MpirunOptions mpirun{
+        .mpirun = found, .hostfile = options.hostfile, .extra = options.launcher_args, .as_root = geteuid() == 0};
+    size_t index = 0;
+    EDGEFL_RETURN_IF_ERROR(group.Spawn(MpirunCommand(mpirun, node_binary, node_args), -1, &index));
+  } else {
+    for (uint32_t i = 0; i < config.nodes; ++i) {
+      std::vector<std::string> argv = {node_binary, "--connect", endpoint, "--id", std::to_string(i)};
+      argv.insert(argv.end(), node_args[i].begin(), node_args[i].end());
+      size_t index = 0;
+      EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index, links.NamespaceFd(i)));
+    }
+  }
+  // What a child other than the coordinator (index 0) is called in messages.
+  const auto child_name = [&](size_t index) {
+    return options.mpirun ? std::string("mpirun") : "node " + std::to_string(index - 1);
+  };
 
   // Wait for the coordinator; note nodes that fail on the way.
   ChildExit exit;
   bool coordinator_done = false;
   int64_t end_ms = 0;  // when the coordinator ended
+  int64_t nodes_gone_ms = -1;  // mpirun ended cleanly: every node has left (after Bye, or having failed)
   while (!coordinator_done) {
-    if (!group.WaitAny(-1, &exit)) {
+    if (!group.WaitAny(nodes_gone_ms < 0 ? -1 : 200, &exit)) {
+      if (nodes_gone_ms >= 0 && NowMs() - nodes_gone_ms > kNodesGoneGraceMs) {
+        result->problems.push_back("mpirun: every node had left, and the coordinator had not ended " +
+                                   std::to_string(kNodesGoneGraceMs) + " ms later");
+        group.Signal(coordinator, SIGTERM);
+        nodes_gone_ms = -1;
+        continue;
+      }
       if (stop.load()) {
         // Ctrl-C at a terminal reached the coordinator too, a SIGTERM to
         // edgefl run alone did not: either way it checkpoints and says Bye
@@ -168,10 +229,21 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
       if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130 && exit.exit_code != kDivergedExitCode)) {
         result->problems.push_back("coordinator: " + Describe(exit));
       }
+    } else if (options.mpirun && !exit.signaled && exit.exit_code == 0) {
+      // Its nodes have all left: on the coordinator's Bye, as at the end of
+      // a run, which the coordinator finishes on its own; or each having
+      // failed (--exit-policy zero), which leaves it waiting for them.
+      nodes_gone_ms = NowMs();
+    } else if (options.mpirun) {
+      // Every node was a rank of it: none is left to carry the run on.
+      result->problems.push_back("mpirun: " + Describe(exit));
+      EDGEFL_LOG_WARN("%s: mpirun ended (%s) before the coordinator: stopping it", config.name.c_str(),
+                      Describe(exit).c_str());
+      group.Signal(coordinator, SIGTERM);
     } else if (exit.signaled || exit.exit_code != 0) {
-      result->problems.push_back("node " + std::to_string(exit.index - 1) + ": " + Describe(exit));
-      EDGEFL_LOG_WARN("%s: node %zu ended (%s); the coordinator carries on if it can", config.name.c_str(),
-                      exit.index - 1, Describe(exit).c_str());
+      result->problems.push_back(child_name(exit.index) + ": " + Describe(exit));
+      EDGEFL_LOG_WARN("%s: %s ended (%s); the coordinator carries on if it can", config.name.c_str(),
+                      child_name(exit.index).c_str(), Describe(exit).c_str());
     }
   }
   // Nodes leave on the coordinator's Bye; give them a moment, then insist.
@@ -179,7 +251,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   while (group.RunningCount() > 0 && NowMs() < give_up) {
     if (!group.WaitAny(100, &exit)) continue;
     if (exit.index != coordinator && (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130))) {
-      result->problems.push_back("node " + std::to_string(exit.index - 1) + ": " + Describe(exit));
+      result->problems.push_back(child_name(exit.index) + ": " + Describe(exit));
     }
   }
   group.Stop(2000);

@@ -1,6 +1,7 @@
-// Launcher: runs one experiment variant as real processes on this machine:
-// an edgefl-coordinator bound to a free loopback port and config.nodes
-// edgefl-node processes connected to it. Stops them all cleanly when the
+// Launcher: runs one experiment variant as real processes: an
+// edgefl-coordinator bound to a free loopback port (or the address given)
+// and config.nodes edgefl-node processes connected to it, spawned here or
+// by mpirun. Stops them all cleanly when the
 // coordinator ends, when `stop` is raised (Ctrl-C), or on failure, and
 // reports how each process ended. A variant may also be resumed from its
 // folder's checkpoint (edgefl-coordinator --resume). Not thread-safe.
@@ -31,6 +32,17 @@ struct LaunchOptions {
   // and the run folder says so in hostile.toml. 0: every node is honest.
   uint32_t hostile_nodes = 0;
   std::string attack;
+  // How the nodes start: one process each, spawned here (the default), or
+  // as the ranks of one mpirun (sim/mpirun_command.h), on this machine or
+  // on `hostfile`'s hosts, with `launcher_args` before the program.
+  bool mpirun = false;
+  std::string hostfile;
+  std::vector<std::string> launcher_args;
+  // The coordinator's endpoint, e.g. tcp://10.77.0.1:5555; the nodes
+  // connect to it (empty: a free port on 127.0.0.1); beyond loopback the
+  // coordinator needs `insecure` (it has no keys here).
+  std::string bind;
+  bool insecure = false;
 };
 
 struct VariantResult {

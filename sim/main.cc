@@ -82,6 +82,23 @@ int main(int argc, char** argv) {
                   "aggregator.max_update_norm when left out) in place of their gradients (edgefl-node --attack)");
   run->add_option("--hostile", run_args.hostile, "Testing aid: how many nodes run --attack (the last ones)")
       ->check(CLI::Range(1u, 4096u));
+  run->add_option("--launcher", run_args.launcher,
+                  "How the nodes start: processes (one each, started here; the default) or mpirun (the ranks of one\n"
+                  "Open MPI job, ids from their ranks, on this machine or on --hostfile's hosts; the nodes never\n"
+                  "call MPI_Init and exit 0 on a handled failure, so one does not end the job). docs/deploy.md")
+      ->check(CLI::IsMember({"processes", "mpirun"}));
+  run->add_option("--hostfile", run_args.hostfile, "With --launcher mpirun: its hostfile (default: this machine)")
+      ->check(CLI::ExistingFile);
+  run->add_option("--launcher-arg", run_args.launcher_args,
+                  "With --launcher mpirun: an argument for mpirun before the program (repeatable), e.g.\n"
+                  "--launcher-arg=--mca --launcher-arg=oob_tcp_if_include --launcher-arg=10.77.0.0/24")
+      ->allow_extra_args(false);
+  run->add_option("--bind", run_args.bind,
+                  "The coordinator's endpoint, which the nodes connect to, e.g. tcp://10.77.0.1:5555 for nodes on\n"
+                  "other hosts (default: a free port on 127.0.0.1)");
+  run->add_flag("--insecure", run_args.insecure,
+                "With a --bind beyond loopback: let the coordinator listen without CURVE keys (a trusted cluster\n"
+                "network only; anyone who reaches the port can join)");
   run->add_flag("--predict", run_args.predict,
                 "Forecast each variant too (the predict options below apply) and print how well forecast and run\n"
                 "agree; writes predicted.csv and agreement.toml beside each run");

@@ -224,6 +224,11 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.keep_updates = args.keep_updates;
       options.hostile_nodes = hostile;
       options.attack = attack;
+      options.mpirun = args.launcher == "mpirun";
+      options.hostfile = args.hostfile;
+      options.launcher_args = args.launcher_args;
+      options.bind = args.bind;
+      options.insecure = args.insecure;
       row.status = RunVariant(*config, options, stop, &row.result);
     }
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||
