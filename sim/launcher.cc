@@ -148,6 +148,11 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
                          "link.shaping = \"kernel\" puts each node in a namespace of its own, which --launcher mpirun "
                          "and --bind do not: use token-bucket shaping with them");
   }
+  const std::string mpirun_path = options.mpirun ? FindOnPath("mpirun") : "";
+  if (options.mpirun && mpirun_path.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "--launcher mpirun: no mpirun on PATH (install Open MPI: apt-get install openmpi-bin)");
+  }
   EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
                                           &coordinator, &endpoint,
                                           options.bind.empty() ? links.CoordinatorBind() : options.bind,
@@ -177,13 +182,10 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     for (std::vector<std::string>& argv : node_args) {
       argv.insert(argv.begin(), {"--connect", endpoint, "--exit-policy", "zero"});
     }
-    const std::string found = FindOnPath("mpirun");
-    if (found.empty()) {
-      return Status::Error(StatusCode::kInvalidArgument,
-                           "--launcher mpirun: no mpirun on PATH (install Open MPI: apt-get install openmpi-bin)");
-    }
-    const MpirunOptions mpirun{
-        .mpirun = found, .hostfile = options.hostfile, .extra = options.launcher_args, .as_root = geteuid() == 0};
+    const MpirunOptions mpirun{.mpirun = mpirun_path,
+                               .hostfile = options.hostfile,
+                               .extra = options.launcher_args,
+                               .as_root = geteuid() == 0};
     size_t index = 0;
     EDGEFL_RETURN_IF_ERROR(group.Spawn(MpirunCommand(mpirun, node_binary, node_args), -1, &index));
   } else {
