@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "experiment/buffered_schedule.h"
 #include "experiment/staleness_weight.h"
+#include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "maths/synthetic_objective.h"
 #include "maths/vector_norms.h"
@@ -71,11 +72,13 @@ Status PredictBuffered(const ExperimentConfig& c, const PredictOptions& options,
   const double sigma = std::sqrt(NoiseVariance(c.noise, c.batch_size));
   const StepRunFacts facts = StepFactsOf(c);
   const double limit = c.divergence_factor * std::max(initial_loss, c.divergence_floor);
+  const bool compressed = c.compressor.kind != wire::CompressorKind::Identity;
 
   const auto run_path = [&](uint32_t p, const PathSpans& spans) {
     std::vector<float> lambda_p(d), x(d), g(d), z(d);
     std::vector<float> history(static_cast<size_t>(depth) * d);
-    std::vector<double> delayed(d);
+    std::vector<double> delayed(d), spread(compressed ? d : 0);  // the step's direction; a compressor's variances
+    std::vector<float> v(compressed ? d : 0);                         // one update's noisy gradient
     SyntheticObjective path_objective(c.objective, lambda_p);
     path_objective.InitialPoint(c.seed, x);
     GaussianBlock normals(DeriveSeed(c.seed, kIncrementStream, p), d);
@@ -99,19 +102,32 @@ Status PredictBuffered(const ExperimentConfig& c, const PredictOptions& options,
       in.l1 = c.step.l1;
       const double eta = rule->StepSize(in);
       step_sizes_sum += eta;
-      normals.Fill(z);
-      // sum_i w_i x_{k - s_i}, the step's delayed models weighed, then the gradient's Lambda and the noise.
       std::fill(delayed.begin(), delayed.end(), 0.0);
-      for (size_t i = 0; i < step.staleness.size(); ++i) {
-        const float* version = history.data() + static_cast<size_t>((k - step.staleness[i]) % depth) * d;
-        const double w = step.weight[i];
-        for (uint32_t j = 0; j < d; ++j) delayed[j] += w * version[j];
+      if (!compressed) {
+        // sum_i w_i x_{k - s_i}, the step's delayed models weighed; then the
+        // gradient's Lambda and the K noises' sum in one draw.
+        normals.Fill(z);
+        for (size_t i = 0; i < step.staleness.size(); ++i) {
+          const float* version = history.data() + static_cast<size_t>((k - step.staleness[i]) % depth) * d;
+          const double w = step.weight[i];
+          for (uint32_t j = 0; j < d; ++j) delayed[j] += w * version[j];
+        }
+        const double noise = step.noise_scale * sigma;
+        for (uint32_t j = 0; j < d; ++j) delayed[j] = lambda_p[j] * delayed[j] + noise * z[j];
+      } else {
+        // Each update on its own: its noisy gradient v at its delayed model,
+        // then the compressor's noise about v, of its exact covariance.
+        for (size_t i = 0; i < step.staleness.size(); ++i) {
+          const float* version = history.data() + static_cast<size_t>((k - step.staleness[i]) % depth) * d;
+          normals.Fill(z);
+          for (uint32_t j = 0; j < d; ++j) v[j] = static_cast<float>(lambda_p[j] * version[j] + sigma * z[j]);
+          CompressorCovariance(c.compressor, v, spread);
+          normals.Fill(z);
+          const double w = step.weight[i];
+          for (uint32_t j = 0; j < d; ++j) delayed[j] += w * (v[j] + std::sqrt(spread[j]) * z[j]);
+        }
       }
-      const double noise = step.noise_scale * sigma;
-      for (uint32_t j = 0; j < d; ++j) {
-        const double direction = lambda_p[j] * delayed[j] + noise * z[j];
-        x[j] = static_cast<float>(x[j] - eta * direction);
-      }
+      for (uint32_t j = 0; j < d; ++j) x[j] = static_cast<float>(x[j] - eta * delayed[j]);
       const double loss = path_objective.Loss(x);
       diverged = !std::isfinite(loss) || loss > limit;
       path_objective.Gradient(x, g);

@@ -8,7 +8,12 @@
 // (experiment/staleness_weight.h), xi_i ~ N(0, sigma^2 / B) per coordinate
 // and update, independent: together sqrt(sum_i W_i^2) sigma / sqrt(B) per
 // coordinate. On the quadratic with dense updates and Gaussian noise that is
-// the run's iteration, exactly in distribution; ChooseForecastModel
+// the run's iteration, exactly in distribution. An unbiased compressor C
+// adds to each update, about its noisy gradient v_i, Gaussian noise of C's
+// exact variances given v_i (maths/compressor_maths.h): the expected loss
+// of a diagonal quadratic depends on the updates' first two moments only, so
+// it stays exact, the spread's shape approximate (rand-k's correlation
+// between coordinates does not reach the loss). ChooseForecastModel
 // (sim/forecast_model.h) refuses buffered configs it does not fit.
 #pragma once
 

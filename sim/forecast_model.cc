@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "maths/compressor_maths.h"
 #include "maths/gradient_noise.h"
 #include "strategy/step_rule.h"
 
@@ -26,8 +27,9 @@ Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
       missing = "an objective other than the quadratic";
     } else if (c.noise.kind != wire::NoiseKind::Gaussian && c.noise.kind != wire::NoiseKind::None) {
       missing = "noise other than gaussian";
-    } else if (c.compressor.kind != Kind::Identity || c.aggregator.kind != AggregatorKind::kMean) {
-      missing = "a compressor or a sign vote";
+    } else if (!std::isfinite(CompressorOmega(c.compressor, c.objective.dimension)) ||
+               c.aggregator.kind != AggregatorKind::kMean) {
+      missing = "a biased compressor (sign, scaled-sign, ef-sign, top-k) or a sign vote";
     } else if (c.aggregator.max_update_norm > 0.0) {
       missing = "norm bounding (aggregator.max_update_norm)";
     } else if (c.server.optimizer != ServerOptimizerKind::kSgd || UsesNormEstimate(c.step.rule)) {
@@ -38,7 +40,7 @@ Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
     if (missing != nullptr) {
       return Status::Error(StatusCode::kInvalidArgument,
                            "edgefl predict does not model buffered runs with %s: it takes the delayed iteration "
-                           "exactly for dense updates of the quadratic with gaussian noise (docs/theory.md 7.3)",
+                           "on the quadratic with gaussian noise and unbiased compressors (docs/theory.md 7.3)",
                            missing);
     }
     *model = ForecastModel::kBuffered;

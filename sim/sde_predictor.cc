@@ -492,8 +492,11 @@ Status PredictLoss(const ExperimentConfig& config, const PredictOptions& options
       out->drift = "one step a round";
       break;
     case Model::kBuffered:
-      out->model = "the buffered iteration with its delays, on the virtual clock's schedule (docs/theory.md 7.3), exact";
+      out->model = "the buffered iteration with its delays, on the virtual clock's schedule (docs/theory.md 7.3)";
       out->drift = "one step a step";
+      if (config.compressor.kind != Kind::Identity) {
+        out->approximation = "the compressor's noise Gaussian, of its exact variances (the expected loss exact)";
+      }
       break;
     case Model::kData:
       if (config.compressor.kind == Kind::Sign || config.compressor.kind == Kind::ScaledSign) {
