@@ -19,8 +19,8 @@ Status Unsupported(const char* what) {
 
 Status ChooseForecastModel(const ExperimentConfig& c, ForecastModel* model) {
   // A buffered step takes gradients of models up to s versions old: the
-  // iteration with its delays, exact where every update is the plain noisy
-  // gradient of the quadratic (docs/theory.md 7.3).
+  // iteration with its delays, where each update is a noisy gradient of the
+  // quadratic, compressed without bias or not at all (docs/theory.md 7.3).
   if (c.async.Buffered()) {
     const char* missing = nullptr;
     if (c.objective.kind != wire::ObjectiveKind::Quadratic) {

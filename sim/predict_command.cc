@@ -71,9 +71,11 @@ void PrintCohort(const ExperimentConfig& config, const RoundCost& cost) {
     double staleness_sum = 0.0, counted = 0.0;
     uint32_t most = 0, stale = 0;
     for (const BufferedStepPlan& step : plan) {
-      for (const uint32_t s : step.staleness) staleness_sum += s;
+      for (const uint32_t s : step.staleness) {
+        staleness_sum += s;
+        most = std::max(most, s);
+      }
       counted += static_cast<double>(step.staleness.size());
-      for (const uint32_t s : step.staleness) most = std::max(most, s);
       stale += step.stale;
     }
     std::printf("buffered: a step every %u updates, %u nodes training at once; on the virtual clock's schedule a step "
