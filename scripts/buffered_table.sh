@@ -62,33 +62,31 @@ row() {
     }' "$@"
 }
 
+# table SET COLUMN T1 T2 BELOW HEADINGS...: one row a variant of SET's runs.
+table() {
+  local set="$1" column="$2" t1="$3" t2="$4" below="$5"
+  printf '| mode | %s | %s | %s | %s | modelled s | mean staleness | max staleness |\n' "$6" "$7" "$8" "$9"
+  printf '|---|---|---|---|---|---|---|---|\n'
+  for v in $variants; do
+    row "$v" "$column" "$t1" "$t2" "$below" "$out/$set"/*/"$v"/metrics.csv
+  done
+}
+
 run digits
 run noniid --set objective.partition=dirichlet --set objective.dirichlet_alpha=0.3
 run quadratic "${quadratic[@]}"
 
 echo '**Digits** (softmax regression, d = 650, IID shards, qsgd with 8 levels; test accuracy):'
 echo
-printf '| mode | s to acc 0.90 | s to acc 0.95 | uplink MB to 0.95 | final test acc | modelled s | mean staleness | max staleness |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
-for v in $variants; do
-  row "$v" test_accuracy 0.90 0.95 0 "$out"/digits/*/"$v"/metrics.csv
-done
+table digits test_accuracy 0.90 0.95 0 "s to acc 0.90" "s to acc 0.95" "uplink MB to 0.95" "final test acc"
 echo
 echo '**Digits, non-IID** (the same, each node holding a Dirichlet(0.3) draw of the classes):'
 echo
-printf '| mode | s to acc 0.90 | s to acc 0.95 | uplink MB to 0.95 | final test acc | modelled s | mean staleness | max staleness |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
-for v in $variants; do
-  row "$v" test_accuracy 0.90 0.95 0 "$out"/noniid/*/"$v"/metrics.csv
-done
+table noniid test_accuracy 0.90 0.95 0 "s to acc 0.90" "s to acc 0.95" "uplink MB to 0.95" "final test acc"
 echo
 echo '**Quadratic** (d = 1000, Gaussian noise sigma = 1, eta = 0.05; the loss starts at 500):'
 echo
-printf '| mode | s to loss 50 | s to loss 5 | uplink MB to 5 | final loss | modelled s | mean staleness | max staleness |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
-for v in $variants; do
-  row "$v" loss 50 5 1 "$out"/quadratic/*/"$v"/metrics.csv
-done
+table quadratic loss 50 5 1 "s to loss 50" "s to loss 5" "uplink MB to 5" "final loss"
 
 # For real: buffered K = 12 on the wall clock, each node pacing its traffic
 # and computation to its profile (link.shaping = "token-bucket"), one seed.

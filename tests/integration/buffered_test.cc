@@ -99,6 +99,22 @@ double Sum(const std::vector<std::string>& column) {
   return sum;
 }
 
+// A coordinator with `args` and the run's six nodes, started by hand in
+// `order` (ids), `pause_ms` apart; *coordinator and nodes[id] index `group`.
+void StartByHand(ProcessGroup& group, const std::vector<std::string>& args, std::vector<int> order, int pause_ms,
+                 size_t* coordinator, std::vector<size_t>* nodes) {
+  std::string endpoint;
+  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, args, 5000, coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  nodes->assign(6, 0);
+  for (const int id : order) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &(*nodes)[id])
+                .ok());
+    if (pause_ms > 0) usleep(pause_ms * 1000);
+  }
+}
+
 TEST_CASE("buffered on the virtual clock: the same model twice, with the nodes started shuffled and one stopped") {
   const std::string dir = testing::ScratchDir("buffered_virtual");
   testing::WriteFile(dir + "/config.toml", kConfig);
@@ -112,17 +128,9 @@ TEST_CASE("buffered on the virtual clock: the same model twice, with the nodes s
   const std::string out = dir + "/by-hand";
   ProcessGroup group;
   size_t coordinator = 0;
-  std::string endpoint;
-  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"},
-                                    5000, &coordinator, &endpoint);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  std::vector<size_t> nodes(6);
-  for (const int id : {4, 1, 5, 0, 3, 2}) {
-    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
-                        &nodes[id])
-                .ok());
-    usleep(50 * 1000);
-  }
+  std::vector<size_t> nodes;
+  StartByHand(group, {"--config", dir + "/config.toml", "--out", out, "--quiet"}, {4, 1, 5, 0, 3, 2}, 50,
+              &coordinator, &nodes);
   testing::WaitForRows(out + "/metrics.csv", 10);
   group.Signal(nodes[1], SIGSTOP);
   usleep(800 * 1000);
@@ -380,17 +388,9 @@ TEST_CASE("buffered: a coordinator stopped with SIGTERM resumes from its checkpo
   const std::string out = dir + "/out";
   ProcessGroup group;
   size_t coordinator = 0;
-  std::string endpoint;
-  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR,
-                              {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set", "run.rounds=2000"},
-                              5000, &coordinator, &endpoint);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  std::vector<size_t> nodes(6);
-  for (int id = 0; id < 6; ++id) {
-    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
-                        &nodes[id])
-                .ok());
-  }
+  std::vector<size_t> nodes;
+  StartByHand(group, {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set", "run.rounds=2000"},
+              {0, 1, 2, 3, 4, 5}, 0, &coordinator, &nodes);
   testing::WaitForRows(out + "/metrics.csv", 200);
   group.Signal(coordinator, SIGTERM);
   CHECK(testing::WaitFor(group, coordinator).exit_code == 130);
@@ -400,13 +400,7 @@ TEST_CASE("buffered: a coordinator stopped with SIGTERM resumes from its checkpo
 
   // New nodes carry the stopped run on.
   ProcessGroup again;
-  s = SpawnCoordinator(again, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &coordinator, &endpoint);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  for (int id = 0; id < 6; ++id) {
-    REQUIRE(again.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
-                        &nodes[id])
-                .ok());
-  }
+  StartByHand(again, {"--resume", out, "--quiet"}, {0, 1, 2, 3, 4, 5}, 0, &coordinator, &nodes);
   CHECK(testing::WaitFor(again, coordinator).exit_code == 0);
   for (const size_t node : nodes) CHECK(testing::WaitFor(again, node).exit_code == 0);
   const Run run = Read(out);
@@ -434,19 +428,11 @@ TEST_CASE("buffered: a task left unanswered past round.deadline_ms is abandoned 
   const std::string out = dir + "/out";
   ProcessGroup group;
   size_t coordinator = 0;
-  std::string endpoint;
-  const Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR,
-                                    {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set",
-                                     "round.deadline_ms=100", "--set", "round.dead_after_ms=5000", "--set",
-                                     "run.rounds=3000"},
-                                    5000, &coordinator, &endpoint);
-  REQUIRE_MESSAGE(s.ok(), s.message());
-  std::vector<size_t> nodes(6);
-  for (int id = 0; id < 6; ++id) {
-    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
-                        &nodes[id])
-                .ok());
-  }
+  std::vector<size_t> nodes;
+  StartByHand(group,
+              {"--config", dir + "/config.toml", "--out", out, "--quiet", "--set", "round.deadline_ms=100", "--set",
+               "round.dead_after_ms=5000", "--set", "run.rounds=3000"},
+              {0, 1, 2, 3, 4, 5}, 0, &coordinator, &nodes);
   testing::WaitForRows(out + "/metrics.csv", 20);
   group.Signal(nodes[1], SIGSTOP);
   usleep(500 * 1000);
