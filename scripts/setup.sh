@@ -14,7 +14,8 @@ packages=(
   clang libclang-rt-14-dev
   gnuplot-nox  # `edgefl report` draws its figures with it (pngcairo, svg)
   iproute2     # ip and tc: link.shaping = "kernel" (sim/kernel_links.h)
-  openmpi-bin  # mpirun, a launcher only: edgefl run --launcher mpirun (sim/mpirun_command.h)
+  openmpi-bin  # mpirun, a launcher only: edgefl run --launcher mpirun (sim/launch_command.h)
+  slurmctld slurmd slurm-client  # srun, the same: a Slurm of one machine in tests/integration/launcher_test.cc
 )
 
 missing=()

@@ -63,8 +63,9 @@ struct RunArgs {
   // edgefl-node --attack `attack` (node/attack.h).
   uint32_t hostile = 0;
   std::string attack;
-  // How the nodes start (sim/launcher.h): "processes" or "mpirun", with its
-  // hostfile and arguments; and where the coordinator binds.
+  // How the nodes start (sim/launcher.h): "processes", "mpirun" or "srun",
+  // with mpirun's hostfile and the launcher's arguments; and where the
+  // coordinator binds.
   std::string launcher = "processes";
   std::string hostfile;
   std::vector<std::string> launcher_args;

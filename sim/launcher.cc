@@ -16,7 +16,7 @@
 #include "runfiles/run_outcome.h"
 #include "core/clock.h"
 #include "core/log.h"
-#include "sim/mpirun_command.h"
+#include "sim/launch_command.h"
 #include "sim/process_group.h"
 #include "sim/variant_links.h"
 
@@ -59,7 +59,7 @@ Status WriteHostileToml(const std::string& dir, uint32_t first, uint32_t nodes, 
   return Status::Ok();
 }
 
-// How long the coordinator has to end once mpirun has (its nodes all gone).
+// How long the coordinator has to end once mpirun or srun has (its nodes all gone).
 constexpr int64_t kNodesGoneGraceMs = 5000;
 
 // The path of `program` in a folder of $PATH, or "" when none holds it.
@@ -81,6 +81,19 @@ std::string Describe(const ChildExit& exit) {
 }
 
 }  // namespace
+
+bool ParseNodeLauncher(const std::string& name, NodeLauncher* out) {
+  if (name == "processes") {
+    *out = NodeLauncher::kProcesses;
+  } else if (name == "mpirun") {
+    *out = NodeLauncher::kMpirun;
+  } else if (name == "srun") {
+    *out = NodeLauncher::kSrun;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 Status SpawnCoordinator(ProcessGroup& group, const std::string& bin_dir, const std::vector<std::string>& args,
                         int timeout_ms, size_t* index, std::string* endpoint, const std::string& bind,
@@ -143,15 +156,19 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   if (links.kernel() || options.insecure) coordinator_args.push_back("--insecure");
   std::string endpoint;
   const int64_t start_ms = NowMs();
-  if ((options.mpirun || !options.bind.empty()) && links.kernel()) {
+  const bool launched = options.launcher != NodeLauncher::kProcesses;  // by mpirun or srun
+  if ((launched || !options.bind.empty()) && links.kernel()) {
     return Status::Error(StatusCode::kInvalidArgument,
-                         "link.shaping = \"kernel\" puts each node in a namespace of its own, which --launcher mpirun "
-                         "and --bind do not: use token-bucket shaping with them");
+                         "link.shaping = \"kernel\" puts each node in a namespace of its own, which --launcher and "
+                         "--bind do not: use token-bucket shaping with them");
   }
-  const std::string mpirun_path = options.mpirun ? FindOnPath("mpirun") : "";
-  if (options.mpirun && mpirun_path.empty()) {
-    return Status::Error(StatusCode::kInvalidArgument,
-                         "--launcher mpirun: no mpirun on PATH (install Open MPI: apt-get install openmpi-bin)");
+  const char* launcher_name = options.launcher == NodeLauncher::kSrun ? "srun" : "mpirun";
+  const std::string launcher_path = launched ? FindOnPath(launcher_name) : "";
+  if (launched && launcher_path.empty()) {
+    return Status::Error(StatusCode::kInvalidArgument, "--launcher %s: no %s on PATH (%s)", launcher_name,
+                         launcher_name,
+                         options.launcher == NodeLauncher::kSrun ? "run edgefl run where Slurm's srun is installed"
+                                                                 : "install Open MPI: apt-get install openmpi-bin");
   }
   EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
                                           &coordinator, &endpoint,
@@ -176,18 +193,29 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     }
   }
   const std::string node_binary = options.bin_dir + "/edgefl-node";
-  if (options.mpirun) {
-    // One mpirun: the nodes are its ranks (their ids), and a handled
-    // failure of one must not end the job (--exit-policy zero).
+  if (launched) {
+    // One mpirun or srun: the nodes are its ranks (their ids), and a
+    // handled failure of one must not end the job (--exit-policy zero).
     for (std::vector<std::string>& argv : node_args) {
       argv.insert(argv.begin(), {"--connect", endpoint, "--exit-policy", "zero"});
     }
-    const MpirunOptions mpirun{.mpirun = mpirun_path,
-                               .hostfile = options.hostfile,
-                               .extra = options.launcher_args,
-                               .as_root = geteuid() == 0};
+    std::vector<std::string> argv;
+    if (options.launcher == NodeLauncher::kMpirun) {
+      argv = MpirunCommand({.mpirun = launcher_path,
+                            .hostfile = options.hostfile,
+                            .extra = options.launcher_args,
+                            .as_root = geteuid() == 0},
+                           node_binary, node_args);
+    } else {
+      SrunCommand srun;
+      const std::string multi_prog = options.run_dir + "/srun.conf";
+      EDGEFL_RETURN_IF_ERROR(
+          MakeSrunCommand(launcher_path, options.launcher_args, node_binary, node_args, multi_prog, &srun));
+      if (!srun.multi_prog.empty()) EDGEFL_RETURN_IF_ERROR(WriteFileAtomically(multi_prog, srun.multi_prog));
+      argv = std::move(srun.argv);
+    }
     size_t index = 0;
-    EDGEFL_RETURN_IF_ERROR(group.Spawn(MpirunCommand(mpirun, node_binary, node_args), -1, &index));
+    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
   } else {
     for (uint32_t i = 0; i < config.nodes; ++i) {
       std::vector<std::string> argv = {node_binary, "--connect", endpoint, "--id", std::to_string(i)};
@@ -198,19 +226,19 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   }
   // What a child other than the coordinator (index 0) is called in messages.
   const auto child_name = [&](size_t index) {
-    return options.mpirun ? std::string("mpirun") : "node " + std::to_string(index - 1);
+    return launched ? std::string(launcher_name) : "node " + std::to_string(index - 1);
   };
 
   // Wait for the coordinator; note nodes that fail on the way.
   ChildExit exit;
   bool coordinator_done = false;
   int64_t end_ms = 0;  // when the coordinator ended
-  int64_t nodes_gone_ms = -1;  // mpirun ended cleanly: every node has left (after Bye, or having failed)
+  int64_t nodes_gone_ms = -1;  // the launcher ended cleanly: every node has left (after Bye, or having failed)
   while (!coordinator_done) {
     if (!group.WaitAny(nodes_gone_ms < 0 ? -1 : 200, &exit)) {
       if (nodes_gone_ms >= 0 && NowMs() - nodes_gone_ms > kNodesGoneGraceMs) {
-        result->problems.push_back("mpirun: every node had left, and the coordinator had not ended " +
-                                   std::to_string(kNodesGoneGraceMs) + " ms later");
+        result->problems.push_back(std::string(launcher_name) + ": every node had left, and the coordinator had not "
+                                   "ended " + std::to_string(kNodesGoneGraceMs) + " ms later");
         group.Signal(coordinator, SIGTERM);
         nodes_gone_ms = -1;
         continue;
@@ -231,15 +259,15 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
       if (exit.signaled || (exit.exit_code != 0 && exit.exit_code != 130 && exit.exit_code != kDivergedExitCode)) {
         result->problems.push_back("coordinator: " + Describe(exit));
       }
-    } else if (options.mpirun && !exit.signaled && exit.exit_code == 0) {
+    } else if (launched && !exit.signaled && exit.exit_code == 0) {
       // Its nodes have all left: on the coordinator's Bye, as at the end of
       // a run, which the coordinator finishes on its own; or each having
       // failed (--exit-policy zero), which leaves it waiting for them.
       nodes_gone_ms = NowMs();
-    } else if (options.mpirun) {
+    } else if (launched) {
       // Every node was a rank of it: none is left to carry the run on.
-      result->problems.push_back("mpirun: " + Describe(exit));
-      EDGEFL_LOG_WARN("%s: mpirun ended (%s) before the coordinator: stopping it", config.name.c_str(),
+      result->problems.push_back(child_name(exit.index) + ": " + Describe(exit));
+      EDGEFL_LOG_WARN("%s: %s ended (%s) before the coordinator: stopping it", config.name.c_str(), launcher_name,
                       Describe(exit).c_str());
       group.Signal(coordinator, SIGTERM);
     } else if (exit.signaled || exit.exit_code != 0) {

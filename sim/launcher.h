@@ -1,13 +1,14 @@
 // Launcher: runs one experiment variant as real processes: an
 // edgefl-coordinator bound to a free loopback port (or the address given)
 // and config.nodes edgefl-node processes connected to it, spawned here or
-// by mpirun. Stops them all cleanly when the
+// by mpirun or srun. Stops them all cleanly when the
 // coordinator ends, when `stop` is raised (Ctrl-C), or on failure, and
 // reports how each process ended. A variant may also be resumed from its
 // folder's checkpoint (edgefl-coordinator --resume). Not thread-safe.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@
 #include "sim/process_group.h"
 
 namespace edgefl {
+
+enum class NodeLauncher : uint8_t { kProcesses, kMpirun, kSrun };
+// "processes", "mpirun", "srun" (edgefl run --launcher).
+bool ParseNodeLauncher(const std::string& name, NodeLauncher* out);
 
 struct LaunchOptions {
   std::string bin_dir;           // where edgefl-coordinator and edgefl-node are
@@ -33,9 +38,10 @@ struct LaunchOptions {
   uint32_t hostile_nodes = 0;
   std::string attack;
   // How the nodes start: one process each, spawned here (the default), or
-  // as the ranks of one mpirun (sim/mpirun_command.h), on this machine or
-  // on `hostfile`'s hosts, with `launcher_args` before the program.
-  bool mpirun = false;
+  // as the ranks of one mpirun or srun (sim/launch_command.h), mpirun on
+  // this machine or on `hostfile`'s hosts, srun where Slurm places them,
+  // each with `launcher_args` before the program.
+  NodeLauncher launcher = NodeLauncher::kProcesses;
   std::string hostfile;
   std::vector<std::string> launcher_args;
   // The coordinator's endpoint, e.g. tcp://10.77.0.1:5555; the nodes

@@ -83,15 +83,17 @@ int main(int argc, char** argv) {
   run->add_option("--hostile", run_args.hostile, "Testing aid: how many nodes run --attack (the last ones)")
       ->check(CLI::Range(1u, 4096u));
   run->add_option("--launcher", run_args.launcher,
-                  "How the nodes start: processes (one each, started here; the default) or mpirun (the ranks of one\n"
-                  "Open MPI job, ids from their ranks, on this machine or on --hostfile's hosts; the nodes never\n"
-                  "call MPI_Init and exit 0 on a handled failure, so one does not end the job). docs/deploy.md")
-      ->check(CLI::IsMember({"processes", "mpirun"}));
+                  "How the nodes start: processes (one each, started here; the default), mpirun (the ranks of one\n"
+                  "Open MPI job, on this machine or on --hostfile's hosts) or srun (the tasks of one Slurm job step,\n"
+                  "where Slurm places them); ids from their ranks, the nodes never call MPI_Init and exit 0 on a\n"
+                  "handled failure, so one does not end the job. docs/deploy.md section 10")
+      ->check(CLI::IsMember({"processes", "mpirun", "srun"}));
   run->add_option("--hostfile", run_args.hostfile, "With --launcher mpirun: its hostfile (default: this machine)")
       ->check(CLI::ExistingFile);
   run->add_option("--launcher-arg", run_args.launcher_args,
-                  "With --launcher mpirun: an argument for mpirun before the program (repeatable), e.g.\n"
-                  "--launcher-arg=--mca --launcher-arg=oob_tcp_if_include --launcher-arg=10.77.0.0/24")
+                  "With --launcher mpirun or srun: an argument for it before the program (repeatable), e.g.\n"
+                  "--launcher-arg=--mca --launcher-arg=oob_tcp_if_include --launcher-arg=10.77.0.0/24, or\n"
+                  "--launcher-arg=--partition=edge")
       ->allow_extra_args(false);
   run->add_option("--bind", run_args.bind,
                   "The coordinator's endpoint, which the nodes connect to, e.g. tcp://10.77.0.1:5555 for nodes on\n"

@@ -224,7 +224,7 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.keep_updates = args.keep_updates;
       options.hostile_nodes = hostile;
       options.attack = attack;
-      options.mpirun = args.launcher == "mpirun";
+      ParseNodeLauncher(args.launcher, &options.launcher);  // the command line checked the name
       options.hostfile = args.hostfile;
       options.launcher_args = args.launcher_args;
       options.bind = args.bind;

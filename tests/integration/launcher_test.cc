@@ -1,14 +1,18 @@
-// Open MPI as a pure launcher (edgefl run --launcher mpirun): the nodes are
-// the ranks of one mpirun, take their ids from their ranks, never call
-// MPI_Init, and give the model a run of separate processes gives; a node
-// that fails and ends under --exit-policy zero does not bring the job down;
-// across three hosts made of network namespaces, each node connects from
-// its own host's address, and the model is the single-host one.
+// Open MPI and Slurm as pure launchers (edgefl run --launcher mpirun |
+// srun): the nodes are the launcher's ranks, take their ids from them, never
+// call MPI_Init, and give the model a run of separate processes gives; a
+// node that fails and ends under --exit-policy zero does not bring the job
+// down; across three hosts made of network namespaces each node connects
+// from its own host's address, and the model is the single-host one; and
+// srun, on a Slurm of one machine, gives the same model.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "runfiles/run_recorder.h"
+#include "sim/process_group.h"
 #include "tests/integration/process_util.h"
 
 namespace edgefl {
@@ -152,6 +156,76 @@ TEST_CASE("mpirun across three hosts (network namespaces): each node from its ow
   CHECK(three.ok);
   CHECK(three.update_messages == 6 * 30);
   CHECK(three.model_hash == one.model_hash);
+}
+
+// A Slurm of one machine: slurmctld and one slurmd on 127.0.0.1, no munge
+// (auth/none), its state in `dir`; stopped with `group`. made() once its
+// node is idle.
+class OneHostSlurm {
+ public:
+  OneHostSlurm(ProcessGroup& group, const std::string& dir) : conf_(dir + "/slurm.conf") {
+    std::filesystem::create_directories(dir + "/state");
+    std::filesystem::create_directories(dir + "/spool");
+    testing::WriteFile(conf_, "ClusterName=edgefl\nSlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=6917\n"
+                              "SlurmdPort=6918\nAuthType=auth/none\nCredType=cred/none\n"
+                              "ProctrackType=proctrack/linuxproc\nTaskPlugin=task/none\nSchedulerType=sched/builtin\n"
+                              "SelectType=select/cons_tres\nSelectTypeParameters=CR_Core\nStateSaveLocation=" +
+                                  dir + "/state\nSlurmdSpoolDir=" + dir + "/spool\nSlurmctldPidFile=" + dir +
+                                  "/slurmctld.pid\nSlurmdPidFile=" + dir +
+                                  "/slurmd.pid\nSlurmUser=root\nSlurmdUser=root\nReturnToService=2\nMpiDefault=none\n"
+                                  "JobCompType=jobcomp/none\nAccountingStorageType=accounting_storage/none\n"
+                                  "SlurmdParameters=config_overrides\n"
+                                  "NodeName=localhost NodeAddr=127.0.0.1 CPUs=16 State=UNKNOWN\n"
+                                  "PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP\n");
+    size_t index = 0;
+    if (!group.Spawn({"/usr/sbin/slurmctld", "-D", "-f", conf_}, -1, &index).ok() ||
+        !group.Spawn({"/usr/sbin/slurmd", "-D", "-f", conf_}, -1, &index).ok()) {
+      return;
+    }
+    for (int tries = 0; tries < 100 && !made_; ++tries) {
+      const auto info = RunCommand("SLURM_CONF=" + conf_ + " sinfo -h -o %T 2>&1", 5);
+      made_ = info.output.find("idle") != std::string::npos;
+      why_ = info.output;
+      if (!made_) usleep(100 * 1000);
+    }
+  }
+  bool made() const { return made_; }
+  const std::string& why() const { return why_; }
+  const std::string& conf() const { return conf_; }
+
+ private:
+  std::string conf_;
+  bool made_ = false;
+  std::string why_;
+};
+
+TEST_CASE("edgefl run --launcher srun: Slurm's tasks as nodes, ids from SLURM_PROCID, the same model") {
+  const std::string dir = testing::ScratchDir("launcher_srun");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  ProcessGroup daemons;
+  OneHostSlurm slurm(daemons, dir);
+  if (!slurm.made()) {
+    daemons.Stop(2000);
+    MESSAGE("skipped: a one-host Slurm cannot start here (root and the slurmctld, slurmd packages needed): "
+            << slurm.why());
+    return;
+  }
+  auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/processes");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  r = RunCommand("SLURM_CONF=" + slurm.conf() + " " + Binary("edgefl") + " run " + dir +
+                 "/config.toml --launcher srun --verbose-nodes --out " + dir + "/srun");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Contains(r.output, "node id 5 from SLURM_PROCID"));
+  // The two boards' budgets differ: one --multi-prog line each.
+  CHECK(testing::ReadFile(dir + "/srun/launched/srun.conf").find("0-1 ") == 0);
+  const RunSummary processes = Summary(dir + "/processes/launched/summary.toml");
+  const RunSummary srun = Summary(dir + "/srun/launched/summary.toml");
+  CHECK(srun.ok);
+  CHECK(srun.update_messages == 6 * 30);
+  CHECK(srun.model_hash == processes.model_hash);
+  daemons.Stop(2000);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// The mpirun command line of edgefl run --launcher mpirun (sim/mpirun_command.h).
-#include "sim/mpirun_command.h"
+// The mpirun and srun command lines of edgefl run --launcher (sim/launch_command.h).
+#include "sim/launch_command.h"
 
 #include <doctest/doctest.h>
 
@@ -32,6 +32,29 @@ TEST_CASE("mpirun: a hostfile replaces oversubscription; extra arguments come be
   const Args expected = {"mpirun", "--hostfile", "hosts", "--mca", "oob_tcp_if_include", "10.77.0.0/24",
                          "-np",    "4",          "edgefl-node", "--quiet"};
   CHECK(argv == expected);
+}
+
+TEST_CASE("srun: one program line when every node is alike, a --multi-prog file by rank ranges when not") {
+  SrunCommand srun;
+  const std::vector<Args> alike(3, Args{"--connect", "E", "--quiet"});
+  REQUIRE(MakeSrunCommand("/usr/bin/srun", {"--partition=edge"}, "/bin/edgefl-node", alike, "run/srun.conf", &srun)
+              .ok());
+  CHECK(srun.argv == Args{"/usr/bin/srun", "--ntasks=3", "--overcommit", "--kill-on-bad-exit=0", "--partition=edge",
+                          "/bin/edgefl-node", "--connect", "E", "--quiet"});
+  CHECK(srun.multi_prog.empty());
+
+  const std::vector<Args> mixed = {{"--connect", "E", "--memory-budget", "1"}, {"--connect", "E", "--memory-budget", "1"},
+                                   {"--connect", "E"}};
+  REQUIRE(MakeSrunCommand("srun", {}, "edgefl-node", mixed, "run/srun.conf", &srun).ok());
+  CHECK(srun.argv == Args{"srun", "--ntasks=3", "--overcommit", "--kill-on-bad-exit=0", "--multi-prog",
+                          "run/srun.conf"});
+  CHECK(srun.multi_prog == "0-1 edgefl-node --connect E --memory-budget 1\n2-2 edgefl-node --connect E\n");
+
+  // srun splits a --multi-prog line on white space: such an argument is refused, named.
+  const std::vector<Args> spaced = {{"--state-dir", "my runs/node-state"}, {"--quiet"}};
+  const Status s = MakeSrunCommand("srun", {}, "edgefl-node", spaced, "srun.conf", &srun);
+  REQUIRE_FALSE(s.ok());
+  CHECK(std::string(s.message()).find("my runs/node-state") != std::string::npos);
 }
 
 }  // namespace
