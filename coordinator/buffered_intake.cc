@@ -33,24 +33,25 @@ void BufferedIntake::BeginStep() {
 
 void BufferedIntake::Dispatch() {
   const uint32_t nodes = s_.nodes.size();
-  std::vector<std::pair<uint64_t, uint32_t>> idle;
+  const int64_t now_ms = s_.clock.NowMs();
+  idle_.clear();
   for (uint32_t i = 0; i < nodes; ++i) {
     Task& task = tasks_[i];
     const NodeSlot& slot = s_.nodes[i];
     const bool live = slot.joined && slot.alive;
     // A lost node's held update has arrived, in modelled time: it still counts.
-    const bool overdue = s_.clock.NowMs() - task.sent_ms > static_cast<int64_t>(s_.config.round.deadline_ms);
+    const bool overdue = now_ms - task.sent_ms > static_cast<int64_t>(s_.config.round.deadline_ms);
     if (task.out && !task.arrived && (!live || overdue)) {
       NodeRoundMetrics row{.round = s_.state.round, .node = i, .outcome = NodeOutcome::kMissing};
       ++missing_;
       Close(i, row);
     }
-    if (!task.out && live) idle.emplace_back(TaskDrawPriority(s_.config.seed, s_.state.tasks_sent, i), i);
+    if (!task.out && live) idle_.emplace_back(TaskDrawPriority(s_.config.seed, s_.state.tasks_sent, i), i);
   }
   const uint32_t concurrency = s_.config.async.concurrency > 0 ? s_.config.async.concurrency : nodes;
-  if (busy_ >= concurrency || idle.empty()) return;
-  ChooseTaskNodes(idle, concurrency - busy_);  // experiment/buffered_schedule.h
-  for (const auto& [priority, node] : idle) Send(node);
+  if (busy_ >= concurrency || idle_.empty()) return;
+  ChooseTaskNodes(idle_, concurrency - busy_);  // experiment/buffered_schedule.h
+  for (const auto& [priority, node] : idle_) Send(node);
 }
 
 void BufferedIntake::Send(uint32_t node) {
@@ -75,6 +76,10 @@ void BufferedIntake::Send(uint32_t node) {
     }
   }
   if (!task.out) return;
+  if (virtual_) {
+    task.bound_s = task.sent_s + RoundSeconds(ResolveLink(s_.config.LinkOf(node)),
+                                              static_cast<double>(task.bytes_down), 0.0);
+  }
   ++busy_;
   ++s_.round_metrics.participants;
 }
@@ -106,11 +111,6 @@ Status BufferedIntake::OnUpdate(uint32_t node, uint32_t round, const wire::Updat
   return Status::Ok();
 }
 
-double BufferedIntake::ArrivalBound(uint32_t node) const {
-  const Task& task = tasks_[node];
-  return task.sent_s + RoundSeconds(ResolveLink(s_.config.LinkOf(node)), static_cast<double>(task.bytes_down), 0.0);
-}
-
 void BufferedIntake::TakeDue(MessageHandler& handler) {
   if (!virtual_) return;
   while (!Full()) {
@@ -122,7 +122,7 @@ void BufferedIntake::TakeDue(MessageHandler& handler) {
     for (uint32_t i = 0; i < tasks_.size(); ++i) {
       const Task& task = tasks_[i];
       if (!task.out) continue;
-      const double at = task.arrived ? task.arrival_s : ArrivalBound(i);
+      const double at = task.arrived ? task.arrival_s : task.bound_s;
       if (next == kNoNode || at < next_s) {  // ties keep the lower id
         next = i;
         next_s = at;

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "coordinator/message_handler.h"
@@ -72,7 +73,8 @@ class BufferedIntake final : public UpdateSink {
     uint32_t id = 0;       // its number: the round of its RoundStart and Update
     uint32_t version = 0;  // the model's version it was sent
     double sent_s = 0.0;
-    int64_t sent_ms = 0;  // on the wall clock, for round.deadline_ms
+    int64_t sent_ms = 0;   // on the wall clock, for round.deadline_ms
+    double bound_s = 0.0;  // the earliest its update can arrive: sent_s plus its link's time without the update
     double arrival_s = 0.0;
     uint64_t bytes_down = 0;
     uint64_t bytes_up = 0;
@@ -87,12 +89,11 @@ class BufferedIntake final : public UpdateSink {
   Status Take(uint32_t node, const wire::Update* update, std::span<const uint8_t> message);
   // Ends node `node`'s task with its nodes.csv row.
   void Close(uint32_t node, NodeRoundMetrics& row);
-  // The earliest a task still out can arrive (its bytes up not counted).
-  double ArrivalBound(uint32_t node) const;
 
   Session& s_;
   const bool virtual_;
   std::vector<Task> tasks_;  // by node
+  std::vector<std::pair<uint64_t, uint32_t>> idle_;  // Dispatch's candidates, kept for their capacity
   uint32_t busy_ = 0;
   bool started_ = false;
   double virtual_now_s_ = 0.0;  // when the last update taken arrived (run seconds)

@@ -167,19 +167,23 @@ void RoundLoop::StartRound() {
   intake_.Begin(s_.clock.NowMs());
 }
 
+void RoundLoop::OpenRound() {
+  s_.round_metrics = RoundMetrics();
+  s_.round_metrics.round = s_.state.round;
+  s_.collector.Open(s_.state.round);
+  s_.overflows_in_round = 0;
+  s_.recorder.audit().Begin(s_.state.model);
+}
+
 RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetrics* m) {
+  OpenRound();
   if (buffered_mode_) return RunBufferedStep(stop, m);
   const ExperimentConfig& config = s_.config;
   const uint32_t round = s_.state.round;
-  s_.round_metrics = RoundMetrics();
-  s_.round_metrics.round = round;
-  s_.collector.Open(round);
-  s_.overflows_in_round = 0;
 
   // The cohort, from the live nodes. Too few: lost nodes get
   // join_timeout_ms to rejoin before the run gives up (a restarted node's
   // id frees once its old connection is found dead, transport.h).
-  s_.recorder.audit().Begin(s_.state.model);
   const auto select = [&] {
     s_.nodes.BeginRound(round);
     return cohort_.Select(round, s_.nodes);
@@ -239,11 +243,6 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
 
 RoundLoop::RoundEnd RoundLoop::RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m) {
   const ExperimentConfig& config = s_.config;
-  s_.round_metrics = RoundMetrics();
-  s_.round_metrics.round = s_.state.round;
-  s_.collector.Open(s_.state.round);
-  s_.overflows_in_round = 0;
-  s_.recorder.audit().Begin(s_.state.model);
   buffered_.BeginStep();
   // Until the buffer is full. Nodes lost meanwhile have their work handed
   // to idle ones; with none out and none to send to, lost nodes get

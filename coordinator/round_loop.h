@@ -53,6 +53,8 @@ class RoundLoop {
     kTooFewNodes,  // not started: fewer live nodes than the quorum (m->participants of them)
     kCutShort,     // a signal came before every participant answered: not recorded, no step
   };
+  // A round's (or step's) start: its metrics, the collector and the audit chain opened.
+  void OpenRound();
   RoundEnd RunRound(const std::atomic<bool>& stop, RoundMetrics* m);
   // A buffered step: tasks out, updates in until the buffer holds K, the step.
   RoundEnd RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m);

@@ -1,4 +1,5 @@
 #include "experiment/config_keys.h"
+#include "experiment/profile_keys.h"
 
 #include <cstdio>
 #include <cstring>

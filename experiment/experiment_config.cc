@@ -14,6 +14,7 @@
 
 #include "experiment/config_document.h"
 #include "experiment/config_keys.h"
+#include "experiment/profile_keys.h"
 #include "experiment/link_model.h"
 #include "maths/data_objective.h"
 #include "maths/gradient_noise.h"
