@@ -73,6 +73,7 @@ void Admission::Join(uint32_t node, std::string_view routing_id, int64_t now_ms,
   slot.joined = slot.alive = true;
   slot.last_heard_ms = now_ms;
   slot.routing_id = std::string(routing_id);
+  slot.replica_round = kNoReplica;  // a (re)joined node holds no model yet
   if (in_round && !slot.answered) slot.participant = false;
 }
 

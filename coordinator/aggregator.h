@@ -92,6 +92,11 @@ class Aggregator {
   // Whether the last Finish could not apply its rule and took another (Krum
   // with fewer than 2f + 3 updates takes the coordinate-wise median).
   virtual bool fell_back() const { return false; }
+  // L when every value of the last Finish's direction is an integer count
+  // times 1/L, as a sign vote's are (sign-mean: the total weight; majority:
+  // 1); 0 for rules whose values are not (a step-form RoundStart then sends
+  // them as floats, downlink_step.h).
+  virtual uint32_t vote_levels() const { return 0; }
 
   // What the aggregator carries from one round to the next (centered-clip's
   // centre, the nodes' momenta), for checkpoints: written after the server

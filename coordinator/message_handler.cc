@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 
+#include "coordinator/model_broadcast.h"
 #include "core/log.h"
 
 namespace edgefl {
@@ -14,8 +15,8 @@ constexpr int64_t kCloseDelayMs = 200;
 
 }  // namespace
 
-MessageHandler::MessageHandler(Session& session, UpdateSink& updates)
-    : s_(session), updates_(updates), admission_(session.config, session.nodes) {}
+MessageHandler::MessageHandler(Session& session, UpdateSink& updates, ModelBroadcast* broadcast)
+    : s_(session), updates_(updates), broadcast_(broadcast), admission_(session.config, session.nodes) {}
 
 void MessageHandler::PollOnce(int64_t timeout_ms) {
   Incoming in;
@@ -112,6 +113,13 @@ void MessageHandler::Handle(std::string_view routing_id, uint32_t node, std::spa
     case wire::Body::Heartbeat:
       codec::EncodeHeartbeat(s_.fbb, s_.state.round, node);
       s_.SendTo(node);
+      break;
+    case wire::Body::ModelRequest:
+      if (broadcast_ == nullptr || s_.config.round.downlink != DownlinkForm::kStep) {
+        Reject(node, "a ModelRequest, in a run whose round starts carry the whole model");
+      } else {
+        broadcast_->OnModelRequest(node, envelope->round());
+      }
       break;
     case wire::Body::Bye:
       slot.alive = false;

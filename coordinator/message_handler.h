@@ -21,6 +21,8 @@ namespace edgefl {
 
 // What a round does with an update that passed the protocol's checks; an
 // error refuses it, with the reason.
+class ModelBroadcast;
+
 class UpdateSink {
  public:
   virtual ~UpdateSink() = default;
@@ -30,7 +32,8 @@ class UpdateSink {
 
 class MessageHandler {
  public:
-  MessageHandler(Session& session, UpdateSink& updates);
+  // `broadcast` answers ModelRequests (null: they are rejected).
+  MessageHandler(Session& session, UpdateSink& updates, ModelBroadcast* broadcast = nullptr);
 
   // Waits up to `timeout_ms` for one message and handles it; then notes
   // the connections that closed meanwhile.
@@ -61,6 +64,7 @@ class MessageHandler {
 
   Session& s_;
   UpdateSink& updates_;
+  ModelBroadcast* broadcast_;
   Admission admission_;
   LogThrottle refusal_log_{10, 5000};  // 10 warnings every 5 s
 };

@@ -14,12 +14,15 @@
 namespace edgefl {
 
 inline constexpr uint32_t kNoNode = UINT32_MAX;
+// A node holds no model the coordinator knows of (NodeSlot::replica_round).
+inline constexpr uint32_t kNoReplica = UINT32_MAX;
 
 struct NodeSlot {
   bool joined = false;
   bool alive = false;
   bool participant = false;  // sent this round's start
   bool answered = false;     // its update for this round was aggregated
+  uint32_t replica_round = kNoReplica;  // the round whose model it was last sent, whole or by steps
   int64_t last_heard_ms = 0;
   std::string routing_id;
   NodeRoundMetrics round;    // this round's traffic and report

@@ -21,11 +21,13 @@ RoundLoop::RoundLoop(Session& session, ServerStep& step)
       step_(step),
       intake_(session),
       buffered_(session),
-      handler_(session, session.config.async.Buffered() ? static_cast<UpdateSink&>(buffered_) : intake_),
+      broadcast_(session),
+      handler_(session, session.config.async.Buffered() ? static_cast<UpdateSink&>(buffered_) : intake_, &broadcast_),
       cohort_(session.config),
       privacy_(session.config),
       virtual_clock_(session.config.round.clock == RoundClock::kVirtual),
       buffered_mode_(session.config.async.Buffered()),
+      steps_down_(session.config.round.downlink == DownlinkForm::kStep),
       direction_(session.dimension),
       gradient_before_(session.config.step.smoothness == SmoothnessSource::kOnline ? session.dimension : 0) {}
 
@@ -140,24 +142,7 @@ Status RoundLoop::RunRounds(const std::atomic<bool>& stop, const std::function<S
 }
 
 void RoundLoop::StartRound() {
-  const uint32_t round = s_.state.round;
-  for (uint32_t offset = 0; offset < s_.dimension; offset += codec::kRoundStartPartValues) {
-    const uint32_t count = std::min(codec::kRoundStartPartValues, s_.dimension - offset);
-    const std::span<const float> control =
-        s_.state.control.empty() ? std::span<const float>() : std::span<const float>(s_.state.control).subspan(offset, count);
-    codec::EncodeRoundStartFull(s_.fbb, round, std::span<const float>(s_.state.model).subspan(offset, count), offset,
-                                control);
-    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
-      NodeSlot& slot = s_.nodes[i];
-      if (!slot.participant) continue;
-      if (s_.SendTo(i)) {
-        s_.round_metrics.bytes_down += s_.fbb.GetSize();
-        slot.round.bytes_down += s_.fbb.GetSize();
-      } else {
-        slot.participant = false;
-      }
-    }
-  }
+  broadcast_.SendRound(s_.state.round);
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeSlot& slot = s_.nodes[i];
     if (!slot.participant) continue;
@@ -305,8 +290,10 @@ void RoundLoop::StepAndEvaluate(bool stepped) {
     if (s_.control) s_.control->Step(s_.state.control);
     NoteAggregation(round);
     metrics.direction_norm = EuclideanNorm(direction_);
-    metrics.step_size = step_.Apply(
-        {round, direction_, metrics.direction_norm, s_.collector.mean_node_grad_norm()}, s_.state.model);
+    metrics.step_size = TakeServerStep(s_.config, step_,
+                                       {round, direction_, metrics.direction_norm, s_.collector.mean_node_grad_norm()},
+                                       s_.aggregator->vote_levels(), s_.state.model, &step_record_, step_scratch_);
+    if (steps_down_) broadcast_.Keep(std::move(step_record_));
     const StepConfig& rule = s_.config.step;
     if (UsesNormEstimate(rule.rule)) metrics.norm_estimate = step_.norm_estimate();
     if (UsesSmoothness(rule.rule) || rule.smoothness == SmoothnessSource::kOnline) {
@@ -315,6 +302,8 @@ void RoundLoop::StepAndEvaluate(bool stepped) {
       metrics.smoothness_estimated = step_.smoothness_estimated();
     }
     metrics.node_loss = s_.collector.mean_node_loss();
+  } else if (steps_down_) {
+    broadcast_.KeepNoStep(round + 1);
   }
   const Evaluation evaluation = s_.evaluator->Evaluate(s_.state.model);
   if (stepped) step_.ObserveGradients(gradient_before_, s_.evaluator->gradient());

@@ -17,6 +17,7 @@
 #include "coordinator/buffered_intake.h"
 #include "coordinator/cohort_sampler.h"
 #include "coordinator/message_handler.h"
+#include "coordinator/model_broadcast.h"
 #include "coordinator/privacy_ledger.h"
 #include "coordinator/session.h"
 #include "coordinator/round_intake.h"
@@ -60,7 +61,7 @@ class RoundLoop {
   RoundEnd RunBufferedStep(const std::atomic<bool>& stop, RoundMetrics* m);
   // The round's or step's metrics.csv row and audit link.
   void Record(bool stepped, double time_s, RoundMetrics* m);
-  // Sends the model to every participant, in parts, each encoded once.
+  // Sends the model (or the steps to it) to every participant.
   void StartRound();
   void StepAndEvaluate(bool stepped);
   void NoteAggregation(uint32_t round);
@@ -70,12 +71,17 @@ class RoundLoop {
   ServerStep& step_;
   RoundIntake intake_;
   BufferedIntake buffered_;
+  ModelBroadcast broadcast_;
   MessageHandler handler_;
   CohortSampler cohort_;
   PrivacyLedger privacy_;
   const bool virtual_clock_;
   const bool buffered_mode_;
+  const bool steps_down_;  // round.downlink = "step"
+
   std::vector<double> direction_;
+  StepRecord step_record_;            // round.downlink = "step": the round's step, as sent
+  std::vector<double> step_scratch_;
   std::vector<float> gradient_before_;  // grad f at the round's start (step.smoothness = "online")
   uint64_t bounded_updates_ = 0;        // scaled down to aggregator.max_update_norm
   uint32_t fallback_rounds_ = 0;        // krum took the median

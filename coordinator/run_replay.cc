@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "coordinator/aggregator.h"
+#include "coordinator/downlink_step.h"
 #include "runfiles/audit_trail.h"
 #include "experiment/experiment_config.h"
 #include "coordinator/model_evaluator.h"
@@ -56,6 +57,8 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
   UpdateCollector collector(config.compressor, d, *aggregator, nodes, config.aggregator.weighting);
   ServerStep step(config.step, config.server, StepFactsOf(config), d);
   std::vector<double> direction(d);
+  StepRecord step_record;  // round.downlink = "step": the step as the nodes were sent it
+  std::vector<double> step_scratch;
 
   size_t next = 0;
   for (uint32_t r = 0; r < chain.size(); ++r) {
@@ -85,7 +88,8 @@ Status ReplayRun(const std::string& dir, const std::string& data_dir, std::span<
     if (chain[r].stepped) {
       aggregator->Finish(direction);
       AddCentralNoise(config, r, collector.count(), direction);
-      step.Apply({r, direction, EuclideanNorm(direction), collector.mean_node_grad_norm()}, model);
+      TakeServerStep(config, step, {r, direction, EuclideanNorm(direction), collector.mean_node_grad_norm()},
+                     aggregator->vote_levels(), model, &step_record, step_scratch);
     }
     if (online) {
       evaluator->Evaluate(model);

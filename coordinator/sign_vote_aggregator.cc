@@ -33,6 +33,12 @@ void SignVoteAggregator::AddFrom(uint32_t node, const codec::DecodedPayload& upd
   for (uint32_t j = 0; j < dimension_; ++j) counts_[j] += codec::SignBit(update.sign_bits, j) ? -w : w;
 }
 
+uint32_t SignVoteAggregator::vote_levels() const {
+  if (vote_ == Vote::kMajority) return 1;
+  const uint64_t g = std::max(weight_gcd_, 1u);
+  return static_cast<uint32_t>(total_weight_ / g);
+}
+
 void SignVoteAggregator::Finish(std::span<double> direction) {
   // Counts and total reduced by the weights' gcd, which divides both
   // exactly: unweighted, g = 1 and the total is n.

@@ -37,6 +37,7 @@ class SignVoteAggregator final : public Aggregator {
   // count() and total_weight().
   std::span<const int32_t> counts() const { return {counts_.get(), dimension_}; }
   uint64_t total_weight() const { return total_weight_; }
+  uint32_t vote_levels() const override;
 
  private:
   Vote vote_;

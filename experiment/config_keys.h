@@ -381,6 +381,14 @@ void VisitConfigKeys(Config& c, Visitor& v) {
           "answer arrives at its modelled time, 2·latency + compute + its exact bytes over its link ([link]); "
           "the deadline, over-commitment and `time_s` follow that time, so the same seed gives the same model "
           "whatever the machine's scheduling."});
+  v.Word("downlink", c.round.downlink, DownlinkFormNames(),
+         {"What a round sends each node. `model`: the whole model, 4 bytes a coordinate. `step`: to a node that "
+          "holds an earlier model, the steps since, with a hash of the model they make; the node applies them to "
+          "its replica, and the coordinator moves its own model by exactly what it sent, so both stay equal bit "
+          "for bit. A sign vote's step goes as its counts (2 bits a coordinate for `majority`), exactly; a sparse "
+          "step (top-k, rand-k) as f32 indices and values. A dense step would cost what the model does: the model "
+          "is sent then, and moves as with `model`. A node that holds no model (it just joined) gets the model. "
+          "docs/protocol.md 9."});
 
   v.Section("async");
   v.Word("mode", c.async.mode, AggregationModeNames(),

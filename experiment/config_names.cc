@@ -42,6 +42,9 @@ constexpr codec::KindName<StalenessWeighting> kStalenessWeightingNames[] = {
     {StalenessWeighting::kPolynomial, "polynomial"},
     {StalenessWeighting::kHinge, "hinge"},
 };
+constexpr codec::KindName<DownlinkForm> kDownlinkFormNames[] = {
+    {DownlinkForm::kModel, "model"}, {DownlinkForm::kStep, "step"},
+};
 constexpr codec::KindName<RoundClock> kRoundClockNames[] = {
     {RoundClock::kWall, "wall"}, {RoundClock::kVirtual, "virtual"},
 };
@@ -72,6 +75,7 @@ std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames() { ret
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames() { return kLinkPresetNames; }
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames() { return kLinkShapingNames; }
 std::span<const codec::KindName<RoundClock>> RoundClockNames() { return kRoundClockNames; }
+std::span<const codec::KindName<DownlinkForm>> DownlinkFormNames() { return kDownlinkFormNames; }
 std::span<const codec::KindName<Weighting>> WeightingNames() { return kWeightingNames; }
 std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames() { return kPrivacyModeNames; }
 std::span<const codec::KindName<bool>> StateLifetimeNames() { return kStateLifetimeNames; }

@@ -194,6 +194,14 @@ Status ParseConfig(const toml::table& root, ExperimentConfig* c) {
   EDGEFL_RETURN_IF_ERROR(CheckStepRule(*c));
   EDGEFL_RETURN_IF_ERROR(CheckPrivacy(*c));
   EDGEFL_RETURN_IF_ERROR(CheckAsync(*c));
+  if (c->round.downlink == DownlinkForm::kStep && c->async.Buffered()) {
+    return Bad("round.downlink = \"step\" with async.mode = \"buffered\": a buffered task starts from the model "
+               "as it stands when the task is sent, which steps do not carry yet; use round.downlink = \"model\"");
+  }
+  if (c->round.downlink == DownlinkForm::kStep && c->local.HasControl()) {
+    return Bad("round.downlink = \"step\" with local.optimizer = \"scaffold\": SCAFFOLD's control variate c goes "
+               "down in full beside the model every round; use round.downlink = \"model\"");
+  }
   if (c->round.cohort > c->nodes) {
     return Bad("round.cohort = %u: must be at most run.nodes = %u (the population)", c->round.cohort, c->nodes);
   }

@@ -165,6 +165,12 @@ enum class RoundClock : uint8_t {
              // follow from the links and compute times, never from the machine's scheduling
 };
 
+// What a RoundStart carries to a node (docs/protocol.md 9).
+enum class DownlinkForm : uint8_t {
+  kModel,  // the whole model, every round
+  kStep,   // the last round's step, to a node that holds the model before it (the model when it holds none)
+};
+
 struct RoundConfig {
   // A round closes when every live participant has answered, or at the
   // deadline; it steps if at least `quorum` of the cohort's updates arrived.
@@ -187,6 +193,7 @@ struct RoundConfig {
   double dropout = 0.0;
   AvailabilitySchedule schedule{};
   RoundClock clock = RoundClock::kWall;
+  DownlinkForm downlink = DownlinkForm::kModel;
 
   bool operator==(const RoundConfig&) const = default;
 };
@@ -388,6 +395,7 @@ std::span<const codec::KindName<SmoothnessSource>> SmoothnessSourceNames();
 std::span<const codec::KindName<LinkPreset>> LinkPresetNames();
 std::span<const codec::KindName<LinkShaping>> LinkShapingNames();
 std::span<const codec::KindName<RoundClock>> RoundClockNames();
+std::span<const codec::KindName<DownlinkForm>> DownlinkFormNames();
 std::span<const codec::KindName<Weighting>> WeightingNames();
 std::span<const codec::KindName<PrivacyMode>> PrivacyModeNames();
 std::span<const codec::KindName<bool>> StateLifetimeNames();

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "schemas/codec/model_step.h"
 #include "schemas/codec/wire.h"
 
 namespace {
@@ -74,6 +75,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (control.size() != (with_control ? values.size() : 0)) __builtin_trap();
         }
       }
+      // A step part that passes its checks is applied to a replica, as a node does.
+      codec::ModelStepPart part;
+      if (codec::ReadRoundStartStep(*envelope->body_as_RoundStart(), kDimension, &part).ok()) {
+        if (part.offset + part.length > kDimension) __builtin_trap();
+        static float replica[kDimension];
+        codec::ApplyModelStep(part, replica);
+      }
       break;
     }
     case wire::Body::Update: {
@@ -87,6 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case wire::Body::Error:
     case wire::Body::Bye:
     case wire::Body::Heartbeat:
+    case wire::Body::ModelRequest:
     case wire::Body::NONE:
       break;
   }

@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "node/arena.h"
 #include "node/memory_budget.h"
+#include "node/model_replica.h"
 #include "node/node_link.h"
 #include "node/node_runtime.h"
 #include "node/node_state_store.h"
@@ -88,7 +89,8 @@ class Node {
         return Status::Error(joined.code(), "%s; then %s", served.message(), joined.message());
       }
       if (stop_.load()) return Status::Ok();
-      assembled_values_ = 0;
+      replica_->Forget();
+      assembling_ = {};
       model_on_link_.reset();  // a new coordinator sends its rounds afresh
       update_on_link_.reset();
       if (task == runtime_->task()) {
@@ -296,6 +298,8 @@ class Node {
                                          DefaultMemoryBudgetBytes(PhysicalMemoryBytes()), &arena_bytes));
     arena_ = std::make_unique<Arena>(arena_bytes);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
+    replica_.emplace(runtime_->model_replica(),
+                     task.local.HasControl() ? runtime_->server_control() : std::span<float>());
     link_ = NodeLink(task.link);
     link_.LogEnforced();
     if (options_.attack.kind != AttackKind::kNone) {
@@ -317,7 +321,6 @@ class Node {
   // the downlink, and its update until it has crossed the uplink; the loop
   // sleeps until the next of those times, a message or a heartbeat.
   Status Serve(bool* lost) {
-    const uint32_t d = runtime_->task().objective.dimension;
     flatbuffers::FlatBufferBuilder& control = runtime_->control_builder();
     last_sent_ms_ = NowMs();
     while (!stop_.load()) {
@@ -339,7 +342,7 @@ class Node {
         }
         switch (envelope != nullptr ? envelope->body_type() : wire::Body::NONE) {
           case wire::Body::RoundStart:
-            TakeRoundStart(*envelope, bytes.size(), d);
+            TakeRoundStart(*envelope, bytes.size());
             break;
           case wire::Body::Bye:
             EDGEFL_LOG_INFO("coordinator ended the run: %s",
@@ -363,6 +366,7 @@ class Node {
             break;  // rejected above (a verified envelope always has a body)
           case wire::Body::Hello:
           case wire::Body::Update:
+          case wire::Body::ModelRequest:
             EDGEFL_LOG_WARN("rejected a %s message: a coordinator never sends one",
                             wire::EnumNameBody(envelope->body_type()));
             break;
@@ -388,24 +392,9 @@ class Node {
   // A RoundStart part: it takes its time on the downlink (one rejected here
   // too), is copied into the replica, and the round's last part puts the
   // model on the link, to be computed once it has crossed.
-  void TakeRoundStart(const wire::Envelope& envelope, size_t bytes, uint32_t d) {
+  void TakeRoundStart(const wire::Envelope& envelope, size_t bytes) {
     const int64_t received_us = NowUs();
     const int64_t crossed_us = link_.DownlinkCrossedUs(bytes, received_us);
-    // The model arrives in consecutive parts (one for d <= 16384), each
-    // copied into the replica; the update waits for the last.
-    uint32_t offset = 0;
-    std::span<const float> part, control;
-    Status s = codec::ReadRoundStartFull(*envelope.body_as_RoundStart(), d, &offset, &part,
-                                         runtime_->task().local.HasControl(), &control);
-    if (s.ok() && offset != 0 && (envelope.round() != assembling_round_ || offset != assembled_values_)) {
-      s = Status::Error(StatusCode::kMalformed, "round start part at %u, expected round %u at %u", offset,
-                        assembling_round_, assembled_values_);
-    }
-    if (!s.ok()) {
-      EDGEFL_LOG_WARN("rejected round %u: %s", envelope.round(), s.message());
-      assembled_values_ = 0;  // wait for a round that starts at offset 0
-      return;
-    }
     if (model_on_link_) {
       // The replica is about to change under a model still on the downlink:
       // the coordinator has moved on (its deadline passed).
@@ -413,16 +402,27 @@ class Node {
                       model_on_link_->round, envelope.round());
       model_on_link_.reset();
     }
-    if (offset == 0) {
-      assembling_round_ = envelope.round();
-      assembling_ = {.bytes = 0, .received_us = received_us};
-    }
+    // The round's messages (its model's parts, or the steps to it, and a
+    // model asked for) are one transfer on the downlink.
+    if (envelope.round() != assembling_.round) assembling_ = {.round = envelope.round(), .bytes = 0,
+                                                              .received_us = received_us};
     assembling_.bytes += bytes;
-    std::copy(part.begin(), part.end(), runtime_->model_replica().begin() + offset);
-    std::copy(control.begin(), control.end(), runtime_->server_control().begin() + offset);
-    assembled_values_ = offset + static_cast<uint32_t>(part.size());
-    if (assembled_values_ < d) return;
-    assembled_values_ = 0;
+    Status why;
+    switch (replica_->Take(envelope, &why)) {
+      case ModelReplica::Outcome::kRejected:
+        EDGEFL_LOG_WARN("rejected round %u's start: %s", envelope.round(), why.message());
+        return;
+      case ModelReplica::Outcome::kNeedModel:
+        EDGEFL_LOG_WARN("%s: asking for the whole model", why.message());
+        codec::EncodeModelRequest(runtime_->control_builder(), envelope.round(), options_.node_id);
+        Send(socket_, runtime_->control_builder());
+        last_sent_ms_ = NowMs();
+        return;
+      case ModelReplica::Outcome::kPending:
+        return;
+      case ModelReplica::Outcome::kComplete:
+        break;
+    }
     model_on_link_ = OnLink{.round = envelope.round(), .bytes = assembling_.bytes,
                             .handed_over_us = assembling_.received_us,
                             .crossed_us = link_.ModelCrossedUs(assembling_.bytes, crossed_us)};
@@ -484,6 +484,7 @@ class Node {
   // the context releases any update still reading from the arena.
   std::unique_ptr<Arena> arena_;
   std::unique_ptr<NodeRuntime> runtime_;
+  std::optional<ModelReplica> replica_;  // over the runtime's model buffer
   ZeroCopySender update_sender_;
   zmq::context_t context_;
   zmq::socket_t socket_;
@@ -501,8 +502,6 @@ class Node {
   int64_t last_heard_ms_ = 0;
   int64_t last_sent_ms_ = 0;
   uint32_t last_round_ = 0;        // the last round answered (for which an update was computed)
-  uint32_t assembling_round_ = 0;  // the round whose model parts are arriving
-  uint32_t assembled_values_ = 0;  // how many of its coordinates have arrived
   // The link (node_link.h) and what is on it: a round's model on the
   // downlink, an update on the uplink, each handed over at `handed_over_us`
   // (the round's first part received, the update ready) and held until
@@ -515,7 +514,8 @@ class Node {
   };
   NodeLink link_;
   struct Assembling {
-    size_t bytes = 0;         // of the parts so far
+    uint32_t round = UINT32_MAX;
+    size_t bytes = 0;         // of the round's messages so far
     int64_t received_us = 0;  // the first part
   } assembling_;
   std::optional<OnLink> model_on_link_;

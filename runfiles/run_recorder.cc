@@ -195,6 +195,7 @@ Status RunRecorder::Finish(const RunSummary& s) {
                 {"connections_lost", static_cast<int64_t>(s.connections_lost)},
                 {"connections_closed", static_cast<int64_t>(s.connections_closed)},
                 {"handshakes_failed", static_cast<int64_t>(s.handshakes_failed)},
+                {"model_requests", static_cast<int64_t>(s.model_requests)},
                 {"wall_time_s", s.wall_time_s},
                 {"payload_bits_per_coordinate", s.payload_bits_per_coordinate},
                 {"measured_bits_per_coordinate", s.measured_bits_per_coordinate}};
@@ -242,6 +243,7 @@ Status ReadSummary(const std::string& path, RunSummary* out) {
   out->connections_lost = static_cast<uint64_t>(t["connections_lost"].value_or(int64_t{0}));
   out->connections_closed = static_cast<uint64_t>(t["connections_closed"].value_or(int64_t{0}));
   out->handshakes_failed = static_cast<uint64_t>(t["handshakes_failed"].value_or(int64_t{0}));
+  out->model_requests = static_cast<uint64_t>(t["model_requests"].value_or(int64_t{0}));
   out->wall_time_s = t["wall_time_s"].value_or(0.0);
   out->payload_bits_per_coordinate = t["payload_bits_per_coordinate"].value_or(0.0);
   out->measured_bits_per_coordinate = t["measured_bits_per_coordinate"].value_or(0.0);

@@ -116,6 +116,9 @@ struct RunSummary {
   uint64_t connections_lost = 0;
   uint64_t connections_closed = 0;
   uint64_t handshakes_failed = 0;
+  // Nodes whose replica could not take a step-form round start
+  // (round.downlink = "step") and were sent the whole model on request.
+  uint64_t model_requests = 0;
   double wall_time_s = 0.0;
   double payload_bits_per_coordinate = 0.0;  // theoretical, from the compressor
   double measured_bits_per_coordinate = 0.0; // update message bits / d, averaged over updates

@@ -64,6 +64,17 @@ bool ServerStep::CautiousStart() const {
 }
 
 double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model) {
+  const double eta = Plan(aggregate);
+  Move(model);
+  return eta;
+}
+
+void ServerStep::Move(std::span<float> model) const {
+  // x + (-eta d) rounds exactly as x - eta d: negation is exact.
+  for (size_t j = 0; j < model.size(); ++j) model[j] = static_cast<float>(model[j] + change_[j]);
+}
+
+double ServerStep::Plan(const RoundAggregate& aggregate) {
   const std::span<const double> direction = aggregate.direction;
   norm_estimate_ = NextNormEstimate(step_, norm_estimate_, steps_taken_, aggregate.direction_norm,
                                     aggregate.nodes_grad_norm);
@@ -86,8 +97,6 @@ double ServerStep::Apply(const RoundAggregate& aggregate, std::span<float> model
   const bool cautious = !estimated_ && CautiousStart();
   const double eta = !cautious ? rule_->StepSize(in) : norm_estimate_ > 0.0 ? step_.eta / norm_estimate_ : 0.0;
   optimizer_->Change(direction, eta, change_);
-  // x + (-eta d) rounds exactly as x - eta d: negation is exact.
-  for (size_t j = 0; j < model.size(); ++j) model[j] = static_cast<float>(model[j] + change_[j]);
   std::copy(direction.begin(), direction.end(), last_direction_.begin());
   last_direction_norm_ = aggregate.direction_norm;
   ++steps_taken_;

@@ -46,8 +46,15 @@ class ServerStep {
   ServerStep(std::unique_ptr<StepRule> rule, std::unique_ptr<ServerOptimizer> optimizer, const StepConfig& step,
              uint32_t dimension);
 
-  // Steps `model` along the round's aggregate; returns eta_k.
+  // Steps `model` along the round's aggregate; returns eta_k. The same as
+  // Plan, then x_j = f32(x_j + change_j).
   double Apply(const RoundAggregate& aggregate, std::span<float> model);
+  // The step's size eta_k and its change (last_change()), with everything
+  // the rule and the optimiser keep, without moving a model: for a caller
+  // that moves it its own way (a step-form downlink, downlink_step.h).
+  double Plan(const RoundAggregate& aggregate);
+  // x_j = f32(x_j + change_j): the model moved by the planned change.
+  void Move(std::span<float> model) const;
   // step.smoothness = "online": the exact gradient of f at the model before
   // the last Apply and after it, which with that step's change give one
   // sample of local smoothness for the steps that follow. The round's
@@ -71,8 +78,7 @@ class ServerStep {
 
   uint32_t steps_taken() const { return steps_taken_; }
   double step_sizes_sum() const { return step_sizes_sum_; }
-  // The model change of the last step (what a step-form RoundStart would
-  // broadcast); zeros before the first.
+  // The model change of the last step, in double; zeros before the first.
   std::span<const double> last_change() const { return change_; }
 
   void Save(StateWriter& out) const;

@@ -9,6 +9,7 @@
 
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/index_sampler.h"
+#include "schemas/codec/wire_building.h"
 
 namespace edgefl::codec {
 namespace {
@@ -18,50 +19,6 @@ using flatbuffers::Offset;
 
 Status Malformed(const char* format, auto... args) {
   return Status::Error(StatusCode::kMalformed, format, args...);
-}
-
-void FinishEnvelope(FlatBufferBuilder& fbb, uint32_t round, wire::Body type, Offset<void> body,
-                    uint16_t version = kProtocolVersion) {
-  wire::EnvelopeBuilder envelope(fbb);
-  envelope.add_protocol_version(version);
-  envelope.add_round(round);
-  envelope.add_body_type(type);
-  envelope.add_body(body);
-  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
-}
-
-template <typename T>
-Offset<flatbuffers::Vector<T>> CopyVector(FlatBufferBuilder& fbb, std::span<const T> values) {
-  return fbb.CreateVector(values.data(), values.size());
-}
-
-Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
-  switch (p.type) {
-    case wire::Payload::DenseF32:
-      return wire::CreateDenseF32(fbb, CopyVector(fbb, p.values)).Union();
-    case wire::Payload::SparseF32: {
-      const auto indices = CopyVector(fbb, p.indices);
-      const auto values = CopyVector(fbb, p.values);
-      return wire::CreateSparseF32(fbb, indices, values).Union();
-    }
-    case wire::Payload::SeededSparseF32: {
-      const auto values = CopyVector(fbb, p.values);
-      return wire::CreateSeededSparseF32(fbb, p.sampler, p.seed, p.keep_probability, values).Union();
-    }
-    case wire::Payload::Quantized: {
-      const auto levels = CopyVector(fbb, p.packed_levels);
-      const auto signs = CopyVector(fbb, p.packed_signs);
-      return wire::CreateQuantized(fbb, p.norm, p.levels, static_cast<uint8_t>(BitsFor(p.levels)), levels, signs)
-          .Union();
-    }
-    case wire::Payload::Natural:
-      return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();
-    case wire::Payload::Signs:
-      return wire::CreateSigns(fbb, CopyVector(fbb, p.packed_signs), p.scale).Union();
-    case wire::Payload::NONE:
-      break;
-  }
-  return Offset<void>();
 }
 
 bool AllFiniteBelow(std::span<const float> values, float limit) {
@@ -81,12 +38,6 @@ bool AllFiniteBelow(std::span<const float> values, float limit) {
     if (too_large != 0) return false;
   }
   return true;
-}
-
-template <typename T>
-std::span<const T> AsSpan(const flatbuffers::Vector<T>* v) {
-  if (v == nullptr) return {};
-  return {v->data(), v->size()};
 }
 
 // A list of one-byte enum values, as the [ubyte] it is on the wire.
@@ -257,6 +208,45 @@ Status DecodeSigns(const wire::Signs& p, const CompressorSpec& compressor, uint3
 
 }  // namespace
 
+void FinishEnvelope(FlatBufferBuilder& fbb, uint32_t round, wire::Body type, Offset<void> body, uint16_t version) {
+  wire::EnvelopeBuilder envelope(fbb);
+  envelope.add_protocol_version(version);
+  envelope.add_round(round);
+  envelope.add_body_type(type);
+  envelope.add_body(body);
+  fbb.Finish(envelope.Finish(), wire::EnvelopeIdentifier());
+}
+
+
+Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
+  switch (p.type) {
+    case wire::Payload::DenseF32:
+      return wire::CreateDenseF32(fbb, CopyVector(fbb, p.values)).Union();
+    case wire::Payload::SparseF32: {
+      const auto indices = CopyVector(fbb, p.indices);
+      const auto values = CopyVector(fbb, p.values);
+      return wire::CreateSparseF32(fbb, indices, values).Union();
+    }
+    case wire::Payload::SeededSparseF32: {
+      const auto values = CopyVector(fbb, p.values);
+      return wire::CreateSeededSparseF32(fbb, p.sampler, p.seed, p.keep_probability, values).Union();
+    }
+    case wire::Payload::Quantized: {
+      const auto levels = CopyVector(fbb, p.packed_levels);
+      const auto signs = CopyVector(fbb, p.packed_signs);
+      return wire::CreateQuantized(fbb, p.norm, p.levels, static_cast<uint8_t>(BitsFor(p.levels)), levels, signs)
+          .Union();
+    }
+    case wire::Payload::Natural:
+      return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();
+    case wire::Payload::Signs:
+      return wire::CreateSigns(fbb, CopyVector(fbb, p.packed_signs), p.scale).Union();
+    case wire::Payload::NONE:
+      break;
+  }
+  return Offset<void>();
+}
+
 DecodeScratch::DecodeScratch(uint32_t dimension)
     : dimension_(dimension),
       bitmap_words_(RandKBitmapWords(dimension)),
@@ -392,6 +382,11 @@ void EncodeHeartbeat(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id) {
   FinishEnvelope(fbb, round, wire::Body::Heartbeat, wire::CreateHeartbeat(fbb, node_id).Union());
 }
 
+void EncodeModelRequest(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id) {
+  fbb.Clear();
+  FinishEnvelope(fbb, round, wire::Body::ModelRequest, wire::CreateModelRequest(fbb, node_id).Union());
+}
+
 void EncodeBye(FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason) {
   fbb.Clear();
   const auto text = fbb.CreateString(reason);
@@ -415,6 +410,8 @@ uint32_t ParticipantOf(const wire::Envelope& envelope) {
       return envelope.body_as_Heartbeat()->node_id();
     case wire::Body::Bye:
       return envelope.body_as_Bye()->node_id();
+    case wire::Body::ModelRequest:
+      return envelope.body_as_ModelRequest()->node_id();
     case wire::Body::NONE:
     case wire::Body::Welcome:
     case wire::Body::RoundStart:
@@ -548,7 +545,7 @@ Status ReadWelcome(const wire::Welcome& welcome, TaskSpec* task, uint32_t* heart
 
 Status ReadRoundStartFull(const wire::RoundStart& start, uint32_t dimension, uint32_t* offset,
                           std::span<const float>* values, bool with_control, std::span<const float>* control) {
-  if (start.form() != wire::ModelForm::Full) return Malformed("round start in step form is not supported yet");
+  if (start.form() != wire::ModelForm::Full) return Malformed("round start is not in full form");
   const auto part = AsSpan(start.model());
   const uint32_t first = start.model_offset();
   if (part.empty() || part.size() > kRoundStartPartValues || first >= dimension || part.size() > dimension - first) {

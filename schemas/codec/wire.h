@@ -20,9 +20,11 @@
 
 namespace edgefl::codec {
 
-// Version 5: the task carries the node's link (TaskSpec.link). Version 4: Hello
-// lists the objective and noise kinds a node implements.
-inline constexpr uint16_t kProtocolVersion = 6;
+// Version 7: RoundStart's step form (model_step.h) and ModelRequest.
+// Version 6: local steps, privacy, Scaffold. Version 5: the task carries the
+// node's link (TaskSpec.link). Version 4: Hello lists the objective and noise
+// kinds a node implements.
+inline constexpr uint16_t kProtocolVersion = 7;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator
@@ -141,6 +143,9 @@ size_t UpdateSizeLimit(const CompressorSpec& compressor, uint32_t dimension, boo
 // control variate beside it: `control`).
 size_t RoundStartBytes(uint32_t dimension, uint32_t round, bool control = false);
 void EncodeHeartbeat(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
+// A node's request for the full model of `round` (its replica cannot take
+// the round's step).
+void EncodeModelRequest(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id);
 void EncodeBye(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, uint32_t node_id, const char* reason);
 // `version`: the envelope's protocol_version. An Error answering a peer of
 // another version carries that peer's (ReplyVersion), so the peer can read
@@ -159,8 +164,8 @@ Status ReadEnvelope(std::span<const uint8_t> bytes, const wire::Envelope** envel
 // they are a verified edgefl envelope (of any version), else ours.
 uint16_t ReplyVersion(std::span<const uint8_t> bytes);
 
-// The node a message speaks for: the node_id of a Hello, Update, Heartbeat
-// or Bye; UINT32_MAX for the coordinator's messages, which name none.
+// The node a message speaks for: the node_id of a Hello, Update, Heartbeat,
+// ModelRequest or Bye; UINT32_MAX for the coordinator's messages, which name none.
 uint32_t ParticipantOf(const wire::Envelope& envelope);
 
 // Hello: dimension 0 or <= kMaxDimension. The lists view the message.

@@ -121,6 +121,7 @@ schedule_period = 5
 schedule_on = 5
 schedule_start = 2
 clock = "virtual"
+downlink = "step"
 [async]
 buffer = 4
 concurrency = 3

@@ -1,0 +1,168 @@
+// The step form of RoundStart: each payload form survives encoding and is
+// applied as docs/protocol.md 9 computes it; malformed parts are refused
+// with the reason.
+#include "schemas/codec/model_step.h"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "schemas/codec/bit_pack.h"
+
+namespace edgefl::codec {
+namespace {
+
+// Builds a part, reads it back (the message must outlive the view).
+struct Read {
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<uint64_t> storage;
+  ModelStepPart part;
+  Status status;
+
+  Read(uint32_t dimension, const ModelStepPart& written) {
+    EncodeRoundStartStep(fbb, 7, written);
+    storage.assign((fbb.GetSize() + 7) / 8, 0);
+    std::memcpy(storage.data(), fbb.GetBufferPointer(), fbb.GetSize());
+    const wire::Envelope* e = nullptr;
+    status = ReadEnvelope({reinterpret_cast<const uint8_t*>(storage.data()), fbb.GetSize()}, &e);
+    if (status.ok()) status = ReadRoundStartStep(*e->body_as_RoundStart(), dimension, &part);
+  }
+};
+
+ModelStepPart Part(uint32_t offset, uint32_t length) {
+  ModelStepPart p;
+  p.version = 3;
+  p.offset = offset;
+  p.length = length;
+  p.step_size = 0.25;
+  p.model_hash = 0x1234;
+  return p;
+}
+
+TEST_CASE("a dense step part moves every coordinate of its part by f32(x - s u) in double") {
+  const uint32_t d = kRoundStartPartValues + 10;
+  std::vector<float> u(10);
+  for (size_t j = 0; j < u.size(); ++j) u[j] = 0.1f * static_cast<float>(j) - 0.3f;
+  ModelStepPart written = Part(kRoundStartPartValues, 10);
+  written.payload.type = wire::Payload::DenseF32;
+  written.payload.values = u;
+  const Read r(d, written);
+  REQUIRE(r.status.ok());
+  CHECK(r.part.version == 3);
+  CHECK(r.part.offset == kRoundStartPartValues);
+  CHECK(r.part.length == 10);
+  CHECK(r.part.model_hash == 0x1234);
+  std::vector<float> model(d, 1.0f), expected(d, 1.0f);
+  for (size_t j = 0; j < 10; ++j) {
+    expected[kRoundStartPartValues + j] = static_cast<float>(1.0 - 0.25 * static_cast<double>(u[j]));
+  }
+  ApplyModelStep(r.part, model);
+  CHECK(model == expected);
+}
+
+TEST_CASE("a sparse step part moves only its indices") {
+  const std::vector<uint32_t> indices = {0, 5, 9};
+  const std::vector<float> values = {1.0f, -2.0f, 4.0f};
+  ModelStepPart written = Part(0, 10);
+  written.payload.type = wire::Payload::SparseF32;
+  written.payload.indices = indices;
+  written.payload.values = values;
+  const Read r(10, written);
+  REQUIRE(r.status.ok());
+  std::vector<float> model(10, 1.0f);
+  ApplyModelStep(r.part, model);
+  CHECK(model == std::vector<float>{0.75f, 1, 1, 1, 1, 1.5f, 1, 1, 1, 0.0f});
+}
+
+TEST_CASE("a quantized step part carries a sign vote's counts exactly: level x (1 / levels)") {
+  // Counts of 5 voters: u_j = c_j / 5 as the sign vote computes it, c_j * (1.0 / 5).
+  const std::vector<int> counts = {5, -3, 0, 1, -5, 3, -1, 0, 2};
+  std::vector<uint16_t> fields;
+  std::vector<float> signs;
+  for (const int c : counts) {
+    fields.push_back(static_cast<uint16_t>(std::abs(c)));
+    signs.push_back(c < 0 ? -1.0f : 1.0f);
+  }
+  std::vector<uint8_t> packed_levels(PackedFieldBytes(counts.size(), BitsFor(5)));
+  std::vector<uint8_t> packed_signs(PackedSignBytes(counts.size()));
+  PackFields(fields, BitsFor(5), packed_levels);
+  PackSigns(signs, packed_signs);
+  ModelStepPart written = Part(0, static_cast<uint32_t>(counts.size()));
+  written.step_size = 0.01;
+  written.payload.type = wire::Payload::Quantized;
+  written.payload.norm = 1.0f;
+  written.payload.levels = 5;
+  written.payload.packed_levels = packed_levels;
+  written.payload.packed_signs = packed_signs;
+  const Read r(static_cast<uint32_t>(counts.size()), written);
+  REQUIRE(r.status.ok());
+  std::vector<float> model(counts.size(), 0.5f), expected(counts.size());
+  for (size_t j = 0; j < counts.size(); ++j) {
+    const double direction = counts[j] * (1.0 / 5.0);
+    expected[j] = static_cast<float>(0.5f + -0.01 * direction);
+  }
+  ApplyModelStep(r.part, model);
+  CHECK(model == expected);
+}
+
+TEST_CASE("malformed step parts are refused, naming what is wrong") {
+  const std::vector<float> values(10, 1.0f);
+  ModelStepPart dense = Part(0, 10);
+  dense.payload.type = wire::Payload::DenseF32;
+  dense.payload.values = values;
+  const auto refused = [](const Read& r, const char* what) {
+    CAPTURE(what);
+    REQUIRE_FALSE(r.status.ok());
+    CHECK(std::string(r.status.message()).find(what) != std::string::npos);
+  };
+  refused(Read(11, dense), "holds 10 values for 11 coordinates");
+  ModelStepPart off_grid = dense;
+  off_grid.offset = 5;
+  refused(Read(100, off_grid), "expected a multiple of 16384");
+  refused(Read(0x20000, [&] {
+            ModelStepPart p = dense;
+            p.offset = 0x40000;
+            return p;
+          }()),
+          "inside the model's");
+  ModelStepPart version0 = dense;
+  version0.version = 0;
+  refused(Read(10, version0), "model version 0");
+  ModelStepPart nan_size = dense;
+  nan_size.step_size = NAN;
+  refused(Read(10, nan_size), "non-finite step size");
+  const std::vector<float> bad = {1.0f, INFINITY};
+  ModelStepPart bad_values = Part(0, 2);
+  bad_values.payload.type = wire::Payload::DenseF32;
+  bad_values.payload.values = bad;
+  refused(Read(2, bad_values), "non-finite value");
+  const std::vector<uint32_t> unordered = {3, 2};
+  ModelStepPart sparse = Part(0, 10);
+  sparse.payload.type = wire::Payload::SparseF32;
+  sparse.payload.indices = unordered;
+  sparse.payload.values = std::span<const float>(values).first(2);
+  refused(Read(10, sparse), "is not increasing");
+  const std::vector<uint32_t> outside = {2, 10};
+  sparse.payload.indices = outside;
+  refused(Read(10, sparse), "is not increasing inside the part's 10");
+  // Levels above s, and a payload form no step takes.
+  std::vector<uint8_t> levels(PackedFieldBytes(4, BitsFor(2))), signs(1);
+  PackFields(std::vector<uint16_t>{1, 3, 0, 2}, BitsFor(2), levels);
+  ModelStepPart quantized = Part(0, 4);
+  quantized.payload.type = wire::Payload::Quantized;
+  quantized.payload.norm = 1.0f;
+  quantized.payload.levels = 2;
+  quantized.payload.packed_levels = levels;
+  quantized.payload.packed_signs = signs;
+  refused(Read(4, quantized), "level above 2");
+  quantized.payload.norm = 2.0f;
+  refused(Read(4, quantized), "norm 1");
+  ModelStepPart signs_form = Part(0, 8);
+  signs_form.payload.type = wire::Payload::Signs;
+  signs_form.payload.packed_signs = signs;
+  refused(Read(8, signs_form), "is not dense, sparse or quantized");
+}
+
+}  // namespace
+}  // namespace edgefl::codec
