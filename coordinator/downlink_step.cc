@@ -125,7 +125,7 @@ double TakeServerStep(const ExperimentConfig& config, ServerStep& step, const Ro
     record->parts.clear();
     record->whole = true;
     step.Move(model);
-    record->model_hash = codec::ModelHash(model);
+    record->model_hash = codec::ReplicaHash(model);
     return eta;
   }
   ApplyStep(model, record);
@@ -135,7 +135,7 @@ double TakeServerStep(const ExperimentConfig& config, ServerStep& step, const Ro
 void ApplyStep(std::span<float> model, StepRecord* record) {
   const uint32_t d = static_cast<uint32_t>(model.size());
   for (size_t i = 0; i < record->parts.size(); ++i) codec::ApplyModelStep(record->View(i, d), model);
-  record->model_hash = codec::ModelHash(model);
+  record->model_hash = codec::ReplicaHash(model);
 }
 
 }  // namespace edgefl

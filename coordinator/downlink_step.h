@@ -44,7 +44,7 @@ struct StepRecord {
   };
   uint32_t version = 0;     // the round whose model the step makes
   double step_size = 0.0;   // s
-  uint64_t model_hash = 0;  // codec::ModelHash of that model
+  uint64_t model_hash = 0;  // codec::ReplicaHash of that model
   std::vector<Part> parts{};  // increasing offsets; the last part always
   size_t message_bytes = 0; // about the parts' RoundStart bytes, once
   // The step would cost the model's bytes or more: it is not sent (nodes

@@ -93,7 +93,7 @@ ModelReplica::Outcome ModelReplica::TakeStep(const wire::Envelope& envelope, Sta
   next_offset_ = part.offset + part.length;
   if (next_offset_ < d) return Outcome::kPending;
   stepping_ = kNone;
-  if (codec::ModelHash(model_) != part.model_hash) {
+  if (codec::ReplicaHash(model_) != part.model_hash) {
     return NeedModel(round, Status::Error(StatusCode::kUnavailable, "round %u: the model after the step to round "
                                           "%u does not match its hash", round, part.version), why);
   }

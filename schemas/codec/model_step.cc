@@ -1,5 +1,7 @@
 #include "schemas/codec/model_step.h"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "schemas/codec/bit_pack.h"
@@ -18,13 +20,19 @@ bool AllFinite(std::span<const float> values) {
   return finite;
 }
 
-// Field j of `bits` bits, packed LSB first (PackFields' layout).
-uint32_t FieldAt(std::span<const uint8_t> packed, unsigned bits, size_t j) {
-  const size_t first_bit = j * bits;
-  const size_t byte = first_bit / 8;
-  uint32_t window = 0;
-  for (size_t b = 0; b < 3 && byte + b < packed.size(); ++b) window |= uint32_t{packed[byte + b]} << (8 * b);
-  return (window >> (first_bit % 8)) & ((uint32_t{1} << bits) - 1);
+constexpr uint32_t kBlock = 512;  // levels unpacked at a time; a multiple of 8, so blocks start on whole bytes
+
+// Whether every one of `count` fields of `bits` bits is at most `most`.
+bool LevelsAtMost(std::span<const uint8_t> packed, unsigned bits, uint32_t count, uint32_t most) {
+  uint16_t levels[kBlock];
+  for (uint32_t start = 0; start < count; start += kBlock) {
+    const uint32_t n = std::min(kBlock, count - start);
+    UnpackFields(packed.subspan(size_t{start} * bits / 8, PackedFieldBytes(n, bits)), bits, std::span<uint16_t>(levels, n));
+    uint16_t largest = 0;
+    for (uint32_t i = 0; i < n; ++i) largest = std::max(largest, levels[i]);
+    if (largest > most) return false;
+  }
+  return true;
 }
 
 constexpr uint32_t kMaxStepLevels = 0xFFFF;  // Quantized's fields are 16 bits at most
@@ -77,8 +85,8 @@ Status ReadPayload(const wire::RoundStart& start, uint32_t length, PayloadView* 
         return Malformed("quantized step part has %zu level bytes and %zu sign bytes for %u coordinates",
                          packed_levels.size(), packed_signs.size(), length);
       }
-      for (uint32_t j = 0; j < length; ++j) {
-        if (FieldAt(packed_levels, bits, j) > levels) return Malformed("quantized step part level above %u", levels);
+      if ((uint32_t{1} << bits) - 1 > levels && !LevelsAtMost(packed_levels, bits, length, levels)) {
+        return Malformed("quantized step part level above %u", levels);
       }
       *out = PayloadView{};
       out->type = wire::Payload::Quantized;
@@ -137,6 +145,26 @@ Status ReadRoundStartStep(const wire::RoundStart& start, uint32_t dimension, Mod
   return Status::Ok();
 }
 
+uint64_t ReplicaHash(std::span<const float> model) {
+  constexpr uint64_t kBasis = 0xcbf29ce484222325ull, kPrime = 0x100000001b3ull;
+  uint64_t lanes[8] = {kBasis, kBasis, kBasis, kBasis, kBasis, kBasis, kBasis, kBasis};
+  const size_t whole = model.size() / 8 * 8;
+  for (size_t j = 0; j < whole; j += 8) {
+    for (size_t k = 0; k < 8; ++k) lanes[k] = (lanes[k] ^ std::bit_cast<uint32_t>(model[j + k])) * kPrime;
+  }
+  for (size_t j = whole; j < model.size(); ++j) {
+    lanes[j - whole] = (lanes[j - whole] ^ std::bit_cast<uint32_t>(model[j])) * kPrime;
+  }
+  uint64_t hash = kBasis;
+  for (uint64_t lane : lanes) {
+    for (int b = 0; b < 8; ++b) {
+      hash = (hash ^ (lane & 0xFFu)) * kPrime;
+      lane >>= 8;
+    }
+  }
+  return hash;
+}
+
 void ApplyModelStep(const ModelStepPart& part, std::span<float> model) {
   const double s = part.step_size;
   float* x = model.data() + part.offset;
@@ -151,14 +179,22 @@ void ApplyModelStep(const ModelStepPart& part, std::span<float> model) {
       return;
     case wire::Payload::Quantized: {
       // As the sign vote computes its mean: count times the inverse of the
-      // total (coordinator/sign_vote_aggregator.cc).
+      // total (coordinator/sign_vote_aggregator.cc). A level of 0 is +0,
+      // whatever its sign bit, so x - s u leaves x as it is (-0 too).
+      // Levels are unpacked a block at a time into the stack.
       const double inverse = 1.0 / static_cast<double>(p.levels);
       const unsigned bits = BitsFor(p.levels);
-      for (uint32_t j = 0; j < part.length; ++j) {
-        const uint32_t level = FieldAt(p.packed_levels, bits, j);
-        if (level == 0) continue;
-        const double u = static_cast<double>(level) * inverse;
-        move(j, SignBit(p.packed_signs, j) ? -u : u);
+      uint16_t levels[kBlock];
+      for (uint32_t start = 0; start < part.length; start += kBlock) {
+        const uint32_t count = std::min(kBlock, part.length - start);
+        UnpackFields(p.packed_levels.subspan(size_t{start} * bits / 8, PackedFieldBytes(count, bits)), bits,
+                     std::span<uint16_t>(levels, count));
+        const uint8_t* signs = p.packed_signs.data() + start / 8;
+        for (uint32_t i = 0; i < count; ++i) {
+          const double magnitude = static_cast<double>(levels[i]) * inverse;
+          const bool negative = ((signs[i >> 3] >> (i & 7)) & 1u) != 0 && levels[i] != 0;
+          move(start + i, negative ? -magnitude : magnitude);
+        }
       }
       return;
     }

@@ -32,7 +32,7 @@ struct ModelStepPart {
   uint32_t offset = 0;       // a multiple of kRoundStartPartValues
   uint32_t length = 0;       // min(kRoundStartPartValues, d - offset)
   double step_size = 0.0;
-  uint64_t model_hash = 0;   // ModelHash of the model after the whole step
+  uint64_t model_hash = 0;   // ReplicaHash of the model after the whole step
   PayloadView payload;       // DenseF32, SparseF32 or Quantized, as above
 };
 
@@ -55,5 +55,14 @@ Status ReadRoundStartStep(const wire::RoundStart& start, uint32_t dimension, Mod
 
 // Applies a checked part to `model` (the whole model).
 void ApplyModelStep(const ModelStepPart& part, std::span<float> model);
+
+// The model_hash of a step: FNV-1a over the model's 32-bit words in eight
+// lanes (lane k takes words k, k + 8, ...: h = (h xor w) * prime, from the
+// offset basis), then FNV-1a over the eight lanes' 64 bytes, little-endian.
+// Eight independent chains make it about ten times as fast as ModelHash's
+// byte-serial FNV-1a, which a node would pay over 4d bytes every round. It
+// finds a replica that differs; it is no defence against a hostile
+// coordinator (which could send any model anyway).
+uint64_t ReplicaHash(std::span<const float> model);
 
 }  // namespace edgefl::codec

@@ -51,7 +51,7 @@ TEST_CASE("a sign vote's step goes as its counts, and moves the model exactly as
     ApplyStep(by_step, &record);
     for (size_t j = 0; j < kD; ++j) by_model[j] = static_cast<float>(by_model[j] + -eta * direction[j]);
     CHECK(by_step == by_model);
-    CHECK(record.model_hash == codec::ModelHash(by_model));
+    CHECK(record.model_hash == codec::ReplicaHash(by_model));
     CHECK(record.version == 4);
     // ceil(log2(L + 1)) + 1 bits a coordinate: 2 for majority (L = 1).
     const double bits =
@@ -96,7 +96,7 @@ TEST_CASE("a step with no change is one empty last part, and leaves the model as
   std::vector<float> model = StartingModel();
   ApplyStep(model, &record);
   CHECK(model == StartingModel());
-  CHECK(record.model_hash == codec::ModelHash(model));
+  CHECK(record.model_hash == codec::ReplicaHash(model));
 }
 
 TEST_CASE("TakeServerStep: a dense step is not sent, and moves the model as the model form does") {
@@ -116,7 +116,7 @@ TEST_CASE("TakeServerStep: a dense step is not sent, and moves the model as the 
   CHECK(record.whole);
   CHECK(record.parts.empty());
   CHECK(by_step == by_model);
-  CHECK(record.model_hash == codec::ModelHash(by_model));
+  CHECK(record.model_hash == codec::ReplicaHash(by_model));
 }
 
 TEST_CASE("TakeServerStep: a sparse change of a server optimiser goes as f32 of minus the change, step size 1") {

@@ -194,6 +194,55 @@ cohort = 2
   CHECK(ratio < 0.5);
 }
 
+TEST_CASE("step downlink over CURVE at d = 1e5: every round's step crosses the secure link, no model asked for") {
+  const std::string dir = testing::ScratchDir("downlink_curve");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "curve"
+nodes = 3
+rounds = 15
+[objective]
+dimension = 100000
+[compressor]
+kind = "sign"
+[aggregator]
+kind = "majority"
+[step]
+eta = 0.002
+[round]
+downlink = "step"
+)");
+  const auto keys = RunCommand(Binary("edgefl") + " keys init " + dir + "/keys --nodes 3");
+  INFO(keys.output);
+  REQUIRE(keys.exit_code == 0);
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  const Status started = SpawnCoordinator(
+      group, EDGEFL_BIN_DIR,
+      {"--config", dir + "/config.toml", "--out", dir + "/out", "--key", dir + "/keys/coordinator.key", "--allow",
+       dir + "/keys/allow.keys"},
+      5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(started.ok(), started.message());
+  std::vector<size_t> nodes(3);
+  for (int id = 0; id < 3; ++id) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--key",
+                         dir + "/keys/node-" + std::to_string(id) + ".key", "--server-key",
+                         dir + "/keys/coordinator.pub", "--quiet"},
+                        -1, &nodes[id])
+                .ok());
+  }
+  CHECK(testing::WaitFor(group, coordinator).exit_code == 0);
+  for (const size_t node : nodes) CHECK(testing::WaitFor(group, node).exit_code == 0);
+  const RunSummary s = Summary(dir + "/out/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.steps == 15);
+  CHECK(s.model_requests == 0);
+  // Round 0's model, then 2 bits a coordinate and 7 parts' tables: 3 x
+  // (400 KB + 14 x 26.1 KB), where the model form sends 3 x 15 x 400 KB.
+  CHECK(s.bytes_down < 3 * (401000 + 14 * 26100));
+}
+
 // A message of `socket` as an envelope, its bytes kept 8-aligned in
 // *storage; a ROUTER's routing id in *id.
 const wire::Envelope* Receive(zmq::socket_t& socket, std::vector<uint64_t>* storage, std::string* id = nullptr) {
@@ -325,7 +374,7 @@ TEST_CASE("a node that cannot take a step asks for the model, and computes on th
     part.payload.type = wire::Payload::DenseF32;
     part.payload.values = step;
     codec::ApplyModelStep(part, model);
-    part.model_hash = codec::ModelHash(model);
+    part.model_hash = codec::ReplicaHash(model);
     codec::EncodeRoundStartStep(fbb, 1, part);
     to_node();
     answers.push_back(next_answer());
@@ -335,14 +384,14 @@ TEST_CASE("a node that cannot take a step asks for the model, and computes on th
     // Round 2: a step the node can take (it holds round 1's model).
     part.version = 2;
     codec::ApplyModelStep(part, model);
-    part.model_hash = codec::ModelHash(model);
+    part.model_hash = codec::ReplicaHash(model);
     codec::EncodeRoundStartStep(fbb, 2, part);
     to_node();
     answers.push_back(next_answer());
     // Round 3: a step whose hash is not the model's.
     part.version = 3;
     codec::ApplyModelStep(part, model);
-    part.model_hash = codec::ModelHash(model) ^ 1;
+    part.model_hash = codec::ReplicaHash(model) ^ 1;
     codec::EncodeRoundStartStep(fbb, 3, part);
     to_node();
     answers.push_back(next_answer());

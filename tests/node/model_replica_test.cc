@@ -42,7 +42,7 @@ struct Coordinator {
   void Step(uint32_t version) {
     version_ = version;
     for (uint32_t p = 0; p < 2; ++p) codec::ApplyModelStep(Part(p), model);
-    hash_ = codec::ModelHash(model);
+    hash_ = codec::ReplicaHash(model);
   }
   const wire::Envelope& StepPart(uint32_t round, uint32_t p, uint64_t hash_xor = 0) {
     codec::ModelStepPart part = Part(p);

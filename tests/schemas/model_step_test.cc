@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "schemas/codec/bit_pack.h"
@@ -104,6 +105,37 @@ TEST_CASE("a quantized step part carries a sign vote's counts exactly: level x (
   }
   ApplyModelStep(r.part, model);
   CHECK(model == expected);
+}
+
+TEST_CASE("ReplicaHash is docs/protocol.md 9's: eight FNV lanes over 32-bit words, then FNV-1a over the lanes") {
+  // The text's definition, written out plainly.
+  const auto reference = [](const std::vector<float>& model) {
+    const uint64_t basis = 0xcbf29ce484222325ull, prime = 0x100000001b3ull;
+    std::vector<uint64_t> lanes(8, basis);
+    for (size_t j = 0; j < model.size(); ++j) {
+      uint32_t word = 0;
+      std::memcpy(&word, &model[j], 4);
+      lanes[j % 8] = (lanes[j % 8] ^ word) * prime;
+    }
+    uint64_t hash = basis;
+    for (const uint64_t lane : lanes) {
+      for (int b = 0; b < 8; ++b) hash = (hash ^ ((lane >> (8 * b)) & 0xFF)) * prime;
+    }
+    return hash;
+  };
+  for (const size_t d : {size_t{1}, size_t{7}, size_t{8}, size_t{1000}, size_t{1003}}) {
+    CAPTURE(d);
+    std::vector<float> model(d);
+    for (size_t j = 0; j < d; ++j) model[j] = 0.001f * static_cast<float>(j * j) - 3.0f;
+    CHECK(ReplicaHash(model) == reference(model));
+    model[d / 2] = std::nextafter(model[d / 2], 10.0f);  // one bit
+    CHECK(ReplicaHash(model) == reference(model));
+  }
+  // One ulp anywhere changes it.
+  std::vector<float> model(1000, 0.5f);
+  const uint64_t before = ReplicaHash(model);
+  model[999] = std::nextafter(0.5f, 1.0f);
+  CHECK(ReplicaHash(model) != before);
 }
 
 TEST_CASE("malformed step parts are refused, naming what is wrong") {

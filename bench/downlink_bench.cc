@@ -1,0 +1,109 @@
+// edgefl-downlink-bench: what the step-form downlink (round.downlink =
+// "step", docs/protocol.md 9) saves a sign round, through the real
+// binaries: `edgefl run` with N node processes, once broadcasting the f32
+// model and once sending the step, in the same run of the benchmark, on the
+// same machine. For each aggregator (majority: 2 bits a coordinate;
+// sign-mean: the counts) it prints the bytes down and up per round and the
+// seconds per round, over the rounds after round 0 (which sends the model in
+// both forms), and the step form's ratios to the model form. Nodes add no
+// gradient noise, so the round is the transfer and the compression. It
+// prints figures; it never fails on a time.
+//
+// Usage: edgefl-downlink-bench [--nodes N] [--dimension D] [--rounds R]
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Figures {
+  double bytes_down = 0.0, bytes_up = 0.0, seconds = 0.0;  // a round, rounds 1..R-1
+};
+
+// Column `name` of every data row of a CSV file.
+std::vector<double> Column(const std::string& path, const std::string& name) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  int index = -1, i = 0;
+  std::stringstream header(line);
+  for (std::string field; std::getline(header, field, ','); ++i) {
+    if (field == name) index = i;
+  }
+  std::vector<double> values;
+  while (std::getline(file, line)) {
+    std::stringstream row(line);
+    std::string field;
+    for (int j = 0; j <= index && std::getline(row, field, ','); ++j) {
+    }
+    values.push_back(std::atof(field.c_str()));
+  }
+  return values;
+}
+
+bool Run(const std::string& bin, const std::string& dir, const std::string& name, const std::string& sets,
+         Figures* out) {
+  const std::string command = bin + "/edgefl run " + dir + "/config.toml " + sets + " --out " + dir + "/" +
+                              name + " > " + dir + "/" + name + ".log 2>&1";
+  if (std::system(command.c_str()) != 0) {
+    std::fprintf(stderr, "edgefl run failed: see %s/%s.log\n", dir.c_str(), name.c_str());
+    return false;
+  }
+  const std::string metrics = dir + "/" + name + "/sign/metrics.csv";
+  const auto down = Column(metrics, "bytes_down"), up = Column(metrics, "bytes_up"), time = Column(metrics, "time_s");
+  const size_t rounds = time.size();
+  if (rounds < 2) return false;
+  for (size_t r = 1; r < rounds; ++r) {
+    out->bytes_down += down[r] / static_cast<double>(rounds - 1);
+    out->bytes_up += up[r] / static_cast<double>(rounds - 1);
+  }
+  out->seconds = (time[rounds - 1] - time[0]) / static_cast<double>(rounds - 1);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned nodes = 64, d = 1000000, rounds = 8;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--nodes") == 0) nodes = static_cast<unsigned>(std::atol(argv[i + 1]));
+    if (std::strcmp(argv[i], "--dimension") == 0) d = static_cast<unsigned>(std::atol(argv[i + 1]));
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = static_cast<unsigned>(std::atol(argv[i + 1]));
+  }
+  const std::string bin = std::filesystem::canonical("/proc/self/exe").parent_path().string();
+  std::string dir = (std::filesystem::temp_directory_path() / "edgefl-downlink-bench-XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) return 1;
+  std::ofstream(dir + "/config.toml") << "[run]\nname = \"sign\"\nnodes = " << nodes << "\nrounds = " << rounds
+                                      << "\n[objective]\nkind = \"quadratic\"\ndimension = " << d
+                                      << "\n[noise]\nkind = \"none\"\n[compressor]\nkind = \"sign\"\n"
+                                      << "[step]\neta = 0.001\n[round]\ndeadline_ms = 600000\n";
+  std::printf("sign rounds, N = %u, d = %u, %u rounds (figures over rounds 1..%u), on this machine\n", nodes, d,
+              rounds, rounds - 1);
+  std::printf("%-10s %-6s %14s %12s %10s %12s %12s\n", "aggregator", "form", "down B/round", "up B/round",
+              "s/round", "down ratio", "time ratio");
+  int status = 0;
+  for (const char* aggregator : {"majority", "sign-mean"}) {
+    Figures model, step;
+    const std::string sets = std::string("--set aggregator.kind=") + aggregator;
+    if (!Run(bin, dir, std::string(aggregator) + "-model", sets, &model) ||
+        !Run(bin, dir, std::string(aggregator) + "-step", sets + " --set round.downlink=step", &step)) {
+      status = 1;
+      continue;
+    }
+    std::printf("%-10s %-6s %14.0f %12.0f %10.3f\n", aggregator, "model", model.bytes_down, model.bytes_up,
+                model.seconds);
+    std::printf("%-10s %-6s %14.0f %12.0f %10.3f %12.3f %12.3f\n", aggregator, "step", step.bytes_down,
+                step.bytes_up, step.seconds, step.bytes_down / model.bytes_down, step.seconds / model.seconds);
+    const double total = (step.bytes_down + step.bytes_up) / (model.bytes_down + model.bytes_up);
+    std::printf("%-10s        round bytes (down + up), step / model: %.3f\n", aggregator, total);
+  }
+  if (status == 0) std::filesystem::remove_all(dir);
+  return status;
+}
