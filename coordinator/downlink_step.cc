@@ -7,8 +7,7 @@
 namespace edgefl {
 namespace {
 
-constexpr uint32_t kMaxLevels = 0xFFFF;     // Quantized's fields are 16 bits at most
-constexpr size_t kPartHeaderBytes = 96;     // about what a part's tables add to its data
+constexpr uint32_t kMaxLevels = 0xFFFF;  // Quantized's fields are 16 bits at most
 
 // Whether every u_j is a count times 1/L (L = levels), exactly as
 // ApplyModelStep computes it back.
@@ -23,7 +22,8 @@ bool CountsExactly(std::span<const double> u, uint32_t levels) {
   return true;
 }
 
-void AddCountsPart(std::span<const double> u, uint32_t offset, uint32_t levels, bool last, StepRecord* record) {
+void AddCountsPart(std::span<const double> u, uint32_t offset, uint32_t dimension, uint32_t levels, bool last,
+                   StepRecord* record) {
   const unsigned bits = codec::BitsFor(levels);
   std::vector<uint16_t> fields(u.size());
   std::vector<uint8_t> signs(codec::PackedSignBytes(u.size()), 0);
@@ -38,11 +38,11 @@ void AddCountsPart(std::span<const double> u, uint32_t offset, uint32_t levels, 
   part.packed_levels.resize(codec::PackedFieldBytes(u.size(), bits));
   codec::PackFields(fields, bits, part.packed_levels);
   part.packed_signs = std::move(signs);
-  record->message_bytes += part.packed_levels.size() + part.packed_signs.size() + kPartHeaderBytes;
+  record->message_bytes += codec::StepPartBytes(dimension, offset, wire::Payload::Quantized, levels);
   record->parts.push_back(std::move(part));
 }
 
-void AddFloatPart(std::span<const double> u, uint32_t offset, bool last, StepRecord* record) {
+void AddFloatPart(std::span<const double> u, uint32_t offset, uint32_t dimension, bool last, StepRecord* record) {
   size_t nonzero = 0;
   for (const double v : u) nonzero += static_cast<float>(v) != 0.0f;
   if (nonzero == 0 && !last) return;
@@ -62,7 +62,8 @@ void AddFloatPart(std::span<const double> u, uint32_t offset, bool last, StepRec
     part.values.resize(u.size());
     for (size_t j = 0; j < u.size(); ++j) part.values[j] = static_cast<float>(u[j]);
   }
-  record->message_bytes += 4 * (part.values.size() + part.indices.size()) + kPartHeaderBytes;
+  record->message_bytes +=
+      codec::StepPartBytes(dimension, offset, part.type, 1, static_cast<uint32_t>(part.values.size()));
   record->parts.push_back(std::move(part));
 }
 
@@ -94,9 +95,9 @@ void BuildStep(std::span<const double> u, double s, uint32_t vote_levels, uint32
     const std::span<const double> part = u.subspan(offset, codec::PartLength(d, offset));
     const bool last = offset + part.size() == d;
     if (counts) {
-      AddCountsPart(part, offset, vote_levels, last, record);
+      AddCountsPart(part, offset, d, vote_levels, last, record);
     } else {
-      AddFloatPart(part, offset, last, record);
+      AddFloatPart(part, offset, d, last, record);
     }
   }
 }
@@ -105,7 +106,7 @@ void BuildEmptyStep(uint32_t dimension, uint32_t version, StepRecord* record) {
   *record = StepRecord{.version = version};
   const uint32_t last = (codec::ModelParts(dimension) - 1) * codec::kRoundStartPartValues;
   record->parts.push_back({.offset = last});
-  record->message_bytes = kPartHeaderBytes;
+  record->message_bytes = codec::StepPartBytes(dimension, last, wire::Payload::SparseF32, 1, 0);
 }
 
 double TakeServerStep(const ExperimentConfig& config, ServerStep& step, const RoundAggregate& aggregate,

@@ -46,7 +46,7 @@ struct StepRecord {
   double step_size = 0.0;   // s
   uint64_t model_hash = 0;  // codec::ReplicaHash of that model
   std::vector<Part> parts{};  // increasing offsets; the last part always
-  size_t message_bytes = 0; // about the parts' RoundStart bytes, once
+  size_t message_bytes = 0; // the parts' RoundStart bytes (in a round >= 1), once
   // The step would cost the model's bytes or more: it is not sent (nodes
   // get the model) and the model moved as round.downlink = "model" moves it.
   bool whole = false;

@@ -389,35 +389,40 @@ class Node {
     return Status::Ok();
   }
 
-  // A RoundStart part: it takes its time on the downlink (one rejected here
-  // too), is copied into the replica, and the round's last part puts the
-  // model on the link, to be computed once it has crossed.
+  // A RoundStart (a model part, or a step part; node/model_replica.h): it
+  // takes its time on the downlink (one rejected here too) and goes into
+  // the replica, and once the replica holds the round's model, the model is
+  // on the link, to be computed once it has crossed.
   void TakeRoundStart(const wire::Envelope& envelope, size_t bytes) {
     const int64_t received_us = NowUs();
     const int64_t crossed_us = link_.DownlinkCrossedUs(bytes, received_us);
+    Status why;
+    const ModelReplica::Outcome outcome = replica_->Take(envelope, &why);
+    if (outcome == ModelReplica::Outcome::kRejected) {
+      EDGEFL_LOG_WARN("rejected round %u's start: %s", envelope.round(), why.message());
+      return;
+    }
     if (model_on_link_) {
-      // The replica is about to change under a model still on the downlink:
-      // the coordinator has moved on (its deadline passed).
+      // The replica has changed under a model still on the downlink: the
+      // coordinator has moved on (its deadline passed).
       EDGEFL_LOG_WARN("round %u: dropped, round %u arrived before its model had crossed the link",
                       model_on_link_->round, envelope.round());
       model_on_link_.reset();
     }
     // The round's messages (its model's parts, or the steps to it, and a
     // model asked for) are one transfer on the downlink.
-    if (envelope.round() != assembling_.round) assembling_ = {.round = envelope.round(), .bytes = 0,
-                                                              .received_us = received_us};
+    if (envelope.round() != assembling_.round) {
+      assembling_ = {.round = envelope.round(), .bytes = 0, .received_us = received_us};
+    }
     assembling_.bytes += bytes;
-    Status why;
-    switch (replica_->Take(envelope, &why)) {
-      case ModelReplica::Outcome::kRejected:
-        EDGEFL_LOG_WARN("rejected round %u's start: %s", envelope.round(), why.message());
-        return;
+    switch (outcome) {
       case ModelReplica::Outcome::kNeedModel:
         EDGEFL_LOG_WARN("%s: asking for the whole model", why.message());
         codec::EncodeModelRequest(runtime_->control_builder(), envelope.round(), options_.node_id);
         Send(socket_, runtime_->control_builder());
         last_sent_ms_ = NowMs();
         return;
+      case ModelReplica::Outcome::kRejected:
       case ModelReplica::Outcome::kPending:
         return;
       case ModelReplica::Outcome::kComplete:

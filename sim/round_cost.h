@@ -1,7 +1,9 @@
 // RoundCost: what one round costs on the config's links ([link], each node's
 // through LinkOf): the exact bytes each way (the wire's own accounting,
-// codec::UpdateMessageBytes and codec::RoundStartBytes, not a second
-// estimate) and the time. A node's exchange takes
+// codec::UpdateMessageBytes, codec::RoundStartBytes and, for round.downlink
+// = "step", codec::StepPartBytes, not a second estimate; a step's sparse
+// values and a node's gap since its last round are taken at their
+// expectation) and the time. A node's exchange takes
 //   seconds = 2 latency + compute + 8 down_bytes / downlink_bps + 8 up_bytes / uplink_bps
 // (at least the update's air time over a duty cycle: experiment/link_model.h);
 // the round's length follows from its cohort (sim/participation.h): the K-th

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <vector>
 
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/wire_building.h"
@@ -143,6 +144,47 @@ Status ReadRoundStartStep(const wire::RoundStart& start, uint32_t dimension, Mod
   EDGEFL_RETURN_IF_ERROR(ReadPayload(start, read.length, &read.payload));
   *part = read;
   return Status::Ok();
+}
+
+size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, uint32_t levels, uint32_t kept) {
+  const uint32_t length = PartLength(dimension, offset);
+  std::vector<float> values;
+  std::vector<uint32_t> indices;
+  std::vector<uint8_t> packed_levels, packed_signs;
+  ModelStepPart part;
+  part.version = 1;
+  part.offset = offset;
+  part.length = length;
+  part.step_size = 1.0;  // fields away from their defaults, as a real step's are
+  part.model_hash = 1;
+  part.payload.type = type;
+  switch (type) {
+    case wire::Payload::DenseF32:
+      values.resize(length);
+      break;
+    case wire::Payload::SparseF32:
+      values.resize(std::min(kept, length));
+      indices.resize(values.size());
+      break;
+    case wire::Payload::Quantized:
+      packed_levels.resize(PackedFieldBytes(length, BitsFor(levels)));
+      packed_signs.resize(PackedSignBytes(length));
+      part.payload.norm = 1.0f;
+      part.payload.levels = levels;
+      break;
+    case wire::Payload::NONE:
+    case wire::Payload::SeededSparseF32:
+    case wire::Payload::Natural:
+    case wire::Payload::Signs:
+      return 0;
+  }
+  part.payload.values = values;
+  part.payload.indices = indices;
+  part.payload.packed_levels = packed_levels;
+  part.payload.packed_signs = packed_signs;
+  flatbuffers::FlatBufferBuilder fbb(1024);
+  EncodeRoundStartStep(fbb, 1, part);
+  return fbb.GetSize();
 }
 
 uint64_t ReplicaHash(std::span<const float> model) {

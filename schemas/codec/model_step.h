@@ -53,6 +53,12 @@ void EncodeRoundStartStep(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, c
 // values as above, all finite, version >= 1) and views it in *part.
 Status ReadRoundStartStep(const wire::RoundStart& start, uint32_t dimension, ModelStepPart* part);
 
+// The bytes of the step part of round `round` (>= 1) at `offset`, as
+// EncodeRoundStartStep writes it: Quantized with `levels`, SparseF32 with
+// `kept` values, or DenseF32 (any values of that shape encode to the same
+// size).
+size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, uint32_t levels, uint32_t kept = 0);
+
 // Applies a checked part to `model` (the whole model).
 void ApplyModelStep(const ModelStepPart& part, std::span<float> model);
 

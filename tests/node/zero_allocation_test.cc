@@ -5,15 +5,20 @@
 // arena's high-water mark is pinned, so a buffer that grows fails here.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
 
 #include "net/socket_poll.h"
+#include "node/model_replica.h"
 #include "node/node_link.h"
 #include "node/node_runtime.h"
 #include "node/node_state_store.h"
 #include "node/zero_copy_sender.h"
+#include "schemas/codec/bit_pack.h"
+#include "schemas/codec/model_step.h"
 #include "schemas/codec/wire.h"
 #include "tests/counting_allocator.h"
 #include "tests/temp_files.h"
@@ -81,6 +86,75 @@ TEST_CASE("1,000 rounds of compute, compress, encode, send and receive allocate 
     CHECK(testing::StopCountingAllocations() == 0);
     CHECK(received == 1001);
   }
+}
+
+TEST_CASE("a replica kept by steps (counts, sparse, dense), each hashed, then computed on, allocates nothing") {
+  const codec::TaskSpec task = TaskWith({Kind::Sign}, 1000);
+  Arena arena(PlanNodeMemory(task).total_bytes);
+  NodeRuntime runtime(task, arena);
+  REQUIRE(arena.status().ok());
+  ModelReplica replica(runtime.model_replica(), {});
+  // The coordinator's messages, built before counting: round 0's model, then
+  // 300 steps cycling through the three forms.
+  constexpr uint32_t kRounds = 300;
+  const uint32_t d = task.objective.dimension;
+  std::vector<float> model(d, 0.5f);
+  std::vector<std::vector<uint64_t>> messages;
+  std::vector<size_t> sizes;
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto keep = [&] {
+    messages.emplace_back((fbb.GetSize() + 7) / 8);
+    std::memcpy(messages.back().data(), fbb.GetBufferPointer(), fbb.GetSize());
+    sizes.push_back(fbb.GetSize());
+  };
+  codec::EncodeRoundStartFull(fbb, 0, model);
+  keep();
+  std::vector<float> dense(d), sparse_values = {0.25f, -1.0f, 2.0f};
+  const std::vector<uint32_t> sparse_indices = {3, 500, 999};
+  std::vector<uint8_t> levels(codec::PackedFieldBytes(d, 1), 0x5A), signs(codec::PackedSignBytes(d), 0x33);
+  for (uint32_t j = 0; j < d; ++j) dense[j] = 0.001f * static_cast<float>(j % 17) - 0.008f;
+  for (uint32_t round = 1; round <= kRounds; ++round) {
+    codec::ModelStepPart part;
+    part.version = round;
+    part.length = d;
+    part.step_size = 0.01;
+    switch (round % 3) {
+      case 0:
+        part.payload.type = wire::Payload::Quantized;
+        part.payload.norm = 1.0f;
+        part.payload.levels = 1;
+        part.payload.packed_levels = levels;
+        part.payload.packed_signs = signs;
+        break;
+      case 1:
+        part.payload.type = wire::Payload::SparseF32;
+        part.payload.indices = sparse_indices;
+        part.payload.values = sparse_values;
+        break;
+      default:
+        part.payload.type = wire::Payload::DenseF32;
+        part.payload.values = dense;
+        break;
+    }
+    codec::ApplyModelStep(part, model);
+    part.model_hash = codec::ReplicaHash(model);
+    codec::EncodeRoundStartStep(fbb, round, part);
+    keep();
+  }
+  testing::StartCountingAllocations();
+  uint32_t complete = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const wire::Envelope* envelope = nullptr;
+    REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(messages[i].data()), sizes[i]}, &envelope).ok());
+    Status why;
+    if (replica.Take(*envelope, &why) == ModelReplica::Outcome::kComplete) {
+      ++complete;
+      runtime.ComputeUpdate(envelope->round());
+    }
+  }
+  CHECK(testing::StopCountingAllocations() == 0);
+  CHECK(complete == kRounds + 1);
+  CHECK(std::equal(model.begin(), model.end(), runtime.model_replica().begin()));
 }
 
 // Every local optimiser with five local steps, FedProx's pull, its moments
