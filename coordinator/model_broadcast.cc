@@ -34,6 +34,7 @@ void ModelBroadcast::SendRound(uint32_t round) {
   // Bytes of the steps from each kept version to the newest: a node whose
   // replica is older than the oldest, or whose steps cost more than the
   // model, gets the model.
+  const size_t model_bytes = ModelBytes(round);
   uint32_t first = round + 1;
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeSlot& slot = s_.nodes[i];
@@ -44,7 +45,7 @@ void ModelBroadcast::SendRound(uint32_t round) {
     if (history && from != kNoReplica && from <= round && from >= history_.front().version) {
       size_t bytes = 0;
       for (auto it = history_.rbegin(); it != history_.rend() && it->version >= from; ++it) bytes += it->message_bytes;
-      if (bytes < ModelBytes(round)) {
+      if (bytes < model_bytes) {
         catch_up_from_[i] = from;
         first = std::min(first, from);
         continue;

@@ -14,6 +14,11 @@ const char*& LogTag() {
   return tag;
 }
 
+const char*& ThreadLogTag() {
+  thread_local const char* tag = nullptr;
+  return tag;
+}
+
 void EscapeControlCharacters(const char* text, char* out, size_t out_size) {
   size_t n = 0;
   for (const char* c = text; *c != '\0' && n + 5 <= out_size; ++c) {
@@ -37,7 +42,8 @@ void Log(LogLevel level, const char* format, ...) {
   va_end(args);
   char escaped[4 * sizeof(line)];
   EscapeControlCharacters(line, escaped, sizeof(escaped));
-  std::fprintf(stderr, "%s: %s: %s\n", LogTag(), kNames[static_cast<int>(level)], escaped);
+  const char* tag = ThreadLogTag() != nullptr ? ThreadLogTag() : LogTag();
+  std::fprintf(stderr, "%s: %s: %s\n", tag, kNames[static_cast<int>(level)], escaped);
 }
 
 }  // namespace edgefl

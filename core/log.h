@@ -13,7 +13,11 @@ enum class LogLevel : int { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 
 // Set once in main() from --verbose/--quiet; read-only afterwards.
 LogLevel& MinLogLevel();
+// The program's name at the start of each line, set once in main().
 const char*& LogTag();
+// The calling thread's own tag, when it has one (a logical node's thread in
+// edgefl-node); nullptr: LogTag().
+const char*& ThreadLogTag();
 
 [[gnu::format(printf, 2, 3)]] void Log(LogLevel level, const char* format, ...);
 

@@ -12,6 +12,7 @@
 #include "core/command_line.h"
 #include "core/log.h"
 #include "core/units.h"
+#include "node/memory_budget.h"
 #include "node/node_client.h"
 #include "node/node_identity.h"
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   edgefl::NodeOptions options;
   std::string budget_text, attack_text, key_path, server_key, exit_policy_text = "fail";
   std::optional<uint32_t> id_flag;
+  uint32_t logical = 1;
   bool verbose = false, quiet = false;
   CLI::App app{"edgefl-node: a federated-learning node for small boards.\n"
                "Connects to an edgefl-coordinator, receives its task (objective, noise, compressor) and answers every\n"
@@ -36,6 +38,11 @@ int main(int argc, char** argv) {
   app.add_option("--id", id_flag,
                  "This node's id: 0 .. nodes-1, unique in the run (default: $EDGEFL_NODE_ID, then the launcher's\n"
                  "rank: OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK, SLURM_PROCID)");
+  app.add_option("--logical", logical,
+                 "Host K nodes in this process, ids id*K .. id*K+K-1 (id from --id or the launcher's rank), each\n"
+                 "with its own socket, arena, state and seed streams, on a thread of its own; without\n"
+                 "--memory-budget each takes 1/K of the default budget")
+      ->check(CLI::Range(1, 4096));
   app.add_option("--exit-policy", exit_policy_text,
                  "fail: exit 1 on a failure, 130 when stopped (the default); zero: exit 0 after logging them, as\n"
                  "mpirun needs (it ends every node of a job when one exits non-zero). A bad command line exits 2")
@@ -89,24 +96,44 @@ int main(int argc, char** argv) {
     EDGEFL_LOG_ERROR("%s", resolved.message());
     return 2;
   }
-  options.node_id = identity.id;
+  if (uint64_t{identity.id} * logical + logical > uint64_t{UINT32_MAX}) {
+    EDGEFL_LOG_ERROR("--logical %u with id %u: node ids would pass 2^32", logical, identity.id);
+    return 2;
+  }
+  options.node_id = identity.id * logical;
   edgefl::ExitPolicy exit_policy = edgefl::ExitPolicy::kFail;
   edgefl::ParseExitPolicy(exit_policy_text, &exit_policy);
-  char tag[32];
-  std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);
+  char tag[48];
+  if (logical > 1) {
+    std::snprintf(tag, sizeof(tag), "edgefl-node %u..%u", options.node_id, options.node_id + logical - 1);
+  } else {
+    std::snprintf(tag, sizeof(tag), "edgefl-node %u", options.node_id);
+  }
   edgefl::LogTag() = tag;
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
   char host[256] = "?";
   gethostname(host, sizeof(host) - 1);
-  EDGEFL_LOG_INFO("node id %u from %s, on host %s, for the coordinator at %s", identity.id, identity.from.c_str(), host,
-                  options.endpoint.c_str());
+  if (logical > 1) {
+    EDGEFL_LOG_INFO("%u logical nodes, ids %u..%u (id %u from %s, times %u), on host %s, for the coordinator at %s",
+                    logical, options.node_id, options.node_id + logical - 1, identity.id, identity.from.c_str(),
+                    logical, host, options.endpoint.c_str());
+  } else {
+    EDGEFL_LOG_INFO("node id %u from %s, on host %s, for the coordinator at %s", identity.id, identity.from.c_str(),
+                    host, options.endpoint.c_str());
+  }
   if (!budget_text.empty() && !edgefl::ParseByteSize(budget_text, &options.memory_budget_bytes)) {
     EDGEFL_LOG_ERROR("--memory-budget '%s' is not a size like 4MiB or 500000", budget_text.c_str());
     return 2;
   }
   if (key_path.empty() != server_key.empty()) {
     EDGEFL_LOG_ERROR("--key and --server-key go together: this node's key pair and the coordinator's public key");
+    return 2;
+  }
+  if (!key_path.empty() && logical > 1) {
+    EDGEFL_LOG_ERROR("--key with --logical %u: a CURVE key is bound to one node id, and logical nodes do not take "
+                     "one key each yet; run them on a trusted network without keys, or one node a process",
+                     logical);
     return 2;
   }
   if (!key_path.empty()) {
@@ -131,10 +158,18 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (logical > 1 && options.memory_budget_bytes == 0) {
+    const uint64_t budget = edgefl::DefaultMemoryBudgetBytes(edgefl::PhysicalMemoryBytes());
+    EDGEFL_LOG_INFO("the %u logical nodes share the default memory budget of %llu bytes: each takes at most %llu "
+                    "(--memory-budget sets each one's)",
+                    logical, static_cast<unsigned long long>(budget),
+                    static_cast<unsigned long long>(budget / logical));
+  }
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
 
-  const edgefl::Status status = edgefl::RunNode(options, g_stop);
+  const edgefl::Status status =
+      logical > 1 ? edgefl::RunLogicalNodes(options, logical, g_stop) : edgefl::RunNode(options, g_stop);
   if (!status.ok()) EDGEFL_LOG_ERROR("%s", status.message());
   return edgefl::ExitCodeFor(exit_policy, !status.ok(), g_stop.load());
 }

@@ -24,11 +24,17 @@ uint64_t EffectiveMemoryBudgetBytes(uint64_t given_bytes) {
 }
 
 Status ArenaBytesFor(const codec::TaskSpec& task, size_t needed_bytes, uint64_t given_bytes, uint64_t default_bytes,
-                     size_t* arena_bytes) {
+                     size_t* arena_bytes, uint32_t shared_by) {
   *arena_bytes = 0;
   const uint32_t d = task.objective.dimension;
   const char* compressor = codec::CompressorName(task.compressor.kind);
   if (given_bytes == 0) {
+    if (needed_bytes > default_bytes && shared_by > 1) {
+      return Status::Error(StatusCode::kResourceExhausted,
+                           "refused the task: it needs %zu bytes (d = %u, %s), over this node's share of the default "
+                           "memory budget, 1/%u: %llu bytes; give --memory-budget to allow more",
+                           needed_bytes, d, compressor, shared_by, static_cast<unsigned long long>(default_bytes));
+    }
     if (needed_bytes > default_bytes) {
       return Status::Error(StatusCode::kResourceExhausted,
                            "refused the task: it needs %zu bytes (d = %u, %s), over this node's default memory budget "

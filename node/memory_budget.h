@@ -29,10 +29,11 @@ uint64_t PhysicalMemoryBytes();
 uint64_t EffectiveMemoryBudgetBytes(uint64_t given_bytes);
 
 // The arena's size for `task`, whose memory plan totals `needed_bytes`,
-// under the budget `given_bytes` (0: the default, `default_bytes`). A task
-// over the budget is refused, naming its dimension, what it needs and the
-// budget, before anything is allocated.
+// under the budget `given_bytes` (0: the default, `default_bytes`, which
+// `shared_by` logical nodes of one process share). A task over the budget
+// is refused, naming its dimension, what it needs and the budget, before
+// anything is allocated.
 Status ArenaBytesFor(const codec::TaskSpec& task, size_t needed_bytes, uint64_t given_bytes, uint64_t default_bytes,
-                     size_t* arena_bytes);
+                     size_t* arena_bytes, uint32_t shared_by = 1);
 
 }  // namespace edgefl

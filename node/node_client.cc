@@ -1,9 +1,13 @@
 #include "node/node_client.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
+#include <vector>
 #include <zmq.hpp>
 
 #include "core/clock.h"
@@ -224,7 +228,7 @@ class Node {
   }
 
   Status TryJoin(int timeout_ms, bool fresh_connections, codec::TaskSpec* task, std::span<const uint32_t>* shard) {
-    const uint64_t budget_bytes = EffectiveMemoryBudgetBytes(options_.memory_budget_bytes);
+    const uint64_t budget_bytes = options_.memory_budget_bytes != 0 ? options_.memory_budget_bytes : DefaultBudget();
     codec::EncodeHello(fbb_, {options_.node_id, options_.dimension, budget_bytes, 0});
     const int64_t give_up_ms = NowMs() + timeout_ms;
     // Resend Hello until Welcome arrives, after 100 ms, then doubling up to
@@ -295,7 +299,7 @@ class Node {
     // The task is checked against the budget before the arena is taken.
     size_t arena_bytes = 0;
     EDGEFL_RETURN_IF_ERROR(ArenaBytesFor(task, plan.total_bytes, options_.memory_budget_bytes,
-                                         DefaultMemoryBudgetBytes(PhysicalMemoryBytes()), &arena_bytes));
+                                         DefaultBudget(), &arena_bytes, options_.nodes_in_process));
     arena_ = std::make_unique<Arena>(arena_bytes);
     runtime_ = std::make_unique<NodeRuntime>(task, *arena_, data.info != nullptr ? &data : nullptr, shard);
     replica_.emplace(runtime_->model_replica(),
@@ -530,12 +534,46 @@ class Node {
   uint64_t served_instance_ = 0;           // the coordinator process this node served last
   NodeStateStore state_;
 
+  // The default memory budget, shared among the process's logical nodes.
+  uint64_t DefaultBudget() const {
+    return DefaultMemoryBudgetBytes(PhysicalMemoryBytes()) / std::max(options_.nodes_in_process, 1u);
+  }
+
   void LeaveState() {
     if (const Status s = state_.Leave(); !s.ok()) EDGEFL_LOG_WARN("%s", s.message());
   }
 };
 
 }  // namespace
+
+Status RunLogicalNodes(const NodeOptions& options, uint32_t count, const std::atomic<bool>& stop) {
+  std::vector<NodeOptions> each(count, options);
+  std::vector<Status> ended(count);
+  std::vector<std::array<char, 32>> tags(count);
+  std::vector<std::thread> threads;
+  threads.reserve(count);
+  for (uint32_t j = 0; j < count; ++j) {
+    each[j].node_id = options.node_id + j;
+    each[j].nodes_in_process = count;
+    std::snprintf(tags[j].data(), tags[j].size(), "edgefl-node %u", each[j].node_id);
+    threads.emplace_back([&, j] {
+      ThreadLogTag() = tags[j].data();
+      ended[j] = RunNode(each[j], stop);
+      if (!ended[j].ok()) EDGEFL_LOG_ERROR("%s", ended[j].message());
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  uint32_t failed = 0, first = 0;
+  for (uint32_t j = count; j-- > 0;) {
+    if (!ended[j].ok()) {
+      ++failed;
+      first = j;
+    }
+  }
+  if (failed == 0) return Status::Ok();
+  return Status::Error(ended[first].code(), "%u of the %u logical nodes failed, the first node %u (each logged why)",
+                       failed, count, each[first].node_id);
+}
 
 Status RunNode(const NodeOptions& options, const std::atomic<bool>& stop) {
   try {

@@ -71,6 +71,7 @@ struct RunArgs {
   std::vector<std::string> launcher_args;
   std::string bind;
   bool insecure = false;  // the coordinator listens beyond loopback without keys
+  uint32_t logical = 1;   // nodes a process hosts (edgefl-node --logical)
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);

@@ -192,6 +192,29 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
       if (budget > 0) argv.insert(argv.end(), {"--memory-budget", std::to_string(budget)});
     }
   }
+  // Logical nodes: one argument list a process, for its K nodes.
+  const uint32_t per_process = std::max(options.logical, 1u);
+  if (per_process > 1) {
+    if (config.nodes % per_process != 0 || links.kernel()) {
+      return Status::Error(StatusCode::kInvalidArgument, "--logical %u: %s", per_process,
+                           links.kernel() ? "link.shaping = \"kernel\" gives each node a namespace of its own, which "
+                                            "nodes sharing a process cannot have"
+                                          : "run.nodes must be a multiple of it");
+    }
+    std::vector<std::vector<std::string>> grouped(config.nodes / per_process);
+    for (uint32_t g = 0; g < grouped.size(); ++g) {
+      for (uint32_t j = 1; j < per_process; ++j) {
+        if (node_args[g * per_process + j] != node_args[g * per_process]) {
+          return Status::Error(StatusCode::kInvalidArgument, "--logical %u: nodes %u and %u would share a process "
+                               "but differ in their arguments (a profile's memory budget, or --hostile)",
+                               per_process, g * per_process, g * per_process + j);
+        }
+      }
+      grouped[g] = node_args[g * per_process];
+      grouped[g].insert(grouped[g].begin(), {"--logical", std::to_string(per_process)});
+    }
+    node_args = std::move(grouped);
+  }
   const std::string node_binary = options.bin_dir + "/edgefl-node";
   if (launched) {
     // One mpirun or srun: the nodes are its ranks (their ids), and a
@@ -217,7 +240,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     size_t index = 0;
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
   } else {
-    for (uint32_t i = 0; i < config.nodes; ++i) {
+    for (uint32_t i = 0; i < node_args.size(); ++i) {
       std::vector<std::string> argv = {node_binary, "--connect", endpoint, "--id", std::to_string(i)};
       argv.insert(argv.end(), node_args[i].begin(), node_args[i].end());
       size_t index = 0;
@@ -226,7 +249,10 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   }
   // What a child other than the coordinator (index 0) is called in messages.
   const auto child_name = [&](size_t index) {
-    return launched ? std::string(launcher_name) : "node " + std::to_string(index - 1);
+    if (launched) return std::string(launcher_name);
+    if (per_process == 1) return "node " + std::to_string(index - 1);
+    const size_t first = (index - 1) * per_process;
+    return "nodes " + std::to_string(first) + ".." + std::to_string(first + per_process - 1);
   };
 
   // Wait for the coordinator; note nodes that fail on the way.

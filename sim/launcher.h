@@ -49,6 +49,10 @@ struct LaunchOptions {
   // coordinator needs `insecure` (it has no keys here).
   std::string bind;
   bool insecure = false;
+  // Nodes a node process hosts (edgefl-node --logical): process g runs ids
+  // g K .. g K + K - 1; config.nodes must be a multiple of K, and the K
+  // nodes of a process must have the same arguments (profile, attack).
+  uint32_t logical = 1;
 };
 
 struct VariantResult {

@@ -95,6 +95,11 @@ int main(int argc, char** argv) {
                   "--launcher-arg=--mca --launcher-arg=oob_tcp_if_include --launcher-arg=10.77.0.0/24, or\n"
                   "--launcher-arg=--partition=edge")
       ->allow_extra_args(false);
+  run->add_option("--logical", run_args.logical,
+                  "Host K nodes in each node process (edgefl-node --logical): run.nodes / K processes (or ranks),\n"
+                  "each with K nodes on threads of their own, the same model as a process each (run.nodes must be\n"
+                  "a multiple of K)")
+      ->check(CLI::Range(1u, 4096u));
   run->add_option("--bind", run_args.bind,
                   "The coordinator's endpoint, which the nodes connect to, e.g. tcp://10.77.0.1:5555 for nodes on\n"
                   "other hosts (default: a free port on 127.0.0.1)");

@@ -64,6 +64,38 @@ TEST_CASE("edgefl run --launcher mpirun: ranks as nodes, the same model as separ
   CHECK(mpirun.model_hash == processes.model_hash);
 }
 
+TEST_CASE("edgefl run --logical 2: three processes of two nodes, by hand and as mpirun's ranks, the same model") {
+  const std::string dir = testing::ScratchDir("launcher_logical");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  const auto run = [&](const std::string& name, const std::string& flags) {
+    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + flags + " --out " + dir + "/" + name);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    return r.output;
+  };
+  run("processes", "");
+  const std::string by_hand = run("logical", "--logical 2 --verbose-nodes");
+  CHECK(Contains(by_hand, "2 logical nodes, ids 4..5 (id 2 from --id, times 2)"));
+  CHECK(Contains(by_hand, "edgefl-node 5: "));  // each logical node's lines carry its id
+  const std::string ranks = run("mpirun", "--logical 2 --launcher mpirun --verbose-nodes");
+  CHECK(Contains(ranks, "ids 4..5 (id 2 from OMPI_COMM_WORLD_RANK, times 2)"));
+  const RunSummary processes = Summary(dir + "/processes/launched/summary.toml");
+  for (const char* name : {"logical", "mpirun"}) {
+    CAPTURE(std::string(name));
+    const RunSummary logical = Summary(dir + "/" + name + "/launched/summary.toml");
+    CHECK(logical.ok);
+    CHECK(logical.update_messages == 6 * 30);
+    CHECK(logical.model_hash == processes.model_hash);
+  }
+  // Nodes that cannot share processes evenly, or whose arguments differ, are refused.
+  auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --logical 4 --out " + dir + "/uneven");
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "--logical 4: run.nodes must be a multiple of it"));
+  r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --logical 3 --out " + dir + "/mixed");
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "--logical 3: nodes 0 and 2 would share a process but differ in their arguments"));
+}
+
 TEST_CASE("a node that fails exits 0 under --exit-policy zero, so mpirun keeps the rest of the job running") {
   // The Zero 2s' budget is too small for the task: they are refused and end;
   // the four Pi 5s carry the run (quorum 0.5), and mpirun does not end them.

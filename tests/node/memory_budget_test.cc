@@ -63,6 +63,11 @@ TEST_CASE("without --memory-budget the arena is what the task needs; with it, th
   // A given budget may exceed the default: the operator chose it.
   REQUIRE(ArenaBytesFor(task, needed, uint64_t{1} << 30, uint64_t{1} << 20, &arena_bytes).ok());
   CHECK(arena_bytes == size_t{1} << 30);
+  // Logical nodes share the default: the refusal says so.
+  const Status shared = ArenaBytesFor(task, needed, 0, needed / 2, &arena_bytes, 8);
+  REQUIRE_FALSE(shared.ok());
+  CHECK(std::string(shared.message()).find("over this node's share of the default memory budget, 1/8") !=
+        std::string::npos);
   const Status s = ArenaBytesFor(task, needed, 1024, DefaultMemoryBudgetBytes(0), &arena_bytes);
   CHECK(Mentions(s, "memory budget of 1024 bytes is too small: this task (d = 1000, identity) needs"));
 }
