@@ -17,36 +17,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
+
+#include "bench/metrics_column.h"
 
 namespace {
 
 struct Figures {
   double bytes_down = 0.0, bytes_up = 0.0, seconds = 0.0;  // a round, rounds 1..R-1
 };
-
-// Column `name` of every data row of a CSV file.
-std::vector<double> Column(const std::string& path, const std::string& name) {
-  std::ifstream file(path);
-  std::string line;
-  std::getline(file, line);
-  int index = -1, i = 0;
-  std::stringstream header(line);
-  for (std::string field; std::getline(header, field, ','); ++i) {
-    if (field == name) index = i;
-  }
-  std::vector<double> values;
-  while (std::getline(file, line)) {
-    std::stringstream row(line);
-    std::string field;
-    for (int j = 0; j <= index && std::getline(row, field, ','); ++j) {
-    }
-    values.push_back(std::atof(field.c_str()));
-  }
-  return values;
-}
 
 bool Run(const std::string& bin, const std::string& dir, const std::string& name, const std::string& sets,
          Figures* out) {
@@ -57,7 +37,9 @@ bool Run(const std::string& bin, const std::string& dir, const std::string& name
     return false;
   }
   const std::string metrics = dir + "/" + name + "/sign/metrics.csv";
-  const auto down = Column(metrics, "bytes_down"), up = Column(metrics, "bytes_up"), time = Column(metrics, "time_s");
+  using edgefl::bench::MetricsColumn;
+  const auto down = MetricsColumn(metrics, "bytes_down"), up = MetricsColumn(metrics, "bytes_up");
+  const auto time = MetricsColumn(metrics, "time_s");
   const size_t rounds = time.size();
   if (rounds < 2) return false;
   for (size_t r = 1; r < rounds; ++r) {

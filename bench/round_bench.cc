@@ -19,12 +19,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
+#include "bench/metrics_column.h"
 #include "schemas/codec/wire.h"
 
 namespace {
@@ -85,27 +85,6 @@ double RawRoundSeconds(unsigned nodes, size_t down_bytes, unsigned parts, size_t
   return seconds;
 }
 
-// Column `name` of every data row of a CSV file.
-std::vector<double> Column(const std::string& path, const std::string& name) {
-  std::ifstream file(path);
-  std::string line;
-  std::getline(file, line);
-  int index = -1, i = 0;
-  std::stringstream header(line);
-  for (std::string field; std::getline(header, field, ','); ++i) {
-    if (field == name) index = i;
-  }
-  std::vector<double> values;
-  while (std::getline(file, line)) {
-    std::stringstream row(line);
-    std::string field;
-    for (int j = 0; j <= index && std::getline(row, field, ','); ++j) {
-    }
-    values.push_back(std::atof(field.c_str()));
-  }
-  return values;
-}
-
 // Seconds a round of `edgefl run` over rounds 1..R-1; 0 when it failed.
 double EdgeflRoundSeconds(const std::string& bin, const std::string& dir, const std::string& name,
                           const std::string& flags) {
@@ -115,7 +94,7 @@ double EdgeflRoundSeconds(const std::string& bin, const std::string& dir, const 
     std::fprintf(stderr, "edgefl run %s failed: see %s/%s.log\n", flags.c_str(), dir.c_str(), name.c_str());
     return 0.0;
   }
-  const auto time = Column(dir + "/" + name + "/round/metrics.csv", "time_s");
+  const auto time = edgefl::bench::MetricsColumn(dir + "/" + name + "/round/metrics.csv", "time_s");
   if (time.size() < 2) return 0.0;
   return (time.back() - time.front()) / static_cast<double>(time.size() - 1);
 }
