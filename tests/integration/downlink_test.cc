@@ -4,10 +4,13 @@
 // the hash every round and would ask for the model otherwise); the sign
 // votes give the model-form run's model bit for bit with a fraction of its
 // bytes; nodes left out of rounds catch up by the steps they missed;
-// `edgefl verify --replay` replays a step run; a coordinator answers a
+// `edgefl verify --replay` replays a step run; a coordinator resumed after
+// SIGKILL sends its running nodes the model and ends on the uninterrupted
+// run's model; the forecast counts the bytes; a coordinator answers a
 // ModelRequest with the model once a round; and a node that cannot take a
 // step (no model, a broken hash) asks for the model and computes on it.
 #include <doctest/doctest.h>
+#include <signal.h>
 
 #include <cstring>
 #include <cstdio>
@@ -244,6 +247,62 @@ downlink = "step"
   // Round 0's model, then 2 bits a coordinate and 7 parts' tables: 3 x
   // (400 KB + 14 x 26.1 KB), where the model form sends 3 x 15 x 400 KB.
   CHECK(s.bytes_down < 3 * (401000 + 14 * 26100));
+}
+
+TEST_CASE("a coordinator killed mid-run resumes in step form: its running nodes rejoin, get the model once, and the "
+          "model is the uninterrupted run's") {
+  const std::string dir = testing::ScratchDir("downlink_resume");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "resume"
+nodes = 3
+rounds = 2000
+seed = 6
+checkpoint_every = 50
+[objective]
+dimension = 20000
+[compressor]
+kind = "sign"
+[aggregator]
+kind = "majority"
+[step]
+eta = 0.0005
+[round]
+downlink = "step"
+heartbeat_ms = 100
+)");
+  const auto reference = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/reference");
+  INFO(reference.output);
+  REQUIRE(reference.exit_code == 0);
+  const RunSummary uninterrupted = Summary(dir + "/reference/resume/summary.toml");
+
+  const std::string out = dir + "/out";
+  ProcessGroup group;
+  size_t coordinator = 0;
+  std::string endpoint;
+  Status s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", dir + "/config.toml", "--out", out, "--quiet"},
+                              5000, &coordinator, &endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  std::vector<size_t> nodes(3);
+  for (int id = 0; id < 3; ++id) {
+    REQUIRE(group.Spawn({Binary("edgefl-node"), "--connect", endpoint, "--id", std::to_string(id), "--quiet"}, -1,
+                        &nodes[id])
+                .ok());
+  }
+  testing::WaitForRows(out + "/metrics.csv", 300);
+  group.Signal(coordinator, SIGKILL);
+  CHECK(testing::WaitFor(group, coordinator).signal == SIGKILL);
+  REQUIRE(testing::Rows(out + "/metrics.csv") < 2000);
+  size_t resumed = 0;
+  s = SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--resume", out, "--quiet"}, 5000, &resumed, &endpoint, endpoint);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(testing::WaitFor(group, resumed).exit_code == 0);
+  for (const size_t node : nodes) CHECK(testing::WaitFor(group, node).exit_code == 0);
+  const RunSummary summary = Summary(out + "/summary.toml");
+  CHECK(summary.ok);
+  CHECK(summary.steps == 2000);
+  CHECK(summary.model_requests == 0);
+  CHECK(summary.model_hash == uninterrupted.model_hash);
 }
 
 // `edgefl predict`'s "a round: U B up and D B down a node, S s" figures.
