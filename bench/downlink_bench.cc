@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/metrics_column.h"
+#include "bench/edgefl_runs.h"
 
 namespace {
 
@@ -30,13 +30,8 @@ struct Figures {
 
 bool Run(const std::string& bin, const std::string& dir, const std::string& name, const std::string& sets,
          Figures* out) {
-  const std::string command = bin + "/edgefl run " + dir + "/config.toml " + sets + " --out " + dir + "/" +
-                              name + " > " + dir + "/" + name + ".log 2>&1";
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "edgefl run failed: see %s/%s.log\n", dir.c_str(), name.c_str());
-    return false;
-  }
-  const std::string metrics = dir + "/" + name + "/sign/metrics.csv";
+  const std::string metrics = edgefl::bench::RunEdgefl(bin, dir, name, sets, "sign");
+  if (metrics.empty()) return false;
   using edgefl::bench::MetricsColumn;
   const auto down = MetricsColumn(metrics, "bytes_down"), up = MetricsColumn(metrics, "bytes_up");
   const auto time = MetricsColumn(metrics, "time_s");
@@ -46,7 +41,7 @@ bool Run(const std::string& bin, const std::string& dir, const std::string& name
     out->bytes_down += down[r] / static_cast<double>(rounds - 1);
     out->bytes_up += up[r] / static_cast<double>(rounds - 1);
   }
-  out->seconds = (time[rounds - 1] - time[0]) / static_cast<double>(rounds - 1);
+  out->seconds = edgefl::bench::SecondsPerRound(time);
   return true;
 }
 

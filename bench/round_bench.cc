@@ -24,7 +24,7 @@
 #include <vector>
 #include <zmq.hpp>
 
-#include "bench/metrics_column.h"
+#include "bench/edgefl_runs.h"
 #include "schemas/codec/wire.h"
 
 namespace {
@@ -88,15 +88,8 @@ double RawRoundSeconds(unsigned nodes, size_t down_bytes, unsigned parts, size_t
 // Seconds a round of `edgefl run` over rounds 1..R-1; 0 when it failed.
 double EdgeflRoundSeconds(const std::string& bin, const std::string& dir, const std::string& name,
                           const std::string& flags) {
-  const std::string command = bin + "/edgefl run " + dir + "/config.toml " + flags + " --out " + dir + "/" + name +
-                              " > " + dir + "/" + name + ".log 2>&1";
-  if (std::system(command.c_str()) != 0) {
-    std::fprintf(stderr, "edgefl run %s failed: see %s/%s.log\n", flags.c_str(), dir.c_str(), name.c_str());
-    return 0.0;
-  }
-  const auto time = edgefl::bench::MetricsColumn(dir + "/" + name + "/round/metrics.csv", "time_s");
-  if (time.size() < 2) return 0.0;
-  return (time.back() - time.front()) / static_cast<double>(time.size() - 1);
+  const std::string metrics = edgefl::bench::RunEdgefl(bin, dir, name, flags, "round");
+  return metrics.empty() ? 0.0 : edgefl::bench::SecondsPerRound(edgefl::bench::MetricsColumn(metrics, "time_s"));
 }
 
 }  // namespace

@@ -63,18 +63,15 @@ void BufferedIntake::Send(uint32_t node) {
               .sent_s = now_s(),
               .sent_ms = s_.clock.NowMs(),
               .message = std::move(buffer)};
-  const uint32_t d = s_.dimension;
-  for (uint32_t offset = 0; offset < d && task.out; offset += codec::kRoundStartPartValues) {
-    const uint32_t count = std::min(codec::kRoundStartPartValues, d - offset);
-    codec::EncodeRoundStartFull(s_.fbb, task.id, std::span<const float>(s_.state.model).subspan(offset, count),
-                                offset, {});
-    if (s_.SendTo(node)) {
-      task.bytes_down += s_.fbb.GetSize();
-      s_.round_metrics.bytes_down += s_.fbb.GetSize();
-    } else {
+  s_.ForEachModelPart(task.id, [&] {
+    if (!s_.SendTo(node)) {
       task.out = false;  // not alive: an idle node gets the work at the next dispatch
+      return false;
     }
-  }
+    task.bytes_down += s_.fbb.GetSize();
+    s_.round_metrics.bytes_down += s_.fbb.GetSize();
+    return true;
+  });
   if (!task.out) return;
   if (virtual_) {
     task.bound_s = task.sent_s + RoundSeconds(ResolveLink(s_.config.LinkOf(node)),

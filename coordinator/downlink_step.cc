@@ -42,12 +42,35 @@ void AddCountsPart(std::span<const double> u, uint32_t offset, uint32_t dimensio
   record->parts.push_back(std::move(part));
 }
 
-void AddFloatPart(std::span<const double> u, uint32_t offset, uint32_t dimension, bool last, StepRecord* record) {
+size_t NonZeroFloats(std::span<const double> u) {
   size_t nonzero = 0;
   for (const double v : u) nonzero += static_cast<float>(v) != 0.0f;
+  return nonzero;
+}
+
+// A part of f32 values: sparse while 8 bytes a value is less than 4 a coordinate.
+bool SparsePart(size_t nonzero, size_t length) { return 8 * nonzero < 4 * length; }
+
+// The bytes of u's parts as f32 values, before building any.
+size_t FloatStepBytes(std::span<const double> u) {
+  const uint32_t d = static_cast<uint32_t>(u.size());
+  size_t bytes = 0;
+  for (uint32_t offset = 0; offset < d; offset += codec::kRoundStartPartValues) {
+    const uint32_t length = codec::PartLength(d, offset);
+    const size_t nonzero = NonZeroFloats(u.subspan(offset, length));
+    if (nonzero == 0 && offset + length < d) continue;
+    bytes += codec::StepPartBytes(d, offset, SparsePart(nonzero, length) ? wire::Payload::SparseF32
+                                                                         : wire::Payload::DenseF32,
+                                  1, static_cast<uint32_t>(nonzero));
+  }
+  return bytes;
+}
+
+void AddFloatPart(std::span<const double> u, uint32_t offset, uint32_t dimension, bool last, StepRecord* record) {
+  const size_t nonzero = NonZeroFloats(u);
   if (nonzero == 0 && !last) return;
   StepRecord::Part part{.offset = offset};
-  if (8 * nonzero < 4 * u.size()) {
+  if (SparsePart(nonzero, u.size())) {
     part.type = wire::Payload::SparseF32;
     part.indices.reserve(nonzero);
     part.values.reserve(nonzero);
@@ -91,6 +114,11 @@ void BuildStep(std::span<const double> u, double s, uint32_t vote_levels, uint32
   const uint32_t d = static_cast<uint32_t>(u.size());
   *record = StepRecord{.version = version, .step_size = s};
   const bool counts = vote_levels > 0 && CountsExactly(u, vote_levels);
+  const size_t model_bytes = codec::RoundStartBytes(d, version);
+  if (!counts && FloatStepBytes(u) >= model_bytes) {
+    record->whole = true;  // not built only to be dropped
+    return;
+  }
   for (uint32_t offset = 0; offset < d; offset += codec::kRoundStartPartValues) {
     const std::span<const double> part = u.subspan(offset, codec::PartLength(d, offset));
     const bool last = offset + part.size() == d;
@@ -99,6 +127,10 @@ void BuildStep(std::span<const double> u, double s, uint32_t vote_levels, uint32
     } else {
       AddFloatPart(part, offset, d, last, record);
     }
+  }
+  if (record->message_bytes >= model_bytes) {
+    record->parts.clear();
+    record->whole = true;
   }
 }
 
@@ -122,9 +154,7 @@ double TakeServerStep(const ExperimentConfig& config, ServerStep& step, const Ro
     for (size_t j = 0; j < change.size(); ++j) scratch[j] = -change[j];
     BuildStep(scratch, 1.0, 0, version, record);
   }
-  if (record->message_bytes >= codec::RoundStartBytes(static_cast<uint32_t>(model.size()), version)) {
-    record->parts.clear();
-    record->whole = true;
+  if (record->whole) {
     step.Move(model);
     record->model_hash = codec::ReplicaHash(model);
     return eta;

@@ -56,8 +56,10 @@ struct StepRecord {
 };
 
 // Encodes u (dimension d) and s as the step that makes round `version`'s
-// model; `vote_levels` as Aggregator::vote_levels (0: none). The record's
-// model_hash is left to ApplyStep.
+// model; `vote_levels` as Aggregator::vote_levels (0: none). A step that
+// would cost the model's bytes or more is left `whole`, with no parts (and
+// a dense one is sized, not built). The record's model_hash is left to
+// ApplyStep, or to the caller of a whole one.
 void BuildStep(std::span<const double> u, double s, uint32_t vote_levels, uint32_t version, StepRecord* record);
 
 // Moves `model` by the record's step, as a node does, and sets its hash.

@@ -34,7 +34,7 @@ void ModelBroadcast::SendRound(uint32_t round) {
   // Bytes of the steps from each kept version to the newest: a node whose
   // replica is older than the oldest, or whose steps cost more than the
   // model, gets the model.
-  const size_t model_bytes = ModelBytes(round);
+  const size_t model_bytes = history ? ModelBytes(round) : 0;  // only steps are weighed against it
   uint32_t first = round + 1;
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeSlot& slot = s_.nodes[i];
@@ -73,16 +73,12 @@ void ModelBroadcast::SendRound(uint32_t round) {
 
 void ModelBroadcast::SendModel(uint32_t round, const std::vector<uint8_t>& to) {
   if (std::find(to.begin(), to.end(), 1) == to.end()) return;
-  for (uint32_t offset = 0; offset < s_.dimension; offset += codec::kRoundStartPartValues) {
-    const uint32_t count = codec::PartLength(s_.dimension, offset);
-    const std::span<const float> control =
-        s_.state.control.empty() ? std::span<const float>() : std::span<const float>(s_.state.control).subspan(offset, count);
-    codec::EncodeRoundStartFull(s_.fbb, round, std::span<const float>(s_.state.model).subspan(offset, count), offset,
-                                control);
+  s_.ForEachModelPart(round, [&] {
     for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
       if (to[i]) Send(i);
     }
-  }
+    return true;
+  });
 }
 
 void ModelBroadcast::Keep(StepRecord&& record) {

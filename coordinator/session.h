@@ -38,6 +38,20 @@ struct Session {
   static uint32_t UpdatesPerStep(const ExperimentConfig& config) {
     return config.async.Buffered() ? std::max(config.nodes, config.async.buffer) : config.nodes;
   }
+  // Encodes the model (with the control variate beside it, under Scaffold)
+  // into fbb as `round`'s Full RoundStart parts, one at a time, calling
+  // send() after each; stops early when send() returns false.
+  template <typename Send>
+  void ForEachModelPart(uint32_t round, Send send) {
+    for (uint32_t offset = 0; offset < dimension; offset += codec::kRoundStartPartValues) {
+      const uint32_t count = std::min(codec::kRoundStartPartValues, dimension - offset);
+      const std::span<const float> values = std::span<const float>(state.model).subspan(offset, count);
+      const std::span<const float> beside =
+          state.control.empty() ? std::span<const float>() : std::span<const float>(state.control).subspan(offset, count);
+      codec::EncodeRoundStartFull(fbb, round, values, offset, beside);
+      if (!send()) return;
+    }
+  }
   // One more message refused: in the run's total and the round's.
   void CountRejected() {
     ++state.summary.rejected;

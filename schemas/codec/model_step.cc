@@ -148,6 +148,15 @@ Status ReadRoundStartStep(const wire::RoundStart& start, uint32_t dimension, Mod
 
 size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, uint32_t levels, uint32_t kept) {
   const uint32_t length = PartLength(dimension, offset);
+  // As UpdateMessageBytes: each array cut to at most 15 elements of the same
+  // residue mod 8 (the largest alignment here is 8, so the cut elements
+  // shift nothing's padding), their bytes added back.
+  size_t cut_bytes = 0;
+  const auto cut = [&cut_bytes](size_t n, size_t element_bytes) {
+    const size_t kept_n = n < 16 ? n : 8 + n % 8;
+    cut_bytes += (n - kept_n) * element_bytes;
+    return kept_n;
+  };
   std::vector<float> values;
   std::vector<uint32_t> indices;
   std::vector<uint8_t> packed_levels, packed_signs;
@@ -160,15 +169,15 @@ size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, ui
   part.payload.type = type;
   switch (type) {
     case wire::Payload::DenseF32:
-      values.resize(length);
+      values.resize(cut(length, sizeof(float)));
       break;
     case wire::Payload::SparseF32:
-      values.resize(std::min(kept, length));
-      indices.resize(values.size());
+      values.resize(cut(std::min(kept, length), sizeof(float)));
+      indices.resize(cut(std::min(kept, length), sizeof(uint32_t)));
       break;
     case wire::Payload::Quantized:
-      packed_levels.resize(PackedFieldBytes(length, BitsFor(levels)));
-      packed_signs.resize(PackedSignBytes(length));
+      packed_levels.resize(cut(PackedFieldBytes(length, BitsFor(levels)), 1));
+      packed_signs.resize(cut(PackedSignBytes(length), 1));
       part.payload.norm = 1.0f;
       part.payload.levels = levels;
       break;
@@ -184,7 +193,7 @@ size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, ui
   part.payload.packed_signs = packed_signs;
   flatbuffers::FlatBufferBuilder fbb(1024);
   EncodeRoundStartStep(fbb, 1, part);
-  return fbb.GetSize();
+  return fbb.GetSize() + cut_bytes;
 }
 
 uint64_t ReplicaHash(std::span<const float> model) {

@@ -98,11 +98,17 @@ step = { eta = 0.03 }
 const char* kVariants[] = {"mean-identity", "mean-top-k", "sign-mean",    "majority",   "median",
                            "trimmed-mean",  "krum",       "centered-clip", "adam-rand-k"};
 
-std::map<std::string, RunSummary> RunAll(const std::string& dir, const std::string& name, const std::string& sets) {
+// Runs `edgefl run` on dir/config.toml with `sets` into dir/name; returns that folder.
+std::string RunEdgefl(const std::string& dir, const std::string& name, const std::string& sets = "") {
   const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + sets + " --out " + dir + "/" + name,
                             240);
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
+  return dir + "/" + name;
+}
+
+std::map<std::string, RunSummary> RunAll(const std::string& dir, const std::string& name, const std::string& sets) {
+  RunEdgefl(dir, name, sets);
   std::map<std::string, RunSummary> summaries;
   for (const char* variant : kVariants) {
     summaries[variant] = Summary(dir + "/" + name + "/" + variant + "/summary.toml");
@@ -182,10 +188,7 @@ eta = 0.002
 cohort = 2
 )");
   const auto run = [&](const std::string& name, const std::string& sets) {
-    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + sets + " --out " + dir + "/" + name);
-    INFO(r.output);
-    REQUIRE(r.exit_code == 0);
-    return Summary(dir + "/" + name + "/cohorts/summary.toml");
+    return Summary(RunEdgefl(dir, name, sets) + "/cohorts/summary.toml");
   };
   const RunSummary model = run("model", "");
   const RunSummary step = run("step", "--set round.downlink=step");
@@ -271,10 +274,7 @@ eta = 0.0005
 downlink = "step"
 heartbeat_ms = 100
 )");
-  const auto reference = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/reference");
-  INFO(reference.output);
-  REQUIRE(reference.exit_code == 0);
-  const RunSummary uninterrupted = Summary(dir + "/reference/resume/summary.toml");
+  const RunSummary uninterrupted = Summary(RunEdgefl(dir, "reference") + "/resume/summary.toml");
 
   const std::string out = dir + "/out";
   ProcessGroup group;
@@ -347,10 +347,7 @@ downlink = "step"
 clock = "virtual"
 )");
   const auto run = [&](const std::string& name, const std::string& sets) {
-    const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + sets + " --out " + dir + "/" + name);
-    INFO(r.output);
-    REQUIRE(r.exit_code == 0);
-    return dir + "/" + name + "/forecast/";
+    return RunEdgefl(dir, name, sets) + "/forecast/";
   };
   // Every node every round: after round 0's model, each node's bytes down are
   // the forecast's, exactly, and the virtual clock's rounds its seconds.

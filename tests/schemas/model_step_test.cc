@@ -138,6 +138,43 @@ TEST_CASE("ReplicaHash is docs/protocol.md 9's: eight FNV lanes over 32-bit word
   CHECK(ReplicaHash(model) != before);
 }
 
+TEST_CASE("StepPartBytes is the size EncodeRoundStartStep writes, for every form, length and offset") {
+  for (const uint32_t d : {1u, 7u, 100u, 16384u + 1003u, 3u * 16384u}) {
+    for (uint32_t offset = 0; offset < d; offset += kRoundStartPartValues) {
+      const uint32_t length = PartLength(d, offset);
+      CAPTURE(d);
+      CAPTURE(offset);
+      ModelStepPart part = Part(offset, length);
+      part.version = 9;
+      part.step_size = 0.125;
+      part.model_hash = 0xABCDEF;
+      const std::vector<float> values(length, 0.5f);
+      std::vector<uint32_t> indices(length / 3);
+      for (size_t k = 0; k < indices.size(); ++k) indices[k] = static_cast<uint32_t>(3 * k);
+      std::vector<uint8_t> levels(PackedFieldBytes(length, BitsFor(9))), signs(PackedSignBytes(length));
+      flatbuffers::FlatBufferBuilder fbb;
+      part.payload.type = wire::Payload::DenseF32;
+      part.payload.values = values;
+      EncodeRoundStartStep(fbb, 12, part);
+      CHECK(StepPartBytes(d, offset, wire::Payload::DenseF32, 1) == fbb.GetSize());
+      part.payload.type = wire::Payload::SparseF32;
+      part.payload.values = std::span<const float>(values).first(indices.size());
+      part.payload.indices = indices;
+      EncodeRoundStartStep(fbb, 12, part);
+      CHECK(StepPartBytes(d, offset, wire::Payload::SparseF32, 1, static_cast<uint32_t>(indices.size())) ==
+            fbb.GetSize());
+      part.payload = PayloadView{};
+      part.payload.type = wire::Payload::Quantized;
+      part.payload.norm = 1.0f;
+      part.payload.levels = 9;
+      part.payload.packed_levels = levels;
+      part.payload.packed_signs = signs;
+      EncodeRoundStartStep(fbb, 12, part);
+      CHECK(StepPartBytes(d, offset, wire::Payload::Quantized, 9) == fbb.GetSize());
+    }
+  }
+}
+
 TEST_CASE("malformed step parts are refused, naming what is wrong") {
   const std::vector<float> values(10, 1.0f);
   ModelStepPart dense = Part(0, 10);
