@@ -1,14 +1,17 @@
 // ModelReplica: a node's model assembled from full parts and kept up by
 // steps; a step it cannot take (no model, a version it lacks, parts out of
 // order, a hash that does not match) asks for the model, once a round, and
-// taking the model it is sent puts it right.
+// taking the model it is sent puts it right; every step part the
+// coordinator sends fits a node's receive buffer.
 #include "node/model_replica.h"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
+#include "node/node_runtime.h"
 #include "schemas/codec/model_step.h"
 #include "schemas/codec/wire.h"
 
@@ -153,6 +156,30 @@ TEST_CASE("a step to a later round than its own, or in a run with a control vari
   CHECK(std::string(why.message()) == "step to the model of round 5 in round 4");
   ModelReplica scaffold(buffer, control);
   CHECK(scaffold.Take(c.StepPart(5, 0), &why) == Outcome::kRejected);
+}
+
+}  // namespace
+}  // namespace edgefl
+
+namespace edgefl {
+namespace {
+
+TEST_CASE("the largest step part the coordinator sends (dense, a whole part) fits a node's receive buffer") {
+  for (const uint32_t d : {1u, 100u, codec::kRoundStartPartValues, 5u * codec::kRoundStartPartValues + 7}) {
+    CAPTURE(d);
+    codec::TaskSpec task;
+    task.objective.dimension = d;
+    task.num_nodes = 1;
+    size_t largest = 0;
+    for (uint32_t offset = 0; offset < d; offset += codec::kRoundStartPartValues) {
+      const uint32_t length = codec::PartLength(d, offset);
+      largest = std::max(largest, codec::StepPartBytes(d, offset, wire::Payload::DenseF32, 1));
+      // A sparse part is sent only while smaller than a dense one (8 bytes a value under 4 a coordinate).
+      largest = std::max(largest, codec::StepPartBytes(d, offset, wire::Payload::SparseF32, 1, (length - 1) / 2));
+      largest = std::max(largest, codec::StepPartBytes(d, offset, wire::Payload::Quantized, 0xFFFF));
+    }
+    CHECK(largest <= MaxRoundStartBytes(task));
+  }
 }
 
 }  // namespace
