@@ -26,9 +26,27 @@ std::string_view Admission::Check(uint32_t node, const wire::Hello& hello, std::
     written = std::snprintf(reason.data(), reason.size(), "%s", s.message());
   } else if (node == kNoNode || info.node_id != node) {
     written = std::snprintf(reason.data(), reason.size(), "routing id does not match node id %u", info.node_id);
+  } else if (topology_.root() && info.relay_nodes != topology_.NodesPerRelay(config_.nodes)) {
+    written = info.relay_nodes == 0
+                  ? std::snprintf(reason.data(), reason.size(),
+                                  "this coordinator takes relays (--relays %u), not nodes: connect node %u to its relay",
+                                  topology_.relays, node)
+                  : std::snprintf(reason.data(), reason.size(),
+                                  "a relay serving %u nodes, where each of the %u relays serves %u", info.relay_nodes,
+                                  topology_.relays, topology_.NodesPerRelay(config_.nodes));
+  } else if (!topology_.root() && info.relay_nodes != 0) {
+    written = std::snprintf(reason.data(), reason.size(),
+                            "a relay's Hello, and this coordinator takes nodes (start the one above with --relays)");
   } else if (node >= nodes_.size()) {
-    written = std::snprintf(reason.data(), reason.size(), "node id %u is outside 0..%u (run.nodes = %u)", node,
-                            nodes_.size() - 1, nodes_.size());
+    written = std::snprintf(reason.data(), reason.size(), "%s id %u is outside 0..%u (%s = %u)",
+                            topology_.root() ? "relay" : "node", node, nodes_.size() - 1,
+                            topology_.root() ? "--relays" : "run.nodes", nodes_.size());
+  } else if (topology_.relay() && (node < topology_.FirstNode(config_.nodes) ||
+                                   node - topology_.FirstNode(config_.nodes) >= topology_.ServedNodes(config_.nodes))) {
+    const uint32_t first = topology_.FirstNode(config_.nodes);
+    written = std::snprintf(reason.data(), reason.size(), "node %u belongs to relay %u; this is relay %u, for nodes %u..%u",
+                            node, node / topology_.NodesPerRelay(config_.nodes), topology_.group, first,
+                            first + topology_.ServedNodes(config_.nodes) - 1);
   } else if (info.dimension != 0 && info.dimension != dimension) {
     written = std::snprintf(reason.data(), reason.size(), "node dimension %u does not match objective.dimension = %u",
                             info.dimension, dimension);
@@ -42,7 +60,7 @@ std::string_view Admission::Check(uint32_t node, const wire::Hello& hello, std::
     written = std::snprintf(reason.data(), reason.size(), "node does not support noise.kind = \"%s\"",
                             codec::NoiseName(config_.noise.kind));
   }
-  if (written == 0) NoteProfileFit(node, info);
+  if (written == 0 && !topology_.root()) NoteProfileFit(node, info);
   return {reason.data(), std::min(static_cast<size_t>(std::max(written, 0)), reason.size() - 1)};
 }
 
@@ -67,8 +85,10 @@ void Admission::NoteProfileFit(uint32_t node, const codec::HelloInfo& info) cons
   }
 }
 
-void Admission::Join(uint32_t node, std::string_view routing_id, int64_t now_ms, bool in_round) {
+void Admission::Join(uint32_t node, std::string_view routing_id, int64_t now_ms, bool in_round,
+                     uint32_t relay_nodes) {
   NodeSlot& slot = nodes_[node];
+  slot.serves = relay_nodes > 0 ? relay_nodes : 1;
   if (!slot.joined) EDGEFL_LOG_DEBUG("node %u joined", node);
   slot.joined = slot.alive = true;
   slot.last_heard_ms = now_ms;

@@ -46,10 +46,12 @@
 #include <cassert>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "experiment/experiment_config.h"
 #include "core/state_io.h"
+#include "schemas/codec/exact_partial.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -97,6 +99,28 @@ class Aggregator {
   // 1); 0 for rules whose values are not (a step-form RoundStart then sends
   // them as floats, downlink_step.h).
   virtual uint32_t vote_levels() const { return 0; }
+
+  // Relays (docs/protocol.md 11). A rule whose round is an exact integer
+  // combination (the mean's fixed-point sums, the sign votes' counts) can
+  // hand it upward as a partial, and take its relays' partials in place of
+  // their nodes' updates: added in any grouping, the integers are the same,
+  // so a tree of relays ends on a flat run's model bit for bit. The rules
+  // of values (median, trimmed mean, Krum, centered clip, bucketing, node
+  // momentum) need every update itself and have no partial.
+  // The partial this rule has, or nullopt.
+  virtual std::optional<wire::PartialKind> partial_kind() const { return std::nullopt; }
+  // This round's partial, its values written to `values` (d of them), for
+  // count() > 0.
+  virtual void ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) {
+    (void)values;
+    (void)out;
+    assert(false && "this rule has no partial");
+  }
+  // Adds a relay's partial (of partial_kind()) as the updates it combines.
+  virtual void AddPartial(const codec::ExactPartial& partial) {
+    (void)partial;
+    assert(false && "this rule has no partial");
+  }
 
   // What the aggregator carries from one round to the next (centered-clip's
   // centre, the nodes' momenta), for checkpoints: written after the server

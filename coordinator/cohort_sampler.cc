@@ -50,8 +50,13 @@ uint32_t CohortSampler::Select(uint32_t round, NodeTable& nodes) const {
   // The lowest priorities: a uniform sample without replacement, whatever
   // order the candidates are listed in (ties, at 2^-64, go to the lower id).
   std::partial_sort(candidates.begin(), candidates.begin() + asked, candidates.end());
-  for (uint32_t k = 0; k < asked; ++k) nodes[candidates[k].second].participant = true;
-  return asked;
+  uint32_t nodes_asked = 0;  // a relay stands for its nodes (relay_topology.h)
+  for (uint32_t k = 0; k < asked; ++k) {
+    NodeSlot& slot = nodes[candidates[k].second];
+    slot.participant = true;
+    nodes_asked += slot.serves;
+  }
+  return nodes_asked;
 }
 
 }  // namespace edgefl

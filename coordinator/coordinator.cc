@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "coordinator/relay_loop.h"
+#include "coordinator/relay_upstream.h"
 #include "coordinator/round_loop.h"
 #include "coordinator/session.h"
 #include "core/log.h"
@@ -14,13 +16,18 @@ namespace edgefl {
 class Coordinator::Impl {
  public:
   Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
-       const TransportSecurity& security)
+       const TransportSecurity& security, const RelayTopology& topology)
       : config_(config),
         data_dir_(data_dir),
-        session_(config, recorder, clock_, security),
+        session_(config, recorder, clock_, security, topology),
         step_(config.step, config.server, StepFactsOf(config), session_.dimension),
         rounds_(session_, step_),
-        config_toml_(ToToml(config)) {}
+        config_toml_(ToToml(config)) {
+    if (topology.relay()) {
+      upstream_ = std::make_unique<RelayUpstream>(config, topology.group, topology.ServedNodes(config.nodes));
+      relay_ = std::make_unique<RelayLoop>(session_, *upstream_);
+    }
+  }
 
   Status Bind(const std::string& endpoint, std::string* bound) { return session_.transport.Bind(endpoint, bound); }
   std::span<const float> model() const { return session_.state.model; }
@@ -63,6 +70,7 @@ class Coordinator::Impl {
     start_ms_ = clock_.NowMs() - static_cast<int64_t>(std::llround(state.wall_time_s * 1000.0));
     *outcome = RunOutcome::kFailed;
     Status status = ModelEvaluator::Create(config_, data_dir_, &session_.evaluator);
+    if (status.ok() && relay_ != nullptr) return RunRelay(stop, status, out, outcome);
     if (status.ok() && !resumed_) {
       session_.evaluator->InitialModel(state.model);
       const Evaluation initial = session_.evaluator->Evaluate(state.model);
@@ -115,6 +123,28 @@ class Coordinator::Impl {
   }
 
  private:
+  // A relay's run (relay_loop.h): rounds served until the coordinator above
+  // ends the run; its folder gets metrics, nodes.csv, the last model it was
+  // sent and its summary, and no checkpoint (it holds nothing to resume).
+  Status RunRelay(const std::atomic<bool>& stop, Status status, RunSummary* out, RunOutcome* outcome) {
+    RunState& state = session_.state;
+    state.summary.initial_loss = state.summary.final_loss = state.summary.best_loss = NAN;
+    try {
+      upstream_->Connect(session_.topology.parent);
+      status = relay_->Run(stop, outcome);
+      relay_->SayBye(status.ok() ? "run finished" : status.message());
+    } catch (const zmq::error_t& e) {
+      status = Status::Error(StatusCode::kInternal, "ZeroMQ error: %s", e.what());
+    }
+    if (!status.ok()) *outcome = stop.load() ? RunOutcome::kStopped : RunOutcome::kFailed;
+    Summarize(status);
+    Status written = session_.recorder.WriteModel(state.model, &state.summary.model_hash);
+    *out = state.summary;
+    const Status finished = session_.recorder.Finish(state.summary);
+    if (written.ok()) written = finished;
+    return status.ok() ? written : status;
+  }
+
   // The summary's last figures, and the run's last words on connections
   // and refusals.
   void Summarize(const Status& status) {
@@ -180,14 +210,16 @@ class Coordinator::Impl {
   Session session_;
   ServerStep step_;
   RoundLoop rounds_;
+  std::unique_ptr<RelayUpstream> upstream_;  // a relay's: its link above, and its loop
+  std::unique_ptr<RelayLoop> relay_;
   const std::string config_toml_;  // what checkpoints record, and a resume compares
   bool resumed_ = false;           // the state came from a checkpoint
   int64_t start_ms_ = 0;  // Run() began, less a resumed run's earlier wall time (which includes joining)
 };
 
 Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
-                         const TransportSecurity& security)
-    : impl_(std::make_unique<Impl>(config, recorder, data_dir, security)) {}
+                         const TransportSecurity& security, const RelayTopology& topology)
+    : impl_(std::make_unique<Impl>(config, recorder, data_dir, security, topology)) {}
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }

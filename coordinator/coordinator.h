@@ -21,6 +21,7 @@
 #include "experiment/experiment_config.h"
 #include "runfiles/run_outcome.h"
 #include "runfiles/run_recorder.h"
+#include "coordinator/relay_topology.h"
 #include "coordinator/transport.h"
 #include "core/status.h"
 
@@ -31,8 +32,10 @@ class Coordinator {
   // `data_dir` is where a data objective's data set is read from (empty:
   // the default search path); Run() fails early if it is not there.
   // `security`: CURVE keys and the allow-list, and the handshake limit.
+  // `topology`: flat, the root of relays, or a relay (relay_topology.h;
+  // checked by CheckRelayTopology).
   Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir = "",
-              const TransportSecurity& security = {});
+              const TransportSecurity& security = {}, const RelayTopology& topology = {});
   ~Coordinator();
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.

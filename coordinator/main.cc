@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   bool insecure = false, keep_updates = false;
   std::vector<std::string> sets;
   int ready_fd = -1;
+  edgefl::RelayTopology topology;
   bool verbose = false, quiet = false, overwrite = false;
   CLI::App app{"edgefl-coordinator: runs the rounds of one federated experiment.\n"
                "Nodes (edgefl-node --connect ENDPOINT --id I) join, receive their task, and send compressed\n"
@@ -84,6 +85,16 @@ int main(int argc, char** argv) {
                "Keep every aggregated update in updates.bin, so that `edgefl verify --replay` can take the\n"
                "run's steps again (about the run's uplink bytes on disk)")
       ->excludes(resume_option);
+  auto* relays_option = app.add_option(
+      "--relays", topology.relays,
+      "Split the run's nodes among this many relays (docs/deploy.md 11): without --parent, this coordinator\n"
+      "is their root and takes one exact partial a relay a round; the model is a flat run's, bit for bit");
+  app.add_option("--parent", topology.parent,
+                 "Run as a relay: serve nodes group*n .. group*n + n - 1 (n = run.nodes / --relays), take each\n"
+                 "round's model from the coordinator at this endpoint and send it their exact partial")
+      ->needs(relays_option);
+  app.add_option("--group", topology.group, "This relay's group, 0 .. --relays - 1 (with --parent)");
+  relays_option->excludes(resume_option);
   app.add_flag("--insecure", insecure, "Listen beyond loopback without CURVE keys (anyone who reaches the port can join)");
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
   app.add_flag("-v,--verbose", verbose, "Log debug messages");
@@ -133,8 +144,18 @@ int main(int argc, char** argv) {
     return summary.diverged_at >= 0 ? edgefl::ExitCode(edgefl::RunOutcome::kDiverged) : 0;
   }
 
+  status = edgefl::CheckRelayTopology(config, topology);
+  if (status.ok() && topology.root() && keep_updates) {
+    status = edgefl::Status::Error(edgefl::StatusCode::kInvalidArgument,
+                                   "--keep-updates with --relays: the root takes partials, which `edgefl verify "
+                                   "--replay` cannot take again; keep them without relays");
+  }
+  if (!status.ok()) {
+    EDGEFL_LOG_ERROR("%s", status.message());
+    return 2;
+  }
   edgefl::TransportSecurity security;
-  status = edgefl::ConnectionLimitsFor(config.nodes, &security.connections);
+  status = edgefl::ConnectionLimitsFor(topology.Participants(config.nodes), &security.connections);
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
@@ -167,7 +188,7 @@ int main(int argc, char** argv) {
   // With CURVE keys, audit.log's chain is keyed by the coordinator's secret.
   if (security.curve()) recorder.set_audit_key(edgefl::AuditKeyFromSecret(security.server.secret_key));
   recorder.set_keep_updates(keep_updates);
-  edgefl::Coordinator coordinator(config, recorder, data_dir, security);
+  edgefl::Coordinator coordinator(config, recorder, data_dir, security, topology);
   std::string endpoint;
   if (resume.checkpoint) status = coordinator.Restore(*resume.checkpoint);
   if (status.ok()) status = coordinator.Bind(bind, &endpoint);
@@ -184,8 +205,8 @@ int main(int argc, char** argv) {
       }
       close(ready_fd);
     } else {
-      EDGEFL_LOG_INFO("listening on %s for %u nodes%s", endpoint.c_str(), config.nodes,
-                      security.curve() ? " (CURVE: nodes on the allow-list only)" : "");
+      EDGEFL_LOG_INFO("listening on %s for %u %s%s", endpoint.c_str(), topology.root() ? topology.relays : topology.ServedNodes(config.nodes),
+                      topology.root() ? "relays" : "nodes", security.curve() ? " (CURVE: nodes on the allow-list only)" : "");
     }
   }
   if (!status.ok()) {

@@ -116,4 +116,26 @@ void MeanAggregator::Finish(std::span<double> direction) {
   }
 }
 
+void MeanAggregator::ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) {
+  Flush();
+  for (uint32_t j = 0; j < dimension_; ++j) values[j] = sum_.Sum(j);
+  *out = codec::ExactPartial{.kind = wire::PartialKind::Sums,
+                             .updates = count_,
+                             .total_weight = total_weight_,
+                             .weight_gcd = weight_gcd_,
+                             .bounded = 0,
+                             .values = values.first(dimension_)};
+}
+
+void MeanAggregator::AddPartial(const codec::ExactPartial& partial) {
+  assert(partial.kind == wire::PartialKind::Sums && partial.values.size() == dimension_);
+  count_ += partial.updates;
+  total_weight_ += partial.total_weight;
+  weight_gcd_ = std::gcd(weight_gcd_, partial.weight_gcd);
+  assert(total_weight_ <= codec::kMaxRoundWeight);
+  for (uint32_t j = 0; j < dimension_; ++j) {
+    if (partial.values[j] != 0) sum_.Add(j, partial.values[j]);
+  }
+}
+
 }  // namespace edgefl

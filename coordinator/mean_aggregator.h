@@ -71,12 +71,15 @@ class MeanAggregator final : public Aggregator {
   uint32_t weight_gcd() const { return weight_gcd_; }
   // Flushes, then writes the direction, for count() > 0.
   void Finish(std::span<double> direction) override;
-  // The exact sum of this round's updates (flushed), e.g. for a relay to
-  // forward with count().
+  // The exact sum of this round's updates (flushed).
   const ExactSum& sum() {
     Flush();
     return sum_;
   }
+  std::optional<wire::PartialKind> partial_kind() const override { return wire::PartialKind::Sums; }
+  // The exact sums, with the count and weights (flushed first).
+  void ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) override;
+  void AddPartial(const codec::ExactPartial& partial) override;
 
  private:
   uint32_t dimension_;

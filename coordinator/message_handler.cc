@@ -10,13 +10,16 @@
 namespace edgefl {
 namespace {
 
+// How long the coordinator waits for its nodes' answers to Bye.
+constexpr int64_t kByeTimeoutMs = 2000;
+
 // How long a connection about to be closed has to take the Error that says why.
 constexpr int64_t kCloseDelayMs = 200;
 
 }  // namespace
 
 MessageHandler::MessageHandler(Session& session, UpdateSink& updates, ModelBroadcast* broadcast)
-    : s_(session), updates_(updates), broadcast_(broadcast), admission_(session.config, session.nodes) {}
+    : s_(session), updates_(updates), broadcast_(broadcast), admission_(session.config, session.nodes, session.topology) {}
 
 void MessageHandler::PollOnce(int64_t timeout_ms) {
   Incoming in;
@@ -170,7 +173,7 @@ void MessageHandler::HandleHello(std::string_view routing_id, uint32_t node, con
     s_.transport.Send(routing_id, s_.fbb);
     return;
   }
-  admission_.Join(node, routing_id, s_.clock.NowMs(), s_.collector.open());
+  admission_.Join(node, routing_id, s_.clock.NowMs(), s_.collector.open(), hello.relay_nodes());
   codec::EncodeWelcome(s_.fbb, s_.config.TaskFor(node), s_.config.round.heartbeat_ms, s_.evaluator->Shard(node),
                        CurrentRunPosition());
   s_.SendTo(node);
@@ -211,6 +214,28 @@ bool MessageHandler::WarnAboutRefusal() {
                     static_cast<unsigned long long>(held_back));
   }
   return true;
+}
+
+void MessageHandler::SayBye(const char* reason) {
+  // A message sent just before a socket closes is not guaranteed to leave,
+  // so each node's answer is what proves it was told.
+  const auto send_bye = [&] {
+    codec::EncodeBye(s_.fbb, s_.state.round, kNoNode, reason);
+    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+      if (s_.nodes[i].joined && !s_.SendTo(i)) s_.nodes[i].joined = false;
+    }
+  };
+  send_bye();
+  s_.saying_bye = true;
+  const int64_t give_up = s_.clock.NowMs() + kByeTimeoutMs;
+  int64_t resend_at = s_.clock.NowMs() + 100;
+  while (s_.nodes.JoinedCount() > 0 && s_.clock.NowMs() < give_up) {
+    PollOnce(std::min(give_up, resend_at) - s_.clock.NowMs());
+    if (s_.clock.NowMs() >= resend_at) {
+      send_bye();  // to those that have not answered (a lost Bye)
+      resend_at = s_.clock.NowMs() + 100;
+    }
+  }
 }
 
 }  // namespace edgefl

@@ -39,6 +39,9 @@ class MessageHandler {
   // the connections that closed meanwhile.
   void PollOnce(int64_t timeout_ms);
 
+  // Tells every joined node the run is over, and waits briefly for their Byes.
+  void SayBye(const char* reason);
+
   // Logs a rejection of a message from `node` (kNoNode: an unknown peer),
   // a few every few seconds, and counts it.
   [[gnu::format(printf, 3, 4)]] void Reject(uint32_t node, const char* format, ...);

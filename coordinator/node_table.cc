@@ -1,5 +1,7 @@
 #include "coordinator/node_table.h"
 
+#include <algorithm>
+
 #include <charconv>
 
 #include "core/log.h"
@@ -31,9 +33,10 @@ uint32_t NodeTable::Outstanding() const {
   return n;
 }
 
-std::string NodeTable::MissingIds() const {
+std::string NodeTable::MissingIds(uint32_t first, uint32_t count) const {
   std::string missing;
-  for (uint32_t i = 0; i < slots_.size() && missing.size() < 120; ++i) {
+  const uint32_t end = static_cast<uint32_t>(std::min<uint64_t>(slots_.size(), uint64_t{first} + count));
+  for (uint32_t i = first; i < end && missing.size() < 120; ++i) {
     if (!slots_[i].joined) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
   }
   return missing;

@@ -23,6 +23,7 @@ struct NodeSlot {
   bool participant = false;  // sent this round's start
   bool answered = false;     // its update for this round was aggregated
   uint32_t replica_round = kNoReplica;  // the round whose model it was last sent, whole or by steps
+  uint32_t serves = 1;       // the nodes it stands for: 1, or a relay's (relay_topology.h)
   int64_t last_heard_ms = 0;
   std::string routing_id;
   NodeRoundMetrics round;    // this round's traffic and report
@@ -43,8 +44,9 @@ class NodeTable {
   uint32_t JoinedCount() const;
   // Participants that are alive and have not answered yet.
   uint32_t Outstanding() const;
-  // "3, 7" — ids that have not joined (for messages; cut short when long).
-  std::string MissingIds() const;
+  // "3, 7" — ids that have not joined, of [first, first + count) (for
+  // messages; cut short when long).
+  std::string MissingIds(uint32_t first = 0, uint32_t count = UINT32_MAX) const;
 
   // Every joined, alive node takes part in `round`; returns how many.
   uint32_t BeginRound(uint32_t round);

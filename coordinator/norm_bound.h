@@ -45,6 +45,16 @@ class NormBoundingAggregator final : public Aggregator {
   uint32_t count() const override { return inner_->count(); }
   void Finish(std::span<double> direction) override { inner_->Finish(direction); }
   uint32_t bounded() const override { return bounded_; }
+  // A relay bounds its nodes' updates; its partial says how many it bounded.
+  std::optional<wire::PartialKind> partial_kind() const override { return inner_->partial_kind(); }
+  void ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) override {
+    inner_->ExportPartial(values, out);
+    out->bounded = bounded_;
+  }
+  void AddPartial(const codec::ExactPartial& partial) override {
+    bounded_ += partial.bounded;
+    inner_->AddPartial(partial);
+  }
 
  private:
   std::unique_ptr<Aggregator> inner_;

@@ -12,7 +12,6 @@ namespace edgefl {
 namespace {
 
 constexpr uint32_t kMaxFailedRounds = 3;
-constexpr int64_t kByeTimeoutMs = 2000;
 
 }  // namespace
 
@@ -34,14 +33,20 @@ RoundLoop::RoundLoop(Session& session, ServerStep& step)
 Status RoundLoop::JoinAll(const std::atomic<bool>& stop) {
   const ExperimentConfig& config = s_.config;
   const int64_t give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
-  while (!stop.load() && s_.nodes.JoinedCount() < config.nodes && s_.clock.NowMs() < give_up) {
+  const uint32_t expected = s_.ExpectedParticipants();
+  const char* who = s_.topology.root() ? "relays" : "nodes";
+  while (!stop.load() && s_.nodes.JoinedCount() < expected && s_.clock.NowMs() < give_up) {
     handler_.PollOnce(give_up - s_.clock.NowMs());
   }
-  if (stop.load()) return Status::Error(StatusCode::kUnavailable, "stopped while nodes were joining");
-  if (s_.nodes.JoinedCount() < config.nodes) {
-    return Status::Error(StatusCode::kTimeout, "only %u of %u nodes joined within %u ms (missing: %s)",
-                         s_.nodes.JoinedCount(), config.nodes, config.round.join_timeout_ms,
-                         s_.nodes.MissingIds().c_str());
+  if (stop.load()) return Status::Error(StatusCode::kUnavailable, "stopped while %s were joining", who);
+  if (s_.nodes.JoinedCount() < expected) {
+    return Status::Error(StatusCode::kTimeout, "only %u of %u %s joined within %u ms (missing: %s)",
+                         s_.nodes.JoinedCount(), expected, who, config.round.join_timeout_ms,
+                         s_.nodes.MissingIds(s_.topology.FirstNode(config.nodes), expected).c_str());
+  }
+  if (s_.topology.root()) {
+    EDGEFL_LOG_INFO("%s: %u relays joined, each serving %u nodes", config.name.c_str(), expected,
+                    s_.topology.NodesPerRelay(config.nodes));
   }
   EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config.name.c_str(), config.nodes, s_.dimension,
                   codec::CompressorName(config.compressor.kind), AggregatorName(config.aggregator.kind),
@@ -146,7 +151,7 @@ void RoundLoop::StartRound() {
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeSlot& slot = s_.nodes[i];
     if (!slot.participant) continue;
-    ++s_.round_metrics.participants;
+    s_.round_metrics.participants += slot.serves;
     slot.round.outcome = NodeOutcome::kMissing;  // until an answer comes
   }
   intake_.Begin(s_.clock.NowMs());
@@ -202,7 +207,9 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
   const double round_seconds = virtual_clock_ ? intake_.ChooseHeld(handler_) : 0.0;
 
   RoundMetrics& metrics = s_.round_metrics;
-  for (uint32_t i = 0; i < s_.nodes.size(); ++i) metrics.missing += s_.nodes[i].round.outcome == NodeOutcome::kMissing;
+  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+    if (s_.nodes[i].round.outcome == NodeOutcome::kMissing) metrics.missing += s_.nodes[i].serves;
+  }
   metrics.bytes_up = s_.collector.round_bytes_up();
   metrics.updates = s_.collector.count();
   const bool stepped = s_.collector.count() >= config.QuorumCount();
@@ -352,26 +359,6 @@ void RoundLoop::LogProgress(const RoundMetrics& m) const {
                   static_cast<unsigned long long>(m.bytes_up), static_cast<unsigned long long>(m.bytes_down));
 }
 
-void RoundLoop::SayBye(const char* reason) {
-  // A message sent just before a socket closes is not guaranteed to leave,
-  // so each node's answer is what proves it was told.
-  const auto send_bye = [&] {
-    codec::EncodeBye(s_.fbb, s_.state.round, kNoNode, reason);
-    for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
-      if (s_.nodes[i].joined && !s_.SendTo(i)) s_.nodes[i].joined = false;
-    }
-  };
-  send_bye();
-  s_.saying_bye = true;
-  const int64_t give_up = s_.clock.NowMs() + kByeTimeoutMs;
-  int64_t resend_at = s_.clock.NowMs() + 100;
-  while (s_.nodes.JoinedCount() > 0 && s_.clock.NowMs() < give_up) {
-    handler_.PollOnce(std::min(give_up, resend_at) - s_.clock.NowMs());
-    if (s_.clock.NowMs() >= resend_at) {
-      send_bye();  // to those that have not answered (a lost Bye)
-      resend_at = s_.clock.NowMs() + 100;
-    }
-  }
-}
+void RoundLoop::SayBye(const char* reason) { handler_.SayBye(reason); }
 
 }  // namespace edgefl

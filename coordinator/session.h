@@ -13,6 +13,7 @@
 #include "coordinator/control_variate.h"
 #include "coordinator/model_evaluator.h"
 #include "coordinator/node_table.h"
+#include "coordinator/relay_topology.h"
 #include "coordinator/transport.h"
 #include "coordinator/update_collector.h"
 #include "core/clock.h"
@@ -25,7 +26,7 @@ namespace edgefl {
 
 struct Session {
   Session(const ExperimentConfig& config, RunRecorder& recorder, const Clock& clock,
-          const TransportSecurity& security);
+          const TransportSecurity& security, const RelayTopology& topology = {});
 
   // Sends `fbb` to joined node `node`; a node that cannot be reached is
   // marked not alive (it is heard from again when it reconnects).
@@ -52,6 +53,11 @@ struct Session {
       if (!send()) return;
     }
   }
+  // The participants a run waits for before its first round: its nodes,
+  // the root's relays, or a relay's share of the nodes.
+  uint32_t ExpectedParticipants() const {
+    return topology.root() ? topology.relays : topology.ServedNodes(config.nodes);
+  }
   // One more message refused: in the run's total and the round's.
   void CountRejected() {
     ++state.summary.rejected;
@@ -61,8 +67,10 @@ struct Session {
   const ExperimentConfig& config;
   RunRecorder& recorder;
   const Clock& clock;
+  const RelayTopology topology;  // flat, the root of relays, or a relay
   const uint32_t dimension;
-  // The largest update accepted (docs/protocol.md 1), from any encoder.
+  // The largest update accepted (docs/protocol.md 1), from any encoder; at
+  // the root of relays, the largest partial.
   const size_t max_message_bytes;
   Transport transport;
   flatbuffers::FlatBufferBuilder fbb{4096};

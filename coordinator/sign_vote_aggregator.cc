@@ -58,4 +58,24 @@ void SignVoteAggregator::Finish(std::span<double> direction) {
   }
 }
 
+void SignVoteAggregator::ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) {
+  for (uint32_t j = 0; j < dimension_; ++j) values[j] = counts_[j];
+  *out = codec::ExactPartial{.kind = wire::PartialKind::Counts,
+                             .updates = count_,
+                             .total_weight = total_weight_,
+                             .weight_gcd = weight_gcd_,
+                             .bounded = 0,
+                             .values = values.first(dimension_)};
+}
+
+void SignVoteAggregator::AddPartial(const codec::ExactPartial& partial) {
+  assert(partial.kind == wire::PartialKind::Counts && partial.values.size() == dimension_);
+  count_ += partial.updates;
+  total_weight_ += partial.total_weight;
+  weight_gcd_ = std::gcd(weight_gcd_, partial.weight_gcd);
+  // |count| <= the total weight, at most 2^20 (DecodeExactPartial checks it).
+  assert(total_weight_ <= codec::kMaxRoundWeight);
+  for (uint32_t j = 0; j < dimension_; ++j) counts_[j] += static_cast<int32_t>(partial.values[j]);
+}
+
 }  // namespace edgefl

@@ -33,10 +33,13 @@ class SignVoteAggregator final : public Aggregator {
   void AddFrom(uint32_t node, const codec::DecodedPayload& update, uint32_t weight) override;
   uint32_t count() const override { return count_; }
   void Finish(std::span<double> direction) override;
-  // sum_i w_i sign(g_i) a coordinate, e.g. for a relay to forward with
-  // count() and total_weight().
+  // sum_i w_i sign(g_i) a coordinate.
   std::span<const int32_t> counts() const { return {counts_.get(), dimension_}; }
   uint64_t total_weight() const { return total_weight_; }
+  std::optional<wire::PartialKind> partial_kind() const override { return wire::PartialKind::Counts; }
+  // The counts, with the count and weights.
+  void ExportPartial(std::span<codec::Int128> values, codec::ExactPartial* out) override;
+  void AddPartial(const codec::ExactPartial& partial) override;
   uint32_t vote_levels() const override;
 
  private:

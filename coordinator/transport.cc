@@ -61,16 +61,19 @@ bool Transport::Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming
   // reuses) is seen before it. A timeout still drains, for closes falling due.
   const int64_t until_ms = NowMs() + std::max<int64_t>(timeout_ms, 0);
   for (;;) {
-    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}, {guard_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0},
+                               {guard_.handle(), 0, ZMQ_POLLIN, 0},
+                               {wake_on_, 0, ZMQ_POLLIN, 0}};
     try {
-      zmq::poll(items, 2, std::chrono::milliseconds(std::max<int64_t>(until_ms - NowMs(), 0)));
+      zmq::poll(items, wake_on_ != nullptr ? 3 : 2,
+                std::chrono::milliseconds(std::max<int64_t>(until_ms - NowMs(), 0)));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) return false;
       throw;
     }
     guard_.Drain(NowMs());
     if (items[0].revents & ZMQ_POLLIN) break;
-    if (NowMs() >= until_ms) return false;
+    if ((items[2].revents & ZMQ_POLLIN) != 0 || NowMs() >= until_ms) return false;
   }
   if (!socket_.recv(identity_, zmq::recv_flags::dontwait)) return false;
   if (!socket_.get(zmq::sockopt::rcvmore)) return false;  // a bare identity: nothing to do

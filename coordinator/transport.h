@@ -65,9 +65,13 @@ class Transport {
   Status Bind(const std::string& endpoint, std::string* bound);
 
   // Waits up to `timeout_ms` for one message with a body and receives it
-  // into `buffer`. False on timeout (or a bare identity).
+  // into `buffer`. False on timeout (or a bare identity), and when the
+  // WakeOn socket has a message.
   bool Receive(int64_t timeout_ms, std::span<uint64_t> buffer, Incoming* in);
 
+  // Receive also returns when `socket` (a ZeroMQ socket handle: a relay's
+  // link to the coordinator above) has a message to read.
+  void WakeOn(void* socket) { wake_on_ = socket; }
   // False when the peer is unknown, gone, or cannot take the message now.
   bool Send(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb);
 
@@ -85,6 +89,7 @@ class Transport {
   ConnectionGuard guard_;  // after socket_: monitors it, and stops first
   zmq::message_t identity_;
   zmq::message_t body_;
+  void* wake_on_ = nullptr;
 };
 
 }  // namespace edgefl

@@ -34,6 +34,12 @@ Status UpdateCollector::Check(uint32_t node, uint32_t round, const wire::Update&
 
 Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row,
                              uint32_t staleness_weight) {
+  if (!partial_values_.empty()) {
+    EDGEFL_RETURN_IF_ERROR(AddPartial(update, row));
+    nodes_[node].answered = true;
+    NoteReport(update, row);
+    return Status::Ok();
+  }
   // Refused like a malformed payload: a node's weight is the samples it
   // says it has, and a heavier one could overflow the round's exact sums.
   const uint32_t weight = weighted_ ? codec::UpdateWeight(update) : 1;
@@ -64,13 +70,34 @@ Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRou
     return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, s.message());
   }
   slot.answered = true;
+  aggregator_.AddFrom(node, decoded, weight * staleness_weight);
+  if (control_ != nullptr) control_->Add(control_delta);
+  NoteReport(update, row);
+  return Status::Ok();
+}
+
+Status UpdateCollector::AddPartial(const wire::Update& update, NodeRoundMetrics& row) {
+  codec::ExactPartial partial;
+  Status s = codec::DecodeExactPartial(update, *aggregator_.partial_kind(), dimension_, partial_values_, &partial);
+  if (s.ok() && partial.total_weight > max_weight_) {
+    s = Status::Error(StatusCode::kMalformed,
+                      "partial weighs %llu, more than the %u its relay's share of a round's 2^20 allows",
+                      static_cast<unsigned long long>(partial.total_weight), max_weight_);
+  }
+  if (!s.ok()) {
+    row.outcome = NodeOutcome::kRefused;
+    return Status::Error(StatusCode::kMalformed, "round %u: %s", round_, s.message());
+  }
+  aggregator_.AddPartial(partial);
+  return Status::Ok();
+}
+
+void UpdateCollector::NoteReport(const wire::Update& update, NodeRoundMetrics& row) {
   row.accepted = true;
   row.outcome = NodeOutcome::kCounted;
   row.loss = update.loss();
   row.grad_norm = update.grad_norm();
   row.compute_us = update.compute_us();
-  aggregator_.AddFrom(node, decoded, weight * staleness_weight);
-  if (control_ != nullptr) control_->Add(control_delta);
   if (std::isfinite(update.loss())) {
     node_loss_sum_ += update.loss();
     ++node_loss_count_;
@@ -79,7 +106,6 @@ Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRou
     node_grad_norm_sum_ += update.grad_norm();
     ++node_grad_norm_count_;
   }
-  return Status::Ok();
 }
 
 Status UpdateCollector::Take(uint32_t node, uint32_t round, const wire::Update& update, size_t bytes) {

@@ -19,6 +19,7 @@
 #include "coordinator/aggregator.h"
 #include "coordinator/control_variate.h"
 #include "coordinator/node_table.h"
+#include "schemas/codec/exact_partial.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -28,9 +29,12 @@ class UpdateCollector {
   // `nodes` holds the run's nodes (run.nodes of them).
   // `control`: SCAFFOLD's server variate, which each counted update's
   // control change goes to (an update without a valid one is refused);
-  // nullptr otherwise.
+  // nullptr otherwise. `partials`: the participants are relays, whose
+  // updates are exact partials (relay_topology.h), each as heavy as the
+  // nodes it combines, in all at most MaxUpdateWeight(relays).
   UpdateCollector(const codec::CompressorSpec& compressor, uint32_t dimension, Aggregator& aggregator,
-                  NodeTable& nodes, Weighting weighting = Weighting::kUniform, ControlVariate* control = nullptr)
+                  NodeTable& nodes, Weighting weighting = Weighting::kUniform, ControlVariate* control = nullptr,
+                  bool partials = false)
       : compressor_(compressor),
         dimension_(dimension),
         aggregator_(aggregator),
@@ -38,7 +42,8 @@ class UpdateCollector {
         nodes_(nodes),
         weighted_(weighting == Weighting::kSamples),
         max_weight_(codec::MaxUpdateWeight(static_cast<uint32_t>(nodes.size()))),
-        scratch_(dimension) {}
+        scratch_(dimension),
+        partial_values_(partials ? dimension : 0) {}
 
   // Opens round `round`: no updates yet.
   void Open(uint32_t round);
@@ -61,6 +66,8 @@ class UpdateCollector {
   // Add, with the node's report written to `row`, and its weight
   // multiplied by `staleness_weight` (buffered aggregation, staleness_weight.h).
   Status AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row, uint32_t staleness_weight);
+  // A relay's Update: its partial, checked and added (AddAs's part at the root).
+  Status AddPartial(const wire::Update& update, NodeRoundMetrics& row);
   // AddAs for an update `message` (its whole envelope) held elsewhere: it is
   // copied into the aggregator's receive buffer first.
   Status AddMessage(uint32_t node, std::span<const uint8_t> message, NodeRoundMetrics& row,
@@ -84,6 +91,10 @@ class UpdateCollector {
   double mean_node_grad_norm() const;
 
  private:
+  // The update's report (loss, gradient norm, compute time) into `row` and
+  // the round's means; the update counted.
+  void NoteReport(const wire::Update& update, NodeRoundMetrics& row);
+
   const codec::CompressorSpec& compressor_;
   const uint32_t dimension_;
   Aggregator& aggregator_;
@@ -92,6 +103,7 @@ class UpdateCollector {
   const bool weighted_;         // aggregator.weighting = "samples"
   const uint32_t max_weight_;   // the heaviest update accepted then
   codec::DecodeScratch scratch_;
+  std::vector<codec::Int128> partial_values_;  // a relay's partial, decoded (empty: no relays)
   bool open_ = false;
   uint32_t round_ = 0;
   uint64_t round_bytes_up_ = 0;

@@ -72,6 +72,7 @@ struct RunArgs {
   std::string bind;
   bool insecure = false;  // the coordinator listens beyond loopback without keys
   uint32_t logical = 1;   // nodes a process hosts (edgefl-node --logical)
+  uint32_t relays = 0;    // relays the nodes are split among (edgefl-coordinator --relays); 0: none
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);

@@ -150,6 +150,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   size_t coordinator = 0;
   std::vector<std::string> coordinator_args = {"--config", config_path, "--out", options.run_dir};
   if (options.resume) coordinator_args = {"--resume", options.run_dir};
+  if (options.relays > 0) coordinator_args.insert(coordinator_args.end(), {"--relays", std::to_string(options.relays)});
   if (options.keep_updates && !options.resume) coordinator_args.push_back("--keep-updates");
   if (!options.data_dir.empty()) coordinator_args.insert(coordinator_args.end(), {"--data-dir", options.data_dir});
   // A kernel-shaped coordinator's namespace is reached from the nodes' only.
@@ -170,10 +171,33 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
                          options.launcher == NodeLauncher::kSrun ? "run edgefl run where Slurm's srun is installed"
                                                                  : "install Open MPI: apt-get install openmpi-bin");
   }
+  if (options.relays > 0 && (launched || links.kernel() || options.resume)) {
+    return Status::Error(StatusCode::kInvalidArgument, "--relays: %s",
+                         options.resume ? "a run with relays is not resumed (its relays hold no checkpoint)"
+                         : launched    ? "the nodes start here, not by --launcher mpirun or srun"
+                                       : "link.shaping = \"kernel\" gives each node a namespace of its own; use "
+                                         "token-bucket shaping with relays");
+  }
   EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
                                           &coordinator, &endpoint,
                                           options.bind.empty() ? links.CoordinatorBind() : options.bind,
                                           links.CoordinatorNamespaceFd()));
+  // Relays: each a coordinator of its own, in its own folder, joined to the root.
+  std::vector<std::string> relay_endpoints;
+  for (uint32_t g = 0; g < options.relays; ++g) {
+    std::vector<std::string> args = {"--config", config_path, "--out", options.run_dir + "/relay-" + std::to_string(g),
+                                     "--overwrite", "--relays", std::to_string(options.relays), "--group",
+                                     std::to_string(g), "--parent", endpoint};
+    if (!options.data_dir.empty()) args.insert(args.end(), {"--data-dir", options.data_dir});
+    size_t index = 0;
+    relay_endpoints.emplace_back();
+    EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, args, options.startup_timeout_ms, &index,
+                                            &relay_endpoints.back()));
+  }
+  const uint32_t first_node_index = 1 + options.relays;  // the group's index of the first node process
+  const auto endpoint_of = [&](uint32_t node) {
+    return options.relays == 0 ? endpoint : relay_endpoints[node / (config.nodes / options.relays)];
+  };
 
   // Each node's arguments after --connect and its id.
   std::vector<std::vector<std::string>> node_args(config.nodes);
@@ -200,6 +224,12 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
                            links.kernel() ? "link.shaping = \"kernel\" gives each node a namespace of its own, which "
                                             "nodes sharing a process cannot have"
                                           : "run.nodes must be a multiple of it");
+    }
+    if (options.relays > 0 && (config.nodes / options.relays) % per_process != 0) {
+      return Status::Error(StatusCode::kInvalidArgument,
+                           "--logical %u with --relays %u: a process's nodes must all belong to one relay, so K must "
+                           "divide the %u nodes each relay serves", per_process, options.relays,
+                           config.nodes / options.relays);
     }
     std::vector<std::vector<std::string>> grouped(config.nodes / per_process);
     for (uint32_t g = 0; g < grouped.size(); ++g) {
@@ -241,7 +271,8 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
   } else {
     for (uint32_t i = 0; i < node_args.size(); ++i) {
-      std::vector<std::string> argv = {node_binary, "--connect", endpoint, "--id", std::to_string(i)};
+      std::vector<std::string> argv = {node_binary, "--connect", endpoint_of(i * per_process), "--id",
+                                       std::to_string(i)};
       argv.insert(argv.end(), node_args[i].begin(), node_args[i].end());
       size_t index = 0;
       EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index, links.NamespaceFd(i)));
@@ -249,9 +280,10 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   }
   // What a child other than the coordinator (index 0) is called in messages.
   const auto child_name = [&](size_t index) {
+    if (index < first_node_index) return "relay " + std::to_string(index - 1);
     if (launched) return std::string(launcher_name);
-    if (per_process == 1) return "node " + std::to_string(index - 1);
-    const size_t first = (index - 1) * per_process;
+    if (per_process == 1) return "node " + std::to_string(index - first_node_index);
+    const size_t first = (index - first_node_index) * per_process;
     return "nodes " + std::to_string(first) + ".." + std::to_string(first + per_process - 1);
   };
 

@@ -53,6 +53,11 @@ struct LaunchOptions {
   // g K .. g K + K - 1; config.nodes must be a multiple of K, and the K
   // nodes of a process must have the same arguments (profile, attack).
   uint32_t logical = 1;
+  // Relays (coordinator/relay_topology.h): the coordinator is the root of
+  // `relays` relay coordinators, each in run_dir/relay-<g>, and node i
+  // connects to relay i / (run.nodes / relays). 0: none. Nodes started here
+  // only (not by mpirun or srun), unshaped by the kernel.
+  uint32_t relays = 0;
 };
 
 struct VariantResult {

@@ -100,6 +100,11 @@ int main(int argc, char** argv) {
                   "each with K nodes on threads of their own, the same model as a process each (run.nodes must be\n"
                   "a multiple of K)")
       ->check(CLI::Range(1u, 4096u));
+  run->add_option("--relays", run_args.relays,
+                  "Split the nodes among R relays (docs/deploy.md 11): a root coordinator, R relay coordinators\n"
+                  "(edgefl-coordinator --parent) each serving run.nodes / R nodes and sending the root one exact\n"
+                  "partial a round, each relay's tier counted in <run folder>/relay-<g>; the model is a flat run's")
+      ->check(CLI::Range(1u, 4096u));
   run->add_option("--bind", run_args.bind,
                   "The coordinator's endpoint, which the nodes connect to, e.g. tcp://10.77.0.1:5555 for nodes on\n"
                   "other hosts (default: a free port on 127.0.0.1)");

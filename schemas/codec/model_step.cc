@@ -98,6 +98,7 @@ Status ReadPayload(const wire::RoundStart& start, uint32_t length, PayloadView* 
       return Status::Ok();
     }
     case wire::Payload::NONE:
+    case wire::Payload::ExactPartial:
     case wire::Payload::SeededSparseF32:
     case wire::Payload::Natural:
     case wire::Payload::Signs:
@@ -182,6 +183,7 @@ size_t StepPartBytes(uint32_t dimension, uint32_t offset, wire::Payload type, ui
       part.payload.levels = levels;
       break;
     case wire::Payload::NONE:
+    case wire::Payload::ExactPartial:
     case wire::Payload::SeededSparseF32:
     case wire::Payload::Natural:
     case wire::Payload::Signs:
@@ -250,6 +252,7 @@ void ApplyModelStep(const ModelStepPart& part, std::span<float> model) {
       return;
     }
     case wire::Payload::NONE:
+    case wire::Payload::ExactPartial:
     case wire::Payload::SeededSparseF32:
     case wire::Payload::Natural:
     case wire::Payload::Signs:

@@ -241,6 +241,7 @@ Offset<void> EncodePayload(FlatBufferBuilder& fbb, const PayloadView& p) {
       return wire::CreateNatural(fbb, CopyVector(fbb, p.codes)).Union();
     case wire::Payload::Signs:
       return wire::CreateSigns(fbb, CopyVector(fbb, p.packed_signs), p.scale).Union();
+    case wire::Payload::ExactPartial:  // encoded by EncodeExactPartial (exact_partial.h)
     case wire::Payload::NONE:
       break;
   }
@@ -307,6 +308,7 @@ void EncodeHello(FlatBufferBuilder& fbb, const HelloInfo& hello) {
   b.add_uplink_bps(hello.uplink_bps);
   b.add_supported_objectives(objectives);
   b.add_supported_noises(noises);
+  b.add_relay_nodes(hello.relay_nodes);
   FinishEnvelope(fbb, 0, wire::Body::Hello, b.Finish().Union());
 }
 
@@ -459,6 +461,7 @@ Status ReadHello(const wire::Hello& hello, HelloInfo* info) {
   info->compressors = KindSpan(hello.supported());
   info->objectives = KindSpan(hello.supported_objectives());
   info->noises = KindSpan(hello.supported_noises());
+  info->relay_nodes = hello.relay_nodes();
   return Status::Ok();
 }
 
@@ -600,6 +603,7 @@ Status DecodeUpdatePayload(const wire::Update& update, const CompressorSpec& com
       return DecodeNatural(*update.payload_as_Natural(), dimension, out);
     case wire::Payload::Signs:
       return DecodeSigns(*update.payload_as_Signs(), compressor, dimension, out);
+    case wire::Payload::ExactPartial:  // a relay's, read with DecodeExactPartial (exact_partial.h)
     case wire::Payload::NONE:
       break;
   }

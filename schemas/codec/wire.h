@@ -20,11 +20,12 @@
 
 namespace edgefl::codec {
 
+// Version 8: relays (Hello.relay_nodes, the ExactPartial payload).
 // Version 7: RoundStart's step form (model_step.h) and ModelRequest.
 // Version 6: local steps, privacy, Scaffold. Version 5: the task carries the
 // node's link (TaskSpec.link). Version 4: Hello lists the objective and noise
 // kinds a node implements.
-inline constexpr uint16_t kProtocolVersion = 7;
+inline constexpr uint16_t kProtocolVersion = 8;
 
 // Updates are refused when any decoded value has |v| >= kMaxUpdateMagnitude:
 // such a run has diverged, and the coordinator's exact accumulator
@@ -66,6 +67,7 @@ struct HelloInfo {
   std::span<const wire::CompressorKind> compressors = kAllCompressors;
   std::span<const wire::ObjectiveKind> objectives = kAllObjectives;
   std::span<const wire::NoiseKind> noises = kAllNoises;
+  uint32_t relay_nodes = 0;  // a relay's Hello: the nodes it serves (0: a node)
 };
 
 // A compressed vector, as views into the sender's own buffers; the encoder

@@ -343,7 +343,7 @@ TEST_CASE("a version 3 node is refused with an Error it can read, and the run go
   CHECK(e->protocol_version() == 3);  // what a version 3 node's reader accepts
   REQUIRE(e->body_type() == wire::Body::Error);
   CHECK(e->body_as_Error()->code() == wire::ErrorCode::Malformed);
-  CHECK(std::string(e->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 7");
+  CHECK(std::string(e->body_as_Error()->message()->c_str()) == "protocol version 3, this build speaks 8");
   old_node.close();
 
   StartNode(group, endpoint, 0);

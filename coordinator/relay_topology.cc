@@ -1,0 +1,52 @@
+#include "coordinator/relay_topology.h"
+
+namespace edgefl {
+namespace {
+
+Status Refuse(const char* format, auto... args) {
+  return Status::Error(StatusCode::kInvalidArgument, format, args...);
+}
+
+}  // namespace
+
+Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& topology) {
+  if (topology.flat()) {
+    if (topology.relay()) return Refuse("--parent needs --relays, the relays the run's nodes are split among");
+    return Status::Ok();
+  }
+  const uint32_t r = topology.relays;
+  if (config.nodes % r != 0) {
+    return Refuse("--relays %u does not divide run.nodes = %u: each relay serves the same number of nodes", r,
+                  config.nodes);
+  }
+  if (topology.relay() && topology.group >= r) return Refuse("--group %u is not below --relays %u", topology.group, r);
+  const AggregatorConfig& a = config.aggregator;
+  const char* rule = AggregatorName(a.kind);
+  if (a.kind != AggregatorKind::kMean && a.kind != AggregatorKind::kSignMean && a.kind != AggregatorKind::kMajority) {
+    return Refuse("aggregator.kind = \"%s\" needs every update itself, so a relay cannot combine its nodes' exactly: "
+                  "relays take mean, sign-mean and majority", rule);
+  }
+  if (a.bucket_size > 1) return Refuse("aggregator.bucket_size shuffles every update of a round: no relays");
+  if (a.node_momentum > 0.0) return Refuse("aggregator.node_momentum keeps each node's momentum: no relays");
+  if (config.CohortSize() < config.nodes || config.AskedPerRound() < config.nodes) {
+    return Refuse("round.cohort: relays need every node in every round (a cohort is drawn over the whole population)");
+  }
+  for (uint32_t node = 0; node < config.nodes; ++node) {
+    const ExperimentConfig::Participation p = config.ParticipationOf(node);
+    if (p.availability < 1.0 || p.dropout > 0.0 || p.schedule.period != 0) {
+      return Refuse("node %u has an availability, a schedule or a dropout: relays need every node in every round",
+                    node);
+    }
+  }
+  if (config.async.Buffered()) return Refuse("async.mode = \"buffered\": relays run synchronous rounds");
+  if (config.round.clock == RoundClock::kVirtual) {
+    return Refuse("round.clock = \"virtual\" models each node's arrival at the coordinator: relays use the wall clock");
+  }
+  if (config.round.downlink != DownlinkForm::kModel) {
+    return Refuse("round.downlink = \"step\": relays send the model whole (round.downlink = \"model\")");
+  }
+  if (config.local.HasControl()) return Refuse("local.optimizer = \"scaffold\" sends control variates: no relays");
+  return Status::Ok();
+}
+
+}  // namespace edgefl

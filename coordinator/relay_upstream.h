@@ -1,0 +1,82 @@
+// RelayUpstream: a relay's link to the coordinator above it
+// (relay_topology.h). One DEALER socket, routing id "node-<group>", over
+// which the relay is a participant as a node is (docs/protocol.md 11): it
+// joins with a relay's Hello (Hello.relay_nodes), is told its task in
+// Welcome (which must be the one its own config gives relay `group`: both
+// ends must run one config), keeps the coordinator told it is alive with
+// Heartbeats, takes each round's model in Full RoundStart parts, and sends
+// one Update a round whose payload is its nodes' exact partial. Bye from
+// above ends the relay's run. Every message is verified and checked before
+// use. Not thread-safe: the relay's loop owns it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "core/status.h"
+#include "experiment/experiment_config.h"
+#include "flatbuffers/flatbuffers.h"
+
+namespace edgefl {
+
+class RelayUpstream {
+ public:
+  // Relay `group` of a run of `config`, serving `nodes_served` nodes.
+  RelayUpstream(const ExperimentConfig& config, uint32_t group, uint32_t nodes_served);
+
+  void Connect(const std::string& endpoint);
+  // The socket's handle, for a poll that also waits on the relay's nodes.
+  void* handle() { return socket_.handle(); }
+
+  // What Drain found.
+  enum class Event : uint8_t {
+    kNone,
+    kJoined,  // the Welcome: the relay is in the run
+    kModel,   // a round's model is complete: round(), model()
+    kBye,     // the coordinator above ended the run: bye_reason()
+  };
+  // Handles the messages waiting, without blocking, until one is an event
+  // (the rest wait for the next call); sends a Hello or a Heartbeat when one
+  // is due at `now_ms`. An error: refused, or a message that breaks the
+  // protocol.
+  Status Drain(int64_t now_ms, Event* event);
+  bool joined() const { return joined_; }
+  uint32_t round() const { return round_; }
+  std::span<const float> model() const { return model_; }
+  const std::string& bye_reason() const { return bye_reason_; }
+  // When the coordinator above was last heard from (0: never).
+  int64_t last_heard_ms() const { return last_heard_ms_; }
+
+  // Sends the message in `fbb` (an Update, a Bye); false when it could not
+  // leave now.
+  bool Send(const flatbuffers::FlatBufferBuilder& fbb);
+  // Tells the coordinator above that the relay leaves.
+  void SayBye(const char* reason);
+
+ private:
+  Status Handle(std::span<const uint8_t> bytes, Event* event);
+  Status TakeWelcome(const void* welcome);
+  Status TakeModelPart(uint32_t round, const void* start, Event* event);
+
+  const ExperimentConfig& config_;
+  const uint32_t group_;
+  const uint32_t nodes_served_;
+  const uint32_t dimension_;
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+  flatbuffers::FlatBufferBuilder fbb_{1024};
+  std::vector<uint64_t> buffer_;  // one message, 8-byte aligned for the verifier
+  std::vector<float> model_;
+  uint32_t round_ = 0;          // the round whose model model_ holds, or is filling
+  uint32_t received_ = 0;       // coordinates of round_'s model received
+  bool joined_ = false;
+  int64_t next_send_ms_ = 0;    // the next Hello (not joined) or Heartbeat
+  uint32_t heartbeat_ms_ = 0;
+  int64_t last_heard_ms_ = 0;
+  std::string bye_reason_;
+};
+
+}  // namespace edgefl

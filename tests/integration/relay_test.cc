@@ -1,0 +1,186 @@
+// Relays (coordinator/relay_topology.h, docs/protocol.md 11) through the
+// real binaries: `edgefl run --relays 2` (a root, two relay coordinators,
+// eight nodes, each connected to its relay) ends on the flat run's model bit
+// for bit for the mean of dense and sparse updates, sign-mean and majority,
+// unweighted and weighted; each tier's bytes are counted in its own folder;
+// and what a tree cannot do is refused with the reason: a robust rule, a
+// node at the root, a relay running another config, a node of another
+// relay's group.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "runfiles/run_recorder.h"
+#include "schemas/codec/wire.h"
+#include "sim/launcher.h"
+#include "sim/process_group.h"
+#include "tests/integration/process_util.h"
+
+namespace edgefl {
+namespace {
+
+using testing::Binary;
+using testing::Column;
+using testing::Contains;
+using testing::ReadFile;
+using testing::RunCommand;
+using testing::Summary;
+
+const char* kConfig = R"(
+[run]
+name = "relay"
+nodes = 8
+rounds = 12
+seed = 3
+[objective]
+kind = "quadratic"
+dimension = 20000
+lambda_max = 4.0
+[noise]
+sigma = 0.5
+[step]
+eta = 0.05
+
+[[variant]]
+name = "mean-identity"
+compressor = { kind = "identity" }
+
+[[variant]]
+name = "mean-top-k"
+compressor = { kind = "top-k", k = 200 }
+
+[[variant]]
+name = "mean-qsgd-adam"
+compressor = { kind = "qsgd", levels = 4 }
+server = { optimizer = "adam" }
+step = { eta = 0.01 }
+
+[[variant]]
+name = "sign-mean"
+compressor = { kind = "sign" }
+step = { eta = 0.02 }
+
+[[variant]]
+name = "majority"
+compressor = { kind = "sign" }
+aggregator = { kind = "majority" }
+step = { eta = 0.02 }
+)";
+
+const char* kVariants[] = {"mean-identity", "mean-top-k", "mean-qsgd-adam", "sign-mean", "majority"};
+
+std::string Run(const std::string& dir, const std::string& name, const std::string& flags) {
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + flags + " --out " + dir + "/" + name,
+                            240);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  return dir + "/" + name;
+}
+
+uint64_t SumColumn(const std::string& csv, const std::string& name) {
+  uint64_t total = 0;
+  for (const std::string& v : Column(csv, name)) total += std::stoull(v);
+  return total;
+}
+
+}  // namespace
+
+TEST_CASE("relays: two relays of four nodes end on the flat run's model, each tier's bytes counted") {
+  const std::string dir = testing::ScratchDir("relay_tree");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  for (const std::string weighting : {"uniform", "samples"}) {
+    CAPTURE(weighting);
+    const std::string set = " --set aggregator.weighting=" + weighting;
+    const std::string flat = Run(dir, "flat-" + weighting, set);
+    const std::string tree = Run(dir, "tree-" + weighting, set + " --relays 2");
+    for (const std::string variant : kVariants) {
+      CAPTURE(variant);
+      const RunSummary a = Summary(flat + "/" + variant + "/summary.toml");
+      const RunSummary b = Summary(tree + "/" + variant + "/summary.toml");
+      CHECK(a.ok);
+      CHECK(b.ok);
+      CHECK(b.rounds == 12);
+      CHECK(b.steps == 12);
+      CHECK(a.model_hash == b.model_hash);
+      CHECK(a.final_loss == b.final_loss);
+      // The tiers: the root sends the model to 2 relays and takes 2
+      // partials a round; each relay sends it to its 4 nodes and takes
+      // their 4 updates; the nodes' updates are the flat run's.
+      const std::string root_csv = ReadFile(tree + "/" + variant + "/metrics.csv");
+      const std::string flat_csv = ReadFile(flat + "/" + variant + "/metrics.csv");
+      uint64_t relays_up = 0;
+      uint64_t relays_down = 0;
+      for (int g = 0; g < 2; ++g) {
+        const std::string relay = tree + "/" + variant + "/relay-" + std::to_string(g);
+        const std::string csv = ReadFile(relay + "/metrics.csv");
+        relays_up += SumColumn(csv, "bytes_up");
+        relays_down += SumColumn(csv, "bytes_down");
+        CHECK(Column(csv, "updates") == std::vector<std::string>(12, "4"));
+        const RunSummary relay_summary = Summary(relay + "/summary.toml");
+        CHECK(relay_summary.ok);
+        CHECK(relay_summary.rounds == 12);
+      }
+      CHECK(Column(root_csv, "updates") == std::vector<std::string>(12, "8"));
+      CHECK(Column(root_csv, "participants") == std::vector<std::string>(12, "8"));
+      CHECK(relays_up == SumColumn(flat_csv, "bytes_up"));
+      CHECK(relays_down == SumColumn(flat_csv, "bytes_down"));
+      CHECK(SumColumn(root_csv, "bytes_down") * 4 == relays_down);  // 2 models a round against 8
+      const uint64_t root_up = SumColumn(root_csv, "bytes_up");
+      MESSAGE(variant << ": bytes up to the root " << root_up << ", to the relays " << relays_up);
+      if (variant == "mean-identity") CHECK(root_up * 2 < relays_up);  // ~5 B a coordinate a relay, not 16
+    }
+  }
+}
+
+TEST_CASE("relays: what a tree cannot run exactly, or a peer in the wrong place, is refused with the reason") {
+  const std::string dir = testing::ScratchDir("relay_refusals");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "refusals"
+nodes = 4
+rounds = 3
+[objective]
+dimension = 100
+)");
+  const std::string config = dir + "/config.toml";
+  // A robust rule: its relays could not combine their nodes' updates exactly.
+  auto r = RunCommand(Binary("edgefl-coordinator") + " --config " + config + " --relays 2 --set aggregator.kind=median"
+                      " --out " + dir + "/median", 30);
+  CHECK(r.exit_code == 2);
+  CHECK(Contains(r.output, "aggregator.kind = \"median\" needs every update itself"));
+  r = RunCommand(Binary("edgefl") + " run " + config + " --relays 3 --out " + dir + "/three", 30);
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "--relays 3 does not divide run.nodes = 4"));
+
+  // A node at a root, a relay of another config, a node of the other group.
+  ProcessGroup group;
+  size_t root = 0;
+  std::string root_endpoint;
+  REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                           {"--config", config, "--out", dir + "/root", "--relays", "2", "--set",
+                            "round.join_timeout_ms=8000"},
+                           5000, &root, &root_endpoint)
+              .ok());
+  r = RunCommand(Binary("edgefl-node") + " --connect " + root_endpoint + " --id 0 --join-timeout-ms 3000", 30);
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "this coordinator takes relays (--relays 2), not nodes: connect node 0 to its relay"));
+  r = RunCommand(Binary("edgefl-coordinator") + " --config " + config + " --set run.seed=9 --relays 2 --group 1"
+                 " --parent " + root_endpoint + " --bind tcp://127.0.0.1:* --out " + dir + "/other-seed",
+                 30);
+  CHECK(r.exit_code == 1);
+  CHECK(Contains(r.output, "the coordinator above runs another config (its task: seed 1"));
+  size_t relay = 0;
+  std::string relay_endpoint;
+  REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                           {"--config", config, "--out", dir + "/relay-0", "--relays", "2", "--group", "0", "--parent",
+                            root_endpoint},
+                           5000, &relay, &relay_endpoint)
+              .ok());
+  r = RunCommand(Binary("edgefl-node") + " --connect " + relay_endpoint + " --id 3 --join-timeout-ms 3000", 30);
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "node 3 belongs to relay 1; this is relay 0, for nodes 0..1"));
+  group.Stop(2000);
+}
+
+}  // namespace edgefl
