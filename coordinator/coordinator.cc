@@ -130,7 +130,8 @@ class Coordinator::Impl {
     RunState& state = session_.state;
     state.summary.initial_loss = state.summary.final_loss = state.summary.best_loss = NAN;
     try {
-      upstream_->Connect(session_.topology.parent);
+      const RelayTopology& t = session_.topology;
+      upstream_->Connect(t.parent, t.parent_key, t.parent_server_key);
       status = relay_->Run(stop, outcome);
       relay_->SayBye(status.ok() ? "run finished" : status.message());
     } catch (const zmq::error_t& e) {

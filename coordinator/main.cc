@@ -94,6 +94,12 @@ int main(int argc, char** argv) {
                  "round's model from the coordinator at this endpoint and send it their exact partial")
       ->needs(relays_option);
   app.add_option("--group", topology.group, "This relay's group, 0 .. --relays - 1 (with --parent)");
+  std::string parent_key_path, parent_server_key;
+  app.add_option("--parent-key", parent_key_path,
+                 "A relay's CURVE key pair for its link above, on the allow-list of the coordinator above as\n"
+                 "node-<group>'s (edgefl keys init DIR --nodes R); with --parent-server-key");
+  app.add_option("--parent-server-key", parent_server_key,
+                 "The CURVE public key of the coordinator above: its .pub file, or the key itself");
   relays_option->excludes(resume_option);
   app.add_flag("--insecure", insecure, "Listen beyond loopback without CURVE keys (anyone who reaches the port can join)");
   app.add_option("--ready-fd", ready_fd, "Write the bound endpoint and a newline to this file descriptor");
@@ -144,7 +150,22 @@ int main(int argc, char** argv) {
     return summary.diverged_at >= 0 ? edgefl::ExitCode(edgefl::RunOutcome::kDiverged) : 0;
   }
 
-  status = edgefl::CheckRelayTopology(config, topology);
+  if (parent_key_path.empty() != parent_server_key.empty()) {
+    EDGEFL_LOG_ERROR("--parent-key and --parent-server-key go together: this relay's key pair and the public key "
+                     "of the coordinator above");
+    return 2;
+  }
+  if (!parent_key_path.empty()) {
+    edgefl::CurveKeyPair server;
+    status = edgefl::ReadCurveKeys(parent_key_path, /*need_secret=*/true, &topology.parent_key);
+    if (status.ok()) status = edgefl::ReadCurveKeys(parent_server_key, /*need_secret=*/false, &server);
+    if (!status.ok()) {
+      EDGEFL_LOG_ERROR("%s", status.message());
+      return 2;
+    }
+    topology.parent_server_key = server.public_key;
+  }
+  if (status.ok()) status = edgefl::CheckRelayTopology(config, topology);
   if (status.ok() && topology.root() && keep_updates) {
     status = edgefl::Status::Error(edgefl::StatusCode::kInvalidArgument,
                                    "--keep-updates with --relays: the root takes partials, which `edgefl verify "

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "net/curve_keys.h"
 #include "experiment/experiment_config.h"
 
 namespace edgefl {
@@ -23,6 +24,11 @@ struct RelayTopology {
   uint32_t relays = 0;  // 0: flat
   uint32_t group = 0;   // a relay's group, < relays
   std::string parent;   // a relay's coordinator above (empty: not a relay)
+  // CURVE on a relay's link above (both empty: a plain connection): its key
+  // pair, on the allow-list of the coordinator above as node-<group>'s, and
+  // that coordinator's public key.
+  CurveKeyPair parent_key;
+  std::string parent_server_key;
 
   bool flat() const { return relays == 0; }
   bool root() const { return relays > 0 && parent.empty(); }

@@ -28,8 +28,14 @@ RelayUpstream::RelayUpstream(const ExperimentConfig& config, uint32_t group, uin
       buffer_((std::max(codec::kHandshakeBufferBytes, 4 * size_t{codec::kRoundStartPartValues} + 4096) + 7) / 8),
       model_(config.objective.dimension) {}
 
-void RelayUpstream::Connect(const std::string& endpoint) {
+void RelayUpstream::Connect(const std::string& endpoint, const CurveKeyPair& key,
+                            const std::string& server_public_key) {
   socket_.set(zmq::sockopt::routing_id, "node-" + std::to_string(group_));
+  if (!key.secret_key.empty()) {
+    socket_.set(zmq::sockopt::curve_serverkey, server_public_key);
+    socket_.set(zmq::sockopt::curve_publickey, key.public_key);
+    socket_.set(zmq::sockopt::curve_secretkey, key.secret_key);
+  }
   socket_.set(zmq::sockopt::linger, 1000);
   socket_.set(zmq::sockopt::immediate, 1);
   socket_.connect(endpoint);

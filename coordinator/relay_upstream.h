@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "experiment/experiment_config.h"
 #include "flatbuffers/flatbuffers.h"
+#include "net/curve_keys.h"
 
 namespace edgefl {
 
@@ -27,7 +28,9 @@ class RelayUpstream {
   // Relay `group` of a run of `config`, serving `nodes_served` nodes.
   RelayUpstream(const ExperimentConfig& config, uint32_t group, uint32_t nodes_served);
 
-  void Connect(const std::string& endpoint);
+  // Connects to `endpoint`; with CURVE when `key` is given: this relay's key
+  // pair and the coordinator's public key.
+  void Connect(const std::string& endpoint, const CurveKeyPair& key = {}, const std::string& server_public_key = "");
   // The socket's handle, for a poll that also waits on the relay's nodes.
   void* handle() { return socket_.handle(); }
 

@@ -32,11 +32,16 @@ unsigned TrailingZeros(UnsignedInt128 v) {
   return low != 0 ? std::countr_zero(low) : 64 + std::countr_zero(static_cast<uint64_t>(v >> 64));
 }
 
-// Block b's shift and width: the trailing zeros its values share, and the
-// bytes the largest of them needs once shifted (0 for an all-zero block).
-void BlockShape(std::span<const Int128> block, uint8_t* shift, uint8_t* width) {
+// A block's mask (its nonzero values), shift (the trailing zeros they all
+// have) and width (the bytes the largest of them needs once shifted; 0 for
+// an all-zero block).
+void BlockShape(std::span<const Int128> block, uint32_t* mask, uint8_t* shift, uint8_t* width) {
   UnsignedInt128 any = 0;
-  for (Int128 v : block) any |= static_cast<UnsignedInt128>(v);
+  *mask = 0;
+  for (size_t i = 0; i < block.size(); ++i) {
+    any |= static_cast<UnsignedInt128>(block[i]);
+    if (block[i] != 0) *mask |= uint32_t{1} << i;
+  }
   if (any == 0) {
     *shift = *width = 0;
     return;
@@ -56,29 +61,32 @@ void EncodeExactPartial(FlatBufferBuilder& fbb, uint32_t round, const UpdateHead
   fbb.ForceDefaults(true);
   const uint32_t dimension = static_cast<uint32_t>(partial.values.size());
   const uint32_t blocks = Blocks(dimension);
+  std::vector<uint32_t> masks(blocks);
   std::vector<uint8_t> shifts(blocks);
   std::vector<uint8_t> widths(blocks);
   size_t value_bytes = 0;
   for (uint32_t b = 0; b < blocks; ++b) {
     const uint32_t start = b * kPartialBlock;
     const auto block = partial.values.subspan(start, std::min(kPartialBlock, dimension - start));
-    BlockShape(block, &shifts[b], &widths[b]);
-    value_bytes += block.size() * widths[b];
+    BlockShape(block, &masks[b], &shifts[b], &widths[b]);
+    value_bytes += size_t{static_cast<uint32_t>(std::popcount(masks[b]))} * widths[b];
   }
   uint8_t* out = nullptr;
   const auto values = fbb.CreateUninitializedVector(value_bytes, &out);
   for (uint32_t b = 0; b < blocks; ++b) {
     const uint32_t start = b * kPartialBlock;
-    const uint32_t count = std::min(kPartialBlock, dimension - start);
-    for (uint32_t j = start; j < start + count; ++j) {
+    for (uint32_t mask = masks[b]; mask != 0; mask &= mask - 1) {
+      const uint32_t j = start + static_cast<uint32_t>(std::countr_zero(mask));
       UnsignedInt128 v = static_cast<UnsignedInt128>(partial.values[j] >> shifts[b]);
       for (unsigned byte = 0; byte < widths[b]; ++byte, v >>= 8) *out++ = static_cast<uint8_t>(v);
     }
   }
+  const auto mask_vector = CopyVector<uint32_t>(fbb, masks);
   const auto shift_vector = CopyVector<uint8_t>(fbb, shifts);
   const auto width_vector = CopyVector<uint8_t>(fbb, widths);
   const auto body = wire::CreateExactPartial(fbb, partial.kind, partial.updates, partial.total_weight,
-                                             partial.weight_gcd, partial.bounded, shift_vector, width_vector, values);
+                                             partial.weight_gcd, partial.bounded, mask_vector, shift_vector,
+                                             width_vector, values);
   wire::UpdateBuilder b(fbb);
   b.add_node_id(header.node_id);
   b.add_payload_type(wire::Payload::ExactPartial);
@@ -92,7 +100,7 @@ void EncodeExactPartial(FlatBufferBuilder& fbb, uint32_t round, const UpdateHead
 }
 
 size_t ExactPartialSizeLimit(uint32_t dimension) {
-  const size_t payload = size_t{16} * dimension + 2 * size_t{Blocks(dimension)};
+  const size_t payload = size_t{16} * dimension + 6 * size_t{Blocks(dimension)};
   return std::max<size_t>(4096, (payload + 256 + 7) / 8 * 8);
 }
 
@@ -119,13 +127,14 @@ Status DecodeExactPartial(const wire::Update& update, wire::PartialKind kind, ui
   if (p->bounded() > p->updates()) {
     return Malformed("partial has %u bounded updates of %u", p->bounded(), p->updates());
   }
+  const auto masks = AsSpan(p->masks());
   const auto shifts = AsSpan(p->shifts());
   const auto widths = AsSpan(p->widths());
   const auto bytes = AsSpan(p->values());
   const uint32_t blocks = Blocks(dimension);
-  if (shifts.size() != blocks || widths.size() != blocks) {
-    return Malformed("partial has %zu shifts and %zu widths for %u blocks of %u coordinates", shifts.size(),
-                     widths.size(), blocks, kPartialBlock);
+  if (masks.size() != blocks || shifts.size() != blocks || widths.size() != blocks) {
+    return Malformed("partial has %zu masks, %zu shifts and %zu widths for %u blocks of %u coordinates", masks.size(),
+                     shifts.size(), widths.size(), blocks, kPartialBlock);
   }
   if (values.size() < dimension) return Malformed("partial decoded into %zu values, d = %u", values.size(), dimension);
   // |S_j| <= W 2^104 (sums: values below 2^40 in units of 2^-64), <= W (counts).
@@ -137,11 +146,21 @@ Status DecodeExactPartial(const wire::Update& update, wire::PartialKind kind, ui
     if (width > 16 || shift > 127) return Malformed("partial block %u has width %u and shift %u", b, width, shift);
     const uint32_t start = b * kPartialBlock;
     const uint32_t count = std::min(kPartialBlock, dimension - start);
-    if (bytes.size() - at < size_t{count} * width) {
+    const uint32_t mask = masks[b];
+    if (count < kPartialBlock && (mask >> count) != 0) {
+      return Malformed("partial block %u's mask names coordinates past d = %u", b, dimension);
+    }
+    const uint32_t sent = static_cast<uint32_t>(std::popcount(mask));
+    if (bytes.size() - at < size_t{sent} * width) {
       return Malformed("partial's values end in block %u (%zu bytes)", b, bytes.size());
     }
     const Int128 shifted_limit = limit >> shift;
-    for (uint32_t j = start; j < start + count; ++j) {
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t j = start + i;
+      if (((mask >> i) & 1u) == 0) {
+        values[j] = 0;
+        continue;
+      }
       UnsignedInt128 raw = 0;
       for (unsigned byte = 0; byte < width; ++byte) raw |= static_cast<UnsignedInt128>(bytes[at++]) << (8 * byte);
       Int128 v = static_cast<Int128>(raw);

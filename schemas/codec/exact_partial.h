@@ -7,11 +7,13 @@
 // at a coordinator give the sums the updates themselves would have, bit for
 // bit: a tree of relays ends on a flat run's model.
 //
-// Packing: blocks of kPartialBlock coordinates, each with a shift (the
-// trailing zero bits its nonzero values all have) and a width in bytes (0
-// when the block is all zero). Sums of f32 values keep their 24-bit
-// significands' trailing zeros, so a sum of n values near 1 takes about
-// 5 bytes a coordinate rather than the 16 of a raw 128-bit integer.
+// Packing: blocks of kPartialBlock coordinates, each with a mask of its
+// nonzero values (only those are sent), a shift (the trailing zero bits they
+// all have) and a width in bytes (0 when the block is all zero). Sums of f32
+// values keep their 24-bit significands' trailing zeros, so a sum of n
+// values near 1 takes about 5 bytes a coordinate rather than the 16 of a
+// raw 128-bit integer, and a sparse sum (top-k's, rand-k's) the bytes of
+// its nonzero values and 6 a block.
 #pragma once
 
 #include <cstdint>
@@ -42,13 +44,13 @@ struct ExactPartial {
 void EncodeExactPartial(flatbuffers::FlatBufferBuilder& fbb, uint32_t round, const UpdateHeader& header,
                         const ExactPartial& partial);
 
-// The largest Update EncodeExactPartial writes at dimension d (every block
-// 16 bytes wide), rounded up as UpdateSizeLimit is: what a coordinator that
-// takes partials accepts.
+// The largest Update EncodeExactPartial writes at dimension d (every value
+// sent, 16 bytes wide), rounded up as UpdateSizeLimit is: what a coordinator
+// that takes partials accepts.
 size_t ExactPartialSizeLimit(uint32_t dimension);
 
 // Checks an Update's ExactPartial (its kind `kind`, the counts and weights
-// consistent, the blocks' shapes, and every value within what `total_weight`
+// consistent, the blocks' shapes and masks, and every value within what `total_weight`
 // updates can sum to: |S_j| <= W 2^104 for sums, <= W for counts) and
 // decodes its values into `values` (d of them), which out->values then views.
 Status DecodeExactPartial(const wire::Update& update, wire::PartialKind kind, uint32_t dimension,

@@ -68,6 +68,14 @@ std::vector<Update> MakeUpdates(wire::CompressorKind kind, uint32_t n, bool weig
   return updates;
 }
 
+RelayTopology Topology(uint32_t relays, uint32_t group = 0, const std::string& parent = "") {
+  RelayTopology t;
+  t.relays = relays;
+  t.group = group;
+  t.parent = parent;
+  return t;
+}
+
 std::unique_ptr<Aggregator> Make(const AggregatorConfig& config, wire::CompressorKind kind, uint32_t nodes) {
   codec::CompressorSpec compressor;
   compressor.kind = kind;
@@ -173,19 +181,19 @@ TEST_CASE("the robust rules have no partial") {
 TEST_CASE("a relay tree refuses, with the reason, what it cannot run exactly") {
   ExperimentConfig config;
   config.nodes = 8;
-  const RelayTopology root{.relays = 2, .group = 0, .parent = ""};
+  const RelayTopology root = Topology(2);
   CHECK(CheckRelayTopology(config, root).ok());
   CHECK(CheckRelayTopology(config, RelayTopology{}).ok());
-  const auto refusal = [&](ExperimentConfig c, RelayTopology t = {.relays = 2, .group = 0, .parent = ""}) {
+  const auto refusal = [&](ExperimentConfig c, RelayTopology t = Topology(2)) {
     const Status s = CheckRelayTopology(c, t);
     CHECK_FALSE(s.ok());
     return std::string(s.message());
   };
-  CHECK(refusal(config, {.relays = 3, .group = 0, .parent = ""}).find("does not divide run.nodes = 8") !=
+  CHECK(refusal(config, Topology(3, 0)).find("does not divide run.nodes = 8") !=
         std::string::npos);
-  CHECK(refusal(config, {.relays = 2, .group = 2, .parent = "tcp://127.0.0.1:5555"}).find("--group 2") !=
+  CHECK(refusal(config, Topology(2, 2, "tcp://127.0.0.1:5555")).find("--group 2") !=
         std::string::npos);
-  CHECK(refusal(config, {.relays = 0, .group = 0, .parent = "tcp://127.0.0.1:5555"}).find("--parent needs") !=
+  CHECK(refusal(config, Topology(0, 0, "tcp://127.0.0.1:5555")).find("--parent needs") !=
         std::string::npos);
   ExperimentConfig c = config;
   c.aggregator.kind = AggregatorKind::kKrum;

@@ -183,4 +183,81 @@ dimension = 100
   group.Stop(2000);
 }
 
+TEST_CASE("relays: CURVE on both tiers at d = 1e5, dense and sparse, ends on the flat run's model") {
+  // Two key sets: the root's, whose allow-list binds the relays' keys to
+  // node-0 and node-1; the nodes', which both relays hold (each admits only
+  // its own ids).
+  const std::string dir = testing::ScratchDir("relay_curve");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "curve"
+nodes = 4
+rounds = 6
+seed = 5
+[objective]
+kind = "quadratic"
+dimension = 100000
+lambda_max = 2.0
+[step]
+eta = 0.1
+[[variant]]
+name = "identity"
+[[variant]]
+name = "top-k"
+compressor = { kind = "top-k", k = 1000 }
+)");
+  for (const char* tier : {"relays", "nodes"}) {
+    const auto keys = RunCommand(Binary("edgefl") + " keys init " + dir + "/" + tier + " --nodes 4");
+    INFO(keys.output);
+    REQUIRE(keys.exit_code == 0);
+  }
+  const std::string flat = Run(dir, "flat", "");
+  for (const std::string variant : {"identity", "top-k"}) {
+    CAPTURE(variant);
+    const std::string config = flat + "/" + variant + "/config.toml";
+    ProcessGroup group;
+    size_t root = 0;
+    std::string root_endpoint;
+    REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                             {"--config", config, "--out", dir + "/tree-" + variant, "--relays", "2", "--key",
+                              dir + "/relays/coordinator.key", "--allow", dir + "/relays/allow.keys"},
+                             5000, &root, &root_endpoint)
+                .ok());
+    for (int g = 0; g < 2; ++g) {
+      size_t relay = 0;
+      std::string relay_endpoint;
+      const std::string group_id = std::to_string(g);
+      REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                               {"--config", config, "--out", dir + "/tree-" + variant + "/relay-" + group_id,
+                                "--relays", "2", "--group", group_id, "--parent", root_endpoint, "--parent-key",
+                                dir + "/relays/node-" + group_id + ".key", "--parent-server-key",
+                                dir + "/relays/coordinator.pub", "--key", dir + "/nodes/coordinator.key", "--allow",
+                                dir + "/nodes/allow.keys"},
+                               5000, &relay, &relay_endpoint)
+                  .ok());
+      for (int i = 2 * g; i < 2 * g + 2; ++i) {
+        size_t node = 0;
+        const std::string id = std::to_string(i);
+        REQUIRE(group
+                    .Spawn({Binary("edgefl-node"), "--connect", relay_endpoint, "--id", id, "--key",
+                            dir + "/nodes/node-" + id + ".key", "--server-key", dir + "/nodes/coordinator.pub",
+                            "--quiet"},
+                           -1, &node)
+                    .ok());
+      }
+    }
+    CHECK(testing::WaitFor(group, root).exit_code == 0);
+    group.Stop(3000);
+    const RunSummary a = Summary(flat + "/" + variant + "/summary.toml");
+    const RunSummary b = Summary(dir + "/tree-" + variant + "/summary.toml");
+    CHECK(b.ok);
+    CHECK(b.rounds == 6);
+    CHECK(b.rejected == 0);
+    CHECK(a.model_hash == b.model_hash);
+    const std::string root_csv = ReadFile(dir + "/tree-" + variant + "/metrics.csv");
+    MESSAGE(variant << ": bytes up to the root a round " << Column(root_csv, "bytes_up").back() << ", to a flat "
+                    "coordinator " << Column(ReadFile(flat + "/" + variant + "/metrics.csv"), "bytes_up").back());
+  }
+}
+
 }  // namespace edgefl

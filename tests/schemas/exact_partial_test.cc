@@ -91,7 +91,7 @@ TEST_CASE("an exact partial comes back as it went, header and values") {
   }
 }
 
-TEST_CASE("counts pack in a byte or two a coordinate, and sums of floats near 5") {
+TEST_CASE("counts pack in a byte a coordinate, sums of floats near 5, and sparse sums by their nonzero values") {
   const uint32_t d = 32000;
   // Counts of 64 votes: within [-64, 64], one byte each.
   Rng rng(5);
@@ -113,6 +113,12 @@ TEST_CASE("counts pack in a byte or two a coordinate, and sums of floats near 5"
   const Encoded wide = Encode(Partial(wire::PartialKind::Sums, widest, kMaxRoundWeight));
   CHECK(wide.size <= ExactPartialSizeLimit(d));
   CHECK(wide.size > 16 * d);
+  // A sparse sum (top-k's): 1000 nonzero values of 32000 cost their own
+  // bytes and 6 a block, not a value's bytes for every coordinate.
+  std::vector<Int128> sparse(d, 0);
+  for (uint32_t j = 0; j < d; j += 32) sparse[j] = static_cast<Int128>(rng.Below(1000) + 1) << 50;
+  const Encoded few = Encode(Partial(wire::PartialKind::Sums, sparse));
+  CHECK(few.size < 6 * (d / 32) + 3 * (d / 32) + 400);
 }
 
 TEST_CASE("a malformed partial is refused with the reason") {
@@ -173,12 +179,14 @@ TEST_CASE("a partial's blocks are checked: widths, shifts and the bytes they pro
   const uint32_t d = 64;  // two blocks
   std::vector<Int128> out(d);
   ExactPartial got;
-  const auto build = [&](std::vector<uint8_t> shifts, std::vector<uint8_t> widths, std::vector<uint8_t> bytes) {
+  const auto build = [&](std::vector<uint8_t> shifts, std::vector<uint8_t> widths, std::vector<uint8_t> bytes,
+                         std::vector<uint32_t> masks = {0xFFFFFFFFu, 0xFFFFFFFFu}) {
     flatbuffers::FlatBufferBuilder fbb;
     const auto v = fbb.CreateVector(bytes);
+    const auto m = fbb.CreateVector(masks);
     const auto s = fbb.CreateVector(shifts);
     const auto w = fbb.CreateVector(widths);
-    const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, s, w, v);
+    const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, m, s, w, v);
     wire::UpdateBuilder u(fbb);
     u.add_payload_type(wire::Payload::ExactPartial);
     u.add_payload(body.Union());
@@ -202,6 +210,41 @@ TEST_CASE("a partial's blocks are checked: widths, shifts and the bytes they pro
   CHECK(build({0, 0}, {1, 0}, std::vector<uint8_t>(33, 0)).find("33 bytes of values") != std::string::npos);
   // A shift that takes a 1 past the weight's bound: 2 > 1.
   CHECK(build({1, 0}, {1, 0}, std::vector<uint8_t>(32, 1)).find("more than 1 updates") != std::string::npos);
+  // Masks: only the coordinates named are sent, the rest are 0.
+  CHECK(build({0, 0}, {1, 1}, {0xFF, 1, 0xFF}, {0b101, 0x80000000u}).empty());
+  CHECK(out[0] == -1);
+  CHECK(out[1] == 0);
+  CHECK(out[2] == 1);
+  CHECK(out[63] == -1);
+  CHECK(build({0, 0}, {1, 1}, {0xFF, 1}, {0b101, 0x80000000u}).find("end in block 1") != std::string::npos);
+  CHECK(build({0, 0}, {1, 0}, {}, {0, 0, 0}).find("3 masks") != std::string::npos);
+  // d = 40: block 1 has 8 coordinates, and its mask may name no others.
+  const auto short_last = [&](uint32_t mask) {
+    flatbuffers::FlatBufferBuilder fbb;
+    const std::vector<uint8_t> zeros(2, 0);
+    const std::vector<uint8_t> widths = {0, 1};
+    const std::vector<uint8_t> bytes(std::popcount(mask), 1);
+    const std::vector<uint32_t> masks = {0, mask};
+    const auto v = fbb.CreateVector(bytes);
+    const auto m = fbb.CreateVector(masks);
+    const auto s = fbb.CreateVector(zeros);
+    const auto w = fbb.CreateVector(widths);
+    const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, m, s, w, v);
+    wire::UpdateBuilder u(fbb);
+    u.add_payload_type(wire::Payload::ExactPartial);
+    u.add_payload(body.Union());
+    const auto update = u.Finish();
+    fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 0, wire::Body::Update, update.Union()),
+               wire::EnvelopeIdentifier());
+    std::vector<uint64_t> words((fbb.GetSize() + 7) / 8);
+    std::memcpy(words.data(), fbb.GetBufferPointer(), fbb.GetSize());
+    const wire::Envelope* envelope = nullptr;
+    REQUIRE(ReadEnvelope({reinterpret_cast<const uint8_t*>(words.data()), fbb.GetSize()}, &envelope).ok());
+    const Status status = DecodeExactPartial(*envelope->body_as_Update(), wire::PartialKind::Counts, 40, out, &got);
+    return status.ok() ? std::string() : std::string(status.message());
+  };
+  CHECK(short_last(0x80u).empty());
+  CHECK(short_last(0x100u).find("past d = 40") != std::string::npos);
 }
 
 }  // namespace edgefl::codec
