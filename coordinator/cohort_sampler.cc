@@ -37,6 +37,26 @@ uint32_t CohortSampler::AvailableCount(uint32_t round) const {
   return available;
 }
 
+uint32_t CohortSampler::KeepLowest(std::vector<std::pair<uint64_t, uint32_t>>& candidates) const {
+  const uint32_t asked = std::min<uint32_t>(static_cast<uint32_t>(candidates.size()), config_.AskedPerRound());
+  // The lowest priorities: a uniform sample without replacement, whatever
+  // order the candidates are listed in (ties, at 2^-64, go to the lower id).
+  std::partial_sort(candidates.begin(), candidates.begin() + asked, candidates.end());
+  return asked;
+}
+
+void CohortSampler::DrawFromPopulation(uint32_t round, std::vector<uint32_t>* members) const {
+  std::vector<std::pair<uint64_t, uint32_t>> candidates;
+  candidates.reserve(config_.nodes);
+  for (uint32_t node = 0; node < config_.nodes; ++node) {
+    if (Available(round, node)) candidates.emplace_back(DeriveSeed(config_.seed, kCohortDraw, round, node), node);
+  }
+  const uint32_t asked = KeepLowest(candidates);
+  members->clear();
+  for (uint32_t k = 0; k < asked; ++k) members->push_back(candidates[k].second);
+  std::sort(members->begin(), members->end());
+}
+
 uint32_t CohortSampler::Select(uint32_t round, NodeTable& nodes) const {
   // Candidates: live nodes available this round, with their priorities.
   std::vector<std::pair<uint64_t, uint32_t>> candidates;
@@ -46,10 +66,7 @@ uint32_t CohortSampler::Select(uint32_t round, NodeTable& nodes) const {
     if (!slot.joined || !slot.alive || !Available(round, i)) continue;
     candidates.emplace_back(DeriveSeed(config_.seed, kCohortDraw, round, i), i);
   }
-  const uint32_t asked = std::min<uint32_t>(static_cast<uint32_t>(candidates.size()), config_.AskedPerRound());
-  // The lowest priorities: a uniform sample without replacement, whatever
-  // order the candidates are listed in (ties, at 2^-64, go to the lower id).
-  std::partial_sort(candidates.begin(), candidates.begin() + asked, candidates.end());
+  const uint32_t asked = KeepLowest(candidates);
   uint32_t nodes_asked = 0;  // a relay stands for its nodes (relay_topology.h)
   for (uint32_t k = 0; k < asked; ++k) {
     NodeSlot& slot = nodes[candidates[k].second];

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "coordinator/node_table.h"
 #include "experiment/experiment_config.h"
@@ -27,6 +29,12 @@ class CohortSampler {
   // BeginRound has reset the round); returns how many were asked.
   uint32_t Select(uint32_t round, NodeTable& nodes) const;
 
+  // Relays (relay_topology.h): this round's cohort drawn over the whole
+  // population, as Select draws it while every node is alive, its ids
+  // increasing in *members. The root and every relay draw it alike, each
+  // asking its own share.
+  void DrawFromPopulation(uint32_t round, std::vector<uint32_t>* members) const;
+
   // Whether node `node`'s answer in `round` is lost (its dropout draw).
   bool DropsOut(uint32_t round, uint32_t node) const;
 
@@ -38,6 +46,9 @@ class CohortSampler {
   uint32_t AvailableCount(uint32_t round) const;
 
  private:
+  // The `asked` lowest priorities of `candidates` first (ties, at 2^-64, go
+  // to the lower id); returns how many that is.
+  uint32_t KeepLowest(std::vector<std::pair<uint64_t, uint32_t>>& candidates) const;
   // A uniform draw in [0, 1) for (purpose, round, node).
   double Uniform(uint64_t purpose, uint32_t round, uint32_t node) const;
 

@@ -16,7 +16,7 @@ namespace edgefl {
 class Coordinator::Impl {
  public:
   Impl(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
-       const TransportSecurity& security, const RelayTopology& topology)
+       const TransportSecurity& security, const RelayTopology& topology, LocalNodes* local)
       : config_(config),
         data_dir_(data_dir),
         session_(config, recorder, clock_, security, topology),
@@ -25,7 +25,7 @@ class Coordinator::Impl {
         config_toml_(ToToml(config)) {
     if (topology.relay()) {
       upstream_ = std::make_unique<RelayUpstream>(config, topology.group, topology.ServedNodes(config.nodes));
-      relay_ = std::make_unique<RelayLoop>(session_, *upstream_);
+      relay_ = std::make_unique<RelayLoop>(session_, *upstream_, local);
     }
   }
 
@@ -219,8 +219,8 @@ class Coordinator::Impl {
 };
 
 Coordinator::Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir,
-                         const TransportSecurity& security, const RelayTopology& topology)
-    : impl_(std::make_unique<Impl>(config, recorder, data_dir, security, topology)) {}
+                         const TransportSecurity& security, const RelayTopology& topology, LocalNodes* local)
+    : impl_(std::make_unique<Impl>(config, recorder, data_dir, security, topology, local)) {}
 Coordinator::~Coordinator() = default;
 
 Status Coordinator::Bind(const std::string& endpoint, std::string* bound) { return impl_->Bind(endpoint, bound); }

@@ -27,15 +27,19 @@
 
 namespace edgefl {
 
+class LocalNodes;
+
 class Coordinator {
  public:
   // `data_dir` is where a data objective's data set is read from (empty:
   // the default search path); Run() fails early if it is not there.
   // `security`: CURVE keys and the allow-list, and the handshake limit.
   // `topology`: flat, the root of relays, or a relay (relay_topology.h;
-  // checked by CheckRelayTopology).
+  // checked by CheckRelayTopology); a relay's `local` nodes are computed in
+  // this process (relay_loop.h; null: they connect).
   Coordinator(const ExperimentConfig& config, RunRecorder& recorder, const std::string& data_dir = "",
-              const TransportSecurity& security = {}, const RelayTopology& topology = {});
+              const TransportSecurity& security = {}, const RelayTopology& topology = {},
+              LocalNodes* local = nullptr);
   ~Coordinator();
 
   // Binds, e.g. "tcp://127.0.0.1:*"; *bound receives the real endpoint.

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "coordinator/coordinator.h"
+#include "coordinator/relay_loop.h"
+#include "node/in_process_nodes.h"
 #include "experiment/experiment_config.h"
 #include "runfiles/resume.h"
 #include "runfiles/run_completion.h"
@@ -49,6 +51,15 @@ bool IsLocalEndpoint(const std::string& endpoint) {
   }
   return false;
 }
+
+// A relay's in-process nodes (edgefl-coordinator --in-process).
+struct RelayNodes final : edgefl::LocalNodes {
+  RelayNodes(const edgefl::codec::TaskSpec& task, uint32_t first, uint32_t count) : nodes(task, first, count) {}
+  std::span<const uint8_t> Compute(uint32_t id, uint32_t round, std::span<const float> model) override {
+    return nodes.Compute(id, round, model);
+  }
+  edgefl::InProcessNodes nodes;
+};
 
 }  // namespace
 
@@ -94,6 +105,9 @@ int main(int argc, char** argv) {
                  "round's model from the coordinator at this endpoint and send it their exact partial")
       ->needs(relays_option);
   app.add_option("--group", topology.group, "This relay's group, 0 .. --relays - 1 (with --parent)");
+  app.add_flag("--in-process", topology.in_process,
+               "A relay whose nodes are computed in this process, with the node's code, one after another: its\n"
+               "run.nodes / --relays logical nodes send the root one partial a round and no socket each");
   std::string parent_key_path, parent_server_key;
   app.add_option("--parent-key", parent_key_path,
                  "A relay's CURVE key pair for its link above, on the allow-list of the coordinator above as\n"
@@ -176,7 +190,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   edgefl::TransportSecurity security;
-  status = edgefl::ConnectionLimitsFor(topology.Participants(config.nodes), &security.connections);
+  status = edgefl::ConnectionLimitsFor(topology.Connections(config.nodes), &security.connections);
   if (!status.ok()) {
     EDGEFL_LOG_ERROR("%s", status.message());
     return 2;
@@ -209,7 +223,18 @@ int main(int argc, char** argv) {
   // With CURVE keys, audit.log's chain is keyed by the coordinator's secret.
   if (security.curve()) recorder.set_audit_key(edgefl::AuditKeyFromSecret(security.server.secret_key));
   recorder.set_keep_updates(keep_updates);
-  edgefl::Coordinator coordinator(config, recorder, data_dir, security, topology);
+  // A relay's in-process nodes: the node's own runtime, one task for all.
+  std::unique_ptr<RelayNodes> local;
+  if (topology.in_process) {
+    local = std::make_unique<RelayNodes>(config.TaskFor(topology.FirstNode(config.nodes)),
+                                         topology.FirstNode(config.nodes), topology.ServedNodes(config.nodes));
+    EDGEFL_LOG_INFO("relay %u computes its nodes %u..%u in this process (%s, %zu bytes of node memory)",
+                    topology.group, topology.FirstNode(config.nodes),
+                    topology.FirstNode(config.nodes) + topology.ServedNodes(config.nodes) - 1,
+                    local->nodes.shared() ? "one runtime, as they keep no state" : "a runtime each",
+                    local->nodes.memory_bytes());
+  }
+  edgefl::Coordinator coordinator(config, recorder, data_dir, security, topology, local.get());
   std::string endpoint;
   if (resume.checkpoint) status = coordinator.Restore(*resume.checkpoint);
   if (status.ok()) status = coordinator.Bind(bind, &endpoint);

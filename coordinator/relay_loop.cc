@@ -9,11 +9,13 @@ namespace edgefl {
 
 using Event = RelayUpstream::Event;
 
-RelayLoop::RelayLoop(Session& session, RelayUpstream& upstream)
+RelayLoop::RelayLoop(Session& session, RelayUpstream& upstream, LocalNodes* local)
     : s_(session),
       upstream_(upstream),
+      local_(local),
       intake_(session),
       broadcast_(session),
+      cohort_(session.config),
       handler_(session, intake_, &broadcast_),
       partial_values_(session.dimension) {
   s_.transport.WakeOn(upstream_.handle());
@@ -53,6 +55,13 @@ Status RelayLoop::Run(const std::atomic<bool>& stop, RunOutcome* outcome) {
   }
   const uint32_t expected = s_.ExpectedParticipants();
   const uint32_t first = t.FirstNode(config.nodes);
+  if (local_ != nullptr) {
+    // In-process nodes are there from the start, and never lost.
+    for (uint32_t id = first; id < first + expected; ++id) {
+      s_.nodes[id].joined = s_.nodes[id].alive = true;
+      s_.nodes[id].last_heard_ms = INT64_MAX / 2;
+    }
+  }
   EDGEFL_LOG_INFO("relay %u joined the coordinator above; waiting for its nodes %u..%u", t.group, first,
                   first + expected - 1);
   give_up = s_.clock.NowMs() + config.round.join_timeout_ms;
@@ -97,14 +106,24 @@ Status RelayLoop::RunRound(const std::atomic<bool>& stop, Event* next) {
   s_.collector.Open(round);
   s_.overflows_in_round = 0;
   s_.nodes.BeginRound(round);
+  // The round's cohort, drawn as the root draws it: this relay's share of it.
+  cohort_.DrawFromPopulation(round, &cohort_members_);
+  auto member = cohort_members_.begin();
   for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
     NodeSlot& slot = s_.nodes[i];
+    const bool drawn = member != cohort_members_.end() && *member == i;
+    member += drawn;
+    slot.participant = slot.participant && drawn;
     if (!slot.participant) continue;
     ++s_.round_metrics.participants;
     slot.round.outcome = NodeOutcome::kMissing;  // until an answer comes
   }
-  broadcast_.SendRound(round);
   const int64_t start = s_.clock.NowMs();
+  if (local_ != nullptr) {
+    ComputeLocally(round);
+  } else {
+    broadcast_.SendRound(round);
+  }
   intake_.Begin(start);
   const int64_t deadline = start + config.round.deadline_ms * 9 / 10;
   while (!stop.load() && s_.clock.NowMs() < deadline && !intake_.Complete() && *next == Event::kNone) {
@@ -132,13 +151,27 @@ Status RelayLoop::RunRound(const std::atomic<bool>& stop, Event* next) {
   }
   metrics.time_s = static_cast<double>(s_.clock.NowMs() - rounds_start_ms_) / 1000.0;
   s_.recorder.Record(metrics);
-  for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
+  // In-process nodes have no link of their own: their figures are the row's.
+  for (uint32_t i = 0; local_ == nullptr && i < s_.nodes.size(); ++i) {
     const NodeRoundMetrics& row = s_.nodes[i].round;
     if (row.bytes_down > 0 || row.bytes_up > 0) s_.recorder.RecordNode(row);
   }
   s_.state.FoldRound(metrics);
   s_.state.round = round + 1;
   return Status::Ok();
+}
+
+void RelayLoop::ComputeLocally(uint32_t round) {
+  for (uint32_t id = 0; id < s_.nodes.size(); ++id) {
+    if (!s_.nodes[id].participant) continue;
+    const std::span<const uint8_t> bytes = local_->Compute(id, round, s_.state.model);
+    const wire::Envelope* envelope = nullptr;
+    Status s = codec::ReadEnvelope(bytes, &envelope);
+    if (s.ok() && envelope->body_type() != wire::Body::Update) s = Status::Error(StatusCode::kMalformed, "not an update");
+    if (s.ok()) s = s_.collector.Check(id, round, *envelope->body_as_Update(), bytes.size());
+    if (s.ok()) s = s_.CountAdded(id, bytes, s_.collector.AddMessage(id, bytes, s_.nodes[id].round, 1));
+    if (!s.ok()) handler_.Reject(id, "in-process node %u: %s", id, s.message());
+  }
 }
 
 void RelayLoop::SendPartial() {

@@ -11,13 +11,19 @@
 // round.deadline_ms from the model's arrival, so that its partial reaches
 // the coordinator above within that one's deadline; a round whose model
 // above has been replaced by the next round's is abandoned. Ends when the
-// coordinator above says Bye (it tells its nodes), or on a signal. Not
-// thread-safe.
+// coordinator above says Bye (it tells its nodes), or on a signal.
+//
+// In-process nodes (edgefl-coordinator --in-process): the relay's nodes are
+// computed in its own process (LocalNodes, node/in_process_nodes.h) with the
+// node's code, one after another, and each Update's bytes go through the
+// same checks, decoding and exact sums as a socket's would: a process of K
+// logical nodes sends one message a round. Not thread-safe.
 #pragma once
 
 #include <atomic>
 #include <vector>
 
+#include "coordinator/cohort_sampler.h"
 #include "coordinator/message_handler.h"
 #include "coordinator/model_broadcast.h"
 #include "coordinator/relay_upstream.h"
@@ -27,9 +33,18 @@
 
 namespace edgefl {
 
+// Nodes a relay computes itself: node `id`'s Update for `round` at `model`,
+// as the bytes edgefl-node would send (valid until the next call).
+class LocalNodes {
+ public:
+  virtual ~LocalNodes() = default;
+  virtual std::span<const uint8_t> Compute(uint32_t id, uint32_t round, std::span<const float> model) = 0;
+};
+
 class RelayLoop {
  public:
-  RelayLoop(Session& session, RelayUpstream& upstream);
+  // `local`: the relay's nodes, computed in this process (null: they connect).
+  RelayLoop(Session& session, RelayUpstream& upstream, LocalNodes* local = nullptr);
 
   // Joins above, then waits for the relay's nodes, then serves rounds until
   // the coordinator above ends the run.
@@ -46,13 +61,18 @@ class RelayLoop {
   // One round at the model the coordinator above sent; *next is set when a
   // later round's model or the end came from above before this one was done.
   Status RunRound(const std::atomic<bool>& stop, RelayUpstream::Event* next);
+  // In-process nodes: each participant's update computed and taken.
+  void ComputeLocally(uint32_t round);
   // Sends the round's partial above: the exact combination of the updates counted.
   void SendPartial();
 
   Session& s_;
   RelayUpstream& upstream_;
+  LocalNodes* local_;
   RoundIntake intake_;
   ModelBroadcast broadcast_;
+  CohortSampler cohort_;
+  std::vector<uint32_t> cohort_members_;  // this round's, over the population
   MessageHandler handler_;
   std::vector<codec::Int128> partial_values_;
   flatbuffers::FlatBufferBuilder up_fbb_{4096};

@@ -28,14 +28,13 @@ Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& t
   }
   if (a.bucket_size > 1) return Refuse("aggregator.bucket_size shuffles every update of a round: no relays");
   if (a.node_momentum > 0.0) return Refuse("aggregator.node_momentum keeps each node's momentum: no relays");
-  if (config.CohortSize() < config.nodes || config.AskedPerRound() < config.nodes) {
-    return Refuse("round.cohort: relays need every node in every round (a cohort is drawn over the whole population)");
+  if (config.AskedPerRound() > config.CohortSize()) {
+    return Refuse("round.over_commit takes a round's first K answers as they arrive; relays take every answer of "
+                  "their share of the cohort");
   }
   for (uint32_t node = 0; node < config.nodes; ++node) {
-    const ExperimentConfig::Participation p = config.ParticipationOf(node);
-    if (p.availability < 1.0 || p.dropout > 0.0 || p.schedule.period != 0) {
-      return Refuse("node %u has an availability, a schedule or a dropout: relays need every node in every round",
-                    node);
+    if (config.ParticipationOf(node).dropout > 0.0) {
+      return Refuse("node %u has a dropout (round.dropout, or its profile's): no relays", node);
     }
   }
   if (config.async.Buffered()) return Refuse("async.mode = \"buffered\": relays run synchronous rounds");
@@ -46,6 +45,17 @@ Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& t
     return Refuse("round.downlink = \"step\": relays send the model whole (round.downlink = \"model\")");
   }
   if (config.local.HasControl()) return Refuse("local.optimizer = \"scaffold\" sends control variates: no relays");
+  if (topology.in_process) {
+    if (!topology.relay()) return Refuse("--in-process is a relay's: give --parent, --relays and --group");
+    if (codec::IsDataObjective(config.objective.kind)) {
+      return Refuse("--in-process: objective.kind = \"%s\" has each node read its own shard of a data set; in-process "
+                    "nodes take synthetic objectives", codec::ObjectiveName(config.objective.kind));
+    }
+    if (!config.profiles.empty()) return Refuse("--in-process: [[profile]] gives nodes tasks of their own; none here");
+    if (config.link.shaping != LinkShaping::kNone) {
+      return Refuse("--in-process: link.shaping shapes a node's socket, and in-process nodes have none");
+    }
+  }
   return Status::Ok();
 }
 

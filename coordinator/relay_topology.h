@@ -2,7 +2,8 @@
 // 11, docs/protocol.md 11). Flat, the default: it serves the run's nodes
 // itself. Root (edgefl-coordinator --relays R): its participants are R
 // relays, relay g serving node ids [g n, (g + 1) n) with n = run.nodes / R,
-// and each round it takes one exact partial from each instead of n updates.
+// and each round it asks the relays that serve some of the round's cohort
+// for one exact partial each instead of their nodes' updates.
 // Relay g (--relays R --group g --parent ENDPOINT): serves those nodes as a
 // coordinator does (their Hello, Welcome and task, heartbeats, the round's
 // model), takes each round's model from the coordinator above, and sends it
@@ -29,6 +30,8 @@ struct RelayTopology {
   // that coordinator's public key.
   CurveKeyPair parent_key;
   std::string parent_server_key;
+  // A relay whose nodes are computed in its own process (--in-process).
+  bool in_process = false;
 
   bool flat() const { return relays == 0; }
   bool root() const { return relays > 0 && parent.empty(); }
@@ -41,14 +44,23 @@ struct RelayTopology {
   // The participants this coordinator's table holds: relays at the root,
   // node ids otherwise (a relay's table has every id; it admits its own).
   uint32_t Participants(uint32_t nodes) const { return root() ? relays : nodes; }
+  // The connections this coordinator takes: its relays, or the nodes it
+  // serves (none when they are in-process).
+  uint32_t Connections(uint32_t nodes) const { return root() ? relays : in_process ? 1 : ServedNodes(nodes); }
 };
 
 // Refuses, with the reason, a topology or a config a relay tree cannot run
 // exactly: R must divide run.nodes, the aggregator must have a partial
-// (mean, sign-mean, majority; no bucketing or node momentum), and every
-// node takes part in every round (no cohorts, over-commitment, availability,
-// schedules or dropout), synchronously (no buffered runs), on the wall clock,
-// with the model sent whole (round.downlink = "model") and no Scaffold.
+// (mean, sign-mean, majority; no bucketing or node momentum), every answer
+// of the cohort counts (no over-commitment or dropout), rounds are
+// synchronous (no buffered runs), on the wall clock, with the model sent
+// whole (round.downlink = "model") and no Scaffold. Cohorts, availability
+// and schedules are drawn over the whole population by the root and every
+// relay alike (CohortSampler::DrawFromPopulation), which is the flat run's
+// draw while every node is alive. A
+// relay's in-process nodes need a synthetic objective (a data objective's
+// nodes read a shard each), one task for all (no profiles), and no shaped
+// link (they have none to cross).
 Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& topology);
 
 }  // namespace edgefl

@@ -157,6 +157,22 @@ void RoundLoop::StartRound() {
   intake_.Begin(s_.clock.NowMs());
 }
 
+uint32_t RoundLoop::SelectRelays(uint32_t round) {
+  cohort_.DrawFromPopulation(round, &cohort_members_);
+  const uint32_t per_relay = s_.topology.NodesPerRelay(s_.config.nodes);
+  uint32_t asked = 0;
+  auto member = cohort_members_.begin();
+  for (uint32_t g = 0; g < s_.nodes.size(); ++g) {
+    const auto end = std::lower_bound(member, cohort_members_.end(), (g + 1) * per_relay);
+    NodeSlot& slot = s_.nodes[g];
+    slot.serves = static_cast<uint32_t>(end - member);
+    slot.participant = slot.participant && slot.serves > 0;
+    if (slot.participant) asked += slot.serves;
+    member = end;
+  }
+  return asked;
+}
+
 void RoundLoop::OpenRound() {
   s_.round_metrics = RoundMetrics();
   s_.round_metrics.round = s_.state.round;
@@ -176,7 +192,7 @@ RoundLoop::RoundEnd RoundLoop::RunRound(const std::atomic<bool>& stop, RoundMetr
   // id frees once its old connection is found dead, transport.h).
   const auto select = [&] {
     s_.nodes.BeginRound(round);
-    return cohort_.Select(round, s_.nodes);
+    return s_.topology.root() ? SelectRelays(round) : cohort_.Select(round, s_.nodes);
   };
   uint32_t asked = select();
   // Fewer than the quorum drawn available (with round.availability < 1, as

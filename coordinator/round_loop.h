@@ -63,6 +63,10 @@ class RoundLoop {
   void Record(bool stepped, double time_s, RoundMetrics* m);
   // Sends the model (or the steps to it) to every participant.
   void StartRound();
+  // The root of relays: the cohort drawn over the population
+  // (CohortSampler::DrawFromPopulation), each relay asked for its share of
+  // it; returns the nodes asked.
+  uint32_t SelectRelays(uint32_t round);
   void StepAndEvaluate(bool stepped);
   void NoteAggregation(uint32_t round);
   void LogProgress(const RoundMetrics& m) const;
@@ -80,6 +84,7 @@ class RoundLoop {
   const bool steps_down_;  // round.downlink = "step"
 
   std::vector<double> direction_;
+  std::vector<uint32_t> cohort_members_;  // the root of relays: this round's cohort
   StepRecord step_record_;            // round.downlink = "step": the round's step, as sent
   std::vector<double> step_scratch_;
   std::vector<float> gradient_before_;  // grad f at the round's start (step.smoothness = "online")

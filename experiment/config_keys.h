@@ -81,8 +81,10 @@ void VisitConfigKeys(Config& c, Visitor& v) {
   v.Text("name", c.name,
          {"The experiment's name. It names the run folder. A `[[variant]]`'s `name` replaces it.",
           "1 to 100 letters, digits, `-`, `_`, `.`, `+`; not starting with `.` or `-`"});
-  v.Integer("nodes", c.nodes, 1, 4096,
-            {"N, the number of nodes. Node ids are 0 … N−1, and all of them must join before round 0."});
+  v.Integer("nodes", c.nodes, 1, 1048576,
+            {"N, the number of nodes. Node ids are 0 … N−1, and all of them must join before round 0. Past 4096, "
+             "`edgefl run` needs `--logical` (at most 4096 node processes) or `--relays` with `--in-process`.",
+             "[1, 2^20]"});
   v.Integer("rounds", c.rounds, 1, 100000000, {"The number of rounds to run."});
   v.Integer("seed", c.seed, 0, INT64_MAX,
             {"Seeds every random stream: each node's (docs/protocol.md 6.6), the data split and the mlp's initial "

@@ -74,6 +74,12 @@ class NodeRuntime {
   // round start are copied as they arrive.
   std::span<const uint8_t> ComputeUpdate(uint32_t round);
   std::span<float> model_replica() { return model_; }
+  // Computes as node `node_index` of the same task from the next
+  // ComputeUpdate: only for a task whose nodes keep no state across rounds
+  // (persistent_state() all empty), whose update is then a function of the
+  // task, the node's index, the round and the model alone. In-process nodes
+  // share one runtime so (node/in_process_nodes.h).
+  void Retarget(uint32_t node_index) { task_.node_index = node_index; }
   // Makes this node hostile, a testing aid (node/attack.h): its gradients
   // are attacked after the noise, before compression.
   void set_attack(const NodeAttack& attack) { attack_ = attack; }

@@ -73,6 +73,7 @@ struct RunArgs {
   bool insecure = false;  // the coordinator listens beyond loopback without keys
   uint32_t logical = 1;   // nodes a process hosts (edgefl-node --logical)
   uint32_t relays = 0;    // relays the nodes are split among (edgefl-coordinator --relays); 0: none
+  bool in_process = false;  // the relays compute their nodes themselves (edgefl-coordinator --in-process)
 };
 
 int RunExperiments(const ExperimentArgs& experiment, const RunArgs& run, const PredictArgs& predict);

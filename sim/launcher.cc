@@ -128,6 +128,14 @@ std::string ExecutableDir() {
 Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, const std::atomic<bool>& stop,
                   VariantResult* result) {
   result->dir = options.run_dir;
+  constexpr uint32_t kMaxNodeProcesses = 4096;
+  const uint32_t node_processes = config.nodes / std::max(options.logical, 1u);
+  if (!options.in_process && node_processes > kMaxNodeProcesses) {
+    return Status::Error(StatusCode::kInvalidArgument,
+                         "run.nodes = %u would be %u node processes, more than %u: host several in each "
+                         "(--logical K), or let relays compute them (--relays R --in-process)",
+                         config.nodes, node_processes, kMaxNodeProcesses);
+  }
   const std::string config_path = options.run_dir + "/config.toml";  // WriteRunConfig's, or a resumed run's
   const uint32_t first_hostile = config.nodes - std::min(options.hostile_nodes, config.nodes);
   if (first_hostile < config.nodes) {
@@ -171,6 +179,9 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
                          options.launcher == NodeLauncher::kSrun ? "run edgefl run where Slurm's srun is installed"
                                                                  : "install Open MPI: apt-get install openmpi-bin");
   }
+  if (options.in_process && options.relays == 0) {
+    return Status::Error(StatusCode::kInvalidArgument, "--in-process: the relays compute their nodes; give --relays");
+  }
   if (options.relays > 0 && (launched || links.kernel() || options.resume)) {
     return Status::Error(StatusCode::kInvalidArgument, "--relays: %s",
                          options.resume ? "a run with relays is not resumed (its relays hold no checkpoint)"
@@ -188,6 +199,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     std::vector<std::string> args = {"--config", config_path, "--out", options.run_dir + "/relay-" + std::to_string(g),
                                      "--overwrite", "--relays", std::to_string(options.relays), "--group",
                                      std::to_string(g), "--parent", endpoint};
+    if (options.in_process) args.push_back("--in-process");
     if (!options.data_dir.empty()) args.insert(args.end(), {"--data-dir", options.data_dir});
     size_t index = 0;
     relay_endpoints.emplace_back();
@@ -269,7 +281,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     }
     size_t index = 0;
     EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
-  } else {
+  } else if (!options.in_process) {
     for (uint32_t i = 0; i < node_args.size(); ++i) {
       std::vector<std::string> argv = {node_binary, "--connect", endpoint_of(i * per_process), "--id",
                                        std::to_string(i)};

@@ -58,6 +58,9 @@ struct LaunchOptions {
   // connects to relay i / (run.nodes / relays). 0: none. Nodes started here
   // only (not by mpirun or srun), unshaped by the kernel.
   uint32_t relays = 0;
+  // The relays compute their nodes in their own processes (edgefl-coordinator
+  // --in-process): no node process is started.
+  bool in_process = false;
 };
 
 struct VariantResult {

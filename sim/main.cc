@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
                   "(edgefl-coordinator --parent) each serving run.nodes / R nodes and sending the root one exact\n"
                   "partial a round, each relay's tier counted in <run folder>/relay-<g>; the model is a flat run's")
       ->check(CLI::Range(1u, 4096u));
+  run->add_flag("--in-process", run_args.in_process,
+                "With --relays: each relay computes its nodes itself, with the node's code (edgefl-coordinator\n"
+                "--in-process): no node processes or sockets, one partial a relay a round; for populations of\n"
+                "1e5 and more on one machine (docs/performance.md)");
   run->add_option("--bind", run_args.bind,
                   "The coordinator's endpoint, which the nodes connect to, e.g. tcp://10.77.0.1:5555 for nodes on\n"
                   "other hosts (default: a free port on 127.0.0.1)");

@@ -231,6 +231,7 @@ int RunPlanned(const std::vector<Planned>& plan, const RunArgs& args, const Pred
       options.insecure = args.insecure;
       options.logical = args.logical;
       options.relays = args.relays;
+      options.in_process = args.in_process;
       row.status = RunVariant(*config, options, stop, &row.result);
     }
     failed = failed || !row.status.ok() || !row.result.problems.empty() || !row.result.summary_read ||

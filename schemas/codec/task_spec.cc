@@ -214,8 +214,8 @@ Status ValidateTaskSpec(const TaskSpec& spec) {
       break;
   }
 
-  if (spec.num_nodes < 1 || spec.num_nodes > 65536) {
-    return bad("run.nodes = %u: must be in [1, 65536]", spec.num_nodes);
+  if (spec.num_nodes < 1 || spec.num_nodes > (uint32_t{1} << 20)) {
+    return bad("run.nodes = %u: must be in [1, 2^20]", spec.num_nodes);
   }
   if (spec.node_index >= spec.num_nodes) {
     return bad("node index %u: must be below run.nodes = %u", spec.node_index, spec.num_nodes);

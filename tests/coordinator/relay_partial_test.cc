@@ -206,10 +206,26 @@ TEST_CASE("a relay tree refuses, with the reason, what it cannot run exactly") {
   CHECK(refusal(c).find("node_momentum") != std::string::npos);
   c = config;
   c.round.cohort = 4;
-  CHECK(refusal(c).find("round.cohort") != std::string::npos);
-  c = config;
   c.round.availability = 0.5;
-  CHECK(refusal(c).find("availability") != std::string::npos);
+  CHECK(CheckRelayTopology(c, root).ok());  // drawn over the population by root and relays alike
+  c.round.over_commit = 0.5;
+  CHECK(refusal(c).find("round.over_commit") != std::string::npos);
+  c = config;
+  c.round.dropout = 0.1;
+  CHECK(refusal(c).find("dropout") != std::string::npos);
+  // In-process nodes: synthetic objectives, one task, no link to shape.
+  RelayTopology in_process = Topology(2, 1, "tcp://127.0.0.1:5555");
+  in_process.in_process = true;
+  CHECK(CheckRelayTopology(config, in_process).ok());
+  c = config;
+  c.objective.kind = wire::ObjectiveKind::Logistic;
+  CHECK(refusal(c, in_process).find("in-process nodes take synthetic objectives") != std::string::npos);
+  c = config;
+  c.link.shaping = LinkShaping::kTokenBucket;
+  CHECK(refusal(c, in_process).find("link.shaping") != std::string::npos);
+  RelayTopology root_in_process = Topology(2);
+  root_in_process.in_process = true;
+  CHECK(refusal(config, root_in_process).find("--in-process is a relay's") != std::string::npos);
   c = config;
   c.round.clock = RoundClock::kVirtual;
   CHECK(refusal(c).find("virtual") != std::string::npos);

@@ -260,4 +260,51 @@ compressor = { kind = "top-k", k = 1000 }
   }
 }
 
+TEST_CASE("relays: cohorts drawn over the population, and in-process nodes, end on the flat run's model") {
+  const std::string dir = testing::ScratchDir("relay_cohorts");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  // 3 of 8 a round, each available with probability 0.8: the root and every
+  // relay draw the flat run's cohort; relays with none of it are not asked.
+  const std::string set = " --set round.cohort=3 --set round.availability=0.8 --set round.quorum=0.5";
+  const std::string flat = Run(dir, "flat", set);
+  const std::string tree = Run(dir, "tree", set + " --relays 2");
+  const std::string local = Run(dir, "in-process", set + " --relays 4 --in-process");
+  for (const std::string variant : kVariants) {
+    CAPTURE(variant);
+    const RunSummary a = Summary(flat + "/" + variant + "/summary.toml");
+    CHECK(a.steps == 12);
+    CHECK(a.model_hash == Summary(tree + "/" + variant + "/summary.toml").model_hash);
+    CHECK(a.model_hash == Summary(local + "/" + variant + "/summary.toml").model_hash);
+    const std::string flat_csv = ReadFile(flat + "/" + variant + "/metrics.csv");
+    CHECK(Column(ReadFile(tree + "/" + variant + "/metrics.csv"), "participants") == Column(flat_csv, "participants"));
+    CHECK(Column(ReadFile(local + "/" + variant + "/metrics.csv"), "updates") == Column(flat_csv, "updates"));
+  }
+}
+
+TEST_CASE("relays: in-process nodes carry 20000 participants a round at d = 100 through edgefl run") {
+  const std::string dir = testing::ScratchDir("relay_scale");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "scale"
+nodes = 20000
+rounds = 3
+checkpoint_every = 0
+[objective]
+dimension = 100
+[compressor]
+kind = "sign"
+[aggregator]
+kind = "majority"
+)");
+  const std::string run = Run(dir, "run", "--relays 2 --in-process") + "/scale";
+  const RunSummary s = Summary(run + "/summary.toml");
+  CHECK(s.ok);
+  CHECK(s.steps == 3);
+  CHECK(Column(ReadFile(run + "/metrics.csv"), "updates") == std::vector<std::string>(3, "20000"));
+  // Without relays, 20000 nodes would be 20000 processes: refused with the way out.
+  const auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/flat", 30);
+  CHECK(r.exit_code != 0);
+  CHECK(Contains(r.output, "20000 node processes, more than 4096"));
+}
+
 }  // namespace edgefl

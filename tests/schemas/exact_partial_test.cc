@@ -99,7 +99,7 @@ TEST_CASE("counts pack in a byte a coordinate, sums of floats near 5, and sparse
   for (auto& c : counts) c = static_cast<Int128>(rng.Below(129)) - 64;
   const Encoded votes = Encode(Partial(wire::PartialKind::Counts, counts, 64));
   CHECK(votes.size > d);
-  CHECK(votes.size < d + d / 16 + 400);  // a byte each, two a block, the tables
+  CHECK(votes.size < d + 6 * (d / 32) + 400);  // a byte each, six a block (mask, shift, width), the tables
   // Sums of 4 standard normal floats: their shared trailing zeros go, about
   // 5 bytes a coordinate remain (16 unpacked).
   const Encoded sums = Encode(Partial(wire::PartialKind::Sums, SumsOfFloats(d, 4, 9)));
