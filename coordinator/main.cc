@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 #include "coordinator/coordinator.h"
 #include "coordinator/relay_loop.h"
 #include "node/in_process_nodes.h"
+#include "node/node_identity.h"
 #include "experiment/experiment_config.h"
 #include "runfiles/resume.h"
 #include "runfiles/run_completion.h"
@@ -41,6 +44,20 @@ edgefl::Status ChooseConfig(const std::string& config_path, const std::vector<st
                                  "%s: choose a variant with --variant (one of: %s)", config_path.c_str(), names.c_str());
   }
   *out = *config;
+  return edgefl::Status::Ok();
+}
+
+// `endpoint`'s TCP port plus `offset` (a relay's, one port a group).
+edgefl::Status OffsetPort(uint32_t offset, std::string* endpoint) {
+  const size_t colon = endpoint->rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || std::sscanf(endpoint->c_str() + colon + 1, "%u", &port) != 1 || port == 0 ||
+      port + offset > 65535) {
+    return edgefl::Status::Error(edgefl::StatusCode::kInvalidArgument,
+                                 "--bind %s: a relay started by a launcher needs a fixed TCP port (it adds its "
+                                 "group, %u, to it)", endpoint->c_str(), offset);
+  }
+  *endpoint = endpoint->substr(0, colon + 1) + std::to_string(port + offset);
   return edgefl::Status::Ok();
 }
 
@@ -105,6 +122,11 @@ int main(int argc, char** argv) {
                  "round's model from the coordinator at this endpoint and send it their exact partial")
       ->needs(relays_option);
   app.add_option("--group", topology.group, "This relay's group, 0 .. --relays - 1 (with --parent)");
+  bool group_from_rank = false;
+  app.add_flag("--group-from-rank", group_from_rank,
+               "A relay started by mpirun or srun (one a host: --map-by ppr:1:node): its group is its rank\n"
+               "(OMPI_COMM_WORLD_RANK, PMIX_RANK, PMI_RANK or SLURM_PROCID, as a node's id), its folder\n"
+               "<--out>/relay-<group>, and its --bind port the given one plus its group");
   app.add_flag("--in-process", topology.in_process,
                "A relay whose nodes are computed in this process, with the node's code, one after another: its\n"
                "run.nodes / --relays logical nodes send the root one partial a round and no socket each");
@@ -123,6 +145,26 @@ int main(int argc, char** argv) {
   edgefl::LogTag() = "edgefl-coordinator";
   if (verbose) edgefl::MinLogLevel() = edgefl::LogLevel::kDebug;
   if (quiet) edgefl::MinLogLevel() = edgefl::LogLevel::kError;
+  if (group_from_rank) {
+    // One command line for every relay of a launcher's job: each takes its
+    // group from its rank, a folder and a port of its own from it.
+    edgefl::NodeIdentity identity;
+    const edgefl::Status s = edgefl::ResolveNodeId(std::nullopt, [](const char* name) { return std::getenv(name); },
+                                                   &identity);
+    if (!s.ok() || topology.parent.empty()) {
+      EDGEFL_LOG_ERROR("--group-from-rank: %s", s.ok() ? "a relay's: give --parent and --relays" : s.message());
+      return 2;
+    }
+    topology.group = identity.id;
+    out_dir = (out_dir.empty() ? std::string("runs") : out_dir) + "/relay-" + std::to_string(identity.id);
+    edgefl::Status bound = OffsetPort(identity.id, &bind);
+    if (!bound.ok()) {
+      EDGEFL_LOG_ERROR("--group-from-rank: %s", bound.message());
+      return 2;
+    }
+    EDGEFL_LOG_INFO("relay group %u from %s, folder %s, listening on %s", identity.id, identity.from.c_str(),
+                    out_dir.c_str(), bind.c_str());
+  }
   if (config_path.empty() && resume_dir.empty()) {
     EDGEFL_LOG_ERROR("give --config FILE for a new run, or --resume RUN_FOLDER to carry one on");
     return 2;

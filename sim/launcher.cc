@@ -62,6 +62,10 @@ Status WriteHostileToml(const std::string& dir, uint32_t first, uint32_t nodes, 
 // How long the coordinator has to end once mpirun or srun has (its nodes all gone).
 constexpr int64_t kNodesGoneGraceMs = 5000;
 
+// Relays started by mpirun or srun: relay g listens on its host's loopback
+// at this port plus g, where that host's nodes connect.
+constexpr uint32_t kRelayPort = 5571;
+
 // The path of `program` in a folder of $PATH, or "" when none holds it.
 std::string FindOnPath(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -182,20 +186,52 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   if (options.in_process && options.relays == 0) {
     return Status::Error(StatusCode::kInvalidArgument, "--in-process: the relays compute their nodes; give --relays");
   }
-  if (options.relays > 0 && (launched || links.kernel() || options.resume)) {
+  if (options.relays > 0 && (links.kernel() || options.resume || (launched && options.in_process))) {
     return Status::Error(StatusCode::kInvalidArgument, "--relays: %s",
                          options.resume ? "a run with relays is not resumed (its relays hold no checkpoint)"
-                         : launched    ? "the nodes start here, not by --launcher mpirun or srun"
+                         : launched    ? "--in-process relays start here, not by --launcher mpirun or srun"
                                        : "link.shaping = \"kernel\" gives each node a namespace of its own; use "
                                          "token-bucket shaping with relays");
+  }
+  if (options.relays > 0 && launched && options.logical > 1) {
+    return Status::Error(StatusCode::kInvalidArgument, "--relays with --launcher: one node a rank (no --logical)");
   }
   EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, coordinator_args, options.startup_timeout_ms,
                                           &coordinator, &endpoint,
                                           options.bind.empty() ? links.CoordinatorBind() : options.bind,
                                           links.CoordinatorNamespaceFd()));
-  // Relays: each a coordinator of its own, in its own folder, joined to the root.
+  // Relays: each a coordinator of its own, in its own folder, joined to the
+  // root. Started here, each binds a free port; started by the launcher, one
+  // a host, relay g (its rank) binds kRelayPort + g on its host's loopback,
+  // which that host's nodes reach.
   std::vector<std::string> relay_endpoints;
-  for (uint32_t g = 0; g < options.relays; ++g) {
+  if (options.relays > 0 && launched) {
+    for (uint32_t g = 0; g < options.relays; ++g) {
+      relay_endpoints.push_back("tcp://127.0.0.1:" + std::to_string(kRelayPort + g));
+    }
+    const std::vector<std::string> relay_args = {
+        "--config", config_path, "--out", options.run_dir, "--overwrite", "--relays", std::to_string(options.relays),
+        "--group-from-rank", "--parent", endpoint, "--bind", "tcp://127.0.0.1:" + std::to_string(kRelayPort)};
+    const std::vector<std::vector<std::string>> every_relay(options.relays, relay_args);
+    const std::string coordinator_binary = options.bin_dir + "/edgefl-coordinator";
+    std::vector<std::string> argv;
+    if (options.launcher == NodeLauncher::kMpirun) {
+      std::vector<std::string> extra = options.launcher_args;
+      if (!options.hostfile.empty()) extra.insert(extra.end(), {"--map-by", "ppr:1:node"});
+      argv = MpirunCommand(
+          {.mpirun = launcher_path, .hostfile = options.hostfile, .extra = extra, .as_root = geteuid() == 0},
+          coordinator_binary, every_relay);
+    } else {
+      std::vector<std::string> extra = options.launcher_args;
+      extra.push_back("--ntasks-per-node=1");
+      SrunCommand srun;
+      EDGEFL_RETURN_IF_ERROR(MakeSrunCommand(launcher_path, extra, coordinator_binary, every_relay, "", &srun));
+      argv = std::move(srun.argv);
+    }
+    size_t index = 0;
+    EDGEFL_RETURN_IF_ERROR(group.Spawn(argv, -1, &index));
+  }
+  for (uint32_t g = 0; g < options.relays && !launched; ++g) {
     std::vector<std::string> args = {"--config", config_path, "--out", options.run_dir + "/relay-" + std::to_string(g),
                                      "--overwrite", "--relays", std::to_string(options.relays), "--group",
                                      std::to_string(g), "--parent", endpoint};
@@ -206,7 +242,8 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
     EDGEFL_RETURN_IF_ERROR(SpawnCoordinator(group, options.bin_dir, args, options.startup_timeout_ms, &index,
                                             &relay_endpoints.back()));
   }
-  const uint32_t first_node_index = 1 + options.relays;  // the group's index of the first node process
+  // The group's index of the first node process.
+  const uint32_t first_node_index = 1 + (launched ? (options.relays > 0 ? 1 : 0) : options.relays);
   const auto endpoint_of = [&](uint32_t node) {
     return options.relays == 0 ? endpoint : relay_endpoints[node / (config.nodes / options.relays)];
   };
@@ -261,8 +298,8 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   if (launched) {
     // One mpirun or srun: the nodes are its ranks (their ids), and a
     // handled failure of one must not end the job (--exit-policy zero).
-    for (std::vector<std::string>& argv : node_args) {
-      argv.insert(argv.begin(), {"--connect", endpoint, "--exit-policy", "zero"});
+    for (uint32_t i = 0; i < node_args.size(); ++i) {
+      node_args[i].insert(node_args[i].begin(), {"--connect", endpoint_of(i), "--exit-policy", "zero"});
     }
     std::vector<std::string> argv;
     if (options.launcher == NodeLauncher::kMpirun) {
@@ -292,8 +329,8 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
   }
   // What a child other than the coordinator (index 0) is called in messages.
   const auto child_name = [&](size_t index) {
+    if (launched) return std::string(launcher_name) + (index < first_node_index ? " (relays)" : "");
     if (index < first_node_index) return "relay " + std::to_string(index - 1);
-    if (launched) return std::string(launcher_name);
     if (per_process == 1) return "node " + std::to_string(index - first_node_index);
     const size_t first = (index - first_node_index) * per_process;
     return "nodes " + std::to_string(first) + ".." + std::to_string(first + per_process - 1);

@@ -188,6 +188,29 @@ TEST_CASE("mpirun across three hosts (network namespaces): each node from its ow
   CHECK(three.ok);
   CHECK(three.update_messages == 6 * 30);
   CHECK(three.model_hash == one.model_hash);
+
+  // A relay a host (--map-by ppr:1:node): each host's two nodes send their
+  // updates to their host's relay over its loopback, and only the relays
+  // reach the root, one partial each a round.
+  r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --relays 3 --launcher mpirun --hostfile " + dir +
+                 "/hosts --bind 'tcp://10.79.0.1:*' --insecure --verbose-nodes --launcher-arg=--mca "
+                 "--launcher-arg=plm_rsh_agent --launcher-arg=" + dir + "/netns-rsh --launcher-arg=--mca "
+                 "--launcher-arg=oob_tcp_if_include --launcher-arg=10.79.0.0/24 --out " + dir + "/relayed");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  for (const char* line : {"relay group 0 from OMPI_COMM_WORLD_RANK", "relay group 2 from OMPI_COMM_WORLD_RANK",
+                           "node id 5 from OMPI_COMM_WORLD_RANK, on host eflmpi3",
+                           "nodes connected from 10.79.0.11 (1), 10.79.0.12 (1), 10.79.0.13 (1)"}) {
+    CHECK_MESSAGE(Contains(r.output, line), line);
+  }
+  const RunSummary relayed = Summary(dir + "/relayed/launched/summary.toml");
+  CHECK(relayed.ok);
+  CHECK(relayed.update_messages == 3 * 30);  // a partial a relay a round
+  CHECK(relayed.model_hash == one.model_hash);
+  for (int g = 0; g < 3; ++g) {
+    const RunSummary relay = Summary(dir + "/relayed/launched/relay-" + std::to_string(g) + "/summary.toml");
+    CHECK(relay.update_messages == 2 * 30);
+  }
 }
 
 // A Slurm of one machine: slurmctld and one slurmd on 127.0.0.1, no munge
