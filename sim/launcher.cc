@@ -223,7 +223,7 @@ Status RunVariant(const ExperimentConfig& config, const LaunchOptions& options, 
           coordinator_binary, every_relay);
     } else {
       std::vector<std::string> extra = options.launcher_args;
-      extra.push_back("--ntasks-per-node=1");
+      extra.push_back("--distribution=cyclic");  // relay g on the allocation's node g
       SrunCommand srun;
       EDGEFL_RETURN_IF_ERROR(MakeSrunCommand(launcher_path, extra, coordinator_binary, every_relay, "", &srun));
       argv = std::move(srun.argv);

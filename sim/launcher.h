@@ -55,8 +55,11 @@ struct LaunchOptions {
   uint32_t logical = 1;
   // Relays (coordinator/relay_topology.h): the coordinator is the root of
   // `relays` relay coordinators, each in run_dir/relay-<g>, and node i
-  // connects to relay i / (run.nodes / relays). 0: none. Nodes started here
-  // only (not by mpirun or srun), unshaped by the kernel.
+  // connects to relay i / (run.nodes / relays). 0: none. With a launcher,
+  // the relays are one job of it, a relay a host (mpirun --map-by
+  // ppr:1:node with a hostfile, srun --distribution=cyclic), relay g on its
+  // host's 127.0.0.1:5571 + g, and its nodes must be that host's ranks
+  // (a hostfile's slots = run.nodes / relays). Not with kernel shaping.
   uint32_t relays = 0;
   // The relays compute their nodes in their own processes (edgefl-coordinator
   // --in-process): no node process is started.

@@ -280,6 +280,15 @@ TEST_CASE("edgefl run --launcher srun: Slurm's tasks as nodes, ids from SLURM_PR
   CHECK(srun.ok);
   CHECK(srun.update_messages == 6 * 30);
   CHECK(srun.model_hash == processes.model_hash);
+  // Relays as Slurm tasks too: each takes its group from SLURM_PROCID.
+  r = RunCommand("SLURM_CONF=" + slurm.conf() + " " + Binary("edgefl") + " run " + dir +
+                 "/config.toml --launcher srun --relays 3 --out " + dir + "/srun-relays");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(Contains(r.output, "relay group 2 from SLURM_PROCID"));
+  const RunSummary relayed = Summary(dir + "/srun-relays/launched/summary.toml");
+  CHECK(relayed.update_messages == 3 * 30);
+  CHECK(relayed.model_hash == processes.model_hash);
   daemons.Stop(2000);
 }
 
