@@ -2,6 +2,7 @@
 // round_bench.cc): running it, and reading its metrics.csv.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -51,6 +52,22 @@ inline std::string RunEdgefl(const std::string& bin, const std::string& dir, con
 // model in every form, and starts the clock); 0 with fewer than two rounds.
 inline double SecondsPerRound(const std::vector<double>& time) {
   return time.size() < 2 ? 0.0 : (time.back() - time.front()) / static_cast<double>(time.size() - 1);
+}
+
+// The median of `values` (0 when empty): a round time robust to the odd
+// round a busy machine stretches.
+inline double Median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// The median of a time_s column's rounds 1..R-1.
+inline double MedianSecondsPerRound(const std::vector<double>& time) {
+  std::vector<double> rounds;
+  for (size_t i = 1; i < time.size(); ++i) rounds.push_back(time[i] - time[i - 1]);
+  return Median(rounds);
 }
 
 }  // namespace edgefl::bench

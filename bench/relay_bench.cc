@@ -4,8 +4,8 @@
 // Scale: `edgefl run --relays 2 --in-process` (two relay processes, one a
 // core, each computing its share of the nodes with the node's own runtime)
 // at d = 100 and d = 1e4 for growing participants a round, and a population
-// of 1e6 with a cohort of 1e4, sign updates and a majority vote; seconds a
-// round over rounds 1..R-1 from the root's metrics.csv, and rounds a second.
+// of 1e6 with a cohort of 1e4, sign updates and a majority vote; the median
+// seconds of rounds 1..R-1 from the root's metrics.csv, and rounds a second.
 // The baseline, measured in the same run: the node's own computation alone
 // (NodeRuntime::ComputeUpdate, as many updates as a round's participants,
 // on one thread) split over the two cores, the floor that checks, exact
@@ -27,34 +27,21 @@
 #include <vector>
 
 #include "bench/edgefl_runs.h"
-#include "node/arena.h"
-#include "node/node_runtime.h"
+#include "bench/node_compute.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using edgefl::bench::MetricsColumn;
 using edgefl::bench::RunEdgefl;
-using edgefl::bench::SecondsPerRound;
+using edgefl::bench::MedianSecondsPerRound;
 
-// Seconds the node's own computation of `updates` updates takes on one
-// thread (a sign update of the quadratic with Gaussian noise at d).
+// Seconds the node's own computation of `updates` sign updates of the
+// quadratic with Gaussian noise at d takes on one thread.
 double ComputeSeconds(uint32_t d, uint32_t updates) {
   edgefl::codec::TaskSpec task;
   task.objective.dimension = d;
   task.compressor.kind = edgefl::wire::CompressorKind::Sign;
-  task.num_nodes = updates;
-  edgefl::Arena arena(edgefl::PlanNodeMemory(task).total_bytes);
-  edgefl::NodeRuntime runtime(task, arena);
-  const std::vector<float> model(d, 1.0f);
-  size_t bytes = 0;
-  const auto start = Clock::now();
-  for (uint32_t i = 0; i < updates; ++i) {
-    runtime.Retarget(i);
-    bytes += runtime.ComputeUpdate(1, model).size();
-  }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return bytes > 0 ? seconds : 0.0;
+  return edgefl::bench::NodeComputeSeconds(task, updates);
 }
 
 struct Scale {
@@ -78,7 +65,7 @@ void ScaleTable(const std::string& bin, const std::string& dir, uint32_t rounds,
                                         << "[step]\neta = 0.001\n[round]\ncohort = " << c.cohort << "\n";
     const std::string metrics = RunEdgefl(bin, dir, name, "--relays 2 --in-process", "scale");
     if (metrics.empty()) continue;
-    const double seconds = SecondsPerRound(MetricsColumn(metrics, "time_s"));
+    const double seconds = MedianSecondsPerRound(MetricsColumn(metrics, "time_s"));
     const uint32_t per_round = c.cohort > 0 ? c.cohort : c.nodes;
     const double floor = ComputeSeconds(c.d, per_round) / 2.0;  // two relays, a core each
     std::printf("%7u %9u %9u %12.4f %10.2f %14.4f %8.2f\n", c.d, c.nodes, per_round, seconds,

@@ -2,13 +2,20 @@
 // ZeroMQ transfer of the same bytes, in the same run, on the same machine.
 // The baseline is a ROUTER that sends each of N DEALERs the model as
 // edgefl's RoundStart parts would carry it (codec::RoundStartBytes, in parts
-// of kRoundStartPartValues values) and waits until every DEALER has answered
-// with an update's bytes (codec::UpdateMessageBytes): the transfer with no
-// computing, encoding or checking. Then `edgefl run` on a quadratic with no
+// of kRoundStartPartValues values; each part copied once and shared by
+// reference among its N sends, as the coordinator's broadcast does) and
+// waits until every DEALER has answered with an update's bytes
+// (codec::UpdateMessageBytes): the transfer with no computing, encoding or
+// checking. Every figure is a median over rounds (1..R-1 for edgefl run),
+// which a busy machine's odd slow round does not move. Then `edgefl run` on a quadratic with no
 // gradient noise, once with a process a node and once with --logical K nodes
-// a process, its seconds a round from metrics.csv over rounds 1..R-1. It
-// prints the figures and the ratios to the baseline; it never fails on a
-// time.
+// a process, its seconds a round from metrics.csv over rounds 1..R-1. Two
+// more rows say what bounds the ratio: the nodes' own computation alone
+// (NodeRuntime::ComputeUpdate N times, split over two cores), and `edgefl
+// run --relays 2 --in-process`, whose nodes are computed by two relay
+// processes and send no message of their own (so it moves far fewer bytes
+// than the baseline: a different round, for simulations). It prints the
+// figures and the ratios to the baseline; it never fails on a time.
 //
 // Usage: edgefl-round-bench [--nodes N] [--dimension D] [--rounds R]
 //                           [--compressor sign|identity] [--logical K]
@@ -25,6 +32,7 @@
 #include <zmq.hpp>
 
 #include "bench/edgefl_runs.h"
+#include "bench/node_compute.h"
 #include "schemas/codec/wire.h"
 
 namespace {
@@ -66,12 +74,18 @@ double RawRoundSeconds(unsigned nodes, size_t down_bytes, unsigned parts, size_t
     ids.push_back(id.to_string());
   }
   const std::vector<uint8_t> part(down_bytes / parts, 2);
-  const auto start = Clock::now();
+  std::vector<double> times;
   for (unsigned r = 0; r < rounds; ++r) {
+    const auto start = Clock::now();
     for (unsigned p = 0; p < parts; ++p) {
+      // One copy of the part, shared by reference among its N sends (as
+      // the coordinator's broadcast does): the fastest raw transfer.
+      zmq::message_t staged(part.data(), part.size());
       for (const std::string& id : ids) {
         router.send(zmq::buffer(id), zmq::send_flags::sndmore);
-        router.send(zmq::buffer(part));
+        zmq::message_t shared;
+        shared.copy(staged);
+        router.send(shared, zmq::send_flags::none);
       }
     }
     for (unsigned i = 0; i < nodes; ++i) {
@@ -79,17 +93,18 @@ double RawRoundSeconds(unsigned nodes, size_t down_bytes, unsigned parts, size_t
       (void)router.recv(id);
       (void)router.recv(answer);
     }
+    times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
   }
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count() / rounds;
   for (std::thread& dealer : dealers) dealer.join();
-  return seconds;
+  return edgefl::bench::Median(times);
 }
 
-// Seconds a round of `edgefl run` over rounds 1..R-1; 0 when it failed.
+// The median seconds of `edgefl run`'s rounds 1..R-1; 0 when it failed.
 double EdgeflRoundSeconds(const std::string& bin, const std::string& dir, const std::string& name,
                           const std::string& flags) {
   const std::string metrics = edgefl::bench::RunEdgefl(bin, dir, name, flags, "round");
-  return metrics.empty() ? 0.0 : edgefl::bench::SecondsPerRound(edgefl::bench::MetricsColumn(metrics, "time_s"));
+  return metrics.empty() ? 0.0
+                         : edgefl::bench::MedianSecondsPerRound(edgefl::bench::MetricsColumn(metrics, "time_s"));
 }
 
 }  // namespace
@@ -130,6 +145,14 @@ int main(int argc, char** argv) {
   char label[64];
   std::snprintf(label, sizeof(label), "edgefl run --logical %u", logical);
   std::printf("%-34s %10.4f %8.2f\n", label, packed, packed / raw);
+  edgefl::codec::TaskSpec task;
+  task.objective.dimension = d;
+  task.noise.kind = edgefl::wire::NoiseKind::None;
+  task.compressor = spec;
+  const double floor = edgefl::bench::NodeComputeSeconds(task, nodes) / 2.0;
+  std::printf("%-34s %10.4f %8.2f\n", "the nodes' computation, 2 cores", floor, floor / raw);
+  const double relayed = nodes % 2 == 0 ? EdgeflRoundSeconds(bin, dir, "relays", "--relays 2 --in-process") : 0.0;
+  std::printf("%-34s %10.4f %8.2f\n", "--relays 2 --in-process (no node I/O)", relayed, relayed / raw);
   const bool ok = processes > 0.0 && (packed > 0.0 || nodes % logical != 0);
   if (ok) std::filesystem::remove_all(dir);
   return ok ? 0 : 1;

@@ -19,7 +19,7 @@ size_t ModelBroadcast::ModelBytes(uint32_t round) const {
 void ModelBroadcast::Send(uint32_t node) {
   NodeSlot& slot = s_.nodes[node];
   if (!slot.participant) return;  // unreachable earlier this round
-  if (s_.SendTo(node)) {
+  if (s_.SendTo(node, /*staged=*/true)) {
     s_.round_metrics.bytes_down += s_.fbb.GetSize();
     slot.round.bytes_down += s_.fbb.GetSize();
   } else {
@@ -59,6 +59,7 @@ void ModelBroadcast::SendRound(uint32_t round) {
     if (!history || record.version < first) continue;
     for (size_t p = 0; p < record.parts.size(); ++p) {
       codec::EncodeRoundStartStep(s_.fbb, round, record.View(p, s_.dimension));
+      s_.transport.Stage(s_.fbb);
       for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
         if (catch_up_from_[i] != kNoReplica && catch_up_from_[i] <= record.version) Send(i);
       }
@@ -74,6 +75,7 @@ void ModelBroadcast::SendRound(uint32_t round) {
 void ModelBroadcast::SendModel(uint32_t round, const std::vector<uint8_t>& to) {
   if (std::find(to.begin(), to.end(), 1) == to.end()) return;
   s_.ForEachModelPart(round, [&] {
+    s_.transport.Stage(s_.fbb);
     for (uint32_t i = 0; i < s_.nodes.size(); ++i) {
       if (to[i]) Send(i);
     }

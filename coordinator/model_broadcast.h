@@ -32,7 +32,7 @@ class ModelBroadcast {
   void OnModelRequest(uint32_t node, uint32_t round);
 
  private:
-  // Sends s_.fbb to participant `node`, counting its bytes.
+  // Sends the message staged from s_.fbb to participant `node`, counting its bytes.
   void Send(uint32_t node);
   // The model's parts to the participants `to` marks.
   void SendModel(uint32_t round, const std::vector<uint8_t>& to);

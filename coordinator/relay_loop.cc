@@ -163,6 +163,9 @@ Status RelayLoop::RunRound(const std::atomic<bool>& stop, Event* next) {
 
 void RelayLoop::ComputeLocally(uint32_t round) {
   for (uint32_t id = 0; id < s_.nodes.size(); ++id) {
+    // A long round (many nodes, a large d) keeps the coordinator above told
+    // the relay is alive.
+    if (id % 256 == 0) upstream_.KeepAlive(s_.clock.NowMs());
     if (!s_.nodes[id].participant) continue;
     const std::span<const uint8_t> bytes = local_->Compute(id, round, s_.state.model);
     const wire::Envelope* envelope = nullptr;

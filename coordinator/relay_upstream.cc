@@ -55,21 +55,24 @@ void RelayUpstream::SayBye(const char* reason) {
   Send(fbb_);
 }
 
+void RelayUpstream::KeepAlive(int64_t now_ms) {
+  if (now_ms < next_send_ms_) return;
+  if (joined_) {
+    codec::EncodeHeartbeat(fbb_, round_, group_);
+  } else {
+    codec::HelloInfo hello;
+    hello.node_id = group_;
+    hello.dimension = dimension_;
+    hello.relay_nodes = nodes_served_;
+    codec::EncodeHello(fbb_, hello);
+  }
+  Send(fbb_);
+  next_send_ms_ = now_ms + (joined_ ? heartbeat_ms_ : kHelloEveryMs);
+}
+
 Status RelayUpstream::Drain(int64_t now_ms, Event* event) {
   *event = Event::kNone;
-  if (now_ms >= next_send_ms_) {
-    if (joined_) {
-      codec::EncodeHeartbeat(fbb_, round_, group_);
-    } else {
-      codec::HelloInfo hello;
-      hello.node_id = group_;
-      hello.dimension = dimension_;
-      hello.relay_nodes = nodes_served_;
-      codec::EncodeHello(fbb_, hello);
-    }
-    Send(fbb_);
-    next_send_ms_ = now_ms + (joined_ ? heartbeat_ms_ : kHelloEveryMs);
-  }
+  KeepAlive(now_ms);
   const std::span<uint8_t> into(reinterpret_cast<uint8_t*>(buffer_.data()), buffer_.size() * 8);
   while (*event == Event::kNone) {
     zmq::recv_buffer_result_t size;

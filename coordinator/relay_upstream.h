@@ -53,6 +53,9 @@ class RelayUpstream {
   // When the coordinator above was last heard from (0: never).
   int64_t last_heard_ms() const { return last_heard_ms_; }
 
+  // Sends the Heartbeat (or, not joined yet, the Hello) due at `now_ms`,
+  // reading nothing: for a relay busy computing its in-process nodes.
+  void KeepAlive(int64_t now_ms);
   // Sends the message in `fbb` (an Update, a Bye); false when it could not
   // leave now.
   bool Send(const flatbuffers::FlatBufferBuilder& fbb);

@@ -44,8 +44,8 @@ Status Session::CountAdded(uint32_t node, std::span<const uint8_t> message, cons
   return Status::Ok();
 }
 
-bool Session::SendTo(uint32_t node) {
-  if (transport.Send(nodes[node].routing_id, fbb)) return true;
+bool Session::SendTo(uint32_t node, bool staged) {
+  if (staged ? transport.SendStaged(nodes[node].routing_id) : transport.Send(nodes[node].routing_id, fbb)) return true;
   if (nodes[node].alive) EDGEFL_LOG_WARN("node %u is unreachable", node);
   nodes[node].alive = false;
   return false;

@@ -28,9 +28,11 @@ struct Session {
   Session(const ExperimentConfig& config, RunRecorder& recorder, const Clock& clock,
           const TransportSecurity& security, const RelayTopology& topology = {});
 
-  // Sends `fbb` to joined node `node`; a node that cannot be reached is
-  // marked not alive (it is heard from again when it reconnects).
-  bool SendTo(uint32_t node);
+  // Sends `fbb` (with `staged`, the message transport.Stage took from it:
+  // one copy for every node it goes to) to joined node `node`; a node that
+  // cannot be reached is marked not alive (it is heard from again when it
+  // reconnects).
+  bool SendTo(uint32_t node, bool staged = false);
   // The aggregator's verdict `added` on node `node`'s update `message`:
   // counted into the run's figures, the audit chain and the kept updates
   // when it was added; an overflow marks the node (divergence.h). Returns `added`.

@@ -119,4 +119,21 @@ bool Transport::Send(std::string_view routing_id, const flatbuffers::FlatBufferB
   }
 }
 
+void Transport::Stage(const flatbuffers::FlatBufferBuilder& fbb) { staged_.rebuild(fbb.GetBufferPointer(), fbb.GetSize()); }
+
+bool Transport::SendStaged(std::string_view routing_id) {
+  try {
+    if (!socket_.send(zmq::const_buffer(routing_id.data(), routing_id.size()),
+                      zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    zmq::message_t shared;
+    shared.copy(staged_);  // a reference to the staged bytes, not a copy of them
+    return socket_.send(shared, zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return false;
+  }
+}
+
 }  // namespace edgefl

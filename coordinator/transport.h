@@ -73,6 +73,11 @@ class Transport {
   // link to the coordinator above) has a message to read.
   void WakeOn(void* socket) { wake_on_ = socket; }
   // False when the peer is unknown, gone, or cannot take the message now.
+  // Send copies the message each time; a message for several peers is
+  // staged once (one copy) and sent to each without another: ZeroMQ's
+  // messages share the staged bytes, counted by reference.
+  void Stage(const flatbuffers::FlatBufferBuilder& fbb);
+  bool SendStaged(std::string_view routing_id);
   bool Send(std::string_view routing_id, const flatbuffers::FlatBufferBuilder& fbb);
 
   // Connections refused during their handshake (unknown keys, too many
@@ -89,6 +94,7 @@ class Transport {
   ConnectionGuard guard_;  // after socket_: monitors it, and stops first
   zmq::message_t identity_;
   zmq::message_t body_;
+  zmq::message_t staged_;  // Stage's message
   void* wake_on_ = nullptr;
 };
 
