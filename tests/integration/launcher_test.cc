@@ -170,10 +170,14 @@ TEST_CASE("mpirun across three hosts (network namespaces): each node from its ow
   auto r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --out " + dir + "/one-host");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
-  r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --launcher mpirun --hostfile " + dir +
-                 "/hosts --bind 'tcp://10.79.0.1:*' --insecure --verbose-nodes --launcher-arg=--mca "
-                 "--launcher-arg=plm_rsh_agent --launcher-arg=" + dir + "/netns-rsh --launcher-arg=--mca "
-                 "--launcher-arg=oob_tcp_if_include --launcher-arg=10.79.0.0/24 --out " + dir + "/three-hosts");
+  // edgefl run across the three hosts, mpirun reaching them through the stand-in for ssh.
+  const auto across_hosts = [&](const std::string& flags, const std::string& out) {
+    return RunCommand(Binary("edgefl") + " run " + dir + "/config.toml " + flags + " --launcher mpirun --hostfile " +
+                      dir + "/hosts --bind 'tcp://10.79.0.1:*' --insecure --verbose-nodes --launcher-arg=--mca "
+                      "--launcher-arg=plm_rsh_agent --launcher-arg=" + dir + "/netns-rsh --launcher-arg=--mca "
+                      "--launcher-arg=oob_tcp_if_include --launcher-arg=10.79.0.0/24 --out " + dir + "/" + out);
+  };
+  r = across_hosts("", "three-hosts");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   // Two ranks a host, in host order, each connecting from its host's address.
@@ -192,10 +196,7 @@ TEST_CASE("mpirun across three hosts (network namespaces): each node from its ow
   // A relay a host (--map-by ppr:1:node): each host's two nodes send their
   // updates to their host's relay over its loopback, and only the relays
   // reach the root, one partial each a round.
-  r = RunCommand(Binary("edgefl") + " run " + dir + "/config.toml --relays 3 --launcher mpirun --hostfile " + dir +
-                 "/hosts --bind 'tcp://10.79.0.1:*' --insecure --verbose-nodes --launcher-arg=--mca "
-                 "--launcher-arg=plm_rsh_agent --launcher-arg=" + dir + "/netns-rsh --launcher-arg=--mca "
-                 "--launcher-arg=oob_tcp_if_include --launcher-arg=10.79.0.0/24 --out " + dir + "/relayed");
+  r = across_hosts("--relays 3", "relayed");
   INFO(r.output);
   REQUIRE(r.exit_code == 0);
   for (const char* line : {"relay group 0 from OMPI_COMM_WORLD_RANK", "relay group 2 from OMPI_COMM_WORLD_RANK",

@@ -175,30 +175,43 @@ TEST_CASE("a malformed partial is refused with the reason") {
   CHECK(std::string(s.message()).find("expected a relay's ExactPartial") != std::string::npos);
 }
 
+namespace {
+
+// Decodes a counts partial of one update at dimension d built field by
+// field (masks, shifts, widths, value bytes) into `out`; "" when it is
+// accepted, else the reason.
+std::string DecodeBlocks(uint32_t d, const std::vector<uint32_t>& masks, const std::vector<uint8_t>& shifts,
+                         const std::vector<uint8_t>& widths, const std::vector<uint8_t>& bytes,
+                         std::vector<Int128>& out) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const auto v = fbb.CreateVector(bytes);
+  const auto m = fbb.CreateVector(masks);
+  const auto s = fbb.CreateVector(shifts);
+  const auto w = fbb.CreateVector(widths);
+  const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, m, s, w, v);
+  wire::UpdateBuilder u(fbb);
+  u.add_payload_type(wire::Payload::ExactPartial);
+  u.add_payload(body.Union());
+  const auto update = u.Finish();
+  fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 0, wire::Body::Update, update.Union()),
+             wire::EnvelopeIdentifier());
+  std::vector<uint64_t> words((fbb.GetSize() + 7) / 8);
+  std::memcpy(words.data(), fbb.GetBufferPointer(), fbb.GetSize());
+  const wire::Envelope* envelope = nullptr;
+  REQUIRE(ReadEnvelope({reinterpret_cast<const uint8_t*>(words.data()), fbb.GetSize()}, &envelope).ok());
+  ExactPartial got;
+  const Status status = DecodeExactPartial(*envelope->body_as_Update(), wire::PartialKind::Counts, d, out, &got);
+  return status.ok() ? std::string() : std::string(status.message());
+}
+
+}  // namespace
+
 TEST_CASE("a partial's blocks are checked: widths, shifts and the bytes they promise") {
   const uint32_t d = 64;  // two blocks
   std::vector<Int128> out(d);
-  ExactPartial got;
   const auto build = [&](std::vector<uint8_t> shifts, std::vector<uint8_t> widths, std::vector<uint8_t> bytes,
                          std::vector<uint32_t> masks = {0xFFFFFFFFu, 0xFFFFFFFFu}) {
-    flatbuffers::FlatBufferBuilder fbb;
-    const auto v = fbb.CreateVector(bytes);
-    const auto m = fbb.CreateVector(masks);
-    const auto s = fbb.CreateVector(shifts);
-    const auto w = fbb.CreateVector(widths);
-    const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, m, s, w, v);
-    wire::UpdateBuilder u(fbb);
-    u.add_payload_type(wire::Payload::ExactPartial);
-    u.add_payload(body.Union());
-    const auto update = u.Finish();
-    fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 0, wire::Body::Update, update.Union()),
-               wire::EnvelopeIdentifier());
-    std::vector<uint64_t> words((fbb.GetSize() + 7) / 8);
-    std::memcpy(words.data(), fbb.GetBufferPointer(), fbb.GetSize());
-    const wire::Envelope* envelope = nullptr;
-    REQUIRE(ReadEnvelope({reinterpret_cast<const uint8_t*>(words.data()), fbb.GetSize()}, &envelope).ok());
-    const Status status = DecodeExactPartial(*envelope->body_as_Update(), wire::PartialKind::Counts, d, out, &got);
-    return status.ok() ? std::string() : std::string(status.message());
+    return DecodeBlocks(d, masks, shifts, widths, bytes, out);
   };
   // One byte a value: 0xFF is -1, within a count of weight 1.
   CHECK(build({0, 0}, {1, 0}, std::vector<uint8_t>(32, 0xFF)).empty());
@@ -220,28 +233,7 @@ TEST_CASE("a partial's blocks are checked: widths, shifts and the bytes they pro
   CHECK(build({0, 0}, {1, 0}, {}, {0, 0, 0}).find("3 masks") != std::string::npos);
   // d = 40: block 1 has 8 coordinates, and its mask may name no others.
   const auto short_last = [&](uint32_t mask) {
-    flatbuffers::FlatBufferBuilder fbb;
-    const std::vector<uint8_t> zeros(2, 0);
-    const std::vector<uint8_t> widths = {0, 1};
-    const std::vector<uint8_t> bytes(std::popcount(mask), 1);
-    const std::vector<uint32_t> masks = {0, mask};
-    const auto v = fbb.CreateVector(bytes);
-    const auto m = fbb.CreateVector(masks);
-    const auto s = fbb.CreateVector(zeros);
-    const auto w = fbb.CreateVector(widths);
-    const auto body = wire::CreateExactPartial(fbb, wire::PartialKind::Counts, 1, 1, 1, 0, m, s, w, v);
-    wire::UpdateBuilder u(fbb);
-    u.add_payload_type(wire::Payload::ExactPartial);
-    u.add_payload(body.Union());
-    const auto update = u.Finish();
-    fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 0, wire::Body::Update, update.Union()),
-               wire::EnvelopeIdentifier());
-    std::vector<uint64_t> words((fbb.GetSize() + 7) / 8);
-    std::memcpy(words.data(), fbb.GetBufferPointer(), fbb.GetSize());
-    const wire::Envelope* envelope = nullptr;
-    REQUIRE(ReadEnvelope({reinterpret_cast<const uint8_t*>(words.data()), fbb.GetSize()}, &envelope).ok());
-    const Status status = DecodeExactPartial(*envelope->body_as_Update(), wire::PartialKind::Counts, 40, out, &got);
-    return status.ok() ? std::string() : std::string(status.message());
+    return DecodeBlocks(40, {0, mask}, {0, 0}, {0, 1}, std::vector<uint8_t>(std::popcount(mask), 1), out);
   };
   CHECK(short_last(0x80u).empty());
   CHECK(short_last(0x100u).find("past d = 40") != std::string::npos);
