@@ -35,7 +35,7 @@ Status UpdateCollector::Check(uint32_t node, uint32_t round, const wire::Update&
 Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row,
                              uint32_t staleness_weight) {
   if (!partial_values_.empty()) {
-    EDGEFL_RETURN_IF_ERROR(AddPartial(update, row));
+    EDGEFL_RETURN_IF_ERROR(AddPartial(node, update, row));
     nodes_[node].answered = true;
     NoteReport(update, row);
     return Status::Ok();
@@ -76,10 +76,20 @@ Status UpdateCollector::AddAs(uint32_t node, const wire::Update& update, NodeRou
   return Status::Ok();
 }
 
-Status UpdateCollector::AddPartial(const wire::Update& update, NodeRoundMetrics& row) {
+Status UpdateCollector::AddPartial(uint32_t relay, const wire::Update& update, NodeRoundMetrics& row) {
   codec::ExactPartial partial;
   Status s = codec::DecodeExactPartial(update, *aggregator_.partial_kind(), dimension_, partial_values_, &partial);
-  if (s.ok() && partial.total_weight > max_weight_) {
+  // A relay combines at most the nodes it was asked for, each weighing 1
+  // unless the run weighs by samples: it cannot make the round look fuller
+  // or heavier than it is.
+  if (s.ok() && partial.updates > nodes_[relay].serves) {
+    s = Status::Error(StatusCode::kMalformed, "partial combines %u updates, and relay %u was asked for %u",
+                      partial.updates, relay, nodes_[relay].serves);
+  } else if (s.ok() && !weighted_ && (partial.total_weight != partial.updates || partial.weight_gcd != 1)) {
+    s = Status::Error(StatusCode::kMalformed,
+                      "partial of %u updates weighs %llu (gcd %u), and this run weighs every update 1",
+                      partial.updates, static_cast<unsigned long long>(partial.total_weight), partial.weight_gcd);
+  } else if (s.ok() && partial.total_weight > max_weight_) {
     s = Status::Error(StatusCode::kMalformed,
                       "partial weighs %llu, more than the %u its relay's share of a round's 2^20 allows",
                       static_cast<unsigned long long>(partial.total_weight), max_weight_);

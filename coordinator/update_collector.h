@@ -66,8 +66,9 @@ class UpdateCollector {
   // Add, with the node's report written to `row`, and its weight
   // multiplied by `staleness_weight` (buffered aggregation, staleness_weight.h).
   Status AddAs(uint32_t node, const wire::Update& update, NodeRoundMetrics& row, uint32_t staleness_weight);
-  // A relay's Update: its partial, checked and added (AddAs's part at the root).
-  Status AddPartial(const wire::Update& update, NodeRoundMetrics& row);
+  // Relay `relay`'s Update: its partial, checked and added (AddAs's part at
+  // the root).
+  Status AddPartial(uint32_t relay, const wire::Update& update, NodeRoundMetrics& row);
   // AddAs for an update `message` (its whole envelope) held elsewhere: it is
   // copied into the aggregator's receive buffer first.
   Status AddMessage(uint32_t node, std::span<const uint8_t> message, NodeRoundMetrics& row,

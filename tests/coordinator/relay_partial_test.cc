@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "coordinator/aggregator.h"
+#include "coordinator/node_table.h"
 #include "coordinator/relay_topology.h"
+#include "coordinator/update_collector.h"
 #include "core/rng.h"
 #include "schemas/codec/bit_pack.h"
 #include "schemas/codec/exact_partial.h"
@@ -237,4 +239,42 @@ TEST_CASE("a relay tree refuses, with the reason, what it cannot run exactly") {
   CHECK(refusal(c).find("scaffold") != std::string::npos);
 }
 
+TEST_CASE("the root refuses a partial fuller or heavier than its relay's share") {
+  AggregatorConfig config;
+  auto root = Make(config, wire::CompressorKind::Identity, 2);
+  NodeTable relays(2);
+  codec::CompressorSpec compressor;
+  UpdateCollector collector(compressor, kDimension, *root, relays, Weighting::kUniform, nullptr, /*partials=*/true);
+  const std::vector<codec::Int128> values(kDimension, codec::Int128{3} << 64);
+  const auto offer = [&](uint32_t round, uint32_t updates, uint64_t weight) {
+    NodeSlot& slot = relays[0];
+    slot.joined = slot.alive = slot.participant = true;
+    slot.answered = false;
+    slot.serves = 4;
+    collector.Open(round);
+    flatbuffers::FlatBufferBuilder fbb;
+    codec::EncodeExactPartial(fbb, round, codec::UpdateHeader{},
+                              codec::ExactPartial{.kind = wire::PartialKind::Sums,
+                                                  .updates = updates,
+                                                  .total_weight = weight,
+                                                  .weight_gcd = 1,
+                                                  .bounded = 0,
+                                                  .values = values});
+    std::vector<uint64_t> words((fbb.GetSize() + 7) / 8);
+    std::memcpy(words.data(), fbb.GetBufferPointer(), fbb.GetSize());
+    const wire::Envelope* envelope = nullptr;
+    REQUIRE(codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(words.data()), fbb.GetSize()}, &envelope).ok());
+    Status s = collector.Check(0, round, *envelope->body_as_Update(), fbb.GetSize());
+    if (s.ok()) s = collector.Add(0, *envelope->body_as_Update());
+    return s.ok() ? std::string() : std::string(s.message());
+  };
+  CHECK(offer(0, 4, 4).empty());
+  CHECK(collector.count() == 4);
+  CHECK(offer(1, 5, 5).find("partial combines 5 updates, and relay 0 was asked for 4") != std::string::npos);
+  CHECK(offer(2, 4, 6).find("partial of 4 updates weighs 6 (gcd 1), and this run weighs every update 1") !=
+        std::string::npos);
+  CHECK(collector.count() == 0);
+}
+
 }  // namespace edgefl
+
