@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "coordinator/divergence.h"
 #include "coordinator/update_rows.h"
@@ -44,14 +45,17 @@ Status RoundLoop::JoinAll(const std::atomic<bool>& stop) {
                          s_.nodes.JoinedCount(), expected, who, config.round.join_timeout_ms,
                          s_.nodes.MissingIds(s_.topology.FirstNode(config.nodes), expected).c_str());
   }
+  char joined[96];
   if (s_.topology.root()) {
-    EDGEFL_LOG_INFO("%s: %u relays joined, each serving %u nodes", config.name.c_str(), expected,
-                    s_.topology.NodesPerRelay(config.nodes));
+    std::snprintf(joined, sizeof(joined), "%u relays joined, each serving %u of the %u nodes", expected,
+                  s_.topology.NodesPerRelay(config.nodes), config.nodes);
+  } else {
+    std::snprintf(joined, sizeof(joined), "%u nodes joined", config.nodes);
   }
-  EDGEFL_LOG_INFO("%s: %u nodes joined, d = %u, %s, %s, %u rounds", config.name.c_str(), config.nodes, s_.dimension,
+  EDGEFL_LOG_INFO("%s: %s, d = %u, %s, %s, %u rounds", config.name.c_str(), joined, s_.dimension,
                   codec::CompressorName(config.compressor.kind), AggregatorName(config.aggregator.kind),
                   config.rounds);
-  EDGEFL_LOG_INFO("%s: nodes connected from %s", config.name.c_str(),
+  EDGEFL_LOG_INFO("%s: %s connected from %s", config.name.c_str(), who,
                   s_.transport.connections().NodeAddresses().c_str());
   if (config.CohortSize() < config.nodes || config.round.availability < 1.0 || config.round.dropout > 0.0) {
     EDGEFL_LOG_INFO("each round asks %u of the %u nodes (cohort %u, over-commit %g, availability %g, dropout %g), "

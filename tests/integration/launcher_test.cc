@@ -201,7 +201,7 @@ TEST_CASE("mpirun across three hosts (network namespaces): each node from its ow
   REQUIRE(r.exit_code == 0);
   for (const char* line : {"relay group 0 from OMPI_COMM_WORLD_RANK", "relay group 2 from OMPI_COMM_WORLD_RANK",
                            "node id 5 from OMPI_COMM_WORLD_RANK, on host eflmpi3",
-                           "nodes connected from 10.79.0.11 (1), 10.79.0.12 (1), 10.79.0.13 (1)"}) {
+                           "relays connected from 10.79.0.11 (1), 10.79.0.12 (1), 10.79.0.13 (1)"}) {
     CHECK_MESSAGE(Contains(r.output, line), line);
   }
   const RunSummary relayed = Summary(dir + "/relayed/launched/summary.toml");
