@@ -10,8 +10,12 @@ Status Refuse(const char* format, auto... args) {
 }  // namespace
 
 Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& topology) {
+  if (!topology.relay() && !topology.parent_key.secret_key.empty()) {
+    return Refuse("--parent-key is a relay's key for its link above: give --parent (and --relays, --group)");
+  }
   if (topology.flat()) {
     if (topology.relay()) return Refuse("--parent needs --relays, the relays the run's nodes are split among");
+    if (topology.in_process) return Refuse("--in-process is a relay's: give --parent, --relays and --group");
     return Status::Ok();
   }
   const uint32_t r = topology.relays;

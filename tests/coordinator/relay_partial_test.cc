@@ -228,6 +228,12 @@ TEST_CASE("a relay tree refuses, with the reason, what it cannot run exactly") {
   RelayTopology root_in_process = Topology(2);
   root_in_process.in_process = true;
   CHECK(refusal(config, root_in_process).find("--in-process is a relay's") != std::string::npos);
+  RelayTopology flat_in_process;
+  flat_in_process.in_process = true;
+  CHECK(refusal(config, flat_in_process).find("--in-process is a relay's") != std::string::npos);
+  RelayTopology key_without_parent = Topology(2);
+  key_without_parent.parent_key.secret_key = "secret";
+  CHECK(refusal(config, key_without_parent).find("--parent-key is a relay's") != std::string::npos);
   c = config;
   c.round.clock = RoundClock::kVirtual;
   CHECK(refusal(c).find("virtual") != std::string::npos);

@@ -1,11 +1,13 @@
 // Relays (coordinator/relay_topology.h, docs/protocol.md 11) through the
 // real binaries: `edgefl run --relays 2` (a root, two relay coordinators,
 // eight nodes, each connected to its relay) ends on the flat run's model bit
-// for bit for the mean of dense and sparse updates, sign-mean and majority,
-// unweighted and weighted; each tier's bytes are counted in its own folder;
-// and what a tree cannot do is refused with the reason: a robust rule, a
-// node at the root, a relay running another config, a node of another
-// relay's group.
+// for bit for the mean of dense, sparse and quantised updates (sgd and adam
+// servers), sign-mean and majority, uniform and by samples (equal there),
+// with cohorts drawn over the population, with in-process nodes, with CURVE
+// on both tiers at d = 1e5, and with unequal weights (digits shards); each
+// tier's bytes are counted in its own folder; and what a tree cannot do is
+// refused with the reason: a robust rule, a node at the root, a relay
+// running another config, a node of another relay's group.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -307,4 +309,48 @@ kind = "majority"
   CHECK(Contains(r.output, "20000 node processes, more than 4096"));
 }
 
+TEST_CASE("relays: unequal weights (digits on Dirichlet shards, weighted by samples) end on the flat run's model") {
+  // Each node weighs its shard, and Dirichlet(0.3) shards differ: the
+  // relays' partials carry weighted sums whose gcd is no longer 1.
+  const std::string dir = testing::ScratchDir("relay_weights");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "digits"
+nodes = 6
+rounds = 8
+seed = 3
+[objective]
+kind = "logistic"
+dataset = "digits"
+partition = "dirichlet"
+dirichlet_alpha = 0.3
+[noise]
+kind = "none"
+batch_size = 16
+[aggregator]
+weighting = "samples"
+[step]
+eta = 0.5
+[[variant]]
+name = "mean"
+compressor = { kind = "identity" }
+[[variant]]
+name = "sign-mean"
+compressor = { kind = "sign" }
+aggregator = { kind = "sign-mean", weighting = "samples" }
+step = { eta = 0.05 }
+)");
+  const std::string flat = Run(dir, "flat", "");
+  const std::string tree = Run(dir, "tree", "--relays 3");
+  for (const std::string variant : {"mean", "sign-mean"}) {
+    CAPTURE(variant);
+    const RunSummary a = Summary(flat + "/" + variant + "/summary.toml");
+    const RunSummary b = Summary(tree + "/" + variant + "/summary.toml");
+    CHECK(b.steps == 8);
+    CHECK(a.model_hash == b.model_hash);
+    CHECK(a.final_test_accuracy == b.final_test_accuracy);
+  }
+}
+
 }  // namespace edgefl
+
