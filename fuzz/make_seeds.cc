@@ -13,6 +13,7 @@
 #include "experiment/experiment_config.h"
 #include "node/arena.h"
 #include "node/node_runtime.h"
+#include "schemas/codec/exact_partial.h"
 #include "schemas/codec/wire.h"
 
 namespace {
@@ -110,6 +111,17 @@ int main(int argc, char** argv) {
     Write(handler_dir + "/update_" + codec::CompressorName(compressor.kind) + "_" + std::to_string(setup) +
               "_weighted",
           two);
+  }
+  // A relay's partials (docs/protocol.md 11): sums of two updates, and counts.
+  std::vector<codec::Int128> values(64);
+  for (size_t j = 0; j < values.size(); ++j) values[j] = (codec::Int128{1} << 60) * static_cast<int>(j % 5 - 2);
+  for (const wire::PartialKind kind : {wire::PartialKind::Sums, wire::PartialKind::Counts}) {
+    if (kind == wire::PartialKind::Counts) {
+      for (size_t j = 0; j < values.size(); ++j) values[j] = static_cast<int>(j % 5) - 2;
+    }
+    codec::EncodeExactPartial(fbb, 2, codec::UpdateHeader{.node_id = 1},
+                              {.kind = kind, .updates = 2, .total_weight = 2, .weight_gcd = 1, .bounded = 0, .values = values});
+    Write(wire_dir + "/update_partial_" + wire::EnumNamePartialKind(kind), fbb);
   }
   std::printf("seeds in %s and %s\n", wire_dir.c_str(), handler_dir.c_str());
   return 0;

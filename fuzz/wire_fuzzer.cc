@@ -1,13 +1,14 @@
 // libFuzzer target: every decoder of network bytes. Whatever the input, the
 // envelope is verified or refused, and each message body goes through the
 // reader its receiver uses (an Update through DecodeUpdatePayload for every
-// compressor kind, then expanded); nothing may crash, read out of bounds or
-// hang. scripts/fuzz.sh builds and runs it; fuzz/corpus/wire/ holds seeds.
+// compressor kind, then expanded, and through DecodeExactPartial as a
+// relay's); nothing may crash, read out of bounds or hang. scripts/fuzz.sh builds and runs it; fuzz/corpus/wire/ holds seeds.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "schemas/codec/exact_partial.h"
 #include "schemas/codec/model_step.h"
 #include "schemas/codec/wire.h"
 
@@ -37,6 +38,19 @@ void DecodeUpdate(const wire::Update& update) {
     codec::ExpandUpdate(payload, expanded);
     for (const float v : expanded) {
       if (!std::isfinite(v)) __builtin_trap();  // a decoded update is finite, always
+    }
+  }
+  // A relay's partial, as a root reads it: every value within what its
+  // total weight of updates can sum to.
+  static std::vector<codec::Int128> partial_values(kDimension);
+  for (const wire::PartialKind kind : {wire::PartialKind::Sums, wire::PartialKind::Counts}) {
+    codec::ExactPartial partial;
+    if (!codec::DecodeExactPartial(update, kind, kDimension, partial_values, &partial).ok()) continue;
+    const codec::Int128 limit = static_cast<codec::Int128>(partial.total_weight)
+                                << (kind == wire::PartialKind::Sums ? 104 : 0);
+    if (partial.values.size() != kDimension || partial.updates == 0) __builtin_trap();
+    for (const codec::Int128 v : partial.values) {
+      if (v > limit || v < -limit) __builtin_trap();
     }
   }
 }
