@@ -1,8 +1,9 @@
 // libFuzzer target: the coordinator's handling of messages from nodes, past
 // the transport: the envelope, Admission's checks of a Hello, and the
 // UpdateCollector taking updates (checks, decoding, the aggregator) for a
-// round, then the aggregate. The input picks the compressor, aggregator and
-// weighting and is a sequence of messages, each [node id: 1 byte][size: 2 bytes, LE]
+// round, then the aggregate; or, as the root of two relays, their Hellos and
+// exact partials. The input picks the compressor, aggregator, weighting and
+// topology and is a sequence of messages, each [node id: 1 byte][size: 2 bytes, LE]
 // [bytes]. Whatever arrives, nothing may crash, and the direction is finite.
 // scripts/fuzz.sh builds and runs it; fuzz/corpus/handler/ holds seeds.
 #include <cmath>
@@ -15,6 +16,7 @@
 #include "coordinator/aggregator.h"
 #include "experiment/experiment_config.h"
 #include "coordinator/node_table.h"
+#include "coordinator/relay_topology.h"
 #include "coordinator/update_collector.h"
 #include "node/node_runtime.h"
 #include "schemas/codec/wire.h"
@@ -34,6 +36,7 @@ struct Setup {
   double node_momentum = 0.0;
   uint32_t bucket_size = 1;
   Weighting weighting = Weighting::kUniform;
+  uint32_t relays = 0;  // > 0: the root of this many relays, each serving kNodes / relays
 };
 const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMean},
@@ -58,6 +61,11 @@ const Setup kSetups[] = {
     {{.kind = wire::CompressorKind::ScaledSign}, AggregatorKind::kMean, 0.0, 1, Weighting::kSamples},
     {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kSignMean, 0.0, 1, Weighting::kSamples},
     {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kMajority, 0.0, 1, Weighting::kSamples},
+    // 22..25: the root of two relays (coordinator/relay_topology.h).
+    {{.kind = wire::CompressorKind::Identity}, AggregatorKind::kMean, 0.0, 1, Weighting::kUniform, 2},
+    {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kSignMean, 0.0, 1, Weighting::kUniform, 2},
+    {{.kind = wire::CompressorKind::Sign}, AggregatorKind::kMajority, 0.0, 1, Weighting::kUniform, 2},
+    {{.kind = wire::CompressorKind::TopK, .k = 8}, AggregatorKind::kMean, 0.0, 1, Weighting::kSamples, 2},
 };
 
 }  // namespace
@@ -74,12 +82,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   config.aggregator.node_momentum = setup.node_momentum;
   config.aggregator.bucket_size = setup.bucket_size;
   config.aggregator.weighting = setup.weighting;
-  const size_t max_bytes = codec::UpdateSizeLimit(config.compressor, kDimension);
-  auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, kNodes, kDimension, max_bytes);
-  NodeTable nodes(kNodes);
-  for (uint32_t i = 0; i < kNodes; ++i) nodes[i].joined = nodes[i].alive = true;
-  Admission admission(config, nodes);
-  UpdateCollector collector(config.compressor, kDimension, *aggregator, nodes, config.aggregator.weighting);
+  RelayTopology topology;
+  topology.relays = setup.relays;
+  const uint32_t participants = topology.Participants(kNodes);
+  const size_t max_bytes = topology.root() ? codec::ExactPartialSizeLimit(kDimension)
+                                           : codec::UpdateSizeLimit(config.compressor, kDimension);
+  auto aggregator = MakeAggregator(config.aggregator, config.compressor.kind, participants, kDimension, max_bytes);
+  NodeTable nodes(participants);
+  for (uint32_t i = 0; i < participants; ++i) {
+    nodes[i].joined = nodes[i].alive = true;
+    nodes[i].serves = topology.root() ? topology.NodesPerRelay(kNodes) : 1;
+  }
+  Admission admission(config, nodes, topology);
+  UpdateCollector collector(config.compressor, kDimension, *aggregator, nodes, config.aggregator.weighting, nullptr,
+                            topology.root());
   collector.Open(0);
   nodes.BeginRound(0);
 

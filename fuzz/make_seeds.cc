@@ -112,16 +112,28 @@ int main(int argc, char** argv) {
               "_weighted",
           two);
   }
-  // A relay's partials (docs/protocol.md 11): sums of two updates, and counts.
+  // A relay's partials (docs/protocol.md 11): sums of two updates, and
+  // counts; for the handler fuzzer's roots of two relays (setups 22 and 23),
+  // both relays' partials of round 0.
   std::vector<codec::Int128> values(64);
-  for (size_t j = 0; j < values.size(); ++j) values[j] = (codec::Int128{1} << 60) * static_cast<int>(j % 5 - 2);
+  const auto encode = [&](wire::PartialKind kind, uint32_t round, uint32_t relay) {
+    codec::EncodeExactPartial(fbb, round, codec::UpdateHeader{.node_id = relay},
+                              {.kind = kind, .updates = 2, .total_weight = 2, .weight_gcd = 1, .bounded = 0,
+                               .values = values});
+    return std::span<const uint8_t>(fbb.GetBufferPointer(), fbb.GetSize());
+  };
   for (const wire::PartialKind kind : {wire::PartialKind::Sums, wire::PartialKind::Counts}) {
-    if (kind == wire::PartialKind::Counts) {
-      for (size_t j = 0; j < values.size(); ++j) values[j] = static_cast<int>(j % 5) - 2;
+    for (size_t j = 0; j < values.size(); ++j) {
+      const int vote = static_cast<int>(j % 5) - 2;
+      values[j] = kind == wire::PartialKind::Sums ? (codec::Int128{1} << 60) * vote : vote;
     }
-    codec::EncodeExactPartial(fbb, 2, codec::UpdateHeader{.node_id = 1},
-                              {.kind = kind, .updates = 2, .total_weight = 2, .weight_gcd = 1, .bounded = 0, .values = values});
-    Write(wire_dir + "/update_partial_" + wire::EnumNamePartialKind(kind), fbb);
+    const std::string name = std::string("/update_partial_") + wire::EnumNamePartialKind(kind);
+    Write(wire_dir + name, encode(kind, 2, 1));
+    const uint8_t setup = kind == wire::PartialKind::Sums ? 22 : 23;
+    std::vector<uint8_t> two = Framed(setup, 0, encode(kind, 0, 0));
+    const std::vector<uint8_t> second = Framed(setup, 1, encode(kind, 0, 1));
+    two.insert(two.end(), second.begin() + 1, second.end());
+    Write(handler_dir + name, two);
   }
   std::printf("seeds in %s and %s\n", wire_dir.c_str(), handler_dir.c_str());
   return 0;
