@@ -101,6 +101,16 @@ Status RelayLoop::RunRound(const std::atomic<bool>& stop, Event* next) {
   const std::span<const float> model = upstream_.model();
   std::copy(model.begin(), model.end(), s_.state.model.begin());
   s_.state.round = round;
+  if (s_.config.round.downlink == DownlinkForm::kStep) {
+    // The steps the model came by go on to this relay's nodes as they came;
+    // a model that came whole goes whole.
+    if (upstream_.came_whole()) {
+      broadcast_.Keep(StepRecord{.version = round, .step_size = 0.0, .model_hash = 0, .parts = {},
+                                 .message_bytes = 0, .whole = true});
+    }
+    for (StepRecord& record : upstream_.steps()) broadcast_.Keep(std::move(record));
+    upstream_.steps().clear();
+  }
   s_.round_metrics = RoundMetrics();
   s_.round_metrics.round = round;
   s_.collector.Open(round);

@@ -1,7 +1,8 @@
 // RelayLoop: a relay's life (relay_topology.h). It joins the coordinator
 // above (RelayUpstream), then waits until every node it serves has joined
 // it; then, each time the coordinator above sends a round's model, it sends
-// that model to its live nodes, collects their updates as a coordinator's
+// that model to its live nodes (under round.downlink = "step", the steps it
+// came by, as they came: ModelBroadcast keeps them for its nodes), collects their updates as a coordinator's
 // round does (RoundIntake, UpdateCollector: checked, decoded, added to the
 // exact aggregator) until every one has answered or its deadline, and sends
 // the coordinator above one Update holding their exact partial. It takes no

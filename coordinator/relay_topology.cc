@@ -45,9 +45,6 @@ Status CheckRelayTopology(const ExperimentConfig& config, const RelayTopology& t
   if (config.round.clock == RoundClock::kVirtual) {
     return Refuse("round.clock = \"virtual\" models each node's arrival at the coordinator: relays use the wall clock");
   }
-  if (config.round.downlink != DownlinkForm::kModel) {
-    return Refuse("round.downlink = \"step\": relays send the model whole (round.downlink = \"model\")");
-  }
   if (config.local.HasControl()) return Refuse("local.optimizer = \"scaffold\" sends control variates: no relays");
   if (topology.in_process) {
     if (!topology.relay()) return Refuse("--in-process is a relay's: give --parent, --relays and --group");

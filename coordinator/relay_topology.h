@@ -53,8 +53,9 @@ struct RelayTopology {
 // exactly: R must divide run.nodes, the aggregator must have a partial
 // (mean, sign-mean, majority; no bucketing or node momentum), every answer
 // of the cohort counts (no over-commitment or dropout), rounds are
-// synchronous (no buffered runs), on the wall clock, with the model sent
-// whole (round.downlink = "model") and no Scaffold. Cohorts, availability
+// synchronous (no buffered runs), on the wall clock, and without Scaffold.
+// Under round.downlink = "step" a relay keeps a replica as a node does and
+// hands the steps on to its nodes as they came. Cohorts, availability
 // and schedules are drawn over the whole population by the root and every
 // relay alike (CohortSampler::DrawFromPopulation), which is the flat run's
 // draw while every node is alive. A

@@ -4,6 +4,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "schemas/codec/model_step.h"
 #include "schemas/codec/wire.h"
 
 namespace edgefl {
@@ -26,7 +27,8 @@ RelayUpstream::RelayUpstream(const ExperimentConfig& config, uint32_t group, uin
       socket_(context_, zmq::socket_type::dealer),
       // The largest message from above: a RoundStart part, a Welcome with a shard.
       buffer_((std::max(codec::kHandshakeBufferBytes, 4 * size_t{codec::kRoundStartPartValues} + 4096) + 7) / 8),
-      model_(config.objective.dimension) {}
+      model_(config.objective.dimension),
+      replica_(model_, {}) {}
 
 void RelayUpstream::Connect(const std::string& endpoint, const CurveKeyPair& key,
                             const std::string& server_public_key) {
@@ -106,7 +108,7 @@ Status RelayUpstream::Handle(std::span<const uint8_t> bytes, Event* event) {
       return Status::Ok();
     case wire::Body::RoundStart:
       if (!joined_) return Status::Ok();
-      return TakeModelPart(envelope->round(), envelope->body_as_RoundStart(), event);
+      return TakeModelPart(*envelope, bytes.size(), event);
     case wire::Body::Bye: {
       const wire::Bye* bye = envelope->body_as_Bye();
       bye_reason_ = bye->reason() != nullptr ? bye->reason()->str() : "the coordinator above ended the run";
@@ -156,23 +158,60 @@ Status RelayUpstream::TakeWelcome(const void* message) {
   return Status::Ok();
 }
 
-Status RelayUpstream::TakeModelPart(uint32_t round, const void* message, Event* event) {
-  const auto& start = *static_cast<const wire::RoundStart*>(message);
-  uint32_t offset = 0;
-  std::span<const float> values;
-  if (start.form() != wire::ModelForm::Full) return Broken("round %u's model came in step form, and relays take the whole model", round);
-  EDGEFL_RETURN_IF_ERROR(codec::ReadRoundStartFull(start, dimension_, &offset, &values));
-  if (round != round_ || offset == 0) {
-    round_ = round;
-    received_ = 0;
+Status RelayUpstream::TakeModelPart(const wire::Envelope& envelope, size_t bytes, Event* event) {
+  const wire::RoundStart& start = *envelope.body_as_RoundStart();
+  const bool step = start.form() == wire::ModelForm::Step;
+  Status why;
+  const ModelReplica::Outcome outcome = replica_.Take(envelope, &why);
+  switch (outcome) {
+    case ModelReplica::Outcome::kRejected:
+      EDGEFL_LOG_WARN("relay %u: a round start from above was not taken: %s", group_, why.message());
+      return Status::Ok();
+    case ModelReplica::Outcome::kNeedModel:
+      // As a node does: the whole model of the round, once (docs/protocol.md 9).
+      EDGEFL_LOG_INFO("relay %u: %s; asking for the model", group_, why.message());
+      steps_.clear();
+      codec::EncodeModelRequest(fbb_, envelope.round(), group_);
+      Send(fbb_);
+      return Status::Ok();
+    case ModelReplica::Outcome::kPending:
+    case ModelReplica::Outcome::kComplete:
+      break;
   }
-  if (offset != received_) {
-    return Broken("round %u's model part at %u, where the part at %u was due", round, offset, received_);
+  if (step) {
+    KeepStepPart(start, bytes);
+  } else {
+    steps_.clear();  // the whole model overwrites whatever steps came before it
   }
-  std::copy(values.begin(), values.end(), model_.begin() + offset);
-  received_ += static_cast<uint32_t>(values.size());
-  if (received_ == dimension_) *event = Event::kModel;
+  if (outcome == ModelReplica::Outcome::kComplete) {
+    round_ = envelope.round();
+    came_whole_ = !step;
+    *event = Event::kModel;
+  }
   return Status::Ok();
+}
+
+void RelayUpstream::KeepStepPart(const wire::RoundStart& start, size_t bytes) {
+  codec::ModelStepPart part;
+  if (!codec::ReadRoundStartStep(start, dimension_, &part).ok()) return;  // the replica took it: it is well formed
+  if (steps_.empty() || steps_.back().version != part.version) {
+    steps_.push_back(StepRecord{.version = part.version,
+                                .step_size = part.step_size,
+                                .model_hash = part.model_hash,
+                                .parts = {},
+                                .message_bytes = 0,
+                                .whole = false});
+  }
+  StepRecord& record = steps_.back();
+  record.message_bytes += bytes;
+  const codec::PayloadView& p = part.payload;
+  record.parts.push_back(StepRecord::Part{.offset = part.offset,
+                                          .type = p.type,
+                                          .levels = p.levels,
+                                          .values = {p.values.begin(), p.values.end()},
+                                          .indices = {p.indices.begin(), p.indices.end()},
+                                          .packed_levels = {p.packed_levels.begin(), p.packed_levels.end()},
+                                          .packed_signs = {p.packed_signs.begin(), p.packed_signs.end()}});
 }
 
 }  // namespace edgefl

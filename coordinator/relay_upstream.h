@@ -4,10 +4,13 @@
 // joins with a relay's Hello (Hello.relay_nodes), is told its task in
 // Welcome (which must be the one its own config gives relay `group`: both
 // ends must run one config), keeps the coordinator told it is alive with
-// Heartbeats, takes each round's model in Full RoundStart parts, and sends
-// one Update a round whose payload is its nodes' exact partial. Bye from
-// above ends the relay's run. Every message is verified and checked before
-// use. Not thread-safe: the relay's loop owns it.
+// Heartbeats, takes each round's model into a replica as a node does
+// (node/model_replica.h: the whole model, or under round.downlink = "step"
+// the steps since the one it holds, asking for the model when it cannot
+// take them), keeps the steps it took, as they came, for its own nodes, and
+// sends one Update a round whose payload is its nodes' exact partial. Bye
+// from above ends the relay's run. Every message is verified and checked
+// before use. Not thread-safe: the relay's loop owns it.
 #pragma once
 
 #include <cstdint>
@@ -16,10 +19,12 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "coordinator/downlink_step.h"
 #include "core/status.h"
 #include "experiment/experiment_config.h"
 #include "flatbuffers/flatbuffers.h"
 #include "net/curve_keys.h"
+#include "node/model_replica.h"
 
 namespace edgefl {
 
@@ -49,6 +54,11 @@ class RelayUpstream {
   bool joined() const { return joined_; }
   uint32_t round() const { return round_; }
   std::span<const float> model() const { return model_; }
+  // How the last complete model came: whole (no steps), or by the steps in
+  // steps() (oldest first, each as the coordinator above sent it), which the
+  // relay hands on to its nodes.
+  bool came_whole() const { return came_whole_; }
+  std::vector<StepRecord>& steps() { return steps_; }
   const std::string& bye_reason() const { return bye_reason_; }
   // When the coordinator above was last heard from (0: never).
   int64_t last_heard_ms() const { return last_heard_ms_; }
@@ -65,7 +75,9 @@ class RelayUpstream {
  private:
   Status Handle(std::span<const uint8_t> bytes, Event* event);
   Status TakeWelcome(const void* welcome);
-  Status TakeModelPart(uint32_t round, const void* start, Event* event);
+  Status TakeModelPart(const wire::Envelope& envelope, size_t bytes, Event* event);
+  // Keeps a step part as its StepRecord's (a new record when the version changes).
+  void KeepStepPart(const wire::RoundStart& start, size_t bytes);
 
   const ExperimentConfig& config_;
   const uint32_t group_;
@@ -76,8 +88,10 @@ class RelayUpstream {
   flatbuffers::FlatBufferBuilder fbb_{1024};
   std::vector<uint64_t> buffer_;  // one message, 8-byte aligned for the verifier
   std::vector<float> model_;
-  uint32_t round_ = 0;          // the round whose model model_ holds, or is filling
-  uint32_t received_ = 0;       // coordinates of round_'s model received
+  ModelReplica replica_;
+  uint32_t round_ = 0;          // the round of the last complete model
+  bool came_whole_ = true;
+  std::vector<StepRecord> steps_;  // the steps taken towards the model being completed
   bool joined_ = false;
   int64_t next_send_ms_ = 0;    // the next Hello (not joined) or Heartbeat
   uint32_t heartbeat_ms_ = 0;

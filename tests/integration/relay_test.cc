@@ -352,5 +352,39 @@ step = { eta = 0.05 }
   }
 }
 
+TEST_CASE("relays: the step downlink goes through them, both tiers in steps, to the flat step run's model") {
+  // Each relay keeps a replica, takes the root's steps (or the model, when
+  // it joined or missed rounds of a cohort) and hands them on as they came.
+  const std::string dir = testing::ScratchDir("relay_steps");
+  testing::WriteFile(dir + "/config.toml", kConfig);
+  for (const std::string cohort : {"0", "3"}) {
+    CAPTURE(cohort);
+    const std::string set = " --set round.downlink=step --set round.cohort=" + cohort;
+    const std::string flat = Run(dir, "flat-" + cohort, set);
+    const std::string tree = Run(dir, "tree-" + cohort, set + " --relays 2");
+    const std::string model_form = Run(dir, "model-form-" + cohort, " --set round.cohort=" + cohort + " --relays 2");
+    for (const std::string variant : kVariants) {
+      CAPTURE(variant);
+      const RunSummary a = Summary(flat + "/" + variant + "/summary.toml");
+      const RunSummary b = Summary(tree + "/" + variant + "/summary.toml");
+      CHECK(a.model_hash == b.model_hash);
+      CHECK(b.model_requests == 0);
+      for (int g = 0; g < 2; ++g) {
+        const std::string relay = "/" + variant + "/relay-" + std::to_string(g);
+        CHECK(Summary(tree + relay + "/summary.toml").model_requests == 0);
+        // The relay's tier in steps: fewer bytes down than the model form's.
+        const uint64_t steps_down = SumColumn(ReadFile(tree + relay + "/metrics.csv"), "bytes_down");
+        const uint64_t model_down = SumColumn(ReadFile(model_form + relay + "/metrics.csv"), "bytes_down");
+        MESSAGE(variant << " relay " << g << ": bytes down " << steps_down << " in steps, " << model_down
+                        << " in models");
+        if (variant == "majority" || variant == "sign-mean") CHECK(steps_down * 2 < model_down);
+      }
+      const uint64_t root_steps = SumColumn(ReadFile(tree + "/" + variant + "/metrics.csv"), "bytes_down");
+      const uint64_t root_model = SumColumn(ReadFile(model_form + "/" + variant + "/metrics.csv"), "bytes_down");
+      if (variant == "majority" || variant == "sign-mean") CHECK(root_steps * 2 < root_model);
+    }
+  }
+}
+
 }  // namespace edgefl
 
