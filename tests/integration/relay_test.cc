@@ -9,6 +9,8 @@
 // refused with the reason: a robust rule, a node at the root, a relay
 // running another config, a node of another relay's group.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -384,6 +386,84 @@ TEST_CASE("relays: the step downlink goes through them, both tiers in steps, to 
       if (variant == "majority" || variant == "sign-mean") CHECK(root_steps * 2 < root_model);
     }
   }
+}
+
+TEST_CASE("relays: a relay killed mid-run, restarted, serves its nodes again; the root carries on with its quorum") {
+  const std::string dir = testing::ScratchDir("relay_restart");
+  testing::WriteFile(dir + "/config.toml", R"(
+[run]
+name = "restart"
+nodes = 4
+rounds = 100000
+checkpoint_every = 0
+[objective]
+dimension = 1000
+[compressor]
+kind = "sign"
+[aggregator]
+kind = "majority"
+[round]
+quorum = 0.5
+deadline_ms = 2000
+dead_after_ms = 1000
+heartbeat_ms = 100
+[link]
+shaping = "token-bucket"
+uplink_bps = 1e9
+compute_ms = 20
+)");
+  const std::string config = dir + "/config.toml";
+  ProcessGroup group;
+  size_t root = 0;
+  std::string root_endpoint;
+  REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR, {"--config", config, "--out", dir + "/root", "--relays", "2"}, 5000,
+                           &root, &root_endpoint)
+              .ok());
+  std::string relay_endpoint[2];
+  size_t relay[2] = {0, 0};
+  const auto start_relay = [&](int g, const std::string& bind, const std::string& out) {
+    REQUIRE(SpawnCoordinator(group, EDGEFL_BIN_DIR,
+                             {"--config", config, "--out", dir + "/" + out, "--relays", "2", "--group",
+                              std::to_string(g), "--parent", root_endpoint},
+                             5000, &relay[g], &relay_endpoint[g], bind)
+                .ok());
+  };
+  start_relay(0, "tcp://127.0.0.1:*", "relay-0");
+  start_relay(1, "tcp://127.0.0.1:*", "relay-1");
+  for (int i = 0; i < 4; ++i) {
+    size_t node = 0;
+    REQUIRE(group
+                .Spawn({Binary("edgefl-node"), "--connect", relay_endpoint[i / 2], "--id", std::to_string(i),
+                        "--quiet"},
+                       -1, &node)
+                .ok());
+  }
+  const std::string metrics = dir + "/root/metrics.csv";
+  // Waits up to 30 s for a round of `updates` updates after `after` rows; returns its row count then.
+  const auto wait_for_round_of = [&](const std::string& updates, long after) {
+    for (int tries = 0; tries < 300; ++tries) {
+      const std::vector<std::string> column = Column(ReadFile(metrics), "updates");
+      for (size_t r = static_cast<size_t>(after); r < column.size(); ++r) {
+        if (column[r] == updates) return static_cast<long>(r);
+      }
+      usleep(100 * 1000);
+    }
+    FAIL("no round of " << updates << " updates in 30 s");
+    return -1L;
+  };
+  const long full = wait_for_round_of("4", 0);
+  group.Signal(relay[1], SIGKILL);
+  const long halved = wait_for_round_of("2", full);  // the root carries on with relay 0's two nodes
+  // The same relay again, at the same address: its nodes find it and rejoin.
+  start_relay(1, relay_endpoint[1], "relay-1-again");
+  const long recovered = wait_for_round_of("4", halved);
+  MESSAGE("full at round " << full << ", halved from " << halved << ", full again from " << recovered);
+  group.Signal(root, SIGTERM);
+  testing::WaitFor(group, root);
+  const RunSummary s = Summary(dir + "/root/summary.toml");
+  CHECK(s.steps == s.rounds);  // every round had its quorum
+  CHECK(recovered > halved);
+  group.Stop(3000);
 }
 
 }  // namespace edgefl
