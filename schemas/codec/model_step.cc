@@ -39,6 +39,10 @@ bool LevelsAtMost(std::span<const uint8_t> packed, unsigned bits, uint32_t count
 constexpr uint32_t kMaxStepLevels = 0xFFFF;  // Quantized's fields are 16 bits at most
 
 Status ReadPayload(const wire::RoundStart& start, uint32_t length, PayloadView* out) {
+  // A union's type may be set with its table absent: nothing to read then.
+  if (start.step() == nullptr) {
+    return Malformed("step part of payload type %u has no payload", static_cast<unsigned>(start.step_type()));
+  }
   switch (start.step_type()) {
     case wire::Payload::DenseF32: {
       const auto values = AsSpan(start.step_as_DenseF32()->values());

@@ -231,6 +231,28 @@ TEST_CASE("malformed step parts are refused, naming what is wrong") {
   signs_form.payload.type = wire::Payload::Signs;
   signs_form.payload.packed_signs = signs;
   refused(Read(8, signs_form), "is not dense, sparse or quantized");
+  // A union whose type is set and whose table is absent (found by the wire
+  // fuzzer: it read the absent table).
+  for (const wire::Payload type : {wire::Payload::DenseF32, wire::Payload::SparseF32, wire::Payload::Quantized}) {
+    CAPTURE(static_cast<int>(type));
+    flatbuffers::FlatBufferBuilder fbb;
+    wire::RoundStartBuilder start(fbb);
+    start.add_form(wire::ModelForm::Step);
+    start.add_step_type(type);
+    start.add_step_size(1.0);
+    start.add_model_version(3);
+    const auto body = start.Finish();
+    fbb.Finish(wire::CreateEnvelope(fbb, kProtocolVersion, 7, wire::Body::RoundStart, body.Union()),
+               wire::EnvelopeIdentifier());
+    std::vector<uint64_t> storage((fbb.GetSize() + 7) / 8);
+    std::memcpy(storage.data(), fbb.GetBufferPointer(), fbb.GetSize());
+    const wire::Envelope* e = nullptr;
+    REQUIRE(ReadEnvelope({reinterpret_cast<const uint8_t*>(storage.data()), fbb.GetSize()}, &e).ok());
+    ModelStepPart part;
+    const Status status = ReadRoundStartStep(*e->body_as_RoundStart(), 10, &part);
+    REQUIRE_FALSE(status.ok());
+    CHECK(std::string(status.message()).find("has no payload") != std::string::npos);
+  }
 }
 
 }  // namespace
