@@ -39,6 +39,8 @@ uint32_t CohortSampler::AvailableCount(uint32_t round) const {
 
 uint32_t CohortSampler::KeepLowest(std::vector<std::pair<uint64_t, uint32_t>>& candidates) const {
   const uint32_t asked = std::min<uint32_t>(static_cast<uint32_t>(candidates.size()), config_.AskedPerRound());
+  // Every candidate is asked (no cohort): their order does not matter.
+  if (asked == candidates.size()) return asked;
   // The lowest priorities: a uniform sample without replacement, whatever
   // order the candidates are listed in (ties, at 2^-64, go to the lower id).
   std::partial_sort(candidates.begin(), candidates.begin() + asked, candidates.end());
@@ -53,6 +55,7 @@ void CohortSampler::DrawFromPopulation(uint32_t round, std::vector<uint32_t>* me
   }
   const uint32_t asked = KeepLowest(candidates);
   members->clear();
+  members->reserve(asked);
   for (uint32_t k = 0; k < asked; ++k) members->push_back(candidates[k].second);
   std::sort(members->begin(), members->end());
 }

@@ -111,10 +111,7 @@ Status RelayLoop::RunRound(const std::atomic<bool>& stop, Event* next) {
     for (StepRecord& record : upstream_.steps()) broadcast_.Keep(std::move(record));
     upstream_.steps().clear();
   }
-  s_.round_metrics = RoundMetrics();
-  s_.round_metrics.round = round;
-  s_.collector.Open(round);
-  s_.overflows_in_round = 0;
+  s_.OpenRound(round);
   s_.nodes.BeginRound(round);
   // The round's cohort, drawn as the root draws it: this relay's share of it.
   cohort_.DrawFromPopulation(round, &cohort_members_);
@@ -178,11 +175,7 @@ void RelayLoop::ComputeLocally(uint32_t round) {
     if (id % 256 == 0) upstream_.KeepAlive(s_.clock.NowMs());
     if (!s_.nodes[id].participant) continue;
     const std::span<const uint8_t> bytes = local_->Compute(id, round, s_.state.model);
-    const wire::Envelope* envelope = nullptr;
-    Status s = codec::ReadEnvelope(bytes, &envelope);
-    if (s.ok() && envelope->body_type() != wire::Body::Update) s = Status::Error(StatusCode::kMalformed, "not an update");
-    if (s.ok()) s = s_.collector.Check(id, round, *envelope->body_as_Update(), bytes.size());
-    if (s.ok()) s = s_.CountAdded(id, bytes, s_.collector.AddMessage(id, bytes, s_.nodes[id].round, 1));
+    const Status s = s_.CountAdded(id, bytes, s_.collector.TakeMessage(id, round, bytes));
     if (!s.ok()) handler_.Reject(id, "in-process node %u: %s", id, s.message());
   }
 }

@@ -178,10 +178,7 @@ uint32_t RoundLoop::SelectRelays(uint32_t round) {
 }
 
 void RoundLoop::OpenRound() {
-  s_.round_metrics = RoundMetrics();
-  s_.round_metrics.round = s_.state.round;
-  s_.collector.Open(s_.state.round);
-  s_.overflows_in_round = 0;
+  s_.OpenRound(s_.state.round);
   s_.recorder.audit().Begin(s_.state.model);
 }
 

@@ -60,6 +60,13 @@ struct Session {
   uint32_t ExpectedParticipants() const {
     return topology.root() ? topology.relays : topology.ServedNodes(config.nodes);
   }
+  // Round `round` opens: its metrics afresh, the collector open for it.
+  void OpenRound(uint32_t round) {
+    round_metrics = RoundMetrics();
+    round_metrics.round = round;
+    collector.Open(round);
+    overflows_in_round = 0;
+  }
   // One more message refused: in the run's total and the round's.
   void CountRejected() {
     ++state.summary.rejected;

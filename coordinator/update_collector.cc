@@ -146,6 +146,21 @@ Status UpdateCollector::AddMessage(uint32_t node, std::span<const uint8_t> messa
   return AddAs(node, *envelope->body_as_Update(), row, staleness_weight);
 }
 
+Status UpdateCollector::TakeMessage(uint32_t node, uint32_t round, std::span<const uint8_t> message) {
+  const std::span<uint64_t> buffer = aggregator_.ReceiveBuffer();
+  if (message.size() > buffer.size_bytes()) {
+    return Status::Error(StatusCode::kMalformed, "update of %zu bytes, more than the %zu this run takes",
+                         message.size(), buffer.size_bytes());
+  }
+  std::memcpy(buffer.data(), message.data(), message.size());
+  const wire::Envelope* envelope = nullptr;
+  EDGEFL_RETURN_IF_ERROR(
+      codec::ReadEnvelope({reinterpret_cast<const uint8_t*>(buffer.data()), message.size()}, &envelope));
+  if (envelope->body_type() != wire::Body::Update) return Status::Error(StatusCode::kMalformed, "not an update");
+  EDGEFL_RETURN_IF_ERROR(Check(node, round, *envelope->body_as_Update(), message.size()));
+  return Add(node, *envelope->body_as_Update());
+}
+
 double UpdateCollector::mean_node_grad_norm() const {
   return node_grad_norm_count_ > 0 ? node_grad_norm_sum_ / node_grad_norm_count_ : NAN;
 }

@@ -73,6 +73,10 @@ class UpdateCollector {
   // copied into the aggregator's receive buffer first.
   Status AddMessage(uint32_t node, std::span<const uint8_t> message, NodeRoundMetrics& row,
                     uint32_t staleness_weight);
+  // Take for an Update `message` (its whole envelope, not yet verified)
+  // held elsewhere: copied into the aggregator's receive buffer, verified
+  // and read there once, then checked and added.
+  Status TakeMessage(uint32_t node, uint32_t round, std::span<const uint8_t> message);
   // Counts `bytes` of update received from `node` outside Check.
   void CountBytesUp(size_t bytes) { round_bytes_up_ += bytes; }
 
